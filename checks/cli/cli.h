@@ -1,0 +1,33 @@
+/* The e3check command-line interface: subcommands and shared helpers. */
+#ifndef E3CHECK_CLI_H
+#define E3CHECK_CLI_H
+
+#include <stdio.h>
+
+/** Exit statuses of the e3check command (documented in the README). */
+enum cli_exit {
+    EXIT_AS_EXPECTED = 0,  /**< every check as expected / the command succeeded */
+    EXIT_NOT_EXPECTED = 1, /**< some check not as expected / the input was bad */
+    EXIT_INTERRUPTED = 2,  /**< interrupted by a signal */
+    EXIT_INTERNAL = 3,     /**< an internal error */
+    EXIT_USAGE = 4,        /**< the command line was wrong */
+    EXIT_NOTHING_RUN = 5   /**< nothing was run */
+};
+
+/** A subcommand: `run` gets argv with argv[0] = the subcommand's name. */
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+    void (*help)(FILE *out);
+} cli_command;
+
+extern const cli_command cmd_inspect;
+
+/** Print "e3check: <message>" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/** True when argv[i] is -h or --help. */
+int cli_is_help(const char *arg);
+
+#endif

@@ -1,0 +1,61 @@
+/* e3check: entry point and subcommand dispatch. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "e3check/torch.h"
+
+static const cli_command *const commands[] = {&cmd_inspect};
+enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("e3check: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
+
+static void usage(FILE *out)
+{
+    fputs("usage: e3check [--version] [--help] <command> [<args>]\n\n"
+          "Check equivariant TorchScript modules the way e3nn's util.jit and util.test do.\n\n"
+          "commands:\n",
+          out);
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fputs("\n'e3check <command> --help' describes one command.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (cli_is_help(argv[1])) {
+        usage(stdout);
+        return EXIT_AS_EXPECTED;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("e3check %s (libtorch %s)\n", E3C_VERSION, e3c_torch_version());
+        return EXIT_AS_EXPECTED;
+    }
+    for (int i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(argv[1], commands[i]->name) != 0)
+            continue;
+        for (int a = 2; a < argc; a++)
+            if (cli_is_help(argv[a])) {
+                commands[i]->help(stdout);
+                return EXIT_AS_EXPECTED;
+            }
+        return commands[i]->run(argc - 1, argv + 1);
+    }
+    cli_error("unknown command '%s' (see 'e3check --help')", argv[1]);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,144 @@
+/* e3check — irreducible representations of O(3) and their direct sums, as e3nn's
+ * `o3.Irrep` and `o3.Irreps` (e3nn 0.5.6): same grammar, same canonical text, same
+ * results and errors.
+ *
+ * An e3c_irreps is a plain value: an array of (mul, l, p) entries that the caller owns and
+ * frees with e3c_irreps_free(). Functions that produce an e3c_irreps fill a caller-provided
+ * struct; on failure it is left empty ({0, NULL}).
+ */
+#ifndef E3CHECK_IRREPS_H
+#define E3CHECK_IRREPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "e3check/error.h"
+#include "e3check/torch.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One irrep: degree l >= 0 and parity p = +1 (even, "e") or -1 (odd, "o"). */
+typedef struct e3c_irrep {
+    int l;
+    int p;
+} e3c_irrep;
+
+/** One entry of an Irreps: `mul` copies of `ir`. */
+typedef struct e3c_mulir {
+    int64_t mul;
+    e3c_irrep ir;
+} e3c_mulir;
+
+/** A direct sum of irreps, entries in order (not sorted, not merged). Caller-owned. */
+typedef struct e3c_irreps {
+    size_t len;
+    e3c_mulir *items;
+} e3c_irreps;
+
+/** Normalization of random irreps tensors and spherical harmonics. */
+typedef enum e3c_normalization {
+    E3C_NORM_COMPONENT = 0, /**< each component has unit variance / |Y^l|^2 = 2l+1 */
+    E3C_NORM_NORM = 1,      /**< each irrep copy has unit norm */
+    E3C_NORM_INTEGRAL = 2   /**< spherical harmonics only: unit L2 norm on the sphere */
+} e3c_normalization;
+
+/** Largest l e3check's irreps accept (Wigner D is exact to this degree). */
+#define E3C_IRREP_LMAX 1000
+
+/** Parse one irrep ("1o", " 2e ", "3y", "+1e", "1_0e") as e3nn's Irrep(str) does.
+ *  E3C_ERR_VALUE with e3nn's message ('unable to convert string "..." into an Irrep')
+ *  followed by the reason. */
+e3c_status e3c_irrep_parse(e3c_irrep *out, const char *s);
+
+/** Write "1o" / "2e" into buf (always NUL-terminated; 16 bytes suffice). */
+void e3c_irrep_format(e3c_irrep ir, char *buf, size_t cap);
+
+/** Dimension 2l+1. */
+static inline int64_t e3c_irrep_dim(e3c_irrep ir) { return 2 * (int64_t)ir.l + 1; }
+
+/** e3nn's ordering of irreps: by l, then odd before even (0o < 0e < 1o < 1e). */
+int e3c_irrep_compare(e3c_irrep a, e3c_irrep b);
+
+/** Parse an Irreps string with e3nn's grammar ("2x0e + 1x1o", "", "1e+1e", "1_0x0e").
+ *  E3C_ERR_VALUE with e3nn's message ('Unable to convert string "..." into an Irreps')
+ *  followed by the reason. Caller owns *out (e3c_irreps_free). */
+e3c_status e3c_irreps_parse(e3c_irreps *out, const char *s);
+
+/** Build from an array of entries (copied). mul must be >= 0, l >= 0, p = +-1. */
+e3c_status e3c_irreps_from_entries(e3c_irreps *out, const e3c_mulir *items, size_t len);
+
+/** Free the entries and reset to empty. NULL-safe. */
+void e3c_irreps_free(e3c_irreps *irreps);
+
+/** A copy. Caller owns *out. */
+e3c_status e3c_irreps_copy(e3c_irreps *out, const e3c_irreps *irreps);
+
+/** e3nn's canonical text ("2x0e+1x1o", "" when empty). Caller owns *out (free()). */
+e3c_status e3c_irreps_format(const e3c_irreps *irreps, char **out);
+
+/** Entry-wise equality (as e3nn: "1e" == "1x1e", "0x1e" != ""). */
+int e3c_irreps_equal(const e3c_irreps *a, const e3c_irreps *b);
+
+/** Sum of mul * (2l+1). */
+int64_t e3c_irreps_dim(const e3c_irreps *irreps);
+
+/** Sum of mul. */
+int64_t e3c_irreps_num_irreps(const e3c_irreps *irreps);
+
+/** Largest l over entries with mul > 0. E3C_ERR_VALUE for an empty Irreps ("Cannot get
+ *  lmax of empty Irreps") and for one whose multiplicities are all zero. */
+e3c_status e3c_irreps_lmax(const e3c_irreps *irreps, int *out);
+
+/** Each l repeated mul times. Caller owns *out (free()); *n gets the count. */
+e3c_status e3c_irreps_ls(const e3c_irreps *irreps, int **out, size_t *n);
+
+/** Start and stop offset of every entry: out[2i], out[2i+1]. Caller owns *out (free()). */
+e3c_status e3c_irreps_slices(const e3c_irreps *irreps, int64_t **out);
+
+/** Total multiplicity of `ir`. */
+int64_t e3c_irreps_count(const e3c_irreps *irreps, e3c_irrep ir);
+
+/** True when some entry (even with mul 0) has irrep `ir`. */
+int e3c_irreps_contains(const e3c_irreps *irreps, e3c_irrep ir);
+
+/** Concatenation a + b. Caller owns *out. */
+e3c_status e3c_irreps_concat(e3c_irreps *out, const e3c_irreps *a, const e3c_irreps *b);
+
+/** The entry list repeated n >= 0 times. Caller owns *out. */
+e3c_status e3c_irreps_repeat(e3c_irreps *out, const e3c_irreps *a, int64_t n);
+
+/** e3nn's simplify(): merge runs of equal neighbours, drop zero multiplicities. */
+e3c_status e3c_irreps_simplify(e3c_irreps *out, const e3c_irreps *a);
+
+/** Drop the entries with mul == 0. */
+e3c_status e3c_irreps_remove_zero_multiplicities(e3c_irreps *out, const e3c_irreps *a);
+
+/** e3nn's sort(): stable sort by irrep. `p[i]` = new position of entry i, `inv[k]` =
+ *  old position of sorted entry k; both caller-owned arrays of a->len (free()), and may
+ *  be NULL when not wanted. */
+e3c_status e3c_irreps_sort(e3c_irreps *out, size_t **p, size_t **inv, const e3c_irreps *a);
+
+/** e3nn's regroup() = sort().irreps.simplify(). */
+e3c_status e3c_irreps_regroup(e3c_irreps *out, const e3c_irreps *a);
+
+/** Irreps.spherical_harmonics(lmax, p): 1x0e + 1x1(p) + ... with parity p**l. */
+e3c_status e3c_irreps_spherical_harmonics(e3c_irreps *out, int lmax, int p);
+
+/** Parse "component" / "norm" / "integral". */
+e3c_status e3c_normalization_parse(e3c_normalization *out, const char *name);
+
+/** Random features like e3nn's Irreps.randn(*size, normalization=..., dtype=...):
+ *  `size` holds `ndim` entries, exactly one of which is -1 (replaced by the dimension;
+ *  only the first -1 counts, as in e3nn). component: one randn call; norm: one randn per
+ *  entry, normalized over 2l+1. Draws come from `g` in e3nn's order, so the same seed
+ *  gives the same bits. Caller owns *out. */
+e3c_status e3c_irreps_randn(e3c_tensor **out, const e3c_irreps *irreps, e3c_generator *g,
+                            const int64_t *size, int ndim, e3c_normalization normalization,
+                            e3c_dtype dtype);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,229 @@
+/* e3check — the C API over libtorch.
+ *
+ * This header is the only door between e3check's C code and libtorch (C++). Its rules:
+ * - Every fallible function returns an e3c_status and, on failure, sets the thread-local
+ *   message read by e3c_error_last(). No C++ exception ever crosses this API.
+ * - Results come back through out-parameters, which come first and are named `out`.
+ * - Handles are distinct opaque types. A handle returned through an out-parameter is a
+ *   NEW reference: the caller owns it and frees it with the matching NULL-safe `*_free`.
+ *   A handle passed in is BORROWED for the duration of the call.
+ * - Shapes are arrays of int64_t; at most E3C_MAX_DIMS dimensions.
+ * - On failure, out-parameters are left NULL (or untouched for plain numbers).
+ */
+#ifndef E3CHECK_TORCH_H
+#define E3CHECK_TORCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "e3check/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define E3C_MAX_DIMS 8
+
+/** A tensor (a reference to libtorch tensor storage). */
+typedef struct e3c_tensor e3c_tensor;
+/** A TorchScript module (loaded from a file or compiled by e3check). */
+typedef struct e3c_jit_module e3c_jit_module;
+/** An ordered list of tensors: a method's arguments or results. */
+typedef struct e3c_values e3c_values;
+/** A CPU random generator, seeded explicitly; same draws as torch.manual_seed(seed). */
+typedef struct e3c_generator e3c_generator;
+
+/** Element types e3check handles. */
+typedef enum e3c_dtype { E3C_FLOAT32 = 0, E3C_FLOAT64 = 1, E3C_INT64 = 2, E3C_BOOL = 3 } e3c_dtype;
+
+/** A caller-owned array of strings; free with e3c_strings_free(). */
+typedef struct e3c_strings {
+    size_t count;
+    char **items;
+} e3c_strings;
+
+/** Free the strings and the array, and reset `s` to empty. NULL-safe. */
+void e3c_strings_free(e3c_strings *s);
+
+/** "float32", "float64", "int64" or "bool". */
+const char *e3c_dtype_name(e3c_dtype dtype);
+
+/** Parse "float32"/"float64"/"int64"/"bool" (also "float"/"double"/"long"). */
+e3c_status e3c_dtype_parse(e3c_dtype *out, const char *name);
+
+/** Size in bytes of one element. */
+size_t e3c_dtype_size(e3c_dtype dtype);
+
+/** The libtorch version string, e.g. "1.13.1". Static. */
+const char *e3c_torch_version(void);
+
+/** Set libtorch's intra-op thread count (n >= 1). */
+e3c_status e3c_torch_set_num_threads(int n);
+
+/* ---------------------------------------------------------------- tensors --------- */
+
+/** A new tensor of `shape` holding a copy of `data` (row-major, `dtype` elements).
+ *  `data` may be NULL only when the shape has zero elements. Caller owns *out. */
+e3c_status e3c_tensor_from_data(e3c_tensor **out, const void *data, e3c_dtype dtype,
+                                const int64_t *shape, int ndim);
+
+/** A new zero-filled tensor. Caller owns *out. */
+e3c_status e3c_tensor_zeros(e3c_tensor **out, e3c_dtype dtype, const int64_t *shape, int ndim);
+
+/** A new reference to the same storage as `t` (cheap). Caller owns *out. */
+e3c_status e3c_tensor_ref(e3c_tensor **out, const e3c_tensor *t);
+
+/** Free a tensor handle. NULL-safe. */
+void e3c_tensor_free(e3c_tensor *t);
+
+/** Number of dimensions. */
+int e3c_tensor_ndim(const e3c_tensor *t);
+
+/** Copy the shape into `shape` (room for `cap` entries); sets *ndim. */
+e3c_status e3c_tensor_shape(const e3c_tensor *t, int64_t *shape, int cap, int *ndim);
+
+/** Size of dimension `dim` (negative counts from the end); -1 when out of range. */
+int64_t e3c_tensor_size(const e3c_tensor *t, int dim);
+
+/** Total number of elements. */
+int64_t e3c_tensor_numel(const e3c_tensor *t);
+
+/** Element type; fails for dtypes e3check does not handle (complex, half, ...). */
+e3c_status e3c_tensor_dtype(const e3c_tensor *t, e3c_dtype *out);
+
+/** Copy the elements (row-major, in the tensor's own dtype) into `dst`, which must hold
+ *  exactly `nbytes` = numel * element size. */
+e3c_status e3c_tensor_copy_to(const e3c_tensor *t, void *dst, size_t nbytes);
+
+/** Copy the elements converted to double into `dst` (room for `cap` values). */
+e3c_status e3c_tensor_to_doubles(const e3c_tensor *t, double *dst, size_t cap);
+
+/** Borrowed pointer to the elements of a contiguous tensor (row-major), for writing or
+ *  reading in place. Fails for a non-contiguous tensor. Valid while `t` lives. */
+e3c_status e3c_tensor_data(e3c_tensor *t, void **out);
+
+/** A new contiguous copy of `t` converted to `dtype`. Caller owns *out. */
+e3c_status e3c_tensor_to(e3c_tensor **out, const e3c_tensor *t, e3c_dtype dtype);
+
+/** A new tensor: `t` with its last dimension cut to its first `keep` columns
+ *  (a view, like Python's `t[..., :keep]`). Caller owns *out. */
+e3c_status e3c_tensor_narrow_last(e3c_tensor **out, const e3c_tensor *t, int64_t keep);
+
+/** A new tensor: the maximum absolute elementwise difference |a - b| as a double in
+ *  *out (both converted to float64; shapes must be equal). */
+e3c_status e3c_tensor_max_abs_diff(double *out, const e3c_tensor *a, const e3c_tensor *b);
+
+/** True (1) when a and b have the same shape, dtype and identical bits; 0 otherwise. */
+int e3c_tensor_equal(const e3c_tensor *a, const e3c_tensor *b);
+
+/** Matrix product a @ b with torch broadcasting rules. Caller owns *out. */
+e3c_status e3c_tensor_matmul(e3c_tensor **out, const e3c_tensor *a, const e3c_tensor *b);
+
+/** A new view of `t` with `shape` (same number of elements; one entry may be -1).
+ *  Caller owns *out. */
+e3c_status e3c_tensor_reshape(e3c_tensor **out, const e3c_tensor *t, const int64_t *shape, int ndim);
+
+/** Concatenate the tensors of `parts` along `dim` (torch.cat). Caller owns *out. */
+e3c_status e3c_tensor_cat(e3c_tensor **out, const e3c_values *parts, int dim);
+
+/** `t / ||t||_2` over dimension `dim` (keepdim), as e3nn's r.div_(r.norm(2, dim,
+ *  keepdim=True)): bit-identical to it. Caller owns *out. */
+e3c_status e3c_tensor_normalize(e3c_tensor **out, const e3c_tensor *t, int dim);
+
+/** A short description such as "float32[2, 3]" written into buf (always terminated). */
+void e3c_tensor_describe(const e3c_tensor *t, char *buf, size_t cap);
+
+/** Save a tensor with torch.save's format (a zip archive holding a pickle). */
+e3c_status e3c_tensor_save(const e3c_tensor *t, const char *path);
+
+/* ---------------------------------------------------------------- random ---------- */
+
+/** A new CPU generator seeded with `seed`; its draws equal Python's after
+ *  torch.manual_seed(seed). Caller owns *out. */
+e3c_status e3c_generator_new(e3c_generator **out, uint64_t seed);
+
+/** Free a generator. NULL-safe. */
+void e3c_generator_free(e3c_generator *g);
+
+/** Uniform [0, 1) draws, like torch.rand(shape, generator=g, dtype=dtype).
+ *  `ndim` may be 0 (a 0-d tensor). dtype must be floating. Caller owns *out. */
+e3c_status e3c_rand(e3c_tensor **out, e3c_generator *g, e3c_dtype dtype, const int64_t *shape,
+                    int ndim);
+
+/** Standard normal draws, like torch.randn(shape, generator=g, dtype=dtype). */
+e3c_status e3c_randn(e3c_tensor **out, e3c_generator *g, e3c_dtype dtype, const int64_t *shape,
+                     int ndim);
+
+/* ---------------------------------------------------------------- value lists ----- */
+
+/** A new empty list. Caller owns *out. */
+e3c_status e3c_values_new(e3c_values **out);
+
+/** Free a list and the references it holds. NULL-safe. */
+void e3c_values_free(e3c_values *v);
+
+/** Append a new reference to `t` (the caller keeps its own handle). */
+e3c_status e3c_values_push(e3c_values *v, const e3c_tensor *t);
+
+/** Number of tensors in the list. */
+size_t e3c_values_count(const e3c_values *v);
+
+/** Borrowed handle to entry i (valid while the list lives), or NULL out of range. */
+const e3c_tensor *e3c_values_get(const e3c_values *v, size_t i);
+
+/** 1 when the list came from a method that returned a tuple, else 0. */
+int e3c_values_is_tuple(const e3c_values *v);
+
+/* ---------------------------------------------------------------- TorchScript ----- */
+
+/** Load a TorchScript archive (torch.jit.save format) onto the CPU.
+ *  Errors name the file and the reason: E3C_ERR_IO (missing or unreadable),
+ *  E3C_ERR_FORMAT (not a zip archive; a truncated or corrupt archive; a zip archive that
+ *  is not a TorchScript module, such as a pickled state dict). Caller owns *out. */
+e3c_status e3c_jit_load(e3c_jit_module **out, const char *path);
+
+/** Save `m` to `path` in torch.jit.save's format, atomically (a temporary file beside
+ *  it, then rename); on failure no file is left at `path`. */
+e3c_status e3c_jit_save(const e3c_jit_module *m, const char *path);
+
+/** Free a module handle. NULL-safe. */
+void e3c_jit_free(e3c_jit_module *m);
+
+/** Run `method` ("forward" when NULL) on `args` (may be NULL for no arguments).
+ *  A tensor result gives a one-entry list; a tuple or list of tensors gives one entry
+ *  each (e3c_values_is_tuple tells which). Any other result type is E3C_ERR_TORCH.
+ *  Caller owns *out. */
+e3c_status e3c_jit_run(e3c_values **out, e3c_jit_module *m, const char *method,
+                       const e3c_values *args);
+
+/** The module's qualified type name without the `__torch__.` prefix. Caller owns *out
+ *  (free()). */
+e3c_status e3c_jit_type_name(const e3c_jit_module *m, char **out);
+
+/** Methods as signatures, e.g. "forward(Tensor x) -> Tensor", in definition order. */
+e3c_status e3c_jit_methods(const e3c_jit_module *m, e3c_strings *out);
+
+/** Every submodule, recursively, as "path: TypeName" (path like "block.norm"). */
+e3c_status e3c_jit_submodules(const e3c_jit_module *m, e3c_strings *out);
+
+/** Attribute names of the module itself (parameters, buffers and plain attributes). */
+e3c_status e3c_jit_attributes(const e3c_jit_module *m, e3c_strings *out);
+
+/** The value of attribute `name` printed as TorchScript prints it ("1x0e+1x1o", "3",
+ *  "Tensor float32[3, 3]" for a tensor). E3C_ERR_NOT_FOUND when absent. Caller owns *out. */
+e3c_status e3c_jit_attribute_string(const e3c_jit_module *m, const char *name, char **out);
+
+/** A new reference to tensor attribute `name` (a parameter or buffer). */
+e3c_status e3c_jit_attribute_tensor(const e3c_jit_module *m, const char *name, e3c_tensor **out);
+
+/** The names of the archive's extra files (the `_extra_files` of torch.jit.save). */
+e3c_status e3c_jit_extra_files(const e3c_jit_module *m, e3c_strings *out);
+
+/** The content of extra file `name` (not NUL-terminated; *len bytes, plus a terminating
+ *  NUL for convenience). E3C_ERR_NOT_FOUND when absent. Caller owns *out (free()). */
+e3c_status e3c_jit_extra_file(const e3c_jit_module *m, const char *name, char **out, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,48 @@
+/* Shared helpers for e3check's Criterion tests. */
+#ifndef E3CHECK_TEST_UTIL_H
+#define E3CHECK_TEST_UTIL_H
+
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e3check/error.h"
+
+/** Assert that an e3check call succeeded; on failure print the call and the last error. */
+#define E3C_ASSERT_OK(expr)                                                                    \
+    do {                                                                                       \
+        e3c_status st_ = (expr);                                                               \
+        cr_assert_eq(st_, E3C_OK, "%s -> %s: %s", #expr, e3c_status_name(st_), e3c_error_last()); \
+    } while (0)
+
+/** Assert that an e3check call failed with `status` and a message containing `needle`. */
+#define E3C_ASSERT_FAILS(expr, status, needle)                                                 \
+    do {                                                                                       \
+        e3c_status st_ = (expr);                                                               \
+        cr_assert_eq(st_, (status), "%s -> %s (%s), wanted %s", #expr, e3c_status_name(st_),    \
+                     e3c_error_last(), e3c_status_name(status));                               \
+        cr_assert(strstr(e3c_error_last(), (needle)) != NULL, "message \"%s\" lacks \"%s\"",   \
+                  e3c_error_last(), (needle));                                                 \
+        cr_assert(strchr(e3c_error_last(), '\n') == NULL, "message is not one line");          \
+    } while (0)
+
+/** Path of a file under ../shared (E3C_SHARED_DIR overrides the build-time default).
+ *  Returns a static buffer. */
+const char *shared_path(const char *relative);
+
+/** Parse a JSON file; aborts the test when it cannot. Caller owns (cJSON_Delete). */
+cJSON *load_json(const char *path);
+
+/** |a - b| <= tol * max(1, |b|). */
+int close_rel(double a, double b, double tol);
+
+/** Flatten a nested JSON array of numbers into out (room for cap); returns the count. */
+size_t json_flatten(const cJSON *item, double *out, size_t cap);
+
+/** A fresh temporary directory for this test process (static buffer). */
+const char *test_tmpdir(void);
+
+#endif
