@@ -1,0 +1,270 @@
+/* Irreps against e3nn 0.5.6's golden values: grammar, canonical text, every method. */
+#include "e3check/irreps.h"
+#include "test_util.h"
+
+static cJSON *golden(void) { return load_json(shared_path("reference/golden/irreps.json")); }
+
+static e3c_irreps parse_ok(const char *s)
+{
+    e3c_irreps ir;
+    E3C_ASSERT_OK(e3c_irreps_parse(&ir, s));
+    return ir;
+}
+
+static void assert_repr(const e3c_irreps *ir, const char *want, const char *what, const char *input)
+{
+    char *text = NULL;
+    E3C_ASSERT_OK(e3c_irreps_format(ir, &text));
+    cr_assert_str_eq(text, want, "%s of \"%s\": got \"%s\", want \"%s\"", what, input, text, want);
+    free(text);
+}
+
+static e3c_irrep irrep_of(const char *s)
+{
+    e3c_irrep ir;
+    E3C_ASSERT_OK(e3c_irrep_parse(&ir, s));
+    return ir;
+}
+
+static void check_valid(const char *input, const cJSON *g)
+{
+    e3c_irreps ir = parse_ok(input);
+    assert_repr(&ir, cJSON_GetObjectItem(g, "repr")->valuestring, "repr", input);
+    cr_assert_eq(ir.len, (size_t)cJSON_GetObjectItem(g, "len")->valueint);
+    cr_assert_eq(e3c_irreps_dim(&ir), cJSON_GetObjectItem(g, "dim")->valueint, "dim of \"%s\"", input);
+    cr_assert_eq(e3c_irreps_num_irreps(&ir), cJSON_GetObjectItem(g, "num_irreps")->valueint);
+
+    int *ls = NULL;
+    size_t nls = 0;
+    E3C_ASSERT_OK(e3c_irreps_ls(&ir, &ls, &nls));
+    const cJSON *gls = cJSON_GetObjectItem(g, "ls");
+    cr_assert_eq(nls, (size_t)cJSON_GetArraySize(gls));
+    for (size_t i = 0; i < nls; i++)
+        cr_assert_eq(ls[i], cJSON_GetArrayItem(gls, (int)i)->valueint);
+    free(ls);
+
+    const cJSON *glmax = cJSON_GetObjectItem(g, "lmax");
+    int lmax = -1;
+    if (cJSON_GetObjectItem(glmax, "value")) {
+        E3C_ASSERT_OK(e3c_irreps_lmax(&ir, &lmax));
+        cr_assert_eq(lmax, cJSON_GetObjectItem(glmax, "value")->valueint);
+    } else
+        cr_assert_eq(e3c_irreps_lmax(&ir, &lmax), E3C_ERR_VALUE, "lmax of \"%s\" should fail", input);
+
+    int64_t *slices = NULL;
+    E3C_ASSERT_OK(e3c_irreps_slices(&ir, &slices));
+    const cJSON *gs;
+    size_t i = 0;
+    cJSON_ArrayForEach(gs, cJSON_GetObjectItem(g, "slices"))
+    {
+        cr_assert_eq(slices[2 * i], cJSON_GetArrayItem(gs, 0)->valueint);
+        cr_assert_eq(slices[2 * i + 1], cJSON_GetArrayItem(gs, 1)->valueint);
+        i++;
+    }
+    free(slices);
+
+    e3c_irreps out;
+    E3C_ASSERT_OK(e3c_irreps_simplify(&out, &ir));
+    assert_repr(&out, cJSON_GetObjectItem(g, "simplify")->valuestring, "simplify", input);
+    e3c_irreps_free(&out);
+    E3C_ASSERT_OK(e3c_irreps_remove_zero_multiplicities(&out, &ir));
+    assert_repr(&out, cJSON_GetObjectItem(cJSON_GetObjectItem(g, "remove_zero_multiplicities"), "value")->valuestring,
+                "remove_zero_multiplicities", input);
+    e3c_irreps_free(&out);
+    E3C_ASSERT_OK(e3c_irreps_regroup(&out, &ir));
+    assert_repr(&out, cJSON_GetObjectItem(cJSON_GetObjectItem(g, "regroup"), "value")->valuestring, "regroup", input);
+    e3c_irreps_free(&out);
+
+    size_t *p = NULL, *inv = NULL;
+    const cJSON *gsort = cJSON_GetObjectItem(g, "sort");
+    E3C_ASSERT_OK(e3c_irreps_sort(&out, &p, &inv, &ir));
+    assert_repr(&out, cJSON_GetObjectItem(gsort, "irreps")->valuestring, "sort", input);
+    for (size_t k = 0; k < ir.len; k++) {
+        cr_assert_eq(p[k], (size_t)cJSON_GetArrayItem(cJSON_GetObjectItem(gsort, "p"), (int)k)->valueint);
+        cr_assert_eq(inv[k], (size_t)cJSON_GetArrayItem(cJSON_GetObjectItem(gsort, "inv"), (int)k)->valueint);
+    }
+    free(p);
+    free(inv);
+    e3c_irreps_free(&out);
+
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "count"))
+        cr_assert_eq(e3c_irreps_count(&ir, irrep_of(c->string)), c->valueint, "count(%s) of \"%s\"", c->string, input);
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "contains"))
+        cr_assert_eq(e3c_irreps_contains(&ir, irrep_of(c->string)), cJSON_IsTrue(c));
+    e3c_irreps_free(&ir);
+}
+
+Test(irreps, every_golden_valid_string_matches_e3nn)
+{
+    cJSON *g = golden();
+    const cJSON *v;
+    int n = 0;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(g, "valid"))
+    {
+        check_valid(v->string, v);
+        n++;
+    }
+    cr_assert_eq(n, 20);
+    cJSON_Delete(g);
+}
+
+Test(irreps, every_golden_invalid_string_is_rejected_with_e3nns_message)
+{
+    cJSON *g = golden();
+    const cJSON *v;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(g, "invalid"))
+    {
+        e3c_irreps ir;
+        const char *msg = cJSON_GetObjectItem(v, "message")->valuestring;
+        E3C_ASSERT_FAILS(e3c_irreps_parse(&ir, v->string), E3C_ERR_VALUE, msg);
+        cr_assert_eq(strncmp(e3c_error_last(), msg, strlen(msg)), 0, "message: %s", e3c_error_last());
+        cr_assert_eq(ir.len, 0);
+        cr_assert_null(ir.items);
+    }
+    cJSON_Delete(g);
+}
+
+Test(irreps, single_irreps_parse_like_e3nn)
+{
+    cJSON *g = golden();
+    const cJSON *v;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(g, "irrep_valid"))
+    {
+        const cJSON *val = cJSON_GetObjectItem(v, "value");
+        e3c_irrep ir = irrep_of(v->string);
+        cr_assert_eq(ir.l, cJSON_GetArrayItem(val, 0)->valueint, "l of \"%s\"", v->string);
+        cr_assert_eq(ir.p, cJSON_GetArrayItem(val, 1)->valueint, "p of \"%s\"", v->string);
+        char buf[16];
+        e3c_irrep_format(ir, buf, sizeof buf);
+        cr_assert_str_eq(buf, cJSON_GetArrayItem(val, 2)->valuestring);
+        cr_assert_eq(e3c_irrep_dim(ir), cJSON_GetArrayItem(val, 3)->valueint);
+    }
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(g, "irrep_invalid"))
+    {
+        e3c_irrep ir;
+        const char *msg = cJSON_GetObjectItem(v, "message")->valuestring;
+        E3C_ASSERT_FAILS(e3c_irrep_parse(&ir, v->string), E3C_ERR_VALUE, msg);
+    }
+    cJSON_Delete(g);
+}
+
+Test(irreps, concatenation_repetition_and_order_match_e3nn)
+{
+    e3c_irreps a = parse_ok("1e"), b = parse_ok("2x0e"), out;
+    E3C_ASSERT_OK(e3c_irreps_concat(&out, &a, &b));
+    assert_repr(&out, "1x1e+2x0e", "concat", "1e + 2x0e");
+    e3c_irreps_free(&out);
+    e3c_irreps c = parse_ok("2x1e");
+    E3C_ASSERT_OK(e3c_irreps_repeat(&out, &c, 3));
+    assert_repr(&out, "2x1e+2x1e+2x1e", "repeat", "2x1e * 3");
+    e3c_irreps_free(&out);
+    E3C_ASSERT_OK(e3c_irreps_spherical_harmonics(&out, 3, -1));
+    assert_repr(&out, "1x0e+1x1o+1x2e+1x3o", "spherical_harmonics", "3");
+    e3c_irreps_free(&out);
+    E3C_ASSERT_OK(e3c_irreps_spherical_harmonics(&out, 4, 1));
+    assert_repr(&out, "1x0e+1x1e+1x2e+1x3e+1x4e", "spherical_harmonics", "4, p=1");
+    e3c_irreps_free(&out);
+    /* e3nn: 0o < 0e < 1o < 1e < 2e < 2o in its iterator; ordering is (l, p) */
+    cr_assert_lt(e3c_irrep_compare(irrep_of("0o"), irrep_of("0e")), 0);
+    cr_assert_lt(e3c_irrep_compare(irrep_of("0e"), irrep_of("1o")), 0);
+    e3c_irreps x = parse_ok("1e"), y = parse_ok("1x1e"), z = parse_ok("0x1e"), empty = parse_ok("");
+    cr_assert(e3c_irreps_equal(&x, &y));
+    cr_assert_not(e3c_irreps_equal(&z, &empty));
+    int lmax;
+    E3C_ASSERT_FAILS(e3c_irreps_lmax(&empty, &lmax), E3C_ERR_VALUE, "Cannot get lmax of empty Irreps");
+    e3c_mulir bad = {-1, {1, 1}};
+    E3C_ASSERT_FAILS(e3c_irreps_from_entries(&out, &bad, 1), E3C_ERR_VALUE, "Unable to interpret");
+    e3c_irreps_free(&a), e3c_irreps_free(&b), e3c_irreps_free(&c), e3c_irreps_free(&x);
+    e3c_irreps_free(&y), e3c_irreps_free(&z), e3c_irreps_free(&empty);
+}
+
+Test(irreps, hostile_strings_are_rejected_without_crashing)
+{
+    const char *bad[] = {"99999999999999999999x0e", "1x1001e", "1__0e", "_1e", "1_e", "x", "+", "++", "1e+",
+                         "\t+\t", "1x1x", "1 x 1 x 1e", "0x", "-0x-0e", "1e\n+", "2x\x01"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        e3c_irreps ir;
+        e3c_status st = e3c_irreps_parse(&ir, bad[i]);
+        if (st == E3C_OK) {
+            cr_assert(strcmp(bad[i], "1e\n+") != 0);
+            e3c_irreps_free(&ir);
+            continue;
+        }
+        cr_assert_eq(st, E3C_ERR_VALUE, "\"%s\": %s", bad[i], e3c_error_last());
+        cr_assert(strncmp(e3c_error_last(), "Unable to convert string", 24) == 0);
+    }
+    e3c_irreps ok = parse_ok("-0x-0e"); /* Python int("-0") is 0: e3nn accepts it */
+    assert_repr(&ok, "0x0e", "repr", "-0x-0e");
+    e3c_irreps_free(&ok);
+}
+
+/* --------------------------------------------------------------- seeded randn ---- */
+
+static void check_randn(const char *key, const char *irreps_text, const int64_t *size, int ndim,
+                        e3c_normalization norm)
+{
+    cJSON *g = load_json(shared_path("reference/golden/sh_randn.json"));
+    const char *dtypes[2] = {"torch.float64", "torch.float32"};
+    for (int d = 0; d < 2; d++) {
+        const cJSON *want = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(g, "irreps_randn"), dtypes[d]), key);
+        cr_assert_not_null(want, "golden %s / %s missing", dtypes[d], key);
+        double expect[512];
+        size_t n = json_flatten(want, expect, 512);
+        e3c_irreps ir = parse_ok(irreps_text);
+        e3c_generator *gen = NULL;
+        E3C_ASSERT_OK(e3c_generator_new(&gen, 0));
+        e3c_tensor *x = NULL;
+        E3C_ASSERT_OK(e3c_irreps_randn(&x, &ir, gen, size, ndim, norm, d == 0 ? E3C_FLOAT64 : E3C_FLOAT32));
+        cr_assert_eq((size_t)e3c_tensor_numel(x), n);
+        double got[512];
+        E3C_ASSERT_OK(e3c_tensor_to_doubles(x, got, 512));
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(got[i], expect[i], "%s %s [%zu]: %.17g != %.17g", dtypes[d], key, i, got[i], expect[i]);
+        e3c_tensor_free(x);
+        e3c_generator_free(gen);
+        e3c_irreps_free(&ir);
+    }
+    cJSON_Delete(g);
+}
+
+Test(randn, component_normalization_is_bit_identical_to_e3nn)
+{
+    int64_t size[2] = {2, -1};
+    check_randn("Irreps('2x0e + 1x1o').randn(2,-1) [seed 0]", "2x0e + 1x1o", size, 2, E3C_NORM_COMPONENT);
+}
+
+Test(randn, norm_normalization_is_bit_identical_to_e3nn)
+{
+    int64_t size[2] = {2, -1};
+    check_randn("Irreps('2x0e + 1x1o + 1x2e').randn(2,-1,normalization='norm') [seed 0]", "2x0e + 1x1o + 1x2e",
+                size, 2, E3C_NORM_NORM);
+    int64_t size3[3] = {2, -1, 3};
+    check_randn("Irreps('1x1o + 2x0e').randn(2,-1,3,normalization='norm') [seed 0]", "1x1o + 2x0e", size3, 3,
+                E3C_NORM_NORM);
+}
+
+Test(randn, shapes_and_errors_follow_e3nn)
+{
+    e3c_irreps ir = parse_ok("5x0e + 10x1o");
+    e3c_generator *g = NULL;
+    E3C_ASSERT_OK(e3c_generator_new(&g, 1));
+    e3c_tensor *x = NULL;
+    int64_t size[3] = {5, -1, 5};
+    E3C_ASSERT_OK(e3c_irreps_randn(&x, &ir, g, size, 3, E3C_NORM_NORM, E3C_FLOAT64));
+    cr_assert_eq(e3c_tensor_size(x, 1), 35);
+    e3c_tensor_free(x);
+    int64_t no_axis[2] = {2, 3};
+    E3C_ASSERT_FAILS(e3c_irreps_randn(&x, &ir, g, no_axis, 2, E3C_NORM_COMPONENT, E3C_FLOAT64), E3C_ERR_VALUE,
+                     "must contain -1");
+    E3C_ASSERT_FAILS(e3c_irreps_randn(&x, &ir, g, size, 3, E3C_NORM_INTEGRAL, E3C_FLOAT64), E3C_ERR_VALUE,
+                     "Normalization needs to be 'norm' or 'component'");
+    e3c_irreps empty = parse_ok("");
+    int64_t one[1] = {-1};
+    E3C_ASSERT_OK(e3c_irreps_randn(&x, &empty, g, one, 1, E3C_NORM_NORM, E3C_FLOAT32));
+    cr_assert_eq(e3c_tensor_numel(x), 0);
+    e3c_tensor_free(x);
+    e3c_irreps_free(&empty);
+    e3c_irreps_free(&ir);
+    e3c_generator_free(g);
+}
