@@ -1,5 +1,6 @@
 #include "test_util.h"
 
+#include <ftw.h>
 #include <unistd.h>
 
 const char *shared_path(const char *relative)
@@ -47,12 +48,26 @@ size_t json_flatten(const cJSON *item, double *out, size_t cap)
     return n;
 }
 
+static char tmpdir[256];
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void remove_tmpdir(void)
+{
+    if (tmpdir[0])
+        nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 const char *test_tmpdir(void)
 {
-    static char dir[256];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/e3check-test-XXXXXX");
-        cr_assert_not_null(mkdtemp(dir));
+    if (!tmpdir[0]) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/e3check-test-XXXXXX");
+        cr_assert_not_null(mkdtemp(tmpdir));
+        atexit(remove_tmpdir);
     }
-    return dir;
+    return tmpdir;
 }

@@ -102,3 +102,41 @@ e3c_status e3c_spherical_harmonics(const int *ls, size_t nls, size_t n, const do
     free(all);
     return E3C_OK;
 }
+
+e3c_status e3c_sh_irreps_to_ls(const e3c_irreps *irreps_out, int **ls, size_t *nls, int *p_in)
+{
+    if (!irreps_out || !ls || !nls)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_sh_irreps_to_ls: NULL argument");
+    int input_p = -1;
+    for (size_t i = 0; i < irreps_out->len; i++)
+        if (irreps_out->items[i].ir.l % 2 == 1 && irreps_out->items[i].ir.p == 1)
+            input_p = 1;
+    size_t count = (size_t)e3c_irreps_num_irreps(irreps_out);
+    int *out = malloc((count ? count : 1) * sizeof *out);
+    if (!out)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory for %zu degrees", count);
+    size_t k = 0;
+    for (size_t i = 0; i < irreps_out->len; i++) {
+        const e3c_mulir *m = &irreps_out->items[i];
+        int want = (input_p == -1 && m->ir.l % 2) ? -1 : 1;
+        if (m->ir.p != want) {
+            char *text = NULL;
+            e3c_irreps_format(irreps_out, &text);
+            e3c_error_set(E3C_ERR_VALUE,
+                          "irreps_out `%s` passed to SphericalHarmonics asked for an output of l = %d with "
+                          "parity p = %d, which is inconsistent with the input parity %d \xe2\x80\x94 the output "
+                          "parity should have been p = %d",
+                          text ? text : "?", m->ir.l, m->ir.p, input_p, want);
+            free(text);
+            free(out);
+            return E3C_ERR_VALUE;
+        }
+        for (int64_t c = 0; c < m->mul; c++)
+            out[k++] = m->ir.l;
+    }
+    *ls = out;
+    *nls = k;
+    if (p_in)
+        *p_in = input_p;
+    return E3C_OK;
+}

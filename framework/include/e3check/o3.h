@@ -110,6 +110,12 @@ e3c_status e3c_wigner_3j(int l1, int l2, int l3, double *C);
 e3c_status e3c_spherical_harmonics(const int *ls, size_t nls, size_t n, const double *xyz, int normalize,
                                    e3c_normalization normalization, double *out);
 
+/** The degrees and input parity of e3nn's SphericalHarmonics(irreps_out): each entry
+ *  mul x l p contributes l `mul` times; the input is 1e when some odd l has p = +1, else
+ *  1o, and every entry must have p = p_in^l (E3C_ERR_VALUE with e3nn's message).
+ *  Caller owns *ls (free()); *p_in may be NULL. */
+e3c_status e3c_sh_irreps_to_ls(const e3c_irreps *irreps_out, int **ls, size_t *nls, int *p_in);
+
 #ifdef __cplusplus
 }
 #endif

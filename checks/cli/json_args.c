@@ -1,0 +1,157 @@
+#include "json_args.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static e3c_status field(const cJSON *obj, const char *key, const cJSON **out)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!f)
+        return e3c_error_set(E3C_ERR_VALUE, "missing field \"%s\"", key);
+    *out = f;
+    return E3C_OK;
+}
+
+e3c_status json_number(const cJSON *obj, const char *key, double *out)
+{
+    const cJSON *f = NULL;
+    e3c_status st = field(obj, key, &f);
+    if (st)
+        return st;
+    if (!cJSON_IsNumber(f))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be a number", key);
+    *out = f->valuedouble;
+    return E3C_OK;
+}
+
+static e3c_status as_int(const cJSON *f, const char *key, int *out)
+{
+    if (!cJSON_IsNumber(f) || f->valuedouble != floor(f->valuedouble) || fabs(f->valuedouble) > 2147483647.0)
+        return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be an integer", key);
+    *out = (int)f->valuedouble;
+    return E3C_OK;
+}
+
+e3c_status json_int(const cJSON *obj, const char *key, int *out)
+{
+    const cJSON *f = NULL;
+    e3c_status st = field(obj, key, &f);
+    return st ? st : as_int(f, key, out);
+}
+
+e3c_status json_int_or(const cJSON *obj, const char *key, int fallback, int *out)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!f) {
+        *out = fallback;
+        return E3C_OK;
+    }
+    return as_int(f, key, out);
+}
+
+e3c_status json_string(const cJSON *obj, const char *key, const char **out)
+{
+    const cJSON *f = NULL;
+    e3c_status st = field(obj, key, &f);
+    if (st)
+        return st;
+    if (!cJSON_IsString(f))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be a string", key);
+    *out = f->valuestring;
+    return E3C_OK;
+}
+
+e3c_status json_string_or(const cJSON *obj, const char *key, const char *fallback, const char **out)
+{
+    if (!cJSON_GetObjectItemCaseSensitive(obj, key)) {
+        *out = fallback;
+        return E3C_OK;
+    }
+    return json_string(obj, key, out);
+}
+
+e3c_status json_bool_or(const cJSON *obj, const char *key, int fallback, int *out)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!f) {
+        *out = fallback;
+        return E3C_OK;
+    }
+    if (!cJSON_IsBool(f))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be true or false", key);
+    *out = cJSON_IsTrue(f);
+    return E3C_OK;
+}
+
+static e3c_status numbers_of(const cJSON *arr, const char *key, double *out, size_t n)
+{
+    if (!cJSON_IsArray(arr) || (size_t)cJSON_GetArraySize(arr) != n)
+        return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be an array of %zu numbers", key, n);
+    size_t i = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, arr)
+    {
+        if (!cJSON_IsNumber(v))
+            return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be an array of %zu numbers", key, n);
+        out[i++] = v->valuedouble;
+    }
+    return E3C_OK;
+}
+
+e3c_status json_doubles(const cJSON *obj, const char *key, double *out, size_t n)
+{
+    const cJSON *f = NULL;
+    e3c_status st = field(obj, key, &f);
+    return st ? st : numbers_of(f, key, out, n);
+}
+
+e3c_status json_matrix3(const cJSON *obj, const char *key, double out[9])
+{
+    const cJSON *f = NULL;
+    e3c_status st = field(obj, key, &f);
+    if (st)
+        return st;
+    if (!cJSON_IsArray(f) || cJSON_GetArraySize(f) != 3)
+        return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be a 3x3 matrix", key);
+    for (int i = 0; i < 3; i++)
+        if (numbers_of(cJSON_GetArrayItem(f, i), key, out + 3 * i, 3))
+            return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be a 3x3 matrix", key);
+    return E3C_OK;
+}
+
+cJSON *json_exact_number(double v)
+{
+    char buf[40];
+    if (!isfinite(v))
+        return cJSON_CreateNull();
+    snprintf(buf, sizeof buf, "%.17g", v);
+    return cJSON_CreateRaw(buf);
+}
+
+cJSON *json_array_of(const double *v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        cJSON *num = json_exact_number(v[i]);
+        if (!num || !cJSON_AddItemToArray(a, num)) {
+            cJSON_Delete(num);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+cJSON *json_matrix_of(const double *v, size_t rows, size_t cols)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < rows; i++) {
+        cJSON *row = json_array_of(v + i * cols, cols);
+        if (!row || !cJSON_AddItemToArray(a, row)) {
+            cJSON_Delete(row);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}

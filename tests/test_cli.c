@@ -1,0 +1,206 @@
+/* The e3check command as a user runs it: exit statuses, one-line errors, inspect on
+ * every shared model, and the o3 calculator against e3nn's golden values. */
+#include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+typedef struct run_result {
+    int status;
+    char out[1 << 18];
+    char err[1 << 14];
+} run_result;
+
+static char *slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+/* Run `e3check ARGS` with `input` on stdin (may be NULL); capture everything. */
+static run_result *run_cli(const char *args, const char *input)
+{
+    static run_result r;
+    char in[512], out[512], err[512], cmd[8192];
+    snprintf(in, sizeof in, "%s/stdin", test_tmpdir());
+    snprintf(out, sizeof out, "%s/stdout", test_tmpdir());
+    snprintf(err, sizeof err, "%s/stderr", test_tmpdir());
+    FILE *f = fopen(in, "wb");
+    cr_assert_not_null(f);
+    if (input)
+        fputs(input, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s %s < %s > %s 2> %s", E3C_CLI_PATH, args, in, out, err);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st), "e3check %s did not exit normally", args);
+    r.status = WEXITSTATUS(st);
+    slurp(out, r.out, sizeof r.out);
+    slurp(err, r.err, sizeof r.err);
+    return &r;
+}
+
+static void assert_one_line_error(const run_result *r, const char *needle)
+{
+    cr_assert_neq(r->status, 0);
+    cr_assert(strncmp(r->err, "e3check: ", 9) == 0, "stderr: %s", r->err);
+    cr_assert(strstr(r->err, needle), "stderr lacks \"%s\": %s", needle, r->err);
+    cr_assert_null(strstr(r->err, "terminate called"));
+    char *nl = strchr(r->err, '\n');
+    cr_assert(nl && nl[1] == '\0', "stderr is not one line: %s", r->err);
+}
+
+Test(cli, version_help_and_usage_errors)
+{
+    run_result *r = run_cli("--version", NULL);
+    cr_assert_eq(r->status, 0);
+    cr_assert(strncmp(r->out, "e3check ", 8) == 0);
+    r = run_cli("--help", NULL);
+    cr_assert_eq(r->status, 0);
+    cr_assert(strstr(r->out, "inspect") && strstr(r->out, "o3") && strstr(r->out, "irreps"));
+    r = run_cli("inspect --help", NULL);
+    cr_assert_eq(r->status, 0);
+    cr_assert(strstr(r->out, "usage: e3check inspect"));
+    r = run_cli("frobnicate", NULL);
+    cr_assert_eq(r->status, 4);
+    assert_one_line_error(r, "unknown command 'frobnicate'");
+    r = run_cli("inspect", NULL);
+    cr_assert_eq(r->status, 4);
+}
+
+Test(cli, inspect_succeeds_on_good_models_and_names_broken_ones)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", shared_path("models"));
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    struct dirent *e;
+    int good = 0, broken = 0;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 4 || strcmp(e->d_name + n - 3, ".pt") != 0)
+            continue;
+        char args[8192];
+        snprintf(args, sizeof args, "inspect '%s/%s'", dir, e->d_name);
+        run_result *r = run_cli(args, NULL);
+        if (strstr(e->d_name, "truncated") || strstr(e->d_name, "not_archive")) {
+            cr_assert_eq(r->status, 1, "%s", e->d_name);
+            assert_one_line_error(r, e->d_name);
+            broken++;
+        } else {
+            cr_assert_eq(r->status, 0, "%s: %s", e->d_name, r->err);
+            cr_assert(strstr(r->out, "methods:") && strstr(r->out, "forward("), "%s", r->out);
+            good++;
+        }
+    }
+    closedir(d);
+    cr_assert_eq(broken, 2);
+    cr_assert_geq(good, 14);
+    run_result *r = run_cli("inspect /no/such/file.pt", NULL);
+    assert_one_line_error(r, "cannot open '/no/such/file.pt'");
+}
+
+Test(cli, irreps_prints_meaning_or_e3nns_error)
+{
+    run_result *r = run_cli("irreps '2o + 1e + 0e + 1e'", NULL);
+    cr_assert_eq(r->status, 0);
+    cr_assert(strstr(r->out, "sorted      1x0e+1x1e+1x1e+1x2o  (p = 3 1 0 2)"), "%s", r->out);
+    cr_assert(strstr(r->out, "dim         12"));
+    r = run_cli("irreps '1e,2e'", NULL);
+    cr_assert_eq(r->status, 1);
+    assert_one_line_error(r, "Unable to convert string \"1e,2e\" into an Irreps");
+}
+
+/* Parse the o3 answers and return the answer to query i (borrowed from *all). */
+static const cJSON *answer_at(cJSON **all, const run_result *r, int i)
+{
+    if (!*all) {
+        cr_assert_eq(r->status, 0, "o3 failed: %s", r->err);
+        *all = cJSON_Parse(r->out);
+        cr_assert_not_null(*all, "o3 output is not JSON: %.200s", r->out);
+    }
+    const cJSON *a = cJSON_GetArrayItem(*all, i);
+    cr_assert_not_null(a);
+    cr_assert_null(cJSON_GetObjectItem(a, "error"), "query %d: %s", i,
+                   cJSON_GetObjectItem(a, "error") ? cJSON_GetObjectItem(a, "error")->valuestring : "");
+    return a;
+}
+
+Test(cli, o3_reproduces_golden_values_exactly_enough)
+{
+    cJSON *g = load_json(shared_path("reference/golden/rotation_wigner.json"));
+    cJSON *s = load_json(shared_path("reference/golden/sh_randn.json"));
+    const char *queries =
+        "[{\"op\":\"wigner_D\",\"l\":3,\"angles\":[0.3,1.1,-0.7]},"
+        "{\"op\":\"rand_matrix\",\"seed\":0,\"n\":3,\"dtype\":\"float64\"},"
+        "{\"op\":\"randn\",\"irreps\":\"2x0e + 1x1o\",\"batch\":2,\"normalization\":\"component\",\"seed\":0,"
+        "\"dtype\":\"float64\"},"
+        "{\"op\":\"wigner_3j\",\"l\":[3,2,1]},"
+        "{\"op\":\"matrix_to_angles\",\"R\":[[1,0,0],[0,1,0],[0,0,1]]},"
+        "{\"op\":\"spherical_harmonics\",\"l\":[2,1],\"x\":[0.3,-1.2,0.8],\"normalize\":true,"
+        "\"normalization\":\"component\"},"
+        "{\"op\":\"D_from_matrix\",\"irreps\":\"1o\",\"R\":[[-1,0,0],[0,-1,0],[0,0,-1]]}]";
+    run_result *r = run_cli("o3", queries);
+    cJSON *all = NULL;
+    double got[512], want[512];
+
+    size_t n = json_flatten(cJSON_GetObjectItem(answer_at(&all, r, 0), "D"), got, 512);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "wigner_D")) if (cJSON_GetObjectItem(c, "l")->valueint == 3) break;
+    cr_assert_eq(json_flatten(cJSON_GetObjectItem(c, "D"), want, 512), n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(close_rel(got[i], want[i], 1e-12));
+
+    n = json_flatten(cJSON_GetObjectItem(answer_at(&all, r, 1), "R"), got, 512);
+    json_flatten(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(g, "rng_rand_matrix"), "torch.float64"),
+                                     "rand_matrix(3)"),
+                 want, 512);
+    cr_assert_eq(n, 27);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(got[i], want[i], "rand_matrix through JSON must round-trip bit for bit");
+
+    n = json_flatten(cJSON_GetObjectItem(answer_at(&all, r, 2), "x"), got, 512);
+    json_flatten(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "irreps_randn"), "torch.float64"),
+                                     "Irreps('2x0e + 1x1o').randn(2,-1) [seed 0]"),
+                 want, 512);
+    cr_assert_eq(n, 10);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(got[i], want[i]);
+
+    n = json_flatten(cJSON_GetObjectItem(answer_at(&all, r, 3), "C"), got, 512);
+    cr_assert_eq(json_flatten(cJSON_GetObjectItem(cJSON_GetObjectItem(g, "wigner_3j"), "3,2,1"), want, 512), n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(close_rel(got[i], want[i], 1e-12));
+
+    n = json_flatten(cJSON_GetObjectItem(answer_at(&all, r, 4), "angles"), got, 512);
+    cr_assert_eq(n, 3);
+    cr_assert(got[0] == 0 && got[1] == 0 && got[2] == 0);
+
+    n = json_flatten(cJSON_GetObjectItem(answer_at(&all, r, 5), "Y"), got, 512);
+    cr_assert_eq(n, 8);
+    n = json_flatten(cJSON_GetObjectItem(answer_at(&all, r, 6), "D"), got, 512);
+    cr_assert_eq(n, 9);
+    cr_assert(got[0] == -1 && got[4] == -1 && got[8] == -1);
+    cJSON_Delete(all);
+    cJSON_Delete(g);
+    cJSON_Delete(s);
+}
+
+Test(cli, o3_answers_errors_in_place_and_rejects_non_json)
+{
+    run_result *r = run_cli("o3", "[{\"op\":\"wigner_3j\",\"l\":[1,1,3]},{\"op\":\"nope\"},{\"op\":\"irreps\",\"irreps\":\"1e\"}]");
+    cr_assert_eq(r->status, 0);
+    cJSON *all = cJSON_Parse(r->out);
+    cr_assert_eq(cJSON_GetArraySize(all), 3);
+    cr_assert(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(all, 0), "error")->valuestring, "|l2 - l3|"));
+    cr_assert(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(all, 1), "error")->valuestring, "unknown op"));
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(all, 2), "repr")->valuestring, "1x1e");
+    cJSON_Delete(all);
+    r = run_cli("o3", "{not json");
+    cr_assert_eq(r->status, 1);
+    assert_one_line_error(r, "not valid JSON");
+}
