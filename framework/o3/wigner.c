@@ -56,17 +56,25 @@ static double W(int l, int m, int n, const double R[9], band prev)
     return P(1, l, m - 1, n, R, prev) - P(-1, l, -m + 1, n, R, prev);
 }
 
-/* Band l (size (2l+1)^2) from band l-1, l >= 2. */
-static void next_band(int l, const double R[9], band prev, double *out)
+/* Band l (size (2l+1)^2) from band l-1, l >= 2. The coefficients u, v, w of the paper
+ * factor into a row part (depending on m) times 1/sqrt(denominator(n)), so each band
+ * needs 4(2l+1) square roots instead of 3(2l+1)^2. `work` holds 4(2l+1) doubles. */
+static void next_band(int l, const double R[9], band prev, double *out, double *work)
 {
     int dim = 2 * l + 1;
+    double *cu = work, *cv = work + dim, *cw = work + 2 * dim, *inv_denom = work + 3 * dim;
+    for (int k = 0; k < dim; k++) {
+        int m = k - l, am = abs(m);
+        cu[k] = sqrt((double)(l + m) * (l - m));
+        cv[k] = m == 0 ? -0.5 * sqrt(2.0 * (l - 1) * l) : 0.5 * sqrt((double)(l + am - 1) * (l + am));
+        cw[k] = m == 0 ? 0.0 : -0.5 * sqrt((double)(l - am - 1) * (l - am));
+        int n = m;
+        inv_denom[k] = 1.0 / sqrt(abs(n) < l ? (double)(l + n) * (l - n) : (double)(2 * l) * (2 * l - 1));
+    }
     for (int m = -l; m <= l; m++) {
-        int am = abs(m);
+        double u = cu[m + l], v = cv[m + l], w = cw[m + l];
+        double *row = out + (m + l) * dim + l;
         for (int n = -l; n <= l; n++) {
-            double denom = abs(n) < l ? (double)(l + n) * (l - n) : (double)(2 * l) * (2 * l - 1);
-            double u = sqrt((double)(l + m) * (l - m) / denom);
-            double v = 0.5 * sqrt((double)(1 + (m == 0)) * (l + am - 1) * (l + am) / denom) * (m == 0 ? -1.0 : 1.0);
-            double w = m == 0 ? 0.0 : -0.5 * sqrt((double)(l - am - 1) * (l - am) / denom);
             double s = 0.0;
             if (u != 0.0)
                 s += u * U(l, m, n, R, prev);
@@ -74,7 +82,7 @@ static void next_band(int l, const double R[9], band prev, double *out)
                 s += v * V(l, m, n, R, prev);
             if (w != 0.0)
                 s += w * W(l, m, n, R, prev);
-            out[(m + l) * dim + (n + l)] = s;
+            row[n] = s * inv_denom[n + l];
         }
     }
 }
@@ -83,6 +91,7 @@ static void next_band(int l, const double R[9], band prev, double *out)
  * sum (2l+1)^2 = (lmax+1)(2lmax+1)(2lmax+3)/3 doubles). */
 static void all_bands(int lmax, const double R[9], double *bands)
 {
+    double work[4 * (2 * E3C_WIGNER_LMAX + 1)];
     bands[0] = 1.0;
     if (lmax == 0)
         return;
@@ -91,7 +100,7 @@ static void all_bands(int lmax, const double R[9], double *bands)
     offset += 9;
     for (int l = 2; l <= lmax; l++) {
         band prev = {bands + prev_offset, l - 1};
-        next_band(l, R, prev, bands + offset);
+        next_band(l, R, prev, bands + offset, work);
         prev_offset = offset;
         offset += (size_t)(2 * l + 1) * (2 * l + 1);
     }
