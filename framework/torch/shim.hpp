@@ -60,5 +60,7 @@ e3c_status check_shape(const int64_t *shape, int ndim);
 e3c_status give_tensor(e3c_tensor **out, at::Tensor t);
 char *dup_string(const std::string &s);
 e3c_status give_strings(e3c_strings *out, const std::vector<std::string> &v);
+// Record a warning when C reads tensor data while a trace is being recorded.
+void note_data_read(const char *what);
 
 } // namespace e3c_shim

@@ -240,6 +240,7 @@ e3c_status e3c_tensor_copy_to(const e3c_tensor *t, void *dst, size_t nbytes)
 {
     if (!t || (nbytes && !dst))
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_copy_to: NULL argument");
+    note_data_read("e3c_tensor_copy_to");
     return guard("tensor_copy_to", [&] {
         size_t need = static_cast<size_t>(t->t.numel()) * t->t.element_size();
         if (need != nbytes)
@@ -255,6 +256,7 @@ e3c_status e3c_tensor_to_doubles(const e3c_tensor *t, double *dst, size_t cap)
 {
     if (!t || (cap && !dst))
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_to_doubles: NULL argument");
+    note_data_read("e3c_tensor_to_doubles");
     return guard("tensor_to_doubles", [&] {
         at::Tensor d = t->t.to(at::kDouble).contiguous();
         size_t n = static_cast<size_t>(d.numel());
@@ -272,6 +274,7 @@ e3c_status e3c_tensor_data(e3c_tensor *t, void **out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_data: NULL argument");
     if (!t->t.is_contiguous())
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_data: tensor is not contiguous");
+    note_data_read("e3c_tensor_data");
     *out = t->t.data_ptr();
     return E3C_OK;
 }
@@ -283,6 +286,20 @@ e3c_status e3c_tensor_to(e3c_tensor **out, const e3c_tensor *t, e3c_dtype dtype)
     *out = nullptr;
     return guard("tensor_to", [&] {
         return give_tensor(out, t->t.to(scalar_type(dtype), false, true).contiguous());
+    });
+}
+
+e3c_status e3c_tensor_assign(e3c_tensor *t, const double *values, size_t n)
+{
+    if (!t || (n && !values))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_assign: NULL argument");
+    if ((int64_t)n != t->t.numel())
+        return e3c_error_set(E3C_ERR_VALUE, "expected %lld values, got %zu", (long long)t->t.numel(), n);
+    return guard("tensor_assign", [&] {
+        torch::NoGradGuard no_grad;
+        at::Tensor src = at::from_blob(const_cast<double *>(values), t->t.sizes(), at::kDouble);
+        t->t.copy_(src);
+        return E3C_OK;
     });
 }
 
@@ -304,6 +321,7 @@ e3c_status e3c_tensor_max_abs_diff(double *out, const e3c_tensor *a, const e3c_t
 {
     if (!out || !a || !b)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_max_abs_diff: NULL argument");
+    note_data_read("e3c_tensor_max_abs_diff");
     return guard("tensor_max_abs_diff", [&] {
         if (a->t.sizes() != b->t.sizes())
             return e3c_error_set(E3C_ERR_INVALID, "max_abs_diff: shapes %s and %s differ",
@@ -313,6 +331,17 @@ e3c_status e3c_tensor_max_abs_diff(double *out, const e3c_tensor *a, const e3c_t
             return E3C_OK;
         }
         *out = (a->t.to(at::kDouble) - b->t.to(at::kDouble)).abs().max().item<double>();
+        return E3C_OK;
+    });
+}
+
+e3c_status e3c_tensor_max_abs(double *out, const e3c_tensor *t)
+{
+    if (!out || !t)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_max_abs: NULL argument");
+    note_data_read("e3c_tensor_max_abs");
+    return guard("tensor_max_abs", [&] {
+        *out = t->t.numel() ? t->t.to(at::kDouble).abs().max().item<double>() : 0.0;
         return E3C_OK;
     });
 }

@@ -105,6 +105,10 @@ e3c_status e3c_tensor_data(e3c_tensor *t, void **out);
 /** A new contiguous copy of `t` converted to `dtype`. Caller owns *out. */
 e3c_status e3c_tensor_to(e3c_tensor **out, const e3c_tensor *t, e3c_dtype dtype);
 
+/** Overwrite the elements of `t` in place with `n` doubles converted to its dtype
+ *  (n must equal its number of elements). */
+e3c_status e3c_tensor_assign(e3c_tensor *t, const double *values, size_t n);
+
 /** A new tensor: `t` with its last dimension cut to its first `keep` columns
  *  (a view, like Python's `t[..., :keep]`). Caller owns *out. */
 e3c_status e3c_tensor_narrow_last(e3c_tensor **out, const e3c_tensor *t, int64_t keep);
@@ -112,6 +116,9 @@ e3c_status e3c_tensor_narrow_last(e3c_tensor **out, const e3c_tensor *t, int64_t
 /** A new tensor: the maximum absolute elementwise difference |a - b| as a double in
  *  *out (both converted to float64; shapes must be equal). */
 e3c_status e3c_tensor_max_abs_diff(double *out, const e3c_tensor *a, const e3c_tensor *b);
+
+/** The largest |element| of t as a double in *out (0 for an empty tensor). */
+e3c_status e3c_tensor_max_abs(double *out, const e3c_tensor *t);
 
 /** True (1) when a and b have the same shape, dtype and identical bits; 0 otherwise. */
 int e3c_tensor_equal(const e3c_tensor *a, const e3c_tensor *b);
@@ -135,6 +142,53 @@ void e3c_tensor_describe(const e3c_tensor *t, char *buf, size_t cap);
 
 /** Save a tensor with torch.save's format (a zip archive holding a pickle). */
 e3c_status e3c_tensor_save(const e3c_tensor *t, const char *path);
+
+/* ---------------------------------------------------------------- operations ------ */
+/* Each returns a new tensor the caller owns; inside a trace each is recorded. */
+
+/** Elementwise functions. */
+typedef enum e3c_unary_op {
+    E3C_OP_SQRT, E3C_OP_RELU, E3C_OP_SQUARE, E3C_OP_ABS, E3C_OP_NEG, E3C_OP_EXP,
+    E3C_OP_SIGMOID, E3C_OP_SILU, E3C_OP_TANH, E3C_OP_CLONE
+} e3c_unary_op;
+
+/** Elementwise arithmetic (with torch broadcasting). */
+typedef enum e3c_binary_op { E3C_OP_ADD, E3C_OP_SUB, E3C_OP_MUL, E3C_OP_DIV } e3c_binary_op;
+
+/** f(t) elementwise. */
+e3c_status e3c_tensor_unary(e3c_tensor **out, const e3c_tensor *t, e3c_unary_op op);
+
+/** a op b. */
+e3c_status e3c_tensor_binary(e3c_tensor **out, const e3c_tensor *a, const e3c_tensor *b, e3c_binary_op op);
+
+/** t op s for a scalar s. */
+e3c_status e3c_tensor_scalar(e3c_tensor **out, const e3c_tensor *t, e3c_binary_op op, double s);
+
+/** Sum over dimension `dim` (keepdim as given). */
+e3c_status e3c_tensor_sum(e3c_tensor **out, const e3c_tensor *t, int dim, int keepdim);
+
+/** Sum of all elements (a 0-d tensor). */
+e3c_status e3c_tensor_sum_all(e3c_tensor **out, const e3c_tensor *t);
+
+/** t.narrow(dim, start, length), a view. */
+e3c_status e3c_tensor_narrow(e3c_tensor **out, const e3c_tensor *t, int dim, int64_t start, int64_t length);
+
+/** t.select(dim, index): the slice at `index` with that dimension removed. */
+e3c_status e3c_tensor_select(e3c_tensor **out, const e3c_tensor *t, int dim, int64_t index);
+
+/** t.index_select(dim, index) with an int64 index tensor. */
+e3c_status e3c_tensor_index_select(e3c_tensor **out, const e3c_tensor *t, int dim, const e3c_tensor *index);
+
+/** t reshaped so that its last dimension becomes `n` dimensions `sizes` (unflatten):
+ *  leading dimensions are kept symbolic in a trace. */
+e3c_status e3c_tensor_unflatten_last(e3c_tensor **out, const e3c_tensor *t, const int64_t *sizes, int n);
+
+/** t with its last two dimensions merged (flatten(-2, -1)). */
+e3c_status e3c_tensor_flatten_last2(e3c_tensor **out, const e3c_tensor *t);
+
+/** Sets *out to 1 when some element of t is greater than `threshold` (reads the data:
+ *  inside a trace this is recorded as a warning). */
+e3c_status e3c_tensor_any_greater(int *out, const e3c_tensor *t, double threshold);
 
 /* ---------------------------------------------------------------- random ---------- */
 
@@ -222,6 +276,62 @@ e3c_status e3c_jit_extra_files(const e3c_jit_module *m, e3c_strings *out);
 /** The content of extra file `name` (not NUL-terminated; *len bytes, plus a terminating
  *  NUL for convenience). E3C_ERR_NOT_FOUND when absent. Caller owns *out (free()). */
 e3c_status e3c_jit_extra_file(const e3c_jit_module *m, const char *name, char **out, size_t *len);
+
+/* ------------------------------------------------ building TorchScript modules ----- */
+
+/** A new empty TorchScript module of class `class_name` (a fresh type; no methods yet).
+ *  Caller owns *out. */
+e3c_status e3c_jit_new(e3c_jit_module **out, const char *class_name);
+
+/** A deep copy (new types, copied parameters, buffers, submodules and methods), for
+ *  compiling without touching the original. Caller owns *out. */
+e3c_status e3c_jit_clone(e3c_jit_module **out, const e3c_jit_module *m);
+
+/** Register tensor `t` as parameter (is_parameter = 1) or buffer `name` of `m`. The
+ *  module keeps a reference to the same storage. */
+e3c_status e3c_jit_add_tensor(e3c_jit_module *m, const char *name, const e3c_tensor *t, int is_parameter);
+
+/** Register `child` as submodule `name` of `m` (the same object, not a copy). */
+e3c_status e3c_jit_add_submodule(e3c_jit_module *m, const char *name, const e3c_jit_module *child);
+
+/** A new handle to submodule `name` of `m` (the same object). Caller owns *out. */
+e3c_status e3c_jit_submodule(e3c_jit_module **out, const e3c_jit_module *m, const char *name);
+
+/** The dtype of the first floating parameter, else first floating buffer, of `m` and its
+ *  submodules (recursively, in registration order); *found = 0 when there is none. */
+e3c_status e3c_jit_floating_dtype(const e3c_jit_module *m, e3c_dtype *out, int *found);
+
+/** True (1) when `m` has a method called `name`. */
+int e3c_jit_has_method(const e3c_jit_module *m, const char *name);
+
+/** Compile TorchScript `source` (one or more `def name(self, ...)`) into methods of `m`;
+ *  submodules are reachable as `self.child.forward(x)`. E3C_ERR_SCRIPT with the
+ *  compiler's message on failure. */
+e3c_status e3c_jit_define(e3c_jit_module *m, const char *source);
+
+/** The C function a trace records: compute `*outputs` from `inputs` (tensors made and
+ *  combined through this API are recorded). Returns a status; a failure aborts the trace. */
+typedef e3c_status (*e3c_trace_fn)(void *ctx, const e3c_values *inputs, e3c_values **outputs);
+
+/** Trace `fn` on `inputs` with `m` as self (its parameters, buffers and submodules become
+ *  attribute reads of the graph). When `install` is set, the graph becomes `m`'s forward
+ *  (which must not exist yet). `*graph` (may be NULL) gets the canonical text of the graph,
+ *  for comparing traces; `warnings` (may be NULL) gets every warning raised while tracing:
+ *  libtorch's tracer warnings, other libtorch warnings, and reads of tensor data into C.
+ *  Caller owns *graph (free()) and *warnings. */
+e3c_status e3c_jit_trace(e3c_jit_module *m, e3c_trace_fn fn, void *ctx, const e3c_values *inputs, int install,
+                         char **graph, e3c_strings *warnings);
+
+/** True (1) while a trace is being recorded on this thread. */
+int e3c_tracing(void);
+
+/** Run `method` of `m`; while tracing, record it as one call of that method
+ *  (prim::CallMethod) instead of inlining the branch that ran, so that a scripted child
+ *  keeps its control flow inside a traced parent. Caller owns *out. */
+e3c_status e3c_jit_call(e3c_values **out, e3c_jit_module *m, const char *method, const e3c_values *args);
+
+/** The graph of `method` as text. Caller owns *out (free()). */
+e3c_status e3c_jit_graph(const e3c_jit_module *m, const char *method, char **out);
 
 #ifdef __cplusplus
 }

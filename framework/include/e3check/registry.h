@@ -1,0 +1,51 @@
+/* e3check — the module registry: type names to constructors taking JSON arguments, so
+ * that fixtures and the command line can build any registered module. */
+#ifndef E3CHECK_REGISTRY_H
+#define E3CHECK_REGISTRY_H
+
+#include <cjson/cJSON.h>
+
+#include "e3check/module.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A constructor: build *out from e3nn-style positional `args` (a JSON array, may be NULL)
+ *  and keyword `kwargs` (a JSON object, may be NULL). Unknown or mistyped arguments are
+ *  E3C_ERR_VALUE errors naming the argument. */
+typedef e3c_status (*e3c_module_ctor)(e3c_module **out, const cJSON *args, const cJSON *kwargs);
+
+/** Register `type_name` (copied). A name already registered is E3C_ERR_INVALID. Not
+ *  thread-safe: register from main() or a plugin's init before building modules. */
+e3c_status e3c_registry_add(const char *type_name, e3c_module_ctor ctor);
+
+/** Build a module from {"type": NAME, "args": [...], "kwargs": {...}}. Errors name the
+ *  type. Caller owns *out. */
+e3c_status e3c_registry_build(e3c_module **out, const cJSON *spec);
+
+/** The registered type names, sorted. Caller owns *out. */
+e3c_status e3c_registry_names(e3c_strings *out);
+
+/** Load a shared library of module types: dlopen it and call its
+ *  `e3c_status e3check_plugin_init(void)`, which registers types with e3c_registry_add. */
+e3c_status e3c_registry_load_plugin(const char *path);
+
+/* Helpers for constructors: argument `index` of args, else kwargs[name], else absent. */
+
+/** The argument as a string; *out = fallback when absent. */
+e3c_status e3c_arg_string(const cJSON *args, const cJSON *kwargs, int index, const char *name,
+                          const char *fallback, const char **out);
+
+/** The argument as a boolean; *out = fallback when absent. */
+e3c_status e3c_arg_bool(const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback, int *out);
+
+/** E3C_ERR_VALUE when `args` has more than `max_args` entries or `kwargs` a key not in
+ *  the NULL-terminated `known` list. */
+e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, const cJSON *kwargs,
+                          const char *const *known);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,441 @@
+/* The module model: classes with compile modes, instances with children, tensors,
+ * declared irreps and a TorchScript module underneath. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e3check/module.h"
+#include "module_internal.h"
+
+static const char *const mode_names[] = {"none", "script", "trace", "unsupported"};
+
+e3c_status e3c_compile_mode_parse(e3c_compile_mode *out, const char *name)
+{
+    if (!out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_compile_mode_parse: NULL argument");
+    if (!name || !strcmp(name, "none")) {
+        *out = E3C_MODE_NONE;
+        return E3C_OK;
+    }
+    for (int i = 1; i < 4; i++)
+        if (!strcmp(name, mode_names[i])) {
+            *out = (e3c_compile_mode)i;
+            return E3C_OK;
+        }
+    return e3c_error_set(E3C_ERR_VALUE, "Invalid compile mode `'%s'` (expected script, trace, unsupported or none)",
+                         name);
+}
+
+const char *e3c_compile_mode_name(e3c_compile_mode mode)
+{
+    return (unsigned)mode < 4 ? mode_names[mode] : "invalid";
+}
+
+e3c_status e3c_arg_spec_parse(e3c_arg_spec *out, const char *text)
+{
+    if (!out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_arg_spec_parse: NULL argument");
+    out->irreps = (e3c_irreps){0, NULL};
+    if (!text) {
+        out->kind = E3C_ARG_NONE;
+        return E3C_OK;
+    }
+    if (!strcmp(text, "cartesian_points")) {
+        out->kind = E3C_ARG_CARTESIAN_POINTS;
+        return E3C_OK;
+    }
+    out->kind = E3C_ARG_IRREPS;
+    return e3c_irreps_parse(&out->irreps, text);
+}
+
+void e3c_arg_spec_free(e3c_arg_spec *spec)
+{
+    if (spec)
+        e3c_irreps_free(&spec->irreps);
+}
+
+e3c_status e3c_module_class_check(const e3c_module_class *cls)
+{
+    if (!cls || !cls->name || !cls->name[0])
+        return e3c_error_set(E3C_ERR_INVALID, "a module class needs a name");
+    e3c_compile_mode mode;
+    if (e3c_compile_mode_parse(&mode, cls->mode))
+        return e3c_error_prefix("module class %s", cls->name);
+    if (!cls->forward)
+        return e3c_error_set(E3C_ERR_INVALID, "module class %s has no forward", cls->name);
+    if (mode == E3C_MODE_SCRIPT && !cls->script_source)
+        return e3c_error_set(E3C_ERR_INVALID, "module class %s is marked script but has no TorchScript source",
+                             cls->name);
+    return E3C_OK;
+}
+
+/* ------------------------------------------------------------------ state box ----- */
+
+static state_box *box_new(void *ptr, void (*free_fn)(void *))
+{
+    state_box *b = malloc(sizeof *b);
+    if (b)
+        *b = (state_box){1, ptr, free_fn};
+    return b;
+}
+
+static void box_release(state_box *b)
+{
+    if (b && --b->refs == 0) {
+        if (b->free_fn && b->ptr)
+            b->free_fn(b->ptr);
+        free(b);
+    }
+}
+
+/* ------------------------------------------------------------------ instances ----- */
+
+e3c_status e3c_module_new(e3c_module **out, const e3c_module_class *cls, void *state)
+{
+    if (!out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_new: NULL argument");
+    *out = NULL;
+    e3c_status st = e3c_module_class_check(cls);
+    if (st) {
+        if (cls && cls->free_state && state)
+            cls->free_state(state);
+        return st;
+    }
+    e3c_module *m = calloc(1, sizeof *m);
+    state_box *box = box_new(state, cls->free_state);
+    if (!m || !box) {
+        free(m);
+        free(box);
+        if (cls->free_state && state)
+            cls->free_state(state);
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory for module %s", cls->name);
+    }
+    m->cls = cls;
+    m->state = box;
+    st = e3c_jit_new(&m->jit, cls->name);
+    if (st) {
+        e3c_module_free(m);
+        return st;
+    }
+    *out = m;
+    return E3C_OK;
+}
+
+static void free_specs(e3c_arg_spec *specs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        e3c_arg_spec_free(&specs[i]);
+    free(specs);
+}
+
+void e3c_module_free(e3c_module *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_children; i++) {
+        e3c_module_free(m->children[i]);
+        free(m->child_names[i]);
+    }
+    free(m->children);
+    free(m->child_names);
+    free_specs(m->irreps_in, m->n_in);
+    free_specs(m->irreps_out, m->n_out);
+    e3c_values_array_free(m->fixed_inputs, m->n_fixed_inputs);
+    e3c_jit_free(m->jit);
+    box_release(m->state);
+    free(m);
+}
+
+void *e3c_module_state(const e3c_module *m) { return m && m->state ? m->state->ptr : NULL; }
+
+const e3c_module_class *e3c_module_class_of(const e3c_module *m) { return m ? m->cls : NULL; }
+
+static int valid_identifier(const char *s)
+{
+    if (!s || !(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+        return 0;
+    for (; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+            return 0;
+    return 1;
+}
+
+e3c_status e3c_module_add_child(e3c_module *m, const char *name, e3c_module *child)
+{
+    e3c_status st = E3C_OK;
+    if (!m || !child)
+        st = e3c_error_set(E3C_ERR_INVALID, "e3c_module_add_child: NULL argument");
+    else if (!valid_identifier(name))
+        st = e3c_error_set(E3C_ERR_INVALID, "child name \"%s\" is not an identifier", name ? name : "(null)");
+    else if (e3c_module_child(m, name))
+        st = e3c_error_set(E3C_ERR_INVALID, "module %s already has a child \"%s\"", m->cls->name, name);
+    if (!st) {
+        e3c_module **kids = realloc(m->children, (m->n_children + 1) * sizeof *kids);
+        if (kids)
+            m->children = kids;
+        char **names = realloc(m->child_names, (m->n_children + 1) * sizeof *names);
+        if (names)
+            m->child_names = names;
+        char *copy = strdup(name);
+        if (!kids || !names || !copy) {
+            free(copy);
+            st = e3c_error_set(E3C_ERR_NOMEM, "out of memory adding child %s", name);
+        } else {
+            st = e3c_jit_add_submodule(m->jit, name, child->jit);
+            if (!st) {
+                m->children[m->n_children] = child;
+                m->child_names[m->n_children++] = copy;
+                return E3C_OK;
+            }
+            free(copy);
+        }
+    }
+    e3c_module_free(child);
+    return st;
+}
+
+e3c_module *e3c_module_child(const e3c_module *m, const char *name)
+{
+    for (size_t i = 0; m && name && i < m->n_children; i++)
+        if (!strcmp(m->child_names[i], name))
+            return m->children[i];
+    return NULL;
+}
+
+size_t e3c_module_child_count(const e3c_module *m) { return m ? m->n_children : 0; }
+const char *e3c_module_child_name(const e3c_module *m, size_t i) { return m && i < m->n_children ? m->child_names[i] : NULL; }
+e3c_module *e3c_module_child_at(const e3c_module *m, size_t i) { return m && i < m->n_children ? m->children[i] : NULL; }
+
+e3c_status e3c_module_add_tensor(e3c_module *m, const char *name, const e3c_tensor *t, int is_parameter)
+{
+    if (!m || !t || !valid_identifier(name))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_add_tensor: NULL argument or bad name");
+    return e3c_jit_add_tensor(m->jit, name, t, is_parameter);
+}
+
+e3c_status e3c_module_tensor(const e3c_module *m, const char *name, e3c_tensor **out)
+{
+    if (!m || !name || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_tensor: NULL argument");
+    return e3c_jit_attribute_tensor(m->jit, name, out);
+}
+
+e3c_status e3c_module_set_tensor_values(e3c_module *m, const char *name, const double *values, size_t n)
+{
+    e3c_tensor *t = NULL;
+    e3c_status st = e3c_module_tensor(m, name, &t);
+    if (!st)
+        st = e3c_tensor_assign(t, values, n);
+    e3c_tensor_free(t);
+    return st ? e3c_error_prefix("parameter '%s' of %s", name, m ? m->cls->name : "?") : E3C_OK;
+}
+
+static e3c_status set_specs(e3c_arg_spec **dst, size_t *dst_n, const char *const *entries, size_t n)
+{
+    e3c_arg_spec *specs = calloc(n ? n : 1, sizeof *specs);
+    if (!specs)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory for irreps");
+    for (size_t i = 0; i < n; i++) {
+        e3c_status st = e3c_arg_spec_parse(&specs[i], entries[i]);
+        if (st) {
+            free_specs(specs, i);
+            return st;
+        }
+    }
+    free_specs(*dst, *dst_n);
+    *dst = specs;
+    *dst_n = n;
+    return E3C_OK;
+}
+
+e3c_status e3c_module_set_irreps_in(e3c_module *m, const char *const *entries, size_t n)
+{
+    if (!m || (n && !entries))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_set_irreps_in: NULL argument");
+    e3c_status st = set_specs(&m->irreps_in, &m->n_in, entries, n);
+    if (!st)
+        m->has_irreps_in = 1;
+    return st;
+}
+
+e3c_status e3c_module_set_irreps_out(e3c_module *m, const char *const *entries, size_t n)
+{
+    if (!m || (n && !entries))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_set_irreps_out: NULL argument");
+    e3c_status st = set_specs(&m->irreps_out, &m->n_out, entries, n);
+    if (!st)
+        m->has_irreps_out = 1;
+    return st;
+}
+
+const e3c_arg_spec *e3c_module_irreps_in(const e3c_module *m, size_t *n)
+{
+    *n = m && m->has_irreps_in ? m->n_in : 0;
+    return m && m->has_irreps_in ? m->irreps_in : NULL;
+}
+
+const e3c_arg_spec *e3c_module_irreps_out(const e3c_module *m, size_t *n)
+{
+    *n = m && m->has_irreps_out ? m->n_out : 0;
+    return m && m->has_irreps_out ? m->irreps_out : NULL;
+}
+
+e3c_status e3c_module_set_mode(e3c_module *m, const char *mode)
+{
+    if (!m)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_set_mode: NULL argument");
+    e3c_compile_mode parsed;
+    e3c_status st = e3c_compile_mode_parse(&parsed, mode);
+    if (st)
+        return st;
+    m->has_mode_override = 1;
+    m->mode_override = parsed;
+    return E3C_OK;
+}
+
+e3c_compile_mode e3c_module_mode(const e3c_module *m)
+{
+    if (!m)
+        return E3C_MODE_NONE;
+    if (m->has_mode_override)
+        return m->mode_override;
+    e3c_compile_mode mode = E3C_MODE_NONE;
+    e3c_compile_mode_parse(&mode, m->cls->mode); /* validated at e3c_module_new */
+    return mode;
+}
+
+e3c_compiled_as e3c_module_compiled_as(const e3c_module *m) { return m ? m->compiled : E3C_EAGER; }
+
+e3c_status e3c_module_forward(e3c_module *m, const e3c_values *in, e3c_values **out)
+{
+    if (!m || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_forward: NULL argument");
+    *out = NULL;
+    if (m->compiled)
+        return e3c_jit_call(out, m->jit, "forward", in);
+    return m->cls->forward(m, in, out);
+}
+
+e3c_status e3c_module_call_child(e3c_module *m, const char *name, const e3c_values *in, e3c_values **out)
+{
+    e3c_module *child = e3c_module_child(m, name);
+    if (!child)
+        return e3c_error_set(E3C_ERR_NOT_FOUND, "module %s has no child \"%s\"", m ? m->cls->name : "?", name);
+    return e3c_module_forward(child, in, out);
+}
+
+e3c_status e3c_module_forward1(e3c_module *m, const e3c_tensor *x, e3c_tensor **out)
+{
+    if (!out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_forward1: NULL argument");
+    *out = NULL;
+    e3c_values *in = NULL, *res = NULL;
+    e3c_status st = e3c_values_new(&in);
+    if (!st)
+        st = e3c_values_push(in, x);
+    if (!st)
+        st = e3c_module_forward(m, in, &res);
+    if (!st && e3c_values_count(res) != 1)
+        st = e3c_error_set(E3C_ERR_VALUE, "%s returned %zu outputs, expected one", m->cls->name, e3c_values_count(res));
+    if (!st)
+        st = e3c_tensor_ref(out, e3c_values_get(res, 0));
+    e3c_values_free(in);
+    e3c_values_free(res);
+    return st;
+}
+
+static e3c_status copy_specs(e3c_arg_spec **dst, const e3c_arg_spec *src, size_t n)
+{
+    *dst = calloc(n ? n : 1, sizeof **dst);
+    if (!*dst)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory copying irreps");
+    for (size_t i = 0; i < n; i++) {
+        (*dst)[i].kind = src[i].kind;
+        e3c_status st = e3c_irreps_copy(&(*dst)[i].irreps, &src[i].irreps);
+        if (st)
+            return st;
+    }
+    return E3C_OK;
+}
+
+/* Copy the C side of `m` onto `jit` (already a deep copy of m->jit): children are bound
+ * to the matching submodules of `jit`. */
+static e3c_status clone_onto(e3c_module **out, const e3c_module *m, e3c_jit_module *jit)
+{
+    e3c_module *c = calloc(1, sizeof *c);
+    if (!c) {
+        e3c_jit_free(jit);
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory cloning %s", m->cls->name);
+    }
+    c->cls = m->cls;
+    c->state = m->state;
+    m->state->refs++;
+    c->jit = jit;
+    c->compiled = m->compiled;
+    c->has_mode_override = m->has_mode_override;
+    c->mode_override = m->mode_override;
+    c->has_irreps_in = m->has_irreps_in;
+    c->has_irreps_out = m->has_irreps_out;
+    c->n_in = m->n_in;
+    c->n_out = m->n_out;
+    e3c_status st = copy_specs(&c->irreps_in, m->irreps_in, m->n_in);
+    if (!st)
+        st = copy_specs(&c->irreps_out, m->irreps_out, m->n_out);
+    if (!st && m->n_fixed_inputs)
+        st = copy_values_array(&c->fixed_inputs, m->fixed_inputs, m->n_fixed_inputs);
+    if (!st)
+        c->n_fixed_inputs = m->n_fixed_inputs;
+    c->children = calloc(m->n_children ? m->n_children : 1, sizeof *c->children);
+    c->child_names = calloc(m->n_children ? m->n_children : 1, sizeof *c->child_names);
+    if (!st && (!c->children || !c->child_names))
+        st = e3c_error_set(E3C_ERR_NOMEM, "out of memory cloning %s", m->cls->name);
+    for (size_t i = 0; !st && i < m->n_children; i++) {
+        e3c_jit_module *sub = NULL;
+        st = e3c_jit_submodule(&sub, jit, m->child_names[i]);
+        if (!st)
+            st = clone_onto(&c->children[i], m->children[i], sub);
+        if (!st) {
+            c->child_names[i] = strdup(m->child_names[i]);
+            c->n_children++;
+            if (!c->child_names[i])
+                st = e3c_error_set(E3C_ERR_NOMEM, "out of memory cloning %s", m->cls->name);
+        }
+    }
+    if (st) {
+        e3c_module_free(c);
+        return st;
+    }
+    *out = c;
+    return E3C_OK;
+}
+
+e3c_status e3c_module_clone(e3c_module **out, const e3c_module *m)
+{
+    if (!out || !m)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_clone: NULL argument");
+    *out = NULL;
+    e3c_jit_module *jit = NULL;
+    e3c_status st = e3c_jit_clone(&jit, m->jit);
+    return st ? st : clone_onto(out, m, jit);
+}
+
+e3c_dtype e3c_module_dtype(const e3c_module *m)
+{
+    e3c_dtype d = E3C_FLOAT32;
+    int found = 0;
+    if (m && e3c_jit_floating_dtype(m->jit, &d, &found) == E3C_OK && found)
+        return d;
+    return E3C_FLOAT32;
+}
+
+e3c_jit_module *e3c_module_jit(const e3c_module *m) { return m && m->compiled ? m->jit : NULL; }
+
+e3c_status e3c_module_save(const e3c_module *m, const char *path)
+{
+    if (!m || !path)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_save: NULL argument");
+    if (!m->compiled)
+        return e3c_error_set(E3C_ERR_INVALID, "%s is not compiled (mode %s): only a compiled module can be saved",
+                             m->cls->name, e3c_compile_mode_name(e3c_module_mode(m)));
+    return e3c_jit_save(m->jit, path);
+}

@@ -1,0 +1,170 @@
+/* The module registry and plugin loading. */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtins.h"
+#include "e3check/registry.h"
+
+typedef struct entry {
+    char *name;
+    e3c_module_ctor ctor;
+} entry;
+
+static entry *entries;
+static size_t n_entries;
+static pthread_once_t builtins_once = PTHREAD_ONCE_INIT;
+
+static void register_builtins_once(void) { e3c_register_builtins(); }
+
+static const entry *find(const char *name)
+{
+    for (size_t i = 0; i < n_entries; i++)
+        if (!strcmp(entries[i].name, name))
+            return &entries[i];
+    return NULL;
+}
+
+/* Add without triggering the built-ins (they are added through this, inside the once). */
+static e3c_status add_entry(const char *type_name, e3c_module_ctor ctor)
+{
+    if (!type_name || !type_name[0] || !ctor)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_add: a type needs a name and a constructor");
+    if (find(type_name))
+        return e3c_error_set(E3C_ERR_INVALID, "module type \"%s\" is already registered", type_name);
+    entry *grown = realloc(entries, (n_entries + 1) * sizeof *grown);
+    char *copy = strdup(type_name);
+    if (grown)
+        entries = grown;
+    if (!grown || !copy) {
+        free(copy);
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory registering %s", type_name);
+    }
+    entries[n_entries++] = (entry){copy, ctor};
+    return E3C_OK;
+}
+
+e3c_status e3c_registry_add(const char *type_name, e3c_module_ctor ctor)
+{
+    pthread_once(&builtins_once, register_builtins_once);
+    return add_entry(type_name, ctor);
+}
+
+void e3c_register_builtin(const char *type_name, e3c_module_ctor ctor) { add_entry(type_name, ctor); }
+
+e3c_status e3c_registry_build(e3c_module **out, const cJSON *spec)
+{
+    if (!out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_build: NULL argument");
+    *out = NULL;
+    pthread_once(&builtins_once, register_builtins_once);
+    if (!cJSON_IsObject(spec))
+        return e3c_error_set(E3C_ERR_VALUE, "a module must be a JSON object {\"type\", \"args\", \"kwargs\"}");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(spec, "type");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(spec, "args");
+    const cJSON *kwargs = cJSON_GetObjectItemCaseSensitive(spec, "kwargs");
+    if (!cJSON_IsString(type))
+        return e3c_error_set(E3C_ERR_VALUE, "module \"type\" must be a string");
+    for (const cJSON *f = spec->child; f; f = f->next)
+        if (strcmp(f->string, "type") && strcmp(f->string, "args") && strcmp(f->string, "kwargs"))
+            return e3c_error_set(E3C_ERR_VALUE, "module %s: unknown field \"%s\"", type->valuestring, f->string);
+    if (args && !cJSON_IsArray(args))
+        return e3c_error_set(E3C_ERR_VALUE, "module %s: \"args\" must be an array", type->valuestring);
+    if (kwargs && !cJSON_IsObject(kwargs))
+        return e3c_error_set(E3C_ERR_VALUE, "module %s: \"kwargs\" must be an object", type->valuestring);
+    const entry *e = find(type->valuestring);
+    if (!e)
+        return e3c_error_set(E3C_ERR_NOT_FOUND, "unknown module type \"%s\" (see e3check types)", type->valuestring);
+    e3c_status st = e->ctor(out, args, kwargs);
+    return st ? e3c_error_prefix("cannot build %s", type->valuestring) : E3C_OK;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+e3c_status e3c_registry_names(e3c_strings *out)
+{
+    if (!out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_names: NULL argument");
+    pthread_once(&builtins_once, register_builtins_once);
+    out->count = 0;
+    out->items = calloc(n_entries ? n_entries : 1, sizeof *out->items);
+    if (!out->items)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory listing types");
+    for (size_t i = 0; i < n_entries; i++) {
+        if (!(out->items[i] = strdup(entries[i].name))) {
+            e3c_strings_free(out);
+            return e3c_error_set(E3C_ERR_NOMEM, "out of memory listing types");
+        }
+        out->count++;
+    }
+    qsort(out->items, out->count, sizeof *out->items, by_name);
+    return E3C_OK;
+}
+
+e3c_status e3c_registry_load_plugin(const char *path)
+{
+    if (!path)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_load_plugin: NULL argument");
+    pthread_once(&builtins_once, register_builtins_once);
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        return e3c_error_set(E3C_ERR_IO, "cannot load plugin '%s': %s", path, dlerror());
+    e3c_status (*init)(void);
+    *(void **)&init = dlsym(lib, "e3check_plugin_init");
+    if (!init)
+        return e3c_error_set(E3C_ERR_FORMAT, "plugin '%s' has no e3check_plugin_init function", path);
+    e3c_status st = init();
+    return st ? e3c_error_prefix("plugin '%s'", path) : E3C_OK;
+}
+
+/* ------------------------------------------------------------------ arguments ---- */
+
+static const cJSON *arg_at(const cJSON *args, const cJSON *kwargs, int index, const char *name)
+{
+    const cJSON *a = index >= 0 && args ? cJSON_GetArrayItem(args, index) : NULL;
+    return a ? a : (kwargs ? cJSON_GetObjectItemCaseSensitive(kwargs, name) : NULL);
+}
+
+e3c_status e3c_arg_string(const cJSON *args, const cJSON *kwargs, int index, const char *name, const char *fallback,
+                          const char **out)
+{
+    const cJSON *a = arg_at(args, kwargs, index, name);
+    if (!a) {
+        *out = fallback;
+        return fallback ? E3C_OK : e3c_error_set(E3C_ERR_VALUE, "missing argument \"%s\"", name);
+    }
+    if (!cJSON_IsString(a))
+        return e3c_error_set(E3C_ERR_VALUE, "argument \"%s\" must be a string", name);
+    *out = a->valuestring;
+    return E3C_OK;
+}
+
+e3c_status e3c_arg_bool(const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback, int *out)
+{
+    const cJSON *a = arg_at(args, kwargs, index, name);
+    if (!a) {
+        *out = fallback;
+        return E3C_OK;
+    }
+    if (!cJSON_IsBool(a))
+        return e3c_error_set(E3C_ERR_VALUE, "argument \"%s\" must be true or false", name);
+    *out = cJSON_IsTrue(a);
+    return E3C_OK;
+}
+
+e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, const cJSON *kwargs,
+                          const char *const *known)
+{
+    if (args && cJSON_GetArraySize(args) > max_args)
+        return e3c_error_set(E3C_ERR_VALUE, "%s takes at most %d positional arguments, got %d", type, max_args,
+                             cJSON_GetArraySize(args));
+    for (const cJSON *k = kwargs ? kwargs->child : NULL; k; k = k->next) {
+        int ok = 0;
+        for (const char *const *n = known; n && *n; n++)
+            ok |= !strcmp(*n, k->string);
+        if (!ok)
+            return e3c_error_set(E3C_ERR_VALUE, "%s got an unexpected keyword argument \"%s\"", type, k->string);
+    }
+    return E3C_OK;
+}

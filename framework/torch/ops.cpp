@@ -1,0 +1,123 @@
+// Tensor operations used by module forwards (recorded by the tracer when tracing).
+#include "shim.hpp"
+
+using namespace e3c_shim;
+
+namespace {
+
+template <class Op>
+e3c_status unary_like(const char *what, e3c_tensor **out, const e3c_tensor *t, Op op)
+{
+    if (!out || !t)
+        return e3c_error_set(E3C_ERR_INVALID, "%s: NULL argument", what);
+    *out = nullptr;
+    return guard(what, [&] { return give_tensor(out, op(t->t)); });
+}
+
+} // namespace
+
+extern "C" {
+
+e3c_status e3c_tensor_unary(e3c_tensor **out, const e3c_tensor *t, e3c_unary_op op)
+{
+    return unary_like("tensor_unary", out, t, [op](const at::Tensor &x) -> at::Tensor {
+        switch (op) {
+        case E3C_OP_SQRT: return x.sqrt();
+        case E3C_OP_RELU: return x.relu();
+        case E3C_OP_SQUARE: return x.square();
+        case E3C_OP_ABS: return x.abs();
+        case E3C_OP_NEG: return x.neg();
+        case E3C_OP_EXP: return x.exp();
+        case E3C_OP_SIGMOID: return x.sigmoid();
+        case E3C_OP_SILU: return at::silu(x);
+        case E3C_OP_TANH: return x.tanh();
+        case E3C_OP_CLONE: return x.clone();
+        }
+        throw std::invalid_argument("unknown unary operation");
+    });
+}
+
+e3c_status e3c_tensor_binary(e3c_tensor **out, const e3c_tensor *a, const e3c_tensor *b, e3c_binary_op op)
+{
+    if (!out || !a || !b)
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_binary: NULL argument");
+    *out = nullptr;
+    return guard("tensor_binary", [&] {
+        switch (op) {
+        case E3C_OP_ADD: return give_tensor(out, a->t + b->t);
+        case E3C_OP_SUB: return give_tensor(out, a->t - b->t);
+        case E3C_OP_MUL: return give_tensor(out, a->t * b->t);
+        case E3C_OP_DIV: return give_tensor(out, a->t / b->t);
+        }
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_binary: unknown operation %d", (int)op);
+    });
+}
+
+e3c_status e3c_tensor_scalar(e3c_tensor **out, const e3c_tensor *t, e3c_binary_op op, double s)
+{
+    if (!out || !t)
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_scalar: NULL argument");
+    *out = nullptr;
+    return guard("tensor_scalar", [&] {
+        switch (op) {
+        case E3C_OP_ADD: return give_tensor(out, t->t + s);
+        case E3C_OP_SUB: return give_tensor(out, t->t - s);
+        case E3C_OP_MUL: return give_tensor(out, t->t * s);
+        case E3C_OP_DIV: return give_tensor(out, t->t / s);
+        }
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_scalar: unknown operation %d", (int)op);
+    });
+}
+
+e3c_status e3c_tensor_sum(e3c_tensor **out, const e3c_tensor *t, int dim, int keepdim)
+{
+    return unary_like("tensor_sum", out, t, [&](const at::Tensor &x) { return x.sum(dim, keepdim != 0); });
+}
+
+e3c_status e3c_tensor_sum_all(e3c_tensor **out, const e3c_tensor *t)
+{
+    return unary_like("tensor_sum_all", out, t, [](const at::Tensor &x) { return x.sum(); });
+}
+
+e3c_status e3c_tensor_narrow(e3c_tensor **out, const e3c_tensor *t, int dim, int64_t start, int64_t length)
+{
+    return unary_like("tensor_narrow", out, t, [&](const at::Tensor &x) { return x.narrow(dim, start, length); });
+}
+
+e3c_status e3c_tensor_select(e3c_tensor **out, const e3c_tensor *t, int dim, int64_t index)
+{
+    return unary_like("tensor_select", out, t, [&](const at::Tensor &x) { return x.select(dim, index); });
+}
+
+e3c_status e3c_tensor_index_select(e3c_tensor **out, const e3c_tensor *t, int dim, const e3c_tensor *index)
+{
+    if (!index)
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_index_select: NULL index");
+    return unary_like("tensor_index_select", out, t, [&](const at::Tensor &x) { return x.index_select(dim, index->t); });
+}
+
+e3c_status e3c_tensor_unflatten_last(e3c_tensor **out, const e3c_tensor *t, const int64_t *sizes, int n)
+{
+    if (n < 1 || n > E3C_MAX_DIMS || !sizes)
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_unflatten_last: bad sizes");
+    return unary_like("tensor_unflatten_last", out, t,
+                      [&](const at::Tensor &x) { return x.unflatten(-1, shape_vector(sizes, n)); });
+}
+
+e3c_status e3c_tensor_flatten_last2(e3c_tensor **out, const e3c_tensor *t)
+{
+    return unary_like("tensor_flatten_last2", out, t, [](const at::Tensor &x) { return x.flatten(-2, -1); });
+}
+
+e3c_status e3c_tensor_any_greater(int *out, const e3c_tensor *t, double threshold)
+{
+    if (!out || !t)
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_any_greater: NULL argument");
+    note_data_read("e3c_tensor_any_greater");
+    return guard("tensor_any_greater", [&] {
+        *out = (t->t > threshold).any().item<bool>() ? 1 : 0;
+        return E3C_OK;
+    });
+}
+
+} // extern "C"

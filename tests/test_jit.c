@@ -1,0 +1,321 @@
+/* Compile modes and the recursive compiler: every example of e3nn's JIT document, and
+ * e3nn's ordering, side effects, warnings and errors. */
+#include <unistd.h>
+
+#include "e3check/module.h"
+#include "e3check/nn.h"
+#include "e3check/registry.h"
+#include "e3check/seed.h"
+#include "test_util.h"
+
+static const char *IRREPS = "2x0e + 1x1o";
+
+static e3c_tensor *randn_irreps(e3c_generator *g, const char *irreps, int64_t batch)
+{
+    e3c_irreps ir;
+    E3C_ASSERT_OK(e3c_irreps_parse(&ir, irreps));
+    e3c_tensor *x = NULL;
+    int64_t size[2] = {batch, -1};
+    E3C_ASSERT_OK(e3c_irreps_randn(&x, &ir, g, size, 2, E3C_NORM_COMPONENT, E3C_FLOAT32));
+    e3c_irreps_free(&ir);
+    return x;
+}
+
+static e3c_values *one(const e3c_tensor *x)
+{
+    e3c_values *v = NULL;
+    E3C_ASSERT_OK(e3c_values_new(&v));
+    E3C_ASSERT_OK(e3c_values_push(v, x));
+    return v;
+}
+
+static void assert_same(const e3c_tensor *a, const e3c_tensor *b, double tol)
+{
+    double d;
+    E3C_ASSERT_OK(e3c_tensor_max_abs_diff(&d, a, b));
+    cr_assert(d <= tol, "outputs differ by %g", d);
+}
+
+static e3c_module *compiled_child(e3c_module *m, const char *name, e3c_compiled_as how)
+{
+    e3c_module *c = e3c_module_child(m, name);
+    cr_assert_not_null(c);
+    cr_assert_eq(e3c_module_compiled_as(c), how, "child %s compiled as %d", name, e3c_module_compiled_as(c));
+    return c;
+}
+
+Test(seed, scripting_mymodule_agrees_with_eager)
+{
+    e3c_module *mod = NULL, *scripted = NULL;
+    E3C_ASSERT_OK(e3c_seed_mymodule_new(&mod, IRREPS));
+    e3c_generator *g = NULL;
+    E3C_ASSERT_OK(e3c_generator_new(&g, 0));
+    e3c_tensor *x = randn_irreps(g, IRREPS, 2), *eager = NULL, *compiled = NULL;
+    E3C_ASSERT_OK(e3c_module_forward1(mod, x, &eager));
+    E3C_ASSERT_OK(e3c_module_script(&scripted, mod, NULL));
+    cr_assert_eq(scripted, mod, "in place by default, as e3nn");
+    cr_assert_eq(e3c_module_compiled_as(mod), E3C_SCRIPTED);
+    compiled_child(mod, "norm", E3C_TRACED);
+    E3C_ASSERT_OK(e3c_module_forward1(mod, x, &compiled));
+    assert_same(eager, compiled, 1e-6);
+    /* e3nn leaves "script" on an undecorated module after script() */
+    cr_assert_eq(e3c_module_mode(mod), E3C_MODE_SCRIPT);
+    e3c_tensor_free(x), e3c_tensor_free(eager), e3c_tensor_free(compiled);
+    e3c_generator_free(g);
+    e3c_module_free(mod);
+}
+
+Test(seed, traced_anothermodule_keeps_the_scripted_childs_control_flow)
+{
+    e3c_module *mod2 = NULL, *traced = NULL;
+    E3C_ASSERT_OK(e3c_seed_another_new(&mod2, IRREPS));
+    e3c_generator *g = NULL;
+    E3C_ASSERT_OK(e3c_generator_new(&g, 3));
+    e3c_tensor *ex = randn_irreps(g, IRREPS, 3);
+    e3c_values *example = one(ex);
+    E3C_ASSERT_OK(e3c_module_trace(&traced, mod2, example, NULL, 0, NULL));
+    cr_assert_eq(e3c_module_compiled_as(mod2), E3C_TRACED);
+    compiled_child(mod2, "mymod", E3C_SCRIPTED);
+
+    /* zeros(2, 5): no row > 0.1, so the scripted child returns the whole norm: all 3 */
+    int64_t shape[2] = {2, 5};
+    e3c_tensor *zeros = NULL, *y = NULL;
+    E3C_ASSERT_OK(e3c_tensor_zeros(&zeros, E3C_FLOAT32, shape, 2));
+    E3C_ASSERT_OK(e3c_module_forward1(mod2, zeros, &y));
+    float got[6];
+    cr_assert_eq(e3c_tensor_numel(y), 6);
+    E3C_ASSERT_OK(e3c_tensor_copy_to(y, got, sizeof got));
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(got[i], 3.0f);
+
+    /* random input: the first row is returned (shape (3,)), a data-dependent branch */
+    e3c_tensor *x = randn_irreps(g, IRREPS, 3), *z = NULL;
+    e3c_tensor_free(y);
+    E3C_ASSERT_OK(e3c_module_forward1(mod2, x, &y));
+    cr_assert_eq(e3c_tensor_ndim(y), 1);
+    cr_assert_eq(e3c_tensor_size(y, 0), 3);
+    /* the eager C forward of a fresh module agrees */
+    e3c_module *fresh = NULL;
+    E3C_ASSERT_OK(e3c_seed_another_new(&fresh, IRREPS));
+    E3C_ASSERT_OK(e3c_module_forward1(fresh, x, &z));
+    assert_same(y, z, 1e-6);
+
+    /* after save and load too */
+    char path[512];
+    snprintf(path, sizeof path, "%s/another.pt", test_tmpdir());
+    E3C_ASSERT_OK(e3c_module_save(mod2, path));
+    e3c_jit_module *loaded = NULL;
+    e3c_values *in = one(zeros), *res = NULL;
+    E3C_ASSERT_OK(e3c_jit_load(&loaded, path));
+    E3C_ASSERT_OK(e3c_jit_run(&res, loaded, NULL, in));
+    float reloaded[6];
+    E3C_ASSERT_OK(e3c_tensor_copy_to(e3c_values_get(res, 0), reloaded, sizeof reloaded));
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(reloaded[i], 3.0f, "after save and load");
+    char *graph = NULL;
+    E3C_ASSERT_OK(e3c_jit_graph(loaded, "forward", &graph));
+    cr_assert(strstr(graph, "prim::CallMethod"), "the traced graph calls the scripted child: %s", graph);
+    free(graph);
+
+    /* e3nn leaks: the undecorated module keeps mode trace and the example inputs */
+    cr_assert_eq(e3c_module_mode(mod2), E3C_MODE_TRACE);
+    cr_assert(e3c_module_has_tracing_hook(mod2));
+    e3c_values_free(in), e3c_values_free(res), e3c_jit_free(loaded);
+    e3c_tensor_free(ex), e3c_tensor_free(zeros), e3c_tensor_free(x), e3c_tensor_free(y), e3c_tensor_free(z);
+    e3c_values_free(example);
+    e3c_generator_free(g);
+    e3c_module_free(mod2);
+    e3c_module_free(fresh);
+}
+
+Test(seed, tracing_module_compiles_with_its_own_hook_and_int64_input)
+{
+    e3c_module *mod3 = NULL, *out = NULL;
+    E3C_ASSERT_OK(e3c_seed_tracing_new(&mod3));
+    e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
+    opt.n_trace_checks = 3;
+    E3C_ASSERT_OK(e3c_module_compile(&out, mod3, &opt));
+    cr_assert_eq(e3c_module_compiled_as(mod3), E3C_TRACED);
+    e3c_generator *g = NULL;
+    E3C_ASSERT_OK(e3c_generator_new(&g, 1));
+    int64_t shape[2] = {5, 2}, three = 3;
+    const int64_t idx[3] = {4, 0, 2};
+    e3c_tensor *x = NULL, *ix = NULL;
+    E3C_ASSERT_OK(e3c_randn(&x, g, E3C_FLOAT32, shape, 2));
+    E3C_ASSERT_OK(e3c_tensor_from_data(&ix, idx, E3C_INT64, &three, 1));
+    e3c_values *in = NULL, *res = NULL, *eager = NULL;
+    E3C_ASSERT_OK(e3c_values_new(&in));
+    E3C_ASSERT_OK(e3c_values_push(in, x));
+    E3C_ASSERT_OK(e3c_values_push(in, ix));
+    E3C_ASSERT_OK(e3c_module_forward(mod3, in, &res));
+    e3c_module *fresh = NULL;
+    E3C_ASSERT_OK(e3c_seed_tracing_new(&fresh));
+    E3C_ASSERT_OK(e3c_module_forward(fresh, in, &eager));
+    assert_same(e3c_values_get(res, 0), e3c_values_get(eager, 0), 1e-5);
+    e3c_values_free(in), e3c_values_free(res), e3c_values_free(eager);
+    e3c_tensor_free(x), e3c_tensor_free(ix);
+    e3c_generator_free(g);
+    e3c_module_free(mod3);
+    e3c_module_free(fresh);
+}
+
+Test(seed, supermod_fails_naming_the_unsupported_child)
+{
+    e3c_module *mod = NULL, *out = NULL;
+    E3C_ASSERT_OK(e3c_seed_supermod_new(&mod));
+    E3C_ASSERT_FAILS(e3c_module_script(&out, mod, NULL), E3C_ERR_VALUE, "ChildMod does not support TorchScript compilation");
+    cr_assert(strstr(e3c_error_last(), "root.child"), "%s", e3c_error_last());
+    cr_assert_null(out);
+    e3c_module_free(mod);
+}
+
+/* ------------------------------------------------------------ e3nn's semantics ---- */
+
+Test(compile, in_place_false_leaves_the_original_untouched)
+{
+    e3c_module *mod = NULL, *copy = NULL;
+    E3C_ASSERT_OK(e3c_seed_mymodule_loop_new(&mod, IRREPS));
+    e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
+    opt.in_place = 0;
+    E3C_ASSERT_OK(e3c_module_compile(&copy, mod, &opt));
+    cr_assert_neq(copy, mod);
+    cr_assert_eq(e3c_module_compiled_as(mod), E3C_EAGER);
+    cr_assert_eq(e3c_module_compiled_as(e3c_module_child(mod, "norm")), E3C_EAGER);
+    cr_assert_eq(e3c_module_compiled_as(copy), E3C_SCRIPTED);
+    compiled_child(copy, "norm", E3C_TRACED);
+    e3c_strings tree = {0};
+    E3C_ASSERT_OK(e3c_module_describe(copy, "mod", &tree));
+    cr_assert_eq(tree.count, 2);
+    cr_assert_str_eq(tree.items[0], "mod MyModuleLoop mode=script scripted");
+    cr_assert_str_eq(tree.items[1], "mod.norm Norm mode=trace traced");
+    e3c_strings_free(&tree);
+    e3c_module_free(copy);
+    e3c_module_free(mod);
+}
+
+Test(compile, mode_mismatch_is_a_warning_returned_to_the_caller)
+{
+    e3c_module *norm = NULL, *out = NULL;
+    E3C_ASSERT_OK(e3c_norm_new(&norm, "1o", 0));
+    e3c_strings warnings = {0};
+    e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
+    opt.warnings = &warnings;
+    e3c_status st = e3c_module_script(&out, norm, &opt);
+    cr_assert_neq(st, E3C_OK, "Norm has no TorchScript source in e3check");
+    cr_assert_geq(warnings.count, 1);
+    cr_assert_str_eq(warnings.items[0], "Trying to script a module of type Norm marked with @compile_mode != 'script', expect errors!");
+    cr_assert_eq(e3c_module_mode(norm), E3C_MODE_TRACE, "a decorated module gets its mode back");
+    e3c_strings_free(&warnings);
+    e3c_module_free(norm);
+
+    e3c_module *loop = NULL;
+    E3C_ASSERT_OK(e3c_seed_mymodule_loop_new(&loop, IRREPS));
+    opt.warnings = &warnings;
+    E3C_ASSERT_OK(e3c_module_trace(&out, loop, NULL, NULL, 0, &opt));
+    cr_assert_str_eq(warnings.items[0],
+                     "Trying to trace a module of type MyModuleLoop marked with @compile_mode != 'trace', expect errors!");
+    e3c_strings_free(&warnings);
+    e3c_module_free(loop);
+}
+
+static e3c_status data_branch_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    (void)self;
+    const e3c_tensor *x = e3c_values_get(in, 0);
+    int big = 0;
+    e3c_tensor *y = NULL;
+    e3c_status st = e3c_tensor_any_greater(&big, x, 0.0);
+    if (!st)
+        st = big ? e3c_tensor_unary(&y, x, E3C_OP_RELU) : e3c_tensor_unary(&y, x, E3C_OP_NEG);
+    if (!st)
+        st = e3c_values_new(out);
+    if (!st)
+        st = e3c_values_push(*out, y);
+    e3c_tensor_free(y);
+    return st;
+}
+
+static const e3c_module_class wrongly_traced = {.name = "BranchesOnData", .mode = "trace", .forward = data_branch_forward};
+
+Test(compile, data_dependent_branch_marked_trace_is_caught)
+{
+    e3c_module *m = NULL, *out = NULL;
+    E3C_ASSERT_OK(e3c_module_new(&m, &wrongly_traced, NULL));
+    const char *ins[1] = {"3x0e"};
+    E3C_ASSERT_OK(e3c_module_set_irreps_in(m, ins, 1));
+    e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
+    opt.error_on_warnings = 1;
+    E3C_ASSERT_FAILS(e3c_module_compile(&out, m, &opt), E3C_ERR_VALUE, "tracer warning while tracing root");
+    cr_assert(strstr(e3c_error_last(), "e3c_tensor_any_greater"), "%s", e3c_error_last());
+    e3c_module_free(m);
+
+    /* without error_on_warnings, the trace checks on other inputs catch the branch:
+     * an all-negative and an all-positive input take different branches */
+    E3C_ASSERT_OK(e3c_module_new(&m, &wrongly_traced, NULL));
+    const float neg[3] = {-1, -2, -3}, pos[3] = {1, 2, 3};
+    int64_t shape[2] = {1, 3};
+    e3c_tensor *a = NULL, *b = NULL;
+    E3C_ASSERT_OK(e3c_tensor_from_data(&a, neg, E3C_FLOAT32, shape, 2));
+    E3C_ASSERT_OK(e3c_tensor_from_data(&b, pos, E3C_FLOAT32, shape, 2));
+    e3c_values *va = one(a), *vb = one(b);
+    const e3c_values *checks[1] = {vb};
+    E3C_ASSERT_FAILS(e3c_module_trace(&out, m, va, checks, 1, NULL), E3C_ERR_VALUE, "check input 1");
+    e3c_values_free(va), e3c_values_free(vb);
+    e3c_tensor_free(a), e3c_tensor_free(b);
+    e3c_module_free(m);
+}
+
+static const e3c_module_class bogus_mode = {.name = "Bogus", .mode = "bogus", .forward = data_branch_forward};
+
+Test(compile, errors_follow_e3nn)
+{
+    e3c_module *m = NULL, *out = NULL;
+    E3C_ASSERT_FAILS(e3c_module_new(&m, &bogus_mode, NULL), E3C_ERR_VALUE, "Invalid compile mode");
+    cr_assert_null(m);
+
+    E3C_ASSERT_OK(e3c_norm_new(&m, IRREPS, 0));
+    E3C_ASSERT_FAILS(e3c_module_set_mode(m, "bogus"), E3C_ERR_VALUE, "Invalid compile mode `'bogus'`");
+    e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
+    opt.n_trace_checks = 0;
+    E3C_ASSERT_FAILS(e3c_module_compile(&out, m, &opt), E3C_ERR_INVALID, "n_trace_checks must be >= 1");
+    e3c_module_free(m);
+
+    E3C_ASSERT_OK(e3c_module_new(&m, &wrongly_traced, NULL));
+    E3C_ASSERT_FAILS(e3c_module_compile(&out, m, NULL), E3C_ERR_VALUE,
+                     "Cannot infer irreps_in for BranchesOnData(); provide them explicitly");
+    e3c_module_free(m);
+}
+
+Test(compile, unsupported_is_raised_before_children_are_touched)
+{
+    e3c_module *mod = NULL, *out = NULL;
+    E3C_ASSERT_OK(e3c_seed_mymodule_loop_new(&mod, IRREPS));
+    E3C_ASSERT_OK(e3c_module_set_mode(mod, "unsupported"));
+    E3C_ASSERT_FAILS(e3c_module_compile(&out, mod, NULL), E3C_ERR_VALUE,
+                     "MyModuleLoop does not support TorchScript compilation");
+    cr_assert_eq(e3c_module_compiled_as(e3c_module_child(mod, "norm")), E3C_EAGER);
+    e3c_module_free(mod);
+}
+
+Test(registry, builds_seed_modules_from_json)
+{
+    cJSON *spec = cJSON_Parse("{\"type\": \"AnotherModule\", \"args\": [\"2x0e + 1x1o\"]}");
+    e3c_module *m = NULL;
+    E3C_ASSERT_OK(e3c_registry_build(&m, spec));
+    cr_assert_str_eq(e3c_module_class_of(m)->name, "AnotherModule");
+    e3c_module_free(m);
+    cJSON_Delete(spec);
+    spec = cJSON_Parse("{\"type\": \"Nope\"}");
+    E3C_ASSERT_FAILS(e3c_registry_build(&m, spec), E3C_ERR_NOT_FOUND, "unknown module type \"Nope\"");
+    cJSON_Delete(spec);
+    spec = cJSON_Parse("{\"type\": \"Norm\", \"args\": [\"1x\"]}");
+    E3C_ASSERT_FAILS(e3c_registry_build(&m, spec), E3C_ERR_VALUE, "cannot build Norm");
+    cJSON_Delete(spec);
+    spec = cJSON_Parse("{\"type\": \"Norm\", \"args\": [\"1o\"], \"kwargs\": {\"sqared\": true}}");
+    E3C_ASSERT_FAILS(e3c_registry_build(&m, spec), E3C_ERR_VALUE, "unexpected keyword argument \"sqared\"");
+    cJSON_Delete(spec);
+    e3c_strings names = {0};
+    E3C_ASSERT_OK(e3c_registry_names(&names));
+    cr_assert_geq(names.count, 6);
+    e3c_strings_free(&names);
+}
