@@ -204,3 +204,50 @@ Test(cli, o3_answers_errors_in_place_and_rejects_non_json)
     cr_assert_eq(r->status, 1);
     assert_one_line_error(r, "not valid JSON");
 }
+
+static char *repo_path(const char *rel)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", E3C_SOURCE_DIR, rel);
+    return buf;
+}
+
+Test(cli, compile_saves_a_loadable_file_with_the_childs_control_flow)
+{
+    char args[8192], out[512];
+    snprintf(out, sizeof out, "%s/another.pt", test_tmpdir());
+    snprintf(args, sizeof args, "compile '%s' --mode trace -o '%s'", repo_path("fixtures/seed/another_module.json"), out);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(strstr(r->out, "root.mymod MyModuleLoop mode=script scripted"), "%s", r->out);
+    snprintf(args, sizeof args, "inspect '%s'", out);
+    r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(strstr(r->out, "mymod: MyModuleLoop"));
+
+    /* without --mode, a mode-none root cannot become one file */
+    snprintf(args, sizeof args, "compile '%s' -o '%s.2'", repo_path("fixtures/seed/another_module.json"), out);
+    r = run_cli(args, NULL);
+    assert_one_line_error(r, "use --mode script or --mode trace");
+}
+
+Test(cli, failed_compile_writes_no_file_and_names_the_module)
+{
+    char args[8192], out[512];
+    snprintf(out, sizeof out, "%s/super.pt", test_tmpdir());
+    snprintf(args, sizeof args, "compile '%s' --mode script -o '%s'", repo_path("fixtures/seed/supermod.json"), out);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1);
+    assert_one_line_error(r, "ChildMod does not support TorchScript compilation (module root.child)");
+    cr_assert_neq(access(out, F_OK), 0, "no file may be written");
+
+    char bad[512];
+    snprintf(bad, sizeof bad, "%s/bad.json", test_tmpdir());
+    FILE *f = fopen(bad, "w");
+    fputs("{\"module\": {\"type\": \"Norm\",\n \"args\": [\"1o\",]}}", f);
+    fclose(f);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "compile '%s' -o '%s'", bad, out);
+    r = run_cli(cmd, NULL);
+    assert_one_line_error(r, "is not valid JSON (line 2");
+}

@@ -25,6 +25,8 @@ typedef struct cli_command {
 extern const cli_command cmd_inspect;
 extern const cli_command cmd_irreps;
 extern const cli_command cmd_o3;
+extern const cli_command cmd_compile;
+extern const cli_command cmd_types;
 
 /** Print "e3check: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

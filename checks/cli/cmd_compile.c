@@ -1,0 +1,211 @@
+/* e3check compile FIXTURE.json -o OUT.pt: build a module, compile it, save it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "e3check/registry.h"
+
+static void help(FILE *out)
+{
+    fputs("usage: e3check compile FIXTURE.json -o OUT.pt [options]\n\n"
+          "Build the fixture's module (its \"module\" object, or the file itself when it is\n"
+          "{\"type\": NAME, \"args\": [...], \"kwargs\": {...}}), compile it as its compile modes ask\n"
+          "(e3nn.util.jit.compile) and save the TorchScript file, atomically. On failure no\n"
+          "file is written and the error names the module's path in the tree.\n\n"
+          "options:\n"
+          "  -o, --output FILE        where to save (required)\n"
+          "  --mode script|trace      force the top level's mode, as e3nn's script()/trace()\n"
+          "                           (needed to save a module whose own mode is none)\n"
+          "  --n-trace-checks N       trace inputs per traced module (default 1)\n"
+          "  --seed N                 seed of the generated tracing inputs (default 0)\n"
+          "  --error-on-warnings      a tracer warning is an error\n"
+          "  --plugin PATH            load module types from a shared library first\n"
+          "  -q                       do not print the compiled tree\n",
+          out);
+}
+
+/* Read and parse a JSON file, with file, line and column on error. */
+static cJSON *read_json_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        e3c_error_set(E3C_ERR_IO, "cannot open '%s'", path);
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    size_t got = text ? fread(text, 1, (size_t)n, f) : 0;
+    fclose(f);
+    if (!text) {
+        e3c_error_set(E3C_ERR_NOMEM, "cannot read '%s'", path);
+        return NULL;
+    }
+    text[got] = '\0';
+    cJSON *json = cJSON_ParseWithLength(text, got);
+    if (!json) {
+        const char *at = cJSON_GetErrorPtr();
+        int line = 1, col = 1;
+        for (const char *p = text; at && p < at && *p; p++, col++)
+            if (*p == '\n')
+                line++, col = 0;
+        e3c_error_set(E3C_ERR_FORMAT, "'%s' is not valid JSON (line %d, column %d)", path, line, col);
+    }
+    free(text);
+    return json;
+}
+
+/* The fixture's "irreps_in" (a list of irreps strings, "cartesian_points" or null), when
+ * given, declares the module's inputs (needed to trace a module that declares none). */
+static e3c_status declare_irreps_in(e3c_module *m, const cJSON *list)
+{
+    if (!list)
+        return E3C_OK;
+    if (!cJSON_IsArray(list))
+        return e3c_error_set(E3C_ERR_VALUE, "\"irreps_in\" must be a list");
+    int n = cJSON_GetArraySize(list);
+    const char **entries = calloc((size_t)(n ? n : 1), sizeof *entries);
+    if (!entries)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    e3c_status st = E3C_OK;
+    for (int i = 0; !st && i < n; i++) {
+        const cJSON *e = cJSON_GetArrayItem(list, i);
+        if (cJSON_IsString(e))
+            entries[i] = e->valuestring;
+        else if (!cJSON_IsNull(e))
+            st = e3c_error_set(E3C_ERR_VALUE, "\"irreps_in\" entry %d must be a string or null", i);
+    }
+    if (!st)
+        st = e3c_module_set_irreps_in(m, entries, (size_t)n);
+    free(entries);
+    return st;
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int run(int argc, char **argv)
+{
+    const char *fixture = NULL, *output = NULL, *force = NULL;
+    e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        long v;
+        const char *a = argv[i];
+        if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc)
+            output = argv[++i];
+        else if (!strcmp(a, "--n-trace-checks") && i + 1 < argc && parse_int(argv[i + 1], 1, 1000, &v))
+            opt.n_trace_checks = (int)v, i++;
+        else if (!strcmp(a, "--seed") && i + 1 < argc && parse_int(argv[i + 1], 0, 2147483647L, &v))
+            opt.seed = (uint64_t)v, i++;
+        else if (!strcmp(a, "--mode") && i + 1 < argc &&
+                 (!strcmp(argv[i + 1], "script") || !strcmp(argv[i + 1], "trace")))
+            force = argv[++i];
+        else if (!strcmp(a, "--error-on-warnings"))
+            opt.error_on_warnings = 1;
+        else if (!strcmp(a, "-q"))
+            quiet = 1;
+        else if (!strcmp(a, "--plugin") && i + 1 < argc) {
+            if (e3c_registry_load_plugin(argv[++i])) {
+                cli_error("%s", e3c_error_last());
+                return EXIT_NOT_EXPECTED;
+            }
+        } else if (a[0] != '-' && !fixture)
+            fixture = a;
+        else {
+            cli_error("compile: unexpected argument '%s' (see 'e3check compile --help')", a);
+            return EXIT_USAGE;
+        }
+    }
+    if (!fixture || !output) {
+        cli_error("compile: need FIXTURE.json and -o OUT.pt");
+        return EXIT_USAGE;
+    }
+    cJSON *json = read_json_file(fixture);
+    if (!json) {
+        cli_error("%s", e3c_error_last());
+        return EXIT_NOT_EXPECTED;
+    }
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(json, "module");
+    e3c_module *m = NULL, *compiled = NULL;
+    e3c_strings warnings = {0, NULL}, tree = {0, NULL};
+    opt.warnings = &warnings;
+    int rc = EXIT_NOT_EXPECTED;
+    e3c_status st = e3c_registry_build(&m, spec ? spec : json);
+    if (!st)
+        st = declare_irreps_in(m, cJSON_GetObjectItemCaseSensitive(json, "irreps_in"));
+    if (!st)
+        st = !force ? e3c_module_compile(&compiled, m, &opt)
+             : !strcmp(force, "script") ? e3c_module_script(&compiled, m, &opt)
+                                        : e3c_module_trace(&compiled, m, NULL, NULL, 0, &opt);
+    if (!st && e3c_module_compiled_as(compiled) == E3C_EAGER) {
+        cli_error("%s: %s has no compile mode, so compiling it leaves it a container of compiled children; "
+                  "use --mode script or --mode trace to compile the top level too",
+                  fixture, e3c_module_class_of(compiled)->name);
+        goto done;
+    }
+    if (!st)
+        st = e3c_module_save(compiled, output);
+    if (st) {
+        cli_error("%s: %s", fixture, e3c_error_last());
+        goto done;
+    }
+    for (size_t i = 0; i < warnings.count; i++)
+        fprintf(stderr, "e3check: warning: %s\n", warnings.items[i]);
+    if (!quiet && e3c_module_describe(compiled, "root", &tree) == E3C_OK)
+        for (size_t i = 0; i < tree.count; i++)
+            printf("%s\n", tree.items[i]);
+    if (!quiet)
+        printf("saved %s\n", output);
+    rc = EXIT_AS_EXPECTED;
+done:
+    e3c_strings_free(&warnings);
+    e3c_strings_free(&tree);
+    e3c_module_free(m);
+    cJSON_Delete(json);
+    return rc;
+}
+
+const cli_command cmd_compile = {"compile", "compile a fixture's module and save it as TorchScript", run, help};
+
+/* ------------------------------------------------------------------ types ---- */
+
+static void types_help(FILE *out)
+{
+    fputs("usage: e3check types [--plugin PATH]\n\nList the registered module types.\n", out);
+}
+
+static int types_run(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--plugin") && i + 1 < argc) {
+            if (e3c_registry_load_plugin(argv[++i])) {
+                cli_error("%s", e3c_error_last());
+                return EXIT_NOT_EXPECTED;
+            }
+        } else {
+            cli_error("types: unexpected argument '%s'", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    e3c_strings names = {0, NULL};
+    if (e3c_registry_names(&names)) {
+        cli_error("%s", e3c_error_last());
+        return EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < names.count; i++)
+        printf("%s\n", names.items[i]);
+    e3c_strings_free(&names);
+    return EXIT_AS_EXPECTED;
+}
+
+const cli_command cmd_types = {"types", "list the registered module types", types_run, types_help};
