@@ -1,0 +1,262 @@
+/* e3nn's assert_auto_jitable, extended: every input's strict shapes, compiled vs eager,
+ * and a save/reload round trip. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_internal.h"
+
+static void add_step(cJSON *steps, const char *name, const char *outcome, const char *detail)
+{
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "step", name);
+    cJSON_AddStringToObject(s, "outcome", outcome);
+    if (detail)
+        cJSON_AddStringToObject(s, "detail", detail);
+    cJSON_AddItemToArray(steps, s);
+}
+
+/* Call the compiled form (a module's TorchScript or the script). */
+static e3c_status call_jit(e3c_jit_module *jit, const e3c_values *in, e3c_values **out)
+{
+    return e3c_jit_run(out, jit, NULL, in);
+}
+
+/* Outputs must match the declared irreps_out widths (none: any). */
+static e3c_status check_widths(const e3c_subject *s, const e3c_values *ys)
+{
+    if (e3c_values_count(ys) != s->n_out)
+        return e3c_error_set(E3C_ERR_VALUE, "it returned %zu outputs but %zu irreps_out are declared",
+                             e3c_values_count(ys), s->n_out);
+    for (size_t i = 0; i < s->n_out; i++) {
+        int64_t want = spec_width(&s->irreps_out[i]);
+        int64_t got = e3c_tensor_size(e3c_values_get(ys, i), -1);
+        if (want >= 0 && got != want)
+            return e3c_error_set(E3C_ERR_VALUE, "output %zu has width %lld but its declared irreps have dimension %lld",
+                                 i, (long long)got, (long long)want);
+    }
+    return E3C_OK;
+}
+
+/* Cut 1, 2 and 3 trailing columns of each input in turn; every call must raise.
+ * Returns 1 when all were rejected, 0 (with `why`) when one was accepted. */
+static int strict_shapes(e3c_jit_module *jit, const e3c_subject *s, const e3c_values *args, char *why, size_t cap)
+{
+    for (size_t i = 0; i < e3c_values_count(args); i++) {
+        if (i < s->n_in && s->irreps_in[i].kind == E3C_ARG_NONE)
+            continue;
+        const e3c_tensor *x = e3c_values_get(args, i);
+        int64_t width = e3c_tensor_size(x, -1);
+        for (int cut = 1; cut <= 3; cut++) {
+            int64_t keep = width - cut < 0 ? 0 : width - cut;
+            e3c_values *bad = NULL, *ys = NULL;
+            e3c_tensor *narrow = NULL;
+            e3c_status st = e3c_values_new(&bad);
+            for (size_t j = 0; !st && j < e3c_values_count(args); j++) {
+                if (j == i) {
+                    st = e3c_tensor_narrow_last(&narrow, x, keep);
+                    if (!st)
+                        st = e3c_values_push(bad, narrow);
+                } else {
+                    st = e3c_values_push(bad, e3c_values_get(args, j));
+                }
+            }
+            int accepted = !st && call_jit(jit, bad, &ys) == E3C_OK;
+            e3c_values_free(bad), e3c_values_free(ys), e3c_tensor_free(narrow);
+            if (accepted) {
+                snprintf(why, cap, "input %zu accepted a width of %lld instead of %lld", i, (long long)keep,
+                         (long long)width);
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Largest difference between two lists, relative to max(1, |b|). */
+static e3c_status compare_lists(const e3c_values *a, const e3c_values *b, double *worst)
+{
+    *worst = 0.0;
+    if (e3c_values_count(a) != e3c_values_count(b))
+        return e3c_error_set(E3C_ERR_VALUE, "%zu outputs compiled, %zu eager", e3c_values_count(a), e3c_values_count(b));
+    for (size_t i = 0; i < e3c_values_count(a); i++) {
+        double d, scale;
+        e3c_status st = e3c_tensor_max_abs_diff(&d, e3c_values_get(a, i), e3c_values_get(b, i));
+        if (!st)
+            st = e3c_tensor_max_abs(&scale, e3c_values_get(b, i));
+        if (st)
+            return st;
+        d /= scale > 1.0 ? scale : 1.0;
+        *worst = d > *worst ? d : *worst;
+    }
+    return E3C_OK;
+}
+
+static int all_equal(const e3c_values *a, const e3c_values *b)
+{
+    if (e3c_values_count(a) != e3c_values_count(b))
+        return 0;
+    for (size_t i = 0; i < e3c_values_count(a); i++)
+        if (!e3c_tensor_equal(e3c_values_get(a, i), e3c_values_get(b, i)))
+            return 0;
+    return 1;
+}
+
+/* Save, reload, rerun. Returns a verdict; `why` explains a failure. */
+static e3c_verdict roundtrip(e3c_jit_module *jit, const e3c_values *args, const e3c_values *before,
+                             const char *tmpdir, char *why, size_t cap)
+{
+    char path[1024];
+    const char *dir = tmpdir ? tmpdir : getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/e3check-roundtrip-%ld.pt", dir && *dir ? dir : "/tmp", (long)getpid());
+    e3c_jit_module *again = NULL;
+    e3c_values *after = NULL;
+    e3c_verdict v = E3C_PASSED;
+    if (e3c_jit_save(jit, path) || e3c_jit_load(&again, path)) {
+        snprintf(why, cap, "save/reload failed: %s", e3c_error_last());
+        v = E3C_FAILED;
+    } else if (call_jit(again, args, &after)) {
+        snprintf(why, cap, "the reloaded module raised: %s", e3c_error_last());
+        v = E3C_FAILED;
+    } else if (!all_equal(before, after)) {
+        snprintf(why, cap, "the reloaded module gives different outputs");
+        v = E3C_FAILED;
+    }
+    unlink(path);
+    e3c_values_free(after);
+    e3c_jit_free(again);
+    return v;
+}
+
+static void tree_details(const e3c_module *m, cJSON *details)
+{
+    e3c_strings tree = {0, NULL};
+    if (e3c_module_describe(m, "root", &tree))
+        return;
+    cJSON *arr = cJSON_AddArrayToObject(details, "compiled_tree");
+    for (size_t i = 0; i < tree.count; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(tree.items[i]));
+    e3c_strings_free(&tree);
+}
+
+/* The module path: compile a copy, compare with eager; returns the compiled copy. */
+static e3c_module *compile_module(const e3c_subject *s, const e3c_auto_jitable_options *opt, cJSON *steps,
+                                  e3c_check_result *out)
+{
+    if (e3c_module_mode(s->module) == E3C_MODE_NONE) {
+        result_set(out, E3C_FAILED, "assert_auto_jitable is only for modules marked with @compile_mode");
+        add_step(steps, "compile", "refused", out->message);
+        return NULL;
+    }
+    e3c_strings warnings = {0, NULL};
+    e3c_compile_options copt = E3C_COMPILE_OPTIONS_INIT;
+    copt.n_trace_checks = opt->n_trace_checks;
+    copt.in_place = 0;
+    copt.error_on_warnings = opt->error_on_warnings;
+    copt.seed = opt->seed;
+    copt.warnings = &warnings;
+    e3c_module *compiled = NULL;
+    e3c_status st = e3c_module_compile(&compiled, s->module, &copt);
+    cJSON *w = cJSON_AddArrayToObject(out->details, "warnings");
+    for (size_t i = 0; i < warnings.count; i++)
+        cJSON_AddItemToArray(w, cJSON_CreateString(warnings.items[i]));
+    e3c_strings_free(&warnings);
+    if (st) {
+        result_set(out, E3C_FAILED, "compilation failed: %s", e3c_error_last());
+        add_step(steps, "compile", "failed", out->message);
+        return NULL;
+    }
+    add_step(steps, "compile", "ok", NULL);
+    tree_details(compiled, out->details);
+    return compiled;
+}
+
+static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt, e3c_check_result *out)
+{
+    cJSON *steps = cJSON_AddArrayToObject(out->details, "steps");
+    e3c_module *compiled = s->module ? compile_module(s, opt, steps, out) : NULL;
+    if (s->module && !compiled)
+        return;
+    e3c_jit_module *jit = compiled ? e3c_module_jit(compiled) : s->script;
+    if (!jit) {
+        result_set(out, E3C_FAILED, "the module has no compiled form (mode none at the top level)");
+        e3c_module_free(compiled);
+        return;
+    }
+    e3c_generator *g = NULL;
+    e3c_values *args = NULL, *ys = NULL, *eager = NULL;
+    small_rng rng = {opt->seed ^ 0x5eedull};
+    char why[1024] = "";
+    e3c_status st = e3c_generator_new(&g, opt->seed);
+    if (!st)
+        st = subject_random_inputs(s, g, small_rng_int(&rng, 1, 4), &args);
+    if (st) {
+        result_set(out, E3C_ERRORED, "cannot make inputs: %s", e3c_error_last());
+        goto done;
+    }
+    if (call_jit(jit, args, &ys) || check_widths(s, ys)) {
+        result_set(out, E3C_ERRORED, "%s: %s", subject_name(s), e3c_error_last());
+        add_step(steps, "run", "error", out->message);
+        goto done;
+    }
+    add_step(steps, "run", "ok", NULL);
+    if (s->module) {
+        double worst = 0.0, tol = s->dtype == E3C_FLOAT64 ? 1e-10 : 1e-4;
+        if (e3c_module_forward(s->module, args, &eager) || compare_lists(ys, eager, &worst)) {
+            result_set(out, E3C_ERRORED, "eager forward: %s", e3c_error_last());
+            goto done;
+        }
+        cJSON_AddNumberToObject(out->details, "compiled_vs_eager_error", worst);
+        cJSON_AddNumberToObject(out->details, "compiled_vs_eager_tolerance", tol);
+        if (!(worst <= tol)) {
+            result_set(out, E3C_FAILED, "the compiled module differs from the eager one by %.3e (tolerance %.0e)", worst, tol);
+            add_step(steps, "compiled_vs_eager", "failed", out->message);
+            goto done;
+        }
+        add_step(steps, "compiled_vs_eager", "ok", NULL);
+    }
+    int hook = s->module && e3c_module_has_tracing_hook(s->module);
+    if (!opt->strict_shapes || hook) {
+        add_step(steps, "strict_shapes", "skipped", hook ? "the module makes its own tracing inputs" : "disabled");
+    } else if (!strict_shapes(jit, s, args, why, sizeof why)) {
+        result_set(out, E3C_FAILED, "Traced function didn't error on bad input shape: %s", why);
+        add_step(steps, "strict_shapes", "failed", why);
+        goto done;
+    } else {
+        add_step(steps, "strict_shapes", "ok", "every input rejected 1, 2 and 3 missing columns");
+    }
+    if (opt->roundtrip) {
+        if (roundtrip(jit, args, ys, opt->tmpdir, why, sizeof why) != E3C_PASSED) {
+            result_set(out, E3C_FAILED, "save/reload round trip: %s", why);
+            add_step(steps, "roundtrip", "failed", why);
+            goto done;
+        }
+        add_step(steps, "roundtrip", "ok", "identical outputs after save and load");
+    }
+    result_set(out, E3C_PASSED, "auto-jitable: %s", s->module ? "compiles, matches eager, rejects bad widths, round-trips"
+                                                              : "runs, rejects bad widths, round-trips");
+done:
+    e3c_values_free(args), e3c_values_free(ys), e3c_values_free(eager);
+    e3c_generator_free(g);
+    e3c_module_free(compiled);
+}
+
+e3c_status e3c_check_auto_jitable(const e3c_subject *s, const e3c_auto_jitable_options *opt, e3c_check_result *out)
+{
+    static const e3c_auto_jitable_options defaults = E3C_AUTO_JITABLE_OPTIONS_INIT;
+    if (!s || !out || (!s->module == !s->script))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_auto_jitable: need a result and one module or script");
+    if (!opt)
+        opt = &defaults;
+    memset(out, 0, sizeof *out);
+    double start = now_s();
+    out->seed = opt->seed;
+    out->details = cJSON_CreateObject();
+    if (opt->n_trace_checks < 1)
+        result_set(out, E3C_ERRORED, "n_trace_checks must be >= 1, got %d", opt->n_trace_checks);
+    else
+        run_checks(s, opt, out);
+    out->duration_s = now_s() - start;
+    return E3C_OK;
+}

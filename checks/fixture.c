@@ -1,0 +1,333 @@
+/* Fixtures: validation, the subject they describe, and running their checks. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_internal.h"
+#include "e3check/fixture.h"
+#include "e3check/registry.h"
+
+static const char *const kind_names[] = {"auto_jitable", "equivariance", "golden"};
+
+const char *e3c_check_kind_name(e3c_check_kind k) { return (unsigned)k < 3 ? kind_names[k] : "unknown"; }
+
+static const cJSON *field(const cJSON *o, const char *name) { return cJSON_GetObjectItemCaseSensitive(o, name); }
+
+e3c_status e3c_fixture_validate(const cJSON *fx)
+{
+    static const char *const known[] = {"name", "description", "module", "parameters", "torchscript", "irreps_in",
+                                        "irreps_out", "dtype", "seed", "inputs", "checks", "timeout_s", "expect",
+                                        "expect_detail", NULL};
+    if (!cJSON_IsObject(fx))
+        return e3c_error_set(E3C_ERR_VALUE, "a fixture must be a JSON object");
+    for (const cJSON *f = fx->child; f; f = f->next) {
+        int ok = 0;
+        for (const char *const *k = known; *k; k++)
+            ok |= !strcmp(*k, f->string);
+        if (!ok)
+            return e3c_error_set(E3C_ERR_VALUE, "unknown field \"%s\"", f->string);
+    }
+    const cJSON *name = field(fx, "name");
+    if (!cJSON_IsString(name) || !name->valuestring[0])
+        return e3c_error_set(E3C_ERR_VALUE, "field \"name\" is required and must be a non-empty string");
+    if (!field(fx, "module") == !field(fx, "torchscript"))
+        return e3c_error_set(E3C_ERR_VALUE, "exactly one of \"module\" and \"torchscript\" is required");
+    if (field(fx, "torchscript") && !cJSON_IsString(field(fx, "torchscript")))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"torchscript\" must be a path string");
+    if (field(fx, "torchscript") && (!field(fx, "irreps_in") || !field(fx, "irreps_out")))
+        return e3c_error_set(E3C_ERR_VALUE, "a torchscript fixture needs \"irreps_in\" and \"irreps_out\"");
+    const char *lists[2] = {"irreps_in", "irreps_out"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *l = field(fx, lists[i]);
+        if (!l)
+            continue;
+        if (!cJSON_IsArray(l))
+            return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be a list", lists[i]);
+        const cJSON *e;
+        cJSON_ArrayForEach(e, l) if (!cJSON_IsString(e) && !cJSON_IsNull(e)) return e3c_error_set(
+            E3C_ERR_VALUE, "field \"%s\" entries must be irreps strings, \"cartesian_points\" or null", lists[i]);
+    }
+    const cJSON *dtype = field(fx, "dtype");
+    if (dtype && (!cJSON_IsString(dtype) || (strcmp(dtype->valuestring, "float32") && strcmp(dtype->valuestring, "float64"))))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"dtype\" must be \"float32\" or \"float64\"");
+    const cJSON *seed = field(fx, "seed");
+    if (seed && (!cJSON_IsNumber(seed) || seed->valuedouble < 0 || seed->valuedouble != floor(seed->valuedouble)))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"seed\" must be a non-negative integer");
+    const cJSON *t = field(fx, "timeout_s");
+    if (t && (!cJSON_IsNumber(t) || !(t->valuedouble > 0)))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"timeout_s\" must be a positive number");
+    e3c_check_kind kinds[3];
+    size_t n;
+    e3c_status st = e3c_fixture_checks(fx, kinds, &n);
+    const cJSON *expect = field(fx, "expect");
+    if (!st && expect && !cJSON_IsObject(expect))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"expect\" must be an object of check: pass|fail|error");
+    for (const cJSON *e = expect ? expect->child : NULL; !st && e; e = e->next) {
+        int ok = 0;
+        for (int k = 0; k < 3; k++)
+            ok |= !strcmp(e->string, kind_names[k]);
+        if (!ok || !cJSON_IsString(e) ||
+            (strcmp(e->valuestring, "pass") && strcmp(e->valuestring, "fail") && strcmp(e->valuestring, "error")))
+            return e3c_error_set(E3C_ERR_VALUE, "\"expect\".\"%s\" must name a check and be pass, fail or error", e->string);
+    }
+    return st;
+}
+
+e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
+{
+    const cJSON *checks = field(fx, "checks");
+    *n = 0;
+    if (!checks) {
+        kinds[(*n)++] = E3C_CHECK_AUTO_JITABLE;
+        kinds[(*n)++] = E3C_CHECK_EQUIVARIANCE;
+        return E3C_OK;
+    }
+    if (!cJSON_IsObject(checks))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"checks\" must be an object");
+    for (const cJSON *c = checks->child; c; c = c->next) {
+        int k = -1;
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(c->string, kind_names[i]))
+                k = i;
+        if (k < 0)
+            return e3c_error_set(E3C_ERR_VALUE, "unknown check \"%s\" (auto_jitable, equivariance or golden)", c->string);
+        if (!cJSON_IsBool(c) && !cJSON_IsObject(c))
+            return e3c_error_set(E3C_ERR_VALUE, "check \"%s\" must be true, false or an object of options", c->string);
+        if (!cJSON_IsFalse(c))
+            kinds[(*n)++] = (e3c_check_kind)k;
+    }
+    return E3C_OK;
+}
+
+e3c_status e3c_fixture_expected(const cJSON *fx, e3c_check_kind kind, e3c_verdict *out)
+{
+    const cJSON *e = field(field(fx, "expect"), e3c_check_kind_name(kind));
+    *out = E3C_PASSED;
+    if (!e)
+        return E3C_OK;
+    if (cJSON_IsString(e) && !strcmp(e->valuestring, "fail"))
+        *out = E3C_FAILED;
+    else if (cJSON_IsString(e) && !strcmp(e->valuestring, "error"))
+        *out = E3C_ERRORED;
+    else if (!cJSON_IsString(e) || strcmp(e->valuestring, "pass"))
+        return e3c_error_set(E3C_ERR_VALUE, "\"expect\".\"%s\" must be pass, fail or error", e3c_check_kind_name(kind));
+    return E3C_OK;
+}
+
+double e3c_fixture_timeout(const cJSON *fx, const e3c_run_settings *rs)
+{
+    const cJSON *t = field(fx, "timeout_s");
+    if (cJSON_IsNumber(t) && t->valuedouble > 0)
+        return t->valuedouble;
+    return rs && rs->timeout_s > 0 ? rs->timeout_s : 120.0;
+}
+
+/* ------------------------------------------------------------------ running ---- */
+
+typedef struct subject_holder {
+    e3c_subject s;
+    e3c_module *module;
+    e3c_jit_module *script;
+    e3c_arg_spec *in, *out;
+    size_t n_in, n_out;
+    char path[4096];
+} subject_holder;
+
+static void holder_free(subject_holder *h)
+{
+    for (size_t i = 0; i < h->n_in; i++)
+        e3c_arg_spec_free(&h->in[i]);
+    for (size_t i = 0; i < h->n_out; i++)
+        e3c_arg_spec_free(&h->out[i]);
+    free(h->in);
+    free(h->out);
+    e3c_module_free(h->module);
+    e3c_jit_free(h->script);
+}
+
+static e3c_status parse_specs(const cJSON *list, e3c_arg_spec **out, size_t *n)
+{
+    *n = (size_t)cJSON_GetArraySize(list);
+    *out = calloc(*n ? *n : 1, sizeof **out);
+    if (!*out)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < *n; i++) {
+        const cJSON *e = cJSON_GetArrayItem(list, (int)i);
+        e3c_status st = e3c_arg_spec_parse(&(*out)[i], cJSON_IsString(e) ? e->valuestring : NULL);
+        if (st)
+            return st;
+    }
+    return E3C_OK;
+}
+
+/* Copy a module's declared specs (deep). */
+static e3c_status copy_specs(const e3c_arg_spec *src, size_t n, e3c_arg_spec **out, size_t *nout)
+{
+    *nout = n;
+    *out = calloc(n ? n : 1, sizeof **out);
+    if (!*out)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        (*out)[i].kind = src[i].kind;
+        e3c_status st = e3c_irreps_copy(&(*out)[i].irreps, &src[i].irreps);
+        if (st)
+            return st;
+    }
+    return E3C_OK;
+}
+
+/* Set the fixture's parameters ({"weight": [...]}) on the module. */
+static e3c_status set_parameters(e3c_module *m, const cJSON *params)
+{
+    if (!params)
+        return E3C_OK;
+    if (!cJSON_IsObject(params))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"parameters\" must be an object of name: [values]");
+    for (const cJSON *p = params->child; p; p = p->next) {
+        size_t n = cJSON_IsArray(p) ? (size_t)cJSON_GetArraySize(p) : 0;
+        double *v = malloc((n ? n : 1) * sizeof *v);
+        if (!v)
+            return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        size_t i = 0;
+        const cJSON *x;
+        e3c_status st = cJSON_IsArray(p) ? E3C_OK : e3c_error_set(E3C_ERR_VALUE, "parameter \"%s\" must be a list", p->string);
+        cJSON_ArrayForEach(x, p)
+        {
+            if (!cJSON_IsNumber(x)) {
+                st = e3c_error_set(E3C_ERR_VALUE, "parameter \"%s\" must hold numbers", p->string);
+                break;
+            }
+            v[i++] = x->valuedouble;
+        }
+        if (!st)
+            st = e3c_module_set_tensor_values(m, p->string, v, n);
+        free(v);
+        if (st)
+            return st;
+    }
+    return E3C_OK;
+}
+
+/* Build or load the subject; declared irreps from the fixture, else from the module. */
+static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_holder *h)
+{
+    memset(h, 0, sizeof *h);
+    const cJSON *dtype = field(fx, "dtype");
+    h->s.dtype = dtype && !strcmp(dtype->valuestring, "float64") ? E3C_FLOAT64 : E3C_FLOAT32;
+    e3c_status st;
+    if (field(fx, "torchscript")) {
+        const char *rel = field(fx, "torchscript")->valuestring;
+        if (rel[0] == '/')
+            snprintf(h->path, sizeof h->path, "%s", rel);
+        else
+            snprintf(h->path, sizeof h->path, "%s/%s", base_dir ? base_dir : ".", rel);
+        st = e3c_jit_load(&h->script, h->path);
+        h->s.script = h->script;
+        h->s.path = h->path;
+    } else {
+        st = e3c_registry_build(&h->module, field(fx, "module"));
+        if (!st)
+            st = set_parameters(h->module, field(fx, "parameters"));
+        h->s.module = h->module;
+    }
+    if (st)
+        return st;
+    if (field(fx, "irreps_in"))
+        st = parse_specs(field(fx, "irreps_in"), &h->in, &h->n_in);
+    else if (h->module) {
+        size_t n;
+        const e3c_arg_spec *specs = e3c_module_irreps_in(h->module, &n);
+        st = specs ? copy_specs(specs, n, &h->in, &h->n_in)
+                   : e3c_error_set(E3C_ERR_VALUE, "%s declares no irreps_in; give \"irreps_in\" in the fixture",
+                                   e3c_module_class_of(h->module)->name);
+    }
+    if (!st && field(fx, "irreps_out"))
+        st = parse_specs(field(fx, "irreps_out"), &h->out, &h->n_out);
+    else if (!st && h->module) {
+        size_t n;
+        const e3c_arg_spec *specs = e3c_module_irreps_out(h->module, &n);
+        st = specs ? copy_specs(specs, n, &h->out, &h->n_out)
+                   : e3c_error_set(E3C_ERR_VALUE, "%s declares no irreps_out; give \"irreps_out\" in the fixture",
+                                   e3c_module_class_of(h->module)->name);
+    }
+    h->s.irreps_in = h->in;
+    h->s.n_in = h->n_in;
+    h->s.irreps_out = h->out;
+    h->s.n_out = h->n_out;
+    return st;
+}
+
+static int opt_int(const cJSON *o, const char *name, int fallback)
+{
+    const cJSON *v = field(o, name);
+    return cJSON_IsNumber(v) ? (int)v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : fallback;
+}
+
+e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_check_kind kind,
+                                 const e3c_run_settings *rs, e3c_check_result *out)
+{
+    if (!fx || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_check: NULL argument");
+    memset(out, 0, sizeof *out);
+    double start = now_s();
+    const cJSON *seed_field = field(fx, "seed");
+    uint64_t seed = rs && rs->has_seed ? rs->seed : cJSON_IsNumber(seed_field) ? (uint64_t)seed_field->valuedouble : 0;
+    subject_holder h;
+    e3c_status st = e3c_fixture_validate(fx);
+    if (!st)
+        st = make_subject(fx, base_dir, &h);
+    else
+        memset(&h, 0, sizeof h);
+    const cJSON *copts = field(field(fx, "checks"), e3c_check_kind_name(kind));
+    if (st) {
+        out->details = cJSON_CreateObject();
+        out->seed = seed;
+        result_set(out, E3C_ERRORED, "%s", e3c_error_last());
+    } else if (kind == E3C_CHECK_EQUIVARIANCE) {
+        e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
+        o.seed = seed;
+        o.ntrials = opt_int(copts, "ntrials", 1);
+        o.do_parity = opt_int(copts, "do_parity", 1);
+        o.do_translation = opt_int(copts, "do_translation", 1);
+        const cJSON *tol = field(copts, "tolerance");
+        o.tolerance = cJSON_IsNumber(tol) ? tol->valuedouble : 0.0;
+        e3c_check_equivariance(&h.s, &o, out);
+    } else if (kind == E3C_CHECK_AUTO_JITABLE) {
+        e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
+        o.seed = seed;
+        o.n_trace_checks = opt_int(copts, "n_trace_checks", 2);
+        o.strict_shapes = opt_int(copts, "strict_shapes", 1);
+        o.roundtrip = opt_int(copts, "roundtrip", 1);
+        o.error_on_warnings = opt_int(copts, "error_on_warnings", 1);
+        o.tmpdir = rs ? rs->tmpdir : NULL;
+        e3c_check_auto_jitable(&h.s, &o, out);
+    } else {
+        out->details = cJSON_CreateObject();
+        out->seed = seed;
+        result_set(out, E3C_SKIPPED, "the golden check is not implemented yet");
+    }
+    holder_free(&h);
+    out->duration_s = now_s() - start;
+    return E3C_OK;
+}
+
+typedef struct isolated_ctx {
+    const cJSON *fx;
+    const char *base_dir;
+    e3c_check_kind kind;
+    const e3c_run_settings *rs;
+} isolated_ctx;
+
+static void run_in_child(void *p, e3c_check_result *out)
+{
+    isolated_ctx *c = p;
+    e3c_fixture_run_check(c->fx, c->base_dir, c->kind, c->rs, out);
+}
+
+e3c_status e3c_fixture_run_check_isolated(const cJSON *fx, const char *base_dir, e3c_check_kind kind,
+                                          const e3c_run_settings *rs, e3c_check_result *out)
+{
+    isolated_ctx c = {fx, base_dir, kind, rs};
+    return e3c_check_isolated(run_in_child, &c, e3c_fixture_timeout(fx, rs), out);
+}

@@ -1,0 +1,210 @@
+/* Check results, their JSON form, and isolation of a check in a child process. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_internal.h"
+
+const char *e3c_verdict_name(e3c_verdict v)
+{
+    static const char *const names[] = {"PASSED", "FAILED", "ERRORED", "SKIPPED"};
+    return (unsigned)v < 4 ? names[v] : "ERRORED";
+}
+
+void e3c_check_result_free(e3c_check_result *r)
+{
+    if (!r)
+        return;
+    cJSON_Delete(r->details);
+    r->details = NULL;
+}
+
+double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void result_set(e3c_check_result *r, e3c_verdict v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->message, sizeof r->message, fmt, ap);
+    va_end(ap);
+    for (char *p = r->message; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    r->status = v;
+}
+
+uint64_t small_rng_next(small_rng *r)
+{
+    uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+int small_rng_int(small_rng *r, int lo, int hi)
+{
+    return lo + (int)(small_rng_next(r) % (uint64_t)(hi - lo + 1));
+}
+
+cJSON *e3c_check_result_to_json(const e3c_check_result *r)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (!j)
+        return NULL;
+    cJSON_AddStringToObject(j, "status", e3c_verdict_name(r->status));
+    cJSON_AddStringToObject(j, "message", r->message);
+    cJSON_AddNumberToObject(j, "duration_s", r->duration_s);
+    cJSON_AddNumberToObject(j, "seed", (double)r->seed);
+    cJSON_AddItemToObject(j, "details", r->details ? cJSON_Duplicate(r->details, 1) : cJSON_CreateObject());
+    return j;
+}
+
+e3c_status e3c_check_result_from_json(e3c_check_result *out, const cJSON *json)
+{
+    memset(out, 0, sizeof *out);
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(json, "status");
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(json, "message");
+    if (!cJSON_IsString(status) || !cJSON_IsString(message))
+        return e3c_error_set(E3C_ERR_FORMAT, "a check result needs a status and a message");
+    out->status = E3C_ERRORED;
+    for (int v = 0; v < 4; v++)
+        if (!strcmp(status->valuestring, e3c_verdict_name((e3c_verdict)v)))
+            out->status = (e3c_verdict)v;
+    snprintf(out->message, sizeof out->message, "%s", message->valuestring);
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(json, "duration_s");
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(json, "seed");
+    out->duration_s = cJSON_IsNumber(d) ? d->valuedouble : 0.0;
+    out->seed = cJSON_IsNumber(seed) ? (uint64_t)seed->valuedouble : 0;
+    const cJSON *details = cJSON_GetObjectItemCaseSensitive(json, "details");
+    out->details = details ? cJSON_Duplicate(details, 1) : NULL;
+    return E3C_OK;
+}
+
+/* Write all of buf to fd. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        buf += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void run_child(e3c_check_fn fn, void *ctx, int fd)
+{
+    e3c_check_result r;
+    memset(&r, 0, sizeof r);
+    fn(ctx, &r);
+    cJSON *j = e3c_check_result_to_json(&r);
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+    int ok = text && write_all(fd, text, strlen(text)) == 0;
+    free(text);
+    cJSON_Delete(j);
+    e3c_check_result_free(&r);
+    close(fd);
+    _exit(ok ? 0 : 3);
+}
+
+/* Read from fd until EOF or the deadline; returns 1 at EOF, 0 on timeout. */
+static int read_until(int fd, double deadline, char **buf, size_t *len)
+{
+    size_t cap = 1 << 16;
+    *buf = malloc(cap);
+    *len = 0;
+    if (!*buf)
+        return 1;
+    for (;;) {
+        double left = deadline - now_s();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {fd, POLLIN, 0};
+        int rc = poll(&p, 1, (int)(left * 1000) + 1);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc == 0)
+            continue;
+        if (*len + 4096 > cap) {
+            char *b = realloc(*buf, cap *= 2);
+            if (!b)
+                return 1;
+            *buf = b;
+        }
+        ssize_t n = read(fd, *buf + *len, cap - *len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 1;
+        *len += (size_t)n;
+    }
+}
+
+e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_check_result *out)
+{
+    if (!fn || !out || !(timeout_s > 0))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_isolated: need a check, a result and a timeout > 0");
+    memset(out, 0, sizeof *out);
+    int fds[2];
+    if (pipe(fds) != 0)
+        return e3c_error_set(E3C_ERR_IO, "cannot create a pipe: %s", strerror(errno));
+    fflush(NULL);
+    double start = now_s();
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return e3c_error_set(E3C_ERR_IO, "cannot fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        run_child(fn, ctx, fds[1]);
+    }
+    close(fds[1]);
+    char *buf = NULL;
+    size_t len = 0;
+    int finished = read_until(fds[0], start + timeout_s, &buf, &len);
+    close(fds[0]);
+    if (!finished)
+        kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    double elapsed = now_s() - start;
+    if (buf)
+        buf[len] = '\0';
+    cJSON *json = finished && buf && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? cJSON_Parse(buf) : NULL;
+    free(buf);
+    if (json && e3c_check_result_from_json(out, json) == E3C_OK) {
+        cJSON_Delete(json);
+        return E3C_OK;
+    }
+    cJSON_Delete(json);
+    out->duration_s = elapsed;
+    out->details = cJSON_CreateObject();
+    if (!finished)
+        result_set(out, E3C_ERRORED, "timed out after %.0f s (the check process was killed)", timeout_s);
+    else if (WIFSIGNALED(status))
+        result_set(out, E3C_ERRORED, "the check process died of signal %d (%s)", WTERMSIG(status),
+                   strsignal(WTERMSIG(status)));
+    else
+        result_set(out, E3C_ERRORED, "the check process exited with status %d without a result",
+                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return E3C_OK;
+}

@@ -1,0 +1,123 @@
+/* e3check — the checks: assert_auto_jitable and equivariance (e3nn.util.test in C), on a
+ * framework module or on a TorchScript file with declared irreps, with structured results
+ * and optional isolation in a child process.
+ *
+ * Every check returns an e3c_check_result: PASSED (the property holds), FAILED (it is
+ * broken), ERRORED (the subject could not be built, loaded or run: an exception, a crash,
+ * a timeout) or SKIPPED, with a one-line message, measured numbers in `details` (a cJSON
+ * object the result owns), the time taken and the seed that replays it.
+ */
+#ifndef E3CHECK_CHECKS_H
+#define E3CHECK_CHECKS_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "e3check/module.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Verdict of one check. */
+typedef enum e3c_verdict { E3C_PASSED = 0, E3C_FAILED = 1, E3C_ERRORED = 2, E3C_SKIPPED = 3 } e3c_verdict;
+
+/** "PASSED", "FAILED", "ERRORED" or "SKIPPED". */
+const char *e3c_verdict_name(e3c_verdict v);
+
+/** The result of one check. Free with e3c_check_result_free(). */
+typedef struct e3c_check_result {
+    e3c_verdict status;
+    char message[1024]; /**< one line */
+    double duration_s;
+    uint64_t seed;
+    cJSON *details; /**< owned; measured numbers, tolerances, steps */
+} e3c_check_result;
+
+/** Free the details and reset the result. NULL-safe. */
+void e3c_check_result_free(e3c_check_result *r);
+
+/** What is checked: a framework module, or a TorchScript module (e.g. loaded from a file)
+ *  with irreps declared by the caller. Borrowed pointers; specs are owned by the caller. */
+typedef struct e3c_subject {
+    e3c_module *module;     /**< or NULL */
+    e3c_jit_module *script; /**< or NULL (exactly one of module/script) */
+    const char *path;       /**< the file the script came from, for messages (may be NULL) */
+    const e3c_arg_spec *irreps_in;
+    size_t n_in;
+    const e3c_arg_spec *irreps_out;
+    size_t n_out;
+    e3c_dtype dtype; /**< dtype of random inputs */
+} e3c_subject;
+
+/* ------------------------------------------------------------------ equivariance -- */
+
+/** Options of the equivariance check; initialise with E3C_EQUIVARIANCE_OPTIONS_INIT. */
+typedef struct e3c_equivariance_options {
+    int ntrials;        /**< rotations per case (e3nn default 1) */
+    int do_parity;      /**< also the improper rotations -R */
+    int do_translation; /**< also translate cartesian_points inputs */
+    double tolerance;   /**< <= 0: e3nn's, 1e-3 for float32 and 1e-9 for float64 */
+    uint64_t seed;      /**< torch.manual_seed(seed) before the draws, as in e3nn */
+    int batch;          /**< batch of random inputs; 0: drawn in 1..4 */
+} e3c_equivariance_options;
+
+#define E3C_EQUIVARIANCE_OPTIONS_INIT {1, 1, 1, 0.0, 0, 0}
+
+/** e3nn's equivariance_error + assert_equivariant on random inputs of the declared irreps.
+ *  Cases (parity_k, did_translate) in e3nn's order; inputs transformed in float64 by
+ *  D_from_matrix, cartesian_points rotated and translated, none left alone; the seeded
+ *  draws are e3nn's (rand(2), rand(()) per rotation, randn(1, 3) per translation).
+ *  details: cases with max error per output and per irrep block, tolerance, the worst
+ *  rotation, translation and case, and e3nn's formatted message. Never fails as a C call
+ *  except for bad arguments: problems are in the result. */
+e3c_status e3c_check_equivariance(const e3c_subject *s, const e3c_equivariance_options *opt, e3c_check_result *out);
+
+/** e3nn's format_equivariance_error line for one case:
+ *  "(parity_k=K, did_translate=True|False) -> max error=%.3e in argument I". */
+void e3c_format_equivariance_case(char *buf, size_t cap, int parity_k, int translate, double max_error, int argmax);
+
+/* ------------------------------------------------------------------ auto jitable -- */
+
+/** Options of the auto-jitable check; initialise with E3C_AUTO_JITABLE_OPTIONS_INIT. */
+typedef struct e3c_auto_jitable_options {
+    int n_trace_checks;    /**< e3nn default 2 */
+    int strict_shapes;     /**< cut 1..3 columns of each input in turn and demand an error */
+    int roundtrip;         /**< save, reload, rerun: identical outputs */
+    int error_on_warnings; /**< tracer warnings are failures (e3nn default on) */
+    uint64_t seed;
+    const char *tmpdir; /**< where the round trip saves (NULL: $TMPDIR or /tmp) */
+} e3c_auto_jitable_options;
+
+#define E3C_AUTO_JITABLE_OPTIONS_INIT {2, 1, 1, 1, 0, NULL}
+
+/** e3nn's assert_auto_jitable and more. For a module: refused (FAILED) without a compile
+ *  mode, with e3nn's message; compiled (a copy: the subject stays untouched), compiled and
+ *  eager outputs compared on fresh inputs (tolerance by dtype), strict shapes for every
+ *  input unless the module has its own tracing inputs, save/reload round trip. For a
+ *  TorchScript file: runs on random inputs of the declared widths, strict shapes, round
+ *  trip. details: each step's outcome, the warnings, and the compiled tree. */
+e3c_status e3c_check_auto_jitable(const e3c_subject *s, const e3c_auto_jitable_options *opt, e3c_check_result *out);
+
+/* ------------------------------------------------------------------ isolation ----- */
+
+/** A check to run in a child process: fill *out (called in the child). */
+typedef void (*e3c_check_fn)(void *ctx, e3c_check_result *out);
+
+/** Run `fn` in a forked child with a time limit (seconds, > 0) and return its result: a
+ *  crash (signal), an exit without a result, or the time limit becomes ERRORED naming the
+ *  signal or the timeout, and the caller goes on. The child's result crosses as JSON. */
+e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_check_result *out);
+
+/** The result as a JSON object {status, message, duration_s, seed, details}; the result
+ *  keeps its details (they are copied). Caller owns the returned object; NULL when out of
+ *  memory. */
+cJSON *e3c_check_result_to_json(const e3c_check_result *r);
+
+/** The inverse of e3c_check_result_to_json (details copied). */
+e3c_status e3c_check_result_from_json(e3c_check_result *out, const cJSON *json);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,57 @@
+/* e3check — fixture files: what to check, on which module or TorchScript file, and the
+ * verdict expected (fixtures/README.md documents the format). */
+#ifndef E3CHECK_FIXTURE_H
+#define E3CHECK_FIXTURE_H
+
+#include <cjson/cJSON.h>
+
+#include "e3check/checks.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The checks a fixture can ask for. */
+typedef enum e3c_check_kind { E3C_CHECK_AUTO_JITABLE = 0, E3C_CHECK_EQUIVARIANCE = 1, E3C_CHECK_GOLDEN = 2 } e3c_check_kind;
+
+/** "auto_jitable", "equivariance", "golden". */
+const char *e3c_check_kind_name(e3c_check_kind k);
+
+/** Run-wide settings that fixtures may not override. */
+typedef struct e3c_run_settings {
+    int has_seed;     /**< --seed given: it overrides the fixtures' seeds */
+    uint64_t seed;
+    double timeout_s; /**< default per-check time limit (a fixture's timeout_s wins) */
+    const char *tmpdir;
+} e3c_run_settings;
+
+/** Which checks `fixture` enables (default: auto_jitable and equivariance), in order;
+ *  kinds[] gets up to 3. E3C_ERR_VALUE for a malformed "checks" field. */
+e3c_status e3c_fixture_checks(const cJSON *fixture, e3c_check_kind *kinds, size_t *n);
+
+/** The verdict a fixture expects of a check ("pass" -> PASSED default, "fail" -> FAILED,
+ *  "error" -> ERRORED). */
+e3c_status e3c_fixture_expected(const cJSON *fixture, e3c_check_kind kind, e3c_verdict *out);
+
+/** The fixture's time limit for one check in seconds. */
+double e3c_fixture_timeout(const cJSON *fixture, const e3c_run_settings *rs);
+
+/** Validate a fixture's fields (required name, exactly one subject, known fields and
+ *  types). E3C_ERR_VALUE naming the field. */
+e3c_status e3c_fixture_validate(const cJSON *fixture);
+
+/** Run one check of a fixture in this process: build or load the subject (paths relative
+ *  to `base_dir`), then check it. Problems of the fixture or its subject are ERRORED
+ *  results; the function fails only for bad arguments. */
+e3c_status e3c_fixture_run_check(const cJSON *fixture, const char *base_dir, e3c_check_kind kind,
+                                 const e3c_run_settings *rs, e3c_check_result *out);
+
+/** The same in a child process with the fixture's time limit (crashes and hangs become
+ *  ERRORED). */
+e3c_status e3c_fixture_run_check_isolated(const cJSON *fixture, const char *base_dir, e3c_check_kind kind,
+                                          const e3c_run_settings *rs, e3c_check_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
