@@ -173,6 +173,7 @@ Test(wigner, D_from_matrix_matches_e3nn_with_parity)
     E3C_ASSERT_OK(e3c_irreps_parse(&empty, ""));
     double I3[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, D[1];
     E3C_ASSERT_FAILS(e3c_irreps_D_from_matrix(&empty, 1, I3, D), E3C_ERR_VALUE, "no entries");
+    e3c_irreps_free(&empty);
     cJSON_Delete(g);
 }
 

@@ -5,10 +5,11 @@ set -euo pipefail
 build=$1 src=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
-cmake -S "$src" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/prefix" > "$work/configure.log"
+flags=${E3C_CONSUMER_CFLAGS:-}
+cmake -S "$src" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_C_FLAGS="$flags" > "$work/configure.log"
 cmake --build "$work/consumer" > "$work/build.log"
 LD_LIBRARY_PATH="$work/prefix/lib:${LD_LIBRARY_PATH:-}" "$work/consumer/consumer"
-PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" cc -std=c11 "$src/consumer.c" -o "$work/consumer_pc" \
+PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" cc $flags -std=c11 "$src/consumer.c" -o "$work/consumer_pc" \
   $(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs e3check)
 LD_LIBRARY_PATH="$work/prefix/lib:${LD_LIBRARY_PATH:-}" "$work/consumer_pc"
 test -x "$work/prefix/bin/e3check"

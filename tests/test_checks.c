@@ -1,0 +1,278 @@
+/* The checks catch what they must: synthetic broken modules, each failing exactly the
+ * property it breaks; crashes and hangs end ERRORED without stopping the run. */
+#include <signal.h>
+#include <stdlib.h>
+
+#include "e3check/checks.h"
+#include "e3check/nn.h"
+#include "test_util.h"
+
+static e3c_status give(e3c_values **out, e3c_tensor *t)
+{
+    e3c_status st = e3c_values_new(out);
+    if (!st)
+        st = e3c_values_push(*out, t);
+    e3c_tensor_free(t);
+    return st;
+}
+
+static e3c_status identity(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    (void)self;
+    e3c_tensor *t = NULL;
+    e3c_status st = e3c_tensor_unary(&t, e3c_values_get(in, 0), E3C_OP_CLONE);
+    return st ? st : give(out, t);
+}
+
+/* 1x0e+1x1o -> the vector's x component written over the scalar */
+static e3c_status mix_scalar_vector(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    (void)self;
+    const e3c_tensor *x = e3c_values_get(in, 0);
+    e3c_tensor *vx = NULL, *rest = NULL, *y = NULL;
+    e3c_values *parts = NULL;
+    e3c_status st = e3c_tensor_narrow(&vx, x, -1, 1, 1);
+    if (!st)
+        st = e3c_tensor_narrow(&rest, x, -1, 1, 3);
+    if (!st)
+        st = e3c_values_new(&parts);
+    if (!st)
+        st = e3c_values_push(parts, vx);
+    if (!st)
+        st = e3c_values_push(parts, rest);
+    if (!st)
+        st = e3c_tensor_cat(&y, parts, -1);
+    e3c_tensor_free(vx), e3c_tensor_free(rest), e3c_values_free(parts);
+    return st ? st : give(out, y);
+}
+
+static e3c_status sum_last(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    (void)self;
+    e3c_tensor *t = NULL;
+    e3c_status st = e3c_tensor_sum(&t, e3c_values_get(in, 0), -1, 1);
+    return st ? st : give(out, t);
+}
+
+static e3c_status crash_abort(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    (void)self, (void)in, (void)out;
+    abort();
+}
+
+static e3c_status crash_segv(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    (void)self, (void)in, (void)out;
+    raise(SIGSEGV);
+    return E3C_ERR_INTERNAL;
+}
+
+static e3c_status hang(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    (void)self, (void)in, (void)out;
+    for (volatile int i = 0;; i++)
+        ;
+    return E3C_ERR_INTERNAL;
+}
+
+static const e3c_module_class mix_class = {.name = "MixScalarVector", .mode = "trace", .forward = mix_scalar_vector};
+static const e3c_module_class identity_class = {.name = "Identity", .mode = "trace", .forward = identity};
+static const e3c_module_class sum_class = {.name = "SumAnyWidth", .mode = "trace", .forward = sum_last};
+static const e3c_module_class differs_class = {.name = "ScriptDiffers", .mode = "script", .forward = identity,
+                                               .script_source = "def forward(self, x):\n    return x * 2.0\n"};
+static const e3c_module_class abort_class = {.name = "Aborts", .mode = "trace", .forward = crash_abort};
+static const e3c_module_class segv_class = {.name = "Segfaults", .mode = "trace", .forward = crash_segv};
+static const e3c_module_class hang_class = {.name = "Hangs", .mode = "trace", .forward = hang};
+
+typedef struct fixture {
+    e3c_module *m;
+    e3c_arg_spec in[1], out[1];
+    e3c_subject s;
+} fixture;
+
+static void make(fixture *f, const e3c_module_class *cls, const char *in, const char *out, e3c_dtype dtype)
+{
+    memset(f, 0, sizeof *f);
+    E3C_ASSERT_OK(e3c_module_new(&f->m, cls, NULL));
+    E3C_ASSERT_OK(e3c_module_set_irreps_in(f->m, &in, 1));
+    E3C_ASSERT_OK(e3c_module_set_irreps_out(f->m, &out, 1));
+    E3C_ASSERT_OK(e3c_arg_spec_parse(&f->in[0], in));
+    E3C_ASSERT_OK(e3c_arg_spec_parse(&f->out[0], out));
+    f->s = (e3c_subject){f->m, NULL, NULL, f->in, 1, f->out, 1, dtype};
+}
+
+static void drop(fixture *f)
+{
+    e3c_module_free(f->m);
+    e3c_arg_spec_free(&f->in[0]);
+    e3c_arg_spec_free(&f->out[0]);
+}
+
+/* Case k of an equivariance result: passed? */
+static int case_passed(const e3c_check_result *r, int k)
+{
+    const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(r->details, "cases"), k);
+    cr_assert_not_null(c, "case %d missing", k);
+    return cJSON_IsTrue(cJSON_GetObjectItem(c, "passed"));
+}
+
+Test(equivariance, mixing_0e_and_1o_fails_rotation)
+{
+    fixture f;
+    make(&f, &mix_class, "1x0e+1x1o", "1x0e+1x1o", E3C_FLOAT64);
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, NULL, &r));
+    cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
+    cr_assert_not(case_passed(&r, 0));
+    /* the per-block errors point at the scalar block */
+    const cJSON *blocks = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
+                                                  cJSON_GetArrayItem(cJSON_GetObjectItem(r.details, "cases"), 0), "outputs"), 0),
+                                              "blocks");
+    cr_assert_gt(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "max_error")->valuedouble, 1e-3);
+    cr_assert_lt(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 1), "max_error")->valuedouble, 1e-12);
+    e3c_check_result_free(&r);
+    drop(&f);
+}
+
+Test(equivariance, wrongly_declared_parity_fails_only_the_parity_cases)
+{
+    fixture f;
+    make(&f, &identity_class, "1x1o", "1x1e", E3C_FLOAT64);
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, NULL, &r));
+    cr_assert_eq(r.status, E3C_FAILED);
+    cr_assert(case_passed(&r, 0));
+    cr_assert_not(case_passed(&r, 1));
+    cr_assert(strstr(r.message, "(parity_k=1, did_translate=False) -> max error="), "%s", r.message);
+    const char *formatted = cJSON_GetObjectItem(r.details, "formatted")->valuestring;
+    cr_assert(strstr(formatted, "(parity_k=0, did_translate=False) -> max error=0.000e+00 in argument 0\n"), "%s", formatted);
+    e3c_check_result_free(&r);
+    drop(&f);
+}
+
+Test(equivariance, absolute_positions_fail_only_the_translation_cases)
+{
+    fixture f;
+    make(&f, &identity_class, "cartesian_points", "1x1o", E3C_FLOAT64);
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, NULL, &r));
+    cr_assert_eq(r.status, E3C_FAILED);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.details, "cases")), 4);
+    cr_assert(case_passed(&r, 0));
+    cr_assert_not(case_passed(&r, 1));
+    cr_assert(case_passed(&r, 2));
+    cr_assert_not(case_passed(&r, 3));
+    e3c_check_result_free(&r);
+    drop(&f);
+}
+
+Test(equivariance, same_seed_same_numbers_and_format_matches_e3nn)
+{
+    char line[160];
+    e3c_format_equivariance_case(line, sizeof line, 1, 1, 0.5, 0);
+    cr_assert_str_eq(line, "(parity_k=1, did_translate=True) -> max error=5.000e-01 in argument 0");
+    fixture f;
+    make(&f, &mix_class, "1x0e+1x1o", "1x0e+1x1o", E3C_FLOAT32);
+    e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
+    o.seed = 11;
+    e3c_check_result a, b;
+    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, &o, &a));
+    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, &o, &b));
+    cr_assert_eq(cJSON_GetObjectItem(a.details, "max_error")->valuedouble,
+                 cJSON_GetObjectItem(b.details, "max_error")->valuedouble);
+    cr_assert_eq(a.seed, 11);
+    cr_assert_eq(cJSON_GetObjectItem(a.details, "tolerance")->valuedouble, 1e-3);
+    e3c_check_result_free(&a), e3c_check_result_free(&b);
+    drop(&f);
+}
+
+Test(auto_jitable, accepting_any_width_fails_strict_shapes)
+{
+    fixture f;
+    make(&f, &sum_class, "2x1o", "1x0e", E3C_FLOAT32);
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&f.s, NULL, &r));
+    cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
+    cr_assert(strstr(r.message, "Traced function didn't error on bad input shape: input 0 accepted a width of 5"), "%s", r.message);
+    e3c_check_result_free(&r);
+    drop(&f);
+}
+
+Test(auto_jitable, compiled_form_that_differs_from_eager_fails)
+{
+    fixture f;
+    make(&f, &differs_class, "1x1o", "1x1o", E3C_FLOAT64);
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&f.s, NULL, &r));
+    cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
+    cr_assert(strstr(r.message, "differs from the eager one"), "%s", r.message);
+    e3c_check_result_free(&r);
+    drop(&f);
+}
+
+Test(auto_jitable, unannotated_module_is_refused_with_e3nns_message)
+{
+    static const e3c_module_class plain = {.name = "Plain", .mode = NULL, .forward = identity};
+    fixture f;
+    make(&f, &plain, "1x1o", "1x1o", E3C_FLOAT32);
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&f.s, NULL, &r));
+    cr_assert_eq(r.status, E3C_FAILED);
+    cr_assert_str_eq(r.message, "assert_auto_jitable is only for modules marked with @compile_mode");
+    e3c_check_result_free(&r);
+    drop(&f);
+}
+
+Test(auto_jitable, a_good_traced_module_passes_with_its_tree)
+{
+    e3c_module *norm = NULL;
+    E3C_ASSERT_OK(e3c_norm_new(&norm, "2x0e+1x1o", 0));
+    e3c_arg_spec in, out;
+    E3C_ASSERT_OK(e3c_arg_spec_parse(&in, "2x0e+1x1o"));
+    E3C_ASSERT_OK(e3c_arg_spec_parse(&out, "3x0e"));
+    e3c_subject s = {norm, NULL, NULL, &in, 1, &out, 1, E3C_FLOAT32};
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&s, NULL, &r));
+    cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
+    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(r.details, "compiled_tree"), 0)->valuestring,
+                     "root Norm mode=trace traced");
+    cr_assert_eq(e3c_module_compiled_as(norm), E3C_EAGER, "the subject is left untouched");
+    e3c_check_result_free(&r);
+    E3C_ASSERT_OK(e3c_check_equivariance(&s, NULL, &r));
+    cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
+    e3c_check_result_free(&r);
+    e3c_arg_spec_free(&in), e3c_arg_spec_free(&out);
+    e3c_module_free(norm);
+}
+
+typedef struct iso {
+    const e3c_module_class *cls;
+} iso;
+
+static void run_equivariance(void *ctx, e3c_check_result *out)
+{
+    fixture f;
+    make(&f, ((iso *)ctx)->cls, "1x1o", "1x1o", E3C_FLOAT32);
+    e3c_check_equivariance(&f.s, NULL, out);
+    drop(&f);
+}
+
+Test(isolation, abort_segfault_and_endless_loop_end_errored)
+{
+    const e3c_module_class *classes[3] = {&abort_class, &segv_class, &hang_class};
+    const char *needles[3] = {"signal 6", "signal 11", "timed out after 1 s"};
+    for (int i = 0; i < 3; i++) {
+        iso ctx = {classes[i]};
+        e3c_check_result r;
+        E3C_ASSERT_OK(e3c_check_isolated(run_equivariance, &ctx, 1.0, &r));
+        cr_assert_eq(r.status, E3C_ERRORED, "%s: %s", classes[i]->name, r.message);
+        cr_assert(strstr(r.message, needles[i]), "%s: %s", classes[i]->name, r.message);
+        e3c_check_result_free(&r);
+    }
+    iso ok = {&identity_class};
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_isolated(run_equivariance, &ok, 30.0, &r));
+    cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
+    cr_assert_not_null(cJSON_GetObjectItem(r.details, "cases"), "details cross the process boundary");
+    e3c_check_result_free(&r);
+}
