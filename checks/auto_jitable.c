@@ -196,7 +196,12 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
         goto done;
     }
     if (call_jit(jit, args, &ys) || check_widths(s, ys)) {
-        result_set(out, E3C_ERRORED, "%s: %s", subject_name(s), e3c_error_last());
+        char widths[256] = "";
+        for (size_t i = 0; i < s->n_in; i++)
+            snprintf(widths + strlen(widths), sizeof widths - strlen(widths), "%s%lld", i ? ", " : "",
+                     (long long)spec_width(&s->irreps_in[i]));
+        result_set(out, E3C_ERRORED, "%s on inputs of the declared widths [%s]: %s", subject_name(s), widths,
+                   e3c_error_last());
         add_step(steps, "run", "error", out->message);
         goto done;
     }

@@ -1,5 +1,4 @@
 /* Check results, their JSON form, and isolation of a check in a child process. */
-#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -123,74 +122,108 @@ static void run_child(e3c_check_fn fn, void *ctx, int fd)
     _exit(ok ? 0 : 3);
 }
 
-/* Read from fd until EOF or the deadline; returns 1 at EOF, 0 on timeout. */
-static int read_until(int fd, double deadline, char **buf, size_t *len)
-{
-    size_t cap = 1 << 16;
-    *buf = malloc(cap);
-    *len = 0;
-    if (!*buf)
-        return 1;
-    for (;;) {
-        double left = deadline - now_s();
-        if (left <= 0)
-            return 0;
-        struct pollfd p = {fd, POLLIN, 0};
-        int rc = poll(&p, 1, (int)(left * 1000) + 1);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc == 0)
-            continue;
-        if (*len + 4096 > cap) {
-            char *b = realloc(*buf, cap *= 2);
-            if (!b)
-                return 1;
-            *buf = b;
-        }
-        ssize_t n = read(fd, *buf + *len, cap - *len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return 1;
-        *len += (size_t)n;
-    }
-}
+struct e3c_check_job {
+    pid_t pid;
+    int fd;
+    double start, deadline, timeout_s;
+    char *buf;
+    size_t len, cap;
+    int eof;
+};
 
-e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_check_result *out)
+e3c_status e3c_check_start(e3c_check_job **out, e3c_check_fn fn, void *ctx, double timeout_s)
 {
-    if (!fn || !out || !(timeout_s > 0))
-        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_isolated: need a check, a result and a timeout > 0");
-    memset(out, 0, sizeof *out);
+    if (!out || !fn || !(timeout_s > 0))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_start: need a check and a timeout > 0");
+    *out = NULL;
+    e3c_check_job *job = calloc(1, sizeof *job);
     int fds[2];
-    if (pipe(fds) != 0)
+    if (!job)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory for a check job");
+    if (pipe(fds) != 0) {
+        free(job);
         return e3c_error_set(E3C_ERR_IO, "cannot create a pipe: %s", strerror(errno));
+    }
     fflush(NULL);
-    double start = now_s();
-    pid_t pid = fork();
-    if (pid < 0) {
+    job->start = now_s();
+    job->timeout_s = timeout_s;
+    job->deadline = job->start + timeout_s;
+    job->pid = fork();
+    if (job->pid < 0) {
         close(fds[0]);
         close(fds[1]);
+        free(job);
         return e3c_error_set(E3C_ERR_IO, "cannot fork: %s", strerror(errno));
     }
-    if (pid == 0) {
+    if (job->pid == 0) {
         close(fds[0]);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
         run_child(fn, ctx, fds[1]);
     }
     close(fds[1]);
-    char *buf = NULL;
-    size_t len = 0;
-    int finished = read_until(fds[0], start + timeout_s, &buf, &len);
-    close(fds[0]);
-    if (!finished)
-        kill(pid, SIGKILL);
+    job->fd = fds[0];
+    *out = job;
+    return E3C_OK;
+}
+
+int e3c_check_job_fd(const e3c_check_job *job) { return job ? job->fd : -1; }
+
+double e3c_check_job_time_left(const e3c_check_job *job) { return job ? job->deadline - now_s() : 0.0; }
+
+e3c_status e3c_check_job_poll(e3c_check_job *job, int *done)
+{
+    if (!job || !done)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_job_poll: NULL argument");
+    for (;;) {
+        struct pollfd p = {job->fd, POLLIN, 0};
+        int rc = job->eof ? 0 : poll(&p, 1, 0);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc <= 0)
+            break;
+        if (job->len + 4097 > job->cap) {
+            size_t cap = job->cap ? job->cap * 2 : 1 << 16;
+            char *b = realloc(job->buf, cap);
+            if (!b)
+                return e3c_error_set(E3C_ERR_NOMEM, "out of memory reading a check result");
+            job->buf = b;
+            job->cap = cap;
+        }
+        ssize_t n = read(job->fd, job->buf + job->len, job->cap - job->len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            job->eof = 1;
+            break;
+        }
+        job->len += (size_t)n;
+    }
+    *done = job->eof || now_s() >= job->deadline;
+    return E3C_OK;
+}
+
+e3c_status e3c_check_job_finish(e3c_check_job *job, int kill_now, e3c_check_result *out)
+{
+    if (!job || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_job_finish: NULL argument");
+    memset(out, 0, sizeof *out);
+    int done = 0;
+    e3c_check_job_poll(job, &done);
+    int timed_out = !job->eof && now_s() >= job->deadline;
+    if (!job->eof)
+        kill(job->pid, SIGKILL);
+    close(job->fd);
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR)
         ;
-    double elapsed = now_s() - start;
-    if (buf)
-        buf[len] = '\0';
-    cJSON *json = finished && buf && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? cJSON_Parse(buf) : NULL;
-    free(buf);
+    double elapsed = now_s() - job->start;
+    if (job->buf)
+        job->buf[job->len] = '\0';
+    cJSON *json = job->eof && job->buf && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? cJSON_Parse(job->buf) : NULL;
+    double timeout_s = job->timeout_s;
+    free(job->buf);
+    free(job);
     if (json && e3c_check_result_from_json(out, json) == E3C_OK) {
         cJSON_Delete(json);
         return E3C_OK;
@@ -198,8 +231,10 @@ e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_
     cJSON_Delete(json);
     out->duration_s = elapsed;
     out->details = cJSON_CreateObject();
-    if (!finished)
+    if (timed_out)
         result_set(out, E3C_ERRORED, "timed out after %.0f s (the check process was killed)", timeout_s);
+    else if (kill_now && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        result_set(out, E3C_ERRORED, "interrupted");
     else if (WIFSIGNALED(status))
         result_set(out, E3C_ERRORED, "the check process died of signal %d (%s)", WTERMSIG(status),
                    strsignal(WTERMSIG(status)));
@@ -207,4 +242,21 @@ e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_
         result_set(out, E3C_ERRORED, "the check process exited with status %d without a result",
                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     return E3C_OK;
+}
+
+e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_check_result *out)
+{
+    if (!out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_isolated: NULL result");
+    e3c_check_job *job = NULL;
+    e3c_status st = e3c_check_start(&job, fn, ctx, timeout_s);
+    if (st)
+        return st;
+    int done = 0;
+    while (!(st = e3c_check_job_poll(job, &done)) && !done) {
+        struct pollfd p = {e3c_check_job_fd(job), POLLIN, 0};
+        double left = e3c_check_job_time_left(job);
+        poll(&p, 1, left > 0 ? (int)(left * 1000) + 1 : 0);
+    }
+    return e3c_check_job_finish(job, 0, out);
 }

@@ -27,6 +27,8 @@ extern const cli_command cmd_irreps;
 extern const cli_command cmd_o3;
 extern const cli_command cmd_compile;
 extern const cli_command cmd_types;
+extern const cli_command cmd_run;
+extern const cli_command cmd_model;
 
 /** Print "e3check: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

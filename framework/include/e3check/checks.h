@@ -109,6 +109,28 @@ typedef void (*e3c_check_fn)(void *ctx, e3c_check_result *out);
  *  signal or the timeout, and the caller goes on. The child's result crosses as JSON. */
 e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_check_result *out);
 
+/** A check running in a child process (see e3c_check_start). */
+typedef struct e3c_check_job e3c_check_job;
+
+/** Start `fn` in a forked child with a time limit; *out is the running job (caller owns;
+ *  finish it with e3c_check_job_finish). */
+e3c_status e3c_check_start(e3c_check_job **out, e3c_check_fn fn, void *ctx, double timeout_s);
+
+/** The descriptor to poll for the job's output (readable when it writes or ends). */
+int e3c_check_job_fd(const e3c_check_job *job);
+
+/** Seconds until the job's deadline (<= 0 when past). */
+double e3c_check_job_time_left(const e3c_check_job *job);
+
+/** Read what the child wrote so far without blocking; *done = 1 once it has finished or
+ *  its deadline passed. */
+e3c_status e3c_check_job_poll(e3c_check_job *job, int *done);
+
+/** Wait for the child (killing it when past its deadline, or when `kill_now`), fill
+ *  *out with its result (or an ERRORED one naming the signal or the timeout) and free
+ *  the job. */
+e3c_status e3c_check_job_finish(e3c_check_job *job, int kill_now, e3c_check_result *out);
+
 /** The result as a JSON object {status, message, duration_s, seed, details}; the result
  *  keeps its details (they are copied). Caller owns the returned object; NULL when out of
  *  memory. */

@@ -1,0 +1,637 @@
+/* e3check run / e3check model: run fixture checks in parallel isolated processes and
+ * write the reports. */
+#include <dirent.h>
+#include <fnmatch.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "e3check/fixture.h"
+#include "e3check/registry.h"
+#include "e3check/report.h"
+
+/* ------------------------------------------------------------------ options ---- */
+
+typedef struct run_opts {
+    const char *report, *junit, *markdown, *filter;
+    int jobs, quiet, verbose;
+    e3c_run_settings rs;
+} run_opts;
+
+/* One fixture to run: its JSON (borrowed from the parsed file), file and folder. */
+typedef struct item {
+    const cJSON *fx;
+    char *file, *dir;
+} item;
+
+/* One check to run, and its result once finished. */
+typedef struct task {
+    const item *it;
+    e3c_check_kind kind;
+    e3c_verdict expected;
+    e3c_check_job *job;
+    int finished;
+    e3c_check_result result;
+} task;
+
+static volatile sig_atomic_t interrupted = 0;
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int use_color(void)
+{
+    const char *nc = getenv("NO_COLOR");
+    return isatty(STDOUT_FILENO) && !(nc && *nc);
+}
+
+/* Parse the options shared by run and model; positional arguments go to `rest`. */
+static int parse_common(int argc, char **argv, run_opts *o, const char **rest, int *n_rest, int allow_irreps,
+                        const char **ins, int *n_ins, const char **outs, int *n_outs, const char **dtype)
+{
+    *n_rest = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        long v;
+        int has_next = i + 1 < argc;
+        if (!strcmp(a, "--report") && has_next)
+            o->report = argv[++i];
+        else if (!strcmp(a, "--junit") && has_next)
+            o->junit = argv[++i];
+        else if (!strcmp(a, "--markdown") && has_next)
+            o->markdown = argv[++i];
+        else if (!strcmp(a, "--filter") && has_next)
+            o->filter = argv[++i];
+        else if (!strcmp(a, "--seed") && has_next && parse_long(argv[i + 1], 0, 2147483647L, &v))
+            o->rs.has_seed = 1, o->rs.seed = (uint64_t)v, i++;
+        else if (!strcmp(a, "--jobs") && has_next && parse_long(argv[i + 1], 1, 256, &v))
+            o->jobs = (int)v, i++;
+        else if (!strcmp(a, "--timeout") && has_next && parse_long(argv[i + 1], 1, 86400, &v))
+            o->rs.timeout_s = (double)v, i++;
+        else if (!strcmp(a, "--plugin") && has_next) {
+            if (e3c_registry_load_plugin(argv[++i])) {
+                cli_error("%s", e3c_error_last());
+                return EXIT_USAGE;
+            }
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+            o->quiet = 1;
+        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+            o->verbose = 1;
+        else if (allow_irreps && !strcmp(a, "--irreps-in") && has_next && *n_ins < 16)
+            ins[(*n_ins)++] = argv[++i];
+        else if (allow_irreps && !strcmp(a, "--irreps-out") && has_next && *n_outs < 16)
+            outs[(*n_outs)++] = argv[++i];
+        else if (allow_irreps && !strcmp(a, "--dtype") && has_next)
+            *dtype = argv[++i];
+        else if (a[0] == '-' && a[1]) {
+            cli_error("%s: unknown or incomplete option '%s' (see 'e3check %s --help')", argv[0], a, argv[0]);
+            return EXIT_USAGE;
+        } else
+            rest[(*n_rest)++] = a;
+    }
+    return EXIT_AS_EXPECTED;
+}
+
+/* ------------------------------------------------------------------ collecting ---- */
+
+typedef struct collection {
+    item *items;
+    size_t n, cap;
+    cJSON **docs; /* parsed files, owned */
+    size_t n_docs, cap_docs;
+    e3c_report *report; /* file-level errors go straight in */
+} collection;
+
+static int push_item(collection *c, const cJSON *fx, const char *file)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        item *it = realloc(c->items, cap * sizeof *it);
+        if (!it)
+            return 0;
+        c->items = it;
+        c->cap = cap;
+    }
+    char *f = strdup(file), *d = strdup(file);
+    if (!f || !d) {
+        free(f), free(d);
+        return 0;
+    }
+    char *dir = strdup(dirname(d));
+    free(d);
+    c->items[c->n++] = (item){fx, f, dir};
+    return dir != NULL;
+}
+
+static int keep_doc(collection *c, cJSON *doc)
+{
+    if (c->n_docs == c->cap_docs) {
+        size_t cap = c->cap_docs ? 2 * c->cap_docs : 64;
+        cJSON **d = realloc(c->docs, cap * sizeof *d);
+        if (!d)
+            return 0;
+        c->docs = d;
+        c->cap_docs = cap;
+    }
+    c->docs[c->n_docs++] = doc;
+    return 1;
+}
+
+static void file_error(collection *c, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void file_error(collection *c, const char *file, const char *fmt, ...)
+{
+    e3c_check_result r;
+    memset(&r, 0, sizeof r);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r.message, sizeof r.message, fmt, ap);
+    va_end(ap);
+    r.status = E3C_ERRORED;
+    r.details = cJSON_CreateObject();
+    char *copy = strdup(file), *base = copy ? basename(copy) : (char *)file;
+    printf("%s %-36s %-13s %-8s  %s\n", use_color() ? "\033[31mFAIL\033[0m" : "FAIL", base, "fixture", "ERRORED",
+           r.message);
+    e3c_report_add(c->report, base, file, "fixture", E3C_PASSED, &r);
+    free(copy);
+}
+
+static void load_file(collection *c, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        file_error(c, path, "cannot open '%s'", path);
+        return;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    size_t got = text ? fread(text, 1, (size_t)n, f) : 0;
+    fclose(f);
+    if (!text) {
+        file_error(c, path, "cannot read '%s'", path);
+        return;
+    }
+    text[got] = '\0';
+    cJSON *doc = cJSON_ParseWithLength(text, got);
+    if (!doc) {
+        const char *at = cJSON_GetErrorPtr();
+        int line = 1, col = 1;
+        for (const char *p = text; at && p < at && *p; p++, col++)
+            if (*p == '\n')
+                line++, col = 0;
+        file_error(c, path, "%s: not valid JSON (line %d, column %d)", path, line, col);
+        free(text);
+        return;
+    }
+    free(text);
+    if (!keep_doc(c, doc)) {
+        cJSON_Delete(doc);
+        file_error(c, path, "out of memory");
+        return;
+    }
+    if (cJSON_IsArray(doc)) {
+        const cJSON *fx;
+        cJSON_ArrayForEach(fx, doc) push_item(c, fx, path);
+    } else {
+        push_item(c, doc, path);
+    }
+}
+
+static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int is_fixture_file(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 5 && !strcmp(name + n - 5, ".json") &&
+           !(n > 12 && !strcmp(name + n - 12, ".schema.json")) && !(n > 13 && !strcmp(name + n - 13, ".queries.json"));
+}
+
+/* Every fixture file under `path` (a file or a folder, recursively), sorted. */
+static void collect(collection *c, const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        file_error(c, path, "cannot open '%s': no such file or folder", path);
+        return;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        load_file(c, path);
+        return;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        file_error(c, path, "cannot read folder '%s'", path);
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 32;
+            char **grown = realloc(names, cap * sizeof *grown);
+            if (!grown)
+                break;
+            names = grown;
+        }
+        names[n] = strdup(e->d_name);
+        if (names[n])
+            n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, by_string);
+    for (size_t i = 0; i < n; i++) {
+        char child[4096];
+        snprintf(child, sizeof child, "%s/%s", path, names[i]);
+        struct stat cs;
+        if (stat(child, &cs) == 0 && (S_ISDIR(cs.st_mode) || is_fixture_file(names[i])))
+            collect(c, child);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* ------------------------------------------------------------------ running ---- */
+
+typedef struct child_ctx {
+    const item *it;
+    e3c_check_kind kind;
+    const e3c_run_settings *rs;
+} child_ctx;
+
+static void child_check(void *p, e3c_check_result *out)
+{
+    child_ctx *c = p;
+    e3c_fixture_run_check(c->it->fx, c->it->dir, c->kind, c->rs, out);
+}
+
+static const char *fixture_name(const cJSON *fx)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(fx, "name");
+    return cJSON_IsString(n) ? n->valuestring : "(unnamed)";
+}
+
+static void print_line(const run_opts *o, const e3c_report_entry *e)
+{
+    int ok = e3c_report_entry_as_expected(e);
+    if (o->quiet && ok)
+        return;
+    int color = use_color();
+    const char *mark = ok ? (color ? "\033[32mok  \033[0m" : "ok  ") : (color ? "\033[31mFAIL\033[0m" : "FAIL");
+    printf("%s %-36s %-13s %-8s", mark, e->fixture, e->check, e3c_verdict_name(e->result.status));
+    if (!ok)
+        printf(" (expected %s)", e->expected == E3C_FAILED ? "fail" : e->expected == E3C_ERRORED ? "error" : "pass");
+    printf(" %6.2fs", e->result.duration_s);
+    if (!ok || o->verbose)
+        printf("  %s", e->result.message);
+    printf("\n");
+    fflush(stdout);
+}
+
+static void progress(size_t done, size_t total, size_t running)
+{
+    if (!isatty(STDERR_FILENO))
+        return;
+    fprintf(stderr, "\r\033[K[%zu/%zu] %zu running", done, total, running);
+    if (done == total)
+        fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+}
+
+/* Make the tasks of every valid fixture; invalid ones become ERRORED entries. */
+static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
+{
+    task *tasks = calloc(c->n * 3 + 1, sizeof *tasks);
+    *n_tasks = 0;
+    if (!tasks)
+        return NULL;
+    for (size_t i = 0; i < c->n; i++) {
+        const item *it = &c->items[i];
+        const char *name = fixture_name(it->fx);
+        if (o->filter && fnmatch(o->filter, name, 0) != 0 && !strstr(name, o->filter))
+            continue;
+        e3c_status st = e3c_fixture_validate(it->fx);
+        for (size_t j = 0; !st && j < i; j++)
+            if (!strcmp(fixture_name(c->items[j].fx), name))
+                st = e3c_error_set(E3C_ERR_VALUE, "fixture name \"%s\" is already used in %s", name, c->items[j].file);
+        e3c_check_kind kinds[3];
+        size_t nk = 0;
+        if (!st)
+            st = e3c_fixture_checks(it->fx, kinds, &nk);
+        if (st) {
+            file_error(c, it->file, "%s: fixture \"%s\": %s", it->file, name, e3c_error_last());
+            c->report->entries[c->report->count - 1].fixture[0] = '\0';
+            free(c->report->entries[c->report->count - 1].fixture);
+            c->report->entries[c->report->count - 1].fixture = strdup(name);
+            continue;
+        }
+        for (size_t k = 0; k < nk; k++) {
+            task *t = &tasks[(*n_tasks)++];
+            t->it = it;
+            t->kind = kinds[k];
+            e3c_fixture_expected(it->fx, kinds[k], &t->expected);
+        }
+    }
+    return tasks;
+}
+
+/* Keep a finished task's result and print its line now; the report takes the results in
+ * task order at the end, so it does not depend on which process finished first. */
+static void record(e3c_report *report, const run_opts *o, task *t, e3c_check_result *r)
+{
+    (void)report;
+    t->result = *r;
+    t->finished = 1;
+    e3c_report_entry line = {(char *)fixture_name(t->it->fx), t->it->file, (char *)e3c_check_kind_name(t->kind),
+                             t->expected, *r};
+    print_line(o, &line);
+}
+
+/* Run the tasks, at most o->jobs at a time. */
+static void run_tasks(task *tasks, size_t n, const run_opts *o, e3c_report *report)
+{
+    size_t next = 0, done = 0, running = 0;
+    task **active = calloc((size_t)o->jobs, sizeof *active);
+    child_ctx *ctxs = calloc(n ? n : 1, sizeof *ctxs);
+    if (!active || !ctxs) {
+        free(active), free(ctxs);
+        return;
+    }
+    while (done < n && !interrupted) {
+        while (running < (size_t)o->jobs && next < n) {
+            task *t = &tasks[next];
+            ctxs[next] = (child_ctx){t->it, t->kind, &o->rs};
+            if (e3c_check_start(&t->job, child_check, &ctxs[next], e3c_fixture_timeout(t->it->fx, &o->rs))) {
+                e3c_check_result r;
+                memset(&r, 0, sizeof r);
+                r.status = E3C_ERRORED;
+                snprintf(r.message, sizeof r.message, "%s", e3c_error_last());
+                record(report, o, t, &r);
+                done++;
+            } else {
+                for (int s = 0; s < o->jobs; s++)
+                    if (!active[s]) {
+                        active[s] = t;
+                        break;
+                    }
+                running++;
+            }
+            next++;
+        }
+        struct pollfd fds[256];
+        double wait = 1.0;
+        int nf = 0;
+        for (int s = 0; s < o->jobs; s++)
+            if (active[s]) {
+                fds[nf++] = (struct pollfd){e3c_check_job_fd(active[s]->job), POLLIN, 0};
+                double left = e3c_check_job_time_left(active[s]->job);
+                wait = left < wait ? left : wait;
+            }
+        if (nf)
+            poll(fds, (nfds_t)nf, wait > 0 ? (int)(wait * 1000) + 1 : 0);
+        for (int s = 0; s < o->jobs; s++) {
+            int finished = 0;
+            if (!active[s] || e3c_check_job_poll(active[s]->job, &finished) || !finished)
+                continue;
+            e3c_check_result r;
+            e3c_check_job_finish(active[s]->job, 0, &r);
+            record(report, o, active[s], &r);
+            active[s] = NULL;
+            running--;
+            done++;
+        }
+        progress(done, n, running);
+    }
+    for (int s = 0; s < o->jobs; s++)
+        if (active[s]) { /* interrupted: stop what still runs */
+            e3c_check_result r;
+            e3c_check_job_finish(active[s]->job, 1, &r);
+            e3c_check_result_free(&r);
+        }
+    free(active);
+    free(ctxs);
+}
+
+static int write_reports(const e3c_report *report, const run_opts *o)
+{
+    int rc = 0;
+    if (e3c_report_write_json(report, o->report)) {
+        cli_error("%s", e3c_error_last());
+        rc = 1;
+    }
+    if (o->junit && e3c_report_write_junit(report, o->junit)) {
+        cli_error("%s", e3c_error_last());
+        rc = 1;
+    }
+    if (o->markdown && e3c_report_write_markdown(report, o->markdown, 0)) {
+        cli_error("%s", e3c_error_last());
+        rc = 1;
+    }
+    const char *gh = getenv("GITHUB_STEP_SUMMARY");
+    if (gh && *gh && e3c_report_write_markdown(report, gh, 1)) {
+        cli_error("%s", e3c_error_last());
+        rc = 1;
+    }
+    return rc;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The shared pipeline: collect (already done into c), run, report, exit status. */
+static int run_collection(collection *c, const run_opts *o)
+{
+    double start = wall_now();
+    size_t n_tasks = 0;
+    task *tasks = make_tasks(c, o, &n_tasks);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (tasks)
+        run_tasks(tasks, n_tasks, o, c->report);
+    for (size_t i = 0; tasks && i < n_tasks; i++)
+        if (tasks[i].finished)
+            e3c_report_add(c->report, fixture_name(tasks[i].it->fx), tasks[i].it->file,
+                           e3c_check_kind_name(tasks[i].kind), tasks[i].expected, &tasks[i].result);
+    free(tasks);
+    c->report->interrupted = interrupted;
+    c->report->duration_s = wall_now() - start;
+    e3c_report_summary s = e3c_report_summarize(c->report);
+    int write_failed = write_reports(c->report, o);
+    printf("e3check: %d check%s, %d as expected, %d not (passed %d, failed %d, errored %d, skipped %d) in %.2f s; "
+           "report %s\n",
+           s.total, s.total == 1 ? "" : "s", s.as_expected, s.not_as_expected, s.passed, s.failed, s.errored, s.skipped,
+           c->report->duration_s, o->report);
+    if (interrupted)
+        return EXIT_INTERRUPTED;
+    if (write_failed)
+        return EXIT_INTERNAL;
+    if (s.total == 0)
+        return EXIT_NOTHING_RUN;
+    return s.not_as_expected ? EXIT_NOT_EXPECTED : EXIT_AS_EXPECTED;
+}
+
+static void collection_free(collection *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->items[i].file), free(c->items[i].dir);
+    free(c->items);
+    for (size_t i = 0; i < c->n_docs; i++)
+        cJSON_Delete(c->docs[i]);
+    free(c->docs);
+}
+
+static void init_report(e3c_report *r, const run_opts *o)
+{
+    memset(r, 0, sizeof *r);
+    r->has_seed = o->rs.has_seed;
+    r->seed = o->rs.seed;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(r->start_time, sizeof r->start_time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void defaults(run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->report = "reports/e3check-report.json";
+    o->jobs = 1;
+    o->rs.timeout_s = 120.0;
+}
+
+static int run(int argc, char **argv)
+{
+    run_opts o;
+    defaults(&o);
+    const char *paths[256];
+    int n_paths = 0, dummy = 0;
+    if (argc > 250) {
+        cli_error("run: too many arguments");
+        return EXIT_USAGE;
+    }
+    int rc = parse_common(argc, argv, &o, paths, &n_paths, 0, NULL, &dummy, NULL, &dummy, NULL);
+    if (rc)
+        return rc;
+    if (!n_paths)
+        paths[n_paths++] = "fixtures";
+    e3c_report report;
+    init_report(&report, &o);
+    collection c = {.report = &report};
+    for (int i = 0; i < n_paths; i++)
+        collect(&c, paths[i]);
+    rc = run_collection(&c, &o);
+    collection_free(&c);
+    e3c_report_free(&report);
+    return rc;
+}
+
+static void help(FILE *out)
+{
+    fputs("usage: e3check run [PATH...] [options]\n\n"
+          "Run the fixture files and folders (recursively; default fixtures/), each check in\n"
+          "its own process with a time limit; print one line per fixture and check and a\n"
+          "summary; write the reports. See fixtures/README.md for the fixture format.\n\n"
+          "options:\n"
+          "  --report FILE      JSON report (default reports/e3check-report.json)\n"
+          "  --junit FILE       JUnit XML report\n"
+          "  --markdown FILE    Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set)\n"
+          "  --seed N           seed for every fixture (overrides theirs)\n"
+          "  --jobs N           checks in parallel processes (default 1)\n"
+          "  --timeout SECONDS  time limit per check (default 120; a fixture's timeout_s wins)\n"
+          "  --filter PATTERN   only fixtures whose name matches (glob) or contains PATTERN\n"
+          "  --plugin PATH      load module types from a shared library\n"
+          "  -q, -v             only what is not as expected / every message\n\n"
+          "exit status: 0 every check as expected, 1 some not, 2 interrupted, 3 internal\n"
+          "error, 4 usage error, 5 nothing was run. NO_COLOR turns colours off.\n",
+          out);
+}
+
+const cli_command cmd_run = {"run", "run fixture files and write conformance reports", run, help};
+
+/* ------------------------------------------------------------------ model ---- */
+
+static int model_run(int argc, char **argv)
+{
+    run_opts o;
+    defaults(&o);
+    const char *rest[256], *ins[16], *outs[16], *dtype = "float32";
+    int n_rest = 0, n_ins = 0, n_outs = 0;
+    if (argc > 250) {
+        cli_error("model: too many arguments");
+        return EXIT_USAGE;
+    }
+    int rc = parse_common(argc, argv, &o, rest, &n_rest, 1, ins, &n_ins, outs, &n_outs, &dtype);
+    if (rc)
+        return rc;
+    if (n_rest != 1 || !n_ins || !n_outs) {
+        cli_error("model: need FILE.pt, --irreps-in and --irreps-out (see 'e3check model --help')");
+        return EXIT_USAGE;
+    }
+    char abs_path[4096];
+    if (rest[0][0] == '/' || !getcwd(abs_path, sizeof abs_path - strlen(rest[0]) - 2))
+        snprintf(abs_path, sizeof abs_path, "%s", rest[0]);
+    else
+        snprintf(abs_path + strlen(abs_path), sizeof abs_path - strlen(abs_path), "/%s", rest[0]);
+    cJSON *fx = cJSON_CreateObject();
+    char *copy = strdup(rest[0]);
+    cJSON_AddStringToObject(fx, "name", copy ? basename(copy) : rest[0]);
+    free(copy);
+    cJSON_AddStringToObject(fx, "torchscript", abs_path);
+    cJSON *a = cJSON_AddArrayToObject(fx, "irreps_in"), *b = cJSON_AddArrayToObject(fx, "irreps_out");
+    for (int i = 0; i < n_ins; i++)
+        cJSON_AddItemToArray(a, strcmp(ins[i], "none") ? cJSON_CreateString(ins[i]) : cJSON_CreateNull());
+    for (int i = 0; i < n_outs; i++)
+        cJSON_AddItemToArray(b, strcmp(outs[i], "none") ? cJSON_CreateString(outs[i]) : cJSON_CreateNull());
+    cJSON_AddStringToObject(fx, "dtype", dtype);
+    e3c_report report;
+    init_report(&report, &o);
+    collection c = {.report = &report};
+    keep_doc(&c, fx);
+    push_item(&c, fx, abs_path);
+    rc = run_collection(&c, &o);
+    collection_free(&c);
+    e3c_report_free(&report);
+    return rc;
+}
+
+static void model_help(FILE *out)
+{
+    fputs("usage: e3check model FILE.pt --irreps-in IRREPS [--irreps-in ...] --irreps-out IRREPS [...]\n"
+          "                     [--dtype float32|float64] [run options]\n\n"
+          "Check one deployed TorchScript model: auto_jitable (runs on random inputs of the\n"
+          "declared widths, rejects narrower ones, round-trips) and equivariance. An entry may\n"
+          "be an irreps string, cartesian_points, or none. Reports and options as 'e3check run'.\n",
+          out);
+}
+
+const cli_command cmd_model = {"model", "check one TorchScript file with declared irreps", model_run, model_help};
