@@ -239,8 +239,10 @@ static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_ho
         size_t n;
         const e3c_arg_spec *specs = e3c_module_irreps_in(h->module, &n);
         st = specs ? copy_specs(specs, n, &h->in, &h->n_in)
-                   : e3c_error_set(E3C_ERR_VALUE, "%s declares no irreps_in; give \"irreps_in\" in the fixture",
-                                   e3c_module_class_of(h->module)->name);
+             : e3c_module_has_tracing_hook(h->module)
+                 ? E3C_OK /* it makes its own inputs; equivariance will need declared irreps */
+                 : e3c_error_set(E3C_ERR_VALUE, "%s declares no irreps_in; give \"irreps_in\" in the fixture",
+                                 e3c_module_class_of(h->module)->name);
     }
     if (!st && field(fx, "irreps_out"))
         st = parse_specs(field(fx, "irreps_out"), &h->out, &h->n_out);
@@ -248,8 +250,10 @@ static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_ho
         size_t n;
         const e3c_arg_spec *specs = e3c_module_irreps_out(h->module, &n);
         st = specs ? copy_specs(specs, n, &h->out, &h->n_out)
-                   : e3c_error_set(E3C_ERR_VALUE, "%s declares no irreps_out; give \"irreps_out\" in the fixture",
-                                   e3c_module_class_of(h->module)->name);
+             : e3c_module_has_tracing_hook(h->module)
+                 ? E3C_OK
+                 : e3c_error_set(E3C_ERR_VALUE, "%s declares no irreps_out; give \"irreps_out\" in the fixture",
+                                 e3c_module_class_of(h->module)->name);
     }
     h->s.irreps_in = h->in;
     h->s.n_in = h->n_in;

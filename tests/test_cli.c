@@ -1,6 +1,7 @@
 /* The e3check command as a user runs it: exit statuses, one-line errors, inspect on
  * every shared model, and the o3 calculator against e3nn's golden values. */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -250,4 +251,127 @@ Test(cli, failed_compile_writes_no_file_and_names_the_module)
     snprintf(cmd, sizeof cmd, "compile '%s' -o '%s'", bad, out);
     r = run_cli(cmd, NULL);
     assert_one_line_error(r, "is not valid JSON (line 2");
+}
+
+/* ------------------------------------------------------------------ run ---- */
+
+static cJSON *read_report(const char *path)
+{
+    cJSON *report = load_json(path);
+    cJSON *schema = load_json(repo_path("reports/report.schema.json"));
+    const char *bad = schema_violation(schema, report);
+    cr_assert_null(bad, "report %s does not match reports/report.schema.json: %s", path, bad);
+    cJSON_Delete(schema);
+    const cJSON *sum = cJSON_GetObjectItem(report, "summary");
+    cr_assert_eq(cJSON_GetObjectItem(sum, "total")->valueint, cJSON_GetArraySize(cJSON_GetObjectItem(report, "results")));
+    return report;
+}
+
+Test(run, builtin_suite_is_as_expected_with_valid_reports)
+{
+    char args[8192], json[512], xml[512], md[512], summary[512];
+    snprintf(json, sizeof json, "%s/r.json", test_tmpdir());
+    snprintf(xml, sizeof xml, "%s/r.xml", test_tmpdir());
+    snprintf(md, sizeof md, "%s/r.md", test_tmpdir());
+    snprintf(summary, sizeof summary, "%s/step_summary.md", test_tmpdir());
+    snprintf(args, sizeof args, "run '%s' --jobs 2 --report '%s' --junit '%s' --markdown '%s'", repo_path("fixtures"),
+             json, xml, md);
+    setenv("GITHUB_STEP_SUMMARY", summary, 1);
+    run_result *r = run_cli(args, NULL);
+    unsetenv("GITHUB_STEP_SUMMARY");
+    cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
+    cJSON *report = read_report(json);
+    const cJSON *sum = cJSON_GetObjectItem(report, "summary");
+    cr_assert_geq(cJSON_GetObjectItem(sum, "total")->valueint, 20);
+    cr_assert_eq(cJSON_GetObjectItem(sum, "not_as_expected")->valueint, 0);
+    cr_assert_geq(cJSON_GetObjectItem(sum, "failed")->valueint, 3, "negative fixtures must be caught");
+    cJSON_Delete(report);
+    char text[1 << 16];
+    FILE *f = fopen(xml, "r");
+    cr_assert_not_null(f);
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    cr_assert(strstr(text, "<testsuites name=\"e3check\"") && strstr(text, "</testsuites>"));
+    cr_assert(strstr(text, "classname=\"seed_mymodule_loop\" name=\"auto_jitable\""));
+    f = fopen(summary, "r");
+    cr_assert_not_null(f, "GITHUB_STEP_SUMMARY was not written");
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    cr_assert(strstr(text, "every check as expected"), "%s", text);
+}
+
+Test(run, bad_fixtures_become_errored_results_and_the_report_is_complete)
+{
+    char dir[512], path[640], json[512], xml[512], args[2048];
+    snprintf(dir, sizeof dir, "%s/bad", test_tmpdir());
+    mkdir(dir, 0777);
+    const char *files[][2] = {
+        {"invalid.json", "{\"name\": \"a\",\n \"module\": {\"type\": \"Norm\"},\n oops}"},
+        {"unknown_type.json", "{\"name\": \"b\", \"module\": {\"type\": \"Nope\"}}"},
+        {"unknown_field.json", "{\"name\": \"c\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}, \"colour\": 1}"},
+        {"missing_model.json", "{\"name\": \"d\", \"torchscript\": \"gone.pt\", \"irreps_in\": [\"1o\"], \"irreps_out\": [\"1x0e\"]}"},
+        {"quote.json", "{\"name\": \"e <&>\\\"\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}, \"expect\": {\"equivariance\": \"fail\"}}"}};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
+        FILE *f = fopen(path, "w");
+        fputs(files[i][1], f);
+        fclose(f);
+    }
+    snprintf(json, sizeof json, "%s/bad.json", test_tmpdir());
+    snprintf(xml, sizeof xml, "%s/bad.xml", test_tmpdir());
+    snprintf(args, sizeof args, "run '%s' --report '%s' --junit '%s'", dir, json, xml);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    cr_assert(strstr(r->out, "not valid JSON (line 3, column"), "%s", r->out);
+    cr_assert(strstr(r->out, "unknown module type \"Nope\""));
+    cr_assert(strstr(r->out, "unknown field \"colour\""));
+    cr_assert(strstr(r->out, "gone.pt': No such file"));
+    cr_assert_null(strstr(r->err, "terminate called"));
+    cJSON *report = read_report(json);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "summary"), "errored")->valueint, 6);
+    cJSON_Delete(report);
+    char text[1 << 16];
+    FILE *f = fopen(xml, "r");
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    cr_assert(strstr(text, "classname=\"e &lt;&amp;&gt;&quot;\""), "XML escaping: %s", text);
+}
+
+Test(run, exit_statuses_for_nothing_usage_and_interrupt)
+{
+    char args[2048], json[512], dir[512];
+    snprintf(dir, sizeof dir, "%s/empty", test_tmpdir());
+    mkdir(dir, 0777);
+    snprintf(json, sizeof json, "%s/none.json", test_tmpdir());
+    snprintf(args, sizeof args, "run '%s' --report '%s'", dir, json);
+    cr_assert_eq(run_cli(args, NULL)->status, 5);
+    cr_assert_eq(run_cli("run --jobs 0", NULL)->status, 4);
+    cr_assert_eq(run_cli("run --bogus", NULL)->status, 4);
+
+    /* SIGINT during a hanging check: exit 2 and a complete report of what finished */
+    char cmd[4096];
+    snprintf(json, sizeof json, "%s/int.json", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "timeout --preserve-status -s INT 4 %s run '%s/models/forward_endless_loop_f32.json' '%s/models/block_norm_f64.json' "
+             "--timeout 60 --report '%s' > /dev/null 2>&1", E3C_CLI_PATH, shared_path(""), shared_path(""), json);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "exit status %d", WEXITSTATUS(st));
+    cJSON *report = read_report(json);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "environment"), "interrupted")));
+    cJSON_Delete(report);
+}
+
+Test(run, model_checks_one_deployed_file)
+{
+    char args[4096], json[512];
+    snprintf(json, sizeof json, "%s/m.json", test_tmpdir());
+    snprintf(args, sizeof args, "model '%s' --irreps-in 3x0e+2x1o+1x2e --irreps-out 6x0e --dtype float64 --report '%s'",
+             shared_path("models/block_norm_f64.pt"), json);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s %s", r->out, r->err);
+    cJSON_Delete(read_report(json));
+    snprintf(args, sizeof args, "model '%s' --irreps-in 1x1o --irreps-out 1x1o --report '%s'",
+             shared_path("models/truncated_archive_f32.pt"), json);
+    r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1);
+    cr_assert(strstr(r->out, "truncated or corrupt archive"), "%s", r->out);
 }

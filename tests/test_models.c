@@ -18,7 +18,10 @@ static int count_mismatches(const char *dir, int *checked)
             continue;
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        cJSON *fx = load_json(path);
+        cJSON *doc = load_json(path);
+        int n_fx = cJSON_IsArray(doc) ? cJSON_GetArraySize(doc) : 1;
+        for (int f = 0; f < n_fx; f++) {
+        const cJSON *fx = cJSON_IsArray(doc) ? cJSON_GetArrayItem(doc, f) : doc;
         e3c_check_kind kinds[3];
         size_t nk = 0;
         E3C_ASSERT_OK(e3c_fixture_checks(fx, kinds, &nk));
@@ -35,10 +38,25 @@ static int count_mismatches(const char *dir, int *checked)
             }
             e3c_check_result_free(&r);
         }
-        cJSON_Delete(fx);
+        }
+        cJSON_Delete(doc);
     }
     closedir(d);
     return bad;
+}
+
+Test(models, every_builtin_fixture_gets_its_expected_verdicts, .timeout = 900)
+{
+    int checked = 0;
+    const char *dirs[4] = {"fixtures/nn", "fixtures/seed", "fixtures/negative", NULL};
+    int bad = 0;
+    for (int i = 0; dirs[i]; i++) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/%s", E3C_SOURCE_DIR, dirs[i]);
+        bad += count_mismatches(dir, &checked);
+    }
+    cr_assert_geq(checked, 20, "only %d checks ran", checked);
+    cr_assert_eq(bad, 0, "%d of %d verdicts differ from the fixtures (see the log)", bad, checked);
 }
 
 Test(models, every_shared_model_gets_its_expected_verdicts, .timeout = 900)

@@ -71,3 +71,91 @@ const char *test_tmpdir(void)
     }
     return tmpdir;
 }
+
+static int type_matches(const char *t, const cJSON *v)
+{
+    if (!strcmp(t, "object"))
+        return cJSON_IsObject(v);
+    if (!strcmp(t, "array"))
+        return cJSON_IsArray(v);
+    if (!strcmp(t, "string"))
+        return cJSON_IsString(v);
+    if (!strcmp(t, "boolean"))
+        return cJSON_IsBool(v);
+    if (!strcmp(t, "null"))
+        return cJSON_IsNull(v);
+    if (!strcmp(t, "number"))
+        return cJSON_IsNumber(v);
+    if (!strcmp(t, "integer"))
+        return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble);
+    return 0;
+}
+
+static const char *violation_at(const cJSON *s, const cJSON *v, const char *path)
+{
+    static char msg[1024];
+    const cJSON *type = cJSON_GetObjectItem(s, "type");
+    if (type) {
+        int ok = 0;
+        if (cJSON_IsString(type))
+            ok = type_matches(type->valuestring, v);
+        for (const cJSON *t = cJSON_IsArray(type) ? type->child : NULL; t; t = t->next)
+            ok |= type_matches(t->valuestring, v);
+        if (!ok)
+            return snprintf(msg, sizeof msg, "%s: wrong type", path), msg;
+    }
+    const cJSON *c = cJSON_GetObjectItem(s, "const");
+    if (c && !cJSON_Compare(c, v, 1))
+        return snprintf(msg, sizeof msg, "%s: not the constant", path), msg;
+    const cJSON *en = cJSON_GetObjectItem(s, "enum");
+    if (en) {
+        int ok = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, en) ok |= cJSON_Compare(e, v, 1);
+        if (!ok)
+            return snprintf(msg, sizeof msg, "%s: not one of the enum", path), msg;
+    }
+    const cJSON *min = cJSON_GetObjectItem(s, "minimum");
+    if (min && cJSON_IsNumber(v) && v->valuedouble < min->valuedouble)
+        return snprintf(msg, sizeof msg, "%s: below the minimum", path), msg;
+    const cJSON *minlen = cJSON_GetObjectItem(s, "minLength");
+    if (minlen && cJSON_IsString(v) && (int)strlen(v->valuestring) < minlen->valueint)
+        return snprintf(msg, sizeof msg, "%s: too short", path), msg;
+    if (cJSON_IsObject(v)) {
+        const cJSON *req, *props = cJSON_GetObjectItem(s, "properties");
+        cJSON_ArrayForEach(req, cJSON_GetObjectItem(s, "required")) if (!cJSON_GetObjectItem(v, req->valuestring)) return snprintf(
+            msg, sizeof msg, "%s: missing \"%s\"", path, req->valuestring),
+            msg;
+        const cJSON *add = cJSON_GetObjectItem(s, "additionalProperties");
+        for (const cJSON *f = v->child; f; f = f->next) {
+            const cJSON *fs = props ? cJSON_GetObjectItem(props, f->string) : NULL;
+            if (!fs && cJSON_IsFalse(add))
+                return snprintf(msg, sizeof msg, "%s: unexpected \"%s\"", path, f->string), msg;
+            if (!fs && cJSON_IsObject(add))
+                fs = add;
+            if (fs) {
+                char sub[900];
+                snprintf(sub, sizeof sub, "%s.%s", path, f->string);
+                const char *bad = violation_at(fs, f, sub);
+                if (bad)
+                    return bad;
+            }
+        }
+    }
+    const cJSON *items = cJSON_GetObjectItem(s, "items");
+    if (items && cJSON_IsArray(v)) {
+        int i = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, v)
+        {
+            char sub[900];
+            snprintf(sub, sizeof sub, "%s[%d]", path, i++);
+            const char *bad = violation_at(items, e, sub);
+            if (bad)
+                return bad;
+        }
+    }
+    return NULL;
+}
+
+const char *schema_violation(const cJSON *schema, const cJSON *doc) { return violation_at(schema, doc, "$"); }

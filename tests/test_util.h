@@ -46,3 +46,8 @@ size_t json_flatten(const cJSON *item, double *out, size_t cap);
 const char *test_tmpdir(void);
 
 #endif
+
+/** Validate `doc` against the subset of JSON Schema that e3check's schemas use (type,
+ *  const, enum, required, properties, additionalProperties, items, minimum, minLength).
+ *  Returns NULL when valid, else a static message naming the path. */
+const char *schema_violation(const cJSON *schema, const cJSON *doc);
