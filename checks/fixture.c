@@ -226,7 +226,10 @@ static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_ho
         h->s.script = h->script;
         h->s.path = h->path;
     } else {
+        e3c_dtype saved = e3c_default_dtype();
+        e3c_set_default_dtype(h->s.dtype); /* modules are built in the fixture's dtype */
         st = e3c_registry_build(&h->module, field(fx, "module"));
+        e3c_set_default_dtype(saved);
         if (!st)
             st = set_parameters(h->module, field(fx, "parameters"));
         h->s.module = h->module;

@@ -1,5 +1,8 @@
 /* Constructors of the built-in module types from JSON arguments. */
+#include <stdlib.h>
+
 #include "builtins.h"
+#include "json_ctors.h"
 #include "e3check/nn.h"
 #include "e3check/registry.h"
 #include "e3check/seed.h"
@@ -45,6 +48,77 @@ static e3c_status build_supermod(e3c_module **out, const cJSON *args, const cJSO
     return st ? st : e3c_seed_supermod_new(out);
 }
 
+/* [[i1, i2, io, mode, has_weight(, path_weight)], ...] */
+static e3c_status parse_instructions(const cJSON *v, e3c_tp_instruction **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!cJSON_IsArray(v))
+        return e3c_error_set(E3C_ERR_VALUE, "argument \"instructions\" must be a list of [i1, i2, i_out, mode, has_weight(, path_weight)]");
+    size_t k = (size_t)cJSON_GetArraySize(v);
+    e3c_tp_instruction *ins = calloc(k ? k : 1, sizeof *ins);
+    if (!ins)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    size_t i = 0;
+    const cJSON *x;
+    e3c_status st = E3C_OK;
+    cJSON_ArrayForEach(x, v)
+    {
+        int len = cJSON_IsArray(x) ? cJSON_GetArraySize(x) : 0;
+        const cJSON *a = cJSON_GetArrayItem(x, 0), *b = cJSON_GetArrayItem(x, 1), *c = cJSON_GetArrayItem(x, 2),
+                    *mode = cJSON_GetArrayItem(x, 3), *w = cJSON_GetArrayItem(x, 4), *pw = cJSON_GetArrayItem(x, 5);
+        if ((len != 5 && len != 6) || !cJSON_IsNumber(a) || !cJSON_IsNumber(b) || !cJSON_IsNumber(c) ||
+            !cJSON_IsString(mode) || !cJSON_IsBool(w) || (pw && !cJSON_IsNumber(pw))) {
+            st = e3c_error_set(E3C_ERR_VALUE, "instruction %zu must be [i1, i2, i_out, mode, has_weight(, path_weight)]", i);
+            break;
+        }
+        ins[i] = (e3c_tp_instruction){(int)a->valuedouble, (int)b->valuedouble, (int)c->valuedouble, E3C_TP_UVW,
+                                      cJSON_IsTrue(w), pw ? pw->valuedouble : 1.0};
+        st = e3c_tp_mode_parse(&ins[i].mode, mode->valuestring);
+        if (st) {
+            e3c_error_prefix("instruction %zu", i);
+            break;
+        }
+        i++;
+    }
+    if (st) {
+        free(ins);
+        return st;
+    }
+    *out = ins;
+    *n = k;
+    return E3C_OK;
+}
+
+static const char *const tp_kwargs[] = {"irrep_normalization", "path_normalization", "in1_var", "in2_var", "out_var",
+                                        "internal_weights", "shared_weights", "compile_left_right", "compile_right",
+                                        "normalization", "irreps_in1", "irreps_in2", "irreps_out", "instructions",
+                                        "filter_ir_out", NULL};
+
+static e3c_status build_tensor_product(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    const char *a, *b, *c;
+    e3c_tp_instruction *ins = NULL;
+    size_t n = 0;
+    double *vars[3] = {NULL, NULL, NULL};
+    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
+    e3c_status st = e3c_args_check("TensorProduct", args, 4, kwargs, tp_kwargs);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 0, "irreps_in1", NULL, &a);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 1, "irreps_in2", NULL, &b);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 2, "irreps_out", NULL, &c);
+    if (!st)
+        st = parse_instructions(ctor_arg(args, kwargs, 3, "instructions"), &ins, &n);
+    if (!st)
+        st = ctor_tp_options(kwargs, &o, vars);
+    if (!st)
+        st = e3c_tensor_product_new(out, a, b, c, ins, n, &o);
+    free(ins), free(vars[0]), free(vars[1]), free(vars[2]);
+    return st;
+}
+
 void e3c_register_builtins(void)
 {
     e3c_register_builtin("Norm", build_norm);
@@ -53,4 +127,5 @@ void e3c_register_builtins(void)
     e3c_register_builtin("AnotherModule", build_another);
     e3c_register_builtin("TracingModule", build_tracing);
     e3c_register_builtin("Supermod", build_supermod);
+    e3c_register_builtin("TensorProduct", build_tensor_product);
 }

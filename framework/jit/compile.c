@@ -279,7 +279,7 @@ static e3c_status script_children(e3c_module *m, const char *path)
             continue;
         char child_path[1024];
         snprintf(child_path, sizeof child_path, "%s.%s", path, m->child_names[i]);
-        if (!c->cls->script_source)
+        if (!e3c_module_script_source(c))
             return e3c_error_set(E3C_ERR_VALUE,
                                  "cannot script %s: its child %s (%s, mode %s) has no TorchScript form; mark it "
                                  "trace or script, or give its class TorchScript source",
@@ -293,11 +293,11 @@ static e3c_status script_children(e3c_module *m, const char *path)
 
 static e3c_status script_self(e3c_module *m, const char *path)
 {
-    if (!m->cls->script_source)
+    if (!e3c_module_script_source(m))
         return e3c_error_set(E3C_ERR_VALUE, "cannot script %s: class %s has no TorchScript source", path, m->cls->name);
     e3c_status st = script_children(m, path);
     if (!st)
-        st = e3c_jit_define(m->jit, m->cls->script_source);
+        st = e3c_jit_define(m->jit, e3c_module_script_source(m));
     if (st)
         return e3c_error_prefix("scripting %s (%s)", path, m->cls->name);
     m->compiled = E3C_SCRIPTED;

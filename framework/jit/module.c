@@ -63,9 +63,6 @@ e3c_status e3c_module_class_check(const e3c_module_class *cls)
         return e3c_error_prefix("module class %s", cls->name);
     if (!cls->forward)
         return e3c_error_set(E3C_ERR_INVALID, "module class %s has no forward", cls->name);
-    if (mode == E3C_MODE_SCRIPT && !cls->script_source)
-        return e3c_error_set(E3C_ERR_INVALID, "module class %s is marked script but has no TorchScript source",
-                             cls->name);
     return E3C_OK;
 }
 
@@ -141,6 +138,7 @@ void e3c_module_free(e3c_module *m)
     free_specs(m->irreps_in, m->n_in);
     free_specs(m->irreps_out, m->n_out);
     e3c_values_array_free(m->fixed_inputs, m->n_fixed_inputs);
+    free(m->script_source);
     e3c_jit_free(m->jit);
     box_release(m->state);
     free(m);
@@ -280,6 +278,30 @@ const e3c_arg_spec *e3c_module_irreps_out(const e3c_module *m, size_t *n)
     return m && m->has_irreps_out ? m->irreps_out : NULL;
 }
 
+e3c_status e3c_module_set_script_source(e3c_module *m, const char *source)
+{
+    if (!m || !source)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_set_script_source: NULL argument");
+    char *copy = strdup(source);
+    if (!copy)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory for TorchScript source");
+    free(m->script_source);
+    m->script_source = copy;
+    return E3C_OK;
+}
+
+const char *e3c_module_script_source(const e3c_module *m)
+{
+    return !m ? NULL : m->script_source ? m->script_source : m->cls->script_source;
+}
+
+e3c_status e3c_module_to_dtype(e3c_module *m, e3c_dtype dtype)
+{
+    if (!m)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_to_dtype: NULL argument");
+    return e3c_jit_to_dtype(m->jit, dtype);
+}
+
 e3c_status e3c_module_set_mode(e3c_module *m, const char *mode)
 {
     if (!m)
@@ -385,6 +407,8 @@ static e3c_status clone_onto(e3c_module **out, const e3c_module *m, e3c_jit_modu
         st = copy_values_array(&c->fixed_inputs, m->fixed_inputs, m->n_fixed_inputs);
     if (!st)
         c->n_fixed_inputs = m->n_fixed_inputs;
+    if (!st && m->script_source && !(c->script_source = strdup(m->script_source)))
+        st = e3c_error_set(E3C_ERR_NOMEM, "out of memory cloning %s", m->cls->name);
     c->children = calloc(m->n_children ? m->n_children : 1, sizeof *c->children);
     c->child_names = calloc(m->n_children ? m->n_children : 1, sizeof *c->child_names);
     if (!st && (!c->children || !c->child_names))

@@ -24,6 +24,7 @@ struct e3c_module {
     int has_irreps_in, has_irreps_out;
     size_t n_in, n_out;
     e3c_arg_spec *irreps_in, *irreps_out;
+    char *script_source;       /* per-instance TorchScript source, or NULL */
     e3c_values **fixed_inputs; /* set by e3c_module_trace: e3nn's instance-level hook */
     size_t n_fixed_inputs;
 };

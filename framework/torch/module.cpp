@@ -155,6 +155,16 @@ e3c_status e3c_jit_floating_dtype(const e3c_jit_module *m, e3c_dtype *out, int *
     });
 }
 
+e3c_status e3c_jit_to_dtype(e3c_jit_module *m, e3c_dtype dtype)
+{
+    if (!m)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_to_dtype: NULL argument");
+    return guard("jit_to_dtype", [&] {
+        m->m.to(scalar_type(dtype));
+        return E3C_OK;
+    });
+}
+
 int e3c_jit_has_method(const e3c_jit_module *m, const char *name)
 {
     if (!m || !name)

@@ -109,6 +109,51 @@ e3c_status e3c_tensor_flatten_last2(e3c_tensor **out, const e3c_tensor *t)
     return unary_like("tensor_flatten_last2", out, t, [](const at::Tensor &x) { return x.flatten(-2, -1); });
 }
 
+e3c_status e3c_tensor_flatten(e3c_tensor **out, const e3c_tensor *t, int start, int end)
+{
+    return unary_like("tensor_flatten", out, t, [&](const at::Tensor &x) { return x.flatten(start, end); });
+}
+
+e3c_status e3c_tensor_zeros_last(e3c_tensor **out, const e3c_tensor *like, int64_t width)
+{
+    return unary_like("tensor_zeros_last", out, like, [&](const at::Tensor &x) {
+        std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+        if (shape.empty())
+            throw std::invalid_argument("zeros_last: a 0-d tensor has no last dimension");
+        shape.back() = width;
+        return x.new_zeros(shape);
+    });
+}
+
+e3c_status e3c_tensor_einsum(e3c_tensor **out, const char *equation, const e3c_tensor *const *operands, size_t n)
+{
+    if (!out || !equation || (n && !operands))
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_einsum: NULL argument");
+    *out = nullptr;
+    return guard("tensor_einsum", [&] {
+        std::vector<at::Tensor> ts;
+        for (size_t i = 0; i < n; i++) {
+            if (!operands[i])
+                return e3c_error_set(E3C_ERR_INVALID, "tensor_einsum: operand %zu is NULL", i);
+            ts.push_back(operands[i]->t);
+        }
+        return give_tensor(out, at::einsum(equation, ts));
+    });
+}
+
+e3c_status e3c_tensor_stack(e3c_tensor **out, const e3c_values *parts, int dim)
+{
+    if (!out || !parts || parts->items.empty())
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_stack: need at least one tensor");
+    *out = nullptr;
+    return guard("tensor_stack", [&] {
+        std::vector<at::Tensor> v;
+        for (const auto &p : parts->items)
+            v.push_back(p.t);
+        return give_tensor(out, at::stack(v, dim));
+    });
+}
+
 e3c_status e3c_tensor_any_greater(int *out, const e3c_tensor *t, double threshold)
 {
     if (!out || !t)

@@ -51,7 +51,27 @@ e3c_status e3c_generator_new(e3c_generator **out, uint64_t seed)
     });
 }
 
-void e3c_generator_free(e3c_generator *g) { delete g; }
+void e3c_generator_free(e3c_generator *g)
+{
+    if (g != e3c_default_generator())
+        delete g;
+}
+
+e3c_status e3c_manual_seed(uint64_t seed)
+{
+    return guard("manual_seed", [&] {
+        at::Generator g = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(g.mutex());
+        g.set_current_seed(seed);
+        return E3C_OK;
+    });
+}
+
+e3c_generator *e3c_default_generator(void)
+{
+    static e3c_generator *global = new e3c_generator{at::detail::getDefaultCPUGenerator()};
+    return global;
+}
 
 e3c_status e3c_rand(e3c_tensor **out, e3c_generator *g, e3c_dtype dtype, const int64_t *shape, int ndim)
 {

@@ -145,6 +145,18 @@ size_t e3c_dtype_size(e3c_dtype dtype)
 
 const char *e3c_torch_version(void) { return TORCH_VERSION; }
 
+static e3c_dtype default_dtype = E3C_FLOAT32;
+
+e3c_dtype e3c_default_dtype(void) { return default_dtype; }
+
+e3c_status e3c_set_default_dtype(e3c_dtype dtype)
+{
+    if (dtype != E3C_FLOAT32 && dtype != E3C_FLOAT64)
+        return e3c_error_set(E3C_ERR_INVALID, "the default dtype must be float32 or float64");
+    default_dtype = dtype;
+    return E3C_OK;
+}
+
 e3c_status e3c_torch_set_num_threads(int n)
 {
     if (n < 1)

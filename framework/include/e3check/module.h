@@ -134,6 +134,18 @@ e3c_status e3c_module_set_irreps_out(e3c_module *m, const char *const *entries, 
 const e3c_arg_spec *e3c_module_irreps_in(const e3c_module *m, size_t *n);
 const e3c_arg_spec *e3c_module_irreps_out(const e3c_module *m, size_t *n);
 
+/** Give this instance its own TorchScript source (copied), which takes precedence over the
+ *  class's: modules whose code depends on their configuration (tensor products, linear
+ *  maps) generate it at construction, as e3nn's codegen does. */
+e3c_status e3c_module_set_script_source(e3c_module *m, const char *source);
+
+/** The TorchScript source in force (instance, else class), or NULL. Borrowed. */
+const char *e3c_module_script_source(const e3c_module *m);
+
+/** Convert every floating parameter and buffer of the tree to `dtype` (e3nn modules
+ *  follow torch's default dtype; fixtures choose theirs). */
+e3c_status e3c_module_to_dtype(e3c_module *m, e3c_dtype dtype);
+
 /** Override the class's mode for this instance (e3nn's instance attribute). An invalid
  *  mode is E3C_ERR_VALUE "Invalid compile mode `'bogus'`". */
 e3c_status e3c_module_set_mode(e3c_module *m, const char *mode);

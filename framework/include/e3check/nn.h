@@ -17,6 +17,61 @@ e3c_status e3c_norm_new(e3c_module **out, const char *irreps_in, int squared);
 /** The class of Norm (for tests and for subclassing). */
 extern const e3c_module_class e3c_norm_class;
 
+/* ------------------------------------------------------------ tensor products ---- */
+
+/** e3nn's connection modes. */
+typedef enum e3c_tp_mode {
+    E3C_TP_UVW, E3C_TP_UVU, E3C_TP_UVV, E3C_TP_UUW, E3C_TP_UUU, E3C_TP_UVUV, E3C_TP_UVU_LT_V, E3C_TP_U_LT_VW
+} e3c_tp_mode;
+
+/** Parse "uvw", "uvu", "uvv", "uuw", "uuu", "uvuv", "uvu<v", "u<vw". */
+e3c_status e3c_tp_mode_parse(e3c_tp_mode *out, const char *name);
+
+/** One instruction (i_in1, i_in2, i_out, mode, has_weight, path_weight). */
+typedef struct e3c_tp_instruction {
+    int i_in1, i_in2, i_out;
+    e3c_tp_mode mode;
+    int has_weight;
+    double path_weight; /**< the user's path weight (1.0 by default); enters under a sqrt */
+} e3c_tp_instruction;
+
+/** Options of TensorProduct; initialise with E3C_TP_OPTIONS_INIT. */
+typedef struct e3c_tp_options {
+    const char *irrep_normalization; /**< "component" (NULL), "norm" or "none" */
+    const char *path_normalization;  /**< "element" (NULL), "path" or "none" */
+    const double *in1_var, *in2_var, *out_var; /**< per entry, NULL for all 1 */
+    size_t n_in1_var, n_in2_var, n_out_var;
+    int internal_weights; /**< -1: e3nn's default */
+    int shared_weights;   /**< -1: e3nn's default (true) */
+} e3c_tp_options;
+
+#define E3C_TP_OPTIONS_INIT {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, -1, -1}
+
+/** e3nn's o3.TensorProduct with explicit instructions (mode "script"; TorchScript source
+ *  generated for the instance). Internal weights are drawn with randn from the global
+ *  generator (e3c_manual_seed). Invalid instructions fail here, naming the instruction. */
+e3c_status e3c_tensor_product_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
+                                  const char *irreps_out, const e3c_tp_instruction *ins, size_t n_ins,
+                                  const e3c_tp_options *opt);
+
+/** FullyConnectedTensorProduct: "uvw" with weights for every reachable (in1, in2, out). */
+e3c_status e3c_fully_connected_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
+                                      const char *irreps_out, const e3c_tp_options *opt);
+
+/** ElementwiseTensorProduct: inputs simplified and split to equal multiplicities, "uuu"
+ *  without weights; `filter` (n_filter irreps, may be 0) keeps only those outputs. */
+e3c_status e3c_elementwise_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
+                                  const char *const *filter, size_t n_filter, const char *irrep_normalization);
+
+/** FullTensorProduct: "uvuv" for every pair, output sorted. */
+e3c_status e3c_full_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2, const char *const *filter,
+                           size_t n_filter, const char *irrep_normalization);
+
+/** TensorSquare(irreps_in, irreps_out or NULL, filter): full mode without irreps_out,
+ *  fully connected with it. forward(x) = TensorProduct(x, x). */
+e3c_status e3c_tensor_square_new(e3c_module **out, const char *irreps_in, const char *irreps_out,
+                                 const char *const *filter, size_t n_filter, const char *irrep_normalization);
+
 #ifdef __cplusplus
 }
 #endif

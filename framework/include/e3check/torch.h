@@ -57,6 +57,13 @@ size_t e3c_dtype_size(e3c_dtype dtype);
 /** The libtorch version string, e.g. "1.13.1". Static. */
 const char *e3c_torch_version(void);
 
+/** The dtype module constructors build their parameters and constant buffers in, like
+ *  torch.get_default_dtype() for e3nn's modules (float32 unless set). */
+e3c_dtype e3c_default_dtype(void);
+
+/** Set it (float32 or float64), like torch.set_default_dtype. */
+e3c_status e3c_set_default_dtype(e3c_dtype dtype);
+
 /** Set libtorch's intra-op thread count (n >= 1). */
 e3c_status e3c_torch_set_num_threads(int n);
 
@@ -186,6 +193,19 @@ e3c_status e3c_tensor_unflatten_last(e3c_tensor **out, const e3c_tensor *t, cons
 /** t with its last two dimensions merged (flatten(-2, -1)). */
 e3c_status e3c_tensor_flatten_last2(e3c_tensor **out, const e3c_tensor *t);
 
+/** t.flatten(start, end). Caller owns *out. */
+e3c_status e3c_tensor_flatten(e3c_tensor **out, const e3c_tensor *t, int start, int end);
+
+/** Zeros shaped like `like` but with a last dimension of `width` (like.new_zeros(
+ *  like.shape[:-1] + [width])). Caller owns *out. */
+e3c_status e3c_tensor_zeros_last(e3c_tensor **out, const e3c_tensor *like, int64_t width);
+
+/** torch.einsum(equation, operands). Caller owns *out. */
+e3c_status e3c_tensor_einsum(e3c_tensor **out, const char *equation, const e3c_tensor *const *operands, size_t n);
+
+/** torch.stack(parts, dim). Caller owns *out. */
+e3c_status e3c_tensor_stack(e3c_tensor **out, const e3c_values *parts, int dim);
+
 /** Sets *out to 1 when some element of t is greater than `threshold` (reads the data:
  *  inside a trace this is recorded as a warning). */
 e3c_status e3c_tensor_any_greater(int *out, const e3c_tensor *t, double threshold);
@@ -195,6 +215,14 @@ e3c_status e3c_tensor_any_greater(int *out, const e3c_tensor *t, double threshol
 /** A new CPU generator seeded with `seed`; its draws equal Python's after
  *  torch.manual_seed(seed). Caller owns *out. */
 e3c_status e3c_generator_new(e3c_generator **out, uint64_t seed);
+
+/** torch.manual_seed(seed) on libtorch's global CPU generator, which module constructors
+ *  draw their initial weights from (as e3nn's modules draw from torch's). */
+e3c_status e3c_manual_seed(uint64_t seed);
+
+/** A handle to libtorch's global CPU generator (borrowed: never free it; freeing it is a
+ *  no-op). */
+e3c_generator *e3c_default_generator(void);
 
 /** Free a generator. NULL-safe. */
 void e3c_generator_free(e3c_generator *g);
@@ -300,6 +328,9 @@ e3c_status e3c_jit_submodule(e3c_jit_module **out, const e3c_jit_module *m, cons
 /** The dtype of the first floating parameter, else first floating buffer, of `m` and its
  *  submodules (recursively, in registration order); *found = 0 when there is none. */
 e3c_status e3c_jit_floating_dtype(const e3c_jit_module *m, e3c_dtype *out, int *found);
+
+/** Convert every floating parameter and buffer of `m` (and its submodules) to `dtype`. */
+e3c_status e3c_jit_to_dtype(e3c_jit_module *m, e3c_dtype dtype);
 
 /** True (1) when `m` has a method called `name`. */
 int e3c_jit_has_method(const e3c_jit_module *m, const char *name);

@@ -1,0 +1,598 @@
+/* o3.TensorProduct and the products built on it (FullyConnected, Elementwise, Full,
+ * TensorSquare), computing what e3nn 0.5.6 computes (shared/reference/MODULES_SPEC.md 2-6).
+ *
+ * Construction resolves the instructions into a plan: per instruction its slices, Wigner 3j
+ * buffer, weight block and coefficient c = sqrt(alpha). The eager C forward walks the plan
+ * with einsum; the same walk emits the instance's TorchScript source (mode "script"), so
+ * the two forms compute the same contractions in the same order. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/strbuf.h"
+#include "e3check/nn.h"
+#include "e3check/o3.h"
+#include "tp_internal.h"
+
+static const char *const mode_names[] = {"uvw", "uvu", "uvv", "uuw", "uuu", "uvuv", "uvu<v", "u<vw"};
+
+e3c_status e3c_tp_mode_parse(e3c_tp_mode *out, const char *name)
+{
+    for (int i = 0; name && i < 8; i++)
+        if (!strcmp(name, mode_names[i])) {
+            *out = (e3c_tp_mode)i;
+            return E3C_OK;
+        }
+    return e3c_error_set(E3C_ERR_VALUE, "unknown connection mode \"%s\" (uvw, uvu, uvv, uuw, uuu, uvuv, uvu<v, u<vw)",
+                         name ? name : "(null)");
+}
+
+void tp_state_free(void *p)
+{
+    tp_state *s = p;
+    if (!s)
+        return;
+    e3c_irreps_free(&s->in1);
+    e3c_irreps_free(&s->in2);
+    e3c_irreps_free(&s->out);
+    free(s->ins);
+    free(s);
+}
+
+static int64_t offset_of(const e3c_irreps *ir, int i)
+{
+    int64_t o = 0;
+    for (int k = 0; k < i; k++)
+        o += ir->items[k].mul * e3c_irrep_dim(ir->items[k].ir);
+    return o;
+}
+
+/* Path shape and element count of e3nn's table (2.2); checks the multiplicities. */
+static e3c_status path_shape(tp_ins *t, int64_t m1, int64_t m2, int64_t mo, size_t k)
+{
+    int64_t pairs = m1 * (m2 - 1) / 2;
+    const char *need = NULL;
+    switch (t->mode) {
+    case E3C_TP_UVW:
+        t->nshape = 3, t->shape[0] = m1, t->shape[1] = m2, t->shape[2] = mo, t->elements = m1 * m2;
+        if (!t->has_weight)
+            need = "mode uvw needs a weight";
+        break;
+    case E3C_TP_UVU:
+        t->nshape = 2, t->shape[0] = m1, t->shape[1] = m2, t->elements = m2;
+        if (mo != m1)
+            need = "mode uvu needs mul_out == mul_in1";
+        break;
+    case E3C_TP_UVV:
+        t->nshape = 2, t->shape[0] = m1, t->shape[1] = m2, t->elements = m1;
+        if (mo != m2)
+            need = "mode uvv needs mul_out == mul_in2";
+        break;
+    case E3C_TP_UUW:
+        t->nshape = 2, t->shape[0] = m1, t->shape[1] = mo, t->elements = m1;
+        if (m1 != m2)
+            need = "mode uuw needs mul_in1 == mul_in2";
+        else if (!t->has_weight && mo != 1)
+            need = "mode uuw without weight needs mul_out == 1";
+        break;
+    case E3C_TP_UUU:
+        t->nshape = 1, t->shape[0] = m1, t->elements = 1;
+        if (m1 != m2 || m1 != mo)
+            need = "mode uuu needs mul_in1 == mul_in2 == mul_out";
+        break;
+    case E3C_TP_UVUV:
+        t->nshape = 2, t->shape[0] = m1, t->shape[1] = m2, t->elements = 1;
+        if (mo != m1 * m2)
+            need = "mode uvuv needs mul_out == mul_in1 * mul_in2";
+        break;
+    case E3C_TP_UVU_LT_V:
+        t->nshape = 1, t->shape[0] = pairs, t->elements = 1;
+        if (m1 != m2 || mo != m1 * (m1 - 1) / 2)
+            need = "mode uvu<v needs mul_in1 == mul_in2 and mul_out == mul(mul-1)/2";
+        break;
+    case E3C_TP_U_LT_VW:
+        t->nshape = 2, t->shape[0] = pairs, t->shape[1] = mo, t->elements = pairs;
+        if (m1 != m2)
+            need = "mode u<vw needs mul_in1 == mul_in2";
+        else if (!t->has_weight)
+            need = "mode u<vw needs a weight";
+        break;
+    }
+    if (need)
+        return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d, %s): %s (got %lld, %lld, %lld)", k, t->i1,
+                             t->i2, t->io, mode_names[t->mode], need, (long long)m1, (long long)m2, (long long)mo);
+    return E3C_OK;
+}
+
+static double var_at(const double *v, size_t n, int i) { return v && (size_t)i < n ? v[i] : 1.0; }
+
+/* e3nn's coefficient c = sqrt(alpha) (2.3). */
+static void coefficients(tp_state *s, const e3c_tp_options *o, int irrep_norm, int path_norm)
+{
+    for (size_t k = 0; k < s->n_ins; k++) {
+        tp_ins *t = &s->ins[k];
+        int l1 = s->in1.items[t->i1].ir.l, l2 = s->in2.items[t->i2].ir.l, lo = s->out.items[t->io].ir.l;
+        double alpha = irrep_norm == 0 ? 2.0 * lo + 1 : irrep_norm == 1 ? (2.0 * l1 + 1) * (2.0 * l2 + 1) : 1.0;
+        double x = 1.0;
+        if (path_norm == 0) {
+            x = 0.0;
+            for (size_t j = 0; j < s->n_ins; j++)
+                if (s->ins[j].io == t->io)
+                    x += var_at(o->in1_var, o->n_in1_var, s->ins[j].i1) * var_at(o->in2_var, o->n_in2_var, s->ins[j].i2) *
+                         (double)s->ins[j].elements;
+        } else if (path_norm == 1) {
+            int count = 0;
+            for (size_t j = 0; j < s->n_ins; j++)
+                count += s->ins[j].io == t->io;
+            x = var_at(o->in1_var, o->n_in1_var, t->i1) * var_at(o->in2_var, o->n_in2_var, t->i2) * (double)t->elements *
+                count;
+        }
+        if (x > 0)
+            alpha /= x;
+        alpha *= var_at(o->out_var, o->n_out_var, t->io) * t->path_weight;
+        t->coeff = sqrt(alpha);
+    }
+}
+
+static int parse_norm(const char *name, const char *const *names, int fallback)
+{
+    if (!name)
+        return fallback;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(name, names[i]))
+            return i;
+    return -1;
+}
+
+/* ------------------------------------------------------------------ the plan walk ---- */
+
+/* Einsum equations: [mode][has_weight]; weight operand last. */
+static const char *const equations[8][2] = {
+    {NULL, "...ui,...vj,ijk,uvw->...wk"},
+    {"...ui,...vj,ijk->...uk", "...ui,...vj,ijk,uv->...uk"},
+    {"...ui,...vj,ijk->...vk", "...ui,...vj,ijk,uv->...vk"},
+    {"...ui,...uj,ijk->...k", "...ui,...uj,ijk,uw->...wk"},
+    {"...ui,...uj,ijk->...uk", "...ui,...uj,ijk,u->...uk"},
+    {"...ui,...vj,ijk->...uvk", "...ui,...vj,ijk,uv->...uvk"},
+    {"...ui,...uj,ijk->...uk", "...ui,...uj,ijk,u->...uk"},
+    {NULL, "...ui,...uj,ijk,uw->...wk"}};
+
+/* The equation with the weight operand made per-batch ("uvw" -> "...uvw"). */
+static void equation_for(const tp_ins *t, int per_batch, char *buf, size_t cap)
+{
+    const char *eq = equations[t->mode][t->has_weight];
+    if (!t->has_weight || !per_batch) {
+        snprintf(buf, cap, "%s", eq);
+        return;
+    }
+    const char *arrow = strstr(eq, "->");
+    const char *last = arrow;
+    while (last > eq && last[-1] != ',')
+        last--;
+    snprintf(buf, cap, "%.*s...%s", (int)(last - eq), eq, last);
+}
+
+static void w3j_name(const tp_state *s, const tp_ins *t, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "w3j_%d_%d_%d", s->in1.items[t->i1].ir.l, s->in2.items[t->i2].ir.l, s->out.items[t->io].ir.l);
+}
+
+/* Emit the TorchScript source of forward. */
+static e3c_status emit_source(const tp_state *s, strbuf *b)
+{
+    int64_t d1 = e3c_irreps_dim(&s->in1), d2 = e3c_irreps_dim(&s->in2);
+    int external = s->weight_numel > 0 && !s->internal_weights;
+    int per_batch = !s->shared_weights;
+    const char *xname = "x1";
+    if (s->square)
+        sb_printf(b, "def forward(self, x%s):\n    x1 = x\n    x2 = x\n", external ? ", weight" : "");
+    else
+        sb_printf(b, "def forward(self, x1, x2%s):\n", external ? ", weight" : "");
+    sb_printf(b, "    torch._assert(%s.shape[-1] == %lld, \"Incorrect last dimension for x\")\n", xname, (long long)d1);
+    if (!s->square)
+        sb_printf(b, "    torch._assert(x2.shape[-1] == %lld, \"Incorrect last dimension for y\")\n", (long long)d2);
+    if (external && per_batch)
+        sb_printf(b,
+                  "    torch._assert(weight.shape[-1] == %lld, \"Invalid weight shape\")\n"
+                  "    torch._assert(weight.dim() > 1, \"When shared weights is false, weights must have batch dimension\")\n",
+                  (long long)s->weight_numel);
+    else if (external)
+        sb_printf(b, "    torch._assert(weight.dim() == 1 and weight.shape[0] == %lld, \"Invalid weight shape\")\n",
+                  (long long)s->weight_numel);
+    if (s->weight_numel > 0 && s->internal_weights)
+        sb_printf(b, "    weight = self.weight\n");
+    sb_printf(b, "    parts: List[Tensor] = []\n");
+    for (size_t o = 0; o < s->out.len; o++) {
+        const e3c_mulir *mo = &s->out.items[o];
+        if (mo->mul == 0)
+            continue;
+        int any = 0;
+        for (size_t k = 0; k < s->n_ins; k++) {
+            const tp_ins *t = &s->ins[k];
+            if (t->io != (int)o || t->dropped)
+                continue;
+            const e3c_mulir *a = &s->in1.items[t->i1], *c = &s->in2.items[t->i2];
+            char eq[96], w3j[48];
+            equation_for(t, per_batch, eq, sizeof eq);
+            w3j_name(s, t, w3j, sizeof w3j);
+            sb_printf(b, "    a = x1.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])\n", (long long)offset_of(&s->in1, t->i1),
+                      (long long)(a->mul * e3c_irrep_dim(a->ir)), (long long)a->mul, (long long)e3c_irrep_dim(a->ir));
+            sb_printf(b, "    b = x2.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])\n", (long long)offset_of(&s->in2, t->i2),
+                      (long long)(c->mul * e3c_irrep_dim(c->ir)), (long long)c->mul, (long long)e3c_irrep_dim(c->ir));
+            if (t->mode == E3C_TP_UVU_LT_V || t->mode == E3C_TP_U_LT_VW)
+                sb_printf(b, "    a = a.index_select(-2, self.pairs_%lld_u)\n    b = b.index_select(-2, self.pairs_%lld_v)\n",
+                          (long long)a->mul, (long long)a->mul);
+            if (t->has_weight) {
+                sb_printf(b, "    w = weight.narrow(-1, %lld, %lld).unflatten(-1, [", (long long)t->weight_offset,
+                          (long long)t->weight_size);
+                for (int d = 0; d < t->nshape; d++)
+                    sb_printf(b, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
+                sb_printf(b, "])\n    t = torch.einsum(\"%s\", [a, b, self.%s, w])\n", eq, w3j);
+            } else {
+                sb_printf(b, "    t = torch.einsum(\"%s\", [a, b, self.%s])\n", eq, w3j);
+            }
+            if (t->mode == E3C_TP_UUW && !t->has_weight)
+                sb_printf(b, "    t = t.unsqueeze(-2)\n");
+            if (t->mode == E3C_TP_UVUV)
+                sb_printf(b, "    t = t.flatten(-3, -2)\n");
+            sb_printf(b, "    acc = %s%.17g * t\n", any ? "acc + " : "", t->coeff);
+            any = 1;
+        }
+        if (any)
+            sb_printf(b, "    parts.append(acc.flatten(-2, -1))\n");
+        else
+            sb_printf(b, "    parts.append(x1.new_zeros(x1.shape[:-1] + [%lld]))\n",
+                      (long long)(mo->mul * e3c_irrep_dim(mo->ir)));
+    }
+    sb_printf(b, "    if len(parts) == 0:\n        return x1.new_zeros(x1.shape[:-1] + [0])\n");
+    sb_printf(b, "    return torch.cat(parts, -1)\n");
+    return sb_text(b) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
+}
+
+/* One instruction's contribution (…, mul_out, 2lo+1), already multiplied by c. */
+static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins *t, const e3c_tensor *x1,
+                               const e3c_tensor *x2, const e3c_tensor *weight, e3c_tensor **out)
+{
+    const e3c_mulir *a = &s->in1.items[t->i1], *c = &s->in2.items[t->i2];
+    int64_t sa[2] = {a->mul, e3c_irrep_dim(a->ir)}, sc[2] = {c->mul, e3c_irrep_dim(c->ir)};
+    e3c_tensor *A = NULL, *B = NULL, *tmp = NULL, *W = NULL, *C = NULL, *T = NULL, *T2 = NULL;
+    char name[64], eq[96];
+    e3c_status st = e3c_tensor_narrow(&tmp, x1, -1, offset_of(&s->in1, t->i1), sa[0] * sa[1]);
+    if (!st)
+        st = e3c_tensor_unflatten_last(&A, tmp, sa, 2);
+    e3c_tensor_free(tmp), tmp = NULL;
+    if (!st)
+        st = e3c_tensor_narrow(&tmp, x2, -1, offset_of(&s->in2, t->i2), sc[0] * sc[1]);
+    if (!st)
+        st = e3c_tensor_unflatten_last(&B, tmp, sc, 2);
+    e3c_tensor_free(tmp), tmp = NULL;
+    if (!st && (t->mode == E3C_TP_UVU_LT_V || t->mode == E3C_TP_U_LT_VW)) {
+        e3c_tensor *pu = NULL, *pv = NULL, *A2 = NULL, *B2 = NULL;
+        snprintf(name, sizeof name, "pairs_%lld_u", (long long)a->mul);
+        st = e3c_module_tensor(self, name, &pu);
+        snprintf(name, sizeof name, "pairs_%lld_v", (long long)a->mul);
+        if (!st)
+            st = e3c_module_tensor(self, name, &pv);
+        if (!st)
+            st = e3c_tensor_index_select(&A2, A, -2, pu);
+        if (!st)
+            st = e3c_tensor_index_select(&B2, B, -2, pv);
+        e3c_tensor_free(pu), e3c_tensor_free(pv), e3c_tensor_free(A), e3c_tensor_free(B);
+        A = A2, B = B2;
+    }
+    w3j_name(s, t, name, sizeof name);
+    if (!st)
+        st = e3c_module_tensor(self, name, &C);
+    if (!st && t->has_weight) {
+        st = e3c_tensor_narrow(&tmp, weight, -1, t->weight_offset, t->weight_size);
+        if (!st)
+            st = e3c_tensor_unflatten_last(&W, tmp, t->shape, t->nshape);
+        e3c_tensor_free(tmp);
+    }
+    equation_for(t, !s->shared_weights, eq, sizeof eq);
+    const e3c_tensor *ops[4] = {A, B, C, W};
+    if (!st)
+        st = e3c_tensor_einsum(&T, eq, ops, t->has_weight ? 4 : 3);
+    if (!st && t->mode == E3C_TP_UUW && !t->has_weight) {
+        int64_t one[2] = {1, e3c_tensor_size(T, -1)};
+        st = e3c_tensor_unflatten_last(&T2, T, one, 2);
+    } else if (!st && t->mode == E3C_TP_UVUV)
+        st = e3c_tensor_flatten(&T2, T, -3, -2);
+    else if (!st)
+        st = e3c_tensor_ref(&T2, T);
+    if (!st)
+        st = e3c_tensor_scalar(out, T2, E3C_OP_MUL, t->coeff);
+    e3c_tensor_free(A), e3c_tensor_free(B), e3c_tensor_free(C), e3c_tensor_free(W), e3c_tensor_free(T),
+        e3c_tensor_free(T2);
+    return st;
+}
+
+static e3c_status check_weight(const tp_state *s, const e3c_tensor *w)
+{
+    if (!w)
+        return e3c_error_set(E3C_ERR_VALUE, "Weights must be provided when the TensorProduct does not have `internal_weights`");
+    if (e3c_tensor_size(w, -1) != s->weight_numel)
+        return e3c_error_set(E3C_ERR_VALUE, "Invalid weight shape: last dimension %lld, expected %lld",
+                             (long long)e3c_tensor_size(w, -1), (long long)s->weight_numel);
+    if (!s->shared_weights && e3c_tensor_ndim(w) < 2)
+        return e3c_error_set(E3C_ERR_VALUE, "When shared weights is false, weights must have batch dimension");
+    if (s->shared_weights && e3c_tensor_ndim(w) != 1)
+        return e3c_error_set(E3C_ERR_VALUE, "Invalid weight shape: shared weights must be one-dimensional");
+    return E3C_OK;
+}
+
+e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    const tp_state *s = e3c_module_state(self);
+    size_t n_data = s->square ? 1 : 2, n = e3c_values_count(in);
+    int external = s->weight_numel > 0 && !s->internal_weights;
+    if (n != n_data + (size_t)external)
+        return e3c_error_set(E3C_ERR_VALUE, "%s takes %zu inputs, got %zu", e3c_module_class_of(self)->name,
+                             n_data + (size_t)external, n);
+    const e3c_tensor *x1 = e3c_values_get(in, 0), *x2 = e3c_values_get(in, s->square ? 0 : 1);
+    if (e3c_tensor_size(x1, -1) != e3c_irreps_dim(&s->in1))
+        return e3c_error_set(E3C_ERR_VALUE, "Incorrect last dimension for x: %lld, expected %lld",
+                             (long long)e3c_tensor_size(x1, -1), (long long)e3c_irreps_dim(&s->in1));
+    if (e3c_tensor_size(x2, -1) != e3c_irreps_dim(&s->in2))
+        return e3c_error_set(E3C_ERR_VALUE, "Incorrect last dimension for y: %lld, expected %lld",
+                             (long long)e3c_tensor_size(x2, -1), (long long)e3c_irreps_dim(&s->in2));
+    e3c_tensor *weight = NULL;
+    e3c_status st = E3C_OK;
+    if (external) {
+        st = check_weight(s, e3c_values_get(in, n_data));
+        if (!st)
+            st = e3c_tensor_ref(&weight, e3c_values_get(in, n_data));
+    } else if (s->weight_numel > 0)
+        st = e3c_module_tensor(self, "weight", &weight);
+    e3c_values *parts = NULL;
+    if (!st)
+        st = e3c_values_new(&parts);
+    for (size_t o = 0; !st && o < s->out.len; o++) {
+        const e3c_mulir *mo = &s->out.items[o];
+        if (mo->mul == 0)
+            continue;
+        e3c_tensor *acc = NULL, *block = NULL;
+        for (size_t k = 0; !st && k < s->n_ins; k++) {
+            const tp_ins *t = &s->ins[k];
+            if (t->io != (int)o || t->dropped)
+                continue;
+            e3c_tensor *term = NULL, *sum = NULL;
+            st = contribution(self, s, t, x1, x2, weight, &term);
+            if (!st && acc) {
+                st = e3c_tensor_binary(&sum, acc, term, E3C_OP_ADD);
+                e3c_tensor_free(term);
+                e3c_tensor_free(acc);
+                acc = sum;
+            } else if (!st)
+                acc = term;
+        }
+        if (!st)
+            st = acc ? e3c_tensor_flatten(&block, acc, -2, -1)
+                     : e3c_tensor_zeros_last(&block, x1, mo->mul * e3c_irrep_dim(mo->ir));
+        if (!st)
+            st = e3c_values_push(parts, block);
+        e3c_tensor_free(acc), e3c_tensor_free(block);
+    }
+    e3c_tensor *result = NULL;
+    if (!st)
+        st = e3c_values_count(parts) ? e3c_tensor_cat(&result, parts, -1) : e3c_tensor_zeros_last(&result, x1, 0);
+    if (!st)
+        st = e3c_values_new(out);
+    if (!st)
+        st = e3c_values_push(*out, result);
+    e3c_tensor_free(result), e3c_tensor_free(weight);
+    e3c_values_free(parts);
+    return st;
+}
+
+/* ------------------------------------------------------------------ building ---- */
+
+/* Register the Wigner 3j buffers, pair indices and weight; declare irreps; set source. */
+static e3c_status register_tensors(e3c_module *m, tp_state *s, e3c_dtype dtype)
+{
+    e3c_status st = E3C_OK;
+    for (size_t k = 0; !st && k < s->n_ins; k++) {
+        tp_ins *t = &s->ins[k];
+        int l1 = s->in1.items[t->i1].ir.l, l2 = s->in2.items[t->i2].ir.l, lo = s->out.items[t->io].ir.l;
+        char name[64];
+        w3j_name(s, t, name, sizeof name);
+        e3c_tensor *existing = NULL;
+        if (e3c_module_tensor(m, name, &existing) == E3C_OK) {
+            e3c_tensor_free(existing);
+        } else {
+            int64_t shape[3] = {2 * l1 + 1, 2 * l2 + 1, 2 * lo + 1};
+            double *P = malloc((size_t)(shape[0] * shape[1] * shape[2]) * sizeof *P);
+            e3c_tensor *c64 = NULL, *c = NULL;
+            st = P ? e3c_wigner_3j(l1, l2, lo, P) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+            if (!st)
+                st = e3c_tensor_from_data(&c64, P, E3C_FLOAT64, shape, 3);
+            if (!st)
+                st = e3c_tensor_to(&c, c64, dtype);
+            if (!st)
+                st = e3c_module_add_tensor(m, name, c, 0);
+            free(P);
+            e3c_tensor_free(c64), e3c_tensor_free(c);
+        }
+        if (!st && (t->mode == E3C_TP_UVU_LT_V || t->mode == E3C_TP_U_LT_VW)) {
+            int64_t mul = s->in1.items[t->i1].mul, q = 0, npairs = mul * (mul - 1) / 2;
+            char nu[64], nv[64];
+            snprintf(nu, sizeof nu, "pairs_%lld_u", (long long)mul);
+            snprintf(nv, sizeof nv, "pairs_%lld_v", (long long)mul);
+            if (e3c_module_tensor(m, nu, &existing) == E3C_OK) {
+                e3c_tensor_free(existing);
+                continue;
+            }
+            int64_t *u = malloc((size_t)(npairs ? npairs : 1) * sizeof *u), *v = malloc((size_t)(npairs ? npairs : 1) * sizeof *v);
+            for (int64_t i = 0; u && v && i < mul; i++)
+                for (int64_t j = i + 1; j < mul; j++, q++)
+                    u[q] = i, v[q] = j;
+            e3c_tensor *tu = NULL, *tv = NULL;
+            st = u && v ? e3c_tensor_from_data(&tu, u, E3C_INT64, &npairs, 1) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+            if (!st)
+                st = e3c_tensor_from_data(&tv, v, E3C_INT64, &npairs, 1);
+            if (!st)
+                st = e3c_module_add_tensor(m, nu, tu, 0);
+            if (!st)
+                st = e3c_module_add_tensor(m, nv, tv, 0);
+            free(u), free(v);
+            e3c_tensor_free(tu), e3c_tensor_free(tv);
+        }
+    }
+    if (!st && s->internal_weights && s->weight_numel > 0) {
+        e3c_tensor *w = NULL;
+        st = e3c_randn(&w, e3c_default_generator(), dtype, &s->weight_numel, 1);
+        if (!st)
+            st = e3c_module_add_tensor(m, "weight", w, 1);
+        e3c_tensor_free(w);
+    }
+    return st;
+}
+
+static e3c_status declare_irreps(e3c_module *m, const tp_state *s)
+{
+    char *a = NULL, *b = NULL, *c = NULL;
+    e3c_status st = e3c_irreps_format(&s->in1, &a);
+    if (!st)
+        st = e3c_irreps_format(&s->in2, &b);
+    if (!st)
+        st = e3c_irreps_format(&s->out, &c);
+    const char *ins[3] = {a, b, NULL}, *outs[1] = {c};
+    if (!st)
+        st = e3c_module_set_irreps_in(m, ins, s->square ? 1 : 2);
+    if (!st)
+        st = e3c_module_set_irreps_out(m, outs, 1);
+    free(a), free(b), free(c);
+    return st;
+}
+
+/* Validate and resolve instructions into `s`; e3nn's checks (2.1, 2.2). */
+static e3c_status resolve(tp_state *s, const e3c_tp_instruction *ins, size_t n, const e3c_tp_options *o)
+{
+    static const char *const irrep_names[3] = {"component", "norm", "none"};
+    static const char *const path_names[3] = {"element", "path", "none"};
+    int irrep_norm = parse_norm(o->irrep_normalization, irrep_names, 0);
+    int path_norm = parse_norm(o->path_normalization, path_names, 0);
+    if (irrep_norm < 0)
+        return e3c_error_set(E3C_ERR_VALUE, "irrep_normalization must be component, norm or none, got \"%s\"",
+                             o->irrep_normalization);
+    if (path_norm < 0)
+        return e3c_error_set(E3C_ERR_VALUE, "path_normalization must be element, path or none, got \"%s\"",
+                             o->path_normalization);
+    if (o->in1_var && o->n_in1_var != s->in1.len)
+        return e3c_error_set(E3C_ERR_VALUE, "Len of ir1_var must be equal to len(irreps_in1)");
+    if (o->in2_var && o->n_in2_var != s->in2.len)
+        return e3c_error_set(E3C_ERR_VALUE, "Len of ir2_var must be equal to len(irreps_in2)");
+    if (o->out_var && o->n_out_var != s->out.len)
+        return e3c_error_set(E3C_ERR_VALUE, "Len of out_var must be equal to len(irreps_out)");
+    s->ins = calloc(n ? n : 1, sizeof *s->ins);
+    if (!s->ins)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory for instructions");
+    s->n_ins = n;
+    int any_weight = 0;
+    for (size_t k = 0; k < n; k++) {
+        tp_ins *t = &s->ins[k];
+        t->i1 = ins[k].i_in1, t->i2 = ins[k].i_in2, t->io = ins[k].i_out;
+        t->mode = ins[k].mode, t->has_weight = ins[k].has_weight != 0, t->path_weight = ins[k].path_weight;
+        if (t->i1 < 0 || (size_t)t->i1 >= s->in1.len || t->i2 < 0 || (size_t)t->i2 >= s->in2.len || t->io < 0 ||
+            (size_t)t->io >= s->out.len)
+            return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d): an index is out of range", k, t->i1, t->i2, t->io);
+        if ((unsigned)t->mode > 7)
+            return e3c_error_set(E3C_ERR_VALUE, "instruction %zu: unknown connection mode", k);
+        e3c_irrep a = s->in1.items[t->i1].ir, b = s->in2.items[t->i2].ir, c = s->out.items[t->io].ir;
+        if (a.p * b.p != c.p)
+            return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d): parity %+d x %+d cannot give %+d", k, t->i1,
+                                 t->i2, t->io, a.p, b.p, c.p);
+        if (abs(a.l - b.l) > c.l || c.l > a.l + b.l)
+            return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d): l = %d and %d cannot give %d", k, t->i1,
+                                 t->i2, t->io, a.l, b.l, c.l);
+        if (c.l > 30 || a.l > 30 || b.l > 30)
+            return e3c_error_set(E3C_ERR_VALUE, "instruction %zu: l above 30 is not supported", k);
+        e3c_status st = path_shape(t, s->in1.items[t->i1].mul, s->in2.items[t->i2].mul, s->out.items[t->io].mul, k);
+        if (st)
+            return st;
+        if (!(t->path_weight >= 0))
+            return e3c_error_set(E3C_ERR_VALUE, "instruction %zu: path_weight must be >= 0", k);
+        t->weight_size = 1;
+        for (int d = 0; d < t->nshape; d++)
+            t->weight_size *= t->shape[d];
+        t->dropped = t->weight_size == 0 || s->in1.items[t->i1].mul == 0 || s->in2.items[t->i2].mul == 0 ||
+                     s->out.items[t->io].mul == 0;
+        if (t->has_weight) {
+            t->weight_offset = s->weight_numel;
+            s->weight_numel += t->weight_size;
+            any_weight = 1;
+        }
+    }
+    s->shared_weights = o->shared_weights < 0 ? 1 : o->shared_weights;
+    if (o->internal_weights < 0)
+        s->internal_weights = s->shared_weights && any_weight;
+    else
+        s->internal_weights = o->internal_weights;
+    if (s->internal_weights && !s->shared_weights)
+        return e3c_error_set(E3C_ERR_VALUE, "internal weights must be shared (internal_weights=True, shared_weights=False)");
+    coefficients(s, o, irrep_norm, path_norm);
+    return E3C_OK;
+}
+
+e3c_status tp_build(e3c_module **out, const e3c_module_class *cls, tp_state *s, const e3c_tp_instruction *ins, size_t n,
+                    const e3c_tp_options *opt)
+{
+    static const e3c_tp_options defaults = E3C_TP_OPTIONS_INIT;
+    e3c_module *m = NULL;
+    strbuf src = {0};
+    e3c_status st = resolve(s, ins, n, opt ? opt : &defaults);
+    if (st) {
+        tp_state_free(s);
+        return st;
+    }
+    st = e3c_module_new(&m, cls, s); /* takes s, also on failure */
+    if (!st)
+        st = register_tensors(m, s, e3c_default_dtype());
+    if (!st)
+        st = declare_irreps(m, s);
+    if (!st)
+        st = emit_source(s, &src);
+    if (!st)
+        st = e3c_module_set_script_source(m, sb_text(&src));
+    sb_free(&src);
+    if (st) {
+        e3c_module_free(m);
+        return st;
+    }
+    *out = m;
+    return E3C_OK;
+}
+
+e3c_status tp_state_new(tp_state **out, const char *in1, const char *in2, const char *out_irreps)
+{
+    tp_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    e3c_status st = e3c_irreps_parse(&s->in1, in1);
+    if (!st)
+        st = e3c_irreps_parse(&s->in2, in2);
+    if (!st && out_irreps)
+        st = e3c_irreps_parse(&s->out, out_irreps);
+    if (st) {
+        tp_state_free(s);
+        return st;
+    }
+    *out = s;
+    return E3C_OK;
+}
+
+const e3c_module_class e3c_tensor_product_class = {.name = "TensorProduct", .mode = "script", .forward = tp_forward,
+                                                   .free_state = tp_state_free};
+
+e3c_status e3c_tensor_product_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
+                                  const char *irreps_out, const e3c_tp_instruction *ins, size_t n_ins,
+                                  const e3c_tp_options *opt)
+{
+    if (!out || !irreps_in1 || !irreps_in2 || !irreps_out || (n_ins && !ins))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_product_new: NULL argument");
+    *out = NULL;
+    tp_state *s = NULL;
+    e3c_status st = tp_state_new(&s, irreps_in1, irreps_in2, irreps_out);
+    return st ? st : tp_build(out, &e3c_tensor_product_class, s, ins, n_ins, opt);
+}
