@@ -119,6 +119,80 @@ static e3c_status build_tensor_product(e3c_module **out, const cJSON *args, cons
     return st;
 }
 
+static e3c_status build_fctp(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    const char *a, *b, *c;
+    double *vars[3] = {NULL, NULL, NULL};
+    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
+    e3c_status st = e3c_args_check("FullyConnectedTensorProduct", args, 3, kwargs, tp_kwargs);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 0, "irreps_in1", NULL, &a);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 1, "irreps_in2", NULL, &b);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 2, "irreps_out", NULL, &c);
+    if (!st)
+        st = ctor_tp_options(kwargs, &o, vars);
+    if (!st)
+        st = e3c_fully_connected_tp_new(out, a, b, c, &o);
+    free(vars[0]), free(vars[1]), free(vars[2]);
+    return st;
+}
+
+/* ElementwiseTensorProduct and FullTensorProduct: (in1, in2, filter_ir_out=None). */
+static e3c_status build_pairwise(e3c_module **out, const cJSON *args, const cJSON *kwargs, const char *type,
+                                 e3c_status (*ctor)(e3c_module **, const char *, const char *, const char *const *,
+                                                    size_t, const char *))
+{
+    static const char *const known[] = {"irreps_in1", "irreps_in2", "filter_ir_out", "irrep_normalization", NULL};
+    const char *a, *b, *norm = NULL, **filter = NULL;
+    size_t n_filter = 0;
+    e3c_status st = e3c_args_check(type, args, 3, kwargs, known);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 0, "irreps_in1", NULL, &a);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 1, "irreps_in2", NULL, &b);
+    if (!st)
+        st = ctor_string_list(ctor_arg(args, kwargs, 2, "filter_ir_out"), "filter_ir_out", &filter, &n_filter);
+    if (!st && ctor_arg(NULL, kwargs, -1, "irrep_normalization"))
+        st = e3c_arg_string(NULL, kwargs, -1, "irrep_normalization", NULL, &norm);
+    if (!st)
+        st = ctor(out, a, b, filter, n_filter, norm);
+    free(filter);
+    return st;
+}
+
+static e3c_status build_etp(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    return build_pairwise(out, args, kwargs, "ElementwiseTensorProduct", e3c_elementwise_tp_new);
+}
+
+static e3c_status build_ftp(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    return build_pairwise(out, args, kwargs, "FullTensorProduct", e3c_full_tp_new);
+}
+
+static e3c_status build_tensor_square(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    static const char *const known[] = {"irreps_in", "irreps_out", "filter_ir_out", "irrep_normalization", NULL};
+    const char *a, *b = NULL, *norm = NULL, **filter = NULL;
+    size_t n_filter = 0;
+    e3c_status st = e3c_args_check("TensorSquare", args, 3, kwargs, known);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 0, "irreps_in", NULL, &a);
+    const cJSON *o = ctor_arg(args, kwargs, 1, "irreps_out");
+    if (!st && o && !cJSON_IsNull(o))
+        st = e3c_arg_string(args, kwargs, 1, "irreps_out", NULL, &b);
+    if (!st)
+        st = ctor_string_list(ctor_arg(args, kwargs, 2, "filter_ir_out"), "filter_ir_out", &filter, &n_filter);
+    if (!st && ctor_arg(NULL, kwargs, -1, "irrep_normalization"))
+        st = e3c_arg_string(NULL, kwargs, -1, "irrep_normalization", NULL, &norm);
+    if (!st)
+        st = e3c_tensor_square_new(out, a, b, filter, n_filter, norm);
+    free(filter);
+    return st;
+}
+
 void e3c_register_builtins(void)
 {
     e3c_register_builtin("Norm", build_norm);
@@ -128,4 +202,8 @@ void e3c_register_builtins(void)
     e3c_register_builtin("TracingModule", build_tracing);
     e3c_register_builtin("Supermod", build_supermod);
     e3c_register_builtin("TensorProduct", build_tensor_product);
+    e3c_register_builtin("FullyConnectedTensorProduct", build_fctp);
+    e3c_register_builtin("ElementwiseTensorProduct", build_etp);
+    e3c_register_builtin("FullTensorProduct", build_ftp);
+    e3c_register_builtin("TensorSquare", build_tensor_square);
 }
