@@ -193,6 +193,71 @@ static e3c_status build_tensor_square(e3c_module **out, const cJSON *args, const
     return st;
 }
 
+static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    static const char *const known[] = {"irreps_in", "irreps_out", "f_in", "f_out", "internal_weights", "shared_weights",
+                                        "instructions", "biases", "path_normalization", NULL};
+    const char *a, *b;
+    e3c_linear_options o = E3C_LINEAR_OPTIONS_INIT;
+    int *pairs = NULL, *flags = NULL;
+    e3c_status st = e3c_args_check("Linear", args, 2, kwargs, known);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 0, "irreps_in", NULL, &a);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 1, "irreps_out", NULL, &b);
+    const cJSON *f_in = ctor_arg(NULL, kwargs, -1, "f_in"), *f_out = ctor_arg(NULL, kwargs, -1, "f_out");
+    if (!st && ((f_in && !cJSON_IsNull(f_in)) || (f_out && !cJSON_IsNull(f_out))))
+        st = e3c_error_set(E3C_ERR_VALUE, "Linear's f_in/f_out are not supported by e3check");
+    if (!st)
+        st = ctor_tristate(ctor_arg(NULL, kwargs, -1, "internal_weights"), "internal_weights", &o.internal_weights);
+    if (!st)
+        st = ctor_tristate(ctor_arg(NULL, kwargs, -1, "shared_weights"), "shared_weights", &o.shared_weights);
+    const cJSON *pn = ctor_arg(NULL, kwargs, -1, "path_normalization");
+    if (!st && pn)
+        st = cJSON_IsString(pn) ? (o.path_normalization = pn->valuestring, E3C_OK)
+                                : e3c_error_set(E3C_ERR_VALUE, "argument \"path_normalization\" must be a string");
+    const cJSON *bias = ctor_arg(NULL, kwargs, -1, "biases");
+    if (!st && bias && cJSON_IsBool(bias))
+        o.biases = cJSON_IsTrue(bias);
+    else if (!st && bias && cJSON_IsArray(bias)) {
+        o.n_biases = (size_t)cJSON_GetArraySize(bias);
+        flags = calloc(o.n_biases ? o.n_biases : 1, sizeof *flags);
+        size_t i = 0;
+        const cJSON *f;
+        cJSON_ArrayForEach(f, bias)
+        {
+            if (!cJSON_IsBool(f)) {
+                st = e3c_error_set(E3C_ERR_VALUE, "argument \"biases\" must be a bool or a list of bools");
+                break;
+            }
+            if (flags)
+                flags[i++] = cJSON_IsTrue(f);
+        }
+        o.biases_list = flags;
+    } else if (!st && bias && !cJSON_IsNull(bias))
+        st = e3c_error_set(E3C_ERR_VALUE, "argument \"biases\" must be a bool or a list of bools");
+    const cJSON *ins = ctor_arg(NULL, kwargs, -1, "instructions");
+    if (!st && ins && !cJSON_IsNull(ins)) {
+        o.n_instructions = cJSON_IsArray(ins) ? (size_t)cJSON_GetArraySize(ins) : 0;
+        pairs = calloc(2 * o.n_instructions + 2, sizeof *pairs);
+        size_t i = 0;
+        for (const cJSON *p = cJSON_IsArray(ins) ? ins->child : NULL; p; p = p->next) {
+            if (!pairs || !cJSON_IsArray(p) || cJSON_GetArraySize(p) != 2 || !cJSON_IsNumber(cJSON_GetArrayItem(p, 0)) ||
+                !cJSON_IsNumber(cJSON_GetArrayItem(p, 1))) {
+                st = e3c_error_set(E3C_ERR_VALUE, "Linear instructions must be pairs [i_in, i_out]");
+                break;
+            }
+            pairs[i++] = cJSON_GetArrayItem(p, 0)->valueint;
+            pairs[i++] = cJSON_GetArrayItem(p, 1)->valueint;
+        }
+        o.instructions = pairs;
+    }
+    if (!st)
+        st = e3c_linear_new(out, a, b, &o);
+    free(pairs), free(flags);
+    return st;
+}
+
 void e3c_register_builtins(void)
 {
     e3c_register_builtin("Norm", build_norm);
@@ -202,6 +267,7 @@ void e3c_register_builtins(void)
     e3c_register_builtin("TracingModule", build_tracing);
     e3c_register_builtin("Supermod", build_supermod);
     e3c_register_builtin("TensorProduct", build_tensor_product);
+    e3c_register_builtin("Linear", build_linear);
     e3c_register_builtin("FullyConnectedTensorProduct", build_fctp);
     e3c_register_builtin("ElementwiseTensorProduct", build_etp);
     e3c_register_builtin("FullTensorProduct", build_ftp);

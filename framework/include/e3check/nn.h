@@ -17,6 +17,25 @@ e3c_status e3c_norm_new(e3c_module **out, const char *irreps_in, int squared);
 /** The class of Norm (for tests and for subclassing). */
 extern const e3c_module_class e3c_norm_class;
 
+/* ------------------------------------------------------------------ Linear ---- */
+
+/** Options of Linear; initialise with E3C_LINEAR_OPTIONS_INIT. */
+typedef struct e3c_linear_options {
+    const int *instructions;        /**< n_instructions pairs (i_in, i_out), or NULL for all equal pairs */
+    size_t n_instructions;
+    int biases;                     /**< true: a bias on every 0e output */
+    const int *biases_list;         /**< or one flag per output entry (only on 0e) */
+    size_t n_biases;
+    const char *path_normalization; /**< "element" (NULL) or "path" */
+    int internal_weights, shared_weights; /**< -1: e3nn's defaults */
+} e3c_linear_options;
+
+#define E3C_LINEAR_OPTIONS_INIT {NULL, 0, 0, NULL, 0, NULL, -1, -1}
+
+/** e3nn's o3.Linear (mode "script"): out[w] = sum over paths of x[u] W[u, w] / sqrt(fan-in),
+ *  biases (not normalised) on 0e outputs; "weight" and "bias" in e3nn's flat order. */
+e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *irreps_out, const e3c_linear_options *opt);
+
 /* ------------------------------------------------------------ tensor products ---- */
 
 /** e3nn's connection modes. */

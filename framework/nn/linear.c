@@ -1,0 +1,315 @@
+/* o3.Linear: irrep-wise linear maps with e3nn's coefficients, flat weight order and
+ * biases on 0e outputs (MODULES_SPEC.md 8). Mode "script" with generated source. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/strbuf.h"
+#include "e3check/nn.h"
+
+typedef struct lin_ins {
+    int i_in, i_out;
+    double coeff;
+    int64_t offset, size; /* weight block, (mul_in, mul_out) row-major */
+} lin_ins;
+
+typedef struct lin_state {
+    e3c_irreps in, out;
+    lin_ins *ins;
+    size_t n_ins;
+    int *bias; /* per output entry */
+    int64_t *bias_offset;
+    int64_t weight_numel, bias_numel;
+    int internal, shared;
+} lin_state;
+
+static void lin_free(void *p)
+{
+    lin_state *s = p;
+    if (!s)
+        return;
+    e3c_irreps_free(&s->in);
+    e3c_irreps_free(&s->out);
+    free(s->ins), free(s->bias), free(s->bias_offset);
+    free(s);
+}
+
+static int64_t offset_of(const e3c_irreps *ir, int i)
+{
+    int64_t o = 0;
+    for (int k = 0; k < i; k++)
+        o += ir->items[k].mul * e3c_irrep_dim(ir->items[k].ir);
+    return o;
+}
+
+static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    const lin_state *s = e3c_module_state(self);
+    int external = !s->internal && (s->weight_numel > 0 || s->bias_numel > 0);
+    size_t want = 1 + (external ? 1 + (s->bias_numel > 0) : 0);
+    if (e3c_values_count(in) != want)
+        return e3c_error_set(E3C_ERR_VALUE, "Linear takes %zu inputs, got %zu", want, e3c_values_count(in));
+    const e3c_tensor *x = e3c_values_get(in, 0);
+    if (e3c_tensor_size(x, -1) != e3c_irreps_dim(&s->in))
+        return e3c_error_set(E3C_ERR_VALUE, "Linear: input has width %lld, expected %lld", (long long)e3c_tensor_size(x, -1),
+                             (long long)e3c_irreps_dim(&s->in));
+    e3c_tensor *w = NULL, *b = NULL;
+    e3c_status st = E3C_OK;
+    if (external) {
+        st = e3c_tensor_ref(&w, e3c_values_get(in, 1));
+        if (!st && s->bias_numel > 0)
+            st = e3c_tensor_ref(&b, e3c_values_get(in, 2));
+    } else {
+        if (s->weight_numel > 0)
+            st = e3c_module_tensor(self, "weight", &w);
+        if (!st && s->bias_numel > 0)
+            st = e3c_module_tensor(self, "bias", &b);
+    }
+    e3c_values *parts = NULL;
+    if (!st)
+        st = e3c_values_new(&parts);
+    for (size_t o = 0; !st && o < s->out.len; o++) {
+        const e3c_mulir *mo = &s->out.items[o];
+        int64_t d = e3c_irrep_dim(mo->ir);
+        if (mo->mul == 0)
+            continue;
+        e3c_tensor *acc = NULL, *block = NULL;
+        for (size_t k = 0; !st && k < s->n_ins; k++) {
+            const lin_ins *t = &s->ins[k];
+            if (t->i_out != (int)o)
+                continue;
+            int64_t mi = s->in.items[t->i_in].mul, shape_x[2] = {mi, d}, shape_w[2] = {mi, mo->mul};
+            e3c_tensor *xs = NULL, *X = NULL, *ws = NULL, *W = NULL, *T = NULL, *cT = NULL, *sum = NULL;
+            st = e3c_tensor_narrow(&xs, x, -1, offset_of(&s->in, t->i_in), mi * d);
+            if (!st)
+                st = e3c_tensor_unflatten_last(&X, xs, shape_x, 2);
+            if (!st)
+                st = e3c_tensor_narrow(&ws, w, -1, t->offset, t->size);
+            if (!st)
+                st = e3c_tensor_unflatten_last(&W, ws, shape_w, 2);
+            const e3c_tensor *ops[2] = {X, W};
+            if (!st)
+                st = e3c_tensor_einsum(&T, s->shared ? "...ui,uw->...wi" : "...ui,...uw->...wi", ops, 2);
+            if (!st)
+                st = e3c_tensor_scalar(&cT, T, E3C_OP_MUL, t->coeff);
+            if (!st && acc)
+                st = e3c_tensor_binary(&sum, acc, cT, E3C_OP_ADD);
+            if (!st) {
+                e3c_tensor_free(acc);
+                acc = sum ? sum : cT;
+                if (sum)
+                    e3c_tensor_free(cT);
+                cT = NULL;
+            }
+            e3c_tensor_free(xs), e3c_tensor_free(X), e3c_tensor_free(ws), e3c_tensor_free(W), e3c_tensor_free(T),
+                e3c_tensor_free(cT);
+        }
+        if (!st && s->bias[o]) { /* out[w, 0] += b[offset + w], after the weights */
+            e3c_tensor *bs = NULL, *B = NULL, *sum = NULL, *z = NULL;
+            int64_t shape_b[2] = {mo->mul, 1};
+            st = e3c_tensor_narrow(&bs, b, -1, s->bias_offset[o], mo->mul);
+            if (!st)
+                st = e3c_tensor_unflatten_last(&B, bs, shape_b, 2);
+            if (!st && !acc) { /* a bias-only entry: zeros plus the bias (e3nn 0.5.6 crashes here) */
+                e3c_tensor *zl = NULL;
+                st = e3c_tensor_zeros_last(&zl, x, mo->mul);
+                if (!st)
+                    st = e3c_tensor_unflatten_last(&z, zl, shape_b, 2);
+                e3c_tensor_free(zl);
+                acc = z;
+            }
+            if (!st)
+                st = e3c_tensor_binary(&sum, acc, B, E3C_OP_ADD);
+            if (!st) {
+                e3c_tensor_free(acc);
+                acc = sum;
+            }
+            e3c_tensor_free(bs), e3c_tensor_free(B);
+        }
+        if (!st)
+            st = acc ? e3c_tensor_flatten(&block, acc, -2, -1) : e3c_tensor_zeros_last(&block, x, mo->mul * d);
+        if (!st)
+            st = e3c_values_push(parts, block);
+        e3c_tensor_free(acc), e3c_tensor_free(block);
+    }
+    e3c_tensor *result = NULL;
+    if (!st)
+        st = e3c_values_count(parts) ? e3c_tensor_cat(&result, parts, -1) : e3c_tensor_zeros_last(&result, x, 0);
+    if (!st)
+        st = e3c_values_new(out);
+    if (!st)
+        st = e3c_values_push(*out, result);
+    e3c_tensor_free(result), e3c_tensor_free(w), e3c_tensor_free(b);
+    e3c_values_free(parts);
+    return st;
+}
+
+static e3c_status lin_source(const lin_state *s, strbuf *sb)
+{
+    int external = !s->internal && (s->weight_numel > 0 || s->bias_numel > 0);
+    sb_printf(sb, "def forward(self, x%s%s):\n", external ? ", weight" : "", external && s->bias_numel ? ", bias" : "");
+    sb_printf(sb, "    torch._assert(x.shape[-1] == %lld, \"invalid input shape\")\n", (long long)e3c_irreps_dim(&s->in));
+    if (!external && s->weight_numel)
+        sb_printf(sb, "    weight = self.weight\n");
+    if (!external && s->bias_numel)
+        sb_printf(sb, "    bias = self.bias\n");
+    sb_printf(sb, "    parts: List[Tensor] = []\n");
+    for (size_t o = 0; o < s->out.len; o++) {
+        const e3c_mulir *mo = &s->out.items[o];
+        int64_t d = e3c_irrep_dim(mo->ir);
+        if (mo->mul == 0)
+            continue;
+        int any = 0;
+        for (size_t k = 0; k < s->n_ins; k++) {
+            const lin_ins *t = &s->ins[k];
+            if (t->i_out != (int)o)
+                continue;
+            int64_t mi = s->in.items[t->i_in].mul;
+            sb_printf(sb, "    t = torch.einsum(\"%s\", [x.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld]), "
+                          "weight.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])])\n",
+                      s->shared ? "...ui,uw->...wi" : "...ui,...uw->...wi", (long long)offset_of(&s->in, t->i_in),
+                      (long long)(mi * d), (long long)mi, (long long)d, (long long)t->offset, (long long)t->size,
+                      (long long)mi, (long long)mo->mul);
+            sb_printf(sb, "    acc = %s%.17g * t\n", any ? "acc + " : "", t->coeff);
+            any = 1;
+        }
+        if (s->bias[o]) {
+            if (!any)
+                sb_printf(sb, "    acc = x.new_zeros(x.shape[:-1] + [%lld, 1])\n", (long long)mo->mul);
+            sb_printf(sb, "    acc = acc + bias.narrow(-1, %lld, %lld).unsqueeze(-1)\n", (long long)s->bias_offset[o],
+                      (long long)mo->mul);
+            any = 1;
+        }
+        if (any)
+            sb_printf(sb, "    parts.append(acc.flatten(-2, -1))\n");
+        else
+            sb_printf(sb, "    parts.append(x.new_zeros(x.shape[:-1] + [%lld]))\n", (long long)(mo->mul * d));
+    }
+    sb_printf(sb, "    if len(parts) == 0:\n        return x.new_zeros(x.shape[:-1] + [0])\n    return torch.cat(parts, -1)\n");
+    return sb_text(sb) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
+}
+
+static const e3c_module_class linear_class = {.name = "Linear", .mode = "script", .forward = lin_forward, .free_state = lin_free};
+
+/* Instructions (default: every equal pair), biases, coefficients, layout. */
+static e3c_status lin_resolve(lin_state *s, const e3c_linear_options *o)
+{
+    int path = o->path_normalization && !strcmp(o->path_normalization, "path");
+    if (o->path_normalization && !path && strcmp(o->path_normalization, "element"))
+        return e3c_error_set(E3C_ERR_VALUE, "path_normalization must be element or path, got \"%s\"", o->path_normalization);
+    size_t cap = o->instructions ? o->n_instructions : s->in.len * s->out.len;
+    s->ins = calloc(cap ? cap : 1, sizeof *s->ins);
+    s->bias = calloc(s->out.len ? s->out.len : 1, sizeof *s->bias);
+    s->bias_offset = calloc(s->out.len ? s->out.len : 1, sizeof *s->bias_offset);
+    if (!s->ins || !s->bias || !s->bias_offset)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    if (o->instructions) {
+        for (size_t k = 0; k < o->n_instructions; k++) {
+            int a = o->instructions[2 * k], b = o->instructions[2 * k + 1];
+            if (a < 0 || (size_t)a >= s->in.len)
+                return e3c_error_set(E3C_ERR_VALUE, "%d is not a valid index for irreps_in", a);
+            if (b < 0 || (size_t)b >= s->out.len)
+                return e3c_error_set(E3C_ERR_VALUE, "%d is not a valid index for irreps_out", b);
+            if (e3c_irrep_compare(s->in.items[a].ir, s->out.items[b].ir))
+                return e3c_error_set(E3C_ERR_VALUE, "%d and %d do not have the same irrep", a, b);
+            s->ins[s->n_ins++] = (lin_ins){a, b, 0, 0, 0};
+        }
+    } else {
+        for (size_t a = 0; a < s->in.len; a++)
+            for (size_t b = 0; b < s->out.len; b++)
+                if (!e3c_irrep_compare(s->in.items[a].ir, s->out.items[b].ir))
+                    s->ins[s->n_ins++] = (lin_ins){(int)a, (int)b, 0, 0, 0};
+    }
+    for (size_t k = 0; k < s->n_ins; k++) {
+        lin_ins *t = &s->ins[k];
+        double x = 0;
+        int count = 0;
+        for (size_t j = 0; j < s->n_ins; j++)
+            if (s->ins[j].i_out == t->i_out) {
+                x += (double)s->in.items[s->ins[j].i_in].mul;
+                count++;
+            }
+        if (path)
+            x = (double)s->in.items[t->i_in].mul * count;
+        if (x == 0)
+            x = 1;
+        t->coeff = 1.0 / sqrt(x);
+        t->offset = s->weight_numel;
+        t->size = s->in.items[t->i_in].mul * s->out.items[t->i_out].mul;
+        s->weight_numel += t->size;
+    }
+    if (o->biases_list && o->n_biases != s->out.len)
+        return e3c_error_set(E3C_ERR_VALUE, "biases needs one flag per output entry (%zu), got %zu", s->out.len, o->n_biases);
+    for (size_t b = 0; b < s->out.len; b++) {
+        int scalar = s->out.items[b].ir.l == 0 && s->out.items[b].ir.p == 1;
+        int want = o->biases_list ? o->biases_list[b] : o->biases;
+        if (o->biases_list && want && !scalar)
+            return e3c_error_set(E3C_ERR_VALUE, "a bias is only allowed on 0e outputs (entry %zu)", b);
+        s->bias[b] = want && scalar;
+        if (s->bias[b]) {
+            s->bias_offset[b] = s->bias_numel;
+            s->bias_numel += s->out.items[b].mul;
+        }
+    }
+    s->shared = o->shared_weights < 0 ? 1 : o->shared_weights;
+    s->internal = o->internal_weights < 0 ? s->shared : o->internal_weights;
+    if (s->internal && !s->shared)
+        return e3c_error_set(E3C_ERR_VALUE, "internal weights must be shared (internal_weights=True, shared_weights=False)");
+    return E3C_OK;
+}
+
+e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *irreps_out, const e3c_linear_options *opt)
+{
+    static const e3c_linear_options defaults = E3C_LINEAR_OPTIONS_INIT;
+    if (!out || !irreps_in || !irreps_out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_linear_new: NULL argument");
+    *out = NULL;
+    if (!opt)
+        opt = &defaults;
+    lin_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    e3c_module *m = NULL;
+    strbuf src = {0};
+    e3c_status st = e3c_irreps_parse(&s->in, irreps_in);
+    if (!st)
+        st = e3c_irreps_parse(&s->out, irreps_out);
+    if (!st)
+        st = lin_resolve(s, opt);
+    if (st) {
+        lin_free(s);
+        return st;
+    }
+    st = e3c_module_new(&m, &linear_class, s);
+    if (!st && s->internal && s->weight_numel) {
+        e3c_tensor *w = NULL;
+        st = e3c_randn(&w, e3c_default_generator(), e3c_default_dtype(), &s->weight_numel, 1);
+        if (!st)
+            st = e3c_module_add_tensor(m, "weight", w, 1);
+        e3c_tensor_free(w);
+    }
+    if (!st && s->internal && s->bias_numel) {
+        e3c_tensor *b = NULL;
+        st = e3c_tensor_zeros(&b, e3c_default_dtype(), &s->bias_numel, 1);
+        if (!st)
+            st = e3c_module_add_tensor(m, "bias", b, 1);
+        e3c_tensor_free(b);
+    }
+    const char *ins[1] = {irreps_in}, *outs[1] = {irreps_out};
+    if (!st)
+        st = e3c_module_set_irreps_in(m, ins, 1);
+    if (!st)
+        st = e3c_module_set_irreps_out(m, outs, 1);
+    if (!st)
+        st = lin_source(s, &src);
+    if (!st)
+        st = e3c_module_set_script_source(m, sb_text(&src));
+    sb_free(&src);
+    if (st) {
+        e3c_module_free(m);
+        return st;
+    }
+    *out = m;
+    return E3C_OK;
+}
