@@ -4,6 +4,7 @@
 #include "builtins.h"
 #include "json_ctors.h"
 #include "e3check/nn.h"
+#include "e3check/o3.h"
 #include "e3check/registry.h"
 #include "e3check/seed.h"
 
@@ -258,6 +259,69 @@ static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON 
     return st;
 }
 
+/* SphericalHarmonics(irreps_out: int | [int] | irreps string, normalize, normalization="integral", irreps_in=None) */
+static e3c_status build_sh(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    static const char *const known[] = {"irreps_out", "normalize", "normalization", "irreps_in", NULL};
+    const cJSON *l = ctor_arg(args, kwargs, 0, "irreps_out"), *nz = ctor_arg(args, kwargs, 1, "normalize");
+    const char *norm_name = "integral", *irreps_in = NULL;
+    e3c_normalization norm;
+    int *ls = NULL, p_in = -1;
+    size_t nls = 0;
+    e3c_status st = e3c_args_check("SphericalHarmonics", args, 4, kwargs, known);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 2, "normalization", "integral", &norm_name);
+    if (!st)
+        st = e3c_normalization_parse(&norm, norm_name);
+    if (!st && !cJSON_IsBool(nz))
+        st = e3c_error_set(E3C_ERR_VALUE, "argument \"normalize\" is required and must be true or false");
+    const cJSON *pin = ctor_arg(args, kwargs, 3, "irreps_in");
+    if (!st && pin && !cJSON_IsNull(pin)) {
+        if (!cJSON_IsString(pin))
+            st = e3c_error_set(E3C_ERR_VALUE, "argument \"irreps_in\" must be a string");
+        else
+            irreps_in = pin->valuestring;
+    }
+    if (!st && cJSON_IsString(l)) {
+        e3c_irreps ir;
+        st = e3c_irreps_parse(&ir, l->valuestring);
+        if (!st)
+            st = e3c_sh_irreps_to_ls(&ir, &ls, &nls, &p_in);
+        e3c_irreps_free(&ir);
+    } else if (!st && cJSON_IsNumber(l)) {
+        ls = malloc(sizeof *ls);
+        nls = 1;
+        if (ls)
+            ls[0] = l->valueint;
+    } else if (!st && cJSON_IsArray(l)) {
+        nls = (size_t)cJSON_GetArraySize(l);
+        ls = calloc(nls ? nls : 1, sizeof *ls);
+        size_t i = 0;
+        for (const cJSON *v = l->child; ls && v; v = v->next) {
+            if (!cJSON_IsNumber(v)) {
+                st = e3c_error_set(E3C_ERR_VALUE, "argument \"irreps_out\" must list integers");
+                break;
+            }
+            ls[i++] = v->valueint;
+        }
+    } else if (!st)
+        st = e3c_error_set(E3C_ERR_VALUE, "argument \"irreps_out\" must be an int, a list of ints or an irreps string");
+    if (!st && irreps_in) {
+        e3c_irreps ir;
+        st = e3c_irreps_parse(&ir, irreps_in);
+        if (!st && (ir.len != 1 || ir.items[0].mul != 1 || ir.items[0].ir.l != 1))
+            st = e3c_error_set(E3C_ERR_VALUE, "irreps_in for SphericalHarmonics must be either a vector (`1x1o`) or a "
+                                              "pseudovector (`1x1e`), not `%s`", irreps_in);
+        else if (!st)
+            p_in = ir.items[0].ir.p;
+        e3c_irreps_free(&ir);
+    }
+    if (!st)
+        st = e3c_spherical_harmonics_module_new(out, ls, nls, p_in, cJSON_IsTrue(nz), norm);
+    free(ls);
+    return st;
+}
+
 void e3c_register_builtins(void)
 {
     e3c_register_builtin("Norm", build_norm);
@@ -268,6 +332,7 @@ void e3c_register_builtins(void)
     e3c_register_builtin("Supermod", build_supermod);
     e3c_register_builtin("TensorProduct", build_tensor_product);
     e3c_register_builtin("Linear", build_linear);
+    e3c_register_builtin("SphericalHarmonics", build_sh);
     e3c_register_builtin("FullyConnectedTensorProduct", build_fctp);
     e3c_register_builtin("ElementwiseTensorProduct", build_etp);
     e3c_register_builtin("FullTensorProduct", build_ftp);

@@ -32,6 +32,11 @@ e3c_status e3c_tensor_unary(e3c_tensor **out, const e3c_tensor *t, e3c_unary_op 
         case E3C_OP_SILU: return at::silu(x);
         case E3C_OP_TANH: return x.tanh();
         case E3C_OP_CLONE: return x.clone();
+        case E3C_OP_GELU: return at::gelu(x);
+        case E3C_OP_SOFTPLUS: return at::softplus(x);
+        case E3C_OP_SIN: return x.sin();
+        case E3C_OP_ONES_LIKE: return at::ones_like(x);
+        case E3C_OP_F_NORMALIZE: return x / x.norm(2, -1, true).clamp_min(1e-12);
         }
         throw std::invalid_argument("unknown unary operation");
     });

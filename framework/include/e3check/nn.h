@@ -17,6 +17,14 @@ e3c_status e3c_norm_new(e3c_module **out, const char *irreps_in, int squared);
 /** The class of Norm (for tests and for subclassing). */
 extern const e3c_module_class e3c_norm_class;
 
+/* ------------------------------------------------------------------ harmonics ---- */
+
+/** e3nn's o3.SphericalHarmonics (mode "script"): Y^l for each l of `ls` (any order,
+ *  repeats allowed) of vectors (..., 3), input parity p_in (-1 for 1o, +1 for 1e),
+ *  `normalize` mapping x to x/|x| first, and the normalization. */
+e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, size_t nls, int p_in, int normalize,
+                                              e3c_normalization normalization);
+
 /* ------------------------------------------------------------------ Linear ---- */
 
 /** Options of Linear; initialise with E3C_LINEAR_OPTIONS_INIT. */

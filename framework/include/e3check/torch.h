@@ -156,7 +156,8 @@ e3c_status e3c_tensor_save(const e3c_tensor *t, const char *path);
 /** Elementwise functions. */
 typedef enum e3c_unary_op {
     E3C_OP_SQRT, E3C_OP_RELU, E3C_OP_SQUARE, E3C_OP_ABS, E3C_OP_NEG, E3C_OP_EXP,
-    E3C_OP_SIGMOID, E3C_OP_SILU, E3C_OP_TANH, E3C_OP_CLONE
+    E3C_OP_SIGMOID, E3C_OP_SILU, E3C_OP_TANH, E3C_OP_CLONE, E3C_OP_GELU, E3C_OP_SOFTPLUS, E3C_OP_SIN,
+    E3C_OP_ONES_LIKE, E3C_OP_F_NORMALIZE /* x / max(||x||_2 over the last dim, 1e-12), as F.normalize */
 } e3c_unary_op;
 
 /** Elementwise arithmetic (with torch broadcasting). */

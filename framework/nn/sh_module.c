@@ -1,0 +1,271 @@
+/* o3.SphericalHarmonics as a module (mode "script"): e3nn's values (MODULES_SPEC.md 9),
+ * computed by the solid-harmonics recurrence of framework/o3/spherical_harmonics.c,
+ * written once as a straight-line program that the eager forward interprets and the
+ * TorchScript source spells out. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/strbuf.h"
+#include "e3check/nn.h"
+#include "e3check/o3.h"
+
+/* One step: t[dst] = ca * t[a] * t[b] (MUL), ca * t[a] + cb * t[b] (LIN), ca * t[a] (SCALE). */
+typedef enum { OP_MUL, OP_LIN, OP_SCALE } op_kind;
+typedef struct op {
+    op_kind kind;
+    int dst, a, b;
+    double ca, cb;
+} op;
+
+typedef struct sh_state {
+    int *ls;
+    size_t nls;
+    int normalize;
+    e3c_normalization normalization;
+    op *ops;
+    size_t n_ops, cap_ops;
+    int n_temps;
+    int *outputs; /* temp index per output column */
+    size_t n_outputs;
+} sh_state;
+
+static void sh_free(void *p)
+{
+    sh_state *s = p;
+    if (!s)
+        return;
+    free(s->ls), free(s->ops), free(s->outputs);
+    free(s);
+}
+
+static int emit(sh_state *s, op_kind k, int a, int b, double ca, double cb)
+{
+    if (s->n_ops == s->cap_ops) {
+        size_t cap = s->cap_ops ? 2 * s->cap_ops : 256;
+        op *g = realloc(s->ops, cap * sizeof *g);
+        if (!g)
+            return -1;
+        s->ops = g, s->cap_ops = cap;
+    }
+    s->ops[s->n_ops++] = (op){k, s->n_temps, a, b, ca, cb};
+    return s->n_temps++;
+}
+
+/* temps 0..3: ones, x, y, z. Build the program for degrees up to lmax and the outputs. */
+static e3c_status build_program(sh_state *s)
+{
+    int lmax = 0;
+    for (size_t i = 0; i < s->nls; i++)
+        lmax = s->ls[i] > lmax ? s->ls[i] : lmax;
+    s->n_temps = 4;
+    const int ONE = 0, X = 1, Y = 2, Z = 3;
+    const int XW = Z, YW = X, ZW = Y; /* standard axes: y is the polar axis */
+    int r2 = -1;
+    if (lmax >= 2) {
+        int xx = emit(s, OP_MUL, X, X, 1, 0), yy = emit(s, OP_MUL, Y, Y, 1, 0), zz = emit(s, OP_MUL, Z, Z, 1, 0);
+        int t = emit(s, OP_LIN, xx, yy, 1, 1);
+        r2 = emit(s, OP_LIN, t, zz, 1, 1);
+    }
+    int *Y_at = malloc((size_t)(lmax + 1) * (lmax + 1) * sizeof *Y_at); /* temp of Y_{l, m} at l*l + l + m */
+    int *C = malloc((size_t)(lmax + 1) * sizeof *C), *S = malloc((size_t)(lmax + 1) * sizeof *S);
+    if (!Y_at || !C || !S) {
+        free(Y_at), free(C), free(S);
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    }
+    C[0] = ONE, S[0] = -1;
+    for (int m = 1; m <= lmax; m++) { /* (xw + i yw)^m */
+        if (m == 1) {
+            C[1] = XW, S[1] = YW;
+            continue;
+        }
+        int a = emit(s, OP_MUL, C[m - 1], XW, 1, 0), b = emit(s, OP_MUL, S[m - 1], YW, 1, 0);
+        C[m] = emit(s, OP_LIN, a, b, 1, -1);
+        int c = emit(s, OP_MUL, S[m - 1], XW, 1, 0), d = emit(s, OP_MUL, C[m - 1], YW, 1, 0);
+        S[m] = emit(s, OP_LIN, c, d, 1, 1);
+    }
+    for (int m = 0; m <= lmax; m++) {
+        double dfact = 1.0, ratio = 1.0;
+        for (int k = 1; k <= m; k++)
+            dfact *= 2.0 * k - 1;
+        for (int k = 2; k <= 2 * m; k++)
+            ratio /= k;
+        int q_prev = -1, q = emit(s, OP_SCALE, ONE, 0, dfact, 0);
+        for (int l = m; l <= lmax; l++) {
+            if (l > m) {
+                int a = emit(s, OP_MUL, ZW, q, (2.0 * l - 1) / (l - m), 0);
+                int next = q_prev < 0 ? a : emit(s, OP_LIN, a, emit(s, OP_MUL, r2, q_prev, (l + m - 1.0) / (l - m), 0), 1, -1);
+                q_prev = q;
+                q = next;
+                ratio *= (double)(l - m) / (l + m);
+            }
+            double norm = sqrt((2 * l + 1) * ratio);
+            if (m == 0)
+                Y_at[l * l + l] = emit(s, OP_SCALE, q, 0, norm, 0);
+            else {
+                Y_at[l * l + l + m] = emit(s, OP_MUL, q, C[m], sqrt(2.0) * norm, 0);
+                Y_at[l * l + l - m] = emit(s, OP_MUL, q, S[m], sqrt(2.0) * norm, 0);
+            }
+        }
+    }
+    size_t width = 0;
+    for (size_t i = 0; i < s->nls; i++)
+        width += 2 * (size_t)s->ls[i] + 1;
+    s->outputs = malloc((width ? width : 1) * sizeof *s->outputs);
+    size_t k = 0;
+    for (size_t i = 0; s->outputs && i < s->nls; i++) {
+        int l = s->ls[i];
+        double scale = s->normalization == E3C_NORM_NORM       ? 1.0 / sqrt(2.0 * l + 1)
+                       : s->normalization == E3C_NORM_INTEGRAL ? 1.0 / sqrt(4 * 3.14159265358979323846)
+                                                               : 1.0;
+        for (int j = 0; j < 2 * l + 1; j++)
+            s->outputs[k++] = scale == 1.0 ? Y_at[l * l + j] : emit(s, OP_SCALE, Y_at[l * l + j], 0, scale, 0);
+    }
+    s->n_outputs = k;
+    free(Y_at), free(C), free(S);
+    return s->outputs && s->ops ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+}
+
+static e3c_status sh_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    const sh_state *s = e3c_module_state(self);
+    if (e3c_values_count(in) != 1)
+        return e3c_error_set(E3C_ERR_VALUE, "SphericalHarmonics takes one input, got %zu", e3c_values_count(in));
+    const e3c_tensor *x = e3c_values_get(in, 0);
+    if (e3c_tensor_size(x, -1) != 3)
+        return e3c_error_set(E3C_ERR_VALUE, "SphericalHarmonics needs vectors (..., 3), got width %lld",
+                             (long long)e3c_tensor_size(x, -1));
+    e3c_tensor **t = calloc((size_t)s->n_temps, sizeof *t);
+    if (!t)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    e3c_tensor *v = NULL;
+    e3c_status st = s->normalize ? e3c_tensor_unary(&v, x, E3C_OP_F_NORMALIZE) : e3c_tensor_ref(&v, x);
+    for (int i = 0; !st && i < 3; i++)
+        st = e3c_tensor_select(&t[1 + i], v, -1, i);
+    if (!st)
+        st = e3c_tensor_unary(&t[0], t[1], E3C_OP_ONES_LIKE);
+    for (size_t k = 0; !st && k < s->n_ops; k++) {
+        const op *o = &s->ops[k];
+        e3c_tensor *a = NULL, *b = NULL;
+        if (o->kind == OP_MUL) {
+            st = e3c_tensor_binary(&a, t[o->a], t[o->b], E3C_OP_MUL);
+            if (!st)
+                st = o->ca == 1.0 ? e3c_tensor_ref(&t[o->dst], a) : e3c_tensor_scalar(&t[o->dst], a, E3C_OP_MUL, o->ca);
+        } else if (o->kind == OP_LIN) {
+            st = e3c_tensor_scalar(&a, t[o->a], E3C_OP_MUL, o->ca);
+            if (!st)
+                st = e3c_tensor_scalar(&b, t[o->b], E3C_OP_MUL, o->cb);
+            if (!st)
+                st = e3c_tensor_binary(&t[o->dst], a, b, E3C_OP_ADD);
+        } else {
+            st = e3c_tensor_scalar(&t[o->dst], t[o->a], E3C_OP_MUL, o->ca);
+        }
+        e3c_tensor_free(a), e3c_tensor_free(b);
+    }
+    e3c_values *cols = NULL;
+    e3c_tensor *y = NULL;
+    if (!st)
+        st = e3c_values_new(&cols);
+    for (size_t k = 0; !st && k < s->n_outputs; k++)
+        st = e3c_values_push(cols, t[s->outputs[k]]);
+    if (!st)
+        st = s->n_outputs ? e3c_tensor_stack(&y, cols, -1) : e3c_tensor_zeros_last(&y, x, 0);
+    if (!st)
+        st = e3c_values_new(out);
+    if (!st)
+        st = e3c_values_push(*out, y);
+    for (int i = 0; i < s->n_temps; i++)
+        e3c_tensor_free(t[i]);
+    free(t);
+    e3c_values_free(cols), e3c_tensor_free(y), e3c_tensor_free(v);
+    return st;
+}
+
+static e3c_status sh_source(const sh_state *s, strbuf *b)
+{
+    sb_printf(b, "def forward(self, x):\n    torch._assert(x.shape[-1] == 3, \"SphericalHarmonics needs vectors\")\n");
+    if (s->normalize)
+        sb_printf(b, "    x = x / x.norm(2, -1, True).clamp_min(1e-12)\n");
+    sb_printf(b, "    t1 = x.select(-1, 0)\n    t2 = x.select(-1, 1)\n    t3 = x.select(-1, 2)\n    t0 = torch.ones_like(t1)\n");
+    for (size_t k = 0; k < s->n_ops; k++) {
+        const op *o = &s->ops[k];
+        if (o->kind == OP_MUL && o->ca == 1.0)
+            sb_printf(b, "    t%d = t%d * t%d\n", o->dst, o->a, o->b);
+        else if (o->kind == OP_MUL)
+            sb_printf(b, "    t%d = t%d * t%d * %.17g\n", o->dst, o->a, o->b, o->ca);
+        else if (o->kind == OP_LIN)
+            sb_printf(b, "    t%d = t%d * %.17g + t%d * %.17g\n", o->dst, o->a, o->ca, o->b, o->cb);
+        else
+            sb_printf(b, "    t%d = t%d * %.17g\n", o->dst, o->a, o->ca);
+    }
+    if (!s->n_outputs)
+        sb_printf(b, "    return x.new_zeros(x.shape[:-1] + [0])\n");
+    else {
+        sb_printf(b, "    return torch.stack([");
+        for (size_t k = 0; k < s->n_outputs; k++)
+            sb_printf(b, "%st%d", k ? ", " : "", s->outputs[k]);
+        sb_printf(b, "], -1)\n");
+    }
+    return sb_text(b) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
+}
+
+static const e3c_module_class sh_class = {.name = "SphericalHarmonics", .mode = "script", .forward = sh_forward,
+                                          .free_state = sh_free};
+
+e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, size_t nls, int p_in, int normalize,
+                                              e3c_normalization normalization)
+{
+    if (!out || (nls && !ls) || (p_in != 1 && p_in != -1))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_spherical_harmonics_module_new: bad argument");
+    *out = NULL;
+    for (size_t i = 0; i < nls; i++)
+        if (ls[i] < 0 || ls[i] > E3C_SH_LMAX)
+            return e3c_error_set(E3C_ERR_VALUE, "spherical harmonics of l = %d: l must be in 0..%d", ls[i], E3C_SH_LMAX);
+    if (normalization != E3C_NORM_COMPONENT && normalization != E3C_NORM_NORM && normalization != E3C_NORM_INTEGRAL)
+        return e3c_error_set(E3C_ERR_VALUE, "normalization must be integral, component or norm");
+    sh_state *s = calloc(1, sizeof *s);
+    if (!s || !(s->ls = malloc((nls ? nls : 1) * sizeof *s->ls))) {
+        free(s);
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    }
+    memcpy(s->ls, ls, nls * sizeof *ls);
+    s->nls = nls, s->normalize = normalize != 0, s->normalization = normalization;
+    e3c_status st = build_program(s);
+    e3c_module *m = NULL;
+    if (st) {
+        sh_free(s);
+        return st;
+    }
+    st = e3c_module_new(&m, &sh_class, s);
+    e3c_mulir *entries = malloc((nls ? nls : 1) * sizeof *entries);
+    e3c_irreps ir = {0, NULL}, simple = {0, NULL};
+    char *text = NULL;
+    for (size_t i = 0; entries && i < nls; i++)
+        entries[i] = (e3c_mulir){1, {ls[i], (p_in == -1 && ls[i] % 2) ? -1 : 1}};
+    if (!st)
+        st = entries ? e3c_irreps_from_entries(&ir, entries, nls) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    if (!st)
+        st = e3c_irreps_simplify(&simple, &ir);
+    if (!st)
+        st = e3c_irreps_format(&simple, &text);
+    const char *ins[1] = {p_in == -1 ? "1x1o" : "1x1e"}, *outs[1] = {text};
+    if (!st)
+        st = e3c_module_set_irreps_in(m, ins, 1);
+    if (!st)
+        st = e3c_module_set_irreps_out(m, outs, 1);
+    strbuf src = {0};
+    if (!st)
+        st = sh_source(s, &src);
+    if (!st)
+        st = e3c_module_set_script_source(m, sb_text(&src));
+    sb_free(&src);
+    free(entries), free(text);
+    e3c_irreps_free(&ir), e3c_irreps_free(&simple);
+    if (st) {
+        e3c_module_free(m);
+        return st;
+    }
+    *out = m;
+    return E3C_OK;
+}
