@@ -322,6 +322,148 @@ static e3c_status build_sh(e3c_module **out, const cJSON *args, const cJSON *kwa
     return st;
 }
 
+/* A list of activation names or nulls. Caller frees *out (names borrowed). */
+static e3c_status act_list(const cJSON *v, const char *name, const char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!cJSON_IsArray(v))
+        return e3c_error_set(E3C_ERR_VALUE, "argument \"%s\" must be a list of activation names or nulls", name);
+    *n = (size_t)cJSON_GetArraySize(v);
+    *out = calloc(*n ? *n : 1, sizeof **out);
+    if (!*out)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    size_t i = 0;
+    for (const cJSON *a = v->child; a; a = a->next, i++) {
+        if (cJSON_IsString(a))
+            (*out)[i] = a->valuestring;
+        else if (!cJSON_IsNull(a)) {
+            free(*out);
+            *out = NULL;
+            return e3c_error_set(E3C_ERR_VALUE, "argument \"%s\" must be a list of activation names or nulls", name);
+        }
+    }
+    return E3C_OK;
+}
+
+static e3c_status build_activation(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    static const char *const known[] = {"irreps_in", "acts", NULL};
+    const char *irreps, **names = NULL;
+    size_t n = 0;
+    e3c_status st = e3c_args_check("Activation", args, 2, kwargs, known);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 0, "irreps_in", NULL, &irreps);
+    if (!st)
+        st = act_list(ctor_arg(args, kwargs, 1, "acts"), "acts", &names, &n);
+    if (!st)
+        st = e3c_activation_new(out, irreps, names, n);
+    free(names);
+    return st;
+}
+
+static e3c_status build_extract(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    static const char *const known[] = {"irreps_in", "irreps_outs", "instructions", "squeeze_out", NULL};
+    const char *irreps, **outs = NULL;
+    size_t n_outs = 0;
+    int squeeze = 0;
+    e3c_status st = e3c_args_check("Extract", args, 4, kwargs, known);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 0, "irreps_in", NULL, &irreps);
+    if (!st)
+        st = ctor_string_list(ctor_arg(args, kwargs, 1, "irreps_outs"), "irreps_outs", &outs, &n_outs);
+    if (!st)
+        st = e3c_arg_bool(args, kwargs, 3, "squeeze_out", 0, &squeeze);
+    const cJSON *ins = ctor_arg(args, kwargs, 2, "instructions");
+    if (!st && (!cJSON_IsArray(ins) || (size_t)cJSON_GetArraySize(ins) != n_outs))
+        st = e3c_error_set(E3C_ERR_VALUE, "Extract needs one instruction list per output");
+    int **lists = st ? NULL : calloc(n_outs ? n_outs : 1, sizeof *lists);
+    size_t *lens = st ? NULL : calloc(n_outs ? n_outs : 1, sizeof *lens);
+    if (!st && (!lists || !lens))
+        st = e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    size_t k = 0;
+    for (const cJSON *l = st ? NULL : ins->child; !st && l; l = l->next, k++) {
+        lens[k] = cJSON_IsArray(l) ? (size_t)cJSON_GetArraySize(l) : 0;
+        lists[k] = calloc(lens[k] ? lens[k] : 1, sizeof **lists);
+        if (!cJSON_IsArray(l) || !lists[k]) {
+            st = e3c_error_set(E3C_ERR_VALUE, "Extract instructions must be lists of entry indices");
+            break;
+        }
+        size_t i = 0;
+        for (const cJSON *x = l->child; x; x = x->next)
+            lists[k][i++] = cJSON_IsNumber(x) ? x->valueint : -1;
+    }
+    if (!st)
+        st = e3c_extract_new(out, irreps, outs, n_outs, (const int *const *)lists, lens, squeeze);
+    for (size_t i = 0; lists && i < n_outs; i++)
+        free(lists[i]);
+    free(lists), free(lens), free(outs);
+    return st;
+}
+
+static e3c_status build_extract_ir(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    static const char *const known[] = {"irreps_in", "ir", NULL};
+    const char *irreps, *ir;
+    e3c_status st = e3c_args_check("ExtractIr", args, 2, kwargs, known);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 0, "irreps_in", NULL, &irreps);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 1, "ir", NULL, &ir);
+    return st ? st : e3c_extract_ir_new(out, irreps, ir);
+}
+
+static e3c_status build_gate(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    static const char *const known[] = {"irreps_scalars", "act_scalars", "irreps_gates", "act_gates", "irreps_gated", NULL};
+    const char *s, *g, *v, **as = NULL, **ag = NULL;
+    size_t ns = 0, ng = 0;
+    e3c_status st = e3c_args_check("Gate", args, 5, kwargs, known);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 0, "irreps_scalars", NULL, &s);
+    if (!st)
+        st = act_list(ctor_arg(args, kwargs, 1, "act_scalars"), "act_scalars", &as, &ns);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 2, "irreps_gates", NULL, &g);
+    if (!st)
+        st = act_list(ctor_arg(args, kwargs, 3, "act_gates"), "act_gates", &ag, &ng);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 4, "irreps_gated", NULL, &v);
+    if (!st)
+        st = e3c_gate_new(out, s, as, ns, g, ag, ng, v);
+    free(as), free(ag);
+    return st;
+}
+
+static e3c_status build_fcnet(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    static const char *const known[] = {"hs", "act", "variance_in", "variance_out", "out_act", NULL};
+    const cJSON *hs = ctor_arg(args, kwargs, 0, "hs"), *act = ctor_arg(args, kwargs, 1, "act");
+    const cJSON *vin = ctor_arg(args, kwargs, 2, "variance_in"), *vout = ctor_arg(args, kwargs, 3, "variance_out");
+    int out_act = 0;
+    e3c_status st = e3c_args_check("FullyConnectedNet", args, 5, kwargs, known);
+    if (!st)
+        st = e3c_arg_bool(args, kwargs, 4, "out_act", 0, &out_act);
+    if (!st && (!cJSON_IsArray(hs) || cJSON_GetArraySize(hs) < 2))
+        st = e3c_error_set(E3C_ERR_VALUE, "argument \"hs\" must list at least two layer sizes");
+    if (!st && act && !cJSON_IsNull(act) && !cJSON_IsString(act))
+        st = e3c_error_set(E3C_ERR_VALUE, "argument \"act\" must be an activation name or null");
+    if (!st && ((vin && !cJSON_IsNumber(vin)) || (vout && !cJSON_IsNumber(vout))))
+        st = e3c_error_set(E3C_ERR_VALUE, "variance_in and variance_out must be numbers");
+    size_t n = st ? 0 : (size_t)cJSON_GetArraySize(hs);
+    int *sizes = st ? NULL : calloc(n, sizeof *sizes);
+    size_t i = 0;
+    for (const cJSON *h = sizes ? hs->child : NULL; h; h = h->next)
+        sizes[i++] = cJSON_IsNumber(h) ? h->valueint : -1;
+    if (!st)
+        st = sizes ? e3c_fully_connected_net_new(out, sizes, n, cJSON_IsString(act) ? act->valuestring : NULL,
+                                                 vin ? vin->valuedouble : 1.0, vout ? vout->valuedouble : 1.0, out_act)
+                   : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    free(sizes);
+    return st;
+}
+
 void e3c_register_builtins(void)
 {
     e3c_register_builtin("Norm", build_norm);
@@ -333,6 +475,11 @@ void e3c_register_builtins(void)
     e3c_register_builtin("TensorProduct", build_tensor_product);
     e3c_register_builtin("Linear", build_linear);
     e3c_register_builtin("SphericalHarmonics", build_sh);
+    e3c_register_builtin("Activation", build_activation);
+    e3c_register_builtin("Extract", build_extract);
+    e3c_register_builtin("ExtractIr", build_extract_ir);
+    e3c_register_builtin("Gate", build_gate);
+    e3c_register_builtin("FullyConnectedNet", build_fcnet);
     e3c_register_builtin("FullyConnectedTensorProduct", build_fctp);
     e3c_register_builtin("ElementwiseTensorProduct", build_etp);
     e3c_register_builtin("FullTensorProduct", build_ftp);

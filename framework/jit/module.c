@@ -215,6 +215,15 @@ e3c_status e3c_module_tensor(const e3c_module *m, const char *name, e3c_tensor *
 {
     if (!m || !name || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_module_tensor: NULL argument");
+    const char *dot = strchr(name, '.');
+    if (dot) { /* a state-dict path: child.name */
+        char child[256];
+        snprintf(child, sizeof child, "%.*s", (int)(dot - name), name);
+        const e3c_module *c = e3c_module_child(m, child);
+        if (!c)
+            return e3c_error_set(E3C_ERR_NOT_FOUND, "module %s has no child \"%s\" (in \"%s\")", m->cls->name, child, name);
+        return e3c_module_tensor(c, dot + 1, out);
+    }
     return e3c_jit_attribute_tensor(m->jit, name, out);
 }
 

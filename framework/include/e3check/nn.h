@@ -17,6 +17,40 @@ e3c_status e3c_norm_new(e3c_module **out, const char *irreps_in, int squared);
 /** The class of Norm (for tests and for subclassing). */
 extern const e3c_module_class e3c_norm_class;
 
+/* ------------------------------------------------------------------ activations ---- */
+
+/** e3nn's normalize2mom constant of an activation ("silu", "tanh", "sigmoid", "abs",
+ *  "relu", "gelu", "softplus", "sin", "identity"): cst = E[f(z)^2]^(-1/2) estimated as
+ *  e3nn does, from 1e6 float64 draws of a generator seeded 0 (so the same Monte-Carlo
+ *  value), and the parity of f*cst probed on [0, 10] (1 even, -1 odd, 0 neither). Cached
+ *  per process. Either output may be NULL. */
+e3c_status e3c_normalize2mom(const char *name, double *cst, int *parity);
+
+/** e3nn's nn.Activation(irreps_in, acts) (mode "trace"): one activation name or NULL per
+ *  entry; activations only on scalars; odd scalars need an even or odd function. */
+e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const char *const *act_names, size_t n_acts);
+
+/** e3nn's nn.Extract (mode "script"): output k gathers the input entries
+ *  instructions[k][0..n_instructions[k]) into irreps_outs[k]; a tuple of outputs. With
+ *  squeeze_out and one output, that output alone. */
+e3c_status e3c_extract_new(e3c_module **out, const char *irreps_in, const char *const *irreps_outs, size_t n_outs,
+                           const int *const *instructions, const size_t *n_instructions, int squeeze_out);
+
+/** e3nn's nn.ExtractIr(irreps_in, ir): the entries equal to `ir`, squeezed. */
+e3c_status e3c_extract_ir_new(e3c_module **out, const char *irreps_in, const char *ir);
+
+/** e3nn's nn.Gate (mode "script"): input sorted as e3nn's _Sortcut (scalars + gates +
+ *  gated, stable by (l, p)); output act_scalars(s) ++ gated * act_gates(g). Children
+ *  act_scalars, act_gates (Activation) and mul (ElementwiseTensorProduct). */
+e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char *const *act_scalars, size_t n_scalars,
+                        const char *irreps_gates, const char *const *act_gates, size_t n_gates, const char *irreps_gated);
+
+/** e3nn's nn.FullyConnectedNet(hs, act, variance_in, variance_out, out_act) (mode
+ *  "script"): children layer0.. with parameter "weight" (h_in, h_out). Declares
+ *  irreps h0x0e -> hnx0e so that the checks can run it. */
+e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n_hs, const char *act, double variance_in,
+                                       double variance_out, int out_act);
+
 /* ------------------------------------------------------------------ harmonics ---- */
 
 /** e3nn's o3.SphericalHarmonics (mode "script"): Y^l for each l of `ls` (any order,
