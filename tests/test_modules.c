@@ -120,3 +120,79 @@ Test(modules, every_golden_case_matches_e3nn_eager_and_compiled, .timeout = 300)
     cr_assert(n == 18 || only, "ran %d of 18 golden cases", n);
     cJSON_Delete(g);
 }
+
+#include "e3check/nn.h"
+
+Test(modules, normalize2mom_constants_are_e3nns_monte_carlo_values)
+{
+    cJSON *g = load_json(shared_path("reference/golden/modules.json"));
+    const cJSON *c;
+    int n = 0;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "normalize2mom_constants"))
+    {
+        const char *name = strncmp(c->string, "identity", 8) ? c->string : "identity";
+        double cst = 0;
+        E3C_ASSERT_OK(e3c_normalize2mom(name, &cst, NULL));
+        cr_assert_eq(cst, cJSON_GetObjectItem(c, "cst")->valuedouble, "%s: %.17g vs e3nn %.17g", name, cst,
+                     cJSON_GetObjectItem(c, "cst")->valuedouble);
+        n++;
+    }
+    cr_assert_eq(n, 9);
+    int parity;
+    E3C_ASSERT_OK(e3c_normalize2mom("tanh", NULL, &parity));
+    cr_assert_eq(parity, -1);
+    E3C_ASSERT_OK(e3c_normalize2mom("abs", NULL, &parity));
+    cr_assert_eq(parity, 1);
+    E3C_ASSERT_OK(e3c_normalize2mom("silu", NULL, &parity));
+    cr_assert_eq(parity, 0);
+    cJSON_Delete(g);
+}
+
+static void build_fails(const char *json, e3c_status status, const char *needle)
+{
+    cJSON *spec = cJSON_Parse(json);
+    cr_assert_not_null(spec, "bad test JSON %s", json);
+    e3c_module *m = NULL;
+    E3C_ASSERT_FAILS(e3c_registry_build(&m, spec), status, needle);
+    cr_assert_null(m);
+    cJSON_Delete(spec);
+}
+
+Test(modules, invalid_constructor_arguments_fail_at_construction)
+{
+    build_fails("{\"type\":\"TensorProduct\",\"args\":[\"1o\",\"1o\",\"1o\",[[0,0,0,\"uvw\",true]]]}", E3C_ERR_VALUE,
+                "parity -1 x -1 cannot give -1");
+    build_fails("{\"type\":\"TensorProduct\",\"args\":[\"1o\",\"1o\",\"3e\",[[0,0,0,\"uvw\",true]]]}", E3C_ERR_VALUE,
+                "l = 1 and 1 cannot give 3");
+    build_fails("{\"type\":\"TensorProduct\",\"args\":[\"2x0e\",\"1x0e\",\"3x0e\",[[0,0,0,\"uvu\",true]]]}", E3C_ERR_VALUE,
+                "mode uvu needs mul_out == mul_in1");
+    build_fails("{\"type\":\"TensorProduct\",\"args\":[\"0e\",\"0e\",\"0e\",[[0,0,0,\"uvw\",false]]]}", E3C_ERR_VALUE,
+                "mode uvw needs a weight");
+    build_fails("{\"type\":\"TensorProduct\",\"args\":[\"0e\",\"0e\",\"0e\",[[0,0,5,\"uvw\",true]]]}", E3C_ERR_VALUE,
+                "index is out of range");
+    build_fails("{\"type\":\"TensorProduct\",\"args\":[\"0e\",\"0e\",\"0e\",[[0,0,0,\"uvx\",true]]]}", E3C_ERR_VALUE,
+                "unknown connection mode \"uvx\"");
+    build_fails("{\"type\":\"TensorProduct\",\"args\":[\"0e\",\"0e\",\"0e\",[[0,0,0,\"uuu\",true]]],\"kwargs\":{\"in1_var\":[1,2]}}",
+                E3C_ERR_VALUE, "Len of ir1_var must be equal to len(irreps_in1)");
+    build_fails("{\"type\":\"Linear\",\"args\":[\"1o\",\"1e\"],\"kwargs\":{\"instructions\":[[0,0]]}}", E3C_ERR_VALUE,
+                "0 and 0 do not have the same irrep");
+    build_fails("{\"type\":\"Linear\",\"args\":[\"1o\",\"1o\"],\"kwargs\":{\"biases\":[true]}}", E3C_ERR_VALUE,
+                "a bias is only allowed on 0e outputs");
+    build_fails("{\"type\":\"Activation\",\"args\":[\"1x0o\",[\"silu\"]]}", E3C_ERR_VALUE, "the parity is violated");
+    build_fails("{\"type\":\"Activation\",\"args\":[\"1x1o\",[\"tanh\"]]}", E3C_ERR_VALUE, "non-scalar input");
+    build_fails("{\"type\":\"Activation\",\"args\":[\"1x0e\",[\"swish\"]]}", E3C_ERR_VALUE, "unknown activation \"swish\"");
+    build_fails("{\"type\":\"Gate\",\"args\":[\"1x0e\",[\"silu\"],\"1x0e\",[\"sigmoid\"],\"2x1o\"]}", E3C_ERR_VALUE,
+                "There are 2 irreps in irreps_gated, but a different number (1) of gate scalars");
+    build_fails("{\"type\":\"SphericalHarmonics\",\"args\":[\"1o+1e\",true]}", E3C_ERR_VALUE,
+                "inconsistent with the input parity");
+    build_fails("{\"type\":\"TensorSquare\",\"args\":[\"1o\",\"0e\",[\"0e\"]]}", E3C_ERR_VALUE, "ambiguous");
+
+    /* a weight of the wrong length is refused when set */
+    cJSON *spec = cJSON_Parse("{\"type\":\"Linear\",\"args\":[\"2x0e\",\"1x0e\"]}");
+    e3c_module *m = NULL;
+    E3C_ASSERT_OK(e3c_registry_build(&m, spec));
+    double w[3] = {1, 2, 3};
+    E3C_ASSERT_FAILS(e3c_module_set_tensor_values(m, "weight", w, 3), E3C_ERR_VALUE, "expected 2 values, got 3");
+    e3c_module_free(m);
+    cJSON_Delete(spec);
+}

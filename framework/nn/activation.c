@@ -64,7 +64,7 @@ static e3c_status monte_carlo(int a, double *cst)
     if (!st)
         st = e3c_tensor_to_doubles(sum, &total, 1);
     if (!st)
-        *cst = pow(total / (double)n, -0.5);
+        *cst = 1.0 / sqrt(total / (double)n); /* ATen computes pow(x, -0.5) as rsqrt */
     e3c_generator_free(g), e3c_tensor_free(z), e3c_tensor_free(f), e3c_tensor_free(f2), e3c_tensor_free(sum);
     return st;
 }
