@@ -464,6 +464,21 @@ static e3c_status build_fcnet(e3c_module **out, const cJSON *args, const cJSON *
     return st;
 }
 
+static e3c_status build_point_conv(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    static const char *const known[] = {"irreps_feat", "irreps_out", "lmax", NULL};
+    const char *a, *b;
+    const cJSON *lmax = ctor_arg(args, kwargs, 2, "lmax");
+    e3c_status st = e3c_args_check("PointConvolution", args, 3, kwargs, known);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 0, "irreps_feat", NULL, &a);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 1, "irreps_out", NULL, &b);
+    if (!st && lmax && !cJSON_IsNumber(lmax))
+        st = e3c_error_set(E3C_ERR_VALUE, "argument \"lmax\" must be an integer");
+    return st ? st : e3c_point_convolution_new(out, a, b, lmax ? lmax->valueint : 2);
+}
+
 void e3c_register_builtins(void)
 {
     e3c_register_builtin("Norm", build_norm);
@@ -480,6 +495,7 @@ void e3c_register_builtins(void)
     e3c_register_builtin("ExtractIr", build_extract_ir);
     e3c_register_builtin("Gate", build_gate);
     e3c_register_builtin("FullyConnectedNet", build_fcnet);
+    e3c_register_builtin("PointConvolution", build_point_conv);
     e3c_register_builtin("FullyConnectedTensorProduct", build_fctp);
     e3c_register_builtin("ElementwiseTensorProduct", build_etp);
     e3c_register_builtin("FullTensorProduct", build_ftp);

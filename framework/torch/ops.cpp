@@ -114,6 +114,18 @@ e3c_status e3c_tensor_flatten_last2(e3c_tensor **out, const e3c_tensor *t)
     return unary_like("tensor_flatten_last2", out, t, [](const at::Tensor &x) { return x.flatten(-2, -1); });
 }
 
+e3c_status e3c_tensor_unsqueeze(e3c_tensor **out, const e3c_tensor *t, int dim)
+{
+    return unary_like("tensor_unsqueeze", out, t, [&](const at::Tensor &x) { return x.unsqueeze(dim); });
+}
+
+e3c_status e3c_tensor_expand(e3c_tensor **out, const e3c_tensor *t, const int64_t *shape, int ndim)
+{
+    if (ndim < 0 || ndim > E3C_MAX_DIMS || (ndim && !shape))
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_expand: bad shape");
+    return unary_like("tensor_expand", out, t, [&](const at::Tensor &x) { return x.expand(shape_vector(shape, ndim)); });
+}
+
 e3c_status e3c_tensor_flatten(e3c_tensor **out, const e3c_tensor *t, int start, int end)
 {
     return unary_like("tensor_flatten", out, t, [&](const at::Tensor &x) { return x.flatten(start, end); });

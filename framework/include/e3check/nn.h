@@ -59,6 +59,15 @@ e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n
 e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, size_t nls, int p_in, int normalize,
                                               e3c_normalization normalization);
 
+/** Largest lmax of the point block's spherical harmonics. */
+#define E3C_SH_LMAX_FOR_BLOCKS 11
+
+/** A point-cloud block (mode "script"): forward(pos (..., N, 3), feat (..., N, d)) =
+ *  sum over j of FullyConnectedTensorProduct(feat_j, Y(pos_j - pos_i)) with Y the
+ *  normalized spherical harmonics 0..lmax (component). irreps_in = [cartesian_points,
+ *  irreps_feat]: rotation-, parity- and translation-equivariant. */
+e3c_status e3c_point_convolution_new(e3c_module **out, const char *irreps_feat, const char *irreps_out, int lmax);
+
 /* ------------------------------------------------------------------ Linear ---- */
 
 /** Options of Linear; initialise with E3C_LINEAR_OPTIONS_INIT. */

@@ -194,6 +194,12 @@ e3c_status e3c_tensor_unflatten_last(e3c_tensor **out, const e3c_tensor *t, cons
 /** t with its last two dimensions merged (flatten(-2, -1)). */
 e3c_status e3c_tensor_flatten_last2(e3c_tensor **out, const e3c_tensor *t);
 
+/** t.unsqueeze(dim). Caller owns *out. */
+e3c_status e3c_tensor_unsqueeze(e3c_tensor **out, const e3c_tensor *t, int dim);
+
+/** t.expand(shape) (broadcast view). Caller owns *out. */
+e3c_status e3c_tensor_expand(e3c_tensor **out, const e3c_tensor *t, const int64_t *shape, int ndim);
+
 /** t.flatten(start, end). Caller owns *out. */
 e3c_status e3c_tensor_flatten(e3c_tensor **out, const e3c_tensor *t, int start, int end);
 
