@@ -147,16 +147,21 @@ static int parse_norm(const char *name, const char *const *names, int fallback)
 
 /* ------------------------------------------------------------------ the plan walk ---- */
 
-/* Einsum equations: [mode][has_weight]; weight operand last. */
+/* The contraction is done in two steps, an order that keeps intermediates small for the
+ * common shapes: first the second input with the 3j symbol, yc[..., v, i, k] =
+ * sum_j y[..., v, j] C[i, j, k] (first_equation), then the first input, yc and the weight
+ * (equations[mode][has_weight], weight operand last). */
 static const char *const equations[8][2] = {
-    {NULL, "...ui,...vj,ijk,uvw->...wk"},
-    {"...ui,...vj,ijk->...uk", "...ui,...vj,ijk,uv->...uk"},
-    {"...ui,...vj,ijk->...vk", "...ui,...vj,ijk,uv->...vk"},
-    {"...ui,...uj,ijk->...k", "...ui,...uj,ijk,uw->...wk"},
-    {"...ui,...uj,ijk->...uk", "...ui,...uj,ijk,u->...uk"},
-    {"...ui,...vj,ijk->...uvk", "...ui,...vj,ijk,uv->...uvk"},
-    {"...ui,...uj,ijk->...uk", "...ui,...uj,ijk,u->...uk"},
-    {NULL, "...ui,...uj,ijk,uw->...wk"}};
+    {NULL, "...ui,...vik,uvw->...wk"},
+    {"...ui,...vik->...uk", "...ui,...vik,uv->...uk"},
+    {"...ui,...vik->...vk", "...ui,...vik,uv->...vk"},
+    {"...ui,...uik->...k", "...ui,...uik,uw->...wk"},
+    {"...ui,...uik->...uk", "...ui,...uik,u->...uk"},
+    {"...ui,...vik->...uvk", "...ui,...vik,uv->...uvk"},
+    {"...ui,...uik->...uk", "...ui,...uik,u->...uk"},
+    {NULL, "...ui,...uik,uw->...wk"}};
+
+static const char *first_equation = "...vj,ijk->...vik";
 
 /* The equation with the weight operand made per-batch ("uvw" -> "...uvw"). */
 static void equation_for(const tp_ins *t, int per_batch, char *buf, size_t cap)
@@ -228,9 +233,11 @@ static e3c_status emit_source(const tp_state *s, strbuf *b)
                           (long long)t->weight_size);
                 for (int d = 0; d < t->nshape; d++)
                     sb_printf(b, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
-                sb_printf(b, "])\n    t = torch.einsum(\"%s\", [a, b, self.%s, w])\n", eq, w3j);
+                sb_printf(b, "])\n    yc = torch.einsum(\"%s\", [b, self.%s])\n", first_equation, w3j);
+                sb_printf(b, "    t = torch.einsum(\"%s\", [a, yc, w])\n", eq);
             } else {
-                sb_printf(b, "    t = torch.einsum(\"%s\", [a, b, self.%s])\n", eq, w3j);
+                sb_printf(b, "    yc = torch.einsum(\"%s\", [b, self.%s])\n", first_equation, w3j);
+                sb_printf(b, "    t = torch.einsum(\"%s\", [a, yc])\n", eq);
             }
             if (t->mode == E3C_TP_UUW && !t->has_weight)
                 sb_printf(b, "    t = t.unsqueeze(-2)\n");
@@ -291,9 +298,14 @@ static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins
         e3c_tensor_free(tmp);
     }
     equation_for(t, !s->shared_weights, eq, sizeof eq);
-    const e3c_tensor *ops[4] = {A, B, C, W};
+    e3c_tensor *YC = NULL;
+    const e3c_tensor *first_ops[2] = {B, C};
     if (!st)
-        st = e3c_tensor_einsum(&T, eq, ops, t->has_weight ? 4 : 3);
+        st = e3c_tensor_einsum(&YC, first_equation, first_ops, 2);
+    const e3c_tensor *ops[3] = {A, YC, W};
+    if (!st)
+        st = e3c_tensor_einsum(&T, eq, ops, t->has_weight ? 3 : 2);
+    e3c_tensor_free(YC);
     if (!st && t->mode == E3C_TP_UUW && !t->has_weight) {
         int64_t one[2] = {1, e3c_tensor_size(T, -1)};
         st = e3c_tensor_unflatten_last(&T2, T, one, 2);
