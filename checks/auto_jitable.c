@@ -200,7 +200,7 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
         }
         e3c_values_array_free(lists, count);
     } else if (!st)
-        st = subject_random_inputs(s, g, small_rng_int(&rng, 1, 4), &args);
+        st = subject_random_inputs(s, g, opt->batch > 0 ? opt->batch : small_rng_int(&rng, 1, 4), &args);
     if (st) {
         result_set(out, E3C_ERRORED, "cannot make inputs: %s", e3c_error_last());
         goto done;

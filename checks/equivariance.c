@@ -14,12 +14,74 @@ void e3c_format_equivariance_case(char *buf, size_t cap, int parity_k, int trans
              translate ? "True" : "False", max_error, argmax);
 }
 
+/* x @ M^T for a row-major (d x d) M, on the last dimension (x float64). */
+static e3c_status apply_transposed(const e3c_tensor *x, const double *M, int64_t d, e3c_tensor **out)
+{
+    double *mt = malloc((size_t)(d * d > 0 ? d * d : 1) * sizeof *mt);
+    if (!mt)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t j = 0; j < d; j++)
+            mt[i * d + j] = M[j * d + i];
+    int64_t shape[2] = {d, d};
+    e3c_tensor *T = NULL;
+    e3c_status st = e3c_tensor_from_data(&T, mt, E3C_FLOAT64, shape, 2);
+    if (!st)
+        st = e3c_tensor_matmul(out, x, T);
+    free(mt);
+    e3c_tensor_free(T);
+    return st;
+}
+
+/* e3nn's x @ D(R)^T for an Irreps, applied block by block (D is block diagonal): each
+ * entry (mul, l) as (..., mul, 2l+1) @ D_l^T, times p for an improper R. */
+static e3c_status transform_irreps(const e3c_irreps *ir, const e3c_tensor *x64, const double R[9], e3c_tensor **out)
+{
+    double det = R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) +
+                 R[2] * (R[3] * R[7] - R[4] * R[6]);
+    double proper[9];
+    for (int i = 0; i < 9; i++)
+        proper[i] = det < 0 ? -R[i] : R[i];
+    e3c_values *parts = NULL;
+    e3c_status st = e3c_values_new(&parts);
+    int64_t start = 0;
+    for (size_t e = 0; !st && e < ir->len; e++) {
+        const e3c_mulir *m = &ir->items[e];
+        int64_t d = e3c_irrep_dim(m->ir), w = m->mul * d, shape[2] = {m->mul, d};
+        if (w == 0)
+            continue;
+        double *D = malloc((size_t)(d * d) * sizeof *D);
+        e3c_tensor *slice = NULL, *blocks = NULL, *rot = NULL, *flat = NULL;
+        st = D ? e3c_wigner_D_matrix(m->ir.l, proper, D) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        if (!st && det < 0 && m->ir.p == -1)
+            for (int64_t i = 0; i < d * d; i++)
+                D[i] = -D[i];
+        if (!st)
+            st = e3c_tensor_narrow(&slice, x64, -1, start, w);
+        if (!st)
+            st = e3c_tensor_unflatten_last(&blocks, slice, shape, 2);
+        if (!st)
+            st = apply_transposed(blocks, D, d, &rot);
+        if (!st)
+            st = e3c_tensor_flatten(&flat, rot, -2, -1);
+        if (!st)
+            st = e3c_values_push(parts, flat);
+        free(D);
+        e3c_tensor_free(slice), e3c_tensor_free(blocks), e3c_tensor_free(rot), e3c_tensor_free(flat);
+        start += w;
+    }
+    if (!st)
+        st = e3c_values_count(parts) ? e3c_tensor_cat(out, parts, -1) : e3c_tensor_ref(out, x64);
+    e3c_values_free(parts);
+    return st;
+}
+
 /* x (any float dtype) transformed as e3nn's _transform, in float64: irreps by D(R)^T on
  * the right, points by R^T then + t, none cloned. *out is float64. */
 static e3c_status transform_one(const e3c_arg_spec *spec, const e3c_tensor *x, const double R[9], const double t[3],
                                 e3c_tensor **out)
 {
-    e3c_tensor *x64 = NULL, *M = NULL, *y = NULL;
+    e3c_tensor *x64 = NULL, *y = NULL;
     e3c_status st = e3c_tensor_to(&x64, x, E3C_FLOAT64);
     if (st || spec->kind == E3C_ARG_NONE) {
         *out = x64;
@@ -32,21 +94,10 @@ static e3c_status transform_one(const e3c_arg_spec *spec, const e3c_tensor *x, c
                              (long long)e3c_tensor_size(x, -1),
                              spec->kind == E3C_ARG_IRREPS ? "irreps" : "cartesian_points", (long long)dim);
     }
-    double *m = malloc((size_t)(dim * dim > 0 ? dim * dim : 1) * sizeof *m);
-    double *D = malloc((size_t)(dim * dim > 0 ? dim * dim : 1) * sizeof *D);
-    st = (!m || !D) ? e3c_error_set(E3C_ERR_NOMEM, "out of memory for D") : E3C_OK;
-    if (!st && spec->kind == E3C_ARG_IRREPS && dim > 0)
-        st = e3c_irreps_D_from_matrix(&spec->irreps, 1, R, D);
-    else if (!st && spec->kind == E3C_ARG_CARTESIAN_POINTS)
-        memcpy(D, R, 9 * sizeof *D);
-    for (int64_t i = 0; !st && i < dim; i++) /* M = D^T */
-        for (int64_t j = 0; j < dim; j++)
-            m[i * dim + j] = D[j * dim + i];
-    int64_t shape[2] = {dim, dim};
-    if (!st)
-        st = e3c_tensor_from_data(&M, m, E3C_FLOAT64, shape, 2);
-    if (!st)
-        st = e3c_tensor_matmul(&y, x64, M);
+    if (spec->kind == E3C_ARG_IRREPS)
+        st = transform_irreps(&spec->irreps, x64, R, &y);
+    else
+        st = apply_transposed(x64, R, 3, &y);
     if (!st && spec->kind == E3C_ARG_CARTESIAN_POINTS && t) {
         e3c_tensor *tt = NULL, *moved = NULL;
         int64_t three = 3;
@@ -57,9 +108,6 @@ static e3c_status transform_one(const e3c_arg_spec *spec, const e3c_tensor *x, c
         e3c_tensor_free(y);
         y = moved;
     }
-    free(m);
-    free(D);
-    e3c_tensor_free(M);
     e3c_tensor_free(x64);
     if (st) {
         e3c_tensor_free(y);

@@ -23,7 +23,7 @@ int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, 
 
 static void usage(FILE *out)
 {
-    fputs("usage: e3check [--version] [--help] <command> [<args>]\n\n"
+    fputs("usage: e3check [--version] [--help] [--jit-optimize] <command> [<args>]\n\n"
           "Check equivariant TorchScript modules the way e3nn's util.jit and util.test do.\n\n"
           "commands:\n",
           out);
@@ -34,6 +34,16 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* A global option before the command: --jit-optimize keeps libtorch's graph
+     * optimizations (off by default: same results, no per-module warm-up). */
+    int optimize = 0;
+    if (argc >= 2 && strcmp(argv[1], "--jit-optimize") == 0) {
+        optimize = 1;
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
+    e3c_jit_set_optimize(optimize);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

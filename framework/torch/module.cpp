@@ -6,6 +6,7 @@
 #include <torch/csrc/jit/frontend/tracer.h>
 #include <torch/csrc/jit/passes/canonicalize.h>
 #include <torch/csrc/jit/passes/shape_analysis.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include <memory>
 #include <sstream>
@@ -187,6 +188,8 @@ e3c_status e3c_jit_define(e3c_jit_module *m, const char *source)
 }
 
 int e3c_tracing(void) { return tracer::isTracing(); }
+
+void e3c_jit_set_optimize(int on) { torch::jit::setGraphExecutorOptimize(on != 0); }
 
 e3c_status e3c_jit_trace(e3c_jit_module *m, e3c_trace_fn fn, void *ctx, const e3c_values *inputs, int install,
                          char **graph, e3c_strings *warnings)

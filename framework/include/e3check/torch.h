@@ -64,6 +64,12 @@ e3c_dtype e3c_default_dtype(void);
 /** Set it (float32 or float64), like torch.set_default_dtype. */
 e3c_status e3c_set_default_dtype(e3c_dtype dtype);
 
+/** Turn the TorchScript graph executor's optimizations on or off for the process
+ *  (libtorch's default: on). Off, a freshly compiled or loaded module runs at full speed
+ *  from its first call instead of paying the profiling executor's warm-up; results are
+ *  the same. The e3check command turns them off unless given --jit-optimize. */
+void e3c_jit_set_optimize(int on);
+
 /** Set libtorch's intra-op thread count (n >= 1). */
 e3c_status e3c_torch_set_num_threads(int n);
 
