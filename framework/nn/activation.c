@@ -1,5 +1,6 @@
 /* normalize2mom, nn.Activation (mode "trace") and the activation functions by name
  * (MODULES_SPEC.md 11). */
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -108,6 +109,7 @@ e3c_status e3c_normalize2mom(const char *name, double *cst, int *parity)
         if (!st)
             st = probe_parity(a, cst_cache[a], &parity_cache[a]);
         cache_done[a] = !st;
+        malloc_trim(0); /* return the 1e6-sample temporaries to the system: forked checks inherit the heap */
     }
     if (!st) {
         if (cst)
@@ -120,6 +122,8 @@ e3c_status e3c_normalize2mom(const char *name, double *cst, int *parity)
 }
 
 int act_lookup(const char *name) { return act_index(name); }
+
+int e3c_activation_known(const char *name) { return act_index(name) >= 0; }
 
 /* ------------------------------------------------------------------ Activation ---- */
 

@@ -26,6 +26,9 @@ extern const e3c_module_class e3c_norm_class;
  *  per process. Either output may be NULL. */
 e3c_status e3c_normalize2mom(const char *name, double *cst, int *parity);
 
+/** True when `name` is an activation e3check knows. */
+int e3c_activation_known(const char *name);
+
 /** e3nn's nn.Activation(irreps_in, acts) (mode "trace"): one activation name or NULL per
  *  entry; activations only on scalars; odd scalars need an even or odd function. */
 e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const char *const *act_names, size_t n_acts);
