@@ -373,7 +373,14 @@ e3c_status e3c_check_equivariance(const e3c_subject *s, const e3c_equivariance_o
     e3c_generator *g = NULL;
     e3c_values *args = NULL;
     e3c_status st = e3c_generator_new(&g, opt->seed);
-    if (!st)
+    if (!st && opt->inputs) {
+        st = e3c_values_new(&args);
+        for (size_t i = 0; !st && i < e3c_values_count(opt->inputs); i++)
+            st = e3c_values_push(args, e3c_values_get(opt->inputs, i));
+        if (!st && e3c_values_count(args) != s->n_in)
+            st = e3c_error_set(E3C_ERR_VALUE, "irreps_in and args_in don't match in length (%zu and %zu)", s->n_in,
+                               e3c_values_count(args));
+    } else if (!st)
         st = subject_random_inputs(s, g, batch, &args);
     if (st)
         result_set(out, E3C_ERRORED, "%s: %s", subject_name(s), e3c_error_last());

@@ -265,6 +265,154 @@ static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_ho
     return st;
 }
 
+/* A nested list of numbers as a tensor of `dtype`. */
+static e3c_status tensor_of_json(const cJSON *v, e3c_dtype dtype, e3c_tensor **out)
+{
+    int64_t shape[E3C_MAX_DIMS];
+    int nd = 0;
+    for (const cJSON *c = v; cJSON_IsArray(c); c = c->child) {
+        if (nd == E3C_MAX_DIMS)
+            return e3c_error_set(E3C_ERR_VALUE, "an input has more than %d dimensions", E3C_MAX_DIMS);
+        shape[nd++] = cJSON_GetArraySize(c);
+        if (!c->child)
+            break;
+    }
+    size_t n = 1;
+    for (int i = 0; i < nd; i++)
+        n *= (size_t)shape[i];
+    double *d = malloc((n ? n : 1) * sizeof *d);
+    if (!d)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    size_t k = 0;
+    e3c_status st = E3C_OK;
+    /* walk the leaves in order, checking the nesting is rectangular */
+    const cJSON *stack[E3C_MAX_DIMS + 1];
+    int depth = 0;
+    stack[0] = v;
+    const cJSON *cur = nd ? v->child : v;
+    if (!nd) {
+        if (!cJSON_IsNumber(v))
+            st = e3c_error_set(E3C_ERR_VALUE, "inputs must be numbers or nested lists of numbers");
+        else
+            d[k++] = v->valuedouble;
+    }
+    while (!st && nd && depth >= 0) {
+        if (!cur) {
+            if (--depth < 0)
+                break;
+            cur = stack[depth + 1]->next;
+            continue;
+        }
+        if (depth + 1 < nd) {
+            if (!cJSON_IsArray(cur) || cJSON_GetArraySize(cur) != shape[depth + 1]) {
+                st = e3c_error_set(E3C_ERR_VALUE, "inputs must be rectangular nested lists of numbers");
+                break;
+            }
+            stack[++depth] = cur;
+            cur = cur->child;
+            continue;
+        }
+        if (!cJSON_IsNumber(cur) || k >= n) {
+            st = e3c_error_set(E3C_ERR_VALUE, "inputs must be rectangular nested lists of numbers");
+            break;
+        }
+        d[k++] = cur->valuedouble;
+        cur = cur->next;
+    }
+    if (!st && k != n)
+        st = e3c_error_set(E3C_ERR_VALUE, "inputs must be rectangular nested lists of numbers");
+    e3c_tensor *t64 = NULL;
+    if (!st)
+        st = e3c_tensor_from_data(&t64, d, E3C_FLOAT64, shape, nd);
+    if (!st)
+        st = e3c_tensor_to(out, t64, dtype);
+    e3c_tensor_free(t64);
+    free(d);
+    return st;
+}
+
+/* The fixture's "inputs" as tensors of `dtype` (NULL when absent). */
+static e3c_status fixed_inputs(const cJSON *fx, e3c_dtype dtype, e3c_values **out)
+{
+    const cJSON *inputs = field(fx, "inputs");
+    *out = NULL;
+    if (!inputs)
+        return E3C_OK;
+    if (!cJSON_IsArray(inputs))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"inputs\" must be a list of nested lists");
+    e3c_status st = e3c_values_new(out);
+    for (const cJSON *x = inputs->child; !st && x; x = x->next) {
+        e3c_tensor *t = NULL;
+        st = tensor_of_json(x, dtype, &t);
+        if (!st)
+            st = e3c_values_push(*out, t);
+        e3c_tensor_free(t);
+    }
+    if (st) {
+        e3c_values_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+/* The golden check: the subject on the fixture's fixed inputs gives checks.golden.output
+ * (one output, or a list of outputs) within atol (default 1e-6 float32, 1e-12 float64,
+ * relative to max(1, |value|)). */
+static void golden_check(const cJSON *fx, const e3c_subject *s, const cJSON *copts, e3c_check_result *out)
+{
+    const cJSON *inputs = field(fx, "inputs"), *want = field(copts, "output"), *atol_j = field(copts, "atol");
+    double atol = cJSON_IsNumber(atol_j) ? atol_j->valuedouble : s->dtype == E3C_FLOAT64 ? 1e-12 : 1e-6;
+    if (!cJSON_IsArray(inputs) || !want) {
+        result_set(out, E3C_ERRORED, "the golden check needs \"inputs\" and checks.golden.output");
+        return;
+    }
+    e3c_values *in = NULL, *got = NULL;
+    e3c_status st = fixed_inputs(fx, s->dtype, &in);
+    if (!st && (st = subject_call(s, in, &got)))
+        e3c_error_prefix("the module raised");
+    if (st) {
+        result_set(out, E3C_ERRORED, "%s", e3c_error_last());
+        e3c_values_free(in), e3c_values_free(got);
+        return;
+    }
+    /* one output: `want` is its nested list; several: a list of them */
+    int many = e3c_values_count(got) > 1;
+    double worst = 0;
+    for (size_t o = 0; o < e3c_values_count(got); o++) {
+        const cJSON *w = many ? cJSON_GetArrayItem(want, (int)o) : want;
+        e3c_tensor *expected = NULL;
+        double diff = 0, scale = 0;
+        st = w ? tensor_of_json(w, E3C_FLOAT64, &expected) : e3c_error_set(E3C_ERR_VALUE, "no expected value for output %zu", o);
+        if (!st && e3c_tensor_numel(expected) != e3c_tensor_numel(e3c_values_get(got, o)))
+            st = e3c_error_set(E3C_ERR_VALUE, "output %zu has %lld values, expected %lld", o,
+                               (long long)e3c_tensor_numel(e3c_values_get(got, o)), (long long)e3c_tensor_numel(expected));
+        e3c_tensor *flat_got = NULL, *flat_exp = NULL;
+        int64_t n = st ? 0 : e3c_tensor_numel(expected);
+        if (!st)
+            st = e3c_tensor_reshape(&flat_got, e3c_values_get(got, o), &n, 1);
+        if (!st)
+            st = e3c_tensor_reshape(&flat_exp, expected, &n, 1);
+        if (!st)
+            st = e3c_tensor_max_abs_diff(&diff, flat_got, flat_exp);
+        if (!st)
+            st = e3c_tensor_max_abs(&scale, flat_exp);
+        e3c_tensor_free(expected), e3c_tensor_free(flat_got), e3c_tensor_free(flat_exp);
+        if (st)
+            break;
+        diff /= scale > 1 ? scale : 1;
+        worst = diff > worst ? diff : worst;
+    }
+    cJSON_AddNumberToObject(out->details, "max_error", worst);
+    cJSON_AddNumberToObject(out->details, "atol", atol);
+    if (st)
+        result_set(out, E3C_ERRORED, "%s", e3c_error_last());
+    else if (!(worst <= atol))
+        result_set(out, E3C_FAILED, "output differs from the golden values by %.3e (atol %.1e)", worst, atol);
+    else
+        result_set(out, E3C_PASSED, "matches the golden values: max error %.3e <= %.1e", worst, atol);
+    e3c_values_free(in), e3c_values_free(got);
+}
+
 static int opt_int(const cJSON *o, const char *name, int fallback)
 {
     const cJSON *v = field(o, name);
@@ -299,7 +447,16 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
         o.do_translation = opt_int(copts, "do_translation", 1);
         const cJSON *tol = field(copts, "tolerance");
         o.tolerance = cJSON_IsNumber(tol) ? tol->valuedouble : 0.0;
-        e3c_check_equivariance(&h.s, &o, out);
+        e3c_values *fixed = NULL;
+        e3c_status ist = fixed_inputs(fx, h.s.dtype, &fixed);
+        o.inputs = fixed;
+        if (ist) {
+            out->details = cJSON_CreateObject();
+            out->seed = seed;
+            result_set(out, E3C_ERRORED, "%s", e3c_error_last());
+        } else
+            e3c_check_equivariance(&h.s, &o, out);
+        e3c_values_free(fixed);
     } else if (kind == E3C_CHECK_AUTO_JITABLE) {
         e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
         o.seed = seed;
@@ -312,7 +469,7 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
     } else {
         out->details = cJSON_CreateObject();
         out->seed = seed;
-        result_set(out, E3C_SKIPPED, "the golden check is not implemented yet");
+        golden_check(fx, &h.s, copts, out);
     }
     holder_free(&h);
     out->duration_s = now_s() - start;

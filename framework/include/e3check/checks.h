@@ -60,9 +60,10 @@ typedef struct e3c_equivariance_options {
     double tolerance;   /**< <= 0: e3nn's, 1e-3 for float32 and 1e-9 for float64 */
     uint64_t seed;      /**< torch.manual_seed(seed) before the draws, as in e3nn */
     int batch;          /**< batch of random inputs; 0: drawn in 1..4 */
+    const e3c_values *inputs; /**< fixed inputs (e3nn's args_in), or NULL for random ones */
 } e3c_equivariance_options;
 
-#define E3C_EQUIVARIANCE_OPTIONS_INIT {1, 1, 1, 0.0, 0, 0}
+#define E3C_EQUIVARIANCE_OPTIONS_INIT {1, 1, 1, 0.0, 0, 0, NULL}
 
 /** e3nn's equivariance_error + assert_equivariant on random inputs of the declared irreps.
  *  Cases (parity_k, did_translate) in e3nn's order; inputs transformed in float64 by
