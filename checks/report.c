@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "e3check/fixture.h"
+#include "../framework/core/strbuf.h"
 #include "e3check/report.h"
 
 #ifndef E3C_VERSION
@@ -164,62 +165,30 @@ e3c_status e3c_report_write_json(const e3c_report *r, const char *path)
     return st;
 }
 
-/* ------------------------------------------------------------------ text buffer ---- */
+/* Reports are built in a strbuf (framework/core/strbuf.h). */
 
-typedef struct buf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} buf;
-
-static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        size_t room = b->cap - b->len;
-        va_start(ap, fmt);
-        int n = b->s ? vsnprintf(b->s + b->len, room, fmt, ap) : -1;
-        va_end(ap);
-        if (n >= 0 && (size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? 2 * b->cap : 4096;
-        while (n >= 0 && cap < b->len + (size_t)n + 1)
-            cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
-static void put_xml(buf *b, const char *s)
+static void put_xml(strbuf *b, const char *s)
 {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '&')
-            put(b, "&amp;");
+            sb_printf(b, "&amp;");
         else if (c == '<')
-            put(b, "&lt;");
+            sb_printf(b, "&lt;");
         else if (c == '>')
-            put(b, "&gt;");
+            sb_printf(b, "&gt;");
         else if (c == '"')
-            put(b, "&quot;");
+            sb_printf(b, "&quot;");
         else if (c == '\'')
-            put(b, "&apos;");
+            sb_printf(b, "&apos;");
         else if (c < 0x20 && c != '\t' && c != '\n')
-            put(b, " ");
+            sb_printf(b, " ");
         else
-            put(b, "%c", c);
+            sb_printf(b, "%c", c);
     }
 }
 
-static e3c_status finish(buf *b, const char *path, int append)
+static e3c_status finish(strbuf *b, const char *path, int append)
 {
     e3c_status st;
     if (b->oom || !b->s)
@@ -246,72 +215,72 @@ e3c_status e3c_report_write_junit(const e3c_report *r, const char *path)
             else if (r->entries[i].result.status != E3C_SKIPPED)
                 failures++;
         }
-    buf b = {0};
-    put(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    put(&b, "<testsuites name=\"e3check\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
+    strbuf b = {0};
+    sb_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    sb_printf(&b, "<testsuites name=\"e3check\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
         s.total, failures, errors, s.skipped, r->duration_s);
-    put(&b, "  <testsuite name=\"e3check\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\" timestamp=\"%s\">\n",
+    sb_printf(&b, "  <testsuite name=\"e3check\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\" timestamp=\"%s\">\n",
         s.total, failures, errors, s.skipped, r->duration_s, r->start_time);
     for (size_t i = 0; i < r->count; i++) {
         const e3c_report_entry *e = &r->entries[i];
-        put(&b, "    <testcase classname=\"");
+        sb_printf(&b, "    <testcase classname=\"");
         put_xml(&b, e->fixture);
-        put(&b, "\" name=\"");
+        sb_printf(&b, "\" name=\"");
         put_xml(&b, e->check);
-        put(&b, "\" file=\"");
+        sb_printf(&b, "\" file=\"");
         put_xml(&b, e->file);
-        put(&b, "\" time=\"%.3f\"", e->result.duration_s);
+        sb_printf(&b, "\" time=\"%.3f\"", e->result.duration_s);
         if (e->result.status == E3C_SKIPPED) {
-            put(&b, ">\n      <skipped message=\"");
+            sb_printf(&b, ">\n      <skipped message=\"");
             put_xml(&b, e->result.message);
-            put(&b, "\"/>\n    </testcase>\n");
+            sb_printf(&b, "\"/>\n    </testcase>\n");
         } else if (!e3c_report_entry_as_expected(e)) {
             const char *tag = e->result.status == E3C_ERRORED ? "error" : "failure";
-            put(&b, ">\n      <%s message=\"expected %s, got %s: ", tag, expected_word(e->expected),
+            sb_printf(&b, ">\n      <%s message=\"expected %s, got %s: ", tag, expected_word(e->expected),
                 e3c_verdict_name(e->result.status));
             put_xml(&b, e->result.message);
-            put(&b, "\" type=\"%s\">", e3c_verdict_name(e->result.status));
+            sb_printf(&b, "\" type=\"%s\">", e3c_verdict_name(e->result.status));
             put_xml(&b, e->result.message);
-            put(&b, "</%s>\n    </testcase>\n", tag);
+            sb_printf(&b, "</%s>\n    </testcase>\n", tag);
         } else {
-            put(&b, "/>\n");
+            sb_printf(&b, "/>\n");
         }
     }
-    put(&b, "  </testsuite>\n</testsuites>\n");
+    sb_printf(&b, "  </testsuite>\n</testsuites>\n");
     return finish(&b, path, 0);
 }
 
-static void put_md_cell(buf *b, const char *s)
+static void put_md_cell(strbuf *b, const char *s)
 {
     for (; *s; s++)
-        put(b, *s == '|' ? "\\|" : *s == '\n' ? " " : "%c", *s);
+        sb_printf(b, *s == '|' ? "\\|" : *s == '\n' ? " " : "%c", *s);
 }
 
 e3c_status e3c_report_write_markdown(const e3c_report *r, const char *path, int append)
 {
     e3c_report_summary s = e3c_report_summarize(r);
-    buf b = {0};
-    put(&b, "## e3check: %s\n\n", s.not_as_expected ? "some checks not as expected" : "every check as expected");
-    put(&b, "| total | passed | failed | errored | skipped | as expected | not as expected | time |\n");
-    put(&b, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-    put(&b, "| %d | %d | %d | %d | %d | %d | %d | %.2f s |\n\n", s.total, s.passed, s.failed, s.errored, s.skipped,
+    strbuf b = {0};
+    sb_printf(&b, "## e3check: %s\n\n", s.not_as_expected ? "some checks not as expected" : "every check as expected");
+    sb_printf(&b, "| total | passed | failed | errored | skipped | as expected | not as expected | time |\n");
+    sb_printf(&b, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    sb_printf(&b, "| %d | %d | %d | %d | %d | %d | %d | %.2f s |\n\n", s.total, s.passed, s.failed, s.errored, s.skipped,
         s.as_expected, s.not_as_expected, r->duration_s);
     if (s.not_as_expected) {
-        put(&b, "| fixture | check | expected | got | message |\n| --- | --- | --- | --- | --- |\n");
+        sb_printf(&b, "| fixture | check | expected | got | message |\n| --- | --- | --- | --- | --- |\n");
         for (size_t i = 0; i < r->count; i++) {
             const e3c_report_entry *e = &r->entries[i];
             if (e3c_report_entry_as_expected(e))
                 continue;
-            put(&b, "| ");
+            sb_printf(&b, "| ");
             put_md_cell(&b, e->fixture);
-            put(&b, " | %s | %s | %s | ", e->check, expected_word(e->expected), e3c_verdict_name(e->result.status));
+            sb_printf(&b, " | %s | %s | %s | ", e->check, expected_word(e->expected), e3c_verdict_name(e->result.status));
             put_md_cell(&b, e->result.message);
-            put(&b, " |\n");
+            sb_printf(&b, " |\n");
         }
-        put(&b, "\n");
+        sb_printf(&b, "\n");
     }
     if (r->interrupted)
-        put(&b, "_The run was interrupted: the table covers the checks that finished._\n\n");
+        sb_printf(&b, "_The run was interrupted: the table covers the checks that finished._\n\n");
     return finish(&b, path, append);
 }
 

@@ -250,7 +250,7 @@ Test(cli, failed_compile_writes_no_file_and_names_the_module)
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "compile '%s' -o '%s'", bad, out);
     r = run_cli(cmd, NULL);
-    assert_one_line_error(r, "is not valid JSON (line 2");
+    assert_one_line_error(r, "not valid JSON (line 2");
 }
 
 /* ------------------------------------------------------------------ run ---- */

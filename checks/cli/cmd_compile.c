@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "e3check/registry.h"
+#include "json_args.h"
 
 static void help(FILE *out)
 {
@@ -23,38 +24,6 @@ static void help(FILE *out)
           "  --plugin PATH            load module types from a shared library first\n"
           "  -q                       do not print the compiled tree\n",
           out);
-}
-
-/* Read and parse a JSON file, with file, line and column on error. */
-static cJSON *read_json_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        e3c_error_set(E3C_ERR_IO, "cannot open '%s'", path);
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    size_t got = text ? fread(text, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (!text) {
-        e3c_error_set(E3C_ERR_NOMEM, "cannot read '%s'", path);
-        return NULL;
-    }
-    text[got] = '\0';
-    cJSON *json = cJSON_ParseWithLength(text, got);
-    if (!json) {
-        const char *at = cJSON_GetErrorPtr();
-        int line = 1, col = 1;
-        for (const char *p = text; at && p < at && *p; p++, col++)
-            if (*p == '\n')
-                line++, col = 0;
-        e3c_error_set(E3C_ERR_FORMAT, "'%s' is not valid JSON (line %d, column %d)", path, line, col);
-    }
-    free(text);
-    return json;
 }
 
 /* The fixture's "irreps_in" (a list of irreps strings, "cartesian_points" or null), when
@@ -130,8 +99,8 @@ static int run(int argc, char **argv)
         cli_error("compile: need FIXTURE.json and -o OUT.pt");
         return EXIT_USAGE;
     }
-    cJSON *json = read_json_file(fixture);
-    if (!json) {
+    cJSON *json = NULL;
+    if (json_read_file(fixture, &json)) {
         cli_error("%s", e3c_error_last());
         return EXIT_NOT_EXPECTED;
     }

@@ -18,6 +18,7 @@
 #include "e3check/nn.h"
 #include "e3check/registry.h"
 #include "e3check/report.h"
+#include "json_args.h"
 
 /* ------------------------------------------------------------------ options ---- */
 
@@ -178,34 +179,11 @@ static void file_error(collection *c, const char *file, const char *fmt, ...)
 
 static void load_file(collection *c, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        file_error(c, path, "cannot open '%s'", path);
+    cJSON *doc = NULL;
+    if (json_read_file(path, &doc)) {
+        file_error(c, path, "%s", e3c_error_last());
         return;
     }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    size_t got = text ? fread(text, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (!text) {
-        file_error(c, path, "cannot read '%s'", path);
-        return;
-    }
-    text[got] = '\0';
-    cJSON *doc = cJSON_ParseWithLength(text, got);
-    if (!doc) {
-        const char *at = cJSON_GetErrorPtr();
-        int line = 1, col = 1;
-        for (const char *p = text; at && p < at && *p; p++, col++)
-            if (*p == '\n')
-                line++, col = 0;
-        file_error(c, path, "%s: not valid JSON (line %d, column %d)", path, line, col);
-        free(text);
-        return;
-    }
-    free(text);
     if (!keep_doc(c, doc)) {
         cJSON_Delete(doc);
         file_error(c, path, "out of memory");

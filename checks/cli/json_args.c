@@ -2,6 +2,36 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+e3c_status json_read_file(const char *path, cJSON **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return e3c_error_set(E3C_ERR_IO, "cannot open '%s'", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    size_t got = text ? fread(text, 1, (size_t)n, f) : 0;
+    fclose(f);
+    if (!text)
+        return e3c_error_set(E3C_ERR_NOMEM, "cannot read '%s'", path);
+    text[got] = '\0';
+    *out = cJSON_ParseWithLength(text, got);
+    e3c_status st = E3C_OK;
+    if (!*out) {
+        const char *at = cJSON_GetErrorPtr();
+        int line = 1, col = 1;
+        for (const char *p = text; at && p < at && *p; p++, col++)
+            if (*p == '\n')
+                line++, col = 0;
+        st = e3c_error_set(E3C_ERR_FORMAT, "%s: not valid JSON (line %d, column %d)", path, line, col);
+    }
+    free(text);
+    return st;
+}
 
 static e3c_status field(const cJSON *obj, const char *key, const cJSON **out)
 {

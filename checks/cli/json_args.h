@@ -7,6 +7,10 @@
 
 #include "e3check/error.h"
 
+/** Read and parse the JSON file `path` into *out (caller owns). Errors name the file and,
+ *  for invalid JSON, the line and column. */
+e3c_status json_read_file(const char *path, cJSON **out);
+
 /** Required number field `key` of `obj`. */
 e3c_status json_number(const cJSON *obj, const char *key, double *out);
 

@@ -181,6 +181,22 @@ static e3c_status split_pairwise(e3c_irreps *a, e3c_irreps *b)
     return st;
 }
 
+/* The common start of the pairwise products: both inputs parsed and simplified, the
+ * filter parsed. */
+static e3c_status prepare_pairwise(tp_state **s, e3c_irrep **keep, const char *in1, const char *in2,
+                                   const char *const *filter, size_t n_filter)
+{
+    *keep = NULL;
+    e3c_status st = tp_state_new(s, in1, in2, NULL);
+    if (!st)
+        st = parse_filter(filter, n_filter, keep);
+    if (!st)
+        st = simplified(&(*s)->in1);
+    if (!st)
+        st = simplified(&(*s)->in2);
+    return st;
+}
+
 e3c_status e3c_elementwise_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
                                   const char *const *filter, size_t n_filter, const char *irrep_normalization)
 {
@@ -190,13 +206,7 @@ e3c_status e3c_elementwise_tp_new(e3c_module **out, const char *irreps_in1, cons
     tp_state *s = NULL;
     e3c_irrep *keep = NULL;
     builder b = {0};
-    e3c_status st = tp_state_new(&s, irreps_in1, irreps_in2, NULL);
-    if (!st)
-        st = parse_filter(filter, n_filter, &keep);
-    if (!st)
-        st = simplified(&s->in1);
-    if (!st)
-        st = simplified(&s->in2);
+    e3c_status st = prepare_pairwise(&s, &keep, irreps_in1, irreps_in2, filter, n_filter);
     if (!st)
         st = split_pairwise(&s->in1, &s->in2);
     for (size_t i = 0; !st && i < s->in1.len; i++) {
@@ -232,13 +242,7 @@ e3c_status e3c_full_tp_new(e3c_module **out, const char *irreps_in1, const char 
     tp_state *s = NULL;
     e3c_irrep *keep = NULL;
     builder b = {0};
-    e3c_status st = tp_state_new(&s, irreps_in1, irreps_in2, NULL);
-    if (!st)
-        st = parse_filter(filter, n_filter, &keep);
-    if (!st)
-        st = simplified(&s->in1);
-    if (!st)
-        st = simplified(&s->in2);
+    e3c_status st = prepare_pairwise(&s, &keep, irreps_in1, irreps_in2, filter, n_filter);
     for (size_t i1 = 0; !st && i1 < s->in1.len; i1++)
         for (size_t i2 = 0; i2 < s->in2.len; i2++) {
             e3c_irrep a = s->in1.items[i1].ir, c = s->in2.items[i2].ir;
