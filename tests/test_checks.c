@@ -1,6 +1,8 @@
 /* The checks catch what they must: synthetic broken modules, each failing exactly the
  * property it breaks; crashes and hangs end ERRORED without stopping the run. */
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include "e3check/checks.h"
@@ -70,7 +72,7 @@ static e3c_status crash_segv(e3c_module *self, const e3c_values *in, e3c_values 
 static e3c_status hang(e3c_module *self, const e3c_values *in, e3c_values **out)
 {
     (void)self, (void)in, (void)out;
-    for (volatile int i = 0;; i++)
+    for (volatile unsigned i = 0;; i++) /* unsigned: wrapping is defined, the loop never ends */
         ;
     return E3C_ERR_INTERNAL;
 }
@@ -260,14 +262,27 @@ static void run_equivariance(void *ctx, e3c_check_result *out)
 Test(isolation, abort_segfault_and_endless_loop_end_errored)
 {
     const e3c_module_class *classes[3] = {&abort_class, &segv_class, &hang_class};
+    /* Under AddressSanitizer a crash ends the child through ASan's own handler (an exit
+     * status instead of the signal): still ERRORED, and named as such. */
     const char *needles[3] = {"signal 6", "signal 11", "timed out after 1 s"};
     for (int i = 0; i < 3; i++) {
         iso ctx = {classes[i]};
         e3c_check_result r;
-        E3C_ASSERT_OK(e3c_check_isolated(run_equivariance, &ctx, 1.0, &r));
-        cr_assert_eq(r.status, E3C_ERRORED, "%s: %s", classes[i]->name, r.message);
-        cr_assert(strstr(r.message, needles[i]), "%s: %s", classes[i]->name, r.message);
+        /* the deliberate crashes may print a sanitizer report: keep it out of the log */
+        fflush(stderr);
+        int saved = dup(STDERR_FILENO), null_fd = open("/dev/null", O_WRONLY);
+        dup2(null_fd, STDERR_FILENO);
+        e3c_status st = e3c_check_isolated(run_equivariance, &ctx, 1.0, &r);
+        dup2(saved, STDERR_FILENO);
+        close(saved), close(null_fd);
+        E3C_ASSERT_OK(st);
+        int named = strstr(r.message, needles[i]) || (i < 2 && strstr(r.message, "without a result"));
+        int status_ok = r.status == E3C_ERRORED;
+        char message[1024];
+        snprintf(message, sizeof message, "%s", r.message);
         e3c_check_result_free(&r);
+        cr_assert(status_ok, "%s: %s", classes[i]->name, message);
+        cr_assert(named, "%s: %s", classes[i]->name, message);
     }
     iso ok = {&identity_class};
     e3c_check_result r;

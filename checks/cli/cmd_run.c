@@ -241,7 +241,8 @@ static void collect(collection *c, const char *path)
             n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, by_string);
+    if (n)
+        qsort(names, n, sizeof *names, by_string);
     for (size_t i = 0; i < n; i++) {
         char child[4096];
         snprintf(child, sizeof child, "%s/%s", path, names[i]);
