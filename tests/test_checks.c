@@ -77,6 +77,20 @@ static e3c_status hang(e3c_module *self, const e3c_values *in, e3c_values **out)
     return E3C_ERR_INTERNAL;
 }
 
+static e3c_status exhaust_memory(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    (void)self, (void)in;
+    int64_t huge[2] = {1 << 20, (int64_t)1 << 30}; /* 2^50 floats: 4 PiB */
+    e3c_tensor *t = NULL;
+    e3c_status st = e3c_tensor_zeros(&t, E3C_FLOAT32, huge, 2);
+    if (!st)
+        st = e3c_values_new(out);
+    if (!st)
+        st = e3c_values_push(*out, t);
+    e3c_tensor_free(t);
+    return st;
+}
+
 static const e3c_module_class mix_class = {.name = "MixScalarVector", .mode = "trace", .forward = mix_scalar_vector};
 static const e3c_module_class identity_class = {.name = "Identity", .mode = "trace", .forward = identity};
 static const e3c_module_class sum_class = {.name = "SumAnyWidth", .mode = "trace", .forward = sum_last};
@@ -85,6 +99,7 @@ static const e3c_module_class differs_class = {.name = "ScriptDiffers", .mode = 
 static const e3c_module_class abort_class = {.name = "Aborts", .mode = "trace", .forward = crash_abort};
 static const e3c_module_class segv_class = {.name = "Segfaults", .mode = "trace", .forward = crash_segv};
 static const e3c_module_class hang_class = {.name = "Hangs", .mode = "trace", .forward = hang};
+static const e3c_module_class memory_class = {.name = "ExhaustsMemory", .mode = "trace", .forward = exhaust_memory};
 
 typedef struct fixture {
     e3c_module *m;
@@ -284,6 +299,19 @@ Test(isolation, abort_segfault_and_endless_loop_end_errored)
         cr_assert(status_ok, "%s: %s", classes[i]->name, message);
         cr_assert(named, "%s: %s", classes[i]->name, message);
     }
+    /* a module that asks for more memory than exists ends ERRORED too */
+    iso mem = {&memory_class};
+    e3c_check_result rm;
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO), null_fd = open("/dev/null", O_WRONLY);
+    dup2(null_fd, STDERR_FILENO);
+    e3c_status mst = e3c_check_isolated(run_equivariance, &mem, 30.0, &rm);
+    dup2(saved, STDERR_FILENO);
+    close(saved), close(null_fd);
+    E3C_ASSERT_OK(mst);
+    cr_assert_eq(rm.status, E3C_ERRORED, "%s", rm.message);
+    e3c_check_result_free(&rm);
+
     iso ok = {&identity_class};
     e3c_check_result r;
     E3C_ASSERT_OK(e3c_check_isolated(run_equivariance, &ok, 30.0, &r));

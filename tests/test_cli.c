@@ -375,3 +375,24 @@ Test(run, model_checks_one_deployed_file)
     cr_assert_eq(r->status, 1);
     cr_assert(strstr(r->out, "truncated or corrupt archive"), "%s", r->out);
 }
+
+Test(cli, plugins_register_module_types_for_types_run_and_compile)
+{
+    char args[4096], fx[512], json[512];
+    snprintf(args, sizeof args, "types --plugin '%s'", E3C_TEST_PLUGIN);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(strstr(r->out, "Doubling\n"), "%s", r->out);
+    snprintf(fx, sizeof fx, "%s/doubling.json", test_tmpdir());
+    FILE *f = fopen(fx, "w");
+    fputs("{\"name\": \"doubling\", \"module\": {\"type\": \"Doubling\"}, \"dtype\": \"float64\"}", f);
+    fclose(f);
+    snprintf(json, sizeof json, "%s/doubling-report.json", test_tmpdir());
+    snprintf(args, sizeof args, "run '%s' --plugin '%s' --report '%s'", fx, E3C_TEST_PLUGIN, json);
+    r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s %s", r->out, r->err);
+    cr_assert(strstr(r->out, "doubling") && strstr(r->out, "2 as expected"), "%s", r->out);
+    snprintf(args, sizeof args, "types --plugin /no/such/plugin.so");
+    r = run_cli(args, NULL);
+    assert_one_line_error(r, "cannot load plugin '/no/such/plugin.so'");
+}

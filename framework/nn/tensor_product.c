@@ -233,17 +233,17 @@ static e3c_status emit_source(const tp_state *s, strbuf *b)
                           (long long)t->weight_size);
                 for (int d = 0; d < t->nshape; d++)
                     sb_printf(b, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
-                sb_printf(b, "])\n    yc = torch.einsum(\"%s\", [b, self.%s])\n", first_equation, w3j);
+                sb_printf(b, "])\n    yc = torch.einsum(\"%s\", [b, self.%s]) * %.17g\n", first_equation, w3j, t->coeff);
                 sb_printf(b, "    t = torch.einsum(\"%s\", [a, yc, w])\n", eq);
             } else {
-                sb_printf(b, "    yc = torch.einsum(\"%s\", [b, self.%s])\n", first_equation, w3j);
+                sb_printf(b, "    yc = torch.einsum(\"%s\", [b, self.%s]) * %.17g\n", first_equation, w3j, t->coeff);
                 sb_printf(b, "    t = torch.einsum(\"%s\", [a, yc])\n", eq);
             }
             if (t->mode == E3C_TP_UUW && !t->has_weight)
                 sb_printf(b, "    t = t.unsqueeze(-2)\n");
             if (t->mode == E3C_TP_UVUV)
                 sb_printf(b, "    t = t.flatten(-3, -2)\n");
-            sb_printf(b, "    acc = %s%.17g * t\n", any ? "acc + " : "", t->coeff);
+            sb_printf(b, "    acc = %st\n", any ? "acc + " : "");
             any = 1;
         }
         if (any)
@@ -257,7 +257,7 @@ static e3c_status emit_source(const tp_state *s, strbuf *b)
     return sb_text(b) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
 }
 
-/* One instruction's contribution (…, mul_out, 2lo+1), already multiplied by c. */
+/* One instruction's contribution (…, mul_out, 2lo+1), including the coefficient c. */
 static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins *t, const e3c_tensor *x1,
                                const e3c_tensor *x2, const e3c_tensor *weight, e3c_tensor **out)
 {
@@ -298,10 +298,13 @@ static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins
         e3c_tensor_free(tmp);
     }
     equation_for(t, !s->shared_weights, eq, sizeof eq);
-    e3c_tensor *YC = NULL;
+    e3c_tensor *YC0 = NULL, *YC = NULL;
     const e3c_tensor *first_ops[2] = {B, C};
     if (!st)
-        st = e3c_tensor_einsum(&YC, first_equation, first_ops, 2);
+        st = e3c_tensor_einsum(&YC0, first_equation, first_ops, 2);
+    if (!st) /* the coefficient goes on the small intermediate, not on the output block */
+        st = e3c_tensor_scalar(&YC, YC0, E3C_OP_MUL, t->coeff);
+    e3c_tensor_free(YC0);
     const e3c_tensor *ops[3] = {A, YC, W};
     if (!st)
         st = e3c_tensor_einsum(&T, eq, ops, t->has_weight ? 3 : 2);
@@ -314,7 +317,7 @@ static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins
     else if (!st)
         st = e3c_tensor_ref(&T2, T);
     if (!st)
-        st = e3c_tensor_scalar(out, T2, E3C_OP_MUL, t->coeff);
+        st = e3c_tensor_ref(out, T2);
     e3c_tensor_free(A), e3c_tensor_free(B), e3c_tensor_free(C), e3c_tensor_free(W), e3c_tensor_free(T),
         e3c_tensor_free(T2);
     return st;
