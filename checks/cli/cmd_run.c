@@ -469,6 +469,8 @@ static int run_collection(collection *c, const run_opts *o)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (tasks && n_tasks)
+        e3c_jit_warm_up(); /* once here rather than in every forked check */
     if (tasks)
         run_tasks(tasks, n_tasks, o, c->report);
     for (size_t i = 0; tasks && i < n_tasks; i++)

@@ -191,6 +191,34 @@ int e3c_tracing(void) { return tracer::isTracing(); }
 
 void e3c_jit_set_optimize(int on) { torch::jit::setGraphExecutorOptimize(on != 0); }
 
+e3c_status e3c_jit_warm_up(void)
+{
+    return guard("jit_warm_up", [&] {
+        torch::jit::Module m(c10::QualifiedName("__torch__.E3checkWarmUp"), std::make_shared<torch::jit::CompilationUnit>(),
+                             true);
+        m.register_buffer("c", at::ones({3, 3, 3}, at::kDouble));
+        m.define("def forward(self, x):\n"
+                 "    torch._assert(x.shape[-1] == 3, \"width\")\n"
+                 "    a = x.narrow(-1, 0, 3).unflatten(-1, [1, 3])\n"
+                 "    t = torch.einsum(\"...ui,...uj,ijk->...uk\", [a, a, self.c])\n"
+                 "    parts: List[Tensor] = [t.flatten(-2, -1), x.new_zeros(x.shape[:-1] + [1])]\n"
+                 "    return torch.cat(parts, -1) * 0.5 + torch.silu(x).sum(-1, True)\n");
+        at::Tensor x = at::randn({2, 3}, at::kDouble);
+        torch::NoGradGuard no_grad;
+        m.forward({x});
+        std::ostringstream os;
+        m.save(os);
+        std::istringstream is(os.str());
+        torch::jit::Module back = torch::jit::load(is);
+        back.forward({x});
+        auto traced = tracer::trace(
+            {x}, [](torch::jit::Stack in) { return torch::jit::Stack{in[0].toTensor().square().sum(-1)}; },
+            [](const at::Tensor &) { return std::string(); }, false, false, nullptr);
+        (void)traced;
+        return E3C_OK;
+    });
+}
+
 e3c_status e3c_jit_trace(e3c_jit_module *m, e3c_trace_fn fn, void *ctx, const e3c_values *inputs, int install,
                          char **graph, e3c_strings *warnings)
 {

@@ -64,6 +64,12 @@ e3c_dtype e3c_default_dtype(void);
 /** Set it (float32 or float64), like torch.set_default_dtype. */
 e3c_status e3c_set_default_dtype(e3c_dtype dtype);
 
+/** Initialise libtorch's lazily built TorchScript machinery (the compiler's operator and
+ *  schema tables, the tracer, the serializer) by compiling, tracing, running and
+ *  round-tripping a small module. A process that forks many checks calls this once first,
+ *  so that the children inherit the work instead of each repeating it. */
+e3c_status e3c_jit_warm_up(void);
+
 /** Turn the TorchScript graph executor's optimizations on or off for the process
  *  (libtorch's default: on). Off, a freshly compiled or loaded module runs at full speed
  *  from its first call instead of paying the profiling executor's warm-up; results are
