@@ -163,6 +163,14 @@ static const char *const equations[8][2] = {
 
 static const char *first_equation = "...vj,ijk->...vik";
 
+/* For uvw the weight can be contracted with the first input before the 3j contraction
+ * ("...ui,uvw->...vwi", then "...vwi,...vik->...wk"): that costs mul1*mul_out*(2l1+1) per
+ * sample instead of mul1*mul_out*(2lo+1), so it is chosen when l1 < lo. */
+static int weight_first(const tp_state *s, const tp_ins *t)
+{
+    return t->mode == E3C_TP_UVW && t->has_weight && s->in1.items[t->i1].ir.l < s->out.items[t->io].ir.l;
+}
+
 /* The equation with the weight operand made per-batch ("uvw" -> "...uvw"). */
 static void equation_for(const tp_ins *t, int per_batch, char *buf, size_t cap)
 {
@@ -234,7 +242,11 @@ static e3c_status emit_source(const tp_state *s, strbuf *b)
                 for (int d = 0; d < t->nshape; d++)
                     sb_printf(b, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
                 sb_printf(b, "])\n    yc = torch.einsum(\"%s\", [b, self.%s]) * %.17g\n", first_equation, w3j, t->coeff);
-                sb_printf(b, "    t = torch.einsum(\"%s\", [a, yc, w])\n", eq);
+                if (weight_first(s, t))
+                    sb_printf(b, "    aw = torch.einsum(\"%s\", [a, w])\n    t = torch.einsum(\"...vwi,...vik->...wk\", [aw, yc])\n",
+                              per_batch ? "...ui,...uvw->...vwi" : "...ui,uvw->...vwi");
+                else
+                    sb_printf(b, "    t = torch.einsum(\"%s\", [a, yc, w])\n", eq);
             } else {
                 sb_printf(b, "    yc = torch.einsum(\"%s\", [b, self.%s]) * %.17g\n", first_equation, w3j, t->coeff);
                 sb_printf(b, "    t = torch.einsum(\"%s\", [a, yc])\n", eq);
@@ -305,9 +317,18 @@ static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins
     if (!st) /* the coefficient goes on the small intermediate, not on the output block */
         st = e3c_tensor_scalar(&YC, YC0, E3C_OP_MUL, t->coeff);
     e3c_tensor_free(YC0);
-    const e3c_tensor *ops[3] = {A, YC, W};
-    if (!st)
+    if (!st && weight_first(s, t)) {
+        e3c_tensor *AW = NULL;
+        const e3c_tensor *aw_ops[2] = {A, W}, *t_ops[2] = {NULL, YC};
+        st = e3c_tensor_einsum(&AW, s->shared_weights ? "...ui,uvw->...vwi" : "...ui,...uvw->...vwi", aw_ops, 2);
+        t_ops[0] = AW;
+        if (!st)
+            st = e3c_tensor_einsum(&T, "...vwi,...vik->...wk", t_ops, 2);
+        e3c_tensor_free(AW);
+    } else if (!st) {
+        const e3c_tensor *ops[3] = {A, YC, W};
         st = e3c_tensor_einsum(&T, eq, ops, t->has_weight ? 3 : 2);
+    }
     e3c_tensor_free(YC);
     if (!st && t->mode == E3C_TP_UUW && !t->has_weight) {
         int64_t one[2] = {1, e3c_tensor_size(T, -1)};
