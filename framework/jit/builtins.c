@@ -140,6 +140,16 @@ static e3c_status build_fctp(e3c_module **out, const cJSON *args, const cJSON *k
     return st;
 }
 
+/* filter_ir_out (positional `index` or keyword) and the irrep_normalization keyword. */
+static e3c_status filter_and_norm(const cJSON *args, const cJSON *kwargs, int index, const char ***filter,
+                                  size_t *n_filter, const char **norm)
+{
+    e3c_status st = ctor_string_list(ctor_arg(args, kwargs, index, "filter_ir_out"), "filter_ir_out", filter, n_filter);
+    if (!st && ctor_arg(NULL, kwargs, -1, "irrep_normalization"))
+        st = e3c_arg_string(NULL, kwargs, -1, "irrep_normalization", NULL, norm);
+    return st;
+}
+
 /* ElementwiseTensorProduct and FullTensorProduct: (in1, in2, filter_ir_out=None). */
 static e3c_status build_pairwise(e3c_module **out, const cJSON *args, const cJSON *kwargs, const char *type,
                                  e3c_status (*ctor)(e3c_module **, const char *, const char *, const char *const *,
@@ -154,9 +164,7 @@ static e3c_status build_pairwise(e3c_module **out, const cJSON *args, const cJSO
     if (!st)
         st = e3c_arg_string(args, kwargs, 1, "irreps_in2", NULL, &b);
     if (!st)
-        st = ctor_string_list(ctor_arg(args, kwargs, 2, "filter_ir_out"), "filter_ir_out", &filter, &n_filter);
-    if (!st && ctor_arg(NULL, kwargs, -1, "irrep_normalization"))
-        st = e3c_arg_string(NULL, kwargs, -1, "irrep_normalization", NULL, &norm);
+        st = filter_and_norm(args, kwargs, 2, &filter, &n_filter, &norm);
     if (!st)
         st = ctor(out, a, b, filter, n_filter, norm);
     free(filter);
@@ -185,9 +193,7 @@ static e3c_status build_tensor_square(e3c_module **out, const cJSON *args, const
     if (!st && o && !cJSON_IsNull(o))
         st = e3c_arg_string(args, kwargs, 1, "irreps_out", NULL, &b);
     if (!st)
-        st = ctor_string_list(ctor_arg(args, kwargs, 2, "filter_ir_out"), "filter_ir_out", &filter, &n_filter);
-    if (!st && ctor_arg(NULL, kwargs, -1, "irrep_normalization"))
-        st = e3c_arg_string(NULL, kwargs, -1, "irrep_normalization", NULL, &norm);
+        st = filter_and_norm(args, kwargs, 2, &filter, &n_filter, &norm);
     if (!st)
         st = e3c_tensor_square_new(out, a, b, filter, n_filter, norm);
     free(filter);

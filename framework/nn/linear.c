@@ -7,6 +7,7 @@
 
 #include "../core/strbuf.h"
 #include "e3check/nn.h"
+#include "nn_internal.h"
 
 typedef struct lin_ins {
     int i_in, i_out;
@@ -74,7 +75,7 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
         int64_t d = e3c_irrep_dim(mo->ir);
         if (mo->mul == 0)
             continue;
-        e3c_tensor *acc = NULL, *block = NULL;
+        e3c_tensor *acc = NULL;
         for (size_t k = 0; !st && k < s->n_ins; k++) {
             const lin_ins *t = &s->ins[k];
             if (t->i_out != (int)o)
@@ -128,19 +129,13 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
             e3c_tensor_free(bs), e3c_tensor_free(B);
         }
         if (!st)
-            st = acc ? e3c_tensor_flatten(&block, acc, -2, -1) : e3c_tensor_zeros_last(&block, x, mo->mul * d);
-        if (!st)
-            st = e3c_values_push(parts, block);
-        e3c_tensor_free(acc), e3c_tensor_free(block);
+            st = nn_append_block(parts, acc, x, mo->mul * d);
+        else
+            e3c_tensor_free(acc);
     }
-    e3c_tensor *result = NULL;
     if (!st)
-        st = e3c_values_count(parts) ? e3c_tensor_cat(&result, parts, -1) : e3c_tensor_zeros_last(&result, x, 0);
-    if (!st)
-        st = e3c_values_new(out);
-    if (!st)
-        st = e3c_values_push(*out, result);
-    e3c_tensor_free(result), e3c_tensor_free(w), e3c_tensor_free(b);
+        st = nn_cat_blocks(out, parts, x);
+    e3c_tensor_free(w), e3c_tensor_free(b);
     e3c_values_free(parts);
     return st;
 }

@@ -13,4 +13,14 @@ e3c_status act_apply(int a, const e3c_tensor *x, e3c_tensor **out);
 /* The TorchScript expression of activation a, with one %s for its argument. */
 const char *act_script(int a);
 
+/* *out = a new one-entry list holding t; takes t (freed), also on failure. */
+e3c_status nn_give_one(e3c_values **out, e3c_tensor *t);
+
+/* Append an output block to `parts`: acc (..., mul, 2l+1) flattened, or zeros of `width`
+ * shaped like `like` when acc is NULL (an output entry without paths). Takes acc. */
+e3c_status nn_append_block(e3c_values *parts, e3c_tensor *acc, const e3c_tensor *like, int64_t width);
+
+/* *out = one output: the blocks concatenated (zero width when there are none). */
+e3c_status nn_cat_blocks(e3c_values **out, const e3c_values *parts, const e3c_tensor *like);
+
 #endif

@@ -13,6 +13,7 @@
 #include "../core/strbuf.h"
 #include "e3check/nn.h"
 #include "e3check/o3.h"
+#include "nn_internal.h"
 #include "tp_internal.h"
 
 static const char *const mode_names[] = {"uvw", "uvu", "uvv", "uuw", "uuu", "uvuv", "uvu<v", "u<vw"};
@@ -388,7 +389,7 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
         const e3c_mulir *mo = &s->out.items[o];
         if (mo->mul == 0)
             continue;
-        e3c_tensor *acc = NULL, *block = NULL;
+        e3c_tensor *acc = NULL;
         for (size_t k = 0; !st && k < s->n_ins; k++) {
             const tp_ins *t = &s->ins[k];
             if (t->io != (int)o || t->dropped)
@@ -404,20 +405,13 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
                 acc = term;
         }
         if (!st)
-            st = acc ? e3c_tensor_flatten(&block, acc, -2, -1)
-                     : e3c_tensor_zeros_last(&block, x1, mo->mul * e3c_irrep_dim(mo->ir));
-        if (!st)
-            st = e3c_values_push(parts, block);
-        e3c_tensor_free(acc), e3c_tensor_free(block);
+            st = nn_append_block(parts, acc, x1, mo->mul * e3c_irrep_dim(mo->ir));
+        else
+            e3c_tensor_free(acc);
     }
-    e3c_tensor *result = NULL;
     if (!st)
-        st = e3c_values_count(parts) ? e3c_tensor_cat(&result, parts, -1) : e3c_tensor_zeros_last(&result, x1, 0);
-    if (!st)
-        st = e3c_values_new(out);
-    if (!st)
-        st = e3c_values_push(*out, result);
-    e3c_tensor_free(result), e3c_tensor_free(weight);
+        st = nn_cat_blocks(out, parts, x1);
+    e3c_tensor_free(weight);
     e3c_values_free(parts);
     return st;
 }

@@ -4,16 +4,7 @@
 
 #include "e3check/nn.h"
 #include "e3check/seed.h"
-
-/* Return the single tensor `t` as a new one-entry list (takes ownership of t). */
-static e3c_status give_one(e3c_values **out, e3c_tensor *t)
-{
-    e3c_status st = e3c_values_new(out);
-    if (!st)
-        st = e3c_values_push(*out, t);
-    e3c_tensor_free(t);
-    return st;
-}
+#include "../nn/nn_internal.h"
 
 /* Run child `name` on the inputs and take its single output. */
 static e3c_status child_output(e3c_module *self, const char *name, const e3c_values *in, e3c_tensor **out)
@@ -75,7 +66,7 @@ static e3c_status mymodule_forward(e3c_module *self, const e3c_values *in, e3c_v
     if (!st)
         st = big ? e3c_tensor_ref(&res, norm) : e3c_tensor_scalar(&res, norm, E3C_OP_MUL, 0.5);
     e3c_tensor_free(norm);
-    return st ? st : give_one(out, res);
+    return st ? st : nn_give_one(out, res);
 }
 
 static const e3c_module_class mymodule_class = {
@@ -109,11 +100,11 @@ static e3c_status mymodule_loop_forward(e3c_module *self, const e3c_values *in, 
             st = e3c_tensor_any_greater(&hit, row, 0.1);
         if (!st && hit) {
             e3c_tensor_free(norm);
-            return give_one(out, row);
+            return nn_give_one(out, row);
         }
         e3c_tensor_free(row);
     }
-    return st ? (e3c_tensor_free(norm), st) : give_one(out, norm);
+    return st ? (e3c_tensor_free(norm), st) : nn_give_one(out, norm);
 }
 
 static const e3c_module_class mymodule_loop_class = {
@@ -141,7 +132,7 @@ static e3c_status another_forward(e3c_module *self, const e3c_values *in, e3c_va
     if (!st)
         st = e3c_tensor_scalar(&res, y, E3C_OP_ADD, 3.0);
     e3c_tensor_free(y);
-    return st ? st : give_one(out, res);
+    return st ? st : nn_give_one(out, res);
 }
 
 static const e3c_module_class another_class = {
@@ -182,7 +173,7 @@ static e3c_status tracing_forward(e3c_module *self, const e3c_values *in, e3c_va
     if (!st)
         st = e3c_tensor_sum_all(&sum, picked);
     e3c_tensor_free(picked);
-    return st ? st : give_one(out, sum);
+    return st ? st : nn_give_one(out, sum);
 }
 
 /* (randn(5, randint(1, 3)), arange(3)) per requested input, as the document's hook. */
@@ -236,7 +227,7 @@ static e3c_status identity_forward(e3c_module *self, const e3c_values *in, e3c_v
     e3c_tensor *t = NULL;
     e3c_status st = e3c_values_count(in) == 1 ? e3c_tensor_ref(&t, e3c_values_get(in, 0))
                                              : e3c_error_set(E3C_ERR_VALUE, "takes one input");
-    return st ? st : give_one(out, t);
+    return st ? st : nn_give_one(out, t);
 }
 
 static e3c_status supermod_forward(e3c_module *self, const e3c_values *in, e3c_values **out)

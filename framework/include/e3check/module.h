@@ -83,8 +83,9 @@ typedef struct e3c_module_class {
     void (*free_state)(void *state);           /**< frees the instance state, or NULL */
 } e3c_module_class;
 
-/** Check a class definition: a valid mode (E3C_ERR_VALUE "Invalid compile mode"), a name,
- *  a forward, and TorchScript source when the mode is script. */
+/** Check a class definition: a valid mode (E3C_ERR_VALUE "Invalid compile mode"), a name
+ *  and a forward. (TorchScript source may come from the class or, per instance, from
+ *  e3c_module_set_script_source; scripting without any is an error at compile time.) */
 e3c_status e3c_module_class_check(const e3c_module_class *cls);
 
 /** A new instance of `cls` holding `state` (taken over: freed with cls->free_state when

@@ -1,0 +1,33 @@
+/* Small pieces shared by the module library. */
+#include "nn_internal.h"
+
+e3c_status nn_give_one(e3c_values **out, e3c_tensor *t)
+{
+    e3c_status st = e3c_values_new(out);
+    if (!st)
+        st = e3c_values_push(*out, t);
+    e3c_tensor_free(t);
+    if (st) {
+        e3c_values_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+e3c_status nn_append_block(e3c_values *parts, e3c_tensor *acc, const e3c_tensor *like, int64_t width)
+{
+    e3c_tensor *block = NULL;
+    e3c_status st = acc ? e3c_tensor_flatten(&block, acc, -2, -1) : e3c_tensor_zeros_last(&block, like, width);
+    if (!st)
+        st = e3c_values_push(parts, block);
+    e3c_tensor_free(acc);
+    e3c_tensor_free(block);
+    return st;
+}
+
+e3c_status nn_cat_blocks(e3c_values **out, const e3c_values *parts, const e3c_tensor *like)
+{
+    e3c_tensor *result = NULL;
+    e3c_status st = e3c_values_count(parts) ? e3c_tensor_cat(&result, parts, -1) : e3c_tensor_zeros_last(&result, like, 0);
+    return st ? st : nn_give_one(out, result);
+}
