@@ -187,6 +187,12 @@ Test(modules, invalid_constructor_arguments_fail_at_construction)
                 "inconsistent with the input parity");
     build_fails("{\"type\":\"TensorSquare\",\"args\":[\"1o\",\"0e\",[\"0e\"]]}", E3C_ERR_VALUE, "ambiguous");
 
+    /* found by fuzzing: sizes that would overflow are refused, not allocated */
+    build_fails("{\"type\":\"TensorSquare\",\"args\":[\"2555555555x1o+1x4e\",\"3x8e+2x1e+1x2e\"]}", E3C_ERR_VALUE,
+                "too large");
+    build_fails("{\"type\":\"Linear\",\"args\":[\"1000000000x0e\",\"1000000000x0e\"]}", E3C_ERR_VALUE, "too large");
+    build_fails("{\"type\":\"Norm\",\"args\":[\"99999999999999x0e\"]}", E3C_ERR_VALUE, "larger than e3check supports");
+
     /* a weight of the wrong length is refused when set */
     cJSON *spec = cJSON_Parse("{\"type\":\"Linear\",\"args\":[\"2x0e\",\"1x0e\"]}");
     e3c_module *m = NULL;
@@ -195,4 +201,21 @@ Test(modules, invalid_constructor_arguments_fail_at_construction)
     E3C_ASSERT_FAILS(e3c_module_set_tensor_values(m, "weight", w, 3), E3C_ERR_VALUE, "expected 2 values, got 3");
     e3c_module_free(m);
     cJSON_Delete(spec);
+}
+
+Test(modules, invalid_irreps_in_any_constructor_is_an_error_not_a_crash)
+{
+    /* found by fuzzing: TensorSquare with an unparsable irreps string */
+    const char *types[] = {"TensorSquare", "Norm", "Linear", "FullyConnectedTensorProduct", "ElementwiseTensorProduct",
+                           "FullTensorProduct", "Activation", "ExtractIr", "SphericalHarmonics"};
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        char json[256];
+        snprintf(json, sizeof json, "{\"type\":\"%s\",\"args\":[\"3\\u00ff1o+1x0e\",\"1x0e\",\"1x0e\"]}", types[i]);
+        cJSON *spec = cJSON_Parse(json);
+        e3c_module *m = NULL;
+        e3c_status st = e3c_registry_build(&m, spec);
+        cr_assert_neq(st, E3C_OK, "%s accepted a bad irreps string", types[i]);
+        cr_assert_null(m);
+        cJSON_Delete(spec);
+    }
 }

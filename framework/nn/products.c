@@ -311,7 +311,8 @@ e3c_status e3c_tensor_square_new(e3c_module **out, const char *irreps_in, const 
         st = simplified(&s->in2);
     if (!st && irreps_out)
         st = simplified(&s->out);
-    s->square = 1;
+    if (!st)
+        s->square = 1;
     for (size_t i1 = 0; !st && i1 < s->in1.len; i1++)
         for (size_t i2 = i1; i2 < s->in1.len; i2++) {
             e3c_mulir a = s->in1.items[i1], c = s->in1.items[i2];

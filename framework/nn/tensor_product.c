@@ -52,7 +52,7 @@ static int64_t offset_of(const e3c_irreps *ir, int i)
 /* Path shape and element count of e3nn's table (2.2); checks the multiplicities. */
 static e3c_status path_shape(tp_ins *t, int64_t m1, int64_t m2, int64_t mo, size_t k)
 {
-    int64_t pairs = m1 * (m2 - 1) / 2;
+    int64_t pairs = m1 > ((int64_t)1 << 20) ? -1 : m1 * (m2 - 1) / 2; /* -1: too large, refused below */
     const char *need = NULL;
     switch (t->mode) {
     case E3C_TP_UVW:
@@ -103,6 +103,13 @@ static e3c_status path_shape(tp_ins *t, int64_t m1, int64_t m2, int64_t mo, size
     if (need)
         return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d, %s): %s (got %lld, %lld, %lld)", k, t->i1,
                              t->i2, t->io, mode_names[t->mode], need, (long long)m1, (long long)m2, (long long)mo);
+    /* every size must stay far from overflow: at most 2^34 weights or pairs per path */
+    int64_t size = 1;
+    for (int d = 0; d < t->nshape; d++)
+        if (t->shape[d] < 0 || __builtin_mul_overflow(size, t->shape[d], &size) || size > ((int64_t)1 << 34))
+            return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d, %s): the path is too large (multiplicities "
+                                                "%lld, %lld, %lld)", k, t->i1, t->i2, t->io, mode_names[t->mode],
+                                 (long long)m1, (long long)m2, (long long)mo);
     return E3C_OK;
 }
 

@@ -170,6 +170,10 @@ static int parse_term(const char *b, const char *e, e3c_mulir *m, const char **w
         *why = "its multiplicity is negative";
         return 0;
     }
+    if (m->mul > E3C_IRREPS_MAX_MUL) {
+        *why = "its multiplicity is larger than e3check supports (2^40)";
+        return 0;
+    }
     return parse_irrep_span(x + 1, e, &m->ir, why);
 }
 
@@ -220,7 +224,8 @@ e3c_status e3c_irreps_from_entries(e3c_irreps *out, const e3c_mulir *items, size
     out->items = NULL;
     for (size_t i = 0; i < len; i++) {
         const e3c_mulir *m = &items[i];
-        if (m->mul < 0 || m->ir.l < 0 || m->ir.l > E3C_IRREP_LMAX || (m->ir.p != 1 && m->ir.p != -1))
+        if (m->mul < 0 || m->mul > E3C_IRREPS_MAX_MUL || m->ir.l < 0 || m->ir.l > E3C_IRREP_LMAX ||
+            (m->ir.p != 1 && m->ir.p != -1))
             return e3c_error_set(E3C_ERR_VALUE,
                                  "Unable to interpret \"(%lld, (%d, %d))\" as an irrep: need mul >= 0, "
                                  "0 <= l <= %d and p = +-1",

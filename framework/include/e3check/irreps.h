@@ -44,6 +44,10 @@ typedef enum e3c_normalization {
     E3C_NORM_INTEGRAL = 2   /**< spherical harmonics only: unit L2 norm on the sphere */
 } e3c_normalization;
 
+/** Largest multiplicity e3check's irreps accept (2^40), so that dimensions stay exact in
+ *  64-bit arithmetic. */
+#define E3C_IRREPS_MAX_MUL ((int64_t)1 << 40)
+
 /** Largest l e3check's irreps accept (Wigner D is exact to this degree). */
 #define E3C_IRREP_LMAX 1000
 
