@@ -268,3 +268,57 @@ Test(randn, shapes_and_errors_follow_e3nn)
     e3c_irreps_free(&ir);
     e3c_generator_free(g);
 }
+
+/* ------------------------------------------------------------ random_irreps ---- */
+
+Test(random_irreps, draws_follow_e3nns_distributions_and_constraints)
+{
+    uint64_t state = 42;
+    e3c_random_irreps_options o = E3C_RANDOM_IRREPS_OPTIONS_INIT;
+    int seen_len[5] = {0}, seen_mul[6] = {0}, seen_l[5] = {0}, seen_p[2] = {0};
+    for (int k = 0; k < 4000; k++) {
+        e3c_irreps ir;
+        E3C_ASSERT_OK(e3c_random_irreps(&ir, &o, &state));
+        cr_assert_leq(ir.len, 4);
+        seen_len[ir.len]++;
+        for (size_t i = 0; i < ir.len; i++) {
+            cr_assert(ir.items[i].mul >= 0 && ir.items[i].mul <= 5);
+            cr_assert(ir.items[i].ir.l >= 0 && ir.items[i].ir.l <= 4);
+            seen_mul[ir.items[i].mul]++;
+            seen_l[ir.items[i].ir.l]++;
+            seen_p[ir.items[i].ir.p == 1]++;
+        }
+        e3c_irreps_free(&ir);
+    }
+    for (int i = 0; i < 5; i++)
+        cr_assert(seen_len[i] > 600 && seen_l[i] > 1000, "lengths and degrees are uniform");
+    for (int i = 0; i < 6; i++)
+        cr_assert(seen_mul[i] > 800, "multiplicities are uniform in 0..5 (%d: %d)", i, seen_mul[i]);
+    cr_assert(seen_p[0] > 2500 && seen_p[1] > 2500, "both parities, independent of l");
+
+    o.allow_empty = 0;
+    o.mul_max = 1;
+    for (int k = 0; k < 1000; k++) {
+        e3c_irreps ir;
+        E3C_ASSERT_OK(e3c_random_irreps(&ir, &o, &state));
+        cr_assert_geq(ir.len, 1);
+        cr_assert_gt(e3c_irreps_num_irreps(&ir), 0, "never empty without allow_empty");
+        e3c_irreps_free(&ir);
+    }
+    e3c_irreps ir;
+    o = (e3c_random_irreps_options)E3C_RANDOM_IRREPS_OPTIONS_INIT;
+    o.mul_min = 3, o.mul_max = 2;
+    E3C_ASSERT_FAILS(e3c_random_irreps(&ir, &o, &state), E3C_ERR_VALUE, "mul_min <= mul_max");
+}
+
+Test(random_irreps, same_seed_same_sequence)
+{
+    uint64_t a = 7, b = 7;
+    for (int k = 0; k < 50; k++) {
+        e3c_irreps x, y;
+        E3C_ASSERT_OK(e3c_random_irreps(&x, NULL, &a));
+        E3C_ASSERT_OK(e3c_random_irreps(&y, NULL, &b));
+        cr_assert(e3c_irreps_equal(&x, &y));
+        e3c_irreps_free(&x), e3c_irreps_free(&y);
+    }
+}

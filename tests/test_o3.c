@@ -508,3 +508,41 @@ Test(wigner, D_agrees_with_e3nns_definition_to_1e12_up_to_l20, .timeout = 120)
         }
     cr_log_info("worst |D - exact| up to l = 20: %.3g", worst);
 }
+
+/* Property over random Irreps (e3nn's random_irreps distributions): D_from_matrix is
+ * orthogonal, a homomorphism, and its parity follows each entry's p. */
+Test(wigner, D_from_matrix_of_random_irreps_is_an_orthogonal_representation)
+{
+    uint64_t state = 2024;
+    e3c_random_irreps_options o = E3C_RANDOM_IRREPS_OPTIONS_INIT;
+    o.allow_empty = 0;
+    e3c_generator *g = NULL;
+    E3C_ASSERT_OK(e3c_generator_new(&g, 5));
+    for (int k = 0; k < 40; k++) {
+        e3c_irreps ir;
+        E3C_ASSERT_OK(e3c_random_irreps(&ir, &o, &state));
+        int64_t d = e3c_irreps_dim(&ir);
+        double R[18], R12[9], *D1 = malloc(sizeof(double) * d * d), *D2 = malloc(sizeof(double) * d * d),
+                          *D12 = malloc(sizeof(double) * d * d), *P = malloc(sizeof(double) * d * d);
+        E3C_ASSERT_OK(e3c_rand_matrix(g, E3C_FLOAT64, 2, R));
+        for (int i = 0; i < 9; i++)
+            R[9 + i] = -R[9 + i]; /* the second is improper */
+        matmul(R, R + 9, R12, 3);
+        E3C_ASSERT_OK(e3c_irreps_D_from_matrix(&ir, 1, R, D1));
+        E3C_ASSERT_OK(e3c_irreps_D_from_matrix(&ir, 1, R + 9, D2));
+        E3C_ASSERT_OK(e3c_irreps_D_from_matrix(&ir, 1, R12, D12));
+        matmul(D1, D2, P, (int)d);
+        for (int64_t i = 0; i < d * d; i++)
+            cr_assert(fabs(P[i] - D12[i]) < 1e-12, "D(R1 R2) = D(R1) D(R2) for random irreps #%d", k);
+        for (int64_t i = 0; i < d; i++)
+            for (int64_t j = 0; j < d; j++) {
+                double s = 0;
+                for (int64_t q = 0; q < d; q++)
+                    s += D2[i * d + q] * D2[j * d + q];
+                cr_assert(fabs(s - (i == j)) < 1e-12);
+            }
+        free(D1), free(D2), free(D12), free(P);
+        e3c_irreps_free(&ir);
+    }
+    e3c_generator_free(g);
+}

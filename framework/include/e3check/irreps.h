@@ -130,6 +130,27 @@ e3c_status e3c_irreps_regroup(e3c_irreps *out, const e3c_irreps *a);
 /** Irreps.spherical_harmonics(lmax, p): 1x0e + 1x1(p) + ... with parity p**l. */
 e3c_status e3c_irreps_spherical_harmonics(e3c_irreps *out, int lmax, int p);
 
+/** Parameters of e3c_random_irreps, as e3nn's random_irreps; initialise with
+ *  E3C_RANDOM_IRREPS_OPTIONS_INIT (e3nn's defaults). */
+typedef struct e3c_random_irreps_options {
+    int lmax;        /**< degrees uniform in 0..lmax (4) */
+    int mul_min;     /**< multiplicities uniform in mul_min..mul_max (0..5) */
+    int mul_max;
+    int len_min;     /**< number of entries uniform in len_min..len_max (0..4) */
+    int len_max;
+    int allow_empty; /**< 0: at least one entry and one irrep (1) */
+} e3c_random_irreps_options;
+
+#define E3C_RANDOM_IRREPS_OPTIONS_INIT {4, 0, 5, 0, 4, 1}
+
+/** One random Irreps with e3nn's random_irreps distributions: len uniform in
+ *  len_min..len_max, each entry (mul uniform, (l uniform, parity +-1 with equal odds)),
+ *  not sorted or simplified, zero multiplicities allowed; without allow_empty, len_min is
+ *  raised to 1 and an all-zero draw gets its last multiplicity redrawn in 1..mul_max.
+ *  Draws from e3check's own generator `*state` (any seed; advanced). E3C_ERR_VALUE for
+ *  parameters e3nn would reject. Caller owns *out. */
+e3c_status e3c_random_irreps(e3c_irreps *out, const e3c_random_irreps_options *opt, uint64_t *state);
+
 /** Parse "component" / "norm" / "integral". */
 e3c_status e3c_normalization_parse(e3c_normalization *out, const char *name);
 
