@@ -259,14 +259,12 @@ done:
 e3c_status e3c_check_auto_jitable(const e3c_subject *s, const e3c_auto_jitable_options *opt, e3c_check_result *out)
 {
     static const e3c_auto_jitable_options defaults = E3C_AUTO_JITABLE_OPTIONS_INIT;
-    if (!s || !out || (!s->module == !s->script))
-        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_auto_jitable: need a result and one module or script");
     if (!opt)
         opt = &defaults;
-    memset(out, 0, sizeof *out);
-    double start = now_s();
-    out->seed = opt->seed;
-    out->details = cJSON_CreateObject();
+    double start;
+    e3c_status begun = check_begin("e3c_check_auto_jitable", s, out, opt->seed, &start);
+    if (begun)
+        return begun;
     if (opt->n_trace_checks < 1)
         result_set(out, E3C_ERRORED, "n_trace_checks must be >= 1, got %d", opt->n_trace_checks);
     else

@@ -32,6 +32,10 @@ const char *subject_name(const e3c_subject *s);
 /* Fill a result. */
 void result_set(e3c_check_result *r, e3c_verdict v, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The common start of a check: validate the subject (exactly one of module and script),
+ * zero the result, give it empty details and the seed, and note the start time. */
+e3c_status check_begin(const char *check, const e3c_subject *s, e3c_check_result *out, uint64_t seed, double *start);
+
 /* Seconds on a monotonic clock. */
 double now_s(void);
 

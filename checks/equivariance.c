@@ -356,14 +356,12 @@ static e3c_status run_cases(const e3c_subject *s, const e3c_equivariance_options
 e3c_status e3c_check_equivariance(const e3c_subject *s, const e3c_equivariance_options *opt, e3c_check_result *out)
 {
     static const e3c_equivariance_options defaults = E3C_EQUIVARIANCE_OPTIONS_INIT;
-    if (!s || !out || (!s->module == !s->script))
-        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_equivariance: need a result and one module or script");
     if (!opt)
         opt = &defaults;
-    memset(out, 0, sizeof *out);
-    double start = now_s();
-    out->seed = opt->seed;
-    out->details = cJSON_CreateObject();
+    double start;
+    e3c_status begun = check_begin("e3c_check_equivariance", s, out, opt->seed, &start);
+    if (begun)
+        return begun;
     double tol = opt->tolerance > 0 ? opt->tolerance : (s->dtype == E3C_FLOAT64 ? 1e-9 : 1e-3);
     cJSON_AddNumberToObject(out->details, "tolerance", tol);
     cJSON_AddNumberToObject(out->details, "ntrials", opt->ntrials);

@@ -33,6 +33,17 @@ double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+e3c_status check_begin(const char *check, const e3c_subject *s, e3c_check_result *out, uint64_t seed, double *start)
+{
+    if (!s || !out || (!s->module == !s->script))
+        return e3c_error_set(E3C_ERR_INVALID, "%s: need a result and one module or script", check);
+    memset(out, 0, sizeof *out);
+    *start = now_s();
+    out->seed = seed;
+    out->details = cJSON_CreateObject();
+    return out->details ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "%s: out of memory", check);
+}
+
 void result_set(e3c_check_result *r, e3c_verdict v, const char *fmt, ...)
 {
     va_list ap;

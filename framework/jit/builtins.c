@@ -96,6 +96,17 @@ static const char *const tp_kwargs[] = {"irrep_normalization", "path_normalizati
                                         "normalization", "irreps_in1", "irreps_in2", "irreps_out", "instructions",
                                         "filter_ir_out", NULL};
 
+/* The three irreps every two-input product starts with: irreps_in1, irreps_in2, irreps_out. */
+static e3c_status three_irreps(const cJSON *args, const cJSON *kwargs, const char **a, const char **b, const char **c)
+{
+    e3c_status st = e3c_arg_string(args, kwargs, 0, "irreps_in1", NULL, a);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 1, "irreps_in2", NULL, b);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 2, "irreps_out", NULL, c);
+    return st;
+}
+
 static e3c_status build_tensor_product(e3c_module **out, const cJSON *args, const cJSON *kwargs)
 {
     const char *a, *b, *c;
@@ -105,11 +116,7 @@ static e3c_status build_tensor_product(e3c_module **out, const cJSON *args, cons
     e3c_tp_options o = E3C_TP_OPTIONS_INIT;
     e3c_status st = e3c_args_check("TensorProduct", args, 4, kwargs, tp_kwargs);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 0, "irreps_in1", NULL, &a);
-    if (!st)
-        st = e3c_arg_string(args, kwargs, 1, "irreps_in2", NULL, &b);
-    if (!st)
-        st = e3c_arg_string(args, kwargs, 2, "irreps_out", NULL, &c);
+        st = three_irreps(args, kwargs, &a, &b, &c);
     if (!st)
         st = parse_instructions(ctor_arg(args, kwargs, 3, "instructions"), &ins, &n);
     if (!st)
@@ -127,11 +134,7 @@ static e3c_status build_fctp(e3c_module **out, const cJSON *args, const cJSON *k
     e3c_tp_options o = E3C_TP_OPTIONS_INIT;
     e3c_status st = e3c_args_check("FullyConnectedTensorProduct", args, 3, kwargs, tp_kwargs);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 0, "irreps_in1", NULL, &a);
-    if (!st)
-        st = e3c_arg_string(args, kwargs, 1, "irreps_in2", NULL, &b);
-    if (!st)
-        st = e3c_arg_string(args, kwargs, 2, "irreps_out", NULL, &c);
+        st = three_irreps(args, kwargs, &a, &b, &c);
     if (!st)
         st = ctor_tp_options(kwargs, &o, vars);
     if (!st)
