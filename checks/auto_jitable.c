@@ -7,11 +7,17 @@
 
 #include "check_internal.h"
 
+/* When the current step began (each step ends with add_step, which starts the next). */
+static _Thread_local double step_mark;
+
 static void add_step(cJSON *steps, const char *name, const char *outcome, const char *detail)
 {
+    double now = now_s();
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "step", name);
     cJSON_AddStringToObject(s, "outcome", outcome);
+    cJSON_AddNumberToObject(s, "duration_s", now - step_mark);
+    step_mark = now;
     if (detail)
         cJSON_AddStringToObject(s, "detail", detail);
     cJSON_AddItemToArray(steps, s);
@@ -174,6 +180,7 @@ static e3c_module *compile_module(const e3c_subject *s, const e3c_auto_jitable_o
 
 static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt, e3c_check_result *out)
 {
+    step_mark = now_s();
     cJSON *steps = cJSON_AddArrayToObject(out->details, "steps");
     e3c_module *compiled = s->module ? compile_module(s, opt, steps, out) : NULL;
     if (s->module && !compiled)
