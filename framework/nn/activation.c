@@ -246,10 +246,5 @@ e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const cha
     if (!st)
         st = e3c_module_set_irreps_out(m, outs, 1);
     free(out_text);
-    if (st) {
-        e3c_module_free(m);
-        return st;
-    }
-    *out = m;
-    return E3C_OK;
+    return nn_finish(out, m, st);
 }

@@ -31,3 +31,19 @@ e3c_status nn_cat_blocks(e3c_values **out, const e3c_values *parts, const e3c_te
     e3c_status st = e3c_values_count(parts) ? e3c_tensor_cat(&result, parts, -1) : e3c_tensor_zeros_last(&result, like, 0);
     return st ? st : nn_give_one(out, result);
 }
+
+e3c_status nn_set_source(e3c_module *m, const strbuf *b)
+{
+    return sb_text(b) ? e3c_module_set_script_source(m, sb_text(b))
+                      : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
+}
+
+e3c_status nn_finish(e3c_module **out, e3c_module *m, e3c_status st)
+{
+    if (st) {
+        e3c_module_free(m);
+        return st;
+    }
+    *out = m;
+    return E3C_OK;
+}

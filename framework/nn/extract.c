@@ -6,6 +6,7 @@
 
 #include "../core/strbuf.h"
 #include "e3check/nn.h"
+#include "nn_internal.h"
 
 /* ------------------------------------------------------------------ slices ---- */
 
@@ -158,14 +159,9 @@ e3c_status e3c_extract_new(e3c_module **out, const char *irreps_in, const char *
     }
     sb_printf(&b, "\n");
     if (!st)
-        st = sb_text(&b) ? e3c_module_set_script_source(m, sb_text(&b)) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        st = nn_set_source(m, &b);
     sb_free(&b);
-    if (st) {
-        e3c_module_free(m);
-        return st;
-    }
-    *out = m;
-    return E3C_OK;
+    return nn_finish(out, m, st);
 }
 
 e3c_status e3c_extract_ir_new(e3c_module **out, const char *irreps_in, const char *ir_text)
@@ -409,7 +405,7 @@ e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char
         } else {
             sb_printf(&b, "    return s\n");
         }
-        st = sb_text(&b) ? e3c_module_set_script_source(m, sb_text(&b)) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        st = nn_set_source(m, &b);
     }
     sb_free(&b);
     gate_free(gs);
@@ -417,10 +413,5 @@ e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char
     free(p), free(ag_out), free(in_text), free(out_text), free(v_text);
     e3c_irreps_free(&S), e3c_irreps_free(&G), e3c_irreps_free(&V), e3c_irreps_free(&SG), e3c_irreps_free(&SGV),
         e3c_irreps_free(&sorted), e3c_irreps_free(&in_simple);
-    if (st) {
-        e3c_module_free(m);
-        return st;
-    }
-    *out = m;
-    return E3C_OK;
+    return nn_finish(out, m, st);
 }

@@ -114,7 +114,7 @@ e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n
             sb_printf(&src, "def forward(self, x):\n    return x @ (self.weight / %.17g)\n", ls->in_scale);
         }
         if (!st)
-            st = sb_text(&src) ? e3c_module_set_script_source(layer, sb_text(&src)) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+            st = nn_set_source(layer, &src);
         sb_free(&src);
         char name[32];
         snprintf(name, sizeof name, "layer%zu", i);
@@ -135,12 +135,7 @@ e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n
     if (!st)
         st = e3c_module_set_irreps_out(m, outs, 1);
     if (!st)
-        st = sb_text(&top) ? e3c_module_set_script_source(m, sb_text(&top)) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        st = nn_set_source(m, &top);
     sb_free(&top);
-    if (st) {
-        e3c_module_free(m);
-        return st;
-    }
-    *out = m;
-    return E3C_OK;
+    return nn_finish(out, m, st);
 }

@@ -303,12 +303,7 @@ e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *i
     if (!st)
         st = lin_source(s, &src);
     if (!st)
-        st = e3c_module_set_script_source(m, sb_text(&src));
+        st = nn_set_source(m, &src);
     sb_free(&src);
-    if (st) {
-        e3c_module_free(m);
-        return st;
-    }
-    *out = m;
-    return E3C_OK;
+    return nn_finish(out, m, st);
 }

@@ -2,6 +2,7 @@
 #ifndef E3CHECK_NN_INTERNAL_H
 #define E3CHECK_NN_INTERNAL_H
 
+#include "../core/strbuf.h"
 #include "e3check/nn.h"
 
 /* Index of an activation by name, or -1. */
@@ -22,5 +23,12 @@ e3c_status nn_append_block(e3c_values *parts, e3c_tensor *acc, const e3c_tensor 
 
 /* *out = one output: the blocks concatenated (zero width when there are none). */
 e3c_status nn_cat_blocks(e3c_values **out, const e3c_values *parts, const e3c_tensor *like);
+
+/* Give m the generated TorchScript source in b (E3C_ERR_NOMEM when b ran out of memory). */
+e3c_status nn_set_source(e3c_module *m, const strbuf *b);
+
+/* End a constructor: with st == E3C_OK hand m out through *out, otherwise free it.
+ * Returns st. */
+e3c_status nn_finish(e3c_module **out, e3c_module *m, e3c_status st);
 
 #endif

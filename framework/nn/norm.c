@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "e3check/nn.h"
+#include "nn_internal.h"
 
 typedef struct norm_state {
     e3c_irreps irreps; /* simplified */
@@ -101,10 +102,5 @@ e3c_status e3c_norm_new(e3c_module **out, const char *irreps_in, int squared)
     if (!st)
         st = e3c_module_set_irreps_out(m, outs, 1);
     free(in_text);
-    if (st) {
-        e3c_module_free(m);
-        return st;
-    }
-    *out = m;
-    return E3C_OK;
+    return nn_finish(out, m, st);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "e3check/nn.h"
+#include "nn_internal.h"
 
 static e3c_status first(e3c_values *v, e3c_tensor **out)
 {
@@ -111,10 +112,5 @@ e3c_status e3c_point_convolution_new(e3c_module **out, const char *irreps_feat, 
     if (!st)
         st = e3c_module_set_irreps_out(m, outs, 1);
     e3c_module_free(sh), e3c_module_free(tp);
-    if (st) {
-        e3c_module_free(m);
-        return st;
-    }
-    *out = m;
-    return E3C_OK;
+    return nn_finish(out, m, st);
 }

@@ -197,6 +197,25 @@ static e3c_status prepare_pairwise(tp_state **s, e3c_irrep **keep, const char *i
     return st;
 }
 
+/* The common end of the pairwise products: set the built output (sorted when asked),
+ * build the module with the irrep normalization, free the temporaries. */
+static e3c_status finish_pairwise(e3c_module **out, const e3c_module_class *cls, tp_state *s, builder *b, int sort,
+                                  e3c_irrep *keep, e3c_status st, const char *irrep_normalization)
+{
+    if (!st)
+        st = set_output(s, b, sort);
+    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
+    o.irrep_normalization = irrep_normalization;
+    if (!st) {
+        st = tp_build(out, cls, s, b->ins, b->n_ins, &o);
+        s = NULL;
+    }
+    tp_state_free(s);
+    builder_free(b);
+    free(keep);
+    return st;
+}
+
 e3c_status e3c_elementwise_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
                                   const char *const *filter, size_t n_filter, const char *irrep_normalization)
 {
@@ -219,18 +238,7 @@ e3c_status e3c_elementwise_tp_new(e3c_module **out, const char *irreps_in1, cons
             add_ins(&b, (int)i, (int)i, io, E3C_TP_UUU, 0, 1.0);
         }
     }
-    if (!st)
-        st = set_output(s, &b, 0);
-    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
-    o.irrep_normalization = irrep_normalization;
-    if (!st) {
-        st = tp_build(out, &etp_class, s, b.ins, b.n_ins, &o);
-        s = NULL;
-    }
-    tp_state_free(s);
-    builder_free(&b);
-    free(keep);
-    return st;
+    return finish_pairwise(out, &etp_class, s, &b, 0, keep, st, irrep_normalization);
 }
 
 e3c_status e3c_full_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2, const char *const *filter,
@@ -254,18 +262,7 @@ e3c_status e3c_full_tp_new(e3c_module **out, const char *irreps_in1, const char 
                 add_ins(&b, (int)i1, (int)i2, io, E3C_TP_UVUV, 0, 1.0);
             }
         }
-    if (!st)
-        st = set_output(s, &b, 1);
-    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
-    o.irrep_normalization = irrep_normalization;
-    if (!st) {
-        st = tp_build(out, &ftp_class, s, b.ins, b.n_ins, &o);
-        s = NULL;
-    }
-    tp_state_free(s);
-    builder_free(&b);
-    free(keep);
-    return st;
+    return finish_pairwise(out, &ftp_class, s, &b, 1, keep, st, irrep_normalization);
 }
 
 /* TensorSquare's base and diagonal alphas (MODULES_SPEC.md 6). */

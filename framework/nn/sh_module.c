@@ -9,6 +9,7 @@
 
 #include "../core/strbuf.h"
 #include "e3check/nn.h"
+#include "nn_internal.h"
 #include "e3check/o3.h"
 
 /* One step: t[dst] = ca * t[a] * t[b] (MUL), ca * t[a] + cb * t[b] (LIN), ca * t[a] (SCALE). */
@@ -258,14 +259,9 @@ e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, s
     if (!st)
         st = sh_source(s, &src);
     if (!st)
-        st = e3c_module_set_script_source(m, sb_text(&src));
+        st = nn_set_source(m, &src);
     sb_free(&src);
     free(entries), free(text);
     e3c_irreps_free(&ir), e3c_irreps_free(&simple);
-    if (st) {
-        e3c_module_free(m);
-        return st;
-    }
-    *out = m;
-    return E3C_OK;
+    return nn_finish(out, m, st);
 }

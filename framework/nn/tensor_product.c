@@ -591,14 +591,9 @@ e3c_status tp_build(e3c_module **out, const e3c_module_class *cls, tp_state *s, 
     if (!st)
         st = emit_source(s, &src);
     if (!st)
-        st = e3c_module_set_script_source(m, sb_text(&src));
+        st = nn_set_source(m, &src);
     sb_free(&src);
-    if (st) {
-        e3c_module_free(m);
-        return st;
-    }
-    *out = m;
-    return E3C_OK;
+    return nn_finish(out, m, st);
 }
 
 e3c_status tp_state_new(tp_state **out, const char *in1, const char *in2, const char *out_irreps)

@@ -46,12 +46,7 @@ static e3c_status with_norm_child(e3c_module **out, const e3c_module_class *cls,
         free(out_text);
     }
     e3c_module_free(norm);
-    if (st) {
-        e3c_module_free(m);
-        return st;
-    }
-    *out = m;
-    return E3C_OK;
+    return nn_finish(out, m, st);
 }
 
 /* ------------------------------------------------------------------ MyModule ---- */
@@ -249,10 +244,5 @@ e3c_status e3c_seed_supermod_new(e3c_module **out)
         child = NULL;
     }
     e3c_module_free(child);
-    if (st) {
-        e3c_module_free(m);
-        return st;
-    }
-    *out = m;
-    return E3C_OK;
+    return nn_finish(out, m, st);
 }
