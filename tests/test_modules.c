@@ -219,3 +219,101 @@ Test(modules, invalid_irreps_in_any_constructor_is_an_error_not_a_crash)
         cJSON_Delete(spec);
     }
 }
+
+/* ---- the fused shared-weight path (channel mix; a 1x1 convolution in float32) ---- */
+
+static e3c_tensor *forward_of(e3c_module *m, const e3c_tensor *const *inputs, size_t n, int compiled)
+{
+    e3c_values *in = NULL, *out = NULL;
+    E3C_ASSERT_OK(e3c_values_new(&in));
+    for (size_t i = 0; i < n; i++)
+        E3C_ASSERT_OK(e3c_values_push(in, inputs[i]));
+    if (compiled)
+        E3C_ASSERT_OK(e3c_jit_run(&out, e3c_module_jit(m), NULL, in));
+    else
+        E3C_ASSERT_OK(e3c_module_forward(m, in, &out));
+    e3c_tensor *t = NULL;
+    E3C_ASSERT_OK(e3c_tensor_ref(&t, e3c_values_get(out, 0)));
+    e3c_values_free(in), e3c_values_free(out);
+    return t;
+}
+
+/* max |a - b| relative to 1 + max |b|, after checking a has b's shape */
+static double rel_error(const e3c_tensor *a, const e3c_tensor *b)
+{
+    int64_t sa[8], sb[8];
+    int na = 0, nb = 0;
+    E3C_ASSERT_OK(e3c_tensor_shape(a, sa, 8, &na));
+    E3C_ASSERT_OK(e3c_tensor_shape(b, sb, 8, &nb));
+    cr_assert_eq(na, nb, "rank %d vs %d", na, nb);
+    for (int i = 0; i < na; i++)
+        cr_assert_eq(sa[i], sb[i], "dimension %d: %lld vs %lld", i, (long long)sa[i], (long long)sb[i]);
+    e3c_tensor *a64 = NULL;
+    double diff = 0, scale = 0;
+    E3C_ASSERT_OK(e3c_tensor_to(&a64, a, E3C_FLOAT64));
+    E3C_ASSERT_OK(e3c_tensor_max_abs_diff(&diff, a64, b));
+    E3C_ASSERT_OK(e3c_tensor_max_abs(&scale, b));
+    e3c_tensor_free(a64);
+    return diff / (1 + scale);
+}
+
+Test(modules, fused_tensor_product_matches_float64_and_the_per_batch_path)
+{
+    const char *in1 = "4x0e+3x1o+2x2e", *in2 = "2x0e+1o+2e", *out = "3x0e+2x1o+2x2e+1x1e";
+    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+    e3c_manual_seed(7);
+    e3c_module *m64 = NULL, *m32 = NULL, *per_batch = NULL, *c64 = NULL, *c32 = NULL;
+    E3C_ASSERT_OK(e3c_fully_connected_tp_new(&m64, in1, in2, out, NULL));
+    E3C_ASSERT_OK(e3c_module_clone(&m32, m64));
+    E3C_ASSERT_OK(e3c_module_to_dtype(m32, E3C_FLOAT32));
+    e3c_tp_options opt = E3C_TP_OPTIONS_INIT;
+    opt.shared_weights = 0, opt.internal_weights = 0;
+    E3C_ASSERT_OK(e3c_fully_connected_tp_new(&per_batch, in1, in2, out, &opt));
+    e3c_compile_options copt = E3C_COMPILE_OPTIONS_INIT;
+    copt.in_place = 0;
+    E3C_ASSERT_OK(e3c_module_compile(&c64, m64, &copt));
+    E3C_ASSERT_OK(e3c_module_compile(&c32, m32, &copt));
+    e3c_tensor *weight = NULL;
+    E3C_ASSERT_OK(e3c_module_tensor(m64, "weight", &weight));
+    int64_t numel = e3c_tensor_numel(weight);
+    /* batch shapes of x1 and x2: oneDNN's size, the small-batch kernel, empty, broadcast, none */
+    struct { int n1, n2; int64_t b1[2], b2[2]; } cases[] = {
+        {1, 1, {40}, {40}}, {1, 1, {5}, {5}}, {1, 1, {0}, {0}}, {2, 1, {2, 1}, {17}}, {0, 0, {0}, {0}}};
+    e3c_generator *g = NULL;
+    E3C_ASSERT_OK(e3c_generator_new(&g, 3));
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int64_t s1[3], s2[3];
+        memcpy(s1, cases[c].b1, sizeof s1[0] * (size_t)cases[c].n1);
+        memcpy(s2, cases[c].b2, sizeof s2[0] * (size_t)cases[c].n2);
+        s1[cases[c].n1] = 4 + 9 + 10, s2[cases[c].n2] = 2 + 3 + 5;
+        e3c_tensor *x[2] = {NULL, NULL}, *x32[2] = {NULL, NULL};
+        E3C_ASSERT_OK(e3c_randn(&x[0], g, E3C_FLOAT64, s1, cases[c].n1 + 1));
+        E3C_ASSERT_OK(e3c_randn(&x[1], g, E3C_FLOAT64, s2, cases[c].n2 + 1));
+        E3C_ASSERT_OK(e3c_tensor_to(&x32[0], x[0], E3C_FLOAT32));
+        E3C_ASSERT_OK(e3c_tensor_to(&x32[1], x[1], E3C_FLOAT32));
+        e3c_tensor *want = forward_of(m64, (const e3c_tensor *const *)x, 2, 0);
+        const e3c_tensor *const *xs = (const e3c_tensor *const *)x32;
+        e3c_tensor *got[3] = {forward_of(c64, (const e3c_tensor *const *)x, 2, 1), forward_of(m32, xs, 2, 0),
+                              forward_of(c32, xs, 2, 1)};
+        cr_assert_leq(rel_error(got[0], want), 1e-13, "case %zu: compiled float64", c);
+        cr_assert_leq(rel_error(got[1], want), 2e-6, "case %zu: eager float32", c);
+        cr_assert_leq(rel_error(got[2], want), 2e-6, "case %zu: compiled float32", c);
+        if (cases[c].n1 == 1 && cases[c].n2 == 1) { /* the unfused einsums, weights repeated per sample */
+            int64_t ws[2] = {cases[c].b1[0], numel};
+            e3c_tensor *w = NULL;
+            E3C_ASSERT_OK(e3c_tensor_expand(&w, weight, ws, 2));
+            const e3c_tensor *pin[3] = {x[0], x[1], w};
+            e3c_tensor *ref = forward_of(per_batch, pin, 3, 0);
+            cr_assert_leq(rel_error(ref, want), 1e-13, "case %zu: per-batch path", c);
+            e3c_tensor_free(ref), e3c_tensor_free(w);
+        }
+        for (int i = 0; i < 3; i++)
+            e3c_tensor_free(got[i]);
+        e3c_tensor_free(want);
+        for (int i = 0; i < 2; i++)
+            e3c_tensor_free(x[i]), e3c_tensor_free(x32[i]);
+    }
+    e3c_generator_free(g);
+    e3c_tensor_free(weight);
+    e3c_module_free(c64), e3c_module_free(c32), e3c_module_free(m64), e3c_module_free(m32), e3c_module_free(per_batch);
+}

@@ -179,6 +179,25 @@ static int weight_first(const tp_state *s, const tp_ins *t)
     return t->mode == E3C_TP_UVW && t->has_weight && s->in1.items[t->i1].ir.l < s->out.items[t->io].ir.l;
 }
 
+/* Shared-weight uvw instructions, the products' common case, are fused per output block:
+ * their 3j contractions fill one channel tensor tc[z, (path, u, v), k] and one channel mix
+ * with the stacked path weights gives their part of the block. In float32 the mix is a
+ * 1x1 convolution, which oneDNN computes several times faster than the reference BLAS
+ * behind einsum and matmul (bench_modules). Inputs are then flattened to (Z, dim). */
+static int fused(const tp_state *s, const tp_ins *t)
+{
+    return t->mode == E3C_TP_UVW && t->has_weight && s->shared_weights && !t->dropped;
+}
+
+static int64_t fused_channel_count(const tp_state *s, int o)
+{
+    int64_t n = 0;
+    for (size_t k = 0; k < s->n_ins; k++)
+        if (s->ins[k].io == o && fused(s, &s->ins[k]))
+            n += s->ins[k].shape[0] * s->ins[k].shape[1];
+    return n;
+}
+
 /* The equation with the weight operand made per-batch ("uvw" -> "...uvw"). */
 static void equation_for(const tp_ins *t, int per_batch, char *buf, size_t cap)
 {
@@ -199,21 +218,101 @@ static void w3j_name(const tp_state *s, const tp_ins *t, char *buf, size_t cap)
     snprintf(buf, cap, "w3j_%d_%d_%d", s->in1.items[t->i1].ir.l, s->in2.items[t->i2].ir.l, s->out.items[t->io].ir.l);
 }
 
-/* Emit the TorchScript source of forward. */
-static e3c_status emit_source(const tp_state *s, strbuf *b)
+/* The channel mix of e3c_tensor_channel_mix, as a TorchScript method. */
+static const char *const mix_source =
+    "def _mix(self, t: Tensor, w: Tensor) -> Tensor:\n"
+    "    if t.is_floating_point() and t.element_size() == 4 and t.shape[0] > 0:\n"
+    "        return torch.conv2d(t.unsqueeze(-1), w.t().unsqueeze(-1).unsqueeze(-1)).squeeze(-1)\n"
+    "    return torch.einsum(\"zck,cw->zwk\", [t, w])\n\n";
+
+/* The lines binding a, b and yc for instruction t (operands, then second_with_3j). */
+static void emit_operands(const tp_state *s, const tp_ins *t, strbuf *b)
+{
+    const e3c_mulir *a = &s->in1.items[t->i1], *c = &s->in2.items[t->i2];
+    char w3j[48];
+    w3j_name(s, t, w3j, sizeof w3j);
+    sb_printf(b, "    a = x1.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])\n", (long long)offset_of(&s->in1, t->i1),
+              (long long)(a->mul * e3c_irrep_dim(a->ir)), (long long)a->mul, (long long)e3c_irrep_dim(a->ir));
+    sb_printf(b, "    b = x2.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])\n", (long long)offset_of(&s->in2, t->i2),
+              (long long)(c->mul * e3c_irrep_dim(c->ir)), (long long)c->mul, (long long)e3c_irrep_dim(c->ir));
+    if (t->mode == E3C_TP_UVU_LT_V || t->mode == E3C_TP_U_LT_VW)
+        sb_printf(b, "    a = a.index_select(-2, self.pairs_%lld_u)\n    b = b.index_select(-2, self.pairs_%lld_v)\n",
+                  (long long)a->mul, (long long)a->mul);
+    sb_printf(b, "    yc = torch.einsum(\"%s\", [b, self.%s]) * %.17g\n", first_equation, w3j, t->coeff);
+}
+
+/* fused_block: the channel tensor, each fused instruction's channels, the mix. */
+static void emit_fused_block(const tp_state *s, int o, strbuf *b)
+{
+    sb_printf(b, "    tc = x1.new_zeros([x1.shape[0], %lld, %lld])\n", (long long)fused_channel_count(s, o),
+              (long long)e3c_irrep_dim(s->out.items[o].ir));
+    int64_t c0 = 0;
+    for (size_t k = 0; k < s->n_ins; k++) {
+        const tp_ins *t = &s->ins[k];
+        if (t->io != o || !fused(s, t))
+            continue;
+        emit_operands(s, t, b);
+        sb_printf(b, "    tv = tc.narrow(1, %lld, %lld).unflatten(1, [%lld, %lld])\n"
+                     "    for i in range(%lld):\n"
+                     "        tv.addcmul_(a.select(2, i).unsqueeze(-1).unsqueeze(-1), yc.select(2, i).unsqueeze(1))\n",
+                  (long long)c0, (long long)(t->shape[0] * t->shape[1]), (long long)t->shape[0], (long long)t->shape[1],
+                  (long long)e3c_irrep_dim(s->in1.items[t->i1].ir));
+        c0 += t->shape[0] * t->shape[1];
+    }
+    sb_printf(b, "    acc = self._mix(tc, torch.cat([");
+    int first = 1;
+    for (size_t k = 0; k < s->n_ins; k++) {
+        const tp_ins *t = &s->ins[k];
+        if (t->io == o && fused(s, t)) {
+            sb_printf(b, "%sweight.narrow(-1, %lld, %lld).view(%lld, %lld)", first ? "" : ", ", (long long)t->weight_offset,
+                      (long long)t->weight_size, (long long)(t->shape[0] * t->shape[1]), (long long)t->shape[2]);
+            first = 0;
+        }
+    }
+    sb_printf(b, "], 0))\n");
+}
+
+/* contribution: instruction t's term, added to acc. */
+static void emit_contribution(const tp_state *s, const tp_ins *t, int any, strbuf *b)
+{
+    int per_batch = !s->shared_weights;
+    char eq[96];
+    equation_for(t, per_batch, eq, sizeof eq);
+    emit_operands(s, t, b);
+    if (t->has_weight) {
+        sb_printf(b, "    w = weight.narrow(-1, %lld, %lld).unflatten(-1, [", (long long)t->weight_offset,
+                  (long long)t->weight_size);
+        for (int d = 0; d < t->nshape; d++)
+            sb_printf(b, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
+        sb_printf(b, "])\n");
+    }
+    if (weight_first(s, t))
+        sb_printf(b, "    aw = torch.einsum(\"%s\", [a, w])\n    t = torch.einsum(\"...vwi,...vik->...wk\", [aw, yc])\n",
+                  per_batch ? "...ui,...uvw->...vwi" : "...ui,uvw->...vwi");
+    else if (t->has_weight)
+        sb_printf(b, "    t = torch.einsum(\"%s\", [a, yc, w])\n", eq);
+    else
+        sb_printf(b, "    t = torch.einsum(\"%s\", [a, yc])\n", eq);
+    if (t->mode == E3C_TP_UUW && !t->has_weight)
+        sb_printf(b, "    t = t.unsqueeze(-2)\n");
+    if (t->mode == E3C_TP_UVUV)
+        sb_printf(b, "    t = t.flatten(-3, -2)\n");
+    sb_printf(b, "    acc = %st\n", any ? "acc + " : "");
+}
+
+/* The forward's opening: the input checks, the weight, the batch flattening. */
+static void emit_prologue(const tp_state *s, strbuf *b)
 {
     int64_t d1 = e3c_irreps_dim(&s->in1), d2 = e3c_irreps_dim(&s->in2);
     int external = s->weight_numel > 0 && !s->internal_weights;
-    int per_batch = !s->shared_weights;
-    const char *xname = "x1";
     if (s->square)
         sb_printf(b, "def forward(self, x%s):\n    x1 = x\n    x2 = x\n", external ? ", weight" : "");
     else
         sb_printf(b, "def forward(self, x1, x2%s):\n", external ? ", weight" : "");
-    sb_printf(b, "    torch._assert(%s.shape[-1] == %lld, \"Incorrect last dimension for x\")\n", xname, (long long)d1);
+    sb_printf(b, "    torch._assert(x1.shape[-1] == %lld, \"Incorrect last dimension for x\")\n", (long long)d1);
     if (!s->square)
         sb_printf(b, "    torch._assert(x2.shape[-1] == %lld, \"Incorrect last dimension for y\")\n", (long long)d2);
-    if (external && per_batch)
+    if (external && !s->shared_weights)
         sb_printf(b,
                   "    torch._assert(weight.shape[-1] == %lld, \"Invalid weight shape\")\n"
                   "    torch._assert(weight.dim() > 1, \"When shared weights is false, weights must have batch dimension\")\n",
@@ -223,47 +322,36 @@ static e3c_status emit_source(const tp_state *s, strbuf *b)
                   (long long)s->weight_numel);
     if (s->weight_numel > 0 && s->internal_weights)
         sb_printf(b, "    weight = self.weight\n");
+    if (s->shared_weights)
+        sb_printf(b,
+                  "    batch = torch.broadcast_tensors(x1.narrow(-1, 0, %d), x2.narrow(-1, 0, %d))[0].shape[:-1]\n"
+                  "    x1 = x1.expand(batch + [%lld]).reshape(-1, %lld)\n"
+                  "    x2 = x2.expand(batch + [%lld]).reshape(-1, %lld)\n",
+                  d1 > 0, d2 > 0, (long long)d1, (long long)d1, (long long)d2, (long long)d2);
+}
+
+/* Emit the TorchScript source of forward (and of _mix): the same walk as tp_forward. */
+static e3c_status emit_source(const tp_state *s, strbuf *b)
+{
+    int any_fused = 0;
+    for (size_t k = 0; k < s->n_ins; k++)
+        any_fused |= fused(s, &s->ins[k]);
+    if (any_fused)
+        sb_printf(b, "%s", mix_source);
+    emit_prologue(s, b);
     sb_printf(b, "    parts: List[Tensor] = []\n");
     for (size_t o = 0; o < s->out.len; o++) {
         const e3c_mulir *mo = &s->out.items[o];
         if (mo->mul == 0)
             continue;
-        int any = 0;
+        int any = fused_channel_count(s, (int)o) > 0;
+        if (any)
+            emit_fused_block(s, (int)o, b);
         for (size_t k = 0; k < s->n_ins; k++) {
             const tp_ins *t = &s->ins[k];
-            if (t->io != (int)o || t->dropped)
+            if (t->io != (int)o || t->dropped || fused(s, t))
                 continue;
-            const e3c_mulir *a = &s->in1.items[t->i1], *c = &s->in2.items[t->i2];
-            char eq[96], w3j[48];
-            equation_for(t, per_batch, eq, sizeof eq);
-            w3j_name(s, t, w3j, sizeof w3j);
-            sb_printf(b, "    a = x1.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])\n", (long long)offset_of(&s->in1, t->i1),
-                      (long long)(a->mul * e3c_irrep_dim(a->ir)), (long long)a->mul, (long long)e3c_irrep_dim(a->ir));
-            sb_printf(b, "    b = x2.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])\n", (long long)offset_of(&s->in2, t->i2),
-                      (long long)(c->mul * e3c_irrep_dim(c->ir)), (long long)c->mul, (long long)e3c_irrep_dim(c->ir));
-            if (t->mode == E3C_TP_UVU_LT_V || t->mode == E3C_TP_U_LT_VW)
-                sb_printf(b, "    a = a.index_select(-2, self.pairs_%lld_u)\n    b = b.index_select(-2, self.pairs_%lld_v)\n",
-                          (long long)a->mul, (long long)a->mul);
-            if (t->has_weight) {
-                sb_printf(b, "    w = weight.narrow(-1, %lld, %lld).unflatten(-1, [", (long long)t->weight_offset,
-                          (long long)t->weight_size);
-                for (int d = 0; d < t->nshape; d++)
-                    sb_printf(b, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
-                sb_printf(b, "])\n    yc = torch.einsum(\"%s\", [b, self.%s]) * %.17g\n", first_equation, w3j, t->coeff);
-                if (weight_first(s, t))
-                    sb_printf(b, "    aw = torch.einsum(\"%s\", [a, w])\n    t = torch.einsum(\"...vwi,...vik->...wk\", [aw, yc])\n",
-                              per_batch ? "...ui,...uvw->...vwi" : "...ui,uvw->...vwi");
-                else
-                    sb_printf(b, "    t = torch.einsum(\"%s\", [a, yc, w])\n", eq);
-            } else {
-                sb_printf(b, "    yc = torch.einsum(\"%s\", [b, self.%s]) * %.17g\n", first_equation, w3j, t->coeff);
-                sb_printf(b, "    t = torch.einsum(\"%s\", [a, yc])\n", eq);
-            }
-            if (t->mode == E3C_TP_UUW && !t->has_weight)
-                sb_printf(b, "    t = t.unsqueeze(-2)\n");
-            if (t->mode == E3C_TP_UVUV)
-                sb_printf(b, "    t = t.flatten(-3, -2)\n");
-            sb_printf(b, "    acc = %st\n", any ? "acc + " : "");
+            emit_contribution(s, t, any, b);
             any = 1;
         }
         if (any)
@@ -272,45 +360,79 @@ static e3c_status emit_source(const tp_state *s, strbuf *b)
             sb_printf(b, "    parts.append(x1.new_zeros(x1.shape[:-1] + [%lld]))\n",
                       (long long)(mo->mul * e3c_irrep_dim(mo->ir)));
     }
-    sb_printf(b, "    if len(parts) == 0:\n        return x1.new_zeros(x1.shape[:-1] + [0])\n");
-    sb_printf(b, "    return torch.cat(parts, -1)\n");
+    sb_printf(b, "    if len(parts) == 0:\n        out = x1.new_zeros(x1.shape[:-1] + [0])\n");
+    sb_printf(b, "    else:\n        out = torch.cat(parts, -1)\n");
+    if (s->shared_weights)
+        sb_printf(b, "    return out.reshape(batch + [%lld])\n", (long long)e3c_irreps_dim(&s->out));
+    else
+        sb_printf(b, "    return out\n");
     return sb_text(b) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
 }
 
-/* One instruction's contribution (…, mul_out, 2lo+1), including the coefficient c. */
-static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins *t, const e3c_tensor *x1,
-                               const e3c_tensor *x2, const e3c_tensor *weight, e3c_tensor **out)
+/* The instruction's two operands, a (…, mul1, 2l1+1) and b (…, mul2, 2l2+1), with the pair
+ * selection of the uvu<v and u<vw modes applied. */
+static e3c_status operands(e3c_module *self, const tp_state *s, const tp_ins *t, const e3c_tensor *x1,
+                           const e3c_tensor *x2, e3c_tensor **A, e3c_tensor **B)
 {
     const e3c_mulir *a = &s->in1.items[t->i1], *c = &s->in2.items[t->i2];
     int64_t sa[2] = {a->mul, e3c_irrep_dim(a->ir)}, sc[2] = {c->mul, e3c_irrep_dim(c->ir)};
-    e3c_tensor *A = NULL, *B = NULL, *tmp = NULL, *W = NULL, *C = NULL, *T = NULL, *T2 = NULL;
-    char name[64], eq[96];
+    e3c_tensor *tmp = NULL;
+    *A = *B = NULL;
     e3c_status st = e3c_tensor_narrow(&tmp, x1, -1, offset_of(&s->in1, t->i1), sa[0] * sa[1]);
     if (!st)
-        st = e3c_tensor_unflatten_last(&A, tmp, sa, 2);
+        st = e3c_tensor_unflatten_last(A, tmp, sa, 2);
     e3c_tensor_free(tmp), tmp = NULL;
     if (!st)
         st = e3c_tensor_narrow(&tmp, x2, -1, offset_of(&s->in2, t->i2), sc[0] * sc[1]);
     if (!st)
-        st = e3c_tensor_unflatten_last(&B, tmp, sc, 2);
-    e3c_tensor_free(tmp), tmp = NULL;
+        st = e3c_tensor_unflatten_last(B, tmp, sc, 2);
+    e3c_tensor_free(tmp);
     if (!st && (t->mode == E3C_TP_UVU_LT_V || t->mode == E3C_TP_U_LT_VW)) {
         e3c_tensor *pu = NULL, *pv = NULL, *A2 = NULL, *B2 = NULL;
+        char name[64];
         snprintf(name, sizeof name, "pairs_%lld_u", (long long)a->mul);
         st = e3c_module_tensor(self, name, &pu);
         snprintf(name, sizeof name, "pairs_%lld_v", (long long)a->mul);
         if (!st)
             st = e3c_module_tensor(self, name, &pv);
         if (!st)
-            st = e3c_tensor_index_select(&A2, A, -2, pu);
+            st = e3c_tensor_index_select(&A2, *A, -2, pu);
         if (!st)
-            st = e3c_tensor_index_select(&B2, B, -2, pv);
-        e3c_tensor_free(pu), e3c_tensor_free(pv), e3c_tensor_free(A), e3c_tensor_free(B);
-        A = A2, B = B2;
+            st = e3c_tensor_index_select(&B2, *B, -2, pv);
+        e3c_tensor_free(pu), e3c_tensor_free(pv), e3c_tensor_free(*A), e3c_tensor_free(*B);
+        *A = A2, *B = B2;
     }
+    if (st) {
+        e3c_tensor_free(*A), e3c_tensor_free(*B);
+        *A = *B = NULL;
+    }
+    return st;
+}
+
+/* yc = einsum(first_equation, b, C) * c: (…, mul2, 2l1+1, 2lo+1). */
+static e3c_status second_with_3j(e3c_module *self, const tp_state *s, const tp_ins *t, const e3c_tensor *B,
+                                 e3c_tensor **YC)
+{
+    char name[64];
+    e3c_tensor *C = NULL, *YC0 = NULL;
     w3j_name(s, t, name, sizeof name);
+    e3c_status st = e3c_module_tensor(self, name, &C);
+    const e3c_tensor *ops[2] = {B, C};
     if (!st)
-        st = e3c_module_tensor(self, name, &C);
+        st = e3c_tensor_einsum(&YC0, first_equation, ops, 2);
+    if (!st) /* the coefficient goes on the small intermediate, not on the output block */
+        st = e3c_tensor_scalar(YC, YC0, E3C_OP_MUL, t->coeff);
+    e3c_tensor_free(C), e3c_tensor_free(YC0);
+    return st;
+}
+
+/* One instruction's contribution (…, mul_out, 2lo+1), including the coefficient c. */
+static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins *t, const e3c_tensor *x1,
+                               const e3c_tensor *x2, const e3c_tensor *weight, e3c_tensor **out)
+{
+    e3c_tensor *A = NULL, *B = NULL, *tmp = NULL, *W = NULL, *T = NULL, *T2 = NULL, *YC = NULL;
+    char eq[96];
+    e3c_status st = operands(self, s, t, x1, x2, &A, &B);
     if (!st && t->has_weight) {
         st = e3c_tensor_narrow(&tmp, weight, -1, t->weight_offset, t->weight_size);
         if (!st)
@@ -318,13 +440,8 @@ static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins
         e3c_tensor_free(tmp);
     }
     equation_for(t, !s->shared_weights, eq, sizeof eq);
-    e3c_tensor *YC0 = NULL, *YC = NULL;
-    const e3c_tensor *first_ops[2] = {B, C};
     if (!st)
-        st = e3c_tensor_einsum(&YC0, first_equation, first_ops, 2);
-    if (!st) /* the coefficient goes on the small intermediate, not on the output block */
-        st = e3c_tensor_scalar(&YC, YC0, E3C_OP_MUL, t->coeff);
-    e3c_tensor_free(YC0);
+        st = second_with_3j(self, s, t, B, &YC);
     if (!st && weight_first(s, t)) {
         e3c_tensor *AW = NULL;
         const e3c_tensor *aw_ops[2] = {A, W}, *t_ops[2] = {NULL, YC};
@@ -347,8 +464,85 @@ static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins
         st = e3c_tensor_ref(&T2, T);
     if (!st)
         st = e3c_tensor_ref(out, T2);
-    e3c_tensor_free(A), e3c_tensor_free(B), e3c_tensor_free(C), e3c_tensor_free(W), e3c_tensor_free(T),
-        e3c_tensor_free(T2);
+    e3c_tensor_free(A), e3c_tensor_free(B), e3c_tensor_free(W), e3c_tensor_free(T), e3c_tensor_free(T2);
+    return st;
+}
+
+/* Adds one fused instruction's 3j contraction into its channels of tc (Z, C, 2lo+1):
+ * tc[z, c0 + (u, v), k] += sum_i a[z, u, i] yc[z, v, i, k]. */
+static e3c_status fused_channels(e3c_module *self, const tp_state *s, const tp_ins *t, const e3c_tensor *x1,
+                                 const e3c_tensor *x2, e3c_tensor *tc, int64_t c0)
+{
+    int64_t u = t->shape[0], v = t->shape[1], n_i = e3c_irrep_dim(s->in1.items[t->i1].ir);
+    int64_t k = e3c_tensor_size(tc, -1), view[4] = {e3c_tensor_size(tc, 0), u, v, k};
+    e3c_tensor *A = NULL, *B = NULL, *YC = NULL, *slab = NULL, *TV = NULL;
+    e3c_status st = operands(self, s, t, x1, x2, &A, &B);
+    if (!st)
+        st = second_with_3j(self, s, t, B, &YC);
+    if (!st)
+        st = e3c_tensor_narrow(&slab, tc, 1, c0, u * v);
+    if (!st)
+        st = e3c_tensor_reshape(&TV, slab, view, 4);
+    for (int64_t i = 0; !st && i < n_i; i++) {
+        e3c_tensor *ai = NULL, *ai1 = NULL, *ai2 = NULL, *yi = NULL, *yi1 = NULL;
+        st = e3c_tensor_select(&ai, A, 2, i);
+        if (!st)
+            st = e3c_tensor_unsqueeze(&ai1, ai, -1);
+        if (!st)
+            st = e3c_tensor_unsqueeze(&ai2, ai1, -1);
+        if (!st)
+            st = e3c_tensor_select(&yi, YC, 2, i);
+        if (!st)
+            st = e3c_tensor_unsqueeze(&yi1, yi, 1);
+        if (!st)
+            st = e3c_tensor_addcmul_(TV, ai2, yi1);
+        e3c_tensor_free(ai), e3c_tensor_free(ai1), e3c_tensor_free(ai2), e3c_tensor_free(yi), e3c_tensor_free(yi1);
+    }
+    e3c_tensor_free(A), e3c_tensor_free(B), e3c_tensor_free(YC), e3c_tensor_free(slab), e3c_tensor_free(TV);
+    return st;
+}
+
+/* The fused instructions' part of output block o (Z, mul_out, 2lo+1), or NULL when o has none. */
+static e3c_status fused_block(e3c_module *self, const tp_state *s, int o, const e3c_tensor *x1, const e3c_tensor *x2,
+                              const e3c_tensor *weight, e3c_tensor **out)
+{
+    int64_t channels = fused_channel_count(s, o);
+    *out = NULL;
+    if (channels == 0)
+        return E3C_OK;
+    const e3c_mulir *mo = &s->out.items[o];
+    int64_t shape[3] = {e3c_tensor_size(x1, 0), channels, e3c_irrep_dim(mo->ir)};
+    e3c_dtype dtype = E3C_FLOAT32;
+    e3c_tensor *tc = NULL, *W = NULL;
+    e3c_values *ws = NULL;
+    e3c_status st = e3c_tensor_dtype(x1, &dtype);
+    if (!st)
+        st = e3c_tensor_zeros(&tc, dtype, shape, 3);
+    if (!st)
+        st = e3c_values_new(&ws);
+    int64_t c0 = 0;
+    for (size_t k = 0; !st && k < s->n_ins; k++) {
+        const tp_ins *t = &s->ins[k];
+        if (t->io != o || !fused(s, t))
+            continue;
+        e3c_tensor *slice = NULL, *block = NULL;
+        int64_t wshape[2] = {t->shape[0] * t->shape[1], t->shape[2]};
+        st = fused_channels(self, s, t, x1, x2, tc, c0);
+        if (!st)
+            st = e3c_tensor_narrow(&slice, weight, -1, t->weight_offset, t->weight_size);
+        if (!st)
+            st = e3c_tensor_reshape(&block, slice, wshape, 2);
+        if (!st)
+            st = e3c_values_push(ws, block);
+        e3c_tensor_free(slice), e3c_tensor_free(block);
+        c0 += wshape[0];
+    }
+    if (!st)
+        st = e3c_tensor_cat(&W, ws, 0);
+    if (!st)
+        st = e3c_tensor_channel_mix(out, tc, W);
+    e3c_tensor_free(tc), e3c_tensor_free(W);
+    e3c_values_free(ws);
     return st;
 }
 
@@ -366,9 +560,59 @@ static e3c_status check_weight(const tp_state *s, const e3c_tensor *w)
     return E3C_OK;
 }
 
-e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
+/* x1 and x2 broadcast over their batch dimensions and flattened to (Z, dim); the batch
+ * shape is written to batch[E3C_MAX_DIMS]. */
+static e3c_status flatten_batch(const tp_state *s, const e3c_tensor *x1, const e3c_tensor *x2, e3c_tensor **f1,
+                                e3c_tensor **f2, int64_t *batch, int *nb)
 {
-    const tp_state *s = e3c_module_state(self);
+    int64_t shape[E3C_MAX_DIMS + 1], flat[2] = {-1, 0};
+    e3c_tensor *e1 = NULL, *e2 = NULL;
+    *f1 = *f2 = NULL;
+    e3c_status st = e3c_tensor_broadcast_batch(x1, x2, batch, E3C_MAX_DIMS - 1, nb);
+    if (st)
+        return st;
+    memcpy(shape, batch, (size_t)*nb * sizeof *shape);
+    shape[*nb] = flat[1] = e3c_irreps_dim(&s->in1);
+    st = e3c_tensor_expand(&e1, x1, shape, *nb + 1);
+    if (!st)
+        st = e3c_tensor_reshape(f1, e1, flat, 2);
+    shape[*nb] = flat[1] = e3c_irreps_dim(&s->in2);
+    if (!st)
+        st = e3c_tensor_expand(&e2, x2, shape, *nb + 1);
+    if (!st)
+        st = e3c_tensor_reshape(f2, e2, flat, 2);
+    e3c_tensor_free(e1), e3c_tensor_free(e2);
+    return st;
+}
+
+/* Output block o (…, mul_out, 2lo+1): the fused part, then the other instructions in order. */
+static e3c_status output_block(e3c_module *self, const tp_state *s, int o, const e3c_tensor *x1, const e3c_tensor *x2,
+                               const e3c_tensor *weight, e3c_tensor **out)
+{
+    e3c_tensor *acc = NULL;
+    e3c_status st = fused_block(self, s, o, x1, x2, weight, &acc);
+    for (size_t k = 0; !st && k < s->n_ins; k++) {
+        const tp_ins *t = &s->ins[k];
+        if (t->io != o || t->dropped || fused(s, t))
+            continue;
+        e3c_tensor *term = NULL, *sum = NULL;
+        st = contribution(self, s, t, x1, x2, weight, &term);
+        if (!st && acc) {
+            st = e3c_tensor_binary(&sum, acc, term, E3C_OP_ADD);
+            e3c_tensor_free(term);
+            e3c_tensor_free(acc);
+            acc = sum;
+        } else if (!st)
+            acc = term;
+    }
+    if (st)
+        e3c_tensor_free(acc), acc = NULL;
+    *out = acc;
+    return st;
+}
+
+static e3c_status check_inputs(const tp_state *s, const e3c_module *self, const e3c_values *in)
+{
     size_t n_data = s->square ? 1 : 2, n = e3c_values_count(in);
     int external = s->weight_numel > 0 && !s->internal_weights;
     if (n != n_data + (size_t)external)
@@ -381,44 +625,54 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
     if (e3c_tensor_size(x2, -1) != e3c_irreps_dim(&s->in2))
         return e3c_error_set(E3C_ERR_VALUE, "Incorrect last dimension for y: %lld, expected %lld",
                              (long long)e3c_tensor_size(x2, -1), (long long)e3c_irreps_dim(&s->in2));
-    e3c_tensor *weight = NULL;
-    e3c_status st = E3C_OK;
-    if (external) {
-        st = check_weight(s, e3c_values_get(in, n_data));
-        if (!st)
-            st = e3c_tensor_ref(&weight, e3c_values_get(in, n_data));
-    } else if (s->weight_numel > 0)
+    return external ? check_weight(s, e3c_values_get(in, n_data)) : E3C_OK;
+}
+
+e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    const tp_state *s = e3c_module_state(self);
+    e3c_status st = check_inputs(s, self, in);
+    if (st)
+        return st;
+    const e3c_tensor *x1 = e3c_values_get(in, 0), *x2 = e3c_values_get(in, s->square ? 0 : 1);
+    e3c_tensor *weight = NULL, *f1 = NULL, *f2 = NULL, *result = NULL;
+    int64_t batch[E3C_MAX_DIMS + 1];
+    int nb = 0;
+    if (s->weight_numel > 0 && !s->internal_weights)
+        st = e3c_tensor_ref(&weight, e3c_values_get(in, s->square ? 1 : 2));
+    else if (s->weight_numel > 0)
         st = e3c_module_tensor(self, "weight", &weight);
+    if (!st && s->shared_weights)
+        st = flatten_batch(s, x1, x2, &f1, &f2, batch, &nb);
+    else if (!st) {
+        st = e3c_tensor_ref(&f1, x1);
+        if (!st)
+            st = e3c_tensor_ref(&f2, x2);
+    }
     e3c_values *parts = NULL;
     if (!st)
         st = e3c_values_new(&parts);
     for (size_t o = 0; !st && o < s->out.len; o++) {
         const e3c_mulir *mo = &s->out.items[o];
+        e3c_tensor *acc = NULL;
         if (mo->mul == 0)
             continue;
-        e3c_tensor *acc = NULL;
-        for (size_t k = 0; !st && k < s->n_ins; k++) {
-            const tp_ins *t = &s->ins[k];
-            if (t->io != (int)o || t->dropped)
-                continue;
-            e3c_tensor *term = NULL, *sum = NULL;
-            st = contribution(self, s, t, x1, x2, weight, &term);
-            if (!st && acc) {
-                st = e3c_tensor_binary(&sum, acc, term, E3C_OP_ADD);
-                e3c_tensor_free(term);
-                e3c_tensor_free(acc);
-                acc = sum;
-            } else if (!st)
-                acc = term;
-        }
+        st = output_block(self, s, (int)o, f1, f2, weight, &acc);
         if (!st)
-            st = nn_append_block(parts, acc, x1, mo->mul * e3c_irrep_dim(mo->ir));
-        else
-            e3c_tensor_free(acc);
+            st = nn_append_block(parts, acc, f1, mo->mul * e3c_irrep_dim(mo->ir));
     }
-    if (!st)
-        st = nn_cat_blocks(out, parts, x1);
-    e3c_tensor_free(weight);
+    if (!st && s->shared_weights) {
+        e3c_values *flat = NULL;
+        st = nn_cat_blocks(&flat, parts, f1);
+        batch[nb] = e3c_irreps_dim(&s->out);
+        if (!st)
+            st = e3c_tensor_reshape(&result, e3c_values_get(flat, 0), batch, nb + 1);
+        e3c_values_free(flat);
+        if (!st)
+            st = nn_give_one(out, result);
+    } else if (!st)
+        st = nn_cat_blocks(out, parts, f1);
+    e3c_tensor_free(weight), e3c_tensor_free(f1), e3c_tensor_free(f2);
     e3c_values_free(parts);
     return st;
 }

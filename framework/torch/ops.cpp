@@ -158,6 +158,48 @@ e3c_status e3c_tensor_einsum(e3c_tensor **out, const char *equation, const e3c_t
     });
 }
 
+e3c_status e3c_tensor_addcmul_(e3c_tensor *acc, const e3c_tensor *a, const e3c_tensor *b)
+{
+    if (!acc || !a || !b)
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_addcmul_: NULL argument");
+    return guard("tensor_addcmul_", [&] {
+        acc->t.addcmul_(a->t, b->t);
+        return E3C_OK;
+    });
+}
+
+e3c_status e3c_tensor_channel_mix(e3c_tensor **out, const e3c_tensor *t, const e3c_tensor *w)
+{
+    if (!out || !t || !w)
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_channel_mix: NULL argument");
+    *out = nullptr;
+    return guard("tensor_channel_mix", [&] {
+        const at::Tensor &x = t->t, &m = w->t;
+        if (x.dim() != 3 || m.dim() != 2 || x.size(1) != m.size(0))
+            return e3c_error_set(E3C_ERR_VALUE, "tensor_channel_mix: shapes (Z, C, K) and (C, W) expected");
+        if (x.scalar_type() == at::kFloat && x.size(0) > 0)
+            return give_tensor(out, at::conv2d(x.unsqueeze(-1), m.t().unsqueeze(-1).unsqueeze(-1)).squeeze(-1));
+        return give_tensor(out, at::einsum("zck,cw->zwk", {x, m}));
+    });
+}
+
+e3c_status e3c_tensor_broadcast_batch(const e3c_tensor *a, const e3c_tensor *b, int64_t *shape, int cap, int *ndim)
+{
+    if (!a || !b || !shape || !ndim)
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_broadcast_batch: NULL argument");
+    if (a->t.dim() < 1 || b->t.dim() < 1)
+        return e3c_error_set(E3C_ERR_VALUE, "tensor_broadcast_batch: a 0-d tensor has no last dimension");
+    return guard("tensor_broadcast_batch", [&] {
+        at::IntArrayRef sa = a->t.sizes(), sb = b->t.sizes();
+        std::vector<int64_t> r = at::infer_size(sa.slice(0, sa.size() - 1), sb.slice(0, sb.size() - 1));
+        if ((int)r.size() > cap)
+            return e3c_error_set(E3C_ERR_VALUE, "tensor_broadcast_batch: more than %d batch dimensions", cap);
+        std::copy(r.begin(), r.end(), shape);
+        *ndim = (int)r.size();
+        return E3C_OK;
+    });
+}
+
 e3c_status e3c_tensor_stack(e3c_tensor **out, const e3c_values *parts, int dim)
 {
     if (!out || !parts || parts->items.empty())

@@ -222,6 +222,19 @@ e3c_status e3c_tensor_zeros_last(e3c_tensor **out, const e3c_tensor *like, int64
 /** torch.einsum(equation, operands). Caller owns *out. */
 e3c_status e3c_tensor_einsum(e3c_tensor **out, const char *equation, const e3c_tensor *const *operands, size_t n);
 
+/** In place: acc += a * b (torch's addcmul_, broadcasting a and b to acc). `acc` may be a
+ *  view: the tensor it views is written. */
+e3c_status e3c_tensor_addcmul_(e3c_tensor *acc, const e3c_tensor *a, const e3c_tensor *b);
+
+/** Channel mix out[z, w, k] = sum_c t[z, c, k] w[c, w] for t (Z, C, K) and w (C, W): in
+ *  float32 (Z > 0) a 1x1 convolution, so oneDNN's kernels do it; otherwise an einsum.
+ *  The TorchScript the tensor products emit makes the same choice. Caller owns *out. */
+e3c_status e3c_tensor_channel_mix(e3c_tensor **out, const e3c_tensor *t, const e3c_tensor *w);
+
+/** The shape both of a's and b's leading dimensions (all but the last) broadcast to, into
+ *  shape[cap] with *ndim set; E3C_ERR_VALUE naming both shapes when they do not. */
+e3c_status e3c_tensor_broadcast_batch(const e3c_tensor *a, const e3c_tensor *b, int64_t *shape, int cap, int *ndim);
+
 /** torch.stack(parts, dim). Caller owns *out. */
 e3c_status e3c_tensor_stack(e3c_tensor **out, const e3c_values *parts, int dim);
 
