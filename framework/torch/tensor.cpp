@@ -12,6 +12,17 @@
 
 using e3c_shim::guard;
 
+namespace {
+// Every c10::Error symbolizes a C++ backtrace when it is constructed, which costs
+// milliseconds; e3check's messages never show it (guard keeps what_without_backtrace), so
+// a process using e3check does not pay for it. Matters where errors are expected: the
+// strict-shape step calls compiled modules with wrong shapes on purpose.
+const bool no_error_backtraces = [] {
+    c10::SetStackTraceFetcher([] { return std::string(); });
+    return true;
+}();
+} // namespace
+
 namespace e3c_shim {
 
 at::ScalarType scalar_type(e3c_dtype dtype)
