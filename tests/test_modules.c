@@ -131,10 +131,15 @@ Test(modules, normalize2mom_constants_are_e3nns_monte_carlo_values)
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "normalize2mom_constants"))
     {
         const char *name = strncmp(c->string, "identity", 8) ? c->string : "identity";
-        double cst = 0;
-        E3C_ASSERT_OK(e3c_normalize2mom(name, &cst, NULL));
+        double cst = 0, fresh = 0;
+        int parity = 2, fresh_parity = 3;
+        E3C_ASSERT_OK(e3c_normalize2mom(name, &cst, &parity));
         cr_assert_eq(cst, cJSON_GetObjectItem(c, "cst")->valuedouble, "%s: %.17g vs e3nn %.17g", name, cst,
                      cJSON_GetObjectItem(c, "cst")->valuedouble);
+        /* the build-time table is what the Monte-Carlo procedure gives now, bit for bit */
+        E3C_ASSERT_OK(e3c_normalize2mom_monte_carlo(name, &fresh, &fresh_parity));
+        cr_assert_eq(fresh, cst, "%s: Monte Carlo %.17g, table %.17g", name, fresh, cst);
+        cr_assert_eq(fresh_parity, parity, "%s: parity %d, table %d", name, fresh_parity, parity);
         n++;
     }
     cr_assert_eq(n, 9);
@@ -145,6 +150,8 @@ Test(modules, normalize2mom_constants_are_e3nns_monte_carlo_values)
     cr_assert_eq(parity, 1);
     E3C_ASSERT_OK(e3c_normalize2mom("silu", NULL, &parity));
     cr_assert_eq(parity, 0);
+    E3C_ASSERT_FAILS(e3c_normalize2mom("swish", NULL, &parity), E3C_ERR_VALUE, "unknown activation \"swish\"");
+    E3C_ASSERT_FAILS(e3c_normalize2mom_monte_carlo("swish", NULL, NULL), E3C_ERR_VALUE, "unknown activation");
     cJSON_Delete(g);
 }
 

@@ -301,18 +301,6 @@ static void progress(size_t done, size_t total, size_t running)
     fflush(stderr);
 }
 
-/* Compute, once in this process, e3nn's Monte-Carlo constants of the activations that the
- * fixtures' modules name, so that every forked check inherits them instead of redrawing
- * a million samples per function. Strings that are not activation names are ignored. */
-static void warm_activations(const cJSON *j)
-{
-    for (const cJSON *c = j ? j->child : NULL; c; c = c->next) {
-        if (cJSON_IsString(c) && e3c_activation_known(c->valuestring))
-            e3c_normalize2mom(c->valuestring, NULL, NULL);
-        warm_activations(c);
-    }
-}
-
 /* Make the tasks of every valid fixture; invalid ones become ERRORED entries. */
 static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
 {
@@ -340,7 +328,6 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
             c->report->entries[c->report->count - 1].fixture = strdup(name);
             continue;
         }
-        warm_activations(cJSON_GetObjectItemCaseSensitive(it->fx, "module"));
         for (size_t k = 0; k < nk; k++) {
             task *t = &tasks[(*n_tasks)++];
             t->it = it;

@@ -14,6 +14,12 @@ e3c_status act_apply(int a, const e3c_tensor *x, e3c_tensor **out);
 /* The TorchScript expression of activation a, with one %s for its argument. */
 const char *act_script(int a);
 
+/* Name of activation a (NULL past the last: the generator walks them in order). */
+const char *act_name(int a);
+
+/* The error for a name that is not an activation. */
+e3c_status unknown_activation(const char *name);
+
 /* *out = a new one-entry list holding t; takes t (freed), also on failure. */
 e3c_status nn_give_one(e3c_values **out, e3c_tensor *t);
 

@@ -22,9 +22,14 @@ extern const e3c_module_class e3c_norm_class;
 /** e3nn's normalize2mom constant of an activation ("silu", "tanh", "sigmoid", "abs",
  *  "relu", "gelu", "softplus", "sin", "identity"): cst = E[f(z)^2]^(-1/2) estimated as
  *  e3nn does, from 1e6 float64 draws of a generator seeded 0 (so the same Monte-Carlo
- *  value), and the parity of f*cst probed on [0, 10] (1 even, -1 odd, 0 neither). Cached
- *  per process. Either output may be NULL. */
+ *  value), and the parity of f*cst probed on [0, 10] (1 even, -1 odd, 0 neither). The
+ *  build runs that procedure once per function (gen_act_constants) and this looks the
+ *  result up. Either output may be NULL; E3C_ERR_VALUE for an unknown name. */
 e3c_status e3c_normalize2mom(const char *name, double *cst, int *parity);
+
+/** The same constant and parity computed now by e3nn's Monte-Carlo procedure (about 25 ms;
+ *  what the build ran, and what the tests compare the table with). */
+e3c_status e3c_normalize2mom_monte_carlo(const char *name, double *cst, int *parity);
 
 /** True when `name` is an activation e3check knows. */
 int e3c_activation_known(const char *name);
