@@ -430,6 +430,7 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
     uint64_t seed = rs && rs->has_seed ? rs->seed : cJSON_IsNumber(seed_field) ? (uint64_t)seed_field->valuedouble : 0;
     subject_holder h;
     e3c_status st = e3c_fixture_validate(fx);
+    e3c_manual_seed(seed); /* a module's initial weights depend on the seed, not on what ran before */
     if (!st)
         st = make_subject(fx, base_dir, &h);
     else

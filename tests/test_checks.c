@@ -319,3 +319,100 @@ Test(isolation, abort_segfault_and_endless_loop_end_errored)
     cr_assert_not_null(cJSON_GetObjectItem(r.details, "cases"), "details cross the process boundary");
     e3c_check_result_free(&r);
 }
+
+/* ---- the worker pool: processes reused across checks, replaced when they die ---- */
+
+typedef struct pool_case {
+    const e3c_module_class *cls; /* NULL: report the worker's pid instead of checking */
+} pool_case;
+
+static void pool_check(void *ctx, e3c_check_result *out)
+{
+    pool_case *c = ctx;
+    if (c->cls) {
+        iso i = {c->cls};
+        run_equivariance(&i, out);
+        return;
+    }
+    memset(out, 0, sizeof *out);
+    out->status = E3C_PASSED;
+    snprintf(out->message, sizeof out->message, "%ld", (long)getpid());
+    out->details = cJSON_CreateObject();
+}
+
+Test(isolation, pool_reuses_workers_and_replaces_the_ones_that_die)
+{
+    pool_case pid = {NULL}, ok = {&identity_class}, aborts = {&abort_class}, segv = {&segv_class}, hangs = {&hang_class};
+    /* tag: 0-2 pid, 3 abort, 4 pid, 5 hang, 6 pid, 7 segv, 8 ok, 9 pid */
+    pool_case *order[10] = {&pid, &pid, &pid, &aborts, &pid, &hangs, &pid, &segv, &ok, &pid};
+    e3c_check_pool *p = NULL;
+    E3C_ASSERT_OK(e3c_check_pool_new(&p, 1, pool_check));
+    for (size_t i = 0; i < 10; i++)
+        E3C_ASSERT_OK(e3c_check_pool_submit(p, order[i], order[i] == &hangs ? 1.0 : 30.0, i));
+    e3c_check_result r[10];
+    int seen[10] = {0};
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO), null_fd = open("/dev/null", O_WRONLY);
+    dup2(null_fd, STDERR_FILENO); /* the deliberate crashes may print a sanitizer report */
+    for (int done = 0; done < 10;) {
+        int got = 0;
+        size_t tag = 99;
+        e3c_check_result one;
+        E3C_ASSERT_OK(e3c_check_pool_next(p, 5.0, &got, &tag, &one));
+        if (!got)
+            continue;
+        cr_assert(tag < 10 && !seen[tag], "tag %zu returned twice or out of range", tag);
+        r[tag] = one, seen[tag] = 1, done++;
+    }
+    dup2(saved, STDERR_FILENO);
+    close(saved), close(null_fd);
+    E3C_ASSERT_FAILS(e3c_check_pool_submit(p, &pid, 1.0, 10), E3C_ERR_INVALID, "before waiting");
+    cr_assert_eq(e3c_check_pool_running(p), 0);
+    e3c_check_pool_free(p);
+    long self = (long)getpid();
+    for (int i = 0; i < 10; i++) {
+        e3c_verdict want = order[i] == &pid || order[i] == &ok ? E3C_PASSED : E3C_ERRORED;
+        cr_assert_eq(r[i].status, want, "check %d: %s", i, r[i].message);
+    }
+    cr_assert(strstr(r[3].message, "signal 6") || strstr(r[3].message, "without a result"), "%s", r[3].message);
+    cr_assert(strstr(r[5].message, "timed out after 1 s"), "%s", r[5].message);
+    cr_assert(strstr(r[7].message, "signal 11") || strstr(r[7].message, "without a result"), "%s", r[7].message);
+    long w0 = atol(r[0].message), w4 = atol(r[4].message), w6 = atol(r[6].message), w9 = atol(r[9].message);
+    cr_assert(w0 != self, "checks never run in the caller's process");
+    cr_assert(w0 == atol(r[1].message) && w0 == atol(r[2].message), "one worker ran the first three checks");
+    cr_assert(w4 != w0 && w6 != w4 && w9 != w6, "a worker that died or hung was replaced (%ld %ld %ld %ld)", w0, w4, w6, w9);
+    for (int i = 0; i < 10; i++)
+        e3c_check_result_free(&r[i]);
+}
+
+Test(isolation, pool_spreads_checks_over_its_workers)
+{
+    pool_case pid = {NULL};
+    e3c_check_pool *p = NULL;
+    E3C_ASSERT_OK(e3c_check_pool_new(&p, 3, pool_check));
+    for (size_t i = 0; i < 12; i++)
+        E3C_ASSERT_OK(e3c_check_pool_submit(p, &pid, 30.0, i));
+    long pids[12];
+    for (int done = 0; done < 12;) {
+        int got = 0;
+        size_t tag = 0;
+        e3c_check_result r;
+        E3C_ASSERT_OK(e3c_check_pool_next(p, 5.0, &got, &tag, &r));
+        if (got) {
+            cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
+            pids[tag] = atol(r.message);
+            e3c_check_result_free(&r);
+            done++;
+        }
+    }
+    e3c_check_pool_free(p);
+    int distinct = 0;
+    for (int i = 0; i < 12; i++) {
+        int first = 1;
+        for (int j = 0; j < i; j++)
+            first &= pids[j] != pids[i];
+        distinct += first;
+    }
+    cr_assert_eq(distinct, 3, "%d workers for a pool of 3 with work for all", distinct);
+    E3C_ASSERT_FAILS(e3c_check_pool_new(&p, 0, pool_check), E3C_ERR_INVALID, "1 to 256 workers");
+}

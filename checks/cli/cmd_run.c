@@ -39,7 +39,7 @@ typedef struct task {
     const item *it;
     e3c_check_kind kind;
     e3c_verdict expected;
-    e3c_check_job *job;
+    const e3c_run_settings *rs;
     int finished;
     e3c_check_result result;
 } task;
@@ -256,16 +256,11 @@ static void collect(collection *c, const char *path)
 
 /* ------------------------------------------------------------------ running ---- */
 
-typedef struct child_ctx {
-    const item *it;
-    e3c_check_kind kind;
-    const e3c_run_settings *rs;
-} child_ctx;
-
+/* In a worker process: run one task's check. */
 static void child_check(void *p, e3c_check_result *out)
 {
-    child_ctx *c = p;
-    e3c_fixture_run_check(c->it->fx, c->it->dir, c->kind, c->rs, out);
+    const task *t = p;
+    e3c_fixture_run_check(t->it->fx, t->it->dir, t->kind, t->rs, out);
 }
 
 static const char *fixture_name(const cJSON *fx)
@@ -350,69 +345,37 @@ static void record(e3c_report *report, const run_opts *o, task *t, e3c_check_res
     print_line(o, &line);
 }
 
-/* Run the tasks, at most o->jobs at a time. */
+/* Run the tasks on o->jobs worker processes. */
 static void run_tasks(task *tasks, size_t n, const run_opts *o, e3c_report *report)
 {
-    size_t next = 0, done = 0, running = 0;
-    task **active = calloc((size_t)o->jobs, sizeof *active);
-    child_ctx *ctxs = calloc(n ? n : 1, sizeof *ctxs);
-    if (!active || !ctxs) {
-        free(active), free(ctxs);
-        return;
+    e3c_check_pool *pool = NULL;
+    e3c_status st = e3c_check_pool_new(&pool, o->jobs < (int)n ? o->jobs : (int)(n ? n : 1), child_check);
+    for (size_t i = 0; !st && i < n; i++) {
+        tasks[i].rs = &o->rs;
+        st = e3c_check_pool_submit(pool, &tasks[i], e3c_fixture_timeout(tasks[i].it->fx, &o->rs), i);
     }
-    while (done < n && !interrupted) {
-        while (running < (size_t)o->jobs && next < n) {
-            task *t = &tasks[next];
-            ctxs[next] = (child_ctx){t->it, t->kind, &o->rs};
-            if (e3c_check_start(&t->job, child_check, &ctxs[next], e3c_fixture_timeout(t->it->fx, &o->rs))) {
+    size_t done = 0;
+    while (!st && done < n && !interrupted) {
+        int got = 0;
+        size_t tag = 0;
+        e3c_check_result r;
+        st = e3c_check_pool_next(pool, 1.0, &got, &tag, &r);
+        if (!st && got) {
+            record(report, o, &tasks[tag], &r);
+            done++;
+        }
+        progress(done, n, e3c_check_pool_running(pool));
+    }
+    if (st) /* the pool itself failed (no fork, no pipe): what did not run is ERRORED */
+        for (size_t i = 0; i < n; i++)
+            if (!tasks[i].finished) {
                 e3c_check_result r;
                 memset(&r, 0, sizeof r);
                 r.status = E3C_ERRORED;
                 snprintf(r.message, sizeof r.message, "%s", e3c_error_last());
-                record(report, o, t, &r);
-                done++;
-            } else {
-                for (int s = 0; s < o->jobs; s++)
-                    if (!active[s]) {
-                        active[s] = t;
-                        break;
-                    }
-                running++;
+                record(report, o, &tasks[i], &r);
             }
-            next++;
-        }
-        struct pollfd fds[256];
-        double wait = 1.0;
-        int nf = 0;
-        for (int s = 0; s < o->jobs; s++)
-            if (active[s]) {
-                fds[nf++] = (struct pollfd){e3c_check_job_fd(active[s]->job), POLLIN, 0};
-                double left = e3c_check_job_time_left(active[s]->job);
-                wait = left < wait ? left : wait;
-            }
-        if (nf)
-            poll(fds, (nfds_t)nf, wait > 0 ? (int)(wait * 1000) + 1 : 0);
-        for (int s = 0; s < o->jobs; s++) {
-            int finished = 0;
-            if (!active[s] || e3c_check_job_poll(active[s]->job, &finished) || !finished)
-                continue;
-            e3c_check_result r;
-            e3c_check_job_finish(active[s]->job, 0, &r);
-            record(report, o, active[s], &r);
-            active[s] = NULL;
-            running--;
-            done++;
-        }
-        progress(done, n, running);
-    }
-    for (int s = 0; s < o->jobs; s++)
-        if (active[s]) { /* interrupted: stop what still runs */
-            e3c_check_result r;
-            e3c_check_job_finish(active[s]->job, 1, &r);
-            e3c_check_result_free(&r);
-        }
-    free(active);
-    free(ctxs);
+    e3c_check_pool_free(pool); /* interrupted: stops what still runs */
 }
 
 static int write_reports(const e3c_report *report, const run_opts *o)

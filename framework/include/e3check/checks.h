@@ -133,6 +133,34 @@ e3c_status e3c_check_job_poll(e3c_check_job *job, int *done);
  *  the job. */
 e3c_status e3c_check_job_finish(e3c_check_job *job, int kill_now, e3c_check_result *out);
 
+/** A pool of worker processes that run checks: each worker is forked once and runs the
+ *  checks it is handed one after another, so a check costs no fork of its own. Isolation
+ *  is e3c_check_start's: checks never run in the caller's process; a worker that crashes,
+ *  exits or passes a check's time limit ends that check ERRORED (naming the signal, the
+ *  status or the timeout) and is replaced by a fresh fork for the next one. Workers see
+ *  the caller's memory as it is when they are forked, so every context must be complete
+ *  before the first e3c_check_pool_next and unchanged until the pool is freed. */
+typedef struct e3c_check_pool e3c_check_pool;
+
+/** A pool of `workers` (1 to 256) running `fn`; no process is forked yet. Caller owns *out
+ *  (e3c_check_pool_free). */
+e3c_status e3c_check_pool_new(e3c_check_pool **out, int workers, e3c_check_fn fn);
+
+/** Queue fn(ctx) with a time limit (seconds, > 0); its result comes back with `tag`.
+ *  E3C_ERR_INVALID once results have been asked for. */
+e3c_status e3c_check_pool_submit(e3c_check_pool *p, void *ctx, double timeout_s, size_t tag);
+
+/** Start queued checks on idle workers and wait up to wait_s seconds (or until a signal)
+ *  for one to end: then *got = 1, *tag is its tag and *out its result (caller owns);
+ *  otherwise *got = 0. */
+e3c_status e3c_check_pool_next(e3c_check_pool *p, double wait_s, int *got, size_t *tag, e3c_check_result *out);
+
+/** How many checks are running now. */
+size_t e3c_check_pool_running(const e3c_check_pool *p);
+
+/** Stop the workers (killing checks still running) and free the pool. */
+void e3c_check_pool_free(e3c_check_pool *p);
+
 /** The result as a JSON object {status, message, duration_s, seed, details}; the result
  *  keeps its details (they are copied). Caller owns the returned object; NULL when out of
  *  memory. */

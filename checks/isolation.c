@@ -1,0 +1,457 @@
+/* Isolation of checks in child processes: one fork per check (e3c_check_start), or a pool
+ * of long-lived workers that each run many checks (e3c_check_pool). Either way a check
+ * never runs in the caller's process, and its result crosses a pipe as JSON text ended by
+ * a NUL byte; a child that dies, hangs past its deadline or is stopped gives an ERRORED
+ * result naming why. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check_internal.h"
+
+/* ------------------------------------------------------------ the shared pieces ---- */
+
+/* Write all of buf to fd. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        buf += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* In the child: run one check and send its result (JSON, then a NUL). 0 when sent. */
+static int send_result(e3c_check_fn fn, void *ctx, int fd)
+{
+    e3c_check_result r;
+    memset(&r, 0, sizeof r);
+    fn(ctx, &r);
+    cJSON *j = e3c_check_result_to_json(&r);
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+    int ok = text && write_all(fd, text, strlen(text) + 1) == 0;
+    free(text);
+    cJSON_Delete(j);
+    e3c_check_result_free(&r);
+    return ok ? 0 : -1;
+}
+
+/* What a child has sent so far. */
+typedef struct inbox {
+    char *buf;
+    size_t len, cap;
+    int eof;
+} inbox;
+
+/* Read what is available on fd without blocking (the caller polled it). */
+static e3c_status inbox_fill(inbox *b, int fd)
+{
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int rc = b->eof ? 0 : poll(&p, 1, 0);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc <= 0)
+            return E3C_OK;
+        if (b->len + 4097 > b->cap) {
+            size_t cap = b->cap ? b->cap * 2 : 1 << 16;
+            char *nb = realloc(b->buf, cap);
+            if (!nb)
+                return e3c_error_set(E3C_ERR_NOMEM, "out of memory reading a check result");
+            b->buf = nb;
+            b->cap = cap;
+        }
+        ssize_t n = read(fd, b->buf + b->len, b->cap - b->len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            b->eof = 1;
+            return E3C_OK;
+        }
+        b->len += (size_t)n;
+    }
+}
+
+/* 1 when a whole result (up to its NUL) has arrived. */
+static int inbox_complete(const inbox *b) { return b->len && memchr(b->buf, '\0', b->len) != NULL; }
+
+/* Take the complete result out of the inbox into *out; 0 on success, -1 when it is not
+ * a valid result. */
+static int inbox_take(inbox *b, e3c_check_result *out)
+{
+    size_t n = strlen(b->buf) + 1;
+    cJSON *json = cJSON_Parse(b->buf);
+    int ok = json && e3c_check_result_from_json(out, json) == E3C_OK;
+    cJSON_Delete(json);
+    memmove(b->buf, b->buf + n, b->len - n);
+    b->len -= n;
+    return ok ? 0 : -1;
+}
+
+/* Why a child ended without a result, as an ERRORED result. */
+static void errored_exit(e3c_check_result *out, int status, int timed_out, double timeout_s, int stopped,
+                         double elapsed)
+{
+    memset(out, 0, sizeof *out);
+    out->duration_s = elapsed;
+    out->details = cJSON_CreateObject();
+    if (timed_out)
+        result_set(out, E3C_ERRORED, "timed out after %.0f s (the check process was killed)", timeout_s);
+    else if (stopped)
+        result_set(out, E3C_ERRORED, "interrupted");
+    else if (WIFSIGNALED(status))
+        result_set(out, E3C_ERRORED, "the check process died of signal %d (%s)", WTERMSIG(status),
+                   strsignal(WTERMSIG(status)));
+    else
+        result_set(out, E3C_ERRORED, "the check process exited with status %d without a result",
+                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+static int reap(pid_t pid)
+{
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return status;
+}
+
+/* In a new child: default signal handling (the parent may catch SIGINT to stop cleanly). */
+static void child_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+}
+
+/* ------------------------------------------------------------ one fork per check ---- */
+
+struct e3c_check_job {
+    pid_t pid;
+    int fd;
+    double start, deadline, timeout_s;
+    inbox in;
+};
+
+e3c_status e3c_check_start(e3c_check_job **out, e3c_check_fn fn, void *ctx, double timeout_s)
+{
+    if (!out || !fn || !(timeout_s > 0))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_start: need a check and a timeout > 0");
+    *out = NULL;
+    e3c_check_job *job = calloc(1, sizeof *job);
+    int fds[2];
+    if (!job)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory for a check job");
+    if (pipe(fds) != 0) {
+        free(job);
+        return e3c_error_set(E3C_ERR_IO, "cannot create a pipe: %s", strerror(errno));
+    }
+    fflush(NULL);
+    job->start = now_s();
+    job->timeout_s = timeout_s;
+    job->deadline = job->start + timeout_s;
+    job->pid = fork();
+    if (job->pid < 0) {
+        close(fds[0]), close(fds[1]);
+        free(job);
+        return e3c_error_set(E3C_ERR_IO, "cannot fork: %s", strerror(errno));
+    }
+    if (job->pid == 0) {
+        close(fds[0]);
+        child_signals();
+        _exit(send_result(fn, ctx, fds[1]) ? 3 : 0);
+    }
+    close(fds[1]);
+    job->fd = fds[0];
+    *out = job;
+    return E3C_OK;
+}
+
+int e3c_check_job_fd(const e3c_check_job *job) { return job ? job->fd : -1; }
+
+double e3c_check_job_time_left(const e3c_check_job *job) { return job ? job->deadline - now_s() : 0.0; }
+
+e3c_status e3c_check_job_poll(e3c_check_job *job, int *done)
+{
+    if (!job || !done)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_job_poll: NULL argument");
+    e3c_status st = inbox_fill(&job->in, job->fd);
+    *done = job->in.eof || now_s() >= job->deadline;
+    return st;
+}
+
+e3c_status e3c_check_job_finish(e3c_check_job *job, int kill_now, e3c_check_result *out)
+{
+    if (!job || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_job_finish: NULL argument");
+    memset(out, 0, sizeof *out);
+    inbox_fill(&job->in, job->fd);
+    int timed_out = !job->in.eof && now_s() >= job->deadline;
+    if (!job->in.eof)
+        kill(job->pid, SIGKILL);
+    close(job->fd);
+    int status = reap(job->pid);
+    int sent = job->in.eof && WIFEXITED(status) && WEXITSTATUS(status) == 0 && inbox_complete(&job->in);
+    if (!sent || inbox_take(&job->in, out) != 0)
+        errored_exit(out, status, timed_out, job->timeout_s, kill_now && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+                     now_s() - job->start);
+    free(job->in.buf);
+    free(job);
+    return E3C_OK;
+}
+
+e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_check_result *out)
+{
+    if (!out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_isolated: NULL result");
+    e3c_check_job *job = NULL;
+    e3c_status st = e3c_check_start(&job, fn, ctx, timeout_s);
+    if (st)
+        return st;
+    int done = 0;
+    while (!(st = e3c_check_job_poll(job, &done)) && !done) {
+        struct pollfd p = {e3c_check_job_fd(job), POLLIN, 0};
+        double left = e3c_check_job_time_left(job);
+        poll(&p, 1, left > 0 ? (int)(left * 1000) + 1 : 0);
+    }
+    return e3c_check_job_finish(job, 0, out);
+}
+
+/* ------------------------------------------------------------ the worker pool ---- */
+
+typedef struct queued {
+    void *ctx;
+    double timeout_s;
+    size_t tag;
+} queued;
+
+typedef struct worker {
+    pid_t pid; /* 0: none (not yet forked, or ended) */
+    int fd;    /* our end of the socket pair: contexts out, results in */
+    int busy;
+    queued job;
+    double start, deadline;
+    inbox in;
+} worker;
+
+struct e3c_check_pool {
+    e3c_check_fn fn;
+    worker *w;
+    int n_workers;
+    queued *queue;
+    size_t n_queued, head, cap;
+    int started;
+};
+
+/* The worker's life: receive a context, run the check, send the result; until EOF. */
+static void worker_main(e3c_check_fn fn, int fd)
+{
+    for (;;) {
+        void *ctx = NULL;
+        size_t got = 0;
+        while (got < sizeof ctx) {
+            ssize_t n = read(fd, (char *)&ctx + got, sizeof ctx - got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                _exit(0); /* the pool closed its end: done */
+            got += (size_t)n;
+        }
+        if (send_result(fn, ctx, fd) != 0)
+            _exit(3);
+    }
+}
+
+static e3c_status worker_spawn(e3c_check_pool *p, worker *w)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return e3c_error_set(E3C_ERR_IO, "cannot create a socket pair: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]), close(sv[1]);
+        return e3c_error_set(E3C_ERR_IO, "cannot fork a check worker: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        for (int i = 0; i < p->n_workers; i++) /* the other workers' channels are not ours */
+            if (p->w[i].pid > 0)
+                close(p->w[i].fd);
+        child_signals();
+        worker_main(p->fn, sv[1]);
+    }
+    close(sv[1]);
+    w->pid = pid;
+    w->fd = sv[0];
+    w->busy = 0;
+    w->in.len = 0;
+    w->in.eof = 0;
+    return E3C_OK;
+}
+
+/* End worker w (killing it when busy or `force`) and forget it; returns its wait status. */
+static int worker_end(worker *w, int force)
+{
+    if (w->pid <= 0)
+        return 0;
+    if (w->busy || force)
+        kill(w->pid, SIGKILL);
+    close(w->fd); /* an idle worker reads EOF and exits */
+    int status = reap(w->pid);
+    w->pid = 0;
+    w->busy = 0;
+    return status;
+}
+
+e3c_status e3c_check_pool_new(e3c_check_pool **out, int workers, e3c_check_fn fn)
+{
+    if (!out || !fn || workers < 1 || workers > 256)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_pool_new: need a check and 1 to 256 workers");
+    *out = NULL;
+    e3c_check_pool *p = calloc(1, sizeof *p);
+    if (p)
+        p->w = calloc((size_t)workers, sizeof *p->w);
+    if (!p || !p->w) {
+        free(p);
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory for a check pool");
+    }
+    p->fn = fn;
+    p->n_workers = workers;
+    *out = p;
+    return E3C_OK;
+}
+
+e3c_status e3c_check_pool_submit(e3c_check_pool *p, void *ctx, double timeout_s, size_t tag)
+{
+    if (!p || !(timeout_s > 0))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_pool_submit: need a pool and a timeout > 0");
+    if (p->started)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_pool_submit: submit every check before waiting for results");
+    if (p->n_queued == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        queued *q = realloc(p->queue, cap * sizeof *q);
+        if (!q)
+            return e3c_error_set(E3C_ERR_NOMEM, "out of memory queueing a check");
+        p->queue = q;
+        p->cap = cap;
+    }
+    p->queue[p->n_queued++] = (queued){ctx, timeout_s, tag};
+    return E3C_OK;
+}
+
+/* Hand queued checks to idle workers, forking the ones that are not running. */
+static e3c_status dispatch(e3c_check_pool *p)
+{
+    for (int i = 0; i < p->n_workers && p->head < p->n_queued; i++) {
+        worker *w = &p->w[i];
+        for (int attempt = 0; !w->busy && attempt < 2; attempt++) {
+            e3c_status st = w->pid > 0 ? E3C_OK : worker_spawn(p, w);
+            if (st)
+                return st;
+            w->job = p->queue[p->head];
+            if (send(w->fd, &w->job.ctx, sizeof w->job.ctx, MSG_NOSIGNAL) != (ssize_t)sizeof w->job.ctx) {
+                worker_end(w, 1); /* it ended while idle: fork a fresh one */
+                continue;
+            }
+            p->head++;
+            w->busy = 1;
+            w->start = now_s();
+            w->deadline = w->start + w->job.timeout_s;
+        }
+        if (!w->busy)
+            return e3c_error_set(E3C_ERR_IO, "a check worker ended before it could take a check");
+    }
+    return E3C_OK;
+}
+
+/* Worker w's check if it has ended (result, death or deadline): 1 and *out filled. */
+static int collect(worker *w, e3c_check_result *out)
+{
+    if (inbox_fill(&w->in, w->fd) != E3C_OK)
+        w->in.eof = 1; /* cannot hold the result: treat the worker as lost */
+    if (inbox_complete(&w->in)) {
+        double elapsed = now_s() - w->start;
+        if (inbox_take(&w->in, out) != 0) {
+            errored_exit(out, 0, 0, 0, 0, elapsed);
+            result_set(out, E3C_ERRORED, "the check process sent a malformed result");
+            worker_end(w, 1);
+        }
+        w->busy = 0;
+        return 1;
+    }
+    int hung = !w->in.eof;
+    if (hung && now_s() < w->deadline)
+        return 0;
+    double elapsed = now_s() - w->start;
+    int status = worker_end(w, 1); /* past its deadline: killed; ended: reaped */
+    errored_exit(out, status, hung, w->job.timeout_s, 0, elapsed);
+    return 1;
+}
+
+e3c_status e3c_check_pool_next(e3c_check_pool *p, double wait_s, int *got, size_t *tag, e3c_check_result *out)
+{
+    if (!p || !got || !tag || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_check_pool_next: NULL argument");
+    *got = 0;
+    p->started = 1;
+    e3c_status st = dispatch(p);
+    if (st)
+        return st;
+    double until = now_s() + (wait_s > 0 ? wait_s : 0);
+    for (;;) {
+        struct pollfd fds[256];
+        int nf = 0;
+        double wake = until;
+        for (int i = 0; i < p->n_workers; i++) {
+            worker *w = &p->w[i];
+            if (!w->busy)
+                continue;
+            memset(out, 0, sizeof *out);
+            if (collect(w, out)) {
+                *tag = w->job.tag;
+                *got = 1;
+                return dispatch(p);
+            }
+            fds[nf++] = (struct pollfd){w->fd, POLLIN, 0};
+            wake = w->deadline < wake ? w->deadline : wake;
+        }
+        double left = wake - now_s();
+        if (nf == 0 || now_s() >= until)
+            return E3C_OK;
+        if (poll(fds, (nfds_t)nf, left > 0 ? (int)(left * 1000) + 1 : 0) < 0)
+            return errno == EINTR ? E3C_OK /* a signal: the caller looks at it */
+                                  : e3c_error_set(E3C_ERR_IO, "waiting for checks: %s", strerror(errno));
+    }
+}
+
+size_t e3c_check_pool_running(const e3c_check_pool *p)
+{
+    size_t n = 0;
+    for (int i = 0; p && i < p->n_workers; i++)
+        n += p->w[i].busy != 0;
+    return n;
+}
+
+void e3c_check_pool_free(e3c_check_pool *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->n_workers; i++) {
+        worker_end(&p->w[i], 0);
+        free(p->w[i].in.buf);
+    }
+    free(p->w);
+    free(p->queue);
+    free(p);
+}
