@@ -218,27 +218,41 @@ static void w3j_name(const tp_state *s, const tp_ins *t, char *buf, size_t cap)
     snprintf(buf, cap, "w3j_%d_%d_%d", s->in1.items[t->i1].ir.l, s->in2.items[t->i2].ir.l, s->out.items[t->io].ir.l);
 }
 
-/* The channel mix of e3c_tensor_channel_mix, as a TorchScript method. */
-static const char *const mix_source =
+/* The helper methods an instance's source starts with, those it uses: _operands (operands
+ * and second_with_3j), _fill (fused_channels) and _mix (e3c_tensor_channel_mix). Each path
+ * of forward is then a call or two, which keeps the source, and so TorchScript's compile
+ * and load times, small. */
+static const char *const operands_source =
+    "def _operands(self, x1: Tensor, x2: Tensor, w3j: Tensor, o1: int, m1: int, d1: int, o2: int, m2: int, d2: int,\n"
+    "              c: float) -> Tuple[Tensor, Tensor]:\n"
+    "    a = x1.narrow(-1, o1, m1 * d1).unflatten(-1, [m1, d1])\n"
+    "    b = x2.narrow(-1, o2, m2 * d2).unflatten(-1, [m2, d2])\n"
+    "    return a, torch.einsum(\"...vj,ijk->...vik\", [b, w3j]) * c\n\n";
+static const char *const fused_source =
+    "def _fill(self, tc: Tensor, a: Tensor, yc: Tensor, c0: int):\n"
+    "    tv = tc.narrow(1, c0, a.shape[1] * yc.shape[1]).unflatten(1, [a.shape[1], yc.shape[1]])\n"
+    "    for i in range(a.shape[2]):\n"
+    "        tv.addcmul_(a.select(2, i).unsqueeze(-1).unsqueeze(-1), yc.select(2, i).unsqueeze(1))\n\n"
     "def _mix(self, t: Tensor, w: Tensor) -> Tensor:\n"
     "    if t.is_floating_point() and t.element_size() == 4 and t.shape[0] > 0:\n"
     "        return torch.conv2d(t.unsqueeze(-1), w.t().unsqueeze(-1).unsqueeze(-1)).squeeze(-1)\n"
     "    return torch.einsum(\"zck,cw->zwk\", [t, w])\n\n";
 
-/* The lines binding a, b and yc for instruction t (operands, then second_with_3j). */
+/* The line binding a and yc for instruction t (operands, then second_with_3j). */
 static void emit_operands(const tp_state *s, const tp_ins *t, strbuf *b)
 {
     const e3c_mulir *a = &s->in1.items[t->i1], *c = &s->in2.items[t->i2];
-    char w3j[48];
+    char w3j[48], coeff[40];
     w3j_name(s, t, w3j, sizeof w3j);
-    sb_printf(b, "    a = x1.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])\n", (long long)offset_of(&s->in1, t->i1),
-              (long long)(a->mul * e3c_irrep_dim(a->ir)), (long long)a->mul, (long long)e3c_irrep_dim(a->ir));
-    sb_printf(b, "    b = x2.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])\n", (long long)offset_of(&s->in2, t->i2),
-              (long long)(c->mul * e3c_irrep_dim(c->ir)), (long long)c->mul, (long long)e3c_irrep_dim(c->ir));
+    snprintf(coeff, sizeof coeff, "%.17g", t->coeff);
+    if (!strpbrk(coeff, ".en")) /* a float literal for TorchScript ("1" would be an int) */
+        strcat(coeff, ".0");
+    sb_printf(b, "    a, yc = self._operands(x1, x2, self.%s, %lld, %lld, %lld, %lld, %lld, %lld, %s)\n", w3j,
+              (long long)offset_of(&s->in1, t->i1), (long long)a->mul, (long long)e3c_irrep_dim(a->ir),
+              (long long)offset_of(&s->in2, t->i2), (long long)c->mul, (long long)e3c_irrep_dim(c->ir), coeff);
     if (t->mode == E3C_TP_UVU_LT_V || t->mode == E3C_TP_U_LT_VW)
-        sb_printf(b, "    a = a.index_select(-2, self.pairs_%lld_u)\n    b = b.index_select(-2, self.pairs_%lld_v)\n",
+        sb_printf(b, "    a = a.index_select(-2, self.pairs_%lld_u)\n    yc = yc.index_select(-3, self.pairs_%lld_v)\n",
                   (long long)a->mul, (long long)a->mul);
-    sb_printf(b, "    yc = torch.einsum(\"%s\", [b, self.%s]) * %.17g\n", first_equation, w3j, t->coeff);
 }
 
 /* fused_block: the channel tensor, each fused instruction's channels, the mix. */
@@ -252,11 +266,7 @@ static void emit_fused_block(const tp_state *s, int o, strbuf *b)
         if (t->io != o || !fused(s, t))
             continue;
         emit_operands(s, t, b);
-        sb_printf(b, "    tv = tc.narrow(1, %lld, %lld).unflatten(1, [%lld, %lld])\n"
-                     "    for i in range(%lld):\n"
-                     "        tv.addcmul_(a.select(2, i).unsqueeze(-1).unsqueeze(-1), yc.select(2, i).unsqueeze(1))\n",
-                  (long long)c0, (long long)(t->shape[0] * t->shape[1]), (long long)t->shape[0], (long long)t->shape[1],
-                  (long long)e3c_irrep_dim(s->in1.items[t->i1].ir));
+        sb_printf(b, "    self._fill(tc, a, yc, %lld)\n", (long long)c0);
         c0 += t->shape[0] * t->shape[1];
     }
     sb_printf(b, "    acc = self._mix(tc, torch.cat([");
@@ -333,11 +343,12 @@ static void emit_prologue(const tp_state *s, strbuf *b)
 /* Emit the TorchScript source of forward (and of _mix): the same walk as tp_forward. */
 static e3c_status emit_source(const tp_state *s, strbuf *b)
 {
-    int any_fused = 0;
-    for (size_t k = 0; k < s->n_ins; k++)
+    int any_path = 0, any_fused = 0;
+    for (size_t k = 0; k < s->n_ins; k++) {
+        any_path |= !s->ins[k].dropped && s->out.items[s->ins[k].io].mul > 0;
         any_fused |= fused(s, &s->ins[k]);
-    if (any_fused)
-        sb_printf(b, "%s", mix_source);
+    }
+    sb_printf(b, "%s%s", any_path ? operands_source : "", any_fused ? fused_source : "");
     emit_prologue(s, b);
     sb_printf(b, "    parts: List[Tensor] = []\n");
     for (size_t o = 0; o < s->out.len; o++) {
@@ -369,46 +380,6 @@ static e3c_status emit_source(const tp_state *s, strbuf *b)
     return sb_text(b) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
 }
 
-/* The instruction's two operands, a (…, mul1, 2l1+1) and b (…, mul2, 2l2+1), with the pair
- * selection of the uvu<v and u<vw modes applied. */
-static e3c_status operands(e3c_module *self, const tp_state *s, const tp_ins *t, const e3c_tensor *x1,
-                           const e3c_tensor *x2, e3c_tensor **A, e3c_tensor **B)
-{
-    const e3c_mulir *a = &s->in1.items[t->i1], *c = &s->in2.items[t->i2];
-    int64_t sa[2] = {a->mul, e3c_irrep_dim(a->ir)}, sc[2] = {c->mul, e3c_irrep_dim(c->ir)};
-    e3c_tensor *tmp = NULL;
-    *A = *B = NULL;
-    e3c_status st = e3c_tensor_narrow(&tmp, x1, -1, offset_of(&s->in1, t->i1), sa[0] * sa[1]);
-    if (!st)
-        st = e3c_tensor_unflatten_last(A, tmp, sa, 2);
-    e3c_tensor_free(tmp), tmp = NULL;
-    if (!st)
-        st = e3c_tensor_narrow(&tmp, x2, -1, offset_of(&s->in2, t->i2), sc[0] * sc[1]);
-    if (!st)
-        st = e3c_tensor_unflatten_last(B, tmp, sc, 2);
-    e3c_tensor_free(tmp);
-    if (!st && (t->mode == E3C_TP_UVU_LT_V || t->mode == E3C_TP_U_LT_VW)) {
-        e3c_tensor *pu = NULL, *pv = NULL, *A2 = NULL, *B2 = NULL;
-        char name[64];
-        snprintf(name, sizeof name, "pairs_%lld_u", (long long)a->mul);
-        st = e3c_module_tensor(self, name, &pu);
-        snprintf(name, sizeof name, "pairs_%lld_v", (long long)a->mul);
-        if (!st)
-            st = e3c_module_tensor(self, name, &pv);
-        if (!st)
-            st = e3c_tensor_index_select(&A2, *A, -2, pu);
-        if (!st)
-            st = e3c_tensor_index_select(&B2, *B, -2, pv);
-        e3c_tensor_free(pu), e3c_tensor_free(pv), e3c_tensor_free(*A), e3c_tensor_free(*B);
-        *A = A2, *B = B2;
-    }
-    if (st) {
-        e3c_tensor_free(*A), e3c_tensor_free(*B);
-        *A = *B = NULL;
-    }
-    return st;
-}
-
 /* yc = einsum(first_equation, b, C) * c: (…, mul2, 2l1+1, 2lo+1). */
 static e3c_status second_with_3j(e3c_module *self, const tp_state *s, const tp_ins *t, const e3c_tensor *B,
                                  e3c_tensor **YC)
@@ -426,13 +397,65 @@ static e3c_status second_with_3j(e3c_module *self, const tp_state *s, const tp_i
     return st;
 }
 
+/* The pair selection of the uvu<v and u<vw modes: a over u, yc over v. */
+static e3c_status select_pairs(e3c_module *self, int64_t mul, e3c_tensor **A, e3c_tensor **YC)
+{
+    e3c_tensor *pu = NULL, *pv = NULL, *A2 = NULL, *YC2 = NULL;
+    char name[64];
+    snprintf(name, sizeof name, "pairs_%lld_u", (long long)mul);
+    e3c_status st = e3c_module_tensor(self, name, &pu);
+    snprintf(name, sizeof name, "pairs_%lld_v", (long long)mul);
+    if (!st)
+        st = e3c_module_tensor(self, name, &pv);
+    if (!st)
+        st = e3c_tensor_index_select(&A2, *A, -2, pu);
+    if (!st)
+        st = e3c_tensor_index_select(&YC2, *YC, -3, pv);
+    e3c_tensor_free(pu), e3c_tensor_free(pv);
+    if (!st) {
+        e3c_tensor_free(*A), e3c_tensor_free(*YC);
+        *A = A2, *YC = YC2;
+    }
+    return st;
+}
+
+/* The first operand a (…, mul1, 2l1+1) and yc (second_with_3j), pairs selected: the
+ * _operands method of the source and the lines after it. */
+static e3c_status operands(e3c_module *self, const tp_state *s, const tp_ins *t, const e3c_tensor *x1,
+                           const e3c_tensor *x2, e3c_tensor **A, e3c_tensor **YC)
+{
+    const e3c_mulir *a = &s->in1.items[t->i1], *c = &s->in2.items[t->i2];
+    int64_t sa[2] = {a->mul, e3c_irrep_dim(a->ir)}, sc[2] = {c->mul, e3c_irrep_dim(c->ir)};
+    e3c_tensor *tmp = NULL, *B = NULL;
+    *A = *YC = NULL;
+    e3c_status st = e3c_tensor_narrow(&tmp, x1, -1, offset_of(&s->in1, t->i1), sa[0] * sa[1]);
+    if (!st)
+        st = e3c_tensor_unflatten_last(A, tmp, sa, 2);
+    e3c_tensor_free(tmp), tmp = NULL;
+    if (!st)
+        st = e3c_tensor_narrow(&tmp, x2, -1, offset_of(&s->in2, t->i2), sc[0] * sc[1]);
+    if (!st)
+        st = e3c_tensor_unflatten_last(&B, tmp, sc, 2);
+    e3c_tensor_free(tmp);
+    if (!st)
+        st = second_with_3j(self, s, t, B, YC);
+    e3c_tensor_free(B);
+    if (!st && (t->mode == E3C_TP_UVU_LT_V || t->mode == E3C_TP_U_LT_VW))
+        st = select_pairs(self, a->mul, A, YC);
+    if (st) {
+        e3c_tensor_free(*A), e3c_tensor_free(*YC);
+        *A = *YC = NULL;
+    }
+    return st;
+}
+
 /* One instruction's contribution (…, mul_out, 2lo+1), including the coefficient c. */
 static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins *t, const e3c_tensor *x1,
                                const e3c_tensor *x2, const e3c_tensor *weight, e3c_tensor **out)
 {
-    e3c_tensor *A = NULL, *B = NULL, *tmp = NULL, *W = NULL, *T = NULL, *T2 = NULL, *YC = NULL;
+    e3c_tensor *A = NULL, *tmp = NULL, *W = NULL, *T = NULL, *T2 = NULL, *YC = NULL;
     char eq[96];
-    e3c_status st = operands(self, s, t, x1, x2, &A, &B);
+    e3c_status st = operands(self, s, t, x1, x2, &A, &YC);
     if (!st && t->has_weight) {
         st = e3c_tensor_narrow(&tmp, weight, -1, t->weight_offset, t->weight_size);
         if (!st)
@@ -440,8 +463,6 @@ static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins
         e3c_tensor_free(tmp);
     }
     equation_for(t, !s->shared_weights, eq, sizeof eq);
-    if (!st)
-        st = second_with_3j(self, s, t, B, &YC);
     if (!st && weight_first(s, t)) {
         e3c_tensor *AW = NULL;
         const e3c_tensor *aw_ops[2] = {A, W}, *t_ops[2] = {NULL, YC};
@@ -464,7 +485,7 @@ static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins
         st = e3c_tensor_ref(&T2, T);
     if (!st)
         st = e3c_tensor_ref(out, T2);
-    e3c_tensor_free(A), e3c_tensor_free(B), e3c_tensor_free(W), e3c_tensor_free(T), e3c_tensor_free(T2);
+    e3c_tensor_free(A), e3c_tensor_free(W), e3c_tensor_free(T), e3c_tensor_free(T2);
     return st;
 }
 
@@ -475,10 +496,8 @@ static e3c_status fused_channels(e3c_module *self, const tp_state *s, const tp_i
 {
     int64_t u = t->shape[0], v = t->shape[1], n_i = e3c_irrep_dim(s->in1.items[t->i1].ir);
     int64_t k = e3c_tensor_size(tc, -1), view[4] = {e3c_tensor_size(tc, 0), u, v, k};
-    e3c_tensor *A = NULL, *B = NULL, *YC = NULL, *slab = NULL, *TV = NULL;
-    e3c_status st = operands(self, s, t, x1, x2, &A, &B);
-    if (!st)
-        st = second_with_3j(self, s, t, B, &YC);
+    e3c_tensor *A = NULL, *YC = NULL, *slab = NULL, *TV = NULL;
+    e3c_status st = operands(self, s, t, x1, x2, &A, &YC);
     if (!st)
         st = e3c_tensor_narrow(&slab, tc, 1, c0, u * v);
     if (!st)
@@ -498,7 +517,7 @@ static e3c_status fused_channels(e3c_module *self, const tp_state *s, const tp_i
             st = e3c_tensor_addcmul_(TV, ai2, yi1);
         e3c_tensor_free(ai), e3c_tensor_free(ai1), e3c_tensor_free(ai2), e3c_tensor_free(yi), e3c_tensor_free(yi1);
     }
-    e3c_tensor_free(A), e3c_tensor_free(B), e3c_tensor_free(YC), e3c_tensor_free(slab), e3c_tensor_free(TV);
+    e3c_tensor_free(A), e3c_tensor_free(YC), e3c_tensor_free(slab), e3c_tensor_free(TV);
     return st;
 }
 
