@@ -447,8 +447,16 @@ void e3c_check_pool_free(e3c_check_pool *p)
 {
     if (!p)
         return;
+    for (int i = 0; i < p->n_workers; i++) { /* all at once: the workers end in parallel */
+        worker *w = &p->w[i];
+        if (w->pid > 0 && w->busy)
+            kill(w->pid, SIGKILL);
+        if (w->pid > 0)
+            close(w->fd); /* an idle worker reads EOF and exits */
+    }
     for (int i = 0; i < p->n_workers; i++) {
-        worker_end(&p->w[i], 0);
+        if (p->w[i].pid > 0)
+            reap(p->w[i].pid);
         free(p->w[i].in.buf);
     }
     free(p->w);

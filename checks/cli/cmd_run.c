@@ -44,6 +44,12 @@ typedef struct task {
     e3c_check_result result;
 } task;
 
+static long online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n;
+}
+
 static volatile sig_atomic_t interrupted = 0;
 static void on_signal(int sig)
 {
@@ -419,8 +425,12 @@ static int run_collection(collection *c, const run_opts *o)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (tasks && n_tasks)
-        e3c_jit_warm_up(); /* once here rather than in every forked check */
+    if (tasks && n_tasks) {
+        /* the workers share the cores: libtorch's threads per worker, set before they fork */
+        long per_worker = online_cpus() / (o->jobs < (int)n_tasks ? o->jobs : (long)n_tasks);
+        e3c_torch_set_num_threads(per_worker < 1 ? 1 : (int)per_worker);
+        e3c_jit_warm_up(); /* once here rather than in every worker */
+    }
     if (tasks)
         run_tasks(tasks, n_tasks, o, c->report);
     for (size_t i = 0; tasks && i < n_tasks; i++)
@@ -470,7 +480,7 @@ static void defaults(run_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->report = "reports/e3check-report.json";
-    o->jobs = 1;
+    o->jobs = online_cpus() < 8 ? (int)online_cpus() : 8;
     o->rs.timeout_s = 120.0;
 }
 
@@ -503,15 +513,17 @@ static int run(int argc, char **argv)
 static void help(FILE *out)
 {
     fputs("usage: e3check run [PATH...] [options]\n\n"
-          "Run the fixture files and folders (recursively; default fixtures/), each check in\n"
-          "its own process with a time limit; print one line per fixture and check and a\n"
-          "summary; write the reports. See fixtures/README.md for the fixture format.\n\n"
+          "Run the fixture files and folders (recursively; default fixtures/); checks run in\n"
+          "worker processes, never in this one, each with a time limit; print one line per\n"
+          "fixture and check and a summary; write the reports. See fixtures/README.md for the\n"
+          "fixture format.\n\n"
           "options:\n"
           "  --report FILE      JSON report (default reports/e3check-report.json)\n"
           "  --junit FILE       JUnit XML report\n"
           "  --markdown FILE    Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set)\n"
           "  --seed N           seed for every fixture (overrides theirs)\n"
-          "  --jobs N           checks in parallel processes (default 1)\n"
+          "  --jobs N           worker processes running checks in parallel (default: the\n"
+          "                     number of CPUs, at most 8; 1 runs them one after another)\n"
           "  --timeout SECONDS  time limit per check (default 120; a fixture's timeout_s wins)\n"
           "  --filter PATTERN   only fixtures whose name matches (glob) or contains PATTERN\n"
           "  --plugin PATH      load module types from a shared library\n"
