@@ -348,14 +348,24 @@ Test(run, exit_statuses_for_nothing_usage_and_interrupt)
     cr_assert_eq(run_cli("run --jobs 0", NULL)->status, 4);
     cr_assert_eq(run_cli("run --bogus", NULL)->status, 4);
 
-    /* SIGINT during a hanging check: exit 2 and a complete report of what finished */
+    /* SIGINT during a hanging check (one worker: the endless loop's two checks one after
+     * the other outlast the signal): exit 2 and a complete report of what finished */
     char cmd[4096];
     snprintf(json, sizeof json, "%s/int.json", test_tmpdir());
     snprintf(cmd, sizeof cmd, "timeout --preserve-status -s INT 4 %s run '%s/models/forward_endless_loop_f32.json' '%s/models/block_norm_f64.json' "
-             "--timeout 60 --report '%s' > /dev/null 2>&1", E3C_CLI_PATH, shared_path(""), shared_path(""), json);
+             "--timeout 60 --jobs 1 --report '%s' > /dev/null 2>&1", E3C_CLI_PATH, shared_path(""), shared_path(""), json);
     int st = system(cmd);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "exit status %d", WEXITSTATUS(st));
     cJSON *report = read_report(json);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "environment"), "interrupted")));
+    cJSON_Delete(report);
+
+    /* the same with two workers, both hanging when the signal comes: both are stopped */
+    snprintf(cmd, sizeof cmd, "timeout --preserve-status -s INT 2 %s run '%s/models/forward_endless_loop_f32.json' "
+             "--jobs 2 --report '%s' > /dev/null 2>&1", E3C_CLI_PATH, shared_path(""), json);
+    st = system(cmd); /* a hung worker left running would hang here: the pool kills them */
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "exit status %d", WEXITSTATUS(st));
+    report = read_report(json);
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "environment"), "interrupted")));
     cJSON_Delete(report);
 }
