@@ -360,7 +360,10 @@ static e3c_status dispatch(e3c_check_pool *p)
             if (st)
                 return st;
             w->job = p->queue[p->head];
-            if (send(w->fd, &w->job.ctx, sizeof w->job.ctx, MSG_NOSIGNAL) != (ssize_t)sizeof w->job.ctx) {
+            ssize_t sent;
+            while ((sent = send(w->fd, &w->job.ctx, sizeof w->job.ctx, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+                ;
+            if (sent != (ssize_t)sizeof w->job.ctx) {
                 worker_end(w, 1); /* it ended while idle: fork a fresh one */
                 continue;
             }
