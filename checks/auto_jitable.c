@@ -110,16 +110,15 @@ static int all_equal(const e3c_values *a, const e3c_values *b)
 }
 
 /* Save, reload, rerun. Returns a verdict; `why` explains a failure. */
-static e3c_verdict roundtrip(e3c_jit_module *jit, const e3c_values *args, const e3c_values *before,
-                             const char *tmpdir, char *why, size_t cap)
+/* Save to memory, load back, rerun: the outputs must be identical. */
+static e3c_verdict roundtrip(e3c_jit_module *jit, const e3c_values *args, const e3c_values *before, char *why, size_t cap)
 {
-    char path[1024];
-    const char *dir = tmpdir ? tmpdir : getenv("TMPDIR");
-    snprintf(path, sizeof path, "%s/e3check-roundtrip-%ld.pt", dir && *dir ? dir : "/tmp", (long)getpid());
+    void *archive = NULL;
+    size_t size = 0;
     e3c_jit_module *again = NULL;
     e3c_values *after = NULL;
     e3c_verdict v = E3C_PASSED;
-    if (e3c_jit_save(jit, path) || e3c_jit_load(&again, path)) {
+    if (e3c_jit_save_buffer(jit, &archive, &size) || e3c_jit_load_buffer(&again, archive, size, "the saved module")) {
         snprintf(why, cap, "save/reload failed: %s", e3c_error_last());
         v = E3C_FAILED;
     } else if (call_jit(again, args, &after)) {
@@ -129,7 +128,7 @@ static e3c_verdict roundtrip(e3c_jit_module *jit, const e3c_values *args, const 
         snprintf(why, cap, "the reloaded module gives different outputs");
         v = E3C_FAILED;
     }
-    unlink(path);
+    free(archive);
     e3c_values_free(after);
     e3c_jit_free(again);
     return v;
@@ -248,7 +247,7 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
         add_step(steps, "strict_shapes", "ok", "every input rejected 1, 2 and 3 missing columns");
     }
     if (opt->roundtrip) {
-        if (roundtrip(jit, args, ys, opt->tmpdir, why, sizeof why) != E3C_PASSED) {
+        if (roundtrip(jit, args, ys, why, sizeof why) != E3C_PASSED) {
             result_set(out, E3C_FAILED, "save/reload round trip: %s", why);
             add_step(steps, "roundtrip", "failed", why);
             goto done;

@@ -465,7 +465,6 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
         o.strict_shapes = opt_int(copts, "strict_shapes", 1);
         o.roundtrip = opt_int(copts, "roundtrip", 1);
         o.error_on_warnings = opt_int(copts, "error_on_warnings", 1);
-        o.tmpdir = rs ? rs->tmpdir : NULL;
         e3c_check_auto_jitable(&h.s, &o, out);
     } else {
         out->details = cJSON_CreateObject();

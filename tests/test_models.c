@@ -11,7 +11,7 @@ static int count_mismatches(const char *dir, int *checked)
     cr_assert_not_null(d, "cannot open %s", dir);
     int bad = 0;
     struct dirent *e;
-    e3c_run_settings rs = {0, 0, 60.0, NULL};
+    e3c_run_settings rs = {0, 0, 60.0};
     while ((e = readdir(d))) {
         size_t n = strlen(e->d_name);
         if (n < 6 || strcmp(e->d_name + n - 5, ".json"))

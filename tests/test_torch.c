@@ -194,7 +194,7 @@ Test(jit, empty_file_and_pickled_tensor_are_rejected)
     cr_assert_not_null(f);
     fclose(f);
     e3c_jit_module *m = NULL;
-    E3C_ASSERT_FAILS(e3c_jit_load(&m, path), E3C_ERR_FORMAT, "the file is empty");
+    E3C_ASSERT_FAILS(e3c_jit_load(&m, path), E3C_ERR_FORMAT, "it is empty");
 
     snprintf(path, sizeof path, "%s/state.pt", test_tmpdir());
     int64_t n = 3;
@@ -309,6 +309,43 @@ Test(jit, save_and_reload_gives_identical_outputs)
     e3c_generator_free(g);
     e3c_jit_free(m);
     e3c_jit_free(m2);
+}
+
+Test(jit, archives_in_memory_round_trip_and_are_checked_like_files)
+{
+    e3c_jit_module *m = load_model("irrep_linear_f32.pt"), *back = NULL;
+    void *bytes = NULL;
+    size_t size = 0;
+    E3C_ASSERT_OK(e3c_jit_save_buffer(m, &bytes, &size));
+    cr_assert(size > 4 && memcmp(bytes, "PK\x03\x04", 4) == 0, "a zip archive, as torch.jit.save writes");
+    E3C_ASSERT_OK(e3c_jit_load_buffer(&back, bytes, size, "in memory"));
+    e3c_generator *g = NULL;
+    E3C_ASSERT_OK(e3c_generator_new(&g, 7));
+    int64_t shape[2] = {3, 16};
+    e3c_tensor *x = NULL;
+    E3C_ASSERT_OK(e3c_randn(&x, g, E3C_FLOAT32, shape, 2));
+    e3c_values *args = NULL, *y1 = NULL, *y2 = NULL;
+    E3C_ASSERT_OK(e3c_values_new(&args));
+    E3C_ASSERT_OK(e3c_values_push(args, x));
+    E3C_ASSERT_OK(e3c_jit_run(&y1, m, NULL, args));
+    E3C_ASSERT_OK(e3c_jit_run(&y2, back, NULL, args));
+    cr_assert(e3c_tensor_equal(e3c_values_get(y1, 0), e3c_values_get(y2, 0)));
+    e3c_strings extra_a = {0, NULL}, extra_b = {0, NULL};
+    E3C_ASSERT_OK(e3c_jit_extra_files(m, &extra_a));
+    E3C_ASSERT_OK(e3c_jit_extra_files(back, &extra_b));
+    cr_assert_eq(extra_a.count, extra_b.count, "extra files survive the round trip");
+    e3c_strings_free(&extra_a), e3c_strings_free(&extra_b);
+
+    e3c_jit_module *bad = NULL;
+    E3C_ASSERT_FAILS(e3c_jit_load_buffer(&bad, bytes, size / 2, "half"), E3C_ERR_FORMAT, "'half' is a truncated or corrupt archive");
+    E3C_ASSERT_FAILS(e3c_jit_load_buffer(&bad, "hello", 5, "text"), E3C_ERR_FORMAT, "'text' is not a TorchScript archive: it is not a zip file");
+    E3C_ASSERT_FAILS(e3c_jit_load_buffer(&bad, NULL, 0, "nothing"), E3C_ERR_FORMAT, "it is empty");
+    cr_assert_null(bad);
+    free(bytes);
+    e3c_values_free(args), e3c_values_free(y1), e3c_values_free(y2);
+    e3c_tensor_free(x);
+    e3c_generator_free(g);
+    e3c_jit_free(m), e3c_jit_free(back);
 }
 
 /* ------------------------------------------------- every model in shared/models ---- */

@@ -18,6 +18,16 @@ namespace {
 
 const char kZipMagic[4] = {'P', 'K', '\x03', '\x04'};
 
+// The first bytes of a candidate archive: empty, or not a zip file, is refused by name.
+e3c_status check_head(const char *name, const char *head, size_t n)
+{
+    if (n == 0)
+        return e3c_error_set(E3C_ERR_FORMAT, "'%s' is not a TorchScript archive: it is empty", name);
+    if (n < sizeof kZipMagic || std::memcmp(head, kZipMagic, sizeof kZipMagic) != 0)
+        return e3c_error_set(E3C_ERR_FORMAT, "'%s' is not a TorchScript archive: it is not a zip file", name);
+    return E3C_OK;
+}
+
 // Reject what is not even a candidate archive, with the reason: missing, unreadable,
 // a directory, empty, or not a zip file.
 e3c_status precheck_file(const char *path)
@@ -33,40 +43,52 @@ e3c_status precheck_file(const char *path)
     char head[4] = {0, 0, 0, 0};
     size_t n = std::fread(head, 1, sizeof head, f);
     std::fclose(f);
-    if (n == 0)
-        return e3c_error_set(E3C_ERR_FORMAT, "'%s' is not a TorchScript archive: the file is empty", path);
-    if (n < sizeof head || std::memcmp(head, kZipMagic, sizeof head) != 0)
-        return e3c_error_set(E3C_ERR_FORMAT,
-                             "'%s' is not a TorchScript archive: it is not a zip file", path);
-    return E3C_OK;
+    return check_head(path, head, n);
 }
 
-// Open the zip container, tell truncated archives and non-module pickles apart, and
-// collect the extra files.
-e3c_status read_container(const char *path, std::vector<std::pair<std::string, std::string>> *extra)
+// Open the zip container (make_reader), tell truncated archives and non-module pickles
+// apart, and collect the extra files.
+template <class MakeReader>
+e3c_status read_container(const char *name, MakeReader make_reader, std::vector<std::pair<std::string, std::string>> *extra)
 {
     std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
     try {
-        reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(std::string(path));
+        reader = make_reader();
     } catch (const c10::Error &e) {
-        return e3c_error_set(E3C_ERR_FORMAT, "'%s' is a truncated or corrupt archive: %s", path,
+        return e3c_error_set(E3C_ERR_FORMAT, "'%s' is a truncated or corrupt archive: %s", name,
                              e.what_without_backtrace());
     }
     if (!reader->hasRecord("constants.pkl") || !reader->hasRecord("data.pkl"))
         return e3c_error_set(E3C_ERR_FORMAT,
                              "'%s' is a zip archive but not a TorchScript module (no constants.pkl; "
                              "a tensor or state dict saved with torch.save?)",
-                             path);
+                             name);
     static const std::string prefix = "extra/";
-    for (const std::string &name : reader->getAllRecords()) {
-        if (name.compare(0, prefix.size(), prefix) != 0)
+    for (const std::string &record : reader->getAllRecords()) {
+        if (record.compare(0, prefix.size(), prefix) != 0)
             continue;
         at::DataPtr data;
         size_t size;
-        std::tie(data, size) = reader->getRecord(name);
-        extra->emplace_back(name.substr(prefix.size()),
-                            std::string(static_cast<const char *>(data.get()), size));
+        std::tie(data, size) = reader->getRecord(record);
+        extra->emplace_back(record.substr(prefix.size()), std::string(static_cast<const char *>(data.get()), size));
     }
+    return E3C_OK;
+}
+
+// The module itself (load), once the container is known good; errors name the archive.
+template <class Load>
+e3c_status load_module(const char *name, Load load, e3c_jit_module **out, std::unique_ptr<e3c_jit_module> mod)
+{
+    try {
+        mod->m = load();
+    } catch (const c10::Error &e) {
+        return e3c_error_set(E3C_ERR_FORMAT, "'%s' could not be loaded as a TorchScript module: %s", name,
+                             e.what_without_backtrace());
+    } catch (const std::exception &e) {
+        return e3c_error_set(E3C_ERR_FORMAT, "'%s' could not be loaded as a TorchScript module: %s", name, e.what());
+    }
+    mod->m.eval();
+    *out = mod.release();
     return E3C_OK;
 }
 
@@ -147,21 +169,32 @@ e3c_status e3c_jit_load(e3c_jit_module **out, const char *path)
         return st;
     return guard("jit_load", [&] {
         auto mod = std::make_unique<e3c_jit_module>();
-        e3c_status s = read_container(path, &mod->extra_files);
-        if (s)
-            return s;
-        try {
-            mod->m = torch::jit::load(std::string(path), c10::Device(c10::kCPU));
-        } catch (const c10::Error &e) {
-            return e3c_error_set(E3C_ERR_FORMAT, "'%s' could not be loaded as a TorchScript module: %s",
-                                 path, e.what_without_backtrace());
-        } catch (const std::exception &e) {
-            return e3c_error_set(E3C_ERR_FORMAT, "'%s' could not be loaded as a TorchScript module: %s",
-                                 path, e.what());
-        }
-        mod->m.eval();
-        *out = mod.release();
-        return E3C_OK;
+        auto reader = [&] { return std::make_unique<caffe2::serialize::PyTorchStreamReader>(std::string(path)); };
+        e3c_status s = read_container(path, reader, &mod->extra_files);
+        auto load = [&] { return torch::jit::load(std::string(path), c10::Device(c10::kCPU)); };
+        return s ? s : load_module(path, load, out, std::move(mod));
+    });
+}
+
+e3c_status e3c_jit_load_buffer(e3c_jit_module **out, const void *data, size_t size, const char *name)
+{
+    if (!out || (!data && size) || !name)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_load_buffer: NULL argument");
+    *out = nullptr;
+    e3c_status st = check_head(name, static_cast<const char *>(data), size);
+    if (st)
+        return st;
+    return guard("jit_load", [&] {
+        auto mod = std::make_unique<e3c_jit_module>();
+        std::istringstream in(std::string(static_cast<const char *>(data), size));
+        auto reader = [&] { return std::make_unique<caffe2::serialize::PyTorchStreamReader>(&in); };
+        e3c_status s = read_container(name, reader, &mod->extra_files);
+        auto load = [&] {
+            in.clear();
+            in.seekg(0);
+            return torch::jit::load(in, c10::Device(c10::kCPU));
+        };
+        return s ? s : load_module(name, load, out, std::move(mod));
     });
 }
 
@@ -185,6 +218,27 @@ e3c_status e3c_jit_save(const e3c_jit_module *m, const char *path)
         return e3c_error_set(E3C_ERR_IO, "cannot save '%s': %s", path, std::strerror(err));
     }
     return E3C_OK;
+}
+
+e3c_status e3c_jit_save_buffer(const e3c_jit_module *m, void **data, size_t *size)
+{
+    if (!m || !data || !size)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_save_buffer: NULL argument");
+    *data = nullptr;
+    *size = 0;
+    return guard("jit_save", [&] {
+        std::ostringstream os;
+        torch::jit::ExtraFilesMap extra(m->extra_files.begin(), m->extra_files.end());
+        m->m.save(os, extra);
+        const std::string bytes = os.str();
+        void *copy = std::malloc(bytes.size() ? bytes.size() : 1);
+        if (!copy)
+            return e3c_error_set(E3C_ERR_NOMEM, "jit_save: out of memory for %zu bytes", bytes.size());
+        std::memcpy(copy, bytes.data(), bytes.size());
+        *data = copy;
+        *size = bytes.size();
+        return E3C_OK;
+    });
 }
 
 void e3c_jit_free(e3c_jit_module *m) { delete m; }

@@ -87,11 +87,10 @@ typedef struct e3c_auto_jitable_options {
     int roundtrip;         /**< save, reload, rerun: identical outputs */
     int error_on_warnings; /**< tracer warnings are failures (e3nn default on) */
     uint64_t seed;
-    const char *tmpdir; /**< where the round trip saves (NULL: $TMPDIR or /tmp) */
-    int batch;          /**< batch of random inputs; 0: drawn in 1..4 */
+    int batch; /**< batch of random inputs; 0: drawn in 1..4 */
 } e3c_auto_jitable_options;
 
-#define E3C_AUTO_JITABLE_OPTIONS_INIT {2, 1, 1, 1, 0, NULL, 0}
+#define E3C_AUTO_JITABLE_OPTIONS_INIT {2, 1, 1, 1, 0, 0}
 
 /** e3nn's assert_auto_jitable and more. For a module: refused (FAILED) without a compile
  *  mode, with e3nn's message; compiled (a copy: the subject stays untouched), compiled and

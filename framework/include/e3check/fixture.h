@@ -22,7 +22,6 @@ typedef struct e3c_run_settings {
     int has_seed;     /**< --seed given: it overrides the fixtures' seeds */
     uint64_t seed;
     double timeout_s; /**< default per-check time limit (a fixture's timeout_s wins) */
-    const char *tmpdir;
 } e3c_run_settings;
 
 /** Which checks `fixture` enables (default: auto_jitable and equivariance), in order;

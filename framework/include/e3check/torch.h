@@ -300,6 +300,15 @@ e3c_status e3c_jit_load(e3c_jit_module **out, const char *path);
  *  it, then rename); on failure no file is left at `path`. */
 e3c_status e3c_jit_save(const e3c_jit_module *m, const char *path);
 
+/** Serialize `m` in torch.jit.save's format into memory: *data (malloc'd, caller frees)
+ *  holds *size bytes, the bytes e3c_jit_save would write. */
+e3c_status e3c_jit_save_buffer(const e3c_jit_module *m, void **data, size_t *size);
+
+/** Load a TorchScript archive from `size` bytes at `data` onto the CPU, with
+ *  e3c_jit_load's checks and E3C_ERR_FORMAT reasons; `name` stands for the archive in
+ *  messages. Caller owns *out. */
+e3c_status e3c_jit_load_buffer(e3c_jit_module **out, const void *data, size_t size, const char *name);
+
 /** Free a module handle. NULL-safe. */
 void e3c_jit_free(e3c_jit_module *m);
 
