@@ -426,9 +426,11 @@ static int run_collection(collection *c, const run_opts *o)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     if (tasks && n_tasks) {
-        /* the workers share the cores: libtorch's threads per worker, set before they fork */
-        long per_worker = online_cpus() / (o->jobs < (int)n_tasks ? o->jobs : (long)n_tasks);
-        e3c_torch_set_num_threads(per_worker < 1 ? 1 : (int)per_worker);
+        /* several workers share the cores: libtorch's threads per worker, set before they
+         * fork (one worker keeps libtorch's default; setting it costs several ms) */
+        long workers = o->jobs < (int)n_tasks ? o->jobs : (long)n_tasks, per_worker = online_cpus() / workers;
+        if (workers > 1)
+            e3c_torch_set_num_threads(per_worker < 1 ? 1 : (int)per_worker);
         e3c_jit_warm_up(); /* once here rather than in every worker */
     }
     if (tasks)
