@@ -264,55 +264,54 @@ static double rel_error(const e3c_tensor *a, const e3c_tensor *b)
     return diff / (1 + scale);
 }
 
-Test(modules, fused_tensor_product_matches_float64_and_the_per_batch_path)
+/* A module with shared weights (m64, float64) against its float32 copy and both compiled,
+ * over batch shapes where the channel mix takes oneDNN's convolution (40), libtorch's
+ * small-batch kernel (5), none (0), broadcasting and unbatched inputs; and against
+ * `per_batch`, the same module with per-sample weights (the plain einsum path), given the
+ * parameters repeated per sample. widths: the inputs' last dimensions. */
+static void check_shared_weight_paths(e3c_module *m64, e3c_module *per_batch, const int64_t *widths, size_t n_in,
+                                      const char *const *params, size_t n_params)
 {
-    const char *in1 = "4x0e+3x1o+2x2e", *in2 = "2x0e+1o+2e", *out = "3x0e+2x1o+2x2e+1x1e";
-    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
-    e3c_manual_seed(7);
-    e3c_module *m64 = NULL, *m32 = NULL, *per_batch = NULL, *c64 = NULL, *c32 = NULL;
-    E3C_ASSERT_OK(e3c_fully_connected_tp_new(&m64, in1, in2, out, NULL));
+    e3c_module *m32 = NULL, *c64 = NULL, *c32 = NULL;
     E3C_ASSERT_OK(e3c_module_clone(&m32, m64));
     E3C_ASSERT_OK(e3c_module_to_dtype(m32, E3C_FLOAT32));
-    e3c_tp_options opt = E3C_TP_OPTIONS_INIT;
-    opt.shared_weights = 0, opt.internal_weights = 0;
-    E3C_ASSERT_OK(e3c_fully_connected_tp_new(&per_batch, in1, in2, out, &opt));
     e3c_compile_options copt = E3C_COMPILE_OPTIONS_INIT;
     copt.in_place = 0;
     E3C_ASSERT_OK(e3c_module_compile(&c64, m64, &copt));
     E3C_ASSERT_OK(e3c_module_compile(&c32, m32, &copt));
-    e3c_tensor *weight = NULL;
-    E3C_ASSERT_OK(e3c_module_tensor(m64, "weight", &weight));
-    int64_t numel = e3c_tensor_numel(weight);
-    /* batch shapes of x1 and x2: oneDNN's size, the small-batch kernel, empty, broadcast, none */
-    struct { int n1, n2; int64_t b1[2], b2[2]; } cases[] = {
-        {1, 1, {40}, {40}}, {1, 1, {5}, {5}}, {1, 1, {0}, {0}}, {2, 1, {2, 1}, {17}}, {0, 0, {0}, {0}}};
+    struct { int nb; int64_t b[2][2]; } cases[] = {
+        {1, {{40}, {40}}}, {1, {{5}, {5}}}, {1, {{0}, {0}}}, {2, {{2, 1}, {1, 17}}}, {0, {{0}, {0}}}};
     e3c_generator *g = NULL;
     E3C_ASSERT_OK(e3c_generator_new(&g, 3));
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        int64_t s1[3], s2[3];
-        memcpy(s1, cases[c].b1, sizeof s1[0] * (size_t)cases[c].n1);
-        memcpy(s2, cases[c].b2, sizeof s2[0] * (size_t)cases[c].n2);
-        s1[cases[c].n1] = 4 + 9 + 10, s2[cases[c].n2] = 2 + 3 + 5;
         e3c_tensor *x[2] = {NULL, NULL}, *x32[2] = {NULL, NULL};
-        E3C_ASSERT_OK(e3c_randn(&x[0], g, E3C_FLOAT64, s1, cases[c].n1 + 1));
-        E3C_ASSERT_OK(e3c_randn(&x[1], g, E3C_FLOAT64, s2, cases[c].n2 + 1));
-        E3C_ASSERT_OK(e3c_tensor_to(&x32[0], x[0], E3C_FLOAT32));
-        E3C_ASSERT_OK(e3c_tensor_to(&x32[1], x[1], E3C_FLOAT32));
-        e3c_tensor *want = forward_of(m64, (const e3c_tensor *const *)x, 2, 0);
-        const e3c_tensor *const *xs = (const e3c_tensor *const *)x32;
-        e3c_tensor *got[3] = {forward_of(c64, (const e3c_tensor *const *)x, 2, 1), forward_of(m32, xs, 2, 0),
-                              forward_of(c32, xs, 2, 1)};
+        for (size_t i = 0; i < n_in; i++) {
+            int64_t shape[3];
+            memcpy(shape, cases[c].b[i], sizeof shape[0] * (size_t)cases[c].nb);
+            shape[cases[c].nb] = widths[i];
+            E3C_ASSERT_OK(e3c_randn(&x[i], g, E3C_FLOAT64, shape, cases[c].nb + 1));
+            E3C_ASSERT_OK(e3c_tensor_to(&x32[i], x[i], E3C_FLOAT32));
+        }
+        const e3c_tensor *const *xs = (const e3c_tensor *const *)x, *const *xs32 = (const e3c_tensor *const *)x32;
+        e3c_tensor *want = forward_of(m64, xs, n_in, 0);
+        e3c_tensor *got[3] = {forward_of(c64, xs, n_in, 1), forward_of(m32, xs32, n_in, 0), forward_of(c32, xs32, n_in, 1)};
         cr_assert_leq(rel_error(got[0], want), 1e-13, "case %zu: compiled float64", c);
         cr_assert_leq(rel_error(got[1], want), 2e-6, "case %zu: eager float32", c);
         cr_assert_leq(rel_error(got[2], want), 2e-6, "case %zu: compiled float32", c);
-        if (cases[c].n1 == 1 && cases[c].n2 == 1) { /* the unfused einsums, weights repeated per sample */
-            int64_t ws[2] = {cases[c].b1[0], numel};
-            e3c_tensor *w = NULL;
-            E3C_ASSERT_OK(e3c_tensor_expand(&w, weight, ws, 2));
-            const e3c_tensor *pin[3] = {x[0], x[1], w};
-            e3c_tensor *ref = forward_of(per_batch, pin, 3, 0);
+        if (cases[c].nb == 1 && per_batch) { /* parameters repeated per sample */
+            const e3c_tensor *pin[4] = {x[0], x[1], NULL, NULL};
+            e3c_tensor *rep[2] = {NULL, NULL};
+            for (size_t k = 0; k < n_params; k++) {
+                e3c_tensor *p = NULL;
+                E3C_ASSERT_OK(e3c_module_tensor(m64, params[k], &p));
+                int64_t ws[2] = {cases[c].b[0][0], e3c_tensor_numel(p)};
+                E3C_ASSERT_OK(e3c_tensor_expand(&rep[k], p, ws, 2));
+                pin[n_in + k] = rep[k];
+                e3c_tensor_free(p);
+            }
+            e3c_tensor *ref = forward_of(per_batch, pin, n_in + n_params, 0);
             cr_assert_leq(rel_error(ref, want), 1e-13, "case %zu: per-batch path", c);
-            e3c_tensor_free(ref), e3c_tensor_free(w);
+            e3c_tensor_free(ref), e3c_tensor_free(rep[0]), e3c_tensor_free(rep[1]);
         }
         for (int i = 0; i < 3; i++)
             e3c_tensor_free(got[i]);
@@ -321,6 +320,40 @@ Test(modules, fused_tensor_product_matches_float64_and_the_per_batch_path)
             e3c_tensor_free(x[i]), e3c_tensor_free(x32[i]);
     }
     e3c_generator_free(g);
-    e3c_tensor_free(weight);
-    e3c_module_free(c64), e3c_module_free(c32), e3c_module_free(m64), e3c_module_free(m32), e3c_module_free(per_batch);
+    e3c_module_free(c64), e3c_module_free(c32), e3c_module_free(m32);
+}
+
+Test(modules, fused_tensor_product_matches_float64_and_the_per_batch_path)
+{
+    const char *in1 = "4x0e+3x1o+2x2e", *in2 = "2x0e+1o+2e", *out = "3x0e+2x1o+2x2e+1x1e";
+    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+    e3c_manual_seed(7);
+    e3c_module *m64 = NULL, *per_batch = NULL;
+    E3C_ASSERT_OK(e3c_fully_connected_tp_new(&m64, in1, in2, out, NULL));
+    e3c_tp_options opt = E3C_TP_OPTIONS_INIT;
+    opt.shared_weights = 0, opt.internal_weights = 0;
+    E3C_ASSERT_OK(e3c_fully_connected_tp_new(&per_batch, in1, in2, out, &opt));
+    const int64_t widths[2] = {4 + 9 + 10, 2 + 3 + 5};
+    const char *params[1] = {"weight"};
+    check_shared_weight_paths(m64, per_batch, widths, 2, params, 1);
+    e3c_module_free(m64), e3c_module_free(per_batch);
+}
+
+Test(modules, linear_channel_mix_matches_float64_and_the_per_batch_path)
+{
+    const char *in = "4x0e+3x1o+2x2e+1x0e", *out = "3x0e+2x1o+2x2e+2x1e";
+    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+    e3c_manual_seed(8);
+    e3c_linear_options opt = E3C_LINEAR_OPTIONS_INIT;
+    opt.biases = 1;
+    e3c_module *m64 = NULL, *per_batch = NULL;
+    E3C_ASSERT_OK(e3c_linear_new(&m64, in, out, &opt));
+    double bias[3] = {0.5, -1.0, 2.0};
+    E3C_ASSERT_OK(e3c_module_set_tensor_values(m64, "bias", bias, 3));
+    opt.shared_weights = 0, opt.internal_weights = 0;
+    E3C_ASSERT_OK(e3c_linear_new(&per_batch, in, out, &opt));
+    const int64_t widths[1] = {4 + 9 + 10 + 1};
+    const char *params[2] = {"weight", "bias"};
+    check_shared_weight_paths(m64, per_batch, widths, 1, params, 2);
+    e3c_module_free(m64), e3c_module_free(per_batch);
 }

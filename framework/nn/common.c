@@ -1,4 +1,6 @@
 /* Small pieces shared by the module library. */
+#include <string.h>
+
 #include "nn_internal.h"
 
 e3c_status nn_give_one(e3c_values **out, e3c_tensor *t)
@@ -29,6 +31,43 @@ e3c_status nn_cat_blocks(e3c_values **out, const e3c_values *parts, const e3c_te
 {
     e3c_tensor *result = NULL;
     e3c_status st = e3c_values_count(parts) ? e3c_tensor_cat(&result, parts, -1) : e3c_tensor_zeros_last(&result, like, 0);
+    return st ? st : nn_give_one(out, result);
+}
+
+const char *const nn_mix_source =
+    "def _mix(self, t: Tensor, w: Tensor) -> Tensor:\n"
+    "    if t.is_floating_point() and t.element_size() == 4 and t.shape[0] > 0:\n"
+    "        return torch.conv2d(t.unsqueeze(-1), w.t().unsqueeze(-1).unsqueeze(-1)).squeeze(-1)\n"
+    "    return torch.einsum(\"zck,cw->zwk\", [t, w])\n\n";
+
+e3c_status nn_flatten_to(e3c_tensor **flat, const e3c_tensor *x, const int64_t *batch, int nb, int64_t width)
+{
+    int64_t shape[E3C_MAX_DIMS + 1], rows[2] = {-1, width};
+    e3c_tensor *wide = NULL;
+    *flat = NULL;
+    if (nb < 0 || nb >= E3C_MAX_DIMS)
+        return e3c_error_set(E3C_ERR_VALUE, "more than %d batch dimensions", E3C_MAX_DIMS - 1);
+    memcpy(shape, batch, (size_t)nb * sizeof *shape);
+    shape[nb] = width;
+    e3c_status st = e3c_tensor_expand(&wide, x, shape, nb + 1);
+    if (!st)
+        st = e3c_tensor_reshape(flat, wide, rows, 2);
+    e3c_tensor_free(wide);
+    return st;
+}
+
+e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const e3c_tensor *like, const int64_t *batch,
+                               int nb, int64_t width)
+{
+    int64_t shape[E3C_MAX_DIMS + 1];
+    e3c_values *flat = NULL;
+    e3c_tensor *result = NULL;
+    memcpy(shape, batch, (size_t)nb * sizeof *shape);
+    shape[nb] = width;
+    e3c_status st = nn_cat_blocks(&flat, parts, like);
+    if (!st)
+        st = e3c_tensor_reshape(&result, e3c_values_get(flat, 0), shape, nb + 1);
+    e3c_values_free(flat);
     return st ? st : nn_give_one(out, result);
 }
 

@@ -67,6 +67,17 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
         if (!st && s->bias_numel > 0)
             st = e3c_module_tensor(self, "bias", &b);
     }
+    e3c_tensor *xf = NULL; /* shared weights: x flattened to (Z, dim), as the channel mix wants */
+    int64_t batch[E3C_MAX_DIMS];
+    int nb = 0;
+    if (!st && s->shared) {
+        st = e3c_tensor_shape(x, batch, E3C_MAX_DIMS, &nb);
+        if (!st)
+            st = nn_flatten_to(&xf, x, batch, nb - 1, e3c_irreps_dim(&s->in));
+        nb--;
+    } else if (!st)
+        st = e3c_tensor_ref(&xf, x);
+    x = xf;
     e3c_values *parts = NULL;
     if (!st)
         st = e3c_values_new(&parts);
@@ -90,8 +101,10 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
             if (!st)
                 st = e3c_tensor_unflatten_last(&W, ws, shape_w, 2);
             const e3c_tensor *ops[2] = {X, W};
-            if (!st)
-                st = e3c_tensor_einsum(&T, s->shared ? "...ui,uw->...wi" : "...ui,...uw->...wi", ops, 2);
+            if (!st && s->shared)
+                st = e3c_tensor_channel_mix(&T, X, W);
+            else if (!st)
+                st = e3c_tensor_einsum(&T, "...ui,...uw->...wi", ops, 2);
             if (!st)
                 st = e3c_tensor_scalar(&cT, T, E3C_OP_MUL, t->coeff);
             if (!st && acc)
@@ -133,9 +146,11 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
         else
             e3c_tensor_free(acc);
     }
-    if (!st)
+    if (!st && s->shared)
+        st = nn_cat_blocks_batch(out, parts, x, batch, nb, e3c_irreps_dim(&s->out));
+    else if (!st)
         st = nn_cat_blocks(out, parts, x);
-    e3c_tensor_free(w), e3c_tensor_free(b);
+    e3c_tensor_free(w), e3c_tensor_free(b), e3c_tensor_free(xf);
     e3c_values_free(parts);
     return st;
 }
@@ -143,12 +158,16 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
 static e3c_status lin_source(const lin_state *s, strbuf *sb)
 {
     int external = !s->internal && (s->weight_numel > 0 || s->bias_numel > 0);
+    if (s->shared && s->n_ins)
+        sb_printf(sb, "%s", nn_mix_source);
     sb_printf(sb, "def forward(self, x%s%s):\n", external ? ", weight" : "", external && s->bias_numel ? ", bias" : "");
     sb_printf(sb, "    torch._assert(x.shape[-1] == %lld, \"invalid input shape\")\n", (long long)e3c_irreps_dim(&s->in));
     if (!external && s->weight_numel)
         sb_printf(sb, "    weight = self.weight\n");
     if (!external && s->bias_numel)
         sb_printf(sb, "    bias = self.bias\n");
+    if (s->shared)
+        sb_printf(sb, "    batch = x.shape[:-1]\n    x = x.reshape(-1, %lld)\n", (long long)e3c_irreps_dim(&s->in));
     sb_printf(sb, "    parts: List[Tensor] = []\n");
     for (size_t o = 0; o < s->out.len; o++) {
         const e3c_mulir *mo = &s->out.items[o];
@@ -161,11 +180,11 @@ static e3c_status lin_source(const lin_state *s, strbuf *sb)
             if (t->i_out != (int)o)
                 continue;
             int64_t mi = s->in.items[t->i_in].mul;
-            sb_printf(sb, "    t = torch.einsum(\"%s\", [x.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld]), "
-                          "weight.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])])\n",
-                      s->shared ? "...ui,uw->...wi" : "...ui,...uw->...wi", (long long)offset_of(&s->in, t->i_in),
+            sb_printf(sb, "    t = %s(x.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld]), "
+                          "weight.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])%s)\n",
+                      s->shared ? "self._mix" : "torch.einsum(\"...ui,...uw->...wi\", [", (long long)offset_of(&s->in, t->i_in),
                       (long long)(mi * d), (long long)mi, (long long)d, (long long)t->offset, (long long)t->size,
-                      (long long)mi, (long long)mo->mul);
+                      (long long)mi, (long long)mo->mul, s->shared ? "" : "]");
             sb_printf(sb, "    acc = %s%.17g * t\n", any ? "acc + " : "", t->coeff);
             any = 1;
         }
@@ -181,7 +200,12 @@ static e3c_status lin_source(const lin_state *s, strbuf *sb)
         else
             sb_printf(sb, "    parts.append(x.new_zeros(x.shape[:-1] + [%lld]))\n", (long long)(mo->mul * d));
     }
-    sb_printf(sb, "    if len(parts) == 0:\n        return x.new_zeros(x.shape[:-1] + [0])\n    return torch.cat(parts, -1)\n");
+    sb_printf(sb, "    if len(parts) == 0:\n        out = x.new_zeros(x.shape[:-1] + [0])\n"
+                  "    else:\n        out = torch.cat(parts, -1)\n");
+    if (s->shared)
+        sb_printf(sb, "    return out.reshape(batch + [%lld])\n", (long long)e3c_irreps_dim(&s->out));
+    else
+        sb_printf(sb, "    return out\n");
     return sb_text(sb) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
 }
 

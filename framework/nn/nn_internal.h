@@ -30,6 +30,19 @@ e3c_status nn_append_block(e3c_values *parts, e3c_tensor *acc, const e3c_tensor 
 /* *out = one output: the blocks concatenated (zero width when there are none). */
 e3c_status nn_cat_blocks(e3c_values **out, const e3c_values *parts, const e3c_tensor *like);
 
+/* The TorchScript method _mix(t, w) -> out[z, w, k] = sum_c t[z, c, k] w[c, w], making
+ * e3c_tensor_channel_mix's choice (a 1x1 convolution in float32); for modules that mix
+ * channels with shared weights on inputs flattened to (Z, dim). */
+extern const char *const nn_mix_source;
+
+/* x broadcast to batch[0..nb) + [width] and flattened to (Z, width). Caller owns *flat. */
+e3c_status nn_flatten_to(e3c_tensor **flat, const e3c_tensor *x, const int64_t *batch, int nb, int64_t width);
+
+/* *out = one output: the blocks of a flattened (Z, ...) computation concatenated and
+ * shaped back to batch[0..nb) + [width]. */
+e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const e3c_tensor *like, const int64_t *batch,
+                               int nb, int64_t width);
+
 /* Give m the generated TorchScript source in b (E3C_ERR_NOMEM when b ran out of memory). */
 e3c_status nn_set_source(e3c_module *m, const strbuf *b);
 

@@ -232,11 +232,7 @@ static const char *const fused_source =
     "def _fill(self, tc: Tensor, a: Tensor, yc: Tensor, c0: int):\n"
     "    tv = tc.narrow(1, c0, a.shape[1] * yc.shape[1]).unflatten(1, [a.shape[1], yc.shape[1]])\n"
     "    for i in range(a.shape[2]):\n"
-    "        tv.addcmul_(a.select(2, i).unsqueeze(-1).unsqueeze(-1), yc.select(2, i).unsqueeze(1))\n\n"
-    "def _mix(self, t: Tensor, w: Tensor) -> Tensor:\n"
-    "    if t.is_floating_point() and t.element_size() == 4 and t.shape[0] > 0:\n"
-    "        return torch.conv2d(t.unsqueeze(-1), w.t().unsqueeze(-1).unsqueeze(-1)).squeeze(-1)\n"
-    "    return torch.einsum(\"zck,cw->zwk\", [t, w])\n\n";
+    "        tv.addcmul_(a.select(2, i).unsqueeze(-1).unsqueeze(-1), yc.select(2, i).unsqueeze(1))\n\n";
 
 /* The line binding a and yc for instruction t (operands, then second_with_3j). */
 static void emit_operands(const tp_state *s, const tp_ins *t, strbuf *b)
@@ -348,7 +344,7 @@ static e3c_status emit_source(const tp_state *s, strbuf *b)
         any_path |= !s->ins[k].dropped && s->out.items[s->ins[k].io].mul > 0;
         any_fused |= fused(s, &s->ins[k]);
     }
-    sb_printf(b, "%s%s", any_path ? operands_source : "", any_fused ? fused_source : "");
+    sb_printf(b, "%s%s%s", any_path ? operands_source : "", any_fused ? fused_source : "", any_fused ? nn_mix_source : "");
     emit_prologue(s, b);
     sb_printf(b, "    parts: List[Tensor] = []\n");
     for (size_t o = 0; o < s->out.len; o++) {
@@ -584,23 +580,12 @@ static e3c_status check_weight(const tp_state *s, const e3c_tensor *w)
 static e3c_status flatten_batch(const tp_state *s, const e3c_tensor *x1, const e3c_tensor *x2, e3c_tensor **f1,
                                 e3c_tensor **f2, int64_t *batch, int *nb)
 {
-    int64_t shape[E3C_MAX_DIMS + 1], flat[2] = {-1, 0};
-    e3c_tensor *e1 = NULL, *e2 = NULL;
     *f1 = *f2 = NULL;
     e3c_status st = e3c_tensor_broadcast_batch(x1, x2, batch, E3C_MAX_DIMS - 1, nb);
-    if (st)
-        return st;
-    memcpy(shape, batch, (size_t)*nb * sizeof *shape);
-    shape[*nb] = flat[1] = e3c_irreps_dim(&s->in1);
-    st = e3c_tensor_expand(&e1, x1, shape, *nb + 1);
     if (!st)
-        st = e3c_tensor_reshape(f1, e1, flat, 2);
-    shape[*nb] = flat[1] = e3c_irreps_dim(&s->in2);
+        st = nn_flatten_to(f1, x1, batch, *nb, e3c_irreps_dim(&s->in1));
     if (!st)
-        st = e3c_tensor_expand(&e2, x2, shape, *nb + 1);
-    if (!st)
-        st = e3c_tensor_reshape(f2, e2, flat, 2);
-    e3c_tensor_free(e1), e3c_tensor_free(e2);
+        st = nn_flatten_to(f2, x2, batch, *nb, e3c_irreps_dim(&s->in2));
     return st;
 }
 
@@ -654,7 +639,7 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
     if (st)
         return st;
     const e3c_tensor *x1 = e3c_values_get(in, 0), *x2 = e3c_values_get(in, s->square ? 0 : 1);
-    e3c_tensor *weight = NULL, *f1 = NULL, *f2 = NULL, *result = NULL;
+    e3c_tensor *weight = NULL, *f1 = NULL, *f2 = NULL;
     int64_t batch[E3C_MAX_DIMS + 1];
     int nb = 0;
     if (s->weight_numel > 0 && !s->internal_weights)
@@ -680,16 +665,9 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
         if (!st)
             st = nn_append_block(parts, acc, f1, mo->mul * e3c_irrep_dim(mo->ir));
     }
-    if (!st && s->shared_weights) {
-        e3c_values *flat = NULL;
-        st = nn_cat_blocks(&flat, parts, f1);
-        batch[nb] = e3c_irreps_dim(&s->out);
-        if (!st)
-            st = e3c_tensor_reshape(&result, e3c_values_get(flat, 0), batch, nb + 1);
-        e3c_values_free(flat);
-        if (!st)
-            st = nn_give_one(out, result);
-    } else if (!st)
+    if (!st && s->shared_weights)
+        st = nn_cat_blocks_batch(out, parts, f1, batch, nb, e3c_irreps_dim(&s->out));
+    else if (!st)
         st = nn_cat_blocks(out, parts, f1);
     e3c_tensor_free(weight), e3c_tensor_free(f1), e3c_tensor_free(f2);
     e3c_values_free(parts);
