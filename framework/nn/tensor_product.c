@@ -229,26 +229,38 @@ static const char *const operands_source =
     "    b = x2.narrow(-1, o2, m2 * d2).unflatten(-1, [m2, d2])\n"
     "    return a, torch.einsum(\"...vj,ijk->...vik\", [b, w3j]) * c\n\n";
 static const char *const fused_source =
-    "def _fill(self, tc: Tensor, a: Tensor, yc: Tensor, c0: int):\n"
-    "    tv = tc.narrow(1, c0, a.shape[1] * yc.shape[1]).unflatten(1, [a.shape[1], yc.shape[1]])\n"
-    "    for i in range(a.shape[2]):\n"
+    "def _fill(self, tc: Tensor, c0: int, x1: Tensor, x2: Tensor, w3j: Tensor, o1: int, m1: int, d1: int, o2: int,\n"
+    "          m2: int, d2: int, c: float):\n"
+    "    a, yc = self._operands(x1, x2, w3j, o1, m1, d1, o2, m2, d2, c)\n"
+    "    tv = tc.narrow(1, c0, m1 * m2).unflatten(1, [m1, m2])\n"
+    "    for i in range(d1):\n"
     "        tv.addcmul_(a.select(2, i).unsqueeze(-1).unsqueeze(-1), yc.select(2, i).unsqueeze(1))\n\n";
 
-/* The line binding a and yc for instruction t (operands, then second_with_3j). */
-static void emit_operands(const tp_state *s, const tp_ins *t, strbuf *b)
+/* The arguments of _operands for instruction t: x1, x2, its 3j buffer, the offsets,
+ * multiplicities and dimensions of its inputs, its coefficient (a float literal). */
+static void emit_operand_args(const tp_state *s, const tp_ins *t, strbuf *b)
 {
     const e3c_mulir *a = &s->in1.items[t->i1], *c = &s->in2.items[t->i2];
     char w3j[48], coeff[40];
     w3j_name(s, t, w3j, sizeof w3j);
     snprintf(coeff, sizeof coeff, "%.17g", t->coeff);
-    if (!strpbrk(coeff, ".en")) /* a float literal for TorchScript ("1" would be an int) */
+    if (!strpbrk(coeff, ".en")) /* "1" would be an int for TorchScript */
         strcat(coeff, ".0");
-    sb_printf(b, "    a, yc = self._operands(x1, x2, self.%s, %lld, %lld, %lld, %lld, %lld, %lld, %s)\n", w3j,
-              (long long)offset_of(&s->in1, t->i1), (long long)a->mul, (long long)e3c_irrep_dim(a->ir),
-              (long long)offset_of(&s->in2, t->i2), (long long)c->mul, (long long)e3c_irrep_dim(c->ir), coeff);
+    sb_printf(b, "x1, x2, self.%s, %lld, %lld, %lld, %lld, %lld, %lld, %s", w3j, (long long)offset_of(&s->in1, t->i1),
+              (long long)a->mul, (long long)e3c_irrep_dim(a->ir), (long long)offset_of(&s->in2, t->i2),
+              (long long)c->mul, (long long)e3c_irrep_dim(c->ir), coeff);
+}
+
+/* The lines binding a and yc for instruction t (operands). */
+static void emit_operands(const tp_state *s, const tp_ins *t, strbuf *b)
+{
+    int64_t mul = s->in1.items[t->i1].mul;
+    sb_printf(b, "    a, yc = self._operands(");
+    emit_operand_args(s, t, b);
+    sb_printf(b, ")\n");
     if (t->mode == E3C_TP_UVU_LT_V || t->mode == E3C_TP_U_LT_VW)
         sb_printf(b, "    a = a.index_select(-2, self.pairs_%lld_u)\n    yc = yc.index_select(-3, self.pairs_%lld_v)\n",
-                  (long long)a->mul, (long long)a->mul);
+                  (long long)mul, (long long)mul);
 }
 
 /* fused_block: the channel tensor, each fused instruction's channels, the mix. */
@@ -261,8 +273,9 @@ static void emit_fused_block(const tp_state *s, int o, strbuf *b)
         const tp_ins *t = &s->ins[k];
         if (t->io != o || !fused(s, t))
             continue;
-        emit_operands(s, t, b);
-        sb_printf(b, "    self._fill(tc, a, yc, %lld)\n", (long long)c0);
+        sb_printf(b, "    self._fill(tc, %lld, ", (long long)c0);
+        emit_operand_args(s, t, b);
+        sb_printf(b, ")\n");
         c0 += t->shape[0] * t->shape[1];
     }
     sb_printf(b, "    acc = self._mix(tc, torch.cat([");
