@@ -3,8 +3,9 @@
  *
  * Construction resolves the instructions into a plan: per instruction its slices, Wigner 3j
  * buffer, weight block and coefficient c = sqrt(alpha). The eager C forward walks the plan
- * with einsum; the same walk emits the instance's TorchScript source (mode "script"), so
- * the two forms compute the same contractions in the same order. */
+ * (per output block: the fused shared-weight uvw instructions through one channel mix, the
+ * others with einsum); the same walk emits the instance's TorchScript source (mode
+ * "script"), so the two forms compute the same contractions in the same order. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,12 +172,14 @@ static const char *const equations[8][2] = {
 
 static const char *first_equation = "...vj,ijk->...vik";
 
-/* For uvw the weight can be contracted with the first input before the 3j contraction
- * ("...ui,uvw->...vwi", then "...vwi,...vik->...wk"): that costs mul1*mul_out*(2l1+1) per
- * sample instead of mul1*mul_out*(2lo+1), so it is chosen when l1 < lo. */
+/* For uvw with per-batch weights (the shared ones are fused) the weight can be contracted
+ * with the first input before the 3j contraction ("...ui,...uvw->...vwi", then
+ * "...vwi,...vik->...wk"): that costs mul1*mul_out*(2l1+1) per sample instead of
+ * mul1*mul_out*(2lo+1), so it is chosen when l1 < lo. */
 static int weight_first(const tp_state *s, const tp_ins *t)
 {
-    return t->mode == E3C_TP_UVW && t->has_weight && s->in1.items[t->i1].ir.l < s->out.items[t->io].ir.l;
+    return t->mode == E3C_TP_UVW && t->has_weight && !s->shared_weights &&
+           s->in1.items[t->i1].ir.l < s->out.items[t->io].ir.l;
 }
 
 /* Shared-weight uvw instructions, the products' common case, are fused per output block:
@@ -306,8 +309,8 @@ static void emit_contribution(const tp_state *s, const tp_ins *t, int any, strbu
         sb_printf(b, "])\n");
     }
     if (weight_first(s, t))
-        sb_printf(b, "    aw = torch.einsum(\"%s\", [a, w])\n    t = torch.einsum(\"...vwi,...vik->...wk\", [aw, yc])\n",
-                  per_batch ? "...ui,...uvw->...vwi" : "...ui,uvw->...vwi");
+        sb_printf(b, "    aw = torch.einsum(\"...ui,...uvw->...vwi\", [a, w])\n"
+                     "    t = torch.einsum(\"...vwi,...vik->...wk\", [aw, yc])\n");
     else if (t->has_weight)
         sb_printf(b, "    t = torch.einsum(\"%s\", [a, yc, w])\n", eq);
     else
@@ -475,7 +478,7 @@ static e3c_status contribution(e3c_module *self, const tp_state *s, const tp_ins
     if (!st && weight_first(s, t)) {
         e3c_tensor *AW = NULL;
         const e3c_tensor *aw_ops[2] = {A, W}, *t_ops[2] = {NULL, YC};
-        st = e3c_tensor_einsum(&AW, s->shared_weights ? "...ui,uvw->...vwi" : "...ui,...uvw->...vwi", aw_ops, 2);
+        st = e3c_tensor_einsum(&AW, "...ui,...uvw->...vwi", aw_ops, 2);
         t_ops[0] = AW;
         if (!st)
             st = e3c_tensor_einsum(&T, "...vwi,...vik->...wk", t_ops, 2);
