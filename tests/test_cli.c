@@ -300,6 +300,35 @@ Test(run, builtin_suite_is_as_expected_with_valid_reports)
     cr_assert(strstr(text, "every check as expected"), "%s", text);
 }
 
+/* Remove every "duration_s" member (the only thing allowed to differ between runs). */
+static void drop_durations(cJSON *j)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "duration_s");
+    for (cJSON *c = j ? j->child : NULL; c; c = c->next)
+        drop_durations(c);
+}
+
+Test(run, results_do_not_depend_on_the_number_of_workers)
+{
+    char args[8192], json[2][512];
+    cJSON *results[2];
+    const char *jobs[2] = {"1", "3"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(json[k], sizeof json[k], "%s/jobs%s.json", test_tmpdir(), jobs[k]);
+        snprintf(args, sizeof args, "run '%s' --filter '*_f64' --jobs %s --report '%s'", repo_path("fixtures/nn/library.json"),
+                 jobs[k], json[k]);
+        run_result *r = run_cli(args, NULL);
+        cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
+        cJSON *report = read_report(json[k]);
+        results[k] = cJSON_DetachItemFromObject(report, "results");
+        cJSON_Delete(report);
+        drop_durations(results[k]);
+    }
+    cr_assert_geq(cJSON_GetArraySize(results[0]), 40);
+    cr_assert(cJSON_Compare(results[0], results[1], 1), "one worker and three workers give different results");
+    cJSON_Delete(results[0]), cJSON_Delete(results[1]);
+}
+
 Test(run, bad_fixtures_become_errored_results_and_the_report_is_complete)
 {
     char dir[512], path[640], json[512], xml[512], args[2048];
