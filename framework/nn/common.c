@@ -71,6 +71,18 @@ e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const 
     return st ? st : nn_give_one(out, result);
 }
 
+void nn_emit_return(strbuf *b, const char *x, int any_block, int batched, int64_t width)
+{
+    if (any_block)
+        sb_printf(b, "    out = torch.cat(parts, -1)\n");
+    else
+        sb_printf(b, "    out = %s.new_zeros(%s.shape[:-1] + [0])\n", x, x);
+    if (batched)
+        sb_printf(b, "    return out.reshape(batch + [%lld])\n", (long long)width);
+    else
+        sb_printf(b, "    return out\n");
+}
+
 e3c_status nn_set_source(e3c_module *m, const strbuf *b)
 {
     return sb_text(b) ? e3c_module_set_script_source(m, sb_text(b))

@@ -41,8 +41,17 @@ static void sh_free(void *p)
     free(s);
 }
 
+/* Append a step and return its temp, or return an existing temp where the step is exact
+ * identity: a product with the ones (temp 0) is a scaling, and a scaling by 1 is the
+ * operand itself (x * 1 == x in IEEE arithmetic), so the program stays short. */
 static int emit(sh_state *s, op_kind k, int a, int b, double ca, double cb)
 {
+    if (k == OP_MUL && (a == 0 || b == 0)) {
+        k = OP_SCALE;
+        a = a == 0 ? b : a;
+    }
+    if (k == OP_SCALE && ca == 1.0)
+        return a;
     if (s->n_ops == s->cap_ops) {
         size_t cap = s->cap_ops ? 2 * s->cap_ops : 256;
         op *g = realloc(s->ops, cap * sizeof *g);
@@ -153,6 +162,8 @@ static e3c_status sh_forward(e3c_module *self, const e3c_values *in, e3c_values 
             st = e3c_tensor_binary(&a, t[o->a], t[o->b], E3C_OP_MUL);
             if (!st)
                 st = o->ca == 1.0 ? e3c_tensor_ref(&t[o->dst], a) : e3c_tensor_scalar(&t[o->dst], a, E3C_OP_MUL, o->ca);
+        } else if (o->kind == OP_LIN && o->ca == 1.0 && fabs(o->cb) == 1.0) { /* exactly ta*1 + tb*(+-1) */
+            st = e3c_tensor_binary(&t[o->dst], t[o->a], t[o->b], o->cb > 0 ? E3C_OP_ADD : E3C_OP_SUB);
         } else if (o->kind == OP_LIN) {
             st = e3c_tensor_scalar(&a, t[o->a], E3C_OP_MUL, o->ca);
             if (!st)
@@ -195,6 +206,8 @@ static e3c_status sh_source(const sh_state *s, strbuf *b)
             sb_printf(b, "    t%d = t%d * t%d\n", o->dst, o->a, o->b);
         else if (o->kind == OP_MUL)
             sb_printf(b, "    t%d = t%d * t%d * %.17g\n", o->dst, o->a, o->b, o->ca);
+        else if (o->kind == OP_LIN && o->ca == 1.0 && fabs(o->cb) == 1.0)
+            sb_printf(b, "    t%d = t%d %c t%d\n", o->dst, o->a, o->cb > 0 ? '+' : '-', o->b);
         else if (o->kind == OP_LIN)
             sb_printf(b, "    t%d = t%d * %.17g + t%d * %.17g\n", o->dst, o->a, o->ca, o->b, o->cb);
         else
