@@ -14,6 +14,30 @@ const char *e3c_check_kind_name(e3c_check_kind k) { return (unsigned)k < 3 ? kin
 
 static const cJSON *field(const cJSON *o, const char *name) { return cJSON_GetObjectItemCaseSensitive(o, name); }
 
+/* A key given twice in any object of the fixture (JSON allows it, cJSON keeps both, and
+ * which one counts would be a guess): E3C_ERR_VALUE naming the key and where. */
+static e3c_status duplicate_keys(const cJSON *j, const char *where)
+{
+    for (const cJSON *c = j ? j->child : NULL; c; c = c->next) {
+        if (cJSON_IsObject(j))
+            for (const cJSON *d = j->child; d != c; d = d->next)
+                if (!strcmp(d->string, c->string))
+                    return e3c_error_set(E3C_ERR_VALUE, "key \"%s\" appears twice in %s%s%s", c->string,
+                                         *where ? "\"" : "the fixture", where, *where ? "\"" : "");
+        if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+            char inner[256];
+            if (cJSON_IsObject(j))
+                snprintf(inner, sizeof inner, "%s%s%s", where, *where ? "." : "", c->string);
+            else
+                snprintf(inner, sizeof inner, "%s", where);
+            e3c_status st = duplicate_keys(c, inner);
+            if (st)
+                return st;
+        }
+    }
+    return E3C_OK;
+}
+
 e3c_status e3c_fixture_validate(const cJSON *fx)
 {
     static const char *const known[] = {"name", "description", "module", "parameters", "torchscript", "irreps_in",
@@ -21,6 +45,9 @@ e3c_status e3c_fixture_validate(const cJSON *fx)
                                         "expect_detail", NULL};
     if (!cJSON_IsObject(fx))
         return e3c_error_set(E3C_ERR_VALUE, "a fixture must be a JSON object");
+    e3c_status dup = duplicate_keys(fx, "");
+    if (dup)
+        return dup;
     for (const cJSON *f = fx->child; f; f = f->next) {
         int ok = 0;
         for (const char *const *k = known; *k; k++)
@@ -85,6 +112,7 @@ e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
     }
     if (!cJSON_IsObject(checks))
         return e3c_error_set(E3C_ERR_VALUE, "field \"checks\" must be an object");
+    int seen[3] = {0, 0, 0};
     for (const cJSON *c = checks->child; c; c = c->next) {
         int k = -1;
         for (int i = 0; i < 3; i++)
@@ -92,6 +120,8 @@ e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
                 k = i;
         if (k < 0)
             return e3c_error_set(E3C_ERR_VALUE, "unknown check \"%s\" (auto_jitable, equivariance or golden)", c->string);
+        if (seen[k]++) /* kinds[] holds each check once */
+            return e3c_error_set(E3C_ERR_VALUE, "key \"%s\" appears twice in \"checks\"", c->string);
         if (!cJSON_IsBool(c) && !cJSON_IsObject(c))
             return e3c_error_set(E3C_ERR_VALUE, "check \"%s\" must be true, false or an object of options", c->string);
         if (!cJSON_IsFalse(c))

@@ -339,7 +339,12 @@ Test(run, bad_fixtures_become_errored_results_and_the_report_is_complete)
         {"unknown_type.json", "{\"name\": \"b\", \"module\": {\"type\": \"Nope\"}}"},
         {"unknown_field.json", "{\"name\": \"c\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}, \"colour\": 1}"},
         {"missing_model.json", "{\"name\": \"d\", \"torchscript\": \"gone.pt\", \"irreps_in\": [\"1o\"], \"irreps_out\": [\"1x0e\"]}"},
-        {"quote.json", "{\"name\": \"e <&>\\\"\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}, \"expect\": {\"equivariance\": \"fail\"}}"}};
+        {"quote.json", "{\"name\": \"e <&>\\\"\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}, \"expect\": {\"equivariance\": \"fail\"}}"},
+        /* found by fuzzing: a check named four times overflowed the list of checks */
+        {"twice.json", "{\"name\": \"f\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}, \"checks\": "
+                       "{\"auto_jitable\": true, \"auto_jitable\": true, \"auto_jitable\": true, \"auto_jitable\": true}}"},
+        {"twice_kwargs.json", "{\"name\": \"g\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"], "
+                              "\"kwargs\": {\"squared\": true, \"squared\": false}}}"}};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
         FILE *f = fopen(path, "w");
@@ -355,9 +360,11 @@ Test(run, bad_fixtures_become_errored_results_and_the_report_is_complete)
     cr_assert(strstr(r->out, "unknown module type \"Nope\""));
     cr_assert(strstr(r->out, "unknown field \"colour\""));
     cr_assert(strstr(r->out, "gone.pt': No such file"));
+    cr_assert(strstr(r->out, "key \"auto_jitable\" appears twice in \"checks\""), "%s", r->out);
+    cr_assert(strstr(r->out, "key \"squared\" appears twice in \"module.kwargs\""), "%s", r->out);
     cr_assert_null(strstr(r->err, "terminate called"));
     cJSON *report = read_report(json);
-    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "summary"), "errored")->valueint, 6);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "summary"), "errored")->valueint, 8);
     cJSON_Delete(report);
     char text[1 << 16];
     FILE *f = fopen(xml, "r");
