@@ -213,6 +213,18 @@ static char *repo_path(const char *rel)
     return buf;
 }
 
+Test(cli, inspect_survives_an_archive_that_crashes_libtorch)
+{
+    char args[10000];
+    snprintf(args, sizeof args, "inspect '%s' '%s'", repo_path("tests/data/corrupt_code_crashes_libtorch.pt"),
+             shared_path("models/block_norm_f64.pt"));
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1, "%s", r->err);
+    /* the loader's crash is reported (under AddressSanitizer the child ends through ASan instead) */
+    cr_assert(strstr(r->err, "libtorch's loader crashed on it") || strstr(r->err, "AddressSanitizer"), "%s", r->err);
+    cr_assert(strstr(r->out, "type: BlockNorm"), "the next file is still inspected: %s", r->out);
+}
+
 Test(cli, compile_saves_a_loadable_file_with_the_childs_control_flow)
 {
     char args[8192], out[512];

@@ -1,6 +1,11 @@
 /* e3check inspect FILE.pt: what a TorchScript file holds. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "e3check/torch.h"
@@ -10,7 +15,9 @@ static void help(FILE *out)
     fputs("usage: e3check inspect FILE.pt [FILE.pt...]\n\n"
           "Load each TorchScript file and print its type, methods with their signatures,\n"
           "submodules, attributes and extra files. A file that cannot be loaded gets a\n"
-          "one-line error naming the file and the reason; the exit status is then 1.\n",
+          "one-line error naming the file and the reason; the exit status is then 1. Each\n"
+          "file is read in a child process: a file corrupt enough to crash libtorch's loader\n"
+          "is reported like any other bad file.\n",
           out);
 }
 
@@ -62,6 +69,32 @@ done:
     return rc;
 }
 
+/* inspect_one in a child process: libtorch's TorchScript parser can crash on a corrupt
+ * archive (found by fuzzing e3c_jit_load_buffer), and that must be an error, not a crash. */
+static int inspect_isolated(const char *path)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        cli_error("%s: cannot fork: %s", path, strerror(errno));
+        return EXIT_INTERNAL;
+    }
+    if (pid == 0) {
+        int rc = inspect_one(path);
+        fflush(NULL);
+        _exit(rc);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    fflush(stdout);
+    cli_error("'%s' could not be loaded: libtorch's loader crashed on it (signal %d, %s); the archive is corrupt",
+              path, WTERMSIG(status), strsignal(WTERMSIG(status)));
+    return EXIT_NOT_EXPECTED;
+}
+
 static int run(int argc, char **argv)
 {
     if (argc < 2) {
@@ -72,7 +105,7 @@ static int run(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (i > 1)
             putchar('\n');
-        if (inspect_one(argv[i]) != EXIT_AS_EXPECTED)
+        if (inspect_isolated(argv[i]) != EXIT_AS_EXPECTED)
             rc = EXIT_NOT_EXPECTED;
     }
     return rc;

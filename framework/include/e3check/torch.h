@@ -293,7 +293,9 @@ int e3c_values_is_tuple(const e3c_values *v);
 /** Load a TorchScript archive (torch.jit.save format) onto the CPU.
  *  Errors name the file and the reason: E3C_ERR_IO (missing or unreadable),
  *  E3C_ERR_FORMAT (not a zip archive; a truncated or corrupt archive; a zip archive that
- *  is not a TorchScript module, such as a pickled state dict). Caller owns *out. */
+ *  is not a TorchScript module, such as a pickled state dict). Caller owns *out.
+ *  libtorch's TorchScript parser itself can crash on some corrupt archives (see
+ *  tests/data/): load files you do not trust in a child process, as the CLI does. */
 e3c_status e3c_jit_load(e3c_jit_module **out, const char *path);
 
 /** Save `m` to `path` in torch.jit.save's format, atomically (a temporary file beside
