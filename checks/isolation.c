@@ -424,7 +424,8 @@ e3c_status e3c_check_pool_next(e3c_check_pool *p, double wait_s, int *got, size_
             if (collect(w, out)) {
                 *tag = w->job.tag;
                 *got = 1;
-                return dispatch(p);
+                dispatch(p); /* keep the workers busy; a failure here is reported by the next call */
+                return E3C_OK;
             }
             fds[nf++] = (struct pollfd){w->fd, POLLIN, 0};
             wake = w->deadline < wake ? w->deadline : wake;
