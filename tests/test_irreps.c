@@ -59,8 +59,10 @@ static void check_valid(const char *input, const cJSON *g)
     {
         cr_assert_eq(slices[2 * i], cJSON_GetArrayItem(gs, 0)->valueint);
         cr_assert_eq(slices[2 * i + 1], cJSON_GetArrayItem(gs, 1)->valueint);
+        cr_assert_eq(e3c_irreps_offset(&ir, i), slices[2 * i], "offset of entry %zu of \"%s\"", i, input);
         i++;
     }
+    cr_assert_eq(e3c_irreps_offset(&ir, ir.len), e3c_irreps_dim(&ir), "offset past the last entry of \"%s\"", input);
     free(slices);
 
     e3c_irreps out;

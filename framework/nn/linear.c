@@ -36,14 +36,6 @@ static void lin_free(void *p)
     free(s);
 }
 
-static int64_t offset_of(const e3c_irreps *ir, int i)
-{
-    int64_t o = 0;
-    for (int k = 0; k < i; k++)
-        o += ir->items[k].mul * e3c_irrep_dim(ir->items[k].ir);
-    return o;
-}
-
 static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
 {
     const lin_state *s = e3c_module_state(self);
@@ -93,7 +85,7 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
                 continue;
             int64_t mi = s->in.items[t->i_in].mul, shape_x[2] = {mi, d}, shape_w[2] = {mi, mo->mul};
             e3c_tensor *xs = NULL, *X = NULL, *ws = NULL, *W = NULL, *T = NULL, *cT = NULL, *sum = NULL;
-            st = e3c_tensor_narrow(&xs, x, -1, offset_of(&s->in, t->i_in), mi * d);
+            st = e3c_tensor_narrow(&xs, x, -1, e3c_irreps_offset(&s->in, (size_t)t->i_in), mi * d);
             if (!st)
                 st = e3c_tensor_unflatten_last(&X, xs, shape_x, 2);
             if (!st)
@@ -182,7 +174,8 @@ static e3c_status lin_source(const lin_state *s, strbuf *sb)
             int64_t mi = s->in.items[t->i_in].mul;
             sb_printf(sb, "    t = %s(x.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld]), "
                           "weight.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])%s)\n",
-                      s->shared ? "self._mix" : "torch.einsum(\"...ui,...uw->...wi\", [", (long long)offset_of(&s->in, t->i_in),
+                      s->shared ? "self._mix" : "torch.einsum(\"...ui,...uw->...wi\", [",
+                      (long long)e3c_irreps_offset(&s->in, (size_t)t->i_in),
                       (long long)(mi * d), (long long)mi, (long long)d, (long long)t->offset, (long long)t->size,
                       (long long)mi, (long long)mo->mul, s->shared ? "" : "]");
             sb_printf(sb, "    acc = %s%.17g * t\n", any ? "acc + " : "", t->coeff);

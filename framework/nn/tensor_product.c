@@ -42,14 +42,6 @@ void tp_state_free(void *p)
     free(s);
 }
 
-static int64_t offset_of(const e3c_irreps *ir, int i)
-{
-    int64_t o = 0;
-    for (int k = 0; k < i; k++)
-        o += ir->items[k].mul * e3c_irrep_dim(ir->items[k].ir);
-    return o;
-}
-
 /* Path shape and element count of e3nn's table (2.2); checks the multiplicities. */
 static e3c_status path_shape(tp_ins *t, int64_t m1, int64_t m2, int64_t mo, size_t k)
 {
@@ -249,8 +241,9 @@ static void emit_operand_args(const tp_state *s, const tp_ins *t, strbuf *b)
     snprintf(coeff, sizeof coeff, "%.17g", t->coeff);
     if (!strpbrk(coeff, ".en")) /* "1" would be an int for TorchScript */
         strcat(coeff, ".0");
-    sb_printf(b, "x1, x2, self.%s, %lld, %lld, %lld, %lld, %lld, %lld, %s", w3j, (long long)offset_of(&s->in1, t->i1),
-              (long long)a->mul, (long long)e3c_irrep_dim(a->ir), (long long)offset_of(&s->in2, t->i2),
+    sb_printf(b, "x1, x2, self.%s, %lld, %lld, %lld, %lld, %lld, %lld, %s", w3j,
+              (long long)e3c_irreps_offset(&s->in1, (size_t)t->i1), (long long)a->mul, (long long)e3c_irrep_dim(a->ir),
+              (long long)e3c_irreps_offset(&s->in2, (size_t)t->i2),
               (long long)c->mul, (long long)e3c_irrep_dim(c->ir), coeff);
 }
 
@@ -438,12 +431,12 @@ static e3c_status operands(e3c_module *self, const tp_state *s, const tp_ins *t,
     int64_t sa[2] = {a->mul, e3c_irrep_dim(a->ir)}, sc[2] = {c->mul, e3c_irrep_dim(c->ir)};
     e3c_tensor *tmp = NULL, *B = NULL;
     *A = *YC = NULL;
-    e3c_status st = e3c_tensor_narrow(&tmp, x1, -1, offset_of(&s->in1, t->i1), sa[0] * sa[1]);
+    e3c_status st = e3c_tensor_narrow(&tmp, x1, -1, e3c_irreps_offset(&s->in1, (size_t)t->i1), sa[0] * sa[1]);
     if (!st)
         st = e3c_tensor_unflatten_last(A, tmp, sa, 2);
     e3c_tensor_free(tmp), tmp = NULL;
     if (!st)
-        st = e3c_tensor_narrow(&tmp, x2, -1, offset_of(&s->in2, t->i2), sc[0] * sc[1]);
+        st = e3c_tensor_narrow(&tmp, x2, -1, e3c_irreps_offset(&s->in2, (size_t)t->i2), sc[0] * sc[1]);
     if (!st)
         st = e3c_tensor_unflatten_last(&B, tmp, sc, 2);
     e3c_tensor_free(tmp);

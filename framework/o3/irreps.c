@@ -326,6 +326,14 @@ e3c_status e3c_irreps_ls(const e3c_irreps *irreps, int **out, size_t *n)
     return E3C_OK;
 }
 
+int64_t e3c_irreps_offset(const e3c_irreps *irreps, size_t i)
+{
+    int64_t o = 0;
+    for (size_t k = 0; irreps && k < i && k < irreps->len; k++)
+        o += irreps->items[k].mul * e3c_irrep_dim(irreps->items[k].ir);
+    return o;
+}
+
 e3c_status e3c_irreps_slices(const e3c_irreps *irreps, int64_t **out)
 {
     if (!irreps || !out)

@@ -98,6 +98,9 @@ e3c_status e3c_irreps_lmax(const e3c_irreps *irreps, int *out);
 /** Each l repeated mul times. Caller owns *out (free()); *n gets the count. */
 e3c_status e3c_irreps_ls(const e3c_irreps *irreps, int **out, size_t *n);
 
+/** Offset of entry i (0 <= i <= len) in the flat layout: the dimension of entries 0..i-1. */
+int64_t e3c_irreps_offset(const e3c_irreps *irreps, size_t i);
+
 /** Start and stop offset of every entry: out[2i], out[2i+1]. Caller owns *out (free()). */
 e3c_status e3c_irreps_slices(const e3c_irreps *irreps, int64_t **out);
 
