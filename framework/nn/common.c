@@ -71,14 +71,17 @@ e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const 
     return st ? st : nn_give_one(out, result);
 }
 
-void nn_emit_return(strbuf *b, const char *x, int any_block, int batched, int64_t width)
+void nn_emit_return(strbuf *b, const char *x, const e3c_irreps *out, int batched)
 {
+    int any_block = 0;
+    for (size_t o = 0; o < out->len; o++)
+        any_block |= out->items[o].mul > 0;
     if (any_block)
         sb_printf(b, "    out = torch.cat(parts, -1)\n");
     else
         sb_printf(b, "    out = %s.new_zeros(%s.shape[:-1] + [0])\n", x, x);
     if (batched)
-        sb_printf(b, "    return out.reshape(batch + [%lld])\n", (long long)width);
+        sb_printf(b, "    return out.reshape(batch + [%lld])\n", (long long)e3c_irreps_dim(out));
     else
         sb_printf(b, "    return out\n");
 }

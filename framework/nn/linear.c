@@ -193,10 +193,7 @@ static e3c_status lin_source(const lin_state *s, strbuf *sb)
         else
             sb_printf(sb, "    parts.append(x.new_zeros(x.shape[:-1] + [%lld]))\n", (long long)(mo->mul * d));
     }
-    int any_block = 0;
-    for (size_t o = 0; o < s->out.len; o++)
-        any_block |= s->out.items[o].mul > 0;
-    nn_emit_return(sb, "x", any_block, s->shared, e3c_irreps_dim(&s->out));
+    nn_emit_return(sb, "x", &s->out, s->shared);
     return sb_text(sb) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
 }
 

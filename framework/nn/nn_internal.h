@@ -43,10 +43,11 @@ e3c_status nn_flatten_to(e3c_tensor **flat, const e3c_tensor *x, const int64_t *
 e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const e3c_tensor *like, const int64_t *batch,
                                int nb, int64_t width);
 
-/* The end of a generated forward that appended its blocks to `parts`: their
- * concatenation (or an empty last dimension when `any_block` is 0, known when the source
- * is generated), shaped back to `batch` + [width] when `batched` (inputs were flattened). */
-void nn_emit_return(strbuf *b, const char *x, int any_block, int batched, int64_t width);
+/* The end of a generated forward that appended one block per entry of `out` with a
+ * multiplicity to `parts`: their concatenation (an empty last dimension when there is
+ * none, known when the source is generated), shaped back to `batch` + [dim of out] when
+ * `batched` (the inputs were flattened). */
+void nn_emit_return(strbuf *b, const char *x, const e3c_irreps *out, int batched);
 
 /* Give m the generated TorchScript source in b (E3C_ERR_NOMEM when b ran out of memory). */
 e3c_status nn_set_source(e3c_module *m, const strbuf *b);

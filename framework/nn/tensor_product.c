@@ -376,10 +376,7 @@ static e3c_status emit_source(const tp_state *s, strbuf *b)
             sb_printf(b, "    parts.append(x1.new_zeros(x1.shape[:-1] + [%lld]))\n",
                       (long long)(mo->mul * e3c_irrep_dim(mo->ir)));
     }
-    int any_block = 0;
-    for (size_t o = 0; o < s->out.len; o++)
-        any_block |= s->out.items[o].mul > 0;
-    nn_emit_return(b, "x1", any_block, s->shared_weights, e3c_irreps_dim(&s->out));
+    nn_emit_return(b, "x1", &s->out, s->shared_weights);
     return sb_text(b) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
 }
 
