@@ -307,11 +307,21 @@ static int worker_end(worker *w, int force)
         return 0;
     if (w->busy || force)
         kill(w->pid, SIGKILL);
-    close(w->fd); /* an idle worker reads EOF and exits */
+    if (w->fd >= 0)
+        close(w->fd); /* an idle worker reads EOF and exits */
     int status = reap(w->pid);
     w->pid = 0;
     w->busy = 0;
     return status;
+}
+
+/* Let idle worker w end (it reads EOF and exits) while the others finish; reaped later. */
+static void worker_retire(worker *w)
+{
+    if (w->pid > 0 && !w->busy && w->fd >= 0) {
+        close(w->fd);
+        w->fd = -1;
+    }
 }
 
 e3c_status e3c_check_pool_new(e3c_check_pool **out, int workers, e3c_check_fn fn)
@@ -375,6 +385,9 @@ static e3c_status dispatch(e3c_check_pool *p)
         if (!w->busy)
             return e3c_error_set(E3C_ERR_IO, "a check worker ended before it could take a check");
     }
+    if (p->head == p->n_queued) /* nothing left to hand out: idle workers can end now */
+        for (int i = 0; i < p->n_workers; i++)
+            worker_retire(&p->w[i]);
     return E3C_OK;
 }
 
@@ -455,7 +468,7 @@ void e3c_check_pool_free(e3c_check_pool *p)
         worker *w = &p->w[i];
         if (w->pid > 0 && w->busy)
             kill(w->pid, SIGKILL);
-        if (w->pid > 0)
+        if (w->pid > 0 && w->fd >= 0)
             close(w->fd); /* an idle worker reads EOF and exits */
     }
     for (int i = 0; i < p->n_workers; i++) {

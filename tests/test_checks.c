@@ -416,3 +416,50 @@ Test(isolation, pool_spreads_checks_over_its_workers)
     cr_assert_eq(distinct, 3, "%d workers for a pool of 3 with work for all", distinct);
     E3C_ASSERT_FAILS(e3c_check_pool_new(&p, 0, pool_check), E3C_ERR_INVALID, "1 to 256 workers");
 }
+
+/* 1 when process pid has exited (a zombie not yet reaped) within 5 s. */
+static int ends_within_5s(long pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    for (int i = 0; i < 500; i++) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        const char *state = strrchr(buf, ')');
+        if (!f || (state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X')))
+            return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
+Test(isolation, pool_workers_end_once_nothing_is_left_to_hand_out)
+{
+    /* the last results and the caller's own work (reports) overlap with the workers ending */
+    pool_case pid = {NULL};
+    e3c_check_pool *p = NULL;
+    E3C_ASSERT_OK(e3c_check_pool_new(&p, 2, pool_check));
+    for (size_t i = 0; i < 4; i++)
+        E3C_ASSERT_OK(e3c_check_pool_submit(p, &pid, 30.0, i));
+    long pids[4] = {0};
+    for (int done = 0; done < 4;) {
+        int got = 0;
+        size_t tag = 0;
+        e3c_check_result r;
+        E3C_ASSERT_OK(e3c_check_pool_next(p, 5.0, &got, &tag, &r));
+        if (got) {
+            pids[tag] = atol(r.message);
+            e3c_check_result_free(&r);
+            done++;
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        cr_assert(ends_within_5s(pids[i]), "worker %ld still runs with nothing left to do", pids[i]);
+    cr_assert_eq(e3c_check_pool_running(p), 0);
+    e3c_check_pool_free(p); /* reaps them */
+    for (int i = 0; i < 4; i++)
+        cr_assert(kill((pid_t)pids[i], 0) != 0, "worker %ld was not reaped", pids[i]);
+}

@@ -351,8 +351,9 @@ static void record(e3c_report *report, const run_opts *o, task *t, e3c_check_res
     print_line(o, &line);
 }
 
-/* Run the tasks on o->jobs worker processes. */
-static void run_tasks(task *tasks, size_t n, const run_opts *o, e3c_report *report)
+/* Run the tasks on o->jobs worker processes. Returns the pool, whose workers are ending:
+ * the caller frees it after writing the reports, so that they end meanwhile. */
+static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_report *report)
 {
     e3c_check_pool *pool = NULL;
     e3c_status st = e3c_check_pool_new(&pool, o->jobs < (int)n ? o->jobs : (int)(n ? n : 1), child_check);
@@ -381,7 +382,7 @@ static void run_tasks(task *tasks, size_t n, const run_opts *o, e3c_report *repo
                 snprintf(r.message, sizeof r.message, "%s", e3c_error_last());
                 record(report, o, &tasks[i], &r);
             }
-    e3c_check_pool_free(pool); /* interrupted: stops what still runs */
+    return pool;
 }
 
 static int write_reports(const e3c_report *report, const run_opts *o)
@@ -433,8 +434,9 @@ static int run_collection(collection *c, const run_opts *o)
             e3c_torch_set_num_threads(per_worker < 1 ? 1 : (int)per_worker);
         e3c_jit_warm_up(); /* once here rather than in every worker */
     }
-    if (tasks)
-        run_tasks(tasks, n_tasks, o, c->report);
+    e3c_check_pool *pool = tasks ? run_tasks(tasks, n_tasks, o, c->report) : NULL;
+    if (interrupted)
+        e3c_check_pool_free(pool), pool = NULL; /* stop what still runs before reporting */
     for (size_t i = 0; tasks && i < n_tasks; i++)
         if (tasks[i].finished)
             e3c_report_add(c->report, fixture_name(tasks[i].it->fx), tasks[i].it->file,
@@ -444,6 +446,7 @@ static int run_collection(collection *c, const run_opts *o)
     c->report->duration_s = wall_now() - start;
     e3c_report_summary s = e3c_report_summarize(c->report);
     int write_failed = write_reports(c->report, o);
+    e3c_check_pool_free(pool); /* the workers were told to end; only reaped here */
     printf("e3check: %d check%s, %d as expected, %d not (passed %d, failed %d, errored %d, skipped %d) in %.2f s; "
            "report %s\n",
            s.total, s.total == 1 ? "" : "s", s.as_expected, s.not_as_expected, s.passed, s.failed, s.errored, s.skipped,

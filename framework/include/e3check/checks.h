@@ -151,13 +151,15 @@ e3c_status e3c_check_pool_submit(e3c_check_pool *p, void *ctx, double timeout_s,
 
 /** Start queued checks on idle workers and wait up to wait_s seconds (or until a signal)
  *  for one to end: then *got = 1, *tag is its tag and *out its result (caller owns);
- *  otherwise *got = 0. */
+ *  otherwise *got = 0. Once every queued check has started, idle workers are told to
+ *  end, so they exit while the last checks run; e3c_check_pool_free reaps them. */
 e3c_status e3c_check_pool_next(e3c_check_pool *p, double wait_s, int *got, size_t *tag, e3c_check_result *out);
 
 /** How many checks are running now. */
 size_t e3c_check_pool_running(const e3c_check_pool *p);
 
-/** Stop the workers (killing checks still running) and free the pool. */
+/** Stop the workers (killing checks still running), wait for them to exit and free the
+ *  pool. */
 void e3c_check_pool_free(e3c_check_pool *p);
 
 /** The result as a JSON object {status, message, duration_s, seed, details}; the result
