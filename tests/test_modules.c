@@ -1,6 +1,7 @@
 /* Every case of e3nn's golden/modules.json: outputs within 1e-12 (float64, relative to
  * max(1, |value|)), eager and compiled. */
 #include "e3check/module.h"
+#include "e3check/o3.h"
 #include "e3check/registry.h"
 #include "test_util.h"
 
@@ -356,4 +357,72 @@ Test(modules, linear_channel_mix_matches_float64_and_the_per_batch_path)
     const char *params[2] = {"weight", "bias"};
     check_shared_weight_paths(m64, per_batch, widths, 1, params, 2);
     e3c_module_free(m64), e3c_module_free(per_batch);
+}
+
+/* 1 when `line` ("    tN = RHS") has a right-hand side equal to one before it, also with
+ * the operands of a product or sum swapped. */
+static int repeats_earlier(char lines[][128], int n, const char *rhs)
+{
+    char a[32], op[4], b[64], swapped[128];
+    int swap = sscanf(rhs, "%31s %3s %63s", a, op, b) == 3 && (!strcmp(op, "*") || !strcmp(op, "+")) &&
+               !strchr(rhs + strlen(a) + strlen(op) + strlen(b) + 2, ' ');
+    if (swap)
+        snprintf(swapped, sizeof swapped, "%s %s %s", b, op, a);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(lines[i], rhs) || (swap && !strcmp(lines[i], swapped)))
+            return 1;
+    return 0;
+}
+
+Test(modules, spherical_harmonics_program_matches_o3_for_every_normalization_and_computes_nothing_twice)
+{
+    const int ls[7] = {0, 1, 2, 3, 4, 5, 6};
+    const double xyz[4][3] = {{0.3, -1.2, 0.7}, {1.0, 0.0, 0.0}, {-0.2, 0.1, 2.5}, {0.0, 0.0, 0.0}};
+    const e3c_normalization norms[3] = {E3C_NORM_COMPONENT, E3C_NORM_NORM, E3C_NORM_INTEGRAL};
+    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+    for (int k = 0; k < 3; k++) {
+        e3c_module *m = NULL, *compiled = NULL;
+        E3C_ASSERT_OK(e3c_spherical_harmonics_module_new(&m, ls, 7, -1, 1, norms[k]));
+        enum { WIDTH = 49 };
+        double want[4 * WIDTH], got[4 * WIDTH];
+        E3C_ASSERT_OK(e3c_spherical_harmonics(ls, 7, 4, &xyz[0][0], 1, norms[k], want));
+        e3c_values *in = NULL, *eager = NULL, *jit = NULL;
+        e3c_tensor *x = NULL;
+        const int64_t shape[2] = {4, 3};
+        E3C_ASSERT_OK(e3c_tensor_from_data(&x, xyz, E3C_FLOAT64, shape, 2));
+        E3C_ASSERT_OK(e3c_values_new(&in));
+        E3C_ASSERT_OK(e3c_values_push(in, x));
+        e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
+        opt.in_place = 0;
+        E3C_ASSERT_OK(e3c_module_forward(m, in, &eager));
+        E3C_ASSERT_OK(e3c_module_compile(&compiled, m, &opt));
+        E3C_ASSERT_OK(e3c_jit_run(&jit, e3c_module_jit(compiled), NULL, in));
+        const e3c_values *outs[2] = {eager, jit};
+        for (int w = 0; w < 2; w++) {
+            E3C_ASSERT_OK(e3c_tensor_to_doubles(e3c_values_get(outs[w], 0), got, 4 * WIDTH));
+            for (int i = 0; i < 4 * WIDTH; i++)
+                cr_assert(fabs(got[i] - want[i]) <= 1e-12 * fmax(1.0, fabs(want[i])),
+                          "normalization %d, %s, value %d: %.17g, o3 says %.17g", k, w ? "compiled" : "eager", i,
+                          got[i], want[i]);
+        }
+        /* every step of the program is a new value: no product computed twice */
+        static char seen[1024][128];
+        int n = 0;
+        const char *src = e3c_module_script_source(m);
+        for (const char *line = src; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+            int t = 0, used = 0;
+            if (sscanf(line, "    t%d = %n", &t, &used) != 1 || !used)
+                continue;
+            const char *end = strchr(line, '\n');
+            char rhs[128];
+            snprintf(rhs, sizeof rhs, "%.*s", (int)((end ? end : line + strlen(line)) - line - used), line + used);
+            cr_assert(!repeats_earlier(seen, n, rhs), "normalization %d computes '%s' twice:\n%s", k, rhs, src);
+            cr_assert_lt(n, 1024);
+            snprintf(seen[n++], sizeof seen[0], "%s", rhs);
+        }
+        cr_assert_gt(n, 40, "the program for l <= 6 has its steps");
+        e3c_tensor_free(x);
+        e3c_values_free(in), e3c_values_free(eager), e3c_values_free(jit);
+        e3c_module_free(compiled), e3c_module_free(m);
+    }
 }

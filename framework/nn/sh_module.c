@@ -30,6 +30,7 @@ typedef struct sh_state {
     int n_temps;
     int *outputs; /* temp index per output column */
     size_t n_outputs;
+    double out_scale; /* applied to the stacked columns (a normalization common to all l) */
 } sh_state;
 
 static void sh_free(void *p)
@@ -42,8 +43,9 @@ static void sh_free(void *p)
 }
 
 /* Append a step and return its temp, or return an existing temp where the step is exact
- * identity: a product with the ones (temp 0) is a scaling, and a scaling by 1 is the
- * operand itself (x * 1 == x in IEEE arithmetic), so the program stays short. */
+ * identity or was already taken: a product with the ones (temp 0) is a scaling, a scaling
+ * by 1 is the operand itself (x * 1 == x in IEEE arithmetic), and products and plain sums
+ * commute exactly, so one temp serves both orders. The program stays short. */
 static int emit(sh_state *s, op_kind k, int a, int b, double ca, double cb)
 {
     if (k == OP_MUL && (a == 0 || b == 0)) {
@@ -52,6 +54,17 @@ static int emit(sh_state *s, op_kind k, int a, int b, double ca, double cb)
     }
     if (k == OP_SCALE && ca == 1.0)
         return a;
+    if (k == OP_SCALE)
+        b = 0, cb = 0;
+    if (((k == OP_MUL) || (k == OP_LIN && ca == cb)) && a > b) {
+        int t = a;
+        a = b, b = t;
+    }
+    for (size_t i = 0; i < s->n_ops; i++) {
+        const op *o = &s->ops[i];
+        if (o->kind == k && o->a == a && o->b == b && o->ca == ca && o->cb == cb)
+            return o->dst;
+    }
     if (s->n_ops == s->cap_ops) {
         size_t cap = s->cap_ops ? 2 * s->cap_ops : 256;
         op *g = realloc(s->ops, cap * sizeof *g);
@@ -123,14 +136,13 @@ static e3c_status build_program(sh_state *s)
     for (size_t i = 0; i < s->nls; i++)
         width += 2 * (size_t)s->ls[i] + 1;
     s->outputs = malloc((width ? width : 1) * sizeof *s->outputs);
+    s->out_scale = s->normalization == E3C_NORM_INTEGRAL ? 1.0 / sqrt(4 * 3.14159265358979323846) : 1.0;
     size_t k = 0;
     for (size_t i = 0; s->outputs && i < s->nls; i++) {
         int l = s->ls[i];
-        double scale = s->normalization == E3C_NORM_NORM       ? 1.0 / sqrt(2.0 * l + 1)
-                       : s->normalization == E3C_NORM_INTEGRAL ? 1.0 / sqrt(4 * 3.14159265358979323846)
-                                                               : 1.0;
+        double scale = s->normalization == E3C_NORM_NORM ? 1.0 / sqrt(2.0 * l + 1) : 1.0;
         for (int j = 0; j < 2 * l + 1; j++)
-            s->outputs[k++] = scale == 1.0 ? Y_at[l * l + j] : emit(s, OP_SCALE, Y_at[l * l + j], 0, scale, 0);
+            s->outputs[k++] = emit(s, OP_SCALE, Y_at[l * l + j], 0, scale, 0);
     }
     s->n_outputs = k;
     free(Y_at), free(C), free(S);
@@ -183,6 +195,12 @@ static e3c_status sh_forward(e3c_module *self, const e3c_values *in, e3c_values 
         st = e3c_values_push(cols, t[s->outputs[k]]);
     if (!st)
         st = s->n_outputs ? e3c_tensor_stack(&y, cols, -1) : e3c_tensor_zeros_last(&y, x, 0);
+    if (!st && s->n_outputs && s->out_scale != 1.0) {
+        e3c_tensor *scaled = NULL;
+        st = e3c_tensor_scalar(&scaled, y, E3C_OP_MUL, s->out_scale);
+        e3c_tensor_free(y);
+        y = scaled;
+    }
     if (!st)
         st = e3c_values_new(out);
     if (!st)
@@ -219,7 +237,10 @@ static e3c_status sh_source(const sh_state *s, strbuf *b)
         sb_printf(b, "    return torch.stack([");
         for (size_t k = 0; k < s->n_outputs; k++)
             sb_printf(b, "%st%d", k ? ", " : "", s->outputs[k]);
-        sb_printf(b, "], -1)\n");
+        sb_printf(b, "], -1)");
+        if (s->out_scale != 1.0)
+            sb_printf(b, " * %.17g", s->out_scale);
+        sb_printf(b, "\n");
     }
     return sb_text(b) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
 }
