@@ -1,6 +1,7 @@
 /* Every case of e3nn's golden/modules.json: outputs within 1e-12 (float64, relative to
  * max(1, |value|)), eager and compiled. */
 #include "e3check/module.h"
+#include "e3check/nn.h"
 #include "e3check/o3.h"
 #include "e3check/registry.h"
 #include "test_util.h"
@@ -111,18 +112,21 @@ Test(modules, every_golden_case_matches_e3nn_eager_and_compiled, .timeout = 300)
     const cJSON *c;
     int n = 0;
     const char *only = getenv("E3C_GOLDEN_ONLY");
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "cases"))
-    {
-        if (only && !strstr(cJSON_GetObjectItem(c, "name")->valuestring, only))
-            continue;
-        run_case(c);
-        n++;
+    for (int form = 0; form < 2; form++) { /* the small products dense, then walking their paths */
+        int64_t old = e3c_tp_set_dense_limit(form ? 0 : E3C_TP_DENSE_LIMIT);
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "cases"))
+        {
+            if (only && !strstr(cJSON_GetObjectItem(c, "name")->valuestring, only))
+                continue;
+            run_case(c);
+            n++;
+        }
+        e3c_tp_set_dense_limit(old);
     }
-    cr_assert(n == 18 || only, "ran %d of 18 golden cases", n);
+    cr_assert(n == 36 || only, "ran %d of 2 x 18 golden cases", n);
     cJSON_Delete(g);
 }
 
-#include "e3check/nn.h"
 
 Test(modules, normalize2mom_constants_are_e3nns_monte_carlo_values)
 {
@@ -327,6 +331,7 @@ static void check_shared_weight_paths(e3c_module *m64, e3c_module *per_batch, co
 Test(modules, fused_tensor_product_matches_float64_and_the_per_batch_path)
 {
     const char *in1 = "4x0e+3x1o+2x2e", *in2 = "2x0e+1o+2e", *out = "3x0e+2x1o+2x2e+1x1e";
+    e3c_tp_set_dense_limit(0); /* the path walk, whatever the size */
     E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
     e3c_manual_seed(7);
     e3c_module *m64 = NULL, *per_batch = NULL;
@@ -425,4 +430,102 @@ Test(modules, spherical_harmonics_program_matches_o3_for_every_normalization_and
         e3c_values_free(in), e3c_values_free(eager), e3c_values_free(jit);
         e3c_module_free(compiled), e3c_module_free(m);
     }
+}
+
+/* A product built twice from the same seed: as the dense form and walking its paths. */
+static void build_both(const char *in1, const char *in2, const char *out, const e3c_tp_instruction *ins, size_t n,
+                       e3c_module **dense, e3c_module **paths)
+{
+    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+    e3c_manual_seed(11);
+    E3C_ASSERT_OK(e3c_tensor_product_new(dense, in1, in2, out, ins, n, NULL));
+    int64_t old = e3c_tp_set_dense_limit(0);
+    e3c_manual_seed(11);
+    E3C_ASSERT_OK(e3c_tensor_product_new(paths, in1, in2, out, ins, n, NULL));
+    e3c_tp_set_dense_limit(old);
+    cr_assert(strstr(e3c_module_script_source(*dense), "self.dense_"), "%s x %s -> %s is small: dense form", in1, in2, out);
+    cr_assert(!strstr(e3c_module_script_source(*paths), "dense"), "limit 0: the paths");
+}
+
+Test(modules, dense_form_matches_the_path_walk_for_every_connection_mode)
+{
+    struct {
+        const char *in1, *in2, *out;
+        e3c_tp_instruction ins[5];
+        size_t n;
+    } cases[] = {
+        {"2x0e+1x1o", "2x0e+1x1o", "2x0e+1x1o+1x1e",
+         {{0, 0, 0, E3C_TP_UVW, 1, 1.0}, {1, 1, 0, E3C_TP_UVW, 1, 1.0}, {0, 1, 1, E3C_TP_UVW, 1, 0.5}, {1, 0, 1, E3C_TP_UVW, 1, 1.0}, {1, 1, 2, E3C_TP_UVW, 1, 1.0}}, 5},
+        {"2x0e+2x1o", "1x0e+1x1o", "2x0e+2x1o",
+         {{0, 0, 0, E3C_TP_UVU, 1, 1.0}, {1, 1, 0, E3C_TP_UVU, 0, 1.0}, {1, 0, 1, E3C_TP_UVU, 1, 1.0}, {0, 1, 1, E3C_TP_UVU, 0, 2.0}}, 4},
+        {"2x0e+1x1o", "3x0e+3x1o", "3x0e+3x1o",
+         {{0, 0, 0, E3C_TP_UVV, 1, 1.0}, {0, 1, 1, E3C_TP_UVV, 0, 1.0}, {1, 0, 1, E3C_TP_UVV, 1, 1.0}, {1, 1, 0, E3C_TP_UVV, 1, 1.0}}, 4},
+        {"2x0e+2x1o", "2x0e+2x1o", "3x0e+1x1o",
+         {{0, 0, 0, E3C_TP_UUW, 1, 1.0}, {1, 1, 0, E3C_TP_UUW, 1, 1.0}, {0, 1, 1, E3C_TP_UUW, 1, 1.0}}, 3},
+        {"2x0e+2x1o", "2x0e+2x1o", "1x0e+1x1o", {{1, 1, 0, E3C_TP_UUW, 0, 1.0}, {0, 1, 1, E3C_TP_UUW, 0, 1.0}}, 2},
+        {"2x0e+2x1o", "2x0e+2x1o", "2x0e+2x1o+2x1e",
+         {{0, 0, 0, E3C_TP_UUU, 1, 1.0}, {1, 1, 0, E3C_TP_UUU, 0, 1.0}, {0, 1, 1, E3C_TP_UUU, 1, 1.0}, {1, 1, 2, E3C_TP_UUU, 0, 1.0}}, 4},
+        {"2x0e+1x1o", "3x0e+1x1o", "6x0e+2x1o+3x1o+1x1e",
+         {{0, 0, 0, E3C_TP_UVUV, 1, 1.0}, {0, 1, 1, E3C_TP_UVUV, 0, 1.0}, {1, 0, 2, E3C_TP_UVUV, 1, 1.0}, {1, 1, 3, E3C_TP_UVUV, 0, 1.0}}, 4},
+        {"3x0e+3x1o", "3x0e+3x1o", "3x0e+3x1e", {{0, 0, 0, E3C_TP_UVU_LT_V, 1, 1.0}, {1, 1, 1, E3C_TP_UVU_LT_V, 0, 1.0}}, 2},
+        {"3x0e+3x1o", "3x0e+3x1o", "2x0e+2x1e",
+         {{0, 0, 0, E3C_TP_U_LT_VW, 1, 1.0}, {1, 1, 0, E3C_TP_U_LT_VW, 1, 1.0}, {1, 1, 1, E3C_TP_U_LT_VW, 1, 1.0}}, 3},
+    };
+    struct { int nb; int64_t b[2][2]; } shapes[] = {{1, {{5}, {5}}}, {1, {{0}, {0}}}, {2, {{2, 1}, {1, 3}}}, {0, {{0}, {0}}}};
+    e3c_generator *g = NULL;
+    E3C_ASSERT_OK(e3c_generator_new(&g, 5));
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        e3c_module *dense = NULL, *paths = NULL, *compiled = NULL;
+        build_both(cases[c].in1, cases[c].in2, cases[c].out, cases[c].ins, cases[c].n, &dense, &paths);
+        e3c_compile_options copt = E3C_COMPILE_OPTIONS_INIT;
+        copt.in_place = 0;
+        E3C_ASSERT_OK(e3c_module_compile(&compiled, dense, &copt));
+        e3c_irreps a, b;
+        E3C_ASSERT_OK(e3c_irreps_parse(&a, cases[c].in1));
+        E3C_ASSERT_OK(e3c_irreps_parse(&b, cases[c].in2));
+        int64_t widths[2] = {e3c_irreps_dim(&a), e3c_irreps_dim(&b)};
+        e3c_irreps_free(&a), e3c_irreps_free(&b);
+        for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+            e3c_tensor *x[2] = {NULL, NULL};
+            for (int i = 0; i < 2; i++) {
+                int64_t shape[3];
+                memcpy(shape, shapes[k].b[i], sizeof shape[0] * (size_t)shapes[k].nb);
+                shape[shapes[k].nb] = widths[i];
+                E3C_ASSERT_OK(e3c_randn(&x[i], g, E3C_FLOAT64, shape, shapes[k].nb + 1));
+            }
+            const e3c_tensor *const *xs = (const e3c_tensor *const *)x;
+            e3c_tensor *want = forward_of(paths, xs, 2, 0), *got = forward_of(dense, xs, 2, 0),
+                       *jit = forward_of(compiled, xs, 2, 1);
+            cr_assert_leq(rel_error(got, want), 1e-13, "case %zu (%s -> %s), shape %zu: dense eager", c, cases[c].in1,
+                          cases[c].out, k);
+            cr_assert_leq(rel_error(jit, want), 1e-13, "case %zu (%s -> %s), shape %zu: dense compiled", c,
+                          cases[c].in1, cases[c].out, k);
+            e3c_tensor_free(want), e3c_tensor_free(got), e3c_tensor_free(jit);
+            e3c_tensor_free(x[0]), e3c_tensor_free(x[1]);
+        }
+        e3c_module_free(dense), e3c_module_free(paths), e3c_module_free(compiled);
+    }
+    e3c_generator_free(g);
+}
+
+Test(modules, dense_form_is_only_for_small_products_with_shared_weights)
+{
+    e3c_module *m = NULL;
+    e3c_tp_options opt = E3C_TP_OPTIONS_INIT;
+    E3C_ASSERT_OK(e3c_fully_connected_tp_new(&m, "2x0e+1x1o", "1x0e+1x1o", "2x0e+1x1o", NULL));
+    cr_assert(strstr(e3c_module_script_source(m), "dense_basis"), "small and shared: dense");
+    e3c_module_free(m);
+    opt.shared_weights = 0, opt.internal_weights = 0;
+    E3C_ASSERT_OK(e3c_fully_connected_tp_new(&m, "2x0e+1x1o", "1x0e+1x1o", "2x0e+1x1o", &opt));
+    cr_assert(!strstr(e3c_module_script_source(m), "dense"), "per-sample weights: the paths");
+    e3c_module_free(m);
+    E3C_ASSERT_OK(e3c_fully_connected_tp_new(&m, "16x0e+16x1o", "0e+1o", "16x0e+16x1o", NULL));
+    cr_assert(!strstr(e3c_module_script_source(m), "dense"), "a form of 64 x 4 x 64 is too large");
+    e3c_module_free(m);
+    int64_t old = e3c_tp_set_dense_limit(100);
+    cr_assert_eq(old, E3C_TP_DENSE_LIMIT);
+    E3C_ASSERT_OK(e3c_fully_connected_tp_new(&m, "2x0e+1x1o", "1x0e+1x1o", "2x0e+1x1o", NULL));
+    cr_assert(!strstr(e3c_module_script_source(m), "dense"), "a basis above the limit: the paths");
+    e3c_module_free(m);
+    cr_assert_eq(e3c_tp_set_dense_limit(old), 100);
 }

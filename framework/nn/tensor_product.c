@@ -5,7 +5,9 @@
  * buffer, weight block and coefficient c = sqrt(alpha). The eager C forward walks the plan
  * (per output block: the fused shared-weight uvw instructions through one channel mix, the
  * others with einsum); the same walk emits the instance's TorchScript source (mode
- * "script"), so the two forms compute the same contractions in the same order. */
+ * "script"), so the two forms compute the same contractions in the same order. A small
+ * product with shared weights skips the walk: it is one bilinear form (the dense form
+ * below), in the eager forward and in the source alike. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +146,211 @@ static int parse_norm(const char *name, const char *const *names, int fallback)
         if (!strcmp(name, names[i]))
             return i;
     return -1;
+}
+
+/* ------------------------------------------------------------------ the dense form ---- */
+
+/* Every term of a product is x1[a] x2[b] W[a, b, k]: for shared weights W is linear in
+ * them, W = weight @ B + B0, with B (one row per weight) and B0 (the paths without weight)
+ * made once here from the 3j symbols and coefficients. For a small product that one form
+ * replaces the walk over the paths: three operations in the forward and a TorchScript
+ * source of a few lines, so compiling, saving and loading it cost little. */
+
+static int64_t dense_limit = E3C_TP_DENSE_LIMIT;
+
+int64_t e3c_tp_set_dense_limit(int64_t limit)
+{
+    int64_t old = dense_limit;
+    dense_limit = limit < 0 ? 0 : limit;
+    return old;
+}
+
+static int64_t form_size(const tp_state *s)
+{
+    return e3c_irreps_dim(&s->in1) * e3c_irreps_dim(&s->in2) * e3c_irreps_dim(&s->out);
+}
+
+/* The dense form is used for shared (or no) weights when it and its basis are small. */
+static int dense_eligible(const tp_state *s)
+{
+    int64_t d1 = e3c_irreps_dim(&s->in1), d2 = e3c_irreps_dim(&s->in2), d3 = e3c_irreps_dim(&s->out), rows;
+    if (!s->shared_weights || d1 <= 0 || d2 <= 0 || d3 <= 0 || d1 > 4096 || d2 > 4096 || d3 > 4096)
+        return 0;
+    int64_t form = d1 * d2 * d3, size;
+    return form <= 4096 && !__builtin_add_overflow(s->weight_numel, 1, &rows) &&
+           !__builtin_mul_overflow(rows, form, &size) && size <= dense_limit;
+}
+
+typedef struct dense_fill {
+    const tp_state *s;
+    const tp_ins *t;
+    const double *C; /* the path's 3j symbol (2l1+1, 2l2+1, 2lo+1) */
+    double *basis;   /* (weight_numel, form) */
+    double *constant; /* (form) */
+} dense_fill;
+
+/* Add the term of copies u (x1), v (x2) and wo (output) of the path, weighted by its
+ * weight element `w` (-1: none) to the basis. */
+static void dense_add(const dense_fill *f, int64_t u, int64_t v, int64_t wo, int64_t w)
+{
+    const tp_state *s = f->s;
+    const tp_ins *t = f->t;
+    int64_t n1 = e3c_irrep_dim(s->in1.items[t->i1].ir), n2 = e3c_irrep_dim(s->in2.items[t->i2].ir);
+    int64_t n3 = e3c_irrep_dim(s->out.items[t->io].ir);
+    int64_t a0 = e3c_irreps_offset(&s->in1, (size_t)t->i1) + u * n1, b0 = e3c_irreps_offset(&s->in2, (size_t)t->i2) + v * n2;
+    int64_t k0 = e3c_irreps_offset(&s->out, (size_t)t->io) + wo * n3;
+    int64_t d2 = e3c_irreps_dim(&s->in2), d3 = e3c_irreps_dim(&s->out);
+    double *row = w < 0 ? f->constant : f->basis + (t->weight_offset + w) * form_size(s);
+    for (int64_t i = 0; i < n1; i++)
+        for (int64_t j = 0; j < n2; j++)
+            for (int64_t k = 0; k < n3; k++) {
+                double c = f->C[(i * n2 + j) * n3 + k];
+                if (c != 0.0)
+                    row[((a0 + i) * d2 + b0 + j) * d3 + k0 + k] += t->coeff * c;
+            }
+}
+
+/* The terms of instruction t by connection mode (MODULES_SPEC.md 2.2): which copies meet
+ * and which weight element multiplies them, in the weight's layout. */
+static void dense_path(const dense_fill *f)
+{
+    const tp_ins *t = f->t;
+    int64_t m1 = f->s->in1.items[t->i1].mul, m2 = f->s->in2.items[t->i2].mul, mo = f->s->out.items[t->io].mul;
+    int hw = t->has_weight;
+    int64_t p = 0;
+    switch (t->mode) {
+    case E3C_TP_UVW:
+        for (int64_t u = 0; u < m1; u++)
+            for (int64_t v = 0; v < m2; v++)
+                for (int64_t w = 0; w < mo; w++)
+                    dense_add(f, u, v, w, (u * m2 + v) * mo + w);
+        break;
+    case E3C_TP_UVU:
+    case E3C_TP_UVV:
+    case E3C_TP_UVUV:
+        for (int64_t u = 0; u < m1; u++)
+            for (int64_t v = 0; v < m2; v++)
+                dense_add(f, u, v, t->mode == E3C_TP_UVU ? u : t->mode == E3C_TP_UVV ? v : u * m2 + v,
+                          hw ? u * m2 + v : -1);
+        break;
+    case E3C_TP_UUW:
+        for (int64_t u = 0; u < m1; u++)
+            for (int64_t w = 0; w < mo; w++)
+                dense_add(f, u, u, w, hw ? u * mo + w : -1);
+        break;
+    case E3C_TP_UUU:
+        for (int64_t u = 0; u < m1; u++)
+            dense_add(f, u, u, u, hw ? u : -1);
+        break;
+    case E3C_TP_UVU_LT_V:
+    case E3C_TP_U_LT_VW:
+        for (int64_t u = 0; u < m1; u++)
+            for (int64_t v = u + 1; v < m2; v++, p++)
+                for (int64_t w = 0; w < (t->mode == E3C_TP_U_LT_VW ? mo : 1); w++)
+                    dense_add(f, u, v, t->mode == E3C_TP_U_LT_VW ? w : p,
+                              t->mode == E3C_TP_U_LT_VW ? p * mo + w : hw ? p : -1);
+        break;
+    }
+}
+
+/* Register dense_basis (weight_numel, form), when there are weights, and dense_constant
+ * (form), when some path has none or there are no weights. */
+static e3c_status register_dense(e3c_module *m, tp_state *s, e3c_dtype dtype)
+{
+    int64_t form = form_size(s), rows = s->weight_numel;
+    dense_fill f = {s, NULL, NULL, calloc((size_t)(rows ? rows * form : 1), sizeof(double)),
+                    calloc((size_t)form, sizeof(double))};
+    int any_constant = rows == 0;
+    e3c_status st = f.basis && f.constant ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; !st && k < s->n_ins; k++) {
+        const tp_ins *t = &s->ins[k];
+        if (t->dropped)
+            continue;
+        int l1 = s->in1.items[t->i1].ir.l, l2 = s->in2.items[t->i2].ir.l, lo = s->out.items[t->io].ir.l;
+        double *C = malloc((size_t)((2 * l1 + 1) * (2 * l2 + 1) * (2 * lo + 1)) * sizeof *C);
+        st = C ? e3c_wigner_3j(l1, l2, lo, C) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        f.t = t, f.C = C;
+        if (!st)
+            dense_path(&f);
+        any_constant |= !t->has_weight;
+        free(C);
+    }
+    const char *names[2] = {"dense_basis", "dense_constant"};
+    const double *data[2] = {f.basis, f.constant};
+    int64_t shapes[2][2] = {{rows, form}, {form, 0}};
+    int use[2] = {rows > 0, any_constant};
+    for (int i = 0; !st && i < 2; i++) {
+        e3c_tensor *t64 = NULL, *t = NULL;
+        if (!use[i])
+            continue;
+        st = e3c_tensor_from_data(&t64, data[i], E3C_FLOAT64, shapes[i], i == 0 ? 2 : 1);
+        if (!st)
+            st = e3c_tensor_to(&t, t64, dtype);
+        if (!st)
+            st = e3c_module_add_tensor(m, names[i], t, 0);
+        e3c_tensor_free(t64), e3c_tensor_free(t);
+    }
+    free(f.basis), free(f.constant);
+    return st;
+}
+
+/* W (d1*d2, d3) = weight @ dense_basis + dense_constant. */
+static e3c_status dense_matrix(e3c_module *self, const tp_state *s, const e3c_tensor *weight, e3c_tensor **W)
+{
+    e3c_tensor *basis = NULL, *constant = NULL, *lin = NULL, *sum = NULL;
+    int64_t shape[2] = {e3c_irreps_dim(&s->in1) * e3c_irreps_dim(&s->in2), e3c_irreps_dim(&s->out)};
+    e3c_status st = E3C_OK;
+    if (s->weight_numel > 0) {
+        st = e3c_module_tensor(self, "dense_basis", &basis);
+        if (!st)
+            st = e3c_tensor_matmul(&lin, weight, basis);
+    }
+    if (!st && e3c_module_tensor(self, "dense_constant", &constant) == E3C_OK)
+        st = lin ? e3c_tensor_binary(&sum, lin, constant, E3C_OP_ADD) : e3c_tensor_ref(&sum, constant);
+    else if (!st)
+        st = e3c_tensor_ref(&sum, lin);
+    if (!st)
+        st = e3c_tensor_reshape(W, sum, shape, 2);
+    e3c_tensor_free(basis), e3c_tensor_free(constant), e3c_tensor_free(lin), e3c_tensor_free(sum);
+    return st;
+}
+
+/* out (Z, d3) = (x1 (x) x2) @ W for the flattened inputs (Z, d1) and (Z, d2). */
+static e3c_status dense_forward(e3c_module *self, const tp_state *s, const e3c_tensor *x1, const e3c_tensor *x2,
+                                const e3c_tensor *weight, e3c_tensor **out)
+{
+    e3c_tensor *W = NULL, *a = NULL, *b = NULL, *outer = NULL, *flat = NULL;
+    int64_t rows[2] = {-1, e3c_irreps_dim(&s->in1) * e3c_irreps_dim(&s->in2)};
+    e3c_status st = dense_matrix(self, s, weight, &W);
+    if (!st)
+        st = e3c_tensor_unsqueeze(&a, x1, -1);
+    if (!st)
+        st = e3c_tensor_unsqueeze(&b, x2, -2);
+    if (!st)
+        st = e3c_tensor_binary(&outer, a, b, E3C_OP_MUL);
+    if (!st)
+        st = e3c_tensor_reshape(&flat, outer, rows, 2);
+    if (!st)
+        st = e3c_tensor_matmul(out, flat, W);
+    e3c_tensor_free(W), e3c_tensor_free(a), e3c_tensor_free(b), e3c_tensor_free(outer), e3c_tensor_free(flat);
+    return st;
+}
+
+/* The dense form's source after the prologue: the same operations as dense_forward. */
+static void emit_dense(const tp_state *s, strbuf *b)
+{
+    int64_t d12 = e3c_irreps_dim(&s->in1) * e3c_irreps_dim(&s->in2), d3 = e3c_irreps_dim(&s->out);
+    int any_constant = s->weight_numel == 0;
+    for (size_t k = 0; k < s->n_ins; k++)
+        any_constant |= !s->ins[k].dropped && !s->ins[k].has_weight;
+    if (s->weight_numel > 0)
+        sb_printf(b, "    w = torch.matmul(weight, self.dense_basis)%s\n", any_constant ? " + self.dense_constant" : "");
+    else
+        sb_printf(b, "    w = self.dense_constant\n");
+    sb_printf(b,
+              "    out = torch.matmul((x1.unsqueeze(-1) * x2.unsqueeze(-2)).reshape(-1, %lld), w.view(%lld, %lld))\n"
+              "    return out.reshape(batch + [%lld])\n",
+              (long long)d12, (long long)d12, (long long)d3, (long long)d3);
 }
 
 /* ------------------------------------------------------------------ the plan walk ---- */
@@ -348,6 +555,11 @@ static void emit_prologue(const tp_state *s, strbuf *b)
 /* Emit the TorchScript source of forward (and of _mix): the same walk as tp_forward. */
 static e3c_status emit_source(const tp_state *s, strbuf *b)
 {
+    if (s->dense) {
+        emit_prologue(s, b);
+        emit_dense(s, b);
+        return sb_text(b) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
+    }
     int any_path = 0, any_fused = 0;
     for (size_t k = 0; k < s->n_ins; k++) {
         any_path |= !s->ins[k].dropped && s->out.items[s->ins[k].io].mul > 0;
@@ -660,7 +872,14 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
     e3c_values *parts = NULL;
     if (!st)
         st = e3c_values_new(&parts);
-    for (size_t o = 0; !st && o < s->out.len; o++) {
+    if (!st && s->dense) {
+        e3c_tensor *y = NULL;
+        st = dense_forward(self, s, f1, f2, weight, &y);
+        if (!st)
+            st = e3c_values_push(parts, y);
+        e3c_tensor_free(y);
+    }
+    for (size_t o = 0; !st && !s->dense && o < s->out.len; o++) {
         const e3c_mulir *mo = &s->out.items[o];
         e3c_tensor *acc = NULL;
         if (mo->mul == 0)
@@ -683,8 +902,8 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
 /* Register the Wigner 3j buffers, pair indices and weight; declare irreps; set source. */
 static e3c_status register_tensors(e3c_module *m, tp_state *s, e3c_dtype dtype)
 {
-    e3c_status st = E3C_OK;
-    for (size_t k = 0; !st && k < s->n_ins; k++) {
+    e3c_status st = s->dense ? register_dense(m, s, dtype) : E3C_OK;
+    for (size_t k = 0; !st && !s->dense && k < s->n_ins; k++) {
         tp_ins *t = &s->ins[k];
         int l1 = s->in1.items[t->i1].ir.l, l2 = s->in2.items[t->i2].ir.l, lo = s->out.items[t->io].ir.l;
         char name[64];
@@ -838,6 +1057,7 @@ e3c_status tp_build(e3c_module **out, const e3c_module_class *cls, tp_state *s, 
         tp_state_free(s);
         return st;
     }
+    s->dense = dense_eligible(s);
     st = e3c_module_new(&m, cls, s); /* takes s, also on failure */
     if (!st)
         st = register_tensors(m, s, e3c_default_dtype());

@@ -24,6 +24,7 @@ typedef struct tp_state {
     int internal_weights, shared_weights;
     int64_t weight_numel;
     int square; /* TensorSquare: forward(x) = tp(x, x) */
+    int dense;  /* computed as one bilinear form (small products): see tensor_product.c */
 } tp_state;
 
 /* A state with the three Irreps parsed (out may be NULL to fill later). */
