@@ -113,7 +113,7 @@ Test(modules, every_golden_case_matches_e3nn_eager_and_compiled, .timeout = 300)
     int n = 0;
     const char *only = getenv("E3C_GOLDEN_ONLY");
     for (int form = 0; form < 2; form++) { /* the small products dense, then walking their paths */
-        int64_t old = e3c_tp_set_dense_limit(form ? 0 : E3C_TP_DENSE_LIMIT);
+        int64_t old = e3c_nn_set_dense_limit(form ? 0 : E3C_NN_DENSE_LIMIT);
         cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "cases"))
         {
             if (only && !strstr(cJSON_GetObjectItem(c, "name")->valuestring, only))
@@ -121,7 +121,7 @@ Test(modules, every_golden_case_matches_e3nn_eager_and_compiled, .timeout = 300)
             run_case(c);
             n++;
         }
-        e3c_tp_set_dense_limit(old);
+        e3c_nn_set_dense_limit(old);
     }
     cr_assert(n == 36 || only, "ran %d of 2 x 18 golden cases", n);
     cJSON_Delete(g);
@@ -331,7 +331,7 @@ static void check_shared_weight_paths(e3c_module *m64, e3c_module *per_batch, co
 Test(modules, fused_tensor_product_matches_float64_and_the_per_batch_path)
 {
     const char *in1 = "4x0e+3x1o+2x2e", *in2 = "2x0e+1o+2e", *out = "3x0e+2x1o+2x2e+1x1e";
-    e3c_tp_set_dense_limit(0); /* the path walk, whatever the size */
+    e3c_nn_set_dense_limit(0); /* the path walk, whatever the size */
     E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
     e3c_manual_seed(7);
     e3c_module *m64 = NULL, *per_batch = NULL;
@@ -348,20 +348,68 @@ Test(modules, fused_tensor_product_matches_float64_and_the_per_batch_path)
 Test(modules, linear_channel_mix_matches_float64_and_the_per_batch_path)
 {
     const char *in = "4x0e+3x1o+2x2e+1x0e", *out = "3x0e+2x1o+2x2e+2x1e";
-    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
-    e3c_manual_seed(8);
+    for (int form = 0; form < 2; form++) { /* the dense form, then the channel mix */
+        int64_t old = e3c_nn_set_dense_limit(form ? 0 : E3C_NN_DENSE_LIMIT);
+        E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+        e3c_manual_seed(8);
+        e3c_linear_options opt = E3C_LINEAR_OPTIONS_INIT;
+        opt.biases = 1;
+        e3c_module *m64 = NULL, *per_batch = NULL;
+        E3C_ASSERT_OK(e3c_linear_new(&m64, in, out, &opt));
+        cr_assert_eq(strstr(e3c_module_script_source(m64), "dense_basis") != NULL, !form, "form %d", form);
+        double bias[3] = {0.5, -1.0, 2.0};
+        E3C_ASSERT_OK(e3c_module_set_tensor_values(m64, "bias", bias, 3));
+        opt.shared_weights = 0, opt.internal_weights = 0;
+        E3C_ASSERT_OK(e3c_linear_new(&per_batch, in, out, &opt));
+        const int64_t widths[1] = {4 + 9 + 10 + 1};
+        const char *params[2] = {"weight", "bias"};
+        check_shared_weight_paths(m64, per_batch, widths, 1, params, 2);
+        e3c_module_free(m64), e3c_module_free(per_batch);
+        e3c_nn_set_dense_limit(old);
+    }
+}
+
+Test(modules, linear_dense_form_matches_the_paths_with_biases_and_chosen_instructions)
+{
+    /* path normalization, an output fed by two inputs, a 0e output with only a bias */
+    const char *in = "2x0e+1x1o+3x2e+1x0e", *out = "3x0e+2x1o+1x2e+2x0e+1x1e";
+    const int instructions[8] = {0, 0, 3, 0, 1, 1, 2, 2};
+    const int biases[5] = {1, 0, 0, 1, 0};
     e3c_linear_options opt = E3C_LINEAR_OPTIONS_INIT;
-    opt.biases = 1;
-    e3c_module *m64 = NULL, *per_batch = NULL;
-    E3C_ASSERT_OK(e3c_linear_new(&m64, in, out, &opt));
-    double bias[3] = {0.5, -1.0, 2.0};
-    E3C_ASSERT_OK(e3c_module_set_tensor_values(m64, "bias", bias, 3));
-    opt.shared_weights = 0, opt.internal_weights = 0;
-    E3C_ASSERT_OK(e3c_linear_new(&per_batch, in, out, &opt));
-    const int64_t widths[1] = {4 + 9 + 10 + 1};
-    const char *params[2] = {"weight", "bias"};
-    check_shared_weight_paths(m64, per_batch, widths, 1, params, 2);
-    e3c_module_free(m64), e3c_module_free(per_batch);
+    opt.instructions = instructions, opt.n_instructions = 4;
+    opt.biases_list = biases, opt.n_biases = 5;
+    opt.path_normalization = "path";
+    e3c_module *m[2] = {NULL, NULL}, *compiled = NULL;
+    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+    for (int form = 0; form < 2; form++) {
+        int64_t old = e3c_nn_set_dense_limit(form ? 0 : E3C_NN_DENSE_LIMIT);
+        e3c_manual_seed(12);
+        E3C_ASSERT_OK(e3c_linear_new(&m[form], in, out, &opt));
+        double bias[5] = {0.25, -1.5, 3.0, 0.5, -2.0};
+        E3C_ASSERT_OK(e3c_module_set_tensor_values(m[form], "bias", bias, 5));
+        e3c_nn_set_dense_limit(old);
+    }
+    cr_assert(strstr(e3c_module_script_source(m[0]), "dense_bias_basis"), "dense with biases");
+    cr_assert(!strstr(e3c_module_script_source(m[1]), "dense"), "limit 0: the paths");
+    e3c_compile_options copt = E3C_COMPILE_OPTIONS_INIT;
+    copt.in_place = 0;
+    E3C_ASSERT_OK(e3c_module_compile(&compiled, m[0], &copt));
+    struct { int nb; int64_t b[2]; } shapes[] = {{1, {6}}, {1, {0}}, {2, {2, 3}}, {0, {0}}};
+    e3c_generator *g = NULL;
+    E3C_ASSERT_OK(e3c_generator_new(&g, 9));
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        int64_t shape[3] = {shapes[k].b[0], shapes[k].b[1], 0};
+        shape[shapes[k].nb] = 2 + 3 + 15 + 1;
+        e3c_tensor *x = NULL;
+        E3C_ASSERT_OK(e3c_randn(&x, g, E3C_FLOAT64, shape, shapes[k].nb + 1));
+        const e3c_tensor *xs[1] = {x};
+        e3c_tensor *want = forward_of(m[1], xs, 1, 0), *got = forward_of(m[0], xs, 1, 0), *jit = forward_of(compiled, xs, 1, 1);
+        cr_assert_leq(rel_error(got, want), 1e-13, "shape %zu: dense eager", k);
+        cr_assert_leq(rel_error(jit, want), 1e-13, "shape %zu: dense compiled", k);
+        e3c_tensor_free(want), e3c_tensor_free(got), e3c_tensor_free(jit), e3c_tensor_free(x);
+    }
+    e3c_generator_free(g);
+    e3c_module_free(m[0]), e3c_module_free(m[1]), e3c_module_free(compiled);
 }
 
 /* 1 when `line` ("    tN = RHS") has a right-hand side equal to one before it, also with
@@ -439,10 +487,10 @@ static void build_both(const char *in1, const char *in2, const char *out, const 
     E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
     e3c_manual_seed(11);
     E3C_ASSERT_OK(e3c_tensor_product_new(dense, in1, in2, out, ins, n, NULL));
-    int64_t old = e3c_tp_set_dense_limit(0);
+    int64_t old = e3c_nn_set_dense_limit(0);
     e3c_manual_seed(11);
     E3C_ASSERT_OK(e3c_tensor_product_new(paths, in1, in2, out, ins, n, NULL));
-    e3c_tp_set_dense_limit(old);
+    e3c_nn_set_dense_limit(old);
     cr_assert(strstr(e3c_module_script_source(*dense), "self.dense_"), "%s x %s -> %s is small: dense form", in1, in2, out);
     cr_assert(!strstr(e3c_module_script_source(*paths), "dense"), "limit 0: the paths");
 }
@@ -522,10 +570,10 @@ Test(modules, dense_form_is_only_for_small_products_with_shared_weights)
     E3C_ASSERT_OK(e3c_fully_connected_tp_new(&m, "16x0e+16x1o", "0e+1o", "16x0e+16x1o", NULL));
     cr_assert(!strstr(e3c_module_script_source(m), "dense"), "a form of 64 x 4 x 64 is too large");
     e3c_module_free(m);
-    int64_t old = e3c_tp_set_dense_limit(100);
-    cr_assert_eq(old, E3C_TP_DENSE_LIMIT);
+    int64_t old = e3c_nn_set_dense_limit(100);
+    cr_assert_eq(old, E3C_NN_DENSE_LIMIT);
     E3C_ASSERT_OK(e3c_fully_connected_tp_new(&m, "2x0e+1x1o", "1x0e+1x1o", "2x0e+1x1o", NULL));
     cr_assert(!strstr(e3c_module_script_source(m), "dense"), "a basis above the limit: the paths");
     e3c_module_free(m);
-    cr_assert_eq(e3c_tp_set_dense_limit(old), 100);
+    cr_assert_eq(e3c_nn_set_dense_limit(old), 100);
 }

@@ -3,6 +3,30 @@
 
 #include "nn_internal.h"
 
+static int64_t dense_limit = E3C_NN_DENSE_LIMIT;
+
+int64_t e3c_nn_set_dense_limit(int64_t limit)
+{
+    int64_t old = dense_limit;
+    dense_limit = limit < 0 ? 0 : limit;
+    return old;
+}
+
+int64_t nn_dense_limit(void) { return dense_limit; }
+
+e3c_status nn_add_buffer(e3c_module *m, const char *name, const double *data, const int64_t *shape, int ndim,
+                         e3c_dtype dtype)
+{
+    e3c_tensor *t64 = NULL, *t = NULL;
+    e3c_status st = e3c_tensor_from_data(&t64, data, E3C_FLOAT64, shape, ndim);
+    if (!st)
+        st = e3c_tensor_to(&t, t64, dtype);
+    if (!st)
+        st = e3c_module_add_tensor(m, name, t, 0);
+    e3c_tensor_free(t64), e3c_tensor_free(t);
+    return st;
+}
+
 e3c_status nn_give_one(e3c_values **out, e3c_tensor *t)
 {
     e3c_status st = e3c_values_new(out);
@@ -56,19 +80,25 @@ e3c_status nn_flatten_to(e3c_tensor **flat, const e3c_tensor *x, const int64_t *
     return st;
 }
 
-e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const e3c_tensor *like, const int64_t *batch,
-                               int nb, int64_t width)
+e3c_status nn_give_batched(e3c_values **out, const e3c_tensor *y, const int64_t *batch, int nb, int64_t width)
 {
     int64_t shape[E3C_MAX_DIMS + 1];
-    e3c_values *flat = NULL;
     e3c_tensor *result = NULL;
     memcpy(shape, batch, (size_t)nb * sizeof *shape);
     shape[nb] = width;
+    e3c_status st = e3c_tensor_reshape(&result, y, shape, nb + 1);
+    return st ? st : nn_give_one(out, result);
+}
+
+e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const e3c_tensor *like, const int64_t *batch,
+                               int nb, int64_t width)
+{
+    e3c_values *flat = NULL;
     e3c_status st = nn_cat_blocks(&flat, parts, like);
     if (!st)
-        st = e3c_tensor_reshape(&result, e3c_values_get(flat, 0), shape, nb + 1);
+        st = nn_give_batched(out, e3c_values_get(flat, 0), batch, nb, width);
     e3c_values_free(flat);
-    return st ? st : nn_give_one(out, result);
+    return st;
 }
 
 void nn_emit_return(strbuf *b, const char *x, const e3c_irreps *out, int batched)

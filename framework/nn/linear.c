@@ -23,6 +23,7 @@ typedef struct lin_state {
     int64_t *bias_offset;
     int64_t weight_numel, bias_numel;
     int internal, shared;
+    int dense; /* one matrix: see the dense form below */
 } lin_state;
 
 static void lin_free(void *p)
@@ -35,6 +36,76 @@ static void lin_free(void *p)
     free(s->ins), free(s->bias), free(s->bias_offset);
     free(s);
 }
+
+/* ------------------------------------------------------------------ the dense form ---- */
+
+/* A small Linear with shared weights is one matrix: out = x @ M + bias @ Bb, with
+ * M (din, dout) = weight @ B. B has a row per weight, e3nn's coefficient where its copy
+ * of the input meets its copy of the output; Bb puts each bias on its 0e output. */
+static int lin_dense_eligible(const lin_state *s)
+{
+    int64_t din = e3c_irreps_dim(&s->in), dout = e3c_irreps_dim(&s->out), size, biases;
+    if (!s->shared || s->weight_numel == 0 || din <= 0 || dout <= 0 || din > 4096 || dout > 4096 || din * dout > 4096)
+        return 0;
+    return !__builtin_mul_overflow(s->weight_numel, din * dout, &size) &&
+           !__builtin_mul_overflow(s->bias_numel, dout, &biases) && size + biases <= nn_dense_limit();
+}
+
+/* Register dense_basis (weight_numel, din * dout) and, with biases, dense_bias_basis
+ * (bias_numel, dout). */
+static e3c_status lin_register_dense(e3c_module *m, const lin_state *s, e3c_dtype dtype)
+{
+    int64_t din = e3c_irreps_dim(&s->in), dout = e3c_irreps_dim(&s->out);
+    double *B = calloc((size_t)(s->weight_numel * din * dout), sizeof *B);
+    double *Bb = calloc((size_t)(s->bias_numel ? s->bias_numel * dout : 1), sizeof *Bb);
+    e3c_status st = B && Bb ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; !st && k < s->n_ins; k++) {
+        const lin_ins *t = &s->ins[k];
+        int64_t mi = s->in.items[t->i_in].mul, mo = s->out.items[t->i_out].mul, d = e3c_irrep_dim(s->in.items[t->i_in].ir);
+        int64_t a0 = e3c_irreps_offset(&s->in, (size_t)t->i_in), k0 = e3c_irreps_offset(&s->out, (size_t)t->i_out);
+        for (int64_t u = 0; u < mi; u++)
+            for (int64_t w = 0; w < mo; w++)
+                for (int64_t i = 0; i < d; i++)
+                    B[(t->offset + u * mo + w) * din * dout + (a0 + u * d + i) * dout + k0 + w * d + i] = t->coeff;
+    }
+    for (size_t o = 0; !st && o < s->out.len; o++)
+        for (int64_t w = 0; s->bias[o] && w < s->out.items[o].mul; w++)
+            Bb[(s->bias_offset[o] + w) * dout + e3c_irreps_offset(&s->out, o) + w] = 1.0;
+    int64_t shape[2] = {s->weight_numel, din * dout}, bshape[2] = {s->bias_numel, dout};
+    if (!st)
+        st = nn_add_buffer(m, "dense_basis", B, shape, 2, dtype);
+    if (!st && s->bias_numel)
+        st = nn_add_buffer(m, "dense_bias_basis", Bb, bshape, 2, dtype);
+    free(B), free(Bb);
+    return st;
+}
+
+/* y (Z, dout) = x (Z, din) @ (weight @ B).view(din, dout) + bias @ Bb. */
+static e3c_status lin_dense_forward(e3c_module *self, const lin_state *s, const e3c_tensor *x, const e3c_tensor *w,
+                                    const e3c_tensor *b, e3c_tensor **y)
+{
+    int64_t shape[2] = {e3c_irreps_dim(&s->in), e3c_irreps_dim(&s->out)};
+    e3c_tensor *B = NULL, *flat = NULL, *M = NULL, *xm = NULL, *Bb = NULL, *bias = NULL;
+    e3c_status st = e3c_module_tensor(self, "dense_basis", &B);
+    if (!st)
+        st = e3c_tensor_matmul(&flat, w, B);
+    if (!st)
+        st = e3c_tensor_reshape(&M, flat, shape, 2);
+    if (!st)
+        st = e3c_tensor_matmul(s->bias_numel ? &xm : y, x, M);
+    if (!st && s->bias_numel) {
+        st = e3c_module_tensor(self, "dense_bias_basis", &Bb);
+        if (!st)
+            st = e3c_tensor_matmul(&bias, b, Bb);
+        if (!st)
+            st = e3c_tensor_binary(y, xm, bias, E3C_OP_ADD);
+    }
+    e3c_tensor_free(B), e3c_tensor_free(flat), e3c_tensor_free(M), e3c_tensor_free(xm), e3c_tensor_free(Bb),
+        e3c_tensor_free(bias);
+    return st;
+}
+
+/* ------------------------------------------------------------------ forward ---- */
 
 static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
 {
@@ -70,6 +141,14 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
     } else if (!st)
         st = e3c_tensor_ref(&xf, x);
     x = xf;
+    if (!st && s->dense) {
+        e3c_tensor *y = NULL;
+        st = lin_dense_forward(self, s, x, w, b, &y);
+        if (!st)
+            st = nn_give_batched(out, y, batch, nb, e3c_irreps_dim(&s->out));
+        e3c_tensor_free(y), e3c_tensor_free(w), e3c_tensor_free(b), e3c_tensor_free(xf);
+        return st;
+    }
     e3c_values *parts = NULL;
     if (!st)
         st = e3c_values_new(&parts);
@@ -150,7 +229,7 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
 static e3c_status lin_source(const lin_state *s, strbuf *sb)
 {
     int external = !s->internal && (s->weight_numel > 0 || s->bias_numel > 0);
-    if (s->shared && s->n_ins)
+    if (s->shared && s->n_ins && !s->dense)
         sb_printf(sb, "%s", nn_mix_source);
     sb_printf(sb, "def forward(self, x%s%s):\n", external ? ", weight" : "", external && s->bias_numel ? ", bias" : "");
     sb_printf(sb, "    torch._assert(x.shape[-1] == %lld, \"invalid input shape\")\n", (long long)e3c_irreps_dim(&s->in));
@@ -160,6 +239,14 @@ static e3c_status lin_source(const lin_state *s, strbuf *sb)
         sb_printf(sb, "    bias = self.bias\n");
     if (s->shared)
         sb_printf(sb, "    batch = x.shape[:-1]\n    x = x.reshape(-1, %lld)\n", (long long)e3c_irreps_dim(&s->in));
+    if (s->dense) {
+        int64_t din = e3c_irreps_dim(&s->in), dout = e3c_irreps_dim(&s->out);
+        sb_printf(sb, "    out = torch.matmul(x, torch.matmul(weight, self.dense_basis).view(%lld, %lld))%s\n"
+                      "    return out.reshape(batch + [%lld])\n",
+                  (long long)din, (long long)dout, s->bias_numel ? " + torch.matmul(bias, self.dense_bias_basis)" : "",
+                  (long long)dout);
+        return sb_text(sb) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
+    }
     sb_printf(sb, "    parts: List[Tensor] = []\n");
     for (size_t o = 0; o < s->out.len; o++) {
         const e3c_mulir *mo = &s->out.items[o];
@@ -292,7 +379,10 @@ e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *i
         lin_free(s);
         return st;
     }
+    s->dense = lin_dense_eligible(s);
     st = e3c_module_new(&m, &linear_class, s);
+    if (!st && s->dense)
+        st = lin_register_dense(m, s, e3c_default_dtype());
     if (!st && s->internal && s->weight_numel) {
         e3c_tensor *w = NULL;
         st = e3c_randn(&w, e3c_default_generator(), e3c_default_dtype(), &s->weight_numel, 1);

@@ -38,6 +38,10 @@ extern const char *const nn_mix_source;
 /* x broadcast to batch[0..nb) + [width] and flattened to (Z, width). Caller owns *flat. */
 e3c_status nn_flatten_to(e3c_tensor **flat, const e3c_tensor *x, const int64_t *batch, int nb, int64_t width);
 
+/* *out = one output: y (Z, width) of a flattened (Z, ...) computation shaped back to
+ * batch[0..nb) + [width]. */
+e3c_status nn_give_batched(e3c_values **out, const e3c_tensor *y, const int64_t *batch, int nb, int64_t width);
+
 /* *out = one output: the blocks of a flattened (Z, ...) computation concatenated and
  * shaped back to batch[0..nb) + [width]. */
 e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const e3c_tensor *like, const int64_t *batch,
@@ -48,6 +52,13 @@ e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const 
  * none, known when the source is generated), shaped back to `batch` + [dim of out] when
  * `batched` (the inputs were flattened). */
 void nn_emit_return(strbuf *b, const char *x, const e3c_irreps *out, int batched);
+
+/* The limit of e3c_nn_set_dense_limit: the most elements of a dense form's buffers. */
+int64_t nn_dense_limit(void);
+
+/* Register a buffer `name` of `shape` holding `data` (float64) converted to dtype. */
+e3c_status nn_add_buffer(e3c_module *m, const char *name, const double *data, const int64_t *shape, int ndim,
+                         e3c_dtype dtype);
 
 /* Give m the generated TorchScript source in b (E3C_ERR_NOMEM when b ran out of memory). */
 e3c_status nn_set_source(e3c_module *m, const strbuf *b);

@@ -156,15 +156,6 @@ static int parse_norm(const char *name, const char *const *names, int fallback)
  * replaces the walk over the paths: three operations in the forward and a TorchScript
  * source of a few lines, so compiling, saving and loading it cost little. */
 
-static int64_t dense_limit = E3C_TP_DENSE_LIMIT;
-
-int64_t e3c_tp_set_dense_limit(int64_t limit)
-{
-    int64_t old = dense_limit;
-    dense_limit = limit < 0 ? 0 : limit;
-    return old;
-}
-
 static int64_t form_size(const tp_state *s)
 {
     return e3c_irreps_dim(&s->in1) * e3c_irreps_dim(&s->in2) * e3c_irreps_dim(&s->out);
@@ -178,7 +169,7 @@ static int dense_eligible(const tp_state *s)
         return 0;
     int64_t form = d1 * d2 * d3, size;
     return form <= 4096 && !__builtin_add_overflow(s->weight_numel, 1, &rows) &&
-           !__builtin_mul_overflow(rows, form, &size) && size <= dense_limit;
+           !__builtin_mul_overflow(rows, form, &size) && size <= nn_dense_limit();
 }
 
 typedef struct dense_fill {
@@ -279,17 +270,9 @@ static e3c_status register_dense(e3c_module *m, tp_state *s, e3c_dtype dtype)
     const double *data[2] = {f.basis, f.constant};
     int64_t shapes[2][2] = {{rows, form}, {form, 0}};
     int use[2] = {rows > 0, any_constant};
-    for (int i = 0; !st && i < 2; i++) {
-        e3c_tensor *t64 = NULL, *t = NULL;
-        if (!use[i])
-            continue;
-        st = e3c_tensor_from_data(&t64, data[i], E3C_FLOAT64, shapes[i], i == 0 ? 2 : 1);
-        if (!st)
-            st = e3c_tensor_to(&t, t64, dtype);
-        if (!st)
-            st = e3c_module_add_tensor(m, names[i], t, 0);
-        e3c_tensor_free(t64), e3c_tensor_free(t);
-    }
+    for (int i = 0; !st && i < 2; i++)
+        if (use[i])
+            st = nn_add_buffer(m, names[i], data[i], shapes[i], i == 0 ? 2 : 1, dtype);
     free(f.basis), free(f.constant);
     return st;
 }
@@ -869,17 +852,18 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
         if (!st)
             st = e3c_tensor_ref(&f2, x2);
     }
-    e3c_values *parts = NULL;
-    if (!st)
-        st = e3c_values_new(&parts);
     if (!st && s->dense) {
         e3c_tensor *y = NULL;
         st = dense_forward(self, s, f1, f2, weight, &y);
         if (!st)
-            st = e3c_values_push(parts, y);
-        e3c_tensor_free(y);
+            st = nn_give_batched(out, y, batch, nb, e3c_irreps_dim(&s->out));
+        e3c_tensor_free(y), e3c_tensor_free(weight), e3c_tensor_free(f1), e3c_tensor_free(f2);
+        return st;
     }
-    for (size_t o = 0; !st && !s->dense && o < s->out.len; o++) {
+    e3c_values *parts = NULL;
+    if (!st)
+        st = e3c_values_new(&parts);
+    for (size_t o = 0; !st && o < s->out.len; o++) {
         const e3c_mulir *mo = &s->out.items[o];
         e3c_tensor *acc = NULL;
         if (mo->mul == 0)

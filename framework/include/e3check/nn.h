@@ -125,16 +125,17 @@ typedef struct e3c_tp_options {
 
 #define E3C_TP_OPTIONS_INIT {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, -1, -1}
 
-/** Products whose bilinear form is small are computed as that one form: out = (x1 (x) x2)
- *  @ W with W = weight @ B + B0 (B, B0 constant buffers built from the instructions),
- *  three operations whatever the number of paths, and a short TorchScript source. The
- *  form is used for shared (or no) weights when B and B0 together have at most `limit`
- *  elements and the form itself at most 4096; larger products contract path by path.
- *  Default E3C_TP_DENSE_LIMIT; 0 turns it off. Read when a product is built (set it before
- *  building, not while other threads build). Returns the previous limit. */
-int64_t e3c_tp_set_dense_limit(int64_t limit);
+/** Small modules are computed as one dense form instead of path by path: a tensor product
+ *  as out = (x1 (x) x2) @ W, a Linear as out = x @ W (+ bias @ Bb), with W = weight @ B
+ *  (+ B0) and B, B0, Bb constant buffers built from the instructions. Three operations
+ *  whatever the number of paths, and a TorchScript source of a few lines. The form is
+ *  used for shared (or no) weights when W has at most 4096 elements and the buffers at
+ *  most `limit`; larger modules contract path by path. Default E3C_NN_DENSE_LIMIT; 0
+ *  turns it off. Read when a module is built (set it before building, not while other
+ *  threads build). Returns the previous limit. */
+int64_t e3c_nn_set_dense_limit(int64_t limit);
 
-#define E3C_TP_DENSE_LIMIT 65536
+#define E3C_NN_DENSE_LIMIT 65536
 
 /** e3nn's o3.TensorProduct with explicit instructions (mode "script"; TorchScript source
  *  generated for the instance). Internal weights are drawn with randn from the global
