@@ -235,12 +235,14 @@ typedef struct queued {
     size_t tag;
 } queued;
 
+/* A worker holds up to two checks: jobs[0] runs (since `start`), jobs[1] was sent ahead
+ * and waits in its socket (see dispatch). */
 typedef struct worker {
     pid_t pid; /* 0: none (not yet forked, or ended) */
-    int fd;    /* our end of the socket pair: contexts out, results in */
-    int busy;
-    queued job;
-    double start, deadline;
+    int fd;    /* our end of the socket pair: contexts out, results in; -1 once told to end */
+    queued jobs[2];
+    int n_jobs;
+    double start, deadline; /* of jobs[0] */
     inbox in;
 } worker;
 
@@ -294,7 +296,7 @@ static e3c_status worker_spawn(e3c_check_pool *p, worker *w)
     close(sv[1]);
     w->pid = pid;
     w->fd = sv[0];
-    w->busy = 0;
+    w->n_jobs = 0;
     w->in.len = 0;
     w->in.eof = 0;
     return E3C_OK;
@@ -305,20 +307,21 @@ static int worker_end(worker *w, int force)
 {
     if (w->pid <= 0)
         return 0;
-    if (w->busy || force)
+    if (w->n_jobs || force)
         kill(w->pid, SIGKILL);
     if (w->fd >= 0)
         close(w->fd); /* an idle worker reads EOF and exits */
     int status = reap(w->pid);
     w->pid = 0;
-    w->busy = 0;
+    w->fd = -1;
+    w->n_jobs = 0;
     return status;
 }
 
 /* Let idle worker w end (it reads EOF and exits) while the others finish; reaped later. */
 static void worker_retire(worker *w)
 {
-    if (w->pid > 0 && !w->busy && w->fd >= 0) {
+    if (w->pid > 0 && !w->n_jobs && w->fd >= 0) {
         close(w->fd);
         w->fd = -1;
     }
@@ -360,30 +363,46 @@ e3c_status e3c_check_pool_submit(e3c_check_pool *p, void *ctx, double timeout_s,
     return E3C_OK;
 }
 
-/* Hand queued checks to idle workers, forking the ones that are not running. */
+/* Send job q to worker w; 0 when it has it (the first of its jobs starts its clock). */
+static int send_job(worker *w, const queued *q)
+{
+    ssize_t sent;
+    if (w->fd < 0)
+        return -1;
+    while ((sent = send(w->fd, &q->ctx, sizeof q->ctx, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        ;
+    if (sent != (ssize_t)sizeof q->ctx)
+        return -1;
+    w->jobs[w->n_jobs++] = *q;
+    if (w->n_jobs == 1) {
+        w->start = now_s();
+        w->deadline = w->start + q->timeout_s;
+    }
+    return 0;
+}
+
+/* Hand queued checks to idle workers, forking the ones that are not running. A single
+ * worker also gets the next check ahead, so that it starts it as soon as it has sent a
+ * result instead of after a round trip through the pool. (With several workers that
+ * round trip overlaps the others' checks, and a check sent ahead could wait behind a
+ * long one while another worker idles: measured slower.) */
 static e3c_status dispatch(e3c_check_pool *p)
 {
     for (int i = 0; i < p->n_workers && p->head < p->n_queued; i++) {
         worker *w = &p->w[i];
-        for (int attempt = 0; !w->busy && attempt < 2; attempt++) {
+        for (int attempt = 0; !w->n_jobs && attempt < 2; attempt++) {
             e3c_status st = w->pid > 0 ? E3C_OK : worker_spawn(p, w);
             if (st)
                 return st;
-            w->job = p->queue[p->head];
-            ssize_t sent;
-            while ((sent = send(w->fd, &w->job.ctx, sizeof w->job.ctx, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-                ;
-            if (sent != (ssize_t)sizeof w->job.ctx) {
+            if (send_job(w, &p->queue[p->head]) == 0)
+                p->head++;
+            else
                 worker_end(w, 1); /* it ended while idle: fork a fresh one */
-                continue;
-            }
-            p->head++;
-            w->busy = 1;
-            w->start = now_s();
-            w->deadline = w->start + w->job.timeout_s;
         }
-        if (!w->busy)
+        if (!w->n_jobs)
             return e3c_error_set(E3C_ERR_IO, "a check worker ended before it could take a check");
+        if (p->n_workers == 1 && w->n_jobs == 1 && p->head < p->n_queued && send_job(w, &p->queue[p->head]) == 0)
+            p->head++; /* a worker that cannot take it has died: collect finds out */
     }
     if (p->head == p->n_queued) /* nothing left to hand out: idle workers can end now */
         for (int i = 0; i < p->n_workers; i++)
@@ -391,27 +410,45 @@ static e3c_status dispatch(e3c_check_pool *p)
     return E3C_OK;
 }
 
-/* Worker w's check if it has ended (result, death or deadline): 1 and *out filled. */
-static int collect(worker *w, e3c_check_result *out)
+/* The job waiting behind w's running one goes back to the front of the queue. */
+static void requeue_waiting(e3c_check_pool *p, worker *w)
+{
+    for (int k = w->n_jobs - 1; k >= 1; k--)
+        p->queue[--p->head] = w->jobs[k]; /* head > 0: the job was taken from there */
+    w->n_jobs = w->n_jobs ? 1 : 0;
+}
+
+/* Worker w's running check if it has ended (result, death or deadline): 1, *tag and *out
+ * filled. */
+static int collect(e3c_check_pool *p, worker *w, size_t *tag, e3c_check_result *out)
 {
     if (inbox_fill(&w->in, w->fd) != E3C_OK)
         w->in.eof = 1; /* cannot hold the result: treat the worker as lost */
+    double now = now_s(), elapsed = now - w->start;
+    *tag = w->jobs[0].tag;
     if (inbox_complete(&w->in)) {
-        double elapsed = now_s() - w->start;
-        if (inbox_take(&w->in, out) != 0) {
+        int bad = inbox_take(&w->in, out) != 0;
+        if (bad) {
             errored_exit(out, 0, 0, 0, 0, elapsed);
             result_set(out, E3C_ERRORED, "the check process sent a malformed result");
+            requeue_waiting(p, w);
             worker_end(w, 1);
+            return 1;
         }
-        w->busy = 0;
+        w->jobs[0] = w->jobs[1];
+        if (--w->n_jobs) {
+            w->start = now;
+            w->deadline = now + w->jobs[0].timeout_s;
+        }
         return 1;
     }
     int hung = !w->in.eof;
-    if (hung && now_s() < w->deadline)
+    if (hung && now < w->deadline)
         return 0;
-    double elapsed = now_s() - w->start;
+    double timeout_s = w->jobs[0].timeout_s;
+    requeue_waiting(p, w);
     int status = worker_end(w, 1); /* past its deadline: killed; ended: reaped */
-    errored_exit(out, status, hung, w->job.timeout_s, 0, elapsed);
+    errored_exit(out, status, hung, timeout_s, 0, elapsed);
     return 1;
 }
 
@@ -431,11 +468,10 @@ e3c_status e3c_check_pool_next(e3c_check_pool *p, double wait_s, int *got, size_
         double wake = until;
         for (int i = 0; i < p->n_workers; i++) {
             worker *w = &p->w[i];
-            if (!w->busy)
+            if (!w->n_jobs)
                 continue;
             memset(out, 0, sizeof *out);
-            if (collect(w, out)) {
-                *tag = w->job.tag;
+            if (collect(p, w, tag, out)) {
                 *got = 1;
                 dispatch(p); /* keep the workers busy; a failure here is reported by the next call */
                 return E3C_OK;
@@ -456,7 +492,7 @@ size_t e3c_check_pool_running(const e3c_check_pool *p)
 {
     size_t n = 0;
     for (int i = 0; p && i < p->n_workers; i++)
-        n += p->w[i].busy != 0;
+        n += p->w[i].n_jobs != 0;
     return n;
 }
 
@@ -466,7 +502,7 @@ void e3c_check_pool_free(e3c_check_pool *p)
         return;
     for (int i = 0; i < p->n_workers; i++) { /* all at once: the workers end in parallel */
         worker *w = &p->w[i];
-        if (w->pid > 0 && w->busy)
+        if (w->pid > 0 && w->n_jobs)
             kill(w->pid, SIGKILL);
         if (w->pid > 0 && w->fd >= 0)
             close(w->fd); /* an idle worker reads EOF and exits */
