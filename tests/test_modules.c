@@ -433,6 +433,7 @@ Test(modules, spherical_harmonics_program_matches_o3_for_every_normalization_and
     const double xyz[4][3] = {{0.3, -1.2, 0.7}, {1.0, 0.0, 0.0}, {-0.2, 0.1, 2.5}, {0.0, 0.0, 0.0}};
     const e3c_normalization norms[3] = {E3C_NORM_COMPONENT, E3C_NORM_NORM, E3C_NORM_INTEGRAL};
     E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+    e3c_nn_set_dense_limit(0); /* the program, whatever the degree */
     for (int k = 0; k < 3; k++) {
         e3c_module *m = NULL, *compiled = NULL;
         E3C_ASSERT_OK(e3c_spherical_harmonics_module_new(&m, ls, 7, -1, 1, norms[k]));
@@ -576,4 +577,63 @@ Test(modules, dense_form_is_only_for_small_products_with_shared_weights)
     cr_assert(!strstr(e3c_module_script_source(m), "dense"), "a basis above the limit: the paths");
     e3c_module_free(m);
     cr_assert_eq(e3c_nn_set_dense_limit(old), 100);
+}
+
+/* The harmonics of `ls` at n points, eager and compiled, against o3 (1e-12 relative). */
+static void expect_o3_harmonics(e3c_module *m, const int *ls, size_t nls, const double *xyz, size_t n, int normalize,
+                                e3c_normalization norm, const char *what)
+{
+    size_t width = 0;
+    for (size_t i = 0; i < nls; i++)
+        width += 2 * (size_t)ls[i] + 1;
+    double *want = malloc(n * width * sizeof *want), *got = malloc(n * width * sizeof *got);
+    E3C_ASSERT_OK(e3c_spherical_harmonics(ls, nls, n, xyz, normalize, norm, want));
+    e3c_module *compiled = NULL;
+    e3c_compile_options copt = E3C_COMPILE_OPTIONS_INIT;
+    copt.in_place = 0;
+    E3C_ASSERT_OK(e3c_module_compile(&compiled, m, &copt));
+    e3c_tensor *x = NULL;
+    const int64_t shape[3] = {(int64_t)n / 2, 2, 3}; /* two batch dimensions */
+    E3C_ASSERT_OK(e3c_tensor_from_data(&x, xyz, E3C_FLOAT64, shape, 3));
+    const e3c_tensor *xs[1] = {x};
+    for (int c = 0; c < 2; c++) {
+        e3c_tensor *y = forward_of(c ? compiled : m, xs, 1, c);
+        cr_assert_eq(e3c_tensor_size(y, 0), (int64_t)n / 2);
+        cr_assert_eq(e3c_tensor_size(y, -1), (int64_t)width);
+        E3C_ASSERT_OK(e3c_tensor_to_doubles(y, got, n * width));
+        for (size_t i = 0; i < n * width; i++)
+            cr_assert(fabs(got[i] - want[i]) <= 1e-12 * fmax(1.0, fabs(want[i])), "%s, %s, value %zu: %.17g, o3 says %.17g",
+                      what, c ? "compiled" : "eager", i, got[i], want[i]);
+        e3c_tensor_free(y);
+    }
+    e3c_tensor_free(x);
+    e3c_module_free(compiled);
+    free(want), free(got);
+}
+
+Test(modules, spherical_harmonics_dense_form_matches_o3_for_small_degrees)
+{
+    /* unit, long, short and zero vectors; 3 x 2 of them */
+    const double xyz[6][3] = {{0.3, -1.2, 0.7}, {1.0, 0.0, 0.0}, {-20.0, 1.0, 35.0}, {0.0, 0.0, 0.0}, {1e-3, 2e-3, -5e-4}, {0.0, -1.0, 0.0}};
+    const int sets[5][4] = {{1}, {0, 1, 2}, {2, 0, 2, 1}, {3, 1}, {4, 0, 3}};
+    const size_t sizes[5] = {1, 3, 4, 2, 3};
+    const e3c_normalization norms[3] = {E3C_NORM_COMPONENT, E3C_NORM_NORM, E3C_NORM_INTEGRAL};
+    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+    for (int k = 0; k < 5; k++)
+        for (int n = 0; n < 3; n++)
+            for (int normalize = 0; normalize < 2; normalize++) {
+                e3c_module *m = NULL;
+                E3C_ASSERT_OK(e3c_spherical_harmonics_module_new(&m, sets[k], sizes[k], -1, normalize, norms[n]));
+                cr_assert(strstr(e3c_module_script_source(m), "self.dense_basis"), "set %d: degree <= 4 is dense", k);
+                char what[64];
+                snprintf(what, sizeof what, "set %d, normalization %d, normalize %d", k, n, normalize);
+                expect_o3_harmonics(m, sets[k], sizes[k], &xyz[0][0], 6, normalize, norms[n], what);
+                e3c_module_free(m);
+            }
+    const int five[1] = {5};
+    e3c_module *m = NULL;
+    E3C_ASSERT_OK(e3c_spherical_harmonics_module_new(&m, five, 1, -1, 1, E3C_NORM_COMPONENT));
+    cr_assert(!strstr(e3c_module_script_source(m), "dense"), "degree 5: the program");
+    expect_o3_harmonics(m, five, 1, &xyz[0][0], 6, 1, E3C_NORM_COMPONENT, "l = 5, the program");
+    e3c_module_free(m);
 }

@@ -31,6 +31,7 @@ typedef struct sh_state {
     int *outputs; /* temp index per output column */
     size_t n_outputs;
     double out_scale; /* applied to the stacked columns (a normalization common to all l) */
+    int dense_degree; /* > 0: computed as the dense form of that degree (below), else the program */
 } sh_state;
 
 static void sh_free(void *p)
@@ -149,6 +150,135 @@ static e3c_status build_program(sh_state *s)
     return s->outputs && s->ops ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
 }
 
+/* ------------------------------------------------------------------ the dense form ---- */
+
+/* For small degrees the harmonics are one matrix product: with v = (1, x, y, z), the
+ * tensor power p = v (x) v (x) ... (lmax factors, 4^lmax columns) holds every monomial of
+ * degree <= lmax, and Y = p @ B with B the program's polynomials written in those
+ * monomials (one column each; the other copies of a monomial get zeros). A few operations
+ * instead of the program's dozens, and as few lines of TorchScript. */
+enum { SH_DENSE_MAX_DEGREE = 4 };
+
+/* Polynomials in x, y, z of degree <= n, coefficients indexed by exponents (a, b, c). */
+static size_t mono(int n, int a, int b, int c) { return ((size_t)a * (n + 1) + (size_t)b) * (n + 1) + (size_t)c; }
+
+/* Evaluate the program on polynomials; 0 and the coefficients of every temp, or -1 when a
+ * product would pass degree n (then the program stays). Caller frees *polys. */
+static int program_polynomials(const sh_state *s, int n, double **polys)
+{
+    size_t size = (size_t)(n + 1) * (n + 1) * (n + 1);
+    double *P = calloc((size_t)s->n_temps * size, sizeof *P);
+    *polys = P;
+    if (!P)
+        return -1;
+    P[mono(n, 0, 0, 0)] = 1.0, P[size + mono(n, 1, 0, 0)] = 1.0, P[2 * size + mono(n, 0, 1, 0)] = 1.0,
+    P[3 * size + mono(n, 0, 0, 1)] = 1.0;
+    for (size_t k = 0; k < s->n_ops; k++) {
+        const op *o = &s->ops[k];
+        double *d = P + (size_t)o->dst * size, *A = P + (size_t)o->a * size, *B = P + (size_t)o->b * size;
+        for (int a = 0; a <= n; a++)
+            for (int b = 0; a + b <= n; b++)
+                for (int c = 0; a + b + c <= n; c++) {
+                    double u = A[mono(n, a, b, c)];
+                    if (o->kind == OP_SCALE)
+                        d[mono(n, a, b, c)] = o->ca * u;
+                    else if (o->kind == OP_LIN)
+                        d[mono(n, a, b, c)] = o->ca * u + o->cb * B[mono(n, a, b, c)];
+                    else if (u != 0.0)
+                        for (int e = 0; e <= n; e++)
+                            for (int f = 0; e + f <= n; f++)
+                                for (int g = 0; e + f + g <= n; g++) {
+                                    double w = B[mono(n, e, f, g)];
+                                    if (w == 0.0)
+                                        continue;
+                                    if (a + e + b + f + c + g > n)
+                                        return -1;
+                                    d[mono(n, a + e, b + f, c + g)] += o->ca * u * w;
+                                }
+                }
+    }
+    return 0;
+}
+
+/* B (4^n, width): row of monomial x^a y^b z^c = the factor sequence x..x y..y z..z 1..1. */
+static double *dense_basis(const sh_state *s, int n)
+{
+    double *polys = NULL;
+    size_t rows = (size_t)1 << (2 * n), size = (size_t)(n + 1) * (n + 1) * (n + 1);
+    double *B = calloc(rows * (s->n_outputs ? s->n_outputs : 1), sizeof *B);
+    if (!B || program_polynomials(s, n, &polys) != 0) {
+        free(B), free(polys);
+        return NULL;
+    }
+    for (int a = 0; a <= n; a++)
+        for (int b = 0; a + b <= n; b++)
+            for (int c = 0; a + b + c <= n; c++) {
+                size_t row = 0;
+                for (int j = 0; j < n; j++)
+                    row = row * 4 + (j < a ? 1 : j < a + b ? 2 : j < a + b + c ? 3 : 0);
+                for (size_t k = 0; k < s->n_outputs; k++)
+                    B[row * s->n_outputs + k] = s->out_scale * polys[(size_t)s->outputs[k] * size + mono(n, a, b, c)];
+            }
+    free(polys);
+    return B;
+}
+
+/* The degree of the dense form for this program, or 0 to keep the program. */
+static int dense_degree(const sh_state *s)
+{
+    int lmax = 0;
+    for (size_t i = 0; i < s->nls; i++)
+        lmax = s->ls[i] > lmax ? s->ls[i] : lmax;
+    if (lmax < 1 || lmax > SH_DENSE_MAX_DEGREE || !s->n_outputs)
+        return 0;
+    return ((int64_t)1 << (2 * lmax)) * (int64_t)s->n_outputs <= nn_dense_limit() ? lmax : 0;
+}
+
+/* Y = p @ B for x (..., 3), already normalized when asked. */
+static e3c_status dense_forward(e3c_module *self, const sh_state *s, const e3c_tensor *x, e3c_tensor **y)
+{
+    e3c_tensor *first = NULL, *ones = NULL, *v = NULL, *p = NULL, *B = NULL, *vv = NULL;
+    e3c_values *parts = NULL;
+    e3c_status st = e3c_tensor_narrow(&first, x, -1, 0, 1);
+    if (!st)
+        st = e3c_tensor_unary(&ones, first, E3C_OP_ONES_LIKE);
+    if (!st)
+        st = e3c_values_new(&parts);
+    if (!st)
+        st = e3c_values_push(parts, ones);
+    if (!st)
+        st = e3c_values_push(parts, x);
+    if (!st)
+        st = e3c_tensor_cat(&v, parts, -1);
+    if (!st)
+        st = e3c_tensor_ref(&p, v);
+    if (!st)
+        st = e3c_tensor_unsqueeze(&vv, v, -2);
+    for (int k = 1; !st && k < s->dense_degree; k++) {
+        e3c_tensor *pp = NULL, *prod = NULL, *next = NULL;
+        st = e3c_tensor_unsqueeze(&pp, p, -1);
+        if (!st)
+            st = e3c_tensor_binary(&prod, pp, vv, E3C_OP_MUL);
+        if (!st)
+            st = e3c_tensor_flatten(&next, prod, -2, -1);
+        e3c_tensor_free(pp), e3c_tensor_free(prod);
+        if (!st) {
+            e3c_tensor_free(p);
+            p = next;
+        }
+    }
+    if (!st)
+        st = e3c_module_tensor(self, "dense_basis", &B);
+    if (!st)
+        st = e3c_tensor_matmul(y, p, B);
+    e3c_tensor_free(first), e3c_tensor_free(ones), e3c_tensor_free(v), e3c_tensor_free(p), e3c_tensor_free(B),
+        e3c_tensor_free(vv);
+    e3c_values_free(parts);
+    return st;
+}
+
+/* ------------------------------------------------------------------ the program ---- */
+
 static e3c_status sh_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
 {
     const sh_state *s = e3c_module_state(self);
@@ -158,11 +288,20 @@ static e3c_status sh_forward(e3c_module *self, const e3c_values *in, e3c_values 
     if (e3c_tensor_size(x, -1) != 3)
         return e3c_error_set(E3C_ERR_VALUE, "SphericalHarmonics needs vectors (..., 3), got width %lld",
                              (long long)e3c_tensor_size(x, -1));
-    e3c_tensor **t = calloc((size_t)s->n_temps, sizeof *t);
-    if (!t)
-        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     e3c_tensor *v = NULL;
     e3c_status st = s->normalize ? e3c_tensor_unary(&v, x, E3C_OP_F_NORMALIZE) : e3c_tensor_ref(&v, x);
+    if (s->dense_degree) {
+        e3c_tensor *y = NULL;
+        if (!st)
+            st = dense_forward(self, s, v, &y);
+        e3c_tensor_free(v);
+        return st ? st : nn_give_one(out, y);
+    }
+    e3c_tensor **t = calloc((size_t)s->n_temps, sizeof *t);
+    if (!t) {
+        e3c_tensor_free(v);
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    }
     for (int i = 0; !st && i < 3; i++)
         st = e3c_tensor_select(&t[1 + i], v, -1, i);
     if (!st)
@@ -217,6 +356,13 @@ static e3c_status sh_source(const sh_state *s, strbuf *b)
     sb_printf(b, "def forward(self, x):\n    torch._assert(x.shape[-1] == 3, \"SphericalHarmonics needs vectors\")\n");
     if (s->normalize)
         sb_printf(b, "    x = x / x.norm(2, -1, True).clamp_min(1e-12)\n");
+    if (s->dense_degree) {
+        sb_printf(b, "    v = torch.cat([torch.ones_like(x.narrow(-1, 0, 1)), x], -1)\n    p = v\n");
+        for (int k = 1; k < s->dense_degree; k++)
+            sb_printf(b, "    p = (p.unsqueeze(-1) * v.unsqueeze(-2)).flatten(-2, -1)\n");
+        sb_printf(b, "    return torch.matmul(p, self.dense_basis)\n");
+        return sb_text(b) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
+    }
     sb_printf(b, "    t1 = x.select(-1, 0)\n    t2 = x.select(-1, 1)\n    t3 = x.select(-1, 2)\n    t0 = torch.ones_like(t1)\n");
     for (size_t k = 0; k < s->n_ops; k++) {
         const op *o = &s->ops[k];
@@ -272,7 +418,15 @@ e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, s
         sh_free(s);
         return st;
     }
+    s->dense_degree = dense_degree(s);
     st = e3c_module_new(&m, &sh_class, s);
+    if (!st && s->dense_degree) {
+        double *B = dense_basis(s, s->dense_degree);
+        int64_t shape[2] = {(int64_t)1 << (2 * s->dense_degree), (int64_t)s->n_outputs};
+        st = B ? nn_add_buffer(m, "dense_basis", B, shape, 2, e3c_default_dtype())
+               : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        free(B);
+    }
     e3c_mulir *entries = malloc((nls ? nls : 1) * sizeof *entries);
     e3c_irreps ir = {0, NULL}, simple = {0, NULL};
     char *text = NULL;
