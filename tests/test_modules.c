@@ -331,7 +331,7 @@ static void check_shared_weight_paths(e3c_module *m64, e3c_module *per_batch, co
 Test(modules, fused_tensor_product_matches_float64_and_the_per_batch_path)
 {
     const char *in1 = "4x0e+3x1o+2x2e", *in2 = "2x0e+1o+2e", *out = "3x0e+2x1o+2x2e+1x1e";
-    e3c_nn_set_dense_limit(0); /* the path walk, whatever the size */
+    int64_t old = e3c_nn_set_dense_limit(0); /* the path walk, whatever the size */
     E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
     e3c_manual_seed(7);
     e3c_module *m64 = NULL, *per_batch = NULL;
@@ -343,6 +343,7 @@ Test(modules, fused_tensor_product_matches_float64_and_the_per_batch_path)
     const char *params[1] = {"weight"};
     check_shared_weight_paths(m64, per_batch, widths, 2, params, 1);
     e3c_module_free(m64), e3c_module_free(per_batch);
+    e3c_nn_set_dense_limit(old);
 }
 
 Test(modules, linear_channel_mix_matches_float64_and_the_per_batch_path)
@@ -433,7 +434,7 @@ Test(modules, spherical_harmonics_program_matches_o3_for_every_normalization_and
     const double xyz[4][3] = {{0.3, -1.2, 0.7}, {1.0, 0.0, 0.0}, {-0.2, 0.1, 2.5}, {0.0, 0.0, 0.0}};
     const e3c_normalization norms[3] = {E3C_NORM_COMPONENT, E3C_NORM_NORM, E3C_NORM_INTEGRAL};
     E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
-    e3c_nn_set_dense_limit(0); /* the program, whatever the degree */
+    int64_t old = e3c_nn_set_dense_limit(0); /* the program, whatever the degree */
     for (int k = 0; k < 3; k++) {
         e3c_module *m = NULL, *compiled = NULL;
         E3C_ASSERT_OK(e3c_spherical_harmonics_module_new(&m, ls, 7, -1, 1, norms[k]));
@@ -479,6 +480,7 @@ Test(modules, spherical_harmonics_program_matches_o3_for_every_normalization_and
         e3c_values_free(in), e3c_values_free(eager), e3c_values_free(jit);
         e3c_module_free(compiled), e3c_module_free(m);
     }
+    e3c_nn_set_dense_limit(old);
 }
 
 /* A product built twice from the same seed: as the dense form and walking its paths. */
