@@ -80,7 +80,8 @@ e3c_status nn_flatten_to(e3c_tensor **flat, const e3c_tensor *x, const int64_t *
     return st;
 }
 
-e3c_status nn_give_batched(e3c_values **out, const e3c_tensor *y, const int64_t *batch, int nb, int64_t width)
+/* *out = one output: y (Z, width) shaped back to batch[0..nb) + [width]. */
+static e3c_status give_batched(e3c_values **out, const e3c_tensor *y, const int64_t *batch, int nb, int64_t width)
 {
     int64_t shape[E3C_MAX_DIMS + 1];
     e3c_tensor *result = NULL;
@@ -96,7 +97,7 @@ e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const 
     e3c_values *flat = NULL;
     e3c_status st = nn_cat_blocks(&flat, parts, like);
     if (!st)
-        st = nn_give_batched(out, e3c_values_get(flat, 0), batch, nb, width);
+        st = give_batched(out, e3c_values_get(flat, 0), batch, nb, width);
     e3c_values_free(flat);
     return st;
 }

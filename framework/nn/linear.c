@@ -80,7 +80,7 @@ static e3c_status lin_register_dense(e3c_module *m, const lin_state *s, e3c_dtyp
     return st;
 }
 
-/* y (Z, dout) = x (Z, din) @ (weight @ B).view(din, dout) + bias @ Bb. */
+/* y (..., dout) = x (..., din) @ (weight @ B).view(din, dout) + bias @ Bb. */
 static e3c_status lin_dense_forward(e3c_module *self, const lin_state *s, const e3c_tensor *x, const e3c_tensor *w,
                                     const e3c_tensor *b, e3c_tensor **y)
 {
@@ -130,6 +130,12 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
         if (!st && s->bias_numel > 0)
             st = e3c_module_tensor(self, "bias", &b);
     }
+    if (!st && s->dense) {
+        e3c_tensor *y = NULL;
+        st = lin_dense_forward(self, s, x, w, b, &y);
+        e3c_tensor_free(w), e3c_tensor_free(b);
+        return st ? st : nn_give_one(out, y);
+    }
     e3c_tensor *xf = NULL; /* shared weights: x flattened to (Z, dim), as the channel mix wants */
     int64_t batch[E3C_MAX_DIMS];
     int nb = 0;
@@ -141,14 +147,6 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
     } else if (!st)
         st = e3c_tensor_ref(&xf, x);
     x = xf;
-    if (!st && s->dense) {
-        e3c_tensor *y = NULL;
-        st = lin_dense_forward(self, s, x, w, b, &y);
-        if (!st)
-            st = nn_give_batched(out, y, batch, nb, e3c_irreps_dim(&s->out));
-        e3c_tensor_free(y), e3c_tensor_free(w), e3c_tensor_free(b), e3c_tensor_free(xf);
-        return st;
-    }
     e3c_values *parts = NULL;
     if (!st)
         st = e3c_values_new(&parts);
@@ -237,16 +235,14 @@ static e3c_status lin_source(const lin_state *s, strbuf *sb)
         sb_printf(sb, "    weight = self.weight\n");
     if (!external && s->bias_numel)
         sb_printf(sb, "    bias = self.bias\n");
-    if (s->shared)
-        sb_printf(sb, "    batch = x.shape[:-1]\n    x = x.reshape(-1, %lld)\n", (long long)e3c_irreps_dim(&s->in));
-    if (s->dense) {
+    if (s->dense) { /* matmul broadcasts the batch dimensions */
         int64_t din = e3c_irreps_dim(&s->in), dout = e3c_irreps_dim(&s->out);
-        sb_printf(sb, "    out = torch.matmul(x, torch.matmul(weight, self.dense_basis).view(%lld, %lld))%s\n"
-                      "    return out.reshape(batch + [%lld])\n",
-                  (long long)din, (long long)dout, s->bias_numel ? " + torch.matmul(bias, self.dense_bias_basis)" : "",
-                  (long long)dout);
+        sb_printf(sb, "    return torch.matmul(x, torch.matmul(weight, self.dense_basis).view(%lld, %lld))%s\n",
+                  (long long)din, (long long)dout, s->bias_numel ? " + torch.matmul(bias, self.dense_bias_basis)" : "");
         return sb_text(sb) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
     }
+    if (s->shared)
+        sb_printf(sb, "    batch = x.shape[:-1]\n    x = x.reshape(-1, %lld)\n", (long long)e3c_irreps_dim(&s->in));
     sb_printf(sb, "    parts: List[Tensor] = []\n");
     for (size_t o = 0; o < s->out.len; o++) {
         const e3c_mulir *mo = &s->out.items[o];

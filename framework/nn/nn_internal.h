@@ -38,10 +38,6 @@ extern const char *const nn_mix_source;
 /* x broadcast to batch[0..nb) + [width] and flattened to (Z, width). Caller owns *flat. */
 e3c_status nn_flatten_to(e3c_tensor **flat, const e3c_tensor *x, const int64_t *batch, int nb, int64_t width);
 
-/* *out = one output: y (Z, width) of a flattened (Z, ...) computation shaped back to
- * batch[0..nb) + [width]. */
-e3c_status nn_give_batched(e3c_values **out, const e3c_tensor *y, const int64_t *batch, int nb, int64_t width);
-
 /* *out = one output: the blocks of a flattened (Z, ...) computation concatenated and
  * shaped back to batch[0..nb) + [width]. */
 e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const e3c_tensor *like, const int64_t *batch,

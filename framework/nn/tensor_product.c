@@ -298,12 +298,11 @@ static e3c_status dense_matrix(e3c_module *self, const tp_state *s, const e3c_te
     return st;
 }
 
-/* out (Z, d3) = (x1 (x) x2) @ W for the flattened inputs (Z, d1) and (Z, d2). */
+/* out (..., d3) = (x1 (x) x2) @ W, the inputs' batch dimensions broadcast. */
 static e3c_status dense_forward(e3c_module *self, const tp_state *s, const e3c_tensor *x1, const e3c_tensor *x2,
                                 const e3c_tensor *weight, e3c_tensor **out)
 {
     e3c_tensor *W = NULL, *a = NULL, *b = NULL, *outer = NULL, *flat = NULL;
-    int64_t rows[2] = {-1, e3c_irreps_dim(&s->in1) * e3c_irreps_dim(&s->in2)};
     e3c_status st = dense_matrix(self, s, weight, &W);
     if (!st)
         st = e3c_tensor_unsqueeze(&a, x1, -1);
@@ -312,7 +311,7 @@ static e3c_status dense_forward(e3c_module *self, const tp_state *s, const e3c_t
     if (!st)
         st = e3c_tensor_binary(&outer, a, b, E3C_OP_MUL);
     if (!st)
-        st = e3c_tensor_reshape(&flat, outer, rows, 2);
+        st = e3c_tensor_flatten(&flat, outer, -2, -1);
     if (!st)
         st = e3c_tensor_matmul(out, flat, W);
     e3c_tensor_free(W), e3c_tensor_free(a), e3c_tensor_free(b), e3c_tensor_free(outer), e3c_tensor_free(flat);
@@ -330,10 +329,8 @@ static void emit_dense(const tp_state *s, strbuf *b)
         sb_printf(b, "    w = torch.matmul(weight, self.dense_basis)%s\n", any_constant ? " + self.dense_constant" : "");
     else
         sb_printf(b, "    w = self.dense_constant\n");
-    sb_printf(b,
-              "    out = torch.matmul((x1.unsqueeze(-1) * x2.unsqueeze(-2)).reshape(-1, %lld), w.view(%lld, %lld))\n"
-              "    return out.reshape(batch + [%lld])\n",
-              (long long)d12, (long long)d12, (long long)d3, (long long)d3);
+    sb_printf(b, "    return torch.matmul((x1.unsqueeze(-1) * x2.unsqueeze(-2)).flatten(-2, -1), w.view(%lld, %lld))\n",
+              (long long)d12, (long long)d3);
 }
 
 /* ------------------------------------------------------------------ the plan walk ---- */
@@ -505,7 +502,8 @@ static void emit_contribution(const tp_state *s, const tp_ins *t, int any, strbu
     sb_printf(b, "    acc = %st\n", any ? "acc + " : "");
 }
 
-/* The forward's opening: the input checks, the weight, the batch flattening. */
+/* The forward's opening: the input checks, the weight, the batch flattening (not for the
+ * dense form, whose operations broadcast the batch dimensions themselves). */
 static void emit_prologue(const tp_state *s, strbuf *b)
 {
     int64_t d1 = e3c_irreps_dim(&s->in1), d2 = e3c_irreps_dim(&s->in2);
@@ -527,7 +525,7 @@ static void emit_prologue(const tp_state *s, strbuf *b)
                   (long long)s->weight_numel);
     if (s->weight_numel > 0 && s->internal_weights)
         sb_printf(b, "    weight = self.weight\n");
-    if (s->shared_weights)
+    if (s->shared_weights && !s->dense)
         sb_printf(b,
                   "    batch = torch.broadcast_tensors(x1.narrow(-1, 0, %d), x2.narrow(-1, 0, %d))[0].shape[:-1]\n"
                   "    x1 = x1.expand(batch + [%lld]).reshape(-1, %lld)\n"
@@ -845,20 +843,18 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
         st = e3c_tensor_ref(&weight, e3c_values_get(in, s->square ? 1 : 2));
     else if (s->weight_numel > 0)
         st = e3c_module_tensor(self, "weight", &weight);
+    if (!st && s->dense) {
+        e3c_tensor *y = NULL;
+        st = dense_forward(self, s, x1, x2, weight, &y);
+        e3c_tensor_free(weight);
+        return st ? st : nn_give_one(out, y);
+    }
     if (!st && s->shared_weights)
         st = flatten_batch(s, x1, x2, &f1, &f2, batch, &nb);
     else if (!st) {
         st = e3c_tensor_ref(&f1, x1);
         if (!st)
             st = e3c_tensor_ref(&f2, x2);
-    }
-    if (!st && s->dense) {
-        e3c_tensor *y = NULL;
-        st = dense_forward(self, s, f1, f2, weight, &y);
-        if (!st)
-            st = nn_give_batched(out, y, batch, nb, e3c_irreps_dim(&s->out));
-        e3c_tensor_free(y), e3c_tensor_free(weight), e3c_tensor_free(f1), e3c_tensor_free(f2);
-        return st;
     }
     e3c_values *parts = NULL;
     if (!st)
