@@ -385,26 +385,33 @@ Test(isolation, pool_reuses_workers_and_replaces_the_ones_that_die)
         e3c_check_result_free(&r[i]);
 }
 
-Test(isolation, pool_spreads_checks_over_its_workers)
+/* Run n checks that report their worker's pid on pool p; pids[tag] = that pid. */
+static void run_pid_checks(e3c_check_pool *p, size_t n, long *pids)
 {
-    pool_case pid = {NULL};
-    e3c_check_pool *p = NULL;
-    E3C_ASSERT_OK(e3c_check_pool_new(&p, 3, pool_check));
-    for (size_t i = 0; i < 12; i++)
+    static pool_case pid = {NULL};
+    for (size_t i = 0; i < n; i++)
         E3C_ASSERT_OK(e3c_check_pool_submit(p, &pid, 30.0, i));
-    long pids[12];
-    for (int done = 0; done < 12;) {
+    for (size_t done = 0; done < n;) {
         int got = 0;
         size_t tag = 0;
         e3c_check_result r;
         E3C_ASSERT_OK(e3c_check_pool_next(p, 5.0, &got, &tag, &r));
         if (got) {
             cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
+            cr_assert_lt(tag, n);
             pids[tag] = atol(r.message);
             e3c_check_result_free(&r);
             done++;
         }
     }
+}
+
+Test(isolation, pool_spreads_checks_over_its_workers)
+{
+    e3c_check_pool *p = NULL;
+    E3C_ASSERT_OK(e3c_check_pool_new(&p, 3, pool_check));
+    long pids[12];
+    run_pid_checks(p, 12, pids);
     e3c_check_pool_free(p);
     int distinct = 0;
     for (int i = 0; i < 12; i++) {
@@ -439,23 +446,10 @@ static int ends_within_5s(long pid)
 Test(isolation, pool_workers_end_once_nothing_is_left_to_hand_out)
 {
     /* the last results and the caller's own work (reports) overlap with the workers ending */
-    pool_case pid = {NULL};
     e3c_check_pool *p = NULL;
     E3C_ASSERT_OK(e3c_check_pool_new(&p, 2, pool_check));
-    for (size_t i = 0; i < 4; i++)
-        E3C_ASSERT_OK(e3c_check_pool_submit(p, &pid, 30.0, i));
     long pids[4] = {0};
-    for (int done = 0; done < 4;) {
-        int got = 0;
-        size_t tag = 0;
-        e3c_check_result r;
-        E3C_ASSERT_OK(e3c_check_pool_next(p, 5.0, &got, &tag, &r));
-        if (got) {
-            pids[tag] = atol(r.message);
-            e3c_check_result_free(&r);
-            done++;
-        }
-    }
+    run_pid_checks(p, 4, pids);
     for (int i = 0; i < 4; i++)
         cr_assert(ends_within_5s(pids[i]), "worker %ld still runs with nothing left to do", pids[i]);
     cr_assert_eq(e3c_check_pool_running(p), 0);
