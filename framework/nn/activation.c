@@ -70,7 +70,9 @@ static e3c_status activation_forward(e3c_module *self, const e3c_values *in, e3c
         e3c_tensor_free(slice), e3c_tensor_free(f), e3c_tensor_free(g);
         off += w;
     }
-    if (!st)
+    if (!st && e3c_values_count(parts) == 1) /* e3nn returns the one part itself */
+        st = e3c_tensor_ref(&y, e3c_values_get(parts, 0));
+    else if (!st)
         st = e3c_values_count(parts) ? e3c_tensor_cat(&y, parts, -1) : e3c_tensor_unary(&y, x, E3C_OP_CLONE);
     if (!st)
         st = e3c_values_new(out);
