@@ -34,7 +34,8 @@ static void extract_free(void *p)
     free(s);
 }
 
-/* cat of the pieces of x (a copy; zero width: zeros). */
+/* The pieces of x: one piece is the slice itself, several are concatenated (a copy),
+ * none give zero width. */
 static e3c_status gather(const e3c_tensor *x, const piece_list *p, e3c_tensor **out)
 {
     e3c_values *parts = NULL;
@@ -46,7 +47,9 @@ static e3c_status gather(const e3c_tensor *x, const piece_list *p, e3c_tensor **
             st = e3c_values_push(parts, slice);
         e3c_tensor_free(slice);
     }
-    if (!st)
+    if (!st && p->n == 1) /* one piece: the slice itself, no copy */
+        st = e3c_tensor_ref(out, e3c_values_get(parts, 0));
+    else if (!st)
         st = p->n ? e3c_tensor_cat(out, parts, -1) : e3c_tensor_zeros_last(out, x, 0);
     e3c_values_free(parts);
     return st;
@@ -58,10 +61,10 @@ static void gather_source(strbuf *b, const char *var, const piece_list *p)
         sb_printf(b, "x.new_zeros(%s.shape[:-1] + [0])", var);
         return;
     }
-    sb_printf(b, "torch.cat([");
+    sb_printf(b, "%s", p->n > 1 ? "torch.cat([" : "");
     for (size_t i = 0; i < p->n; i++)
         sb_printf(b, "%s%s.narrow(-1, %lld, %lld)", i ? ", " : "", var, (long long)p->start[i], (long long)p->width[i]);
-    sb_printf(b, "], -1)");
+    sb_printf(b, "%s", p->n > 1 ? "], -1)" : "");
 }
 
 static e3c_status extract_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
