@@ -151,7 +151,9 @@ e3c_status e3c_check_pool_submit(e3c_check_pool *p, void *ctx, double timeout_s,
 
 /** Start queued checks on idle workers and wait up to wait_s seconds (or until a signal)
  *  for one to end: then *got = 1, *tag is its tag and *out its result (caller owns);
- *  otherwise *got = 0. Once every queued check has started, idle workers are told to
+ *  otherwise *got = 0. A pool of one worker also sends it the next check ahead (it starts
+ *  when the running one's result is out; if the worker dies first, that check goes back
+ *  to the queue). Once every queued check has been handed out, idle workers are told to
  *  end, so they exit while the last checks run; e3c_check_pool_free reaps them. */
 e3c_status e3c_check_pool_next(e3c_check_pool *p, double wait_s, int *got, size_t *tag, e3c_check_result *out);
 
