@@ -204,6 +204,13 @@ Test(modules, invalid_constructor_arguments_fail_at_construction)
                 "too large");
     build_fails("{\"type\":\"Linear\",\"args\":[\"1000000000x0e\",\"1000000000x0e\"]}", E3C_ERR_VALUE, "too large");
     build_fails("{\"type\":\"Norm\",\"args\":[\"99999999999999x0e\"]}", E3C_ERR_VALUE, "larger than e3check supports");
+    /* found by fuzzing: weights that fit in memory's arithmetic but not in memory (6 GiB) */
+    build_fails("{\"type\":\"TensorSquare\",\"args\":[\"3x1o+1x0e\",\"3x0e+2x2e+166666666x2e\"]}", E3C_ERR_VALUE,
+                "the path is too large");
+    build_fails("{\"type\":\"FullyConnectedTensorProduct\",\"args\":[\"16385x0e\",\"128x0e+128x0o\",\"64x0e+64x0o\"]}",
+                E3C_ERR_VALUE, "more than 268435456 weights");
+    build_fails("{\"type\":\"Linear\",\"args\":[\"20000x0e\",\"20000x0e\"]}", E3C_ERR_VALUE, "more than 268435456 weights");
+    build_fails("{\"type\":\"FullyConnectedNet\",\"args\":[[20000,20000]]}", E3C_ERR_VALUE, "more than 268435456 weights");
 
     /* a weight of the wrong length is refused when set */
     cJSON *spec = cJSON_Parse("{\"type\":\"Linear\",\"args\":[\"2x0e\",\"1x0e\"]}");

@@ -73,6 +73,10 @@ e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n
     for (size_t i = 0; i < n_hs; i++)
         if (hs[i] < 1)
             return e3c_error_set(E3C_ERR_VALUE, "FullyConnectedNet sizes must be positive, got %d", hs[i]);
+    for (size_t i = 0; i + 1 < n_hs; i++)
+        if ((int64_t)hs[i] * hs[i + 1] > NN_MAX_ELEMENTS)
+            return e3c_error_set(E3C_ERR_VALUE, "FullyConnectedNet layer %zu (%d x %d) has more than %lld weights", i,
+                                 hs[i], hs[i + 1], (long long)NN_MAX_ELEMENTS);
     double cst = 1.0;
     int a = -1;
     e3c_status st = act ? e3c_normalize2mom(act, &cst, NULL) : E3C_OK;

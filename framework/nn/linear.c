@@ -327,9 +327,10 @@ static e3c_status lin_resolve(lin_state *s, const e3c_linear_options *o)
         t->coeff = 1.0 / sqrt(x);
         t->offset = s->weight_numel;
         if (__builtin_mul_overflow(s->in.items[t->i_in].mul, s->out.items[t->i_out].mul, &t->size) ||
-            t->size > ((int64_t)1 << 34) || s->weight_numel + t->size > ((int64_t)1 << 34))
-            return e3c_error_set(E3C_ERR_VALUE, "Linear path (%d, %d) is too large (multiplicities %lld and %lld)",
-                                 t->i_in, t->i_out, (long long)s->in.items[t->i_in].mul,
+            t->size > NN_MAX_ELEMENTS || s->weight_numel + t->size > NN_MAX_ELEMENTS)
+            return e3c_error_set(E3C_ERR_VALUE, "Linear path (%d, %d) is too large: more than %lld weights "
+                                                "(multiplicities %lld and %lld)",
+                                 t->i_in, t->i_out, (long long)NN_MAX_ELEMENTS, (long long)s->in.items[t->i_in].mul,
                                  (long long)s->out.items[t->i_out].mul);
         s->weight_numel += t->size;
     }

@@ -5,6 +5,10 @@
 #include "../core/strbuf.h"
 #include "e3check/nn.h"
 
+/* The most weights (or index pairs) one module may hold: 2^28, 1 GiB in float32. A larger
+ * module is refused when it is built, with the count, instead of exhausting memory. */
+#define NN_MAX_ELEMENTS ((int64_t)1 << 28)
+
 /* Index of an activation by name, or -1. */
 int act_lookup(const char *name);
 

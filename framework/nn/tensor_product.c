@@ -98,10 +98,9 @@ static e3c_status path_shape(tp_ins *t, int64_t m1, int64_t m2, int64_t mo, size
     if (need)
         return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d, %s): %s (got %lld, %lld, %lld)", k, t->i1,
                              t->i2, t->io, mode_names[t->mode], need, (long long)m1, (long long)m2, (long long)mo);
-    /* every size must stay far from overflow: at most 2^34 weights or pairs per path */
-    int64_t size = 1;
+    int64_t size = 1; /* weights or pairs of the path: at most NN_MAX_ELEMENTS */
     for (int d = 0; d < t->nshape; d++)
-        if (t->shape[d] < 0 || __builtin_mul_overflow(size, t->shape[d], &size) || size > ((int64_t)1 << 34))
+        if (t->shape[d] < 0 || __builtin_mul_overflow(size, t->shape[d], &size) || size > NN_MAX_ELEMENTS)
             return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d, %s): the path is too large (multiplicities "
                                                 "%lld, %lld, %lld)", k, t->i1, t->i2, t->io, mode_names[t->mode],
                                  (long long)m1, (long long)m2, (long long)mo);
@@ -1014,6 +1013,9 @@ static e3c_status resolve(tp_state *s, const e3c_tp_instruction *ins, size_t n, 
             s->weight_numel += t->weight_size;
             any_weight = 1;
         }
+        if (s->weight_numel > NN_MAX_ELEMENTS)
+            return e3c_error_set(E3C_ERR_VALUE, "the product has more than %lld weights (instruction %zu reaches %lld)",
+                                 (long long)NN_MAX_ELEMENTS, k, (long long)s->weight_numel);
     }
     s->shared_weights = o->shared_weights < 0 ? 1 : o->shared_weights;
     if (o->internal_weights < 0)
