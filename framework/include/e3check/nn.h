@@ -9,6 +9,19 @@
 extern "C" {
 #endif
 
+/** Small modules are computed as one dense form instead of path by path: a tensor product
+ *  as out = (x1 (x) x2) @ W, a Linear as out = x @ W (+ bias @ Bb), with W = weight @ B
+ *  (+ B0), and SphericalHarmonics up to l = 4 as p @ B with p the tensor power of
+ *  (1, x, y, z); B, B0, Bb are constant buffers built from the module's definition. A few
+ *  operations whatever the number of paths, and a TorchScript source of a few lines. The
+ *  form is used for shared (or no) weights when W has at most 4096 elements and the
+ *  buffers at most `limit`; larger modules contract path by path. Default
+ *  E3C_NN_DENSE_LIMIT; 0 turns it off. Read when a module is built (set it before
+ *  building, not while other threads build). Returns the previous limit. */
+int64_t e3c_nn_set_dense_limit(int64_t limit);
+
+#define E3C_NN_DENSE_LIMIT 65536
+
 /** e3nn's o3.Norm(irreps_in, squared): one output per irrep copy, sum of squares of
  *  its components (squared) or the square root of that; mode "trace". irreps_in is
  *  simplified as e3nn does; irreps_out is N x 0e. */
@@ -124,18 +137,6 @@ typedef struct e3c_tp_options {
 } e3c_tp_options;
 
 #define E3C_TP_OPTIONS_INIT {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, -1, -1}
-
-/** Small modules are computed as one dense form instead of path by path: a tensor product
- *  as out = (x1 (x) x2) @ W, a Linear as out = x @ W (+ bias @ Bb), with W = weight @ B
- *  (+ B0) and B, B0, Bb constant buffers built from the instructions. Three operations
- *  whatever the number of paths, and a TorchScript source of a few lines. The form is
- *  used for shared (or no) weights when W has at most 4096 elements and the buffers at
- *  most `limit`; larger modules contract path by path. Default E3C_NN_DENSE_LIMIT; 0
- *  turns it off. Read when a module is built (set it before building, not while other
- *  threads build). Returns the previous limit. */
-int64_t e3c_nn_set_dense_limit(int64_t limit);
-
-#define E3C_NN_DENSE_LIMIT 65536
 
 /** e3nn's o3.TensorProduct with explicit instructions (mode "script"; TorchScript source
  *  generated for the instance). Internal weights are drawn with randn from the global
