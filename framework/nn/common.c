@@ -80,26 +80,19 @@ e3c_status nn_flatten_to(e3c_tensor **flat, const e3c_tensor *x, const int64_t *
     return st;
 }
 
-/* *out = one output: y (Z, width) shaped back to batch[0..nb) + [width]. */
-static e3c_status give_batched(e3c_values **out, const e3c_tensor *y, const int64_t *batch, int nb, int64_t width)
-{
-    int64_t shape[E3C_MAX_DIMS + 1];
-    e3c_tensor *result = NULL;
-    memcpy(shape, batch, (size_t)nb * sizeof *shape);
-    shape[nb] = width;
-    e3c_status st = e3c_tensor_reshape(&result, y, shape, nb + 1);
-    return st ? st : nn_give_one(out, result);
-}
-
 e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const e3c_tensor *like, const int64_t *batch,
                                int nb, int64_t width)
 {
+    int64_t shape[E3C_MAX_DIMS + 1];
     e3c_values *flat = NULL;
+    e3c_tensor *result = NULL;
+    memcpy(shape, batch, (size_t)nb * sizeof *shape);
+    shape[nb] = width;
     e3c_status st = nn_cat_blocks(&flat, parts, like);
     if (!st)
-        st = give_batched(out, e3c_values_get(flat, 0), batch, nb, width);
+        st = e3c_tensor_reshape(&result, e3c_values_get(flat, 0), shape, nb + 1);
     e3c_values_free(flat);
-    return st;
+    return st ? st : nn_give_one(out, result);
 }
 
 void nn_emit_return(strbuf *b, const char *x, const e3c_irreps *out, int batched)

@@ -45,7 +45,8 @@ static void lin_free(void *p)
 static int lin_dense_eligible(const lin_state *s)
 {
     int64_t din = e3c_irreps_dim(&s->in), dout = e3c_irreps_dim(&s->out), size, biases;
-    if (!s->shared || s->weight_numel == 0 || din <= 0 || dout <= 0 || din > 4096 || dout > 4096 || din * dout > 4096)
+    if (!s->shared || s->weight_numel == 0 || din <= 0 || dout <= 0 || din > NN_DENSE_FORM_MAX ||
+        dout > NN_DENSE_FORM_MAX || din * dout > NN_DENSE_FORM_MAX)
         return 0;
     return !__builtin_mul_overflow(s->weight_numel, din * dout, &size) &&
            !__builtin_mul_overflow(s->bias_numel, dout, &biases) && size + biases <= nn_dense_limit();

@@ -53,6 +53,9 @@ e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const 
  * `batched` (the inputs were flattened). */
 void nn_emit_return(strbuf *b, const char *x, const e3c_irreps *out, int batched);
 
+/* The most numbers a dense form (its bilinear or linear map W) may have (e3c_nn_set_dense_limit). */
+#define NN_DENSE_FORM_MAX 4096
+
 /* The limit of e3c_nn_set_dense_limit: the most elements of a dense form's buffers. */
 int64_t nn_dense_limit(void);
 

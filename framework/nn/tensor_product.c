@@ -164,11 +164,21 @@ static int64_t form_size(const tp_state *s)
 static int dense_eligible(const tp_state *s)
 {
     int64_t d1 = e3c_irreps_dim(&s->in1), d2 = e3c_irreps_dim(&s->in2), d3 = e3c_irreps_dim(&s->out), rows;
-    if (!s->shared_weights || d1 <= 0 || d2 <= 0 || d3 <= 0 || d1 > 4096 || d2 > 4096 || d3 > 4096)
+    if (!s->shared_weights || d1 <= 0 || d2 <= 0 || d3 <= 0 || d1 > NN_DENSE_FORM_MAX || d2 > NN_DENSE_FORM_MAX ||
+        d3 > NN_DENSE_FORM_MAX)
         return 0;
     int64_t form = d1 * d2 * d3, size;
-    return form <= 4096 && !__builtin_add_overflow(s->weight_numel, 1, &rows) &&
+    return form <= NN_DENSE_FORM_MAX && !__builtin_add_overflow(s->weight_numel, 1, &rows) &&
            !__builtin_mul_overflow(rows, form, &size) && size <= nn_dense_limit();
+}
+
+/* Whether the form has a constant part: some path without weight, or no weights at all. */
+static int dense_has_constant(const tp_state *s)
+{
+    int any = s->weight_numel == 0;
+    for (size_t k = 0; k < s->n_ins; k++)
+        any |= !s->ins[k].dropped && !s->ins[k].has_weight;
+    return any;
 }
 
 typedef struct dense_fill {
@@ -250,7 +260,6 @@ static e3c_status register_dense(e3c_module *m, tp_state *s, e3c_dtype dtype)
     int64_t form = form_size(s), rows = s->weight_numel;
     dense_fill f = {s, NULL, NULL, calloc((size_t)(rows ? rows * form : 1), sizeof(double)),
                     calloc((size_t)form, sizeof(double))};
-    int any_constant = rows == 0;
     e3c_status st = f.basis && f.constant ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     for (size_t k = 0; !st && k < s->n_ins; k++) {
         const tp_ins *t = &s->ins[k];
@@ -262,13 +271,12 @@ static e3c_status register_dense(e3c_module *m, tp_state *s, e3c_dtype dtype)
         f.t = t, f.C = C;
         if (!st)
             dense_path(&f);
-        any_constant |= !t->has_weight;
         free(C);
     }
     const char *names[2] = {"dense_basis", "dense_constant"};
     const double *data[2] = {f.basis, f.constant};
     int64_t shapes[2][2] = {{rows, form}, {form, 0}};
-    int use[2] = {rows > 0, any_constant};
+    int use[2] = {rows > 0, s->dense_constant};
     for (int i = 0; !st && i < 2; i++)
         if (use[i])
             st = nn_add_buffer(m, names[i], data[i], shapes[i], i == 0 ? 2 : 1, dtype);
@@ -287,9 +295,11 @@ static e3c_status dense_matrix(e3c_module *self, const tp_state *s, const e3c_te
         if (!st)
             st = e3c_tensor_matmul(&lin, weight, basis);
     }
-    if (!st && e3c_module_tensor(self, "dense_constant", &constant) == E3C_OK)
-        st = lin ? e3c_tensor_binary(&sum, lin, constant, E3C_OP_ADD) : e3c_tensor_ref(&sum, constant);
-    else if (!st)
+    if (!st && s->dense_constant) {
+        st = e3c_module_tensor(self, "dense_constant", &constant);
+        if (!st)
+            st = lin ? e3c_tensor_binary(&sum, lin, constant, E3C_OP_ADD) : e3c_tensor_ref(&sum, constant);
+    } else if (!st)
         st = e3c_tensor_ref(&sum, lin);
     if (!st)
         st = e3c_tensor_reshape(W, sum, shape, 2);
@@ -321,11 +331,8 @@ static e3c_status dense_forward(e3c_module *self, const tp_state *s, const e3c_t
 static void emit_dense(const tp_state *s, strbuf *b)
 {
     int64_t d12 = e3c_irreps_dim(&s->in1) * e3c_irreps_dim(&s->in2), d3 = e3c_irreps_dim(&s->out);
-    int any_constant = s->weight_numel == 0;
-    for (size_t k = 0; k < s->n_ins; k++)
-        any_constant |= !s->ins[k].dropped && !s->ins[k].has_weight;
     if (s->weight_numel > 0)
-        sb_printf(b, "    w = torch.matmul(weight, self.dense_basis)%s\n", any_constant ? " + self.dense_constant" : "");
+        sb_printf(b, "    w = torch.matmul(weight, self.dense_basis)%s\n", s->dense_constant ? " + self.dense_constant" : "");
     else
         sb_printf(b, "    w = self.dense_constant\n");
     sb_printf(b, "    return torch.matmul((x1.unsqueeze(-1) * x2.unsqueeze(-2)).flatten(-2, -1), w.view(%lld, %lld))\n",
@@ -1040,6 +1047,7 @@ e3c_status tp_build(e3c_module **out, const e3c_module_class *cls, tp_state *s, 
         return st;
     }
     s->dense = dense_eligible(s);
+    s->dense_constant = s->dense && dense_has_constant(s);
     st = e3c_module_new(&m, cls, s); /* takes s, also on failure */
     if (!st)
         st = register_tensors(m, s, e3c_default_dtype());

@@ -25,6 +25,7 @@ typedef struct tp_state {
     int64_t weight_numel;
     int square; /* TensorSquare: forward(x) = tp(x, x) */
     int dense;  /* computed as one bilinear form (small products): see tensor_product.c */
+    int dense_constant; /* the form has a constant part B0 (a path without weight, or none has one) */
 } tp_state;
 
 /* A state with the three Irreps parsed (out may be NULL to fill later). */
