@@ -162,15 +162,15 @@ enum { SH_DENSE_MAX_DEGREE = 4 };
 /* Polynomials in x, y, z of degree <= n, coefficients indexed by exponents (a, b, c). */
 static size_t mono(int n, int a, int b, int c) { return ((size_t)a * (n + 1) + (size_t)b) * (n + 1) + (size_t)c; }
 
-/* Evaluate the program on polynomials; 0 and the coefficients of every temp, or -1 when a
- * product would pass degree n (then the program stays). Caller frees *polys. */
-static int program_polynomials(const sh_state *s, int n, double **polys)
+/* Evaluate the program on polynomials: *polys (caller frees) the coefficients of every
+ * temp. Every step has degree <= lmax, so a product passing degree n is an internal error. */
+static e3c_status program_polynomials(const sh_state *s, int n, double **polys)
 {
     size_t size = (size_t)(n + 1) * (n + 1) * (n + 1);
     double *P = calloc((size_t)s->n_temps * size, sizeof *P);
     *polys = P;
     if (!P)
-        return -1;
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     P[mono(n, 0, 0, 0)] = 1.0, P[size + mono(n, 1, 0, 0)] = 1.0, P[2 * size + mono(n, 0, 1, 0)] = 1.0,
     P[3 * size + mono(n, 0, 0, 1)] = 1.0;
     for (size_t k = 0; k < s->n_ops; k++) {
@@ -192,23 +192,26 @@ static int program_polynomials(const sh_state *s, int n, double **polys)
                                     if (w == 0.0)
                                         continue;
                                     if (a + e + b + f + c + g > n)
-                                        return -1;
+                                        return e3c_error_set(E3C_ERR_INTERNAL,
+                                                             "SphericalHarmonics: a step passes degree %d", n);
                                     d[mono(n, a + e, b + f, c + g)] += o->ca * u * w;
                                 }
                 }
     }
-    return 0;
+    return E3C_OK;
 }
 
-/* B (4^n, width): row of monomial x^a y^b z^c = the factor sequence x..x y..y z..z 1..1. */
-static double *dense_basis(const sh_state *s, int n)
+/* Register dense_basis, B (4^n, width): the row of monomial x^a y^b z^c is that of the
+ * factor sequence x..x y..y z..z 1..1. */
+static e3c_status register_dense_basis(e3c_module *m, const sh_state *s, int n)
 {
     double *polys = NULL;
     size_t rows = (size_t)1 << (2 * n), size = (size_t)(n + 1) * (n + 1) * (n + 1);
     double *B = calloc(rows * (s->n_outputs ? s->n_outputs : 1), sizeof *B);
-    if (!B || program_polynomials(s, n, &polys) != 0) {
+    e3c_status st = B ? program_polynomials(s, n, &polys) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    if (st) {
         free(B), free(polys);
-        return NULL;
+        return st;
     }
     for (int a = 0; a <= n; a++)
         for (int b = 0; a + b <= n; b++)
@@ -219,8 +222,10 @@ static double *dense_basis(const sh_state *s, int n)
                 for (size_t k = 0; k < s->n_outputs; k++)
                     B[row * s->n_outputs + k] = s->out_scale * polys[(size_t)s->outputs[k] * size + mono(n, a, b, c)];
             }
-    free(polys);
-    return B;
+    int64_t shape[2] = {(int64_t)rows, (int64_t)s->n_outputs};
+    st = nn_add_buffer(m, "dense_basis", B, shape, 2, e3c_default_dtype());
+    free(polys), free(B);
+    return st;
 }
 
 /* The degree of the dense form for this program, or 0 to keep the program. */
@@ -420,13 +425,8 @@ e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, s
     }
     s->dense_degree = dense_degree(s);
     st = e3c_module_new(&m, &sh_class, s);
-    if (!st && s->dense_degree) {
-        double *B = dense_basis(s, s->dense_degree);
-        int64_t shape[2] = {(int64_t)1 << (2 * s->dense_degree), (int64_t)s->n_outputs};
-        st = B ? nn_add_buffer(m, "dense_basis", B, shape, 2, e3c_default_dtype())
-               : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
-        free(B);
-    }
+    if (!st && s->dense_degree)
+        st = register_dense_basis(m, s, s->dense_degree);
     e3c_mulir *entries = malloc((nls ? nls : 1) * sizeof *entries);
     e3c_irreps ir = {0, NULL}, simple = {0, NULL};
     char *text = NULL;
