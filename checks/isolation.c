@@ -410,12 +410,11 @@ static e3c_status dispatch(e3c_check_pool *p)
     return E3C_OK;
 }
 
-/* The job waiting behind w's running one goes back to the front of the queue. */
+/* The job waiting behind w's running one, if any, goes back to the front of the queue. */
 static void requeue_waiting(e3c_check_pool *p, worker *w)
 {
-    for (int k = w->n_jobs - 1; k >= 1; k--)
-        p->queue[--p->head] = w->jobs[k]; /* head > 0: the job was taken from there */
-    w->n_jobs = w->n_jobs ? 1 : 0;
+    if (w->n_jobs == 2)
+        p->queue[--p->head] = w->jobs[1]; /* head > 0: the job was taken from there */
 }
 
 /* Worker w's running check if it has ended (result, death or deadline): 1, *tag and *out
