@@ -274,6 +274,23 @@ static void run_equivariance(void *ctx, e3c_check_result *out)
     drop(&f);
 }
 
+/* Deliberate crashes may print a sanitizer report: stderr goes to /dev/null between
+ * stderr_off() and stderr_on(its result). */
+static int stderr_off(void)
+{
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO), null_fd = open("/dev/null", O_WRONLY);
+    dup2(null_fd, STDERR_FILENO);
+    close(null_fd);
+    return saved;
+}
+
+static void stderr_on(int saved)
+{
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+}
+
 Test(isolation, abort_segfault_and_endless_loop_end_errored)
 {
     const e3c_module_class *classes[3] = {&abort_class, &segv_class, &hang_class};
@@ -283,13 +300,9 @@ Test(isolation, abort_segfault_and_endless_loop_end_errored)
     for (int i = 0; i < 3; i++) {
         iso ctx = {classes[i]};
         e3c_check_result r;
-        /* the deliberate crashes may print a sanitizer report: keep it out of the log */
-        fflush(stderr);
-        int saved = dup(STDERR_FILENO), null_fd = open("/dev/null", O_WRONLY);
-        dup2(null_fd, STDERR_FILENO);
+        int saved = stderr_off();
         e3c_status st = e3c_check_isolated(run_equivariance, &ctx, 1.0, &r);
-        dup2(saved, STDERR_FILENO);
-        close(saved), close(null_fd);
+        stderr_on(saved);
         E3C_ASSERT_OK(st);
         int named = strstr(r.message, needles[i]) || (i < 2 && strstr(r.message, "without a result"));
         int status_ok = r.status == E3C_ERRORED;
@@ -302,12 +315,9 @@ Test(isolation, abort_segfault_and_endless_loop_end_errored)
     /* a module that asks for more memory than exists ends ERRORED too */
     iso mem = {&memory_class};
     e3c_check_result rm;
-    fflush(stderr);
-    int saved = dup(STDERR_FILENO), null_fd = open("/dev/null", O_WRONLY);
-    dup2(null_fd, STDERR_FILENO);
+    int saved = stderr_off();
     e3c_status mst = e3c_check_isolated(run_equivariance, &mem, 30.0, &rm);
-    dup2(saved, STDERR_FILENO);
-    close(saved), close(null_fd);
+    stderr_on(saved);
     E3C_ASSERT_OK(mst);
     cr_assert_eq(rm.status, E3C_ERRORED, "%s", rm.message);
     e3c_check_result_free(&rm);
@@ -351,9 +361,7 @@ Test(isolation, pool_reuses_workers_and_replaces_the_ones_that_die)
         E3C_ASSERT_OK(e3c_check_pool_submit(p, order[i], order[i] == &hangs ? 1.0 : 30.0, i));
     e3c_check_result r[10];
     int seen[10] = {0};
-    fflush(stderr);
-    int saved = dup(STDERR_FILENO), null_fd = open("/dev/null", O_WRONLY);
-    dup2(null_fd, STDERR_FILENO); /* the deliberate crashes may print a sanitizer report */
+    int saved = stderr_off();
     for (int done = 0; done < 10;) {
         int got = 0;
         size_t tag = 99;
@@ -364,8 +372,7 @@ Test(isolation, pool_reuses_workers_and_replaces_the_ones_that_die)
         cr_assert(tag < 10 && !seen[tag], "tag %zu returned twice or out of range", tag);
         r[tag] = one, seen[tag] = 1, done++;
     }
-    dup2(saved, STDERR_FILENO);
-    close(saved), close(null_fd);
+    stderr_on(saved);
     E3C_ASSERT_FAILS(e3c_check_pool_submit(p, &pid, 1.0, 10), E3C_ERR_INVALID, "before waiting");
     cr_assert_eq(e3c_check_pool_running(p), 0);
     e3c_check_pool_free(p);
