@@ -101,12 +101,23 @@ static int command_reports(int argc, char **argv)
 static void install_signal_handlers(int argc, char **argv)
 {
     finish_on_interrupt = command_reports(argc, argv);
-    struct sigaction sa;
+    struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_interrupt;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    const int sigs[2] = {SIGINT, SIGTERM};
+    for (int i = 0; i < 2; i++) {
+        /* a signal ignored by whoever started us (a background job's SIGINT) stays ignored */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(sigs[i], &sa, NULL);
+        sigaddset(&unblock, sigs[i]);
+    }
+    /* blocked by the parent, they could never stop a run: unblocked (one already pending
+     * is delivered here, to the handler) */
+    sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
 /* The process ends without running libtorch's static destructors, which take tens of
