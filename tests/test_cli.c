@@ -816,3 +816,181 @@ Test(interrupted, a_signal_at_the_start_of_main_gives_status_2_and_a_report, .ti
     cr_assert_eq(n, 2, "the fixture's two checks are in the report, not run");
     cJSON_Delete(report);
 }
+
+/* ------------------------------------------------ reports valid whatever the input ---- */
+
+/* 1 when [s, s + n) is well-formed UTF-8 (no overlong forms, surrogates or stray bytes). */
+static int is_utf8(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t k = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (!k || i + k > n)
+            return 0;
+        for (size_t j = 1; j < k; j++)
+            if ((s[i + j] & 0xC0) != 0x80)
+                return 0;
+        if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] >= 0xA0) || (c == 0xF0 && s[i + 1] < 0x90) ||
+            (c == 0xF4 && s[i + 1] >= 0x90))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* A small well-formedness check of XML: characters XML 1.0 allows, '<' only as markup,
+ * '&' only in an entity, and start and end tags nested. Returns NULL or what is wrong. */
+static const char *xml_problem(const char *x)
+{
+    static char why[256];
+    char stack[32][64];
+    int depth = 0;
+    for (const char *p = x; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+            return "a control character";
+        if (c == 0xEF && (unsigned char)p[1] == 0xBF && (unsigned char)p[2] >= 0xBE)
+            return "U+FFFE or U+FFFF";
+        if (c == '&' && strncmp(p, "&amp;", 5) && strncmp(p, "&lt;", 4) && strncmp(p, "&gt;", 4) &&
+            strncmp(p, "&quot;", 6) && strncmp(p, "&apos;", 6))
+            return "a bare '&'";
+        if (c != '<')
+            continue;
+        const char *end = strchr(p, '>');
+        if (!end)
+            return "an unclosed tag";
+        for (const char *q = p + 1; q < end; q++)
+            if (*q == '<')
+                return "a '<' inside a tag";
+        if (p[1] == '?')
+            ;
+        else if (p[1] == '/') {
+            size_t n = strcspn(p + 2, " >");
+            if (!depth || strlen(stack[depth - 1]) != n || strncmp(stack[depth - 1], p + 2, n)) {
+                snprintf(why, sizeof why, "end tag %.*s does not match", (int)n, p + 2);
+                return why;
+            }
+            depth--;
+        } else if (end[-1] != '/') {
+            if (depth == 32)
+                return "too deep";
+            snprintf(stack[depth++], sizeof stack[0], "%.*s", (int)strcspn(p + 1, " >"), p + 1);
+        }
+        p = end;
+    }
+    return depth ? "an element is not closed" : NULL;
+}
+
+static void assert_valid_reports(const char *json, const char *xml, const char *md)
+{
+    static char text[1 << 18];
+    slurp(json, text, sizeof text);
+    cr_assert(is_utf8((const unsigned char *)text, strlen(text)), "the JSON report is not UTF-8");
+    cJSON_Delete(read_report(json));
+    slurp(xml, text, sizeof text);
+    cr_assert(is_utf8((const unsigned char *)text, strlen(text)), "the JUnit report is not UTF-8");
+    const char *bad = xml_problem(text);
+    cr_assert_null(bad, "the JUnit report is not well-formed: %s\n%s", bad, text);
+    if (access("/usr/bin/xmllint", X_OK) == 0) {
+        char cmd[8192];
+        snprintf(cmd, sizeof cmd, "/usr/bin/xmllint --noout '%s' 2>/dev/null", xml);
+        cr_assert_eq(system(cmd), 0, "xmllint rejects the JUnit report:\n%s", text);
+    }
+    slurp(md, text, sizeof text);
+    cr_assert(is_utf8((const unsigned char *)text, strlen(text)), "the Markdown report is not UTF-8");
+    for (const char *p = text; *p; p++)
+        cr_assert((unsigned char)*p >= 0x20 || *p == '\n', "a control character in the Markdown report");
+}
+
+Test(reports, names_that_are_not_utf8_give_valid_reports_with_a_note)
+{
+    char dir[4096], sub[4200], json[4200], xml[4200], md[4200], args[40000];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("utf8"));
+    snprintf(sub, sizeof sub, "%s/d\xff", dir);
+    cr_assert_eq(mkdir(sub, 0777), 0);
+    /* a name with a Latin-1 byte, control characters and XML's specials; one expected to
+     * fail so that it is in every report's table; a file that is not JSON */
+    put_file(sub, "caf\xe9.json",
+             "[{\"name\": \"caf\xe9 \\u0001\\u001b]]> <&>\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]},"
+             " \"expect\": {\"equivariance\": \"fail\"}},"
+             " {\"name\": \"\\uFFFE|x\\n\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}}]");
+    put_file(sub, "br\xf6ken.json", "{\"name\": \"\xc3\", oops");
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    snprintf(xml, sizeof xml, "%s/r.xml", dir);
+    snprintf(md, sizeof md, "%s/r.md", dir);
+    snprintf(args, sizeof args, "run '%s' --report '%s' --junit '%s' --markdown '%s'", sub, json, xml, md);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1, "%s %s", r->out, r->err);
+    assert_valid_reports(json, xml, md);
+    cJSON *report = read_report(json);
+    const cJSON *notes = cJSON_GetObjectItem(report, "notes");
+    cr_assert(cJSON_GetArraySize(notes) == 1 && strstr(cJSON_GetArrayItem(notes, 0)->valuestring, "U+FFFD"));
+    const char *name = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(report, "results"), 1), "fixture")->valuestring;
+    cr_assert(strstr(name, "caf\xef\xbf\xbd"), "the byte 0xE9 is not shown as U+FFFD: %s", name);
+    cJSON_Delete(report);
+    cr_assert(strstr(slurp_file(md), "U+FFFD"), "the Markdown report has no note");
+}
+
+/* ------------------------------------------------ messages ---- */
+
+Test(messages, option_values_out_of_range_say_the_allowed_range)
+{
+    const char *cases[][2] = {{"run --timeout 0", "--timeout 0 is out of range (allowed: 1 to 86400)"},
+                              {"run --jobs 0", "--jobs 0 is out of range (allowed: 1 to 256)"},
+                              {"run --jobs 99999999999999999999", "out of range (allowed: 1 to 256)"},
+                              {"model x.pt --jobs two", "--jobs needs an integer from 1 to 256, not 'two'"},
+                              {"run --seed -1", "--seed -1 is out of range (allowed: 0 to 2147483647)"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        run_result *r = run_cli(cases[i][0], NULL);
+        cr_assert_eq(r->status, 4, "%s", cases[i][0]);
+        assert_one_line_error(r, cases[i][1]);
+    }
+}
+
+Test(messages, irreps_errors_keep_their_reason_and_say_too_large)
+{
+    /* 3000 characters of good terms before the bad one: the input is cut, not the reason */
+    static char args[8192];
+    strcpy(args, "irreps '");
+    for (int i = 0; i < 600; i++)
+        strcat(args, "1x0e+");
+    strcat(args, "1x0q'");
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1);
+    assert_one_line_error(r, "term \"1x0q\": its parity must be 'e', 'o' or 'y'");
+    cr_assert_lt(strlen(r->err), 600, "the echoed input is not capped: %zu bytes", strlen(r->err));
+    r = run_cli("irreps 99999999999999999999x0e", NULL);
+    assert_one_line_error(r, "its multiplicity is larger than e3check supports");
+    r = run_cli("irreps 1x99999999999999999999e", NULL);
+    assert_one_line_error(r, "the degree l is larger than e3check supports");
+}
+
+Test(messages, json_with_a_nul_in_a_string_or_trailing_text_is_refused)
+{
+    run_result *r = run_cli("o3", "[{\"op\":\"irreps\",\"irreps\":\"1x0e\\u0000+1x1o\"}]");
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    assert_one_line_error(r, "a string holds the NUL character \\u0000 (line 1, column 31)");
+    /* an escaped backslash before u0000 is ordinary text */
+    r = run_cli("o3", "[{\"op\":\"irreps\",\"irreps\":\"1x0e\\\\u0000\"}]");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    r = run_cli("o3", "[{\"op\":\"irreps\",\"irreps\":\"1e\"}] []");
+    assert_one_line_error(r, "unexpected text after the JSON value (line 1, column 33)");
+    r = run_cli("o3", "[{\"op\":\"D_from_angles\",\"irreps\":\"\",\"angles\":[0,0,0]}]");
+    cr_assert_eq(r->status, 0);
+    cr_assert(strstr(r->out, "{\"error\":\"D_from_angles: "), "%s", r->out);
+
+    char dir[4096], json[4200], args[40000];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("json"));
+    put_file(dir, "nul.json", "{\"name\": \"n\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\\u0000+2e\"]}}");
+    put_file(dir, "trailing.json", "{\"name\": \"t\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}}\n}garbage");
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    snprintf(args, sizeof args, "run '%s' --report '%s'", dir, json);
+    r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    cr_assert(strstr(r->out, "nul.json: a string holds the NUL character"), "%s", r->out);
+    cr_assert(strstr(r->out, "trailing.json: not valid JSON: unexpected text after the JSON value (line 2, column 1)"),
+              "%s", r->out);
+    cJSON *report = read_report(json);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "summary"), "errored")->valueint, 2);
+    cJSON_Delete(report);
+}
