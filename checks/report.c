@@ -1,5 +1,6 @@
 /* Reports: JSON, JUnit XML and Markdown, each written atomically. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,17 +337,36 @@ static void put_xml(strbuf *b, const char *s)
     }
 }
 
+/* Append to `path` (created when missing); a FIFO without a reader is an error, not a hang. */
+static e3c_status append_file(const char *path, const char *text, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0666);
+    int err = fd < 0 ? errno : 0;
+    if (!err) {
+        int flags = fcntl(fd, F_GETFL);
+        if (flags >= 0)
+            fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        for (size_t done = 0; !err && done < len;) {
+            ssize_t n = write(fd, text + done, len - done);
+            if (n > 0)
+                done += (size_t)n;
+            else if (!(n < 0 && errno == EINTR))
+                err = n < 0 ? errno : EIO;
+        }
+        if (close(fd) != 0 && !err)
+            err = errno;
+    }
+    return err ? e3c_error_set(E3C_ERR_IO, "cannot append to '%s': %s", path, strerror(err)) : E3C_OK;
+}
+
 static e3c_status finish(strbuf *b, const char *path, int append)
 {
     e3c_status st;
     if (b->oom || !b->s)
         st = e3c_error_set(E3C_ERR_NOMEM, "out of memory writing '%s'", path);
-    else if (append) {
-        FILE *f = fopen(path, "ab");
-        st = f && fwrite(b->s, 1, b->len, f) == b->len && fclose(f) == 0
-                 ? E3C_OK
-                 : e3c_error_set(E3C_ERR_IO, "cannot append to '%s': %s", path, strerror(errno));
-    } else
+    else if (append)
+        st = append_file(path, b->s, b->len);
+    else
         st = e3c_write_file_atomic(path, b->s, b->len);
     free(b->s);
     return st;
