@@ -634,11 +634,15 @@ Test(reports, temporaries_of_a_killed_run_are_removed_by_the_next)
     snprintf(live, sizeof live, ".r.json.e3c-tmp.%ld.0", (long)getpid());
     put_file(dir, stale, "{\"half\": ");
     put_file(dir, live, "{\"busy\": ");
+    char old_style[64];
+    snprintf(old_style, sizeof old_style, "r.json.tmp-%ld", dead_pid());
+    put_file(dir, old_style, "{\"half\": ");
     snprintf(args, sizeof args, "run '%s' --report '%s/r.json'", fx, dir);
     run_result *r = run_cli(args, NULL);
     cr_assert_eq(r->status, 0, "%s", r->err);
     cr_assert_eq(count_named(dir, stale), 0, "the killed run's temporary file is still there");
     cr_assert_eq(count_named(dir, live), 1, "a live process's temporary file was removed");
+    cr_assert_eq(count_named(dir, old_style), 0, "an earlier version's temporary file is still there");
 }
 
 /* ------------------------------------------------ interrupted runs ---- */
@@ -666,7 +670,8 @@ static void put_hanging_fixture(const char *dir, const char *name)
     put_file(dir, file, fx);
 }
 
-/* Start e3check with argv; its standard output comes through *out. */
+/* Start e3check with argv in a process group of its own (as a shell job is); its standard
+ * output comes through *out. */
 static pid_t spawn_cli(char *const argv[], FILE **out)
 {
     int p[2];
@@ -674,6 +679,7 @@ static pid_t spawn_cli(char *const argv[], FILE **out)
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
+        setpgid(0, 0);
         dup2(p[1], STDOUT_FILENO);
         int null = open("/dev/null", O_WRONLY);
         dup2(null, STDERR_FILENO);
@@ -681,6 +687,7 @@ static pid_t spawn_cli(char *const argv[], FILE **out)
         execv(E3C_CLI_PATH, argv);
         _exit(127);
     }
+    setpgid(pid, pid); /* also here: whichever runs first */
     close(p[1]);
     *out = fdopen(p[0], "r");
     return pid;
@@ -695,10 +702,11 @@ static int wait_for_lines(FILE *f, const char *needle, int n)
     return n == 0;
 }
 
-/* Send SIGINT to pid, drain its output, and return its exit status (-1: killed). */
-static int interrupt_and_wait(pid_t pid, FILE *out)
+/* Send SIGINT to pid (with `whole_group`, to its process group as Ctrl-C does: its
+ * workers get it too), drain its output, and return its exit status (-1: killed). */
+static int interrupt_and_wait(pid_t pid, FILE *out, int whole_group)
 {
-    kill(pid, SIGINT);
+    kill(whole_group ? -pid : pid, SIGINT);
     char line[4096];
     while (fgets(line, sizeof line, out))
         ;
@@ -728,7 +736,7 @@ Test(interrupted, unrun_checks_are_skipped_in_every_report_and_every_headline_sa
     pid_t pid = spawn_cli(argv, &out);
     /* the state: the quick fixture's first result is out, the hanging one is queued or runs */
     cr_assert(wait_for_lines(out, "quick", 1), "e3check ended before its first result");
-    int status = interrupt_and_wait(pid, out);
+    int status = interrupt_and_wait(pid, out, 1);
     cr_assert_eq(status, 2, "exit status %d", status);
 
     cJSON *report = read_report(json);
@@ -744,7 +752,7 @@ Test(interrupted, unrun_checks_are_skipped_in_every_report_and_every_headline_sa
         if (skipped)
             cr_assert_str_eq(cJSON_GetObjectItem(e, "message")->valuestring, "interrupted: not run");
         if (!strcmp(cJSON_GetObjectItem(e, "fixture")->valuestring, "b_hang"))
-            cr_assert(skipped, "the hanging check is %s", status_s);
+            cr_assert(skipped, "the hanging check (its worker got the Ctrl-C too) is %s", status_s);
     }
     cr_assert_geq(not_run, 2);
     const cJSON *notes = cJSON_GetObjectItem(report, "notes");
@@ -773,7 +781,7 @@ Test(interrupted, two_hanging_workers_are_stopped_and_the_status_is_2, .timeout 
     /* both quick results are out: each worker has moved on to a hanging check */
     cr_assert(wait_for_lines(out, "quick", 2), "e3check ended before its results");
     /* a hung worker left running would keep the pipe open and hang the drain */
-    cr_assert_eq(interrupt_and_wait(pid, out), 2);
+    cr_assert_eq(interrupt_and_wait(pid, out, 0), 2);
     cJSON *report = read_report(json);
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "environment"), "interrupted")));
     cJSON_Delete(report);

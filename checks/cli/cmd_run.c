@@ -403,6 +403,11 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
         size_t tag = 0;
         e3c_check_result r;
         st = e3c_check_pool_next(pool, 1.0, &got, &tag, &r);
+        if (!st && got && cli_interrupted && r.status == E3C_ERRORED) {
+            /* a Ctrl-C reaches the workers too: a check ended by it did not run to its end */
+            e3c_check_result_free(&r);
+            continue;
+        }
         if (!st && got) {
             record(report, o, &tasks[tag], &r);
             done++;

@@ -113,12 +113,22 @@ static void remove_stale_temporaries(const char *dir, const char *base)
     if (!d)
         return;
     struct dirent *e;
+    size_t nb = strlen(base);
     while ((e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, np) != 0)
-            continue;
         char *end = NULL;
-        long pid = strtol(e->d_name + np, &end, 10);
-        if (pid <= 0 || !end || *end != '.' || pid == (long)getpid())
+        long pid = 0;
+        if (!strncmp(e->d_name, prefix, np)) {
+            pid = strtol(e->d_name + np, &end, 10);
+            if (*end != '.')
+                continue;
+        } else if (!strncmp(e->d_name, base, nb) && !strncmp(e->d_name + nb, ".tmp-", 5)) {
+            /* the name earlier versions of e3check used: BASE.tmp-PID */
+            pid = strtol(e->d_name + nb + 5, &end, 10);
+            if (*end)
+                continue;
+        } else
+            continue;
+        if (pid <= 0 || pid == (long)getpid())
             continue;
         if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
             unlinkat(dirfd(d), e->d_name, 0);
