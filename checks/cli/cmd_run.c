@@ -200,22 +200,30 @@ static int keep_doc(collection *c, cJSON *doc)
     return 1;
 }
 
-static void file_error(collection *c, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void file_error(collection *c, const char *file, const char *fmt, ...)
+/* An ERRORED "fixture" entry for `file`, named `fixture` (NULL: the file's base name). */
+static void entry_error(collection *c, const char *file, const char *fixture, const char *message)
 {
     e3c_check_result r;
     memset(&r, 0, sizeof r);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r.message, sizeof r.message, fmt, ap);
-    va_end(ap);
+    snprintf(r.message, sizeof r.message, "%s", message);
     r.status = E3C_ERRORED;
     r.details = cJSON_CreateObject();
     char *copy = strdup(file), *base = copy ? basename(copy) : (char *)file;
-    fprintf(lines_out, "%s %-36s %-13s %-8s  %s\n", use_color() ? "\033[31mFAIL\033[0m" : "FAIL", base, "fixture", "ERRORED",
-           r.message);
-    e3c_report_add(c->report, base, file, "fixture", E3C_PASSED, &r);
+    fprintf(lines_out, "%s %-36s %-13s %-8s  %s\n", use_color() ? "\033[31mFAIL\033[0m" : "FAIL", fixture ? fixture : base,
+            "fixture", "ERRORED", r.message);
+    e3c_report_add(c->report, fixture ? fixture : base, file, "fixture", E3C_PASSED, &r);
     free(copy);
+}
+
+static void file_error(collection *c, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void file_error(collection *c, const char *file, const char *fmt, ...)
+{
+    char message[sizeof ((e3c_check_result *)0)->message];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    entry_error(c, file, NULL, message);
 }
 
 static void load_file(collection *c, const char *path)
@@ -358,10 +366,9 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
         if (!st)
             st = e3c_fixture_checks(it->fx, kinds, &nk);
         if (st) {
-            file_error(c, it->file, "%s: fixture \"%s\": %s", it->file, name, e3c_error_last());
-            c->report->entries[c->report->count - 1].fixture[0] = '\0';
-            free(c->report->entries[c->report->count - 1].fixture);
-            c->report->entries[c->report->count - 1].fixture = strdup(name);
+            char message[sizeof ((e3c_check_result *)0)->message];
+            snprintf(message, sizeof message, "%s: fixture \"%s\": %s", it->file, name, e3c_error_last());
+            entry_error(c, it->file, name, message); /* the report makes the name valid UTF-8 */
             continue;
         }
         for (size_t k = 0; k < nk; k++) {
