@@ -670,8 +670,8 @@ static void put_hanging_fixture(const char *dir, const char *name)
     put_file(dir, file, fx);
 }
 
-/* Start e3check with argv in a process group of its own (as a shell job is); its standard
- * output comes through *out. */
+/* Start e3check with argv in a process group of its own and SIGINT ignored (as a shell
+ * starts a background job); its standard output comes through *out. */
 static pid_t spawn_cli(char *const argv[], FILE **out)
 {
     int p[2];
@@ -680,6 +680,7 @@ static pid_t spawn_cli(char *const argv[], FILE **out)
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         setpgid(0, 0);
+        signal(SIGINT, SIG_IGN); /* as a shell starts a background job: e3check still stops */
         dup2(p[1], STDOUT_FILENO);
         int null = open("/dev/null", O_WRONLY);
         dup2(null, STDERR_FILENO);

@@ -101,22 +101,20 @@ static int command_reports(int argc, char **argv)
 static void install_signal_handlers(int argc, char **argv)
 {
     finish_on_interrupt = command_reports(argc, argv);
-    struct sigaction sa, old;
+    struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_interrupt;
     sigemptyset(&sa.sa_mask);
     sigset_t unblock;
     sigemptyset(&unblock);
+    /* also when ignored or blocked by whoever started us (a shell's background job ignores
+     * SIGINT): a run asked to stop stops, says so and writes its reports; one already
+     * pending is delivered here, to the handler */
     const int sigs[2] = {SIGINT, SIGTERM};
     for (int i = 0; i < 2; i++) {
-        /* a signal ignored by whoever started us (a background job's SIGINT) stays ignored */
-        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-            continue;
         sigaction(sigs[i], &sa, NULL);
         sigaddset(&unblock, sigs[i]);
     }
-    /* blocked by the parent, they could never stop a run: unblocked (one already pending
-     * is delivered here, to the handler) */
     sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
