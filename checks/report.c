@@ -123,8 +123,6 @@ static void clean_in_place(char *buf, size_t cap, size_t *replaced)
     free(c);
 }
 
-static char *dup_or_empty(const char *s, size_t *replaced) { return utf8_clean(s, replaced); }
-
 e3c_status e3c_report_add(e3c_report *r, const char *fixture, const char *file, const char *check, e3c_verdict expected,
                           e3c_check_result *result)
 {
@@ -141,9 +139,9 @@ e3c_status e3c_report_add(e3c_report *r, const char *fixture, const char *file, 
         r->cap = cap;
     }
     e3c_report_entry *e = &r->entries[r->count];
-    e->fixture = dup_or_empty(fixture, &r->invalid_utf8);
-    e->file = dup_or_empty(file, &r->invalid_utf8);
-    e->check = dup_or_empty(check, &r->invalid_utf8);
+    e->fixture = utf8_clean(fixture, &r->invalid_utf8);
+    e->file = utf8_clean(file, &r->invalid_utf8);
+    e->check = utf8_clean(check, &r->invalid_utf8);
     e->expected = expected;
     e->result = *result;
     result->details = NULL;
@@ -185,7 +183,8 @@ size_t e3c_report_not_run(const e3c_report *r)
 {
     size_t n = 0;
     for (size_t i = 0; i < r->count; i++)
-        n += r->entries[i].result.status == E3C_SKIPPED && !strcmp(r->entries[i].result.message, E3C_REPORT_NOT_RUN);
+        n += r->entries[i].result.status == E3C_SKIPPED &&
+             !strcmp(r->entries[i].result.message, E3C_REPORT_NOT_RUN);
     return n;
 }
 
@@ -196,7 +195,8 @@ static int report_notes(const e3c_report *r, char notes[2][200])
     int n = 0;
     if (r->interrupted) {
         size_t not_run = e3c_report_not_run(r);
-        snprintf(notes[n++], sizeof notes[0], "the run was interrupted: %zu check%s not run (SKIPPED, \"%s\")", not_run,
+        snprintf(notes[n++], sizeof notes[0],
+                 "the run was interrupted: %zu check%s not run (SKIPPED, \"%s\")", not_run,
                  not_run == 1 ? " was" : "s were", E3C_REPORT_NOT_RUN);
     }
     if (r->invalid_utf8)
@@ -388,10 +388,14 @@ e3c_status e3c_report_write_junit(const e3c_report *r, const char *path)
     int n_notes = report_notes(r, notes);
     sb_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     /* an interrupted run says so in its name, the headline a CI page shows */
-    sb_printf(&b, "<testsuites name=\"e3check%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
-        r->interrupted ? " (interrupted)" : "", s.total, failures, errors, s.skipped, r->duration_s);
-    sb_printf(&b, "  <testsuite name=\"e3check%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\" timestamp=\"",
-        r->interrupted ? " (interrupted)" : "", s.total, failures, errors, s.skipped, r->duration_s);
+    sb_printf(&b,
+              "<testsuites name=\"e3check%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" "
+              "time=\"%.3f\">\n",
+              r->interrupted ? " (interrupted)" : "", s.total, failures, errors, s.skipped, r->duration_s);
+    sb_printf(&b,
+              "  <testsuite name=\"e3check%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" "
+              "time=\"%.3f\" timestamp=\"",
+              r->interrupted ? " (interrupted)" : "", s.total, failures, errors, s.skipped, r->duration_s);
     put_xml(&b, r->start_time);
     sb_printf(&b, "\">\n");
     if (n_notes) {
@@ -464,7 +468,8 @@ e3c_status e3c_report_write_markdown(const e3c_report *r, const char *path, int 
         sb_printf(&b, "## e3check: interrupted, %zu check%s not run\n\n", e3c_report_not_run(r),
                   e3c_report_not_run(r) == 1 ? "" : "s");
     else
-        sb_printf(&b, "## e3check: %s\n\n", s.not_as_expected ? "some checks not as expected" : "every check as expected");
+        sb_printf(&b, "## e3check: %s\n\n",
+                  s.not_as_expected ? "some checks not as expected" : "every check as expected");
     sb_printf(&b, "| total | passed | failed | errored | skipped | as expected | not as expected | time |\n");
     sb_printf(&b, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     sb_printf(&b, "| %d | %d | %d | %d | %d | %d | %d | %.2f s |\n\n", s.total, s.passed, s.failed, s.errored, s.skipped,

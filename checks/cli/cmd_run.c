@@ -78,11 +78,13 @@ static int option_long(const char *cmd, const char *name, const char *s, long lo
  * each other: a usage error naming both options. */
 static int reports_collide(const run_opts *o)
 {
-    const char *paths[3] = {o->report, o->junit, o->markdown}, *names[3] = {"--report", "--junit", "--markdown"};
+    const char *paths[3] = {o->report, o->junit, o->markdown},
+               *names[3] = {"--report", "--junit", "--markdown"};
     for (int i = 0; i < 3; i++)
         for (int j = i + 1; j < 3; j++)
             if (paths[i] && paths[j] && e3c_file_same(paths[i], paths[j])) {
-                cli_error("%s and %s name the same file '%s': give each report its own", names[i], names[j], paths[j]);
+                cli_error("%s and %s name the same file '%s': give each report its own", names[i], names[j],
+                          paths[j]);
                 return 1;
             }
     return 0;
@@ -125,8 +127,7 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
             if (!option_long(argv[0], a, argv[++i], 1, 86400, &v))
                 return EXIT_USAGE;
             o->rs.timeout_s = (double)v;
-        }
-        else if (!strcmp(a, "--plugin") && has_next) {
+        } else if (!strcmp(a, "--plugin") && has_next) {
             if (e3c_registry_load_plugin(argv[++i])) {
                 cli_error("%s", e3c_error_last());
                 return EXIT_USAGE;
@@ -209,16 +210,17 @@ static void entry_error(collection *c, const char *file, const char *fixture, co
     r.status = E3C_ERRORED;
     r.details = cJSON_CreateObject();
     char *copy = strdup(file), *base = copy ? basename(copy) : (char *)file;
-    fprintf(lines_out, "%s %-36s %-13s %-8s  %s\n", use_color() ? "\033[31mFAIL\033[0m" : "FAIL", fixture ? fixture : base,
-            "fixture", "ERRORED", r.message);
+    fprintf(lines_out, "%s %-36s %-13s %-8s  %s\n", use_color() ? "\033[31mFAIL\033[0m" : "FAIL",
+            fixture ? fixture : base, "fixture", "ERRORED", r.message);
     e3c_report_add(c->report, fixture ? fixture : base, file, "fixture", E3C_PASSED, &r);
     free(copy);
 }
 
-static void file_error(collection *c, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void file_error(collection *c, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void file_error(collection *c, const char *file, const char *fmt, ...)
 {
-    char message[sizeof ((e3c_check_result *)0)->message];
+    char message[sizeof((e3c_check_result *)0)->message];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
@@ -327,7 +329,10 @@ static void print_line(const run_opts *o, const e3c_report_entry *e)
     const char *mark = ok ? (color ? "\033[32mok  \033[0m" : "ok  ") : (color ? "\033[31mFAIL\033[0m" : "FAIL");
     fprintf(lines_out, "%s %-36s %-13s %-8s", mark, e->fixture, e->check, e3c_verdict_name(e->result.status));
     if (!ok)
-        fprintf(lines_out, " (expected %s)", e->expected == E3C_FAILED ? "fail" : e->expected == E3C_ERRORED ? "error" : "pass");
+        fprintf(lines_out, " (expected %s)",
+                e->expected == E3C_FAILED    ? "fail"
+                : e->expected == E3C_ERRORED ? "error"
+                                             : "pass");
     fprintf(lines_out, " %6.2fs", e->result.duration_s);
     if (!ok || o->verbose)
         fprintf(lines_out, "  %s", e->result.message);
@@ -366,7 +371,7 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
         if (!st)
             st = e3c_fixture_checks(it->fx, kinds, &nk);
         if (st) {
-            char message[sizeof ((e3c_check_result *)0)->message];
+            char message[sizeof((e3c_check_result *)0)->message];
             snprintf(message, sizeof message, "%s: fixture \"%s\": %s", it->file, name, e3c_error_last());
             entry_error(c, it->file, name, message); /* the report makes the name valid UTF-8 */
             continue;
@@ -488,8 +493,8 @@ static int run_collection(collection *c, const run_opts *o)
             tasks[i].result.status = E3C_SKIPPED;
             snprintf(tasks[i].result.message, sizeof tasks[i].result.message, "%s", E3C_REPORT_NOT_RUN);
         }
-        e3c_report_add(c->report, fixture_name(tasks[i].it->fx), tasks[i].it->file, e3c_check_kind_name(tasks[i].kind),
-                       tasks[i].expected, &tasks[i].result);
+        e3c_report_add(c->report, fixture_name(tasks[i].it->fx), tasks[i].it->file,
+                       e3c_check_kind_name(tasks[i].kind), tasks[i].expected, &tasks[i].result);
     }
     free(tasks);
     c->report->interrupted = cli_interrupted != 0;
@@ -508,13 +513,17 @@ static int run_collection(collection *c, const run_opts *o)
         fprintf(lines_out, "e3check: INTERRUPTED (%s): %zu check%s not run\n", strsignal(cli_interrupted),
                 e3c_report_not_run(c->report), e3c_report_not_run(c->report) == 1 ? "" : "s");
     fprintf(lines_out,
-            "e3check: %s%d check%s, %d as expected, %d not (passed %d, failed %d, errored %d, skipped %d) in %.2f s; "
+            "e3check: %s%d check%s, %d as expected, %d not (passed %d, failed %d, errored %d, skipped %d) in "
+            "%.2f s; "
             "report %s\n",
             c->report->interrupted ? "interrupted: " : "", s.total, s.total == 1 ? "" : "s", s.as_expected,
             s.not_as_expected, s.passed, s.failed, s.errored, s.skipped, c->report->duration_s,
-            !o->report ? "not written (--no-report)" : strcmp(o->report, "-") ? o->report : "on standard output");
+            !o->report               ? "not written (--no-report)"
+            : strcmp(o->report, "-") ? o->report
+                                     : "on standard output");
     if (c->report->invalid_utf8)
-        fprintf(lines_out, "e3check: note: some names or messages were not UTF-8; the reports show U+FFFD instead\n");
+        fprintf(lines_out,
+                "e3check: note: some names or messages were not UTF-8; the reports show U+FFFD instead\n");
     if (c->report->interrupted)
         return EXIT_INTERRUPTED;
     if (write_failed)

@@ -73,7 +73,7 @@ static int parse_irrep_span(const char *begin, const char *end, e3c_irrep *out, 
     int64_t l;
     if (!parse_py_int(begin, end - 1, &l, why)) {
         int parity = pc == 'e' || pc == 'o' || pc == 'y';
-        *why = !parity                       ? "it must end with a parity 'e', 'o' or 'y'"
+        *why = !parity                        ? "it must end with a parity 'e', 'o' or 'y'"
                : strcmp(*why, "is too large") ? "the degree l is not an integer"
                                               : "the degree l is larger than e3check supports (1000)";
         return 0;

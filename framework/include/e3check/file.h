@@ -20,8 +20,9 @@ extern "C" {
  *    over (a FIFO without a reader is an error, not a hang); a folder or a block device
  *    is refused.
  *  Temporary files left by a killed e3check (their process is gone) beside the target
- *  are removed first (also the `NAME.tmp-PID` of earlier versions). The folder is NOT created. E3C_ERR_IO naming `path` and the reason
- *  on failure; a regular target is then unchanged. */
+ *  are removed first (also the `NAME.tmp-PID` of earlier versions). The folder is NOT
+ *  created. E3C_ERR_IO naming `path` and the reason on failure; a regular target is then
+ *  unchanged. */
 e3c_status e3c_file_write_atomic(const char *path, const void *data, size_t len);
 
 /** 1 when `a` and `b` name the same file (after following symbolic links: the same device

@@ -29,8 +29,8 @@ typedef struct e3c_report {
     uint64_t seed;
     char start_time[32]; /**< ISO 8601, UTC */
     double duration_s;
-    int interrupted;      /**< a signal stopped the run: every report's headline says so */
-    size_t invalid_utf8;  /**< strings added with bytes that were not UTF-8 (now U+FFFD) */
+    int interrupted;     /**< a signal stopped the run: every report's headline says so */
+    size_t invalid_utf8; /**< strings added with bytes that were not UTF-8 (now U+FFFD) */
 } e3c_report;
 
 /** The message of a check an interrupted run never ran (its verdict is SKIPPED). */
