@@ -1,5 +1,6 @@
 /* Reports: JSON, JUnit XML and Markdown, each written atomically. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,13 +10,118 @@
 
 #include "e3check/fixture.h"
 #include "../framework/core/strbuf.h"
+#include "e3check/file.h"
 #include "e3check/report.h"
 
 #ifndef E3C_VERSION
 #define E3C_VERSION "unknown"
 #endif
 
-static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+/* ------------------------------------------------------------------ UTF-8 ---- */
+
+/* The length (1-4) of the well-formed UTF-8 character at `s`, or 0 when the bytes there
+ * are not one (stray continuation, overlong form, surrogate, beyond U+10FFFF, cut short
+ * by the terminating NUL). */
+static size_t utf8_char(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))
+            return 0;
+        return 3;
+    }
+    if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+
+/* A copy of `s` (NULL: "") with every byte that is not part of well-formed UTF-8 replaced
+ * by U+FFFD; *replaced is incremented when any was. Caller frees; NULL when out of memory. */
+static char *utf8_clean(const char *s, size_t *replaced)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)p);
+    char *out = malloc(3 * n + 1), *o = out;
+    if (!out)
+        return NULL;
+    int bad = 0;
+    while (*p) {
+        size_t k = utf8_char(p);
+        if (k) {
+            memcpy(o, p, k);
+            o += k, p += k;
+        } else {
+            memcpy(o, replacement, 3);
+            o += 3, p++;
+            bad = 1;
+        }
+    }
+    *o = '\0';
+    *replaced += bad;
+    return out;
+}
+
+/* Replace a cJSON string (value or key) by its cleaned copy when it needs one. */
+static void clean_json_string(char **slot, size_t *replaced)
+{
+    size_t before = *replaced;
+    char *c = utf8_clean(*slot, replaced);
+    if (!c)
+        return;
+    if (*replaced != before) {
+        char *copy = cJSON_malloc(strlen(c) + 1);
+        if (copy) {
+            strcpy(copy, c);
+            cJSON_free(*slot);
+            *slot = copy;
+        }
+    }
+    free(c);
+}
+
+/* Clean every string and key of a JSON tree in place. */
+static void clean_json(cJSON *j, size_t *replaced)
+{
+    for (; j; j = j->next) {
+        if (j->valuestring && (cJSON_IsString(j) || cJSON_IsRaw(j)))
+            clean_json_string(&j->valuestring, replaced);
+        if (j->string && !(j->type & cJSON_StringIsConst))
+            clean_json_string(&j->string, replaced);
+        clean_json(j->child, replaced);
+    }
+}
+
+/* Clean `buf` (capacity `cap`) in place, cutting the result at a character boundary. */
+static void clean_in_place(char *buf, size_t cap, size_t *replaced)
+{
+    size_t before = *replaced;
+    char *c = utf8_clean(buf, replaced);
+    if (!c || *replaced == before) {
+        free(c);
+        return;
+    }
+    size_t n = strlen(c);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n && ((unsigned char)c[n] & 0xC0) == 0x80)
+            n--; /* c[n] is where the cut falls: never inside a character */
+    }
+    memcpy(buf, c, n);
+    buf[n] = '\0';
+    free(c);
+}
 
 e3c_status e3c_report_add(e3c_report *r, const char *fixture, const char *file, const char *check, e3c_verdict expected,
                           e3c_check_result *result)
@@ -33,12 +139,14 @@ e3c_status e3c_report_add(e3c_report *r, const char *fixture, const char *file, 
         r->cap = cap;
     }
     e3c_report_entry *e = &r->entries[r->count];
-    e->fixture = dup_or_empty(fixture);
-    e->file = dup_or_empty(file);
-    e->check = dup_or_empty(check);
+    e->fixture = utf8_clean(fixture, &r->invalid_utf8);
+    e->file = utf8_clean(file, &r->invalid_utf8);
+    e->check = utf8_clean(check, &r->invalid_utf8);
     e->expected = expected;
     e->result = *result;
     result->details = NULL;
+    clean_in_place(e->result.message, sizeof e->result.message, &r->invalid_utf8);
+    clean_json(e->result.details, &r->invalid_utf8);
     if (!e->fixture || !e->file || !e->check) {
         free(e->fixture), free(e->file), free(e->check);
         e3c_check_result_free(&e->result);
@@ -71,6 +179,42 @@ static const char *expected_word(e3c_verdict v)
     return v == E3C_FAILED ? "fail" : v == E3C_ERRORED ? "error" : v == E3C_SKIPPED ? "skip" : "pass";
 }
 
+size_t e3c_report_not_run(const e3c_report *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->count; i++)
+        n += r->entries[i].result.status == E3C_SKIPPED &&
+             !strcmp(r->entries[i].result.message, E3C_REPORT_NOT_RUN);
+    return n;
+}
+
+/* The report's notes (at most 2), written in every format: an interrupted run, bytes of
+ * the input that were not UTF-8. */
+static int report_notes(const e3c_report *r, char notes[2][200])
+{
+    int n = 0;
+    if (r->interrupted) {
+        size_t not_run = e3c_report_not_run(r);
+        snprintf(notes[n++], sizeof notes[0],
+                 "the run was interrupted: %zu check%s not run (SKIPPED, \"%s\")", not_run,
+                 not_run == 1 ? " was" : "s were", E3C_REPORT_NOT_RUN);
+    }
+    if (r->invalid_utf8)
+        snprintf(notes[n++], sizeof notes[0],
+                 "%zu name%s or message%s held bytes that are not UTF-8: each such byte is shown as U+FFFD",
+                 r->invalid_utf8, r->invalid_utf8 == 1 ? "" : "s", r->invalid_utf8 == 1 ? "" : "s");
+    return n;
+}
+
+/* A string of the environment (host name, ...), made valid UTF-8. */
+static void add_clean_string(cJSON *o, const char *key, const char *value)
+{
+    size_t ignored = 0;
+    char *c = utf8_clean(value, &ignored);
+    cJSON_AddStringToObject(o, key, c ? c : "");
+    free(c);
+}
+
 cJSON *e3c_report_to_json(const e3c_report *r)
 {
     cJSON *j = cJSON_CreateObject();
@@ -87,8 +231,8 @@ cJSON *e3c_report_to_json(const e3c_report *r)
     else
         cJSON_AddNullToObject(env, "seed");
     cJSON_AddStringToObject(env, "dtype_default", "float32");
-    cJSON_AddStringToObject(env, "host", host);
-    cJSON_AddStringToObject(env, "start_time", r->start_time);
+    add_clean_string(env, "host", host);
+    add_clean_string(env, "start_time", r->start_time);
     cJSON_AddBoolToObject(env, "interrupted", r->interrupted);
     e3c_report_summary s = e3c_report_summarize(r);
     cJSON *sum = cJSON_AddObjectToObject(j, "summary");
@@ -100,6 +244,11 @@ cJSON *e3c_report_to_json(const e3c_report *r)
     cJSON_AddNumberToObject(sum, "as_expected", s.as_expected);
     cJSON_AddNumberToObject(sum, "not_as_expected", s.not_as_expected);
     cJSON_AddNumberToObject(sum, "duration_s", r->duration_s);
+    char notes[2][200];
+    int n_notes = report_notes(r, notes);
+    cJSON *jn = cJSON_AddArrayToObject(j, "notes");
+    for (int i = 0; i < n_notes; i++)
+        cJSON_AddItemToArray(jn, cJSON_CreateString(notes[i]));
     cJSON *results = cJSON_AddArrayToObject(j, "results");
     for (size_t i = 0; i < r->count; i++) {
         const e3c_report_entry *e = &r->entries[i];
@@ -136,21 +285,13 @@ e3c_status e3c_write_file_atomic(const char *path, const char *text, size_t len)
 {
     if (!path || (len && !text))
         return e3c_error_set(E3C_ERR_INVALID, "e3c_write_file_atomic: NULL argument");
-    make_parents(path);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return e3c_error_set(E3C_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
-    int ok = fwrite(text, 1, len, f) == len;
-    ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        int err = errno;
-        unlink(tmp);
-        return e3c_error_set(E3C_ERR_IO, "cannot write '%s': %s", path, strerror(err));
+    if (!strcmp(path, "-")) {
+        if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
+            return e3c_error_set(E3C_ERR_IO, "cannot write to the standard output: %s", strerror(errno));
+        return E3C_OK;
     }
-    return E3C_OK;
+    make_parents(path);
+    return e3c_file_write_atomic(path, text, len);
 }
 
 e3c_status e3c_report_write_json(const e3c_report *r, const char *path)
@@ -167,10 +308,15 @@ e3c_status e3c_report_write_json(const e3c_report *r, const char *path)
 
 /* Reports are built in a strbuf (framework/core/strbuf.h). */
 
+/* Text as XML character data or attribute value: markup escaped, characters XML 1.0
+ * forbids (control characters but tab and newline, U+FFFE, U+FFFF) and bytes that are not
+ * UTF-8 replaced (by a space, or U+FFFD). */
 static void put_xml(strbuf *b, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned char c = *p;
+        size_t k = utf8_char(p);
         if (c == '&')
             sb_printf(b, "&amp;");
         else if (c == '<')
@@ -183,9 +329,34 @@ static void put_xml(strbuf *b, const char *s)
             sb_printf(b, "&apos;");
         else if (c < 0x20 && c != '\t' && c != '\n')
             sb_printf(b, " ");
+        else if (!k || (k == 3 && c == 0xEF && p[1] == 0xBF && p[2] >= 0xBE))
+            sb_printf(b, "%s", replacement);
         else
-            sb_printf(b, "%c", c);
+            sb_printf(b, "%.*s", (int)k, (const char *)p);
+        p += k ? k : 1;
     }
+}
+
+/* Append to `path` (created when missing); a FIFO without a reader is an error, not a hang. */
+static e3c_status append_file(const char *path, const char *text, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0666);
+    int err = fd < 0 ? errno : 0;
+    if (!err) {
+        int flags = fcntl(fd, F_GETFL);
+        if (flags >= 0)
+            fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        for (size_t done = 0; !err && done < len;) {
+            ssize_t n = write(fd, text + done, len - done);
+            if (n > 0)
+                done += (size_t)n;
+            else if (!(n < 0 && errno == EINTR))
+                err = n < 0 ? errno : EIO;
+        }
+        if (close(fd) != 0 && !err)
+            err = errno;
+    }
+    return err ? e3c_error_set(E3C_ERR_IO, "cannot append to '%s': %s", path, strerror(err)) : E3C_OK;
 }
 
 static e3c_status finish(strbuf *b, const char *path, int append)
@@ -193,12 +364,9 @@ static e3c_status finish(strbuf *b, const char *path, int append)
     e3c_status st;
     if (b->oom || !b->s)
         st = e3c_error_set(E3C_ERR_NOMEM, "out of memory writing '%s'", path);
-    else if (append) {
-        FILE *f = fopen(path, "ab");
-        st = f && fwrite(b->s, 1, b->len, f) == b->len && fclose(f) == 0
-                 ? E3C_OK
-                 : e3c_error_set(E3C_ERR_IO, "cannot append to '%s': %s", path, strerror(errno));
-    } else
+    else if (append)
+        st = append_file(path, b->s, b->len);
+    else
         st = e3c_write_file_atomic(path, b->s, b->len);
     free(b->s);
     return st;
@@ -216,11 +384,31 @@ e3c_status e3c_report_write_junit(const e3c_report *r, const char *path)
                 failures++;
         }
     strbuf b = {0};
+    char notes[2][200];
+    int n_notes = report_notes(r, notes);
     sb_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    sb_printf(&b, "<testsuites name=\"e3check\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
-        s.total, failures, errors, s.skipped, r->duration_s);
-    sb_printf(&b, "  <testsuite name=\"e3check\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\" timestamp=\"%s\">\n",
-        s.total, failures, errors, s.skipped, r->duration_s, r->start_time);
+    /* an interrupted run says so in its name, the headline a CI page shows */
+    sb_printf(&b,
+              "<testsuites name=\"e3check%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" "
+              "time=\"%.3f\">\n",
+              r->interrupted ? " (interrupted)" : "", s.total, failures, errors, s.skipped, r->duration_s);
+    sb_printf(&b,
+              "  <testsuite name=\"e3check%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" "
+              "time=\"%.3f\" timestamp=\"",
+              r->interrupted ? " (interrupted)" : "", s.total, failures, errors, s.skipped, r->duration_s);
+    put_xml(&b, r->start_time);
+    sb_printf(&b, "\">\n");
+    if (n_notes) {
+        sb_printf(&b, "    <properties>\n");
+        if (r->interrupted)
+            sb_printf(&b, "      <property name=\"interrupted\" value=\"true\"/>\n");
+        for (int i = 0; i < n_notes; i++) {
+            sb_printf(&b, "      <property name=\"note\" value=\"");
+            put_xml(&b, notes[i]);
+            sb_printf(&b, "\"/>\n");
+        }
+        sb_printf(&b, "    </properties>\n");
+    }
     for (size_t i = 0; i < r->count; i++) {
         const e3c_report_entry *e = &r->entries[i];
         sb_printf(&b, "    <testcase classname=\"");
@@ -250,17 +438,38 @@ e3c_status e3c_report_write_junit(const e3c_report *r, const char *path)
     return finish(&b, path, 0);
 }
 
+/* Text in a Markdown table cell: no line break, no cell separator, no HTML tag. */
 static void put_md_cell(strbuf *b, const char *s)
 {
-    for (; *s; s++)
-        sb_printf(b, *s == '|' ? "\\|" : *s == '\n' ? " " : "%c", *s);
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t k = utf8_char(p);
+        if (*p == '|')
+            sb_printf(b, "\\|");
+        else if (*p == '<')
+            sb_printf(b, "&lt;");
+        else if (*p < 0x20)
+            sb_printf(b, " ");
+        else if (!k)
+            sb_printf(b, "%s", replacement);
+        else
+            sb_printf(b, "%.*s", (int)k, (const char *)p);
+        p += k ? k : 1;
+    }
 }
 
 e3c_status e3c_report_write_markdown(const e3c_report *r, const char *path, int append)
 {
     e3c_report_summary s = e3c_report_summarize(r);
     strbuf b = {0};
-    sb_printf(&b, "## e3check: %s\n\n", s.not_as_expected ? "some checks not as expected" : "every check as expected");
+    char notes[2][200];
+    int n_notes = report_notes(r, notes);
+    if (r->interrupted)
+        sb_printf(&b, "## e3check: interrupted, %zu check%s not run\n\n", e3c_report_not_run(r),
+                  e3c_report_not_run(r) == 1 ? "" : "s");
+    else
+        sb_printf(&b, "## e3check: %s\n\n",
+                  s.not_as_expected ? "some checks not as expected" : "every check as expected");
     sb_printf(&b, "| total | passed | failed | errored | skipped | as expected | not as expected | time |\n");
     sb_printf(&b, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     sb_printf(&b, "| %d | %d | %d | %d | %d | %d | %d | %.2f s |\n\n", s.total, s.passed, s.failed, s.errored, s.skipped,
@@ -273,14 +482,16 @@ e3c_status e3c_report_write_markdown(const e3c_report *r, const char *path, int 
                 continue;
             sb_printf(&b, "| ");
             put_md_cell(&b, e->fixture);
-            sb_printf(&b, " | %s | %s | %s | ", e->check, expected_word(e->expected), e3c_verdict_name(e->result.status));
+            sb_printf(&b, " | ");
+            put_md_cell(&b, e->check);
+            sb_printf(&b, " | %s | %s | ", expected_word(e->expected), e3c_verdict_name(e->result.status));
             put_md_cell(&b, e->result.message);
             sb_printf(&b, " |\n");
         }
         sb_printf(&b, "\n");
     }
-    if (r->interrupted)
-        sb_printf(&b, "_The run was interrupted: the table covers the checks that finished._\n\n");
+    for (int i = 0; i < n_notes; i++)
+        sb_printf(&b, "_Note: %s._\n\n", notes[i]);
     return finish(&b, path, append);
 }
 

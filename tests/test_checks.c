@@ -301,7 +301,9 @@ Test(isolation, abort_segfault_and_endless_loop_end_errored)
         iso ctx = {classes[i]};
         e3c_check_result r;
         int saved = stderr_off();
-        e3c_status st = e3c_check_isolated(run_equivariance, &ctx, 1.0, &r);
+        /* only the endless loop gets the short limit: a crash on a loaded machine may take
+         * longer than 1 s to happen, and must still be named as the crash */
+        e3c_status st = e3c_check_isolated(run_equivariance, &ctx, i == 2 ? 1.0 : 30.0, &r);
         stderr_on(saved);
         E3C_ASSERT_OK(st);
         int named = strstr(r.message, needles[i]) || (i < 2 && strstr(r.message, "without a result"));
@@ -431,12 +433,13 @@ Test(isolation, pool_spreads_checks_over_its_workers)
     E3C_ASSERT_FAILS(e3c_check_pool_new(&p, 0, pool_check), E3C_ERR_INVALID, "1 to 256 workers");
 }
 
-/* 1 when process pid has exited (a zombie not yet reaped) within 5 s. */
-static int ends_within_5s(long pid)
+/* 1 when process pid has exited (a zombie not yet reaped). It waits for that state, not a
+ * time: the bound (10 minutes) only keeps a broken pool from hanging the test forever. */
+static int ends_eventually(long pid)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < 60000; i++) {
         FILE *f = fopen(path, "r");
         size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
         if (f)
@@ -458,7 +461,7 @@ Test(isolation, pool_workers_end_once_nothing_is_left_to_hand_out)
     long pids[4] = {0};
     run_pid_checks(p, 4, pids);
     for (int i = 0; i < 4; i++)
-        cr_assert(ends_within_5s(pids[i]), "worker %ld still runs with nothing left to do", pids[i]);
+        cr_assert(ends_eventually(pids[i]), "worker %ld still runs with nothing left to do", pids[i]);
     cr_assert_eq(e3c_check_pool_running(p), 0);
     e3c_check_pool_free(p); /* reaps them */
     for (int i = 0; i < 4; i++)

@@ -396,26 +396,8 @@ Test(run, exit_statuses_for_nothing_usage_and_interrupt)
     cr_assert_eq(run_cli("run --jobs 0", NULL)->status, 4);
     cr_assert_eq(run_cli("run --bogus", NULL)->status, 4);
 
-    /* SIGINT during a hanging check (one worker: the endless loop's two checks one after
-     * the other outlast the signal): exit 2 and a complete report of what finished */
-    char cmd[4096];
-    snprintf(json, sizeof json, "%s/int.json", test_tmpdir());
-    snprintf(cmd, sizeof cmd, "timeout --preserve-status -s INT 4 %s run '%s/models/forward_endless_loop_f32.json' '%s/models/block_norm_f64.json' "
-             "--timeout 60 --jobs 1 --report '%s' > /dev/null 2>&1", E3C_CLI_PATH, shared_path(""), shared_path(""), json);
-    int st = system(cmd);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "exit status %d", WEXITSTATUS(st));
-    cJSON *report = read_report(json);
-    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "environment"), "interrupted")));
-    cJSON_Delete(report);
-
-    /* the same with two workers, both hanging when the signal comes: both are stopped */
-    snprintf(cmd, sizeof cmd, "timeout --preserve-status -s INT 2 %s run '%s/models/forward_endless_loop_f32.json' "
-             "--jobs 2 --report '%s' > /dev/null 2>&1", E3C_CLI_PATH, shared_path(""), json);
-    st = system(cmd); /* a hung worker left running would hang here: the pool kills them */
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "exit status %d", WEXITSTATUS(st));
-    report = read_report(json);
-    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "environment"), "interrupted")));
-    cJSON_Delete(report);
+    /* the interrupt: interrupted::* at the end of the file, which waits for a state
+     * (a result line) before sending SIGINT instead of sleeping a fixed time */
 }
 
 Test(run, model_checks_one_deployed_file)
@@ -453,4 +435,580 @@ Test(cli, plugins_register_module_types_for_types_run_and_compile)
     snprintf(args, sizeof args, "types --plugin /no/such/plugin.so");
     r = run_cli(args, NULL);
     assert_one_line_error(r, "cannot load plugin '/no/such/plugin.so'");
+}
+
+/* ------------------------------------------------ reports never damage files ---- */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/sysmacros.h>
+
+#include "e3check/torch.h"
+
+/* Write `text` to `dir`/`name`; returns the path (static buffer). */
+static const char *put_file(const char *dir, const char *name, const char *text)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot create %s", path);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* A fresh folder `name` in the test's temporary folder (static buffer). */
+static const char *fresh_dir(const char *name)
+{
+    static char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s", test_tmpdir(), name);
+    cr_assert_eq(mkdir(dir, 0777), 0, "mkdir %s", dir);
+    return dir;
+}
+
+static const char quick_fixture[] = "{\"name\": \"quick\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}}";
+
+/* Files in `dir` whose name contains `part`. */
+static int count_named(const char *dir, const char *part)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strstr(e->d_name, part) != NULL;
+    closedir(d);
+    return n;
+}
+
+static mode_t lmode(const char *path)
+{
+    struct stat st;
+    cr_assert_eq(lstat(path, &st), 0, "%s is gone", path);
+    return st.st_mode;
+}
+
+Test(reports, regular_files_and_links_are_written_atomically_and_links_stay_links)
+{
+    char dir[4096], args[40000], real[4200], link[4200], dangling[4200], made[4200];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("atomic"));
+    char fx[4200];
+    snprintf(fx, sizeof fx, "%s", put_file(dir, "quick.json", quick_fixture));
+    /* an existing regular file keeps its permissions and is replaced whole */
+    snprintf(real, sizeof real, "%s", put_file(dir, "real.json", "old"));
+    chmod(real, 0640);
+    snprintf(link, sizeof link, "%s/link.json", dir);
+    cr_assert_eq(symlink("real.json", link), 0);
+    snprintf(dangling, sizeof dangling, "%s/dangling.xml", dir);
+    snprintf(made, sizeof made, "%s/made.xml", dir);
+    cr_assert_eq(symlink("made.xml", dangling), 0);
+    snprintf(args, sizeof args, "run '%s' --report '%s' --junit '%s'", fx, link, dangling);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s %s", r->out, r->err);
+    cr_assert(S_ISLNK(lmode(link)), "the symbolic link was replaced by a file");
+    cr_assert(S_ISLNK(lmode(dangling)), "the dangling link was replaced by a file");
+    cr_assert(S_ISREG(lmode(real)) && (lmode(real) & 0777) == 0640, "mode %o", lmode(real) & 0777);
+    cJSON_Delete(read_report(real));
+    cr_assert(S_ISREG(lmode(made)), "the dangling link's target was not created");
+    cr_assert_eq(count_named(dir, "tmp"), 0, "a temporary file was left behind");
+
+    /* compile -o follows the same rules */
+    snprintf(real, sizeof real, "%s/model.pt", dir);
+    snprintf(link, sizeof link, "%s/model-link.pt", dir);
+    cr_assert_eq(symlink("model.pt", link), 0);
+    snprintf(args, sizeof args, "compile '%s' --mode trace -o '%s'", repo_path("fixtures/seed/another_module.json"), link);
+    r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(S_ISLNK(lmode(link)) && S_ISREG(lmode(real)));
+    snprintf(args, sizeof args, "inspect '%s'", real);
+    cr_assert_eq(run_cli(args, NULL)->status, 0);
+}
+
+Test(reports, devices_and_fifos_are_written_in_place_never_replaced)
+{
+    char dir[4096], args[40000], fifo[4200], dev[4200], fx[4200];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("devices"));
+    snprintf(fx, sizeof fx, "%s", put_file(dir, "quick.json", quick_fixture));
+    /* a FIFO with a reader receives the report and stays a FIFO */
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    cr_assert_eq(mkfifo(fifo, 0666), 0);
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK);
+    cr_assert_geq(rd, 0);
+    snprintf(args, sizeof args, "run '%s' --report '%s'", fx, fifo);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s %s", r->out, r->err);
+    cr_assert(S_ISFIFO(lmode(fifo)), "the FIFO was replaced");
+    static char text[1 << 16];
+    ssize_t n = read(rd, text, sizeof text - 1);
+    close(rd);
+    cr_assert_gt(n, 0, "nothing was written into the FIFO");
+    text[n] = '\0';
+    cJSON *j = cJSON_Parse(text);
+    cr_assert_not_null(j, "the FIFO got no complete report: %.200s", text);
+    cJSON_Delete(j);
+    /* without a reader: an error naming it, not a hang, and the FIFO is still there */
+    r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 3, "%s %s", r->out, r->err);
+    cr_assert(strstr(r->err, "cannot write") && strstr(r->err, "no process is reading it"), "%s", r->err);
+    cr_assert(S_ISFIFO(lmode(fifo)));
+
+    /* a character device made here (never the real /dev/null, in case this is broken) */
+    snprintf(dev, sizeof dev, "%s/null", dir);
+    if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) != 0) {
+        cr_log_warn("mknod needs root: the character device case is not run (%s)", strerror(errno));
+        return;
+    }
+    char dev2[4200], link[4200];
+    snprintf(dev2, sizeof dev2, "%s/null2", dir);
+    cr_assert_eq(mknod(dev2, S_IFCHR | 0666, makedev(1, 3)), 0);
+    snprintf(link, sizeof link, "%s/null-link", dir);
+    cr_assert_eq(symlink("null2", link), 0);
+    snprintf(args, sizeof args, "run '%s' --report '%s' --markdown '%s'", fx, dev, link);
+    r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s %s", r->out, r->err);
+    cr_assert(S_ISCHR(lmode(dev)), "the device node was replaced by a regular file");
+    cr_assert(S_ISLNK(lmode(link)) && S_ISCHR(lmode(dev2)), "the link or its device was replaced");
+    snprintf(args, sizeof args, "compile '%s' --mode trace -o '%s'", repo_path("fixtures/seed/another_module.json"), dev);
+    r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(S_ISCHR(lmode(dev)), "compile -o replaced the device node");
+    cr_assert_eq(count_named(dir, "tmp"), 0);
+}
+
+Test(reports, stdout_no_report_and_one_file_for_two_reports)
+{
+    char dir[4096], args[40000], fx[4200], cmd[20000];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("streams"));
+    snprintf(fx, sizeof fx, "%s", put_file(dir, "quick.json", quick_fixture));
+    snprintf(args, sizeof args, "run '%s' --report -", fx);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cJSON *j = cJSON_Parse(r->out);
+    cr_assert_not_null(j, "stdout is not only the JSON report: %.300s", r->out);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "results")), 2);
+    cJSON_Delete(j);
+    cr_assert(strstr(r->err, "quick") && strstr(r->err, "2 checks"), "result lines go to stderr: %s", r->err);
+
+    /* --no-report: no default reports/ folder appears */
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s run quick.json --no-report > /dev/null 2>&1", dir, E3C_CLI_PATH);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    char reports[4200];
+    snprintf(reports, sizeof reports, "%s/reports", dir);
+    cr_assert_neq(access(reports, F_OK), 0, "--no-report wrote a report");
+
+    /* the same file for two reports, by name, by another spelling, through a link */
+    char same[4200], link[4200];
+    snprintf(same, sizeof same, "%s/r.json", dir);
+    snprintf(link, sizeof link, "%s/r-link.json", dir);
+    cr_assert_eq(symlink("r.json", link), 0);
+    const char *pairs[][2] = {{same, same}, {"-", "-"}, {same, link}};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "run '%s' --report '%s' --junit '%s'", fx, pairs[i][0], pairs[i][1]);
+        r = run_cli(args, NULL);
+        cr_assert_eq(r->status, 4, "%s", args);
+        assert_one_line_error(r, "name the same file");
+    }
+    snprintf(args, sizeof args, "run '%s' --report '%s/./r.json' --markdown '%s'", fx, dir, link);
+    cr_assert_eq(run_cli(args, NULL)->status, 4, "the same new file spelt two ways");
+}
+
+/* The pid of a process that has ended (a child, reaped). */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(0);
+    waitpid(pid, NULL, 0);
+    return (long)pid;
+}
+
+Test(reports, temporaries_of_a_killed_run_are_removed_by_the_next)
+{
+    char dir[4096], args[40000], fx[4200], stale[64], live[64];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("stale"));
+    snprintf(fx, sizeof fx, "%s", put_file(dir, "quick.json", quick_fixture));
+    snprintf(stale, sizeof stale, ".r.json.e3c-tmp.%ld.0", dead_pid());
+    snprintf(live, sizeof live, ".r.json.e3c-tmp.%ld.0", (long)getpid());
+    put_file(dir, stale, "{\"half\": ");
+    put_file(dir, live, "{\"busy\": ");
+    char old_style[64];
+    snprintf(old_style, sizeof old_style, "r.json.tmp-%ld", dead_pid());
+    put_file(dir, old_style, "{\"half\": ");
+    snprintf(args, sizeof args, "run '%s' --report '%s/r.json'", fx, dir);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert_eq(count_named(dir, stale), 0, "the killed run's temporary file is still there");
+    cr_assert_eq(count_named(dir, live), 1, "a live process's temporary file was removed");
+    cr_assert_eq(count_named(dir, old_style), 0, "an earlier version's temporary file is still there");
+}
+
+/* ------------------------------------------------ interrupted runs ---- */
+
+/* Save a TorchScript module whose forward never returns, with its fixture, in `dir`. */
+static void put_hanging_fixture(const char *dir, const char *name)
+{
+    e3c_jit_module *m = NULL;
+    E3C_ASSERT_OK(e3c_jit_new(&m, "Hang"));
+    E3C_ASSERT_OK(e3c_jit_define(m, "def forward(self, x):\n"
+                                    "    y = x\n"
+                                    "    while bool((y == y).all()):\n"
+                                    "        y = y + 1.0\n"
+                                    "    return y\n"));
+    char pt[4200], fx[8400];
+    snprintf(pt, sizeof pt, "%s/hang.pt", dir);
+    E3C_ASSERT_OK(e3c_jit_save(m, pt));
+    e3c_jit_free(m);
+    snprintf(fx, sizeof fx,
+             "{\"name\": \"%s\", \"torchscript\": \"hang.pt\", \"irreps_in\": [\"2x0e\"], \"irreps_out\": [\"2x0e\"], "
+             "\"timeout_s\": 300}",
+             name);
+    char file[256];
+    snprintf(file, sizeof file, "%s.json", name);
+    put_file(dir, file, fx);
+}
+
+/* Start e3check with argv in a process group of its own and SIGINT ignored (as a shell
+ * starts a background job); its standard output comes through *out. */
+static pid_t spawn_cli(char *const argv[], FILE **out)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        signal(SIGINT, SIG_IGN); /* as a shell starts a background job: e3check still stops */
+        dup2(p[1], STDOUT_FILENO);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, STDERR_FILENO);
+        close(p[0]), close(p[1]);
+        execv(E3C_CLI_PATH, argv);
+        _exit(127);
+    }
+    setpgid(pid, pid); /* also here: whichever runs first */
+    close(p[1]);
+    *out = fdopen(p[0], "r");
+    return pid;
+}
+
+/* Read lines until `n` of them contain `needle` (1), or the end of the output (0). */
+static int wait_for_lines(FILE *f, const char *needle, int n)
+{
+    char line[4096];
+    while (n > 0 && fgets(line, sizeof line, f))
+        n -= strstr(line, needle) != NULL;
+    return n == 0;
+}
+
+/* Send SIGINT to pid (with `whole_group`, to its process group as Ctrl-C does: its
+ * workers get it too), drain its output, and return its exit status (-1: killed). */
+static int interrupt_and_wait(pid_t pid, FILE *out, int whole_group)
+{
+    kill(whole_group ? -pid : pid, SIGINT);
+    char line[4096];
+    while (fgets(line, sizeof line, out))
+        ;
+    fclose(out);
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *slurp_file(const char *path)
+{
+    static char text[1 << 18];
+    return slurp(path, text, sizeof text);
+}
+
+Test(interrupted, unrun_checks_are_skipped_in_every_report_and_every_headline_says_so, .timeout = 300)
+{
+    char dir[4096], json[4200], xml[4200], md[4200];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("interrupt"));
+    put_file(dir, "a_quick.json", quick_fixture);
+    put_hanging_fixture(dir, "b_hang");
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    snprintf(xml, sizeof xml, "%s/r.xml", dir);
+    snprintf(md, sizeof md, "%s/r.md", dir);
+    char *argv[] = {"e3check", "run", dir, "--jobs", "1", "--report", json, "--junit", xml, "--markdown", md, NULL};
+    FILE *out = NULL;
+    pid_t pid = spawn_cli(argv, &out);
+    /* the state: the quick fixture's first result is out, the hanging one is queued or runs */
+    cr_assert(wait_for_lines(out, "quick", 1), "e3check ended before its first result");
+    int status = interrupt_and_wait(pid, out, 1);
+    cr_assert_eq(status, 2, "exit status %d", status);
+
+    cJSON *report = read_report(json);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "environment"), "interrupted")));
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(report, "results")), 4, "every check is in the report");
+    int not_run = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "results"))
+    {
+        const char *status_s = cJSON_GetObjectItem(e, "status")->valuestring;
+        int skipped = !strcmp(status_s, "SKIPPED");
+        not_run += skipped;
+        if (skipped)
+            cr_assert_str_eq(cJSON_GetObjectItem(e, "message")->valuestring, "interrupted: not run");
+        if (!strcmp(cJSON_GetObjectItem(e, "fixture")->valuestring, "b_hang"))
+            cr_assert(skipped, "the hanging check (its worker got the Ctrl-C too) is %s", status_s);
+    }
+    cr_assert_geq(not_run, 2);
+    const cJSON *notes = cJSON_GetObjectItem(report, "notes");
+    cr_assert(cJSON_GetArraySize(notes) >= 1 && strstr(cJSON_GetArrayItem(notes, 0)->valuestring, "interrupted"));
+    cJSON_Delete(report);
+
+    const char *x = slurp_file(xml);
+    cr_assert(strstr(x, "<testsuites name=\"e3check (interrupted)\""), "%s", x);
+    cr_assert(strstr(x, "<skipped message=\"interrupted: not run\"/>"), "%s", x);
+    cr_assert(strstr(x, "<property name=\"interrupted\" value=\"true\"/>"), "%s", x);
+    const char *m = slurp_file(md);
+    cr_assert(strncmp(m, "## e3check: interrupted, ", 25) == 0, "%s", m);
+    cr_assert_null(strstr(m, "every check as expected"), "%s", m);
+}
+
+Test(interrupted, two_hanging_workers_are_stopped_and_the_status_is_2, .timeout = 300)
+{
+    char dir[4096], json[4200];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("interrupt2"));
+    put_file(dir, "a_quick.json", quick_fixture);
+    put_hanging_fixture(dir, "b_hang");
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    char *argv[] = {"e3check", "run", dir, "--jobs", "2", "--report", json, NULL};
+    FILE *out = NULL;
+    pid_t pid = spawn_cli(argv, &out);
+    /* both quick results are out: each worker has moved on to a hanging check */
+    cr_assert(wait_for_lines(out, "quick", 2), "e3check ended before its results");
+    /* a hung worker left running would keep the pipe open and hang the drain */
+    cr_assert_eq(interrupt_and_wait(pid, out, 0), 2);
+    cJSON *report = read_report(json);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "environment"), "interrupted")));
+    cJSON_Delete(report);
+}
+
+Test(interrupted, a_signal_at_the_start_of_main_gives_status_2_and_a_report, .timeout = 300)
+{
+    /* SIGINT is pending (blocked) when e3check starts: main installs its handlers and
+     * unblocks the signal first thing, so it arrives before libtorch is used or any check
+     * runs, deterministically */
+    char dir[4096], json[4200];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("early"));
+    put_file(dir, "a_quick.json", quick_fixture);
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    char *argv[] = {"e3check", "run", dir, "--report", json, NULL};
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        raise(SIGINT);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, STDOUT_FILENO), dup2(null, STDERR_FILENO);
+        execv(E3C_CLI_PATH, argv);
+        _exit(127);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
+    cJSON *report = read_report(json);
+    const cJSON *e;
+    int n = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "results"))
+    {
+        cr_assert_str_eq(cJSON_GetObjectItem(e, "status")->valuestring, "SKIPPED");
+        n++;
+    }
+    cr_assert_eq(n, 2, "the fixture's two checks are in the report, not run");
+    cJSON_Delete(report);
+}
+
+/* ------------------------------------------------ reports valid whatever the input ---- */
+
+/* 1 when [s, s + n) is well-formed UTF-8 (no overlong forms, surrogates or stray bytes). */
+static int is_utf8(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t k = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (!k || i + k > n)
+            return 0;
+        for (size_t j = 1; j < k; j++)
+            if ((s[i + j] & 0xC0) != 0x80)
+                return 0;
+        if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] >= 0xA0) || (c == 0xF0 && s[i + 1] < 0x90) ||
+            (c == 0xF4 && s[i + 1] >= 0x90))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* A small well-formedness check of XML: characters XML 1.0 allows, '<' only as markup,
+ * '&' only in an entity, and start and end tags nested. Returns NULL or what is wrong. */
+static const char *xml_problem(const char *x)
+{
+    static char why[256];
+    char stack[32][64];
+    int depth = 0;
+    for (const char *p = x; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+            return "a control character";
+        if (c == 0xEF && (unsigned char)p[1] == 0xBF && (unsigned char)p[2] >= 0xBE)
+            return "U+FFFE or U+FFFF";
+        if (c == '&' && strncmp(p, "&amp;", 5) && strncmp(p, "&lt;", 4) && strncmp(p, "&gt;", 4) &&
+            strncmp(p, "&quot;", 6) && strncmp(p, "&apos;", 6))
+            return "a bare '&'";
+        if (c != '<')
+            continue;
+        const char *end = strchr(p, '>');
+        if (!end)
+            return "an unclosed tag";
+        for (const char *q = p + 1; q < end; q++)
+            if (*q == '<')
+                return "a '<' inside a tag";
+        if (p[1] == '?')
+            ;
+        else if (p[1] == '/') {
+            size_t n = strcspn(p + 2, " >");
+            if (!depth || strlen(stack[depth - 1]) != n || strncmp(stack[depth - 1], p + 2, n)) {
+                snprintf(why, sizeof why, "end tag %.*s does not match", (int)n, p + 2);
+                return why;
+            }
+            depth--;
+        } else if (end[-1] != '/') {
+            if (depth == 32)
+                return "too deep";
+            snprintf(stack[depth++], sizeof stack[0], "%.*s", (int)strcspn(p + 1, " >"), p + 1);
+        }
+        p = end;
+    }
+    return depth ? "an element is not closed" : NULL;
+}
+
+static void assert_valid_reports(const char *json, const char *xml, const char *md)
+{
+    static char text[1 << 18];
+    slurp(json, text, sizeof text);
+    cr_assert(is_utf8((const unsigned char *)text, strlen(text)), "the JSON report is not UTF-8");
+    cJSON_Delete(read_report(json));
+    slurp(xml, text, sizeof text);
+    cr_assert(is_utf8((const unsigned char *)text, strlen(text)), "the JUnit report is not UTF-8");
+    const char *bad = xml_problem(text);
+    cr_assert_null(bad, "the JUnit report is not well-formed: %s\n%s", bad, text);
+    if (access("/usr/bin/xmllint", X_OK) == 0) {
+        char cmd[8192];
+        snprintf(cmd, sizeof cmd, "/usr/bin/xmllint --noout '%s' 2>/dev/null", xml);
+        cr_assert_eq(system(cmd), 0, "xmllint rejects the JUnit report:\n%s", text);
+    }
+    slurp(md, text, sizeof text);
+    cr_assert(is_utf8((const unsigned char *)text, strlen(text)), "the Markdown report is not UTF-8");
+    for (const char *p = text; *p; p++)
+        cr_assert((unsigned char)*p >= 0x20 || *p == '\n', "a control character in the Markdown report");
+}
+
+Test(reports, names_that_are_not_utf8_give_valid_reports_with_a_note)
+{
+    char dir[4096], sub[4200], json[4200], xml[4200], md[4200], args[40000];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("utf8"));
+    snprintf(sub, sizeof sub, "%s/d\xff", dir);
+    cr_assert_eq(mkdir(sub, 0777), 0);
+    /* a name with a Latin-1 byte, control characters and XML's specials; one expected to
+     * fail so that it is in every report's table; a file that is not JSON */
+    put_file(sub, "caf\xe9.json",
+             "[{\"name\": \"caf\xe9 \\u0001\\u001b]]> <&>\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]},"
+             " \"expect\": {\"equivariance\": \"fail\"}},"
+             " {\"name\": \"\\uFFFE|x\\n\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}}]");
+    put_file(sub, "br\xf6ken.json", "{\"name\": \"\xc3\", oops");
+    put_file(sub, "type.json", "{\"name\": \"t\xe9\", \"module\": {\"type\": \"N\xe9\"}}");
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    snprintf(xml, sizeof xml, "%s/r.xml", dir);
+    snprintf(md, sizeof md, "%s/r.md", dir);
+    snprintf(args, sizeof args, "run '%s' --report '%s' --junit '%s' --markdown '%s'", sub, json, xml, md);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1, "%s %s", r->out, r->err);
+    assert_valid_reports(json, xml, md);
+    cJSON *report = read_report(json);
+    const cJSON *notes = cJSON_GetObjectItem(report, "notes");
+    cr_assert(cJSON_GetArraySize(notes) == 1 && strstr(cJSON_GetArrayItem(notes, 0)->valuestring, "U+FFFD"));
+    int shown = 0, type_shown = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "results"))
+    {
+        const char *name = cJSON_GetObjectItem(e, "fixture")->valuestring;
+        shown += !strncmp(name, "caf\xef\xbf\xbd ", 6);
+        type_shown += !strcmp(name, "t\xef\xbf\xbd");
+    }
+    cr_assert_eq(shown, 2, "the byte 0xE9 is not shown as U+FFFD in both checks' names");
+    cr_assert_geq(type_shown, 1, "the invalid fixture's name is not shown with U+FFFD");
+    cJSON_Delete(report);
+    cr_assert(strstr(slurp_file(md), "U+FFFD"), "the Markdown report has no note");
+}
+
+/* ------------------------------------------------ messages ---- */
+
+Test(messages, option_values_out_of_range_say_the_allowed_range)
+{
+    const char *cases[][2] = {{"run --timeout 0", "--timeout 0 is out of range (allowed: 1 to 86400)"},
+                              {"run --jobs 0", "--jobs 0 is out of range (allowed: 1 to 256)"},
+                              {"run --jobs 99999999999999999999", "out of range (allowed: 1 to 256)"},
+                              {"model x.pt --jobs two", "--jobs needs an integer from 1 to 256, not 'two'"},
+                              {"run --seed -1", "--seed -1 is out of range (allowed: 0 to 2147483647)"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        run_result *r = run_cli(cases[i][0], NULL);
+        cr_assert_eq(r->status, 4, "%s", cases[i][0]);
+        assert_one_line_error(r, cases[i][1]);
+    }
+}
+
+Test(messages, irreps_errors_keep_their_reason_and_say_too_large)
+{
+    /* 3000 characters of good terms before the bad one: the input is cut, not the reason */
+    static char args[8192];
+    strcpy(args, "irreps '");
+    for (int i = 0; i < 600; i++)
+        strcat(args, "1x0e+");
+    strcat(args, "1x0q'");
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1);
+    assert_one_line_error(r, "term \"1x0q\": its parity must be 'e', 'o' or 'y'");
+    cr_assert_lt(strlen(r->err), 600, "the echoed input is not capped: %zu bytes", strlen(r->err));
+    r = run_cli("irreps 99999999999999999999x0e", NULL);
+    assert_one_line_error(r, "its multiplicity is larger than e3check supports");
+    r = run_cli("irreps 1x99999999999999999999e", NULL);
+    assert_one_line_error(r, "the degree l is larger than e3check supports");
+}
+
+Test(messages, json_with_a_nul_in_a_string_or_trailing_text_is_refused)
+{
+    run_result *r = run_cli("o3", "[{\"op\":\"irreps\",\"irreps\":\"1x0e\\u0000+1x1o\"}]");
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    assert_one_line_error(r, "a string holds the NUL character \\u0000 (line 1, column 31)");
+    /* an escaped backslash before u0000 is ordinary text */
+    r = run_cli("o3", "[{\"op\":\"irreps\",\"irreps\":\"1x0e\\\\u0000\"}]");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    r = run_cli("o3", "[{\"op\":\"irreps\",\"irreps\":\"1e\"}] []");
+    assert_one_line_error(r, "unexpected text after the JSON value (line 1, column 33)");
+    r = run_cli("o3", "[{\"op\":\"D_from_angles\",\"irreps\":\"\",\"angles\":[0,0,0]}]");
+    cr_assert_eq(r->status, 0);
+    cr_assert(strstr(r->out, "{\"error\":\"D_from_angles: "), "%s", r->out);
+
+    char dir[4096], json[4200], args[40000];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("json"));
+    put_file(dir, "nul.json", "{\"name\": \"n\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\\u0000+2e\"]}}");
+    put_file(dir, "trailing.json", "{\"name\": \"t\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}}\n}garbage");
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    snprintf(args, sizeof args, "run '%s' --report '%s'", dir, json);
+    r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    cr_assert(strstr(r->out, "nul.json: a string holds the NUL character"), "%s", r->out);
+    cr_assert(strstr(r->out, "trailing.json: not valid JSON: unexpected text after the JSON value (line 2, column 1)"),
+              "%s", r->out);
+    cJSON *report = read_report(json);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "summary"), "errored")->valueint, 2);
+    cJSON_Delete(report);
 }

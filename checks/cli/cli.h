@@ -2,6 +2,7 @@
 #ifndef E3CHECK_CLI_H
 #define E3CHECK_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 /** Exit statuses of the e3check command (documented in the README). */
@@ -29,6 +30,11 @@ extern const cli_command cmd_compile;
 extern const cli_command cmd_types;
 extern const cli_command cmd_run;
 extern const cli_command cmd_model;
+
+/** The signal (SIGINT, SIGTERM) that interrupted the run, else 0. Set by the handlers
+ *  main installs first thing; only `run` and `model` keep going after one (to finish with
+ *  status 2 and their reports), other commands end the default way. */
+extern volatile sig_atomic_t cli_interrupted;
 
 /** Print "e3check: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

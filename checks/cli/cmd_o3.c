@@ -148,6 +148,11 @@ static e3c_status answer_D(cJSON *a, const e3c_irreps *ir, const double *R, cons
     if (!D)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     e3c_status st = R ? e3c_irreps_D_from_matrix(ir, 1, R, D) : e3c_irreps_D_from_angles(ir, ang[0], ang[1], ang[2], k, D);
+    if (st && !R) { /* the library's shared checks speak of D_from_matrix: name the query's op */
+        const char *m = e3c_error_last();
+        st = e3c_error_set(e3c_error_last_status(), "D_from_angles: %s",
+                           strncmp(m, "D_from_matrix: ", 15) ? m : m + 15);
+    }
     if (!st)
         st = add(a, "D", json_matrix_of(D, dim, dim));
     free(D);
@@ -461,14 +466,13 @@ static int run(int argc, char **argv)
         cli_error("o3: out of memory reading standard input");
         return EXIT_INTERNAL;
     }
-    const char *end = NULL;
-    cJSON *queries = cJSON_ParseWithOpts(text, &end, 1);
-    if (!queries || !cJSON_IsArray(queries)) {
+    cJSON *queries = NULL;
+    e3c_status parsed = json_parse_text(text, strlen(text), "standard input", &queries);
+    if (parsed || !cJSON_IsArray(queries)) {
         if (queries)
             cli_error("o3: standard input must be a JSON array of queries");
         else
-            cli_error("o3: standard input is not valid JSON (near byte %ld)",
-                      cJSON_GetErrorPtr() ? (long)(cJSON_GetErrorPtr() - text) : 0L);
+            cli_error("o3: %s", e3c_error_last());
         cJSON_Delete(queries);
         free(text);
         return EXIT_NOT_EXPECTED;

@@ -1,6 +1,7 @@
 /* e3check run / e3check model: run fixture checks in parallel isolated processes and
  * write the reports. */
 #include <dirent.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <libgen.h>
 #include <poll.h>
@@ -23,7 +24,7 @@
 /* ------------------------------------------------------------------ options ---- */
 
 typedef struct run_opts {
-    const char *report, *junit, *markdown, *filter;
+    const char *report, *junit, *markdown, *filter; /* report NULL: --no-report; "-": stdout */
     int jobs, quiet, verbose;
     e3c_run_settings rs;
 } run_opts;
@@ -50,27 +51,49 @@ static long online_cpus(void)
     return n < 1 ? 1 : n;
 }
 
-static volatile sig_atomic_t interrupted = 0;
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
+/* Where the result lines and the summary go: stdout, or stderr when a report is written
+ * to stdout ("-"). */
+static FILE *lines_out;
 
-static int parse_long(const char *s, long lo, long hi, long *out)
+/* Option `name`'s value `s` as an integer in [lo, hi]; otherwise a usage error saying the
+ * allowed range is printed and 0 returned. */
+static int option_long(const char *cmd, const char *name, const char *s, long lo, long hi, long *out)
 {
     char *end = NULL;
+    errno = 0;
     long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi)
+    if (!*s || *end) {
+        cli_error("%s: %s needs an integer from %ld to %ld, not '%.40s'", cmd, name, lo, hi, s);
         return 0;
+    }
+    if (errno == ERANGE || v < lo || v > hi) {
+        cli_error("%s: %s %.40s is out of range (allowed: %ld to %ld)", cmd, name, s, lo, hi);
+        return 0;
+    }
     *out = v;
     return 1;
+}
+
+/* Two reports given the same file (by name, link or device and inode) would overwrite
+ * each other: a usage error naming both options. */
+static int reports_collide(const run_opts *o)
+{
+    const char *paths[3] = {o->report, o->junit, o->markdown},
+               *names[3] = {"--report", "--junit", "--markdown"};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (paths[i] && paths[j] && e3c_file_same(paths[i], paths[j])) {
+                cli_error("%s and %s name the same file '%s': give each report its own", names[i], names[j],
+                          paths[j]);
+                return 1;
+            }
+    return 0;
 }
 
 static int use_color(void)
 {
     const char *nc = getenv("NO_COLOR");
-    return isatty(STDOUT_FILENO) && !(nc && *nc);
+    return isatty(fileno(lines_out ? lines_out : stdout)) && !(nc && *nc);
 }
 
 /* Parse the options shared by run and model; positional arguments go to `rest`. */
@@ -90,13 +113,21 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
             o->markdown = argv[++i];
         else if (!strcmp(a, "--filter") && has_next)
             o->filter = argv[++i];
-        else if (!strcmp(a, "--seed") && has_next && parse_long(argv[i + 1], 0, 2147483647L, &v))
-            o->rs.has_seed = 1, o->rs.seed = (uint64_t)v, i++;
-        else if (!strcmp(a, "--jobs") && has_next && parse_long(argv[i + 1], 1, 256, &v))
-            o->jobs = (int)v, i++;
-        else if (!strcmp(a, "--timeout") && has_next && parse_long(argv[i + 1], 1, 86400, &v))
-            o->rs.timeout_s = (double)v, i++;
-        else if (!strcmp(a, "--plugin") && has_next) {
+        else if (!strcmp(a, "--no-report"))
+            o->report = NULL;
+        else if (!strcmp(a, "--seed") && has_next) {
+            if (!option_long(argv[0], a, argv[++i], 0, 2147483647L, &v))
+                return EXIT_USAGE;
+            o->rs.has_seed = 1, o->rs.seed = (uint64_t)v;
+        } else if (!strcmp(a, "--jobs") && has_next) {
+            if (!option_long(argv[0], a, argv[++i], 1, 256, &v))
+                return EXIT_USAGE;
+            o->jobs = (int)v;
+        } else if (!strcmp(a, "--timeout") && has_next) {
+            if (!option_long(argv[0], a, argv[++i], 1, 86400, &v))
+                return EXIT_USAGE;
+            o->rs.timeout_s = (double)v;
+        } else if (!strcmp(a, "--plugin") && has_next) {
             if (e3c_registry_load_plugin(argv[++i])) {
                 cli_error("%s", e3c_error_last());
                 return EXIT_USAGE;
@@ -117,6 +148,11 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
         } else
             rest[(*n_rest)++] = a;
     }
+    if (reports_collide(o))
+        return EXIT_USAGE;
+    int to_stdout = (o->report && !strcmp(o->report, "-")) || (o->junit && !strcmp(o->junit, "-")) ||
+                    (o->markdown && !strcmp(o->markdown, "-"));
+    lines_out = to_stdout ? stderr : stdout;
     return EXIT_AS_EXPECTED;
 }
 
@@ -165,22 +201,31 @@ static int keep_doc(collection *c, cJSON *doc)
     return 1;
 }
 
-static void file_error(collection *c, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void file_error(collection *c, const char *file, const char *fmt, ...)
+/* An ERRORED "fixture" entry for `file`, named `fixture` (NULL: the file's base name). */
+static void entry_error(collection *c, const char *file, const char *fixture, const char *message)
 {
     e3c_check_result r;
     memset(&r, 0, sizeof r);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r.message, sizeof r.message, fmt, ap);
-    va_end(ap);
+    snprintf(r.message, sizeof r.message, "%s", message);
     r.status = E3C_ERRORED;
     r.details = cJSON_CreateObject();
     char *copy = strdup(file), *base = copy ? basename(copy) : (char *)file;
-    printf("%s %-36s %-13s %-8s  %s\n", use_color() ? "\033[31mFAIL\033[0m" : "FAIL", base, "fixture", "ERRORED",
-           r.message);
-    e3c_report_add(c->report, base, file, "fixture", E3C_PASSED, &r);
+    fprintf(lines_out, "%s %-36s %-13s %-8s  %s\n", use_color() ? "\033[31mFAIL\033[0m" : "FAIL",
+            fixture ? fixture : base, "fixture", "ERRORED", r.message);
+    e3c_report_add(c->report, fixture ? fixture : base, file, "fixture", E3C_PASSED, &r);
     free(copy);
+}
+
+static void file_error(collection *c, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void file_error(collection *c, const char *file, const char *fmt, ...)
+{
+    char message[sizeof((e3c_check_result *)0)->message];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    entry_error(c, file, NULL, message);
 }
 
 static void load_file(collection *c, const char *path)
@@ -282,14 +327,17 @@ static void print_line(const run_opts *o, const e3c_report_entry *e)
         return;
     int color = use_color();
     const char *mark = ok ? (color ? "\033[32mok  \033[0m" : "ok  ") : (color ? "\033[31mFAIL\033[0m" : "FAIL");
-    printf("%s %-36s %-13s %-8s", mark, e->fixture, e->check, e3c_verdict_name(e->result.status));
+    fprintf(lines_out, "%s %-36s %-13s %-8s", mark, e->fixture, e->check, e3c_verdict_name(e->result.status));
     if (!ok)
-        printf(" (expected %s)", e->expected == E3C_FAILED ? "fail" : e->expected == E3C_ERRORED ? "error" : "pass");
-    printf(" %6.2fs", e->result.duration_s);
+        fprintf(lines_out, " (expected %s)",
+                e->expected == E3C_FAILED    ? "fail"
+                : e->expected == E3C_ERRORED ? "error"
+                                             : "pass");
+    fprintf(lines_out, " %6.2fs", e->result.duration_s);
     if (!ok || o->verbose)
-        printf("  %s", e->result.message);
-    printf("\n");
-    fflush(stdout);
+        fprintf(lines_out, "  %s", e->result.message);
+    fprintf(lines_out, "\n");
+    fflush(lines_out);
 }
 
 static void progress(size_t done, size_t total, size_t running)
@@ -323,10 +371,9 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
         if (!st)
             st = e3c_fixture_checks(it->fx, kinds, &nk);
         if (st) {
-            file_error(c, it->file, "%s: fixture \"%s\": %s", it->file, name, e3c_error_last());
-            c->report->entries[c->report->count - 1].fixture[0] = '\0';
-            free(c->report->entries[c->report->count - 1].fixture);
-            c->report->entries[c->report->count - 1].fixture = strdup(name);
+            char message[sizeof((e3c_check_result *)0)->message];
+            snprintf(message, sizeof message, "%s: fixture \"%s\": %s", it->file, name, e3c_error_last());
+            entry_error(c, it->file, name, message); /* the report makes the name valid UTF-8 */
             continue;
         }
         for (size_t k = 0; k < nk; k++) {
@@ -363,11 +410,16 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
         st = e3c_check_pool_submit(pool, &tasks[i], e3c_fixture_timeout(tasks[i].it->fx, &o->rs), i);
     }
     size_t done = 0;
-    while (!st && done < n && !interrupted) {
+    while (!st && done < n && !cli_interrupted) {
         int got = 0;
         size_t tag = 0;
         e3c_check_result r;
         st = e3c_check_pool_next(pool, 1.0, &got, &tag, &r);
+        if (!st && got && cli_interrupted && r.status == E3C_ERRORED) {
+            /* a Ctrl-C reaches the workers too: a check ended by it did not run to its end */
+            e3c_check_result_free(&r);
+            continue;
+        }
         if (!st && got) {
             record(report, o, &tasks[tag], &r);
             done++;
@@ -393,7 +445,7 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
 static int write_reports(const e3c_report *report, const run_opts *o)
 {
     int rc = 0;
-    if (e3c_report_write_json(report, o->report)) {
+    if (o->report && e3c_report_write_json(report, o->report)) {
         cli_error("%s", e3c_error_last());
         rc = 1;
     }
@@ -426,12 +478,7 @@ static int run_collection(collection *c, const run_opts *o)
     double start = wall_now();
     size_t n_tasks = 0;
     task *tasks = make_tasks(c, o, &n_tasks);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    if (tasks && n_tasks) {
+    if (tasks && n_tasks && !cli_interrupted) {
         /* several workers share the cores: libtorch's threads per worker, set before they
          * fork (one worker keeps libtorch's default; setting it costs several ms) */
         long workers = o->jobs < (int)n_tasks ? o->jobs : (long)n_tasks, per_worker = online_cpus() / workers;
@@ -439,13 +486,18 @@ static int run_collection(collection *c, const run_opts *o)
             e3c_torch_set_num_threads(per_worker < 1 ? 1 : (int)per_worker);
         e3c_jit_warm_up(); /* once here rather than in every worker */
     }
-    e3c_check_pool *pool = tasks ? run_tasks(tasks, n_tasks, o, c->report) : NULL;
-    for (size_t i = 0; tasks && i < n_tasks; i++)
-        if (tasks[i].finished)
-            e3c_report_add(c->report, fixture_name(tasks[i].it->fx), tasks[i].it->file,
-                           e3c_check_kind_name(tasks[i].kind), tasks[i].expected, &tasks[i].result);
+    e3c_check_pool *pool = tasks && !cli_interrupted ? run_tasks(tasks, n_tasks, o, c->report) : NULL;
+    for (size_t i = 0; tasks && i < n_tasks; i++) {
+        if (!tasks[i].finished) { /* only an interrupt leaves a task unfinished */
+            memset(&tasks[i].result, 0, sizeof tasks[i].result);
+            tasks[i].result.status = E3C_SKIPPED;
+            snprintf(tasks[i].result.message, sizeof tasks[i].result.message, "%s", E3C_REPORT_NOT_RUN);
+        }
+        e3c_report_add(c->report, fixture_name(tasks[i].it->fx), tasks[i].it->file,
+                       e3c_check_kind_name(tasks[i].kind), tasks[i].expected, &tasks[i].result);
+    }
     free(tasks);
-    c->report->interrupted = interrupted;
+    c->report->interrupted = cli_interrupted != 0;
     c->report->duration_s = wall_now() - start;
     e3c_report_summary s = e3c_report_summarize(c->report);
     int write_failed = write_reports(c->report, o);
@@ -457,11 +509,22 @@ static int run_collection(collection *c, const run_opts *o)
      * their exit before ours. init reaps them. */
     (void)pool;
 #endif
-    printf("e3check: %d check%s, %d as expected, %d not (passed %d, failed %d, errored %d, skipped %d) in %.2f s; "
-           "report %s\n",
-           s.total, s.total == 1 ? "" : "s", s.as_expected, s.not_as_expected, s.passed, s.failed, s.errored, s.skipped,
-           c->report->duration_s, o->report);
-    if (interrupted)
+    if (c->report->interrupted)
+        fprintf(lines_out, "e3check: INTERRUPTED (%s): %zu check%s not run\n", strsignal(cli_interrupted),
+                e3c_report_not_run(c->report), e3c_report_not_run(c->report) == 1 ? "" : "s");
+    fprintf(lines_out,
+            "e3check: %s%d check%s, %d as expected, %d not (passed %d, failed %d, errored %d, skipped %d) in "
+            "%.2f s; "
+            "report %s\n",
+            c->report->interrupted ? "interrupted: " : "", s.total, s.total == 1 ? "" : "s", s.as_expected,
+            s.not_as_expected, s.passed, s.failed, s.errored, s.skipped, c->report->duration_s,
+            !o->report               ? "not written (--no-report)"
+            : strcmp(o->report, "-") ? o->report
+                                     : "on standard output");
+    if (c->report->invalid_utf8)
+        fprintf(lines_out,
+                "e3check: note: some names or messages were not UTF-8; the reports show U+FFFD instead\n");
+    if (c->report->interrupted)
         return EXIT_INTERRUPTED;
     if (write_failed)
         return EXIT_INTERNAL;
@@ -494,6 +557,7 @@ static void init_report(e3c_report *r, const run_opts *o)
 static void defaults(run_opts *o)
 {
     memset(o, 0, sizeof *o);
+    lines_out = stdout;
     o->report = "reports/e3check-report.json";
     o->jobs = online_cpus() < 8 ? (int)online_cpus() : 8;
     o->rs.timeout_s = 120.0;
@@ -533,7 +597,9 @@ static void help(FILE *out)
           "fixture and check and a summary; write the reports. See fixtures/README.md for the\n"
           "fixture format.\n\n"
           "options:\n"
-          "  --report FILE      JSON report (default reports/e3check-report.json)\n"
+          "  --report FILE      JSON report (default reports/e3check-report.json; - writes it\n"
+          "                     to standard output and the result lines to standard error)\n"
+          "  --no-report        write no JSON report\n"
           "  --junit FILE       JUnit XML report\n"
           "  --markdown FILE    Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set)\n"
           "  --seed N           seed for every fixture (overrides theirs)\n"

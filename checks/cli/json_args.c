@@ -3,6 +3,78 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* The 1-based line and column of `at` in `text`. */
+static void line_col(const char *text, const char *at, int *line, int *col)
+{
+    *line = 1, *col = 1;
+    for (const char *p = text; at && p < at && *p; p++, (*col)++)
+        if (*p == '\n')
+            (*line)++, *col = 0;
+}
+
+/* The first "\u0000" escape inside a JSON string of text[0, len), or NULL. cJSON would
+ * decode it into a NUL byte that silently ends the string early. */
+static const char *nul_escape(const char *text, size_t len)
+{
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_string) {
+            in_string = text[i] == '"';
+            continue;
+        }
+        if (text[i] == '"')
+            in_string = 0;
+        else if (text[i] == '\\') {
+            if (i + 6 <= len && text[i + 1] == 'u' && !memcmp(text + i + 2, "0000", 4))
+                return text + i;
+            i++; /* the escaped character */
+        }
+    }
+    return NULL;
+}
+
+e3c_status json_parse_text(const char *text, size_t len, const char *name, cJSON **out)
+{
+    *out = NULL;
+    int line, col;
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        line_col(text, nul, &line, &col);
+        return e3c_error_set(E3C_ERR_FORMAT, "%s: not valid JSON: a NUL byte at line %d, column %d", name,
+                             line, col);
+    }
+    const char *end = NULL;
+    cJSON *doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1); /* text[len] is the NUL */
+    if (!doc) {
+        const char *at = cJSON_GetErrorPtr();
+        line_col(text, at, &line, &col);
+        /* cJSON reports text after a complete value at the value's end */
+        cJSON *prefix =
+            at && at > text && at < text + len ? cJSON_ParseWithLength(text, (size_t)(at - text)) : NULL;
+        int trailing = prefix != NULL;
+        cJSON_Delete(prefix);
+        if (trailing)
+            return e3c_error_set(
+                E3C_ERR_FORMAT,
+                "%s: not valid JSON: unexpected text after the JSON value (line %d, column %d)", name, line,
+                col);
+        return e3c_error_set(E3C_ERR_FORMAT, "%s: not valid JSON (line %d, column %d)", name, line, col);
+    }
+    const char *bad = nul_escape(text, len);
+    if (bad) {
+        cJSON_Delete(doc);
+        line_col(text, bad, &line, &col);
+        return e3c_error_set(
+            E3C_ERR_FORMAT,
+            "%s: a string holds the NUL character \\u0000 (line %d, column %d): refused, it would "
+            "cut the string short",
+            name, line, col);
+    }
+    *out = doc;
+    return E3C_OK;
+}
 
 e3c_status json_read_file(const char *path, cJSON **out)
 {
@@ -19,16 +91,7 @@ e3c_status json_read_file(const char *path, cJSON **out)
     if (!text)
         return e3c_error_set(E3C_ERR_NOMEM, "cannot read '%s'", path);
     text[got] = '\0';
-    *out = cJSON_ParseWithLength(text, got);
-    e3c_status st = E3C_OK;
-    if (!*out) {
-        const char *at = cJSON_GetErrorPtr();
-        int line = 1, col = 1;
-        for (const char *p = text; at && p < at && *p; p++, col++)
-            if (*p == '\n')
-                line++, col = 0;
-        st = e3c_error_set(E3C_ERR_FORMAT, "%s: not valid JSON (line %d, column %d)", path, line, col);
-    }
+    e3c_status st = json_parse_text(text, got, path, out);
     free(text);
     return st;
 }

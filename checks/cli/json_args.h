@@ -7,8 +7,13 @@
 
 #include "e3check/error.h"
 
-/** Read and parse the JSON file `path` into *out (caller owns). Errors name the file and,
- *  for invalid JSON, the line and column. */
+/** Parse `len` bytes of JSON at `text` (text[len] must be NUL) into *out (caller owns).
+ *  Refused, with `name`, the line and the column: invalid JSON, text after the value,
+ *  a NUL byte, a string holding the escape \u0000 (which would cut it short). */
+e3c_status json_parse_text(const char *text, size_t len, const char *name, cJSON **out);
+
+/** Read and parse the JSON file `path` into *out (caller owns) as json_parse_text does;
+ *  errors name the file. */
 e3c_status json_read_file(const char *path, cJSON **out);
 
 /** Required number field `key` of `obj`. */

@@ -1,4 +1,5 @@
 /* e3check: entry point and subcommand dispatch. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,12 +72,59 @@ static int dispatch(int argc, char **argv)
     return EXIT_USAGE;
 }
 
+/* ------------------------------------------------------------------ signals ---- */
+
+volatile sig_atomic_t cli_interrupted = 0;
+static volatile sig_atomic_t finish_on_interrupt = 0;
+
+/* SIGINT/SIGTERM: run and model note it and finish with status 2 and their reports; any
+ * other command ends the default way (re-raised), so `e3check o3` stops at once. */
+static void on_interrupt(int sig)
+{
+    cli_interrupted = sig;
+    if (!finish_on_interrupt) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+}
+
+/* True when the command (after the global option) is one that writes reports. */
+static int command_reports(int argc, char **argv)
+{
+    int i = argc > 1 && strcmp(argv[1], "--jit-optimize") == 0 ? 2 : 1;
+    return i < argc && (strcmp(argv[i], "run") == 0 || strcmp(argv[i], "model") == 0);
+}
+
+/* Installed before anything else (libtorch's first use included), so that a signal from
+ * the start of main on gives a run status 2 and a report. The dynamic loader's work
+ * before main (loading libtorch) is the one window where a signal kills the default way. */
+static void install_signal_handlers(int argc, char **argv)
+{
+    finish_on_interrupt = command_reports(argc, argv);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    /* also when ignored or blocked by whoever started us (a shell's background job ignores
+     * SIGINT): a run asked to stop stops, says so and writes its reports; one already
+     * pending is delivered here, to the handler */
+    const int sigs[2] = {SIGINT, SIGTERM};
+    for (int i = 0; i < 2; i++) {
+        sigaction(sigs[i], &sa, NULL);
+        sigaddset(&unblock, sigs[i]);
+    }
+    sigprocmask(SIG_UNBLOCK, &unblock, NULL);
+}
+
 /* The process ends without running libtorch's static destructors, which take tens of
  * milliseconds and have nothing left to do: every report is written and closed by now,
  * and the streams are flushed here. Sanitizer builds exit normally so that LeakSanitizer
  * still looks at the whole run. */
 int main(int argc, char **argv)
 {
+    install_signal_handlers(argc, argv);
     int rc = dispatch(argc, argv);
 #ifdef E3C_NORMAL_EXIT
     return rc;

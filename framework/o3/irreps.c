@@ -49,6 +49,13 @@ static int parse_py_int(const char *begin, const char *end, int64_t *out, const 
     return 1;
 }
 
+/* The longest part of a user's string an error message repeats: the reason after it must
+ * survive the message's bounded length. */
+enum { ECHO_MAX = 120 };
+
+/* printf arguments "%.*s%s" echoing [b, b + n) cut to ECHO_MAX bytes, "..." when cut. */
+#define ECHO(b, n) (int)((n) > ECHO_MAX ? ECHO_MAX : (n)), (b), ((n) > ECHO_MAX ? "..." : "")
+
 /* ------------------------------------------------------------------------ Irrep ---- */
 
 /* Irrep(str) on [begin, end): strip, l = int(name[:-1]) >= 0, parity from the last char. */
@@ -65,8 +72,10 @@ static int parse_irrep_span(const char *begin, const char *end, e3c_irrep *out, 
     char pc = end[-1];
     int64_t l;
     if (!parse_py_int(begin, end - 1, &l, why)) {
-        *why = pc == 'e' || pc == 'o' || pc == 'y' ? "the degree l is not an integer"
-                                                   : "it must end with a parity 'e', 'o' or 'y'";
+        int parity = pc == 'e' || pc == 'o' || pc == 'y';
+        *why = !parity                        ? "it must end with a parity 'e', 'o' or 'y'"
+               : strcmp(*why, "is too large") ? "the degree l is not an integer"
+                                              : "the degree l is larger than e3check supports (1000)";
         return 0;
     }
     if (l < 0) {
@@ -110,8 +119,8 @@ e3c_status e3c_irrep_parse(e3c_irrep *out, const char *s)
         return E3C_OK;
     const char *b = s;
     strip_span(&b, &end);
-    return e3c_error_set(E3C_ERR_VALUE, "unable to convert string \"%.*s\" into an Irrep: %s",
-                         (int)(end - b), b, why);
+    return e3c_error_set(E3C_ERR_VALUE, "unable to convert string \"%.*s%s\" into an Irrep: %s",
+                         ECHO(b, (size_t)(end - b)), why);
 }
 
 void e3c_irrep_format(e3c_irrep ir, char *buf, size_t cap)
@@ -163,7 +172,8 @@ static int parse_term(const char *b, const char *e, e3c_mulir *m, const char **w
         return 0;
     }
     if (!parse_py_int(b, x, &m->mul, why)) {
-        *why = "its multiplicity is not an integer";
+        *why = strcmp(*why, "is too large") ? "its multiplicity is not an integer"
+                                            : "its multiplicity is larger than e3check supports (2^40)";
         return 0;
     }
     if (m->mul < 0) {
@@ -203,13 +213,14 @@ e3c_status e3c_irreps_parse(e3c_irreps *out, const char *s)
             const char *tb = term, *te = stop;
             strip_span(&tb, &te);
             e3c_irreps_free(out);
+            size_t ns = strlen(s);
             if (tb == te)
                 return e3c_error_set(E3C_ERR_VALUE,
-                                     "Unable to convert string \"%s\" into an Irreps: term %zu is empty",
-                                     s, i + 1);
+                                     "Unable to convert string \"%.*s%s\" into an Irreps: term %zu is empty",
+                                     ECHO(s, ns), i + 1);
             return e3c_error_set(E3C_ERR_VALUE,
-                                 "Unable to convert string \"%s\" into an Irreps: term \"%.*s\": %s", s,
-                                 (int)(te - tb), tb, why);
+                                 "Unable to convert string \"%.*s%s\" into an Irreps: term \"%.*s%s\": %s",
+                                 ECHO(s, ns), ECHO(tb, (size_t)(te - tb)), why);
         }
         term = stop + 1;
     }

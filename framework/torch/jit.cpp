@@ -1,5 +1,6 @@
 // TorchScript modules: load (with classified errors), save, run, introspect.
 #include "shim.hpp"
+#include "e3check/file.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/import.h>
@@ -202,22 +203,14 @@ e3c_status e3c_jit_save(const e3c_jit_module *m, const char *path)
 {
     if (!m || !path)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_save: NULL argument");
-    std::string tmp = std::string(path) + ".tmp-" + std::to_string(getpid());
-    e3c_status st = guard("jit_save", [&] {
-        torch::jit::ExtraFilesMap extra(m->extra_files.begin(), m->extra_files.end());
-        m->m.save(tmp, extra);
-        return E3C_OK;
-    });
-    if (st) {
-        std::remove(tmp.c_str());
+    void *data = nullptr;
+    size_t size = 0;
+    if (e3c_jit_save_buffer(m, &data, &size))
         return e3c_error_prefix("cannot save '%s'", path);
-    }
-    if (std::rename(tmp.c_str(), path) != 0) {
-        int err = errno;
-        std::remove(tmp.c_str());
-        return e3c_error_set(E3C_ERR_IO, "cannot save '%s': %s", path, std::strerror(err));
-    }
-    return E3C_OK;
+    /* the same rules as every report: atomic for files, in place for devices */
+    e3c_status st = e3c_file_write_atomic(path, data, size);
+    std::free(data);
+    return st;
 }
 
 e3c_status e3c_jit_save_buffer(const e3c_jit_module *m, void **data, size_t *size)

@@ -298,8 +298,9 @@ int e3c_values_is_tuple(const e3c_values *v);
  *  tests/data/): load files you do not trust in a child process, as the CLI does. */
 e3c_status e3c_jit_load(e3c_jit_module **out, const char *path);
 
-/** Save `m` to `path` in torch.jit.save's format, atomically (a temporary file beside
- *  it, then rename); on failure no file is left at `path`. */
+/** Save `m` to `path` in torch.jit.save's format with e3c_file_write_atomic's rules
+ *  (e3check/file.h: atomic for a file, through a symbolic link, in place for a device or
+ *  FIFO); on failure a regular file at `path` is unchanged. E3C_ERR_IO naming `path`. */
 e3c_status e3c_jit_save(const e3c_jit_module *m, const char *path);
 
 /** Serialize `m` in torch.jit.save's format into memory: *data (malloc'd, caller frees)
