@@ -337,6 +337,17 @@ e3c_compile_mode e3c_module_mode(const e3c_module *m)
 
 e3c_compiled_as e3c_module_compiled_as(const e3c_module *m) { return m ? m->compiled : E3C_EAGER; }
 
+void e3c_module_train(e3c_module *m, int on)
+{
+    if (!m)
+        return;
+    m->eval_mode = !on;
+    for (size_t i = 0; i < m->n_children; i++)
+        e3c_module_train(m->children[i], on);
+}
+
+int e3c_module_training(const e3c_module *m) { return m && !m->eval_mode; }
+
 e3c_status e3c_module_forward(e3c_module *m, const e3c_values *in, e3c_values **out)
 {
     if (!m || !out)
@@ -405,6 +416,7 @@ static e3c_status clone_onto(e3c_module **out, const e3c_module *m, e3c_jit_modu
     c->compiled = m->compiled;
     c->has_mode_override = m->has_mode_override;
     c->mode_override = m->mode_override;
+    c->eval_mode = m->eval_mode;
     c->has_irreps_in = m->has_irreps_in;
     c->has_irreps_out = m->has_irreps_out;
     c->n_in = m->n_in;

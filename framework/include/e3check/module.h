@@ -154,6 +154,14 @@ e3c_status e3c_module_set_mode(e3c_module *m, const char *mode);
 /** The mode in force: the instance's override, else the class's. */
 e3c_compile_mode e3c_module_mode(const e3c_module *m);
 
+/** torch's train()/eval(): set the training flag of `m` and its whole tree (on = 1
+ *  training, the default of a new module; 0 eval). Modules whose forward depends on it
+ *  (BatchNorm) read it with e3c_module_training. Clones keep it. NULL-safe. */
+void e3c_module_train(e3c_module *m, int on);
+
+/** 1 while `m` is in training mode (torch's `self.training`), 0 in eval mode or for NULL. */
+int e3c_module_training(const e3c_module *m);
+
 /** How a module runs now. */
 typedef enum e3c_compiled_as { E3C_EAGER = 0, E3C_TRACED = 1, E3C_SCRIPTED = 2 } e3c_compiled_as;
 
