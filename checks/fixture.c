@@ -8,9 +8,9 @@
 #include "e3check/fixture.h"
 #include "e3check/registry.h"
 
-static const char *const kind_names[] = {"auto_jitable", "equivariance", "golden"};
+static const char *const kind_names[E3C_CHECK_KIND_COUNT] = {"auto_jitable", "equivariance", "golden", "normalized"};
 
-const char *e3c_check_kind_name(e3c_check_kind k) { return (unsigned)k < 3 ? kind_names[k] : "unknown"; }
+const char *e3c_check_kind_name(e3c_check_kind k) { return (unsigned)k < E3C_CHECK_KIND_COUNT ? kind_names[k] : "unknown"; }
 
 static const cJSON *field(const cJSON *o, const char *name) { return cJSON_GetObjectItemCaseSensitive(o, name); }
 
@@ -84,7 +84,7 @@ e3c_status e3c_fixture_validate(const cJSON *fx)
     const cJSON *t = field(fx, "timeout_s");
     if (t && (!cJSON_IsNumber(t) || !(t->valuedouble > 0)))
         return e3c_error_set(E3C_ERR_VALUE, "field \"timeout_s\" must be a positive number");
-    e3c_check_kind kinds[3];
+    e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
     size_t n;
     e3c_status st = e3c_fixture_checks(fx, kinds, &n);
     const cJSON *expect = field(fx, "expect");
@@ -92,7 +92,7 @@ e3c_status e3c_fixture_validate(const cJSON *fx)
         return e3c_error_set(E3C_ERR_VALUE, "field \"expect\" must be an object of check: pass|fail|error");
     for (const cJSON *e = expect ? expect->child : NULL; !st && e; e = e->next) {
         int ok = 0;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < E3C_CHECK_KIND_COUNT; k++)
             ok |= !strcmp(e->string, kind_names[k]);
         if (!ok || !cJSON_IsString(e) ||
             (strcmp(e->valuestring, "pass") && strcmp(e->valuestring, "fail") && strcmp(e->valuestring, "error")))
@@ -112,14 +112,15 @@ e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
     }
     if (!cJSON_IsObject(checks))
         return e3c_error_set(E3C_ERR_VALUE, "field \"checks\" must be an object");
-    int seen[3] = {0, 0, 0};
+    int seen[E3C_CHECK_KIND_COUNT] = {0};
     for (const cJSON *c = checks->child; c; c = c->next) {
         int k = -1;
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < E3C_CHECK_KIND_COUNT; i++)
             if (!strcmp(c->string, kind_names[i]))
                 k = i;
         if (k < 0)
-            return e3c_error_set(E3C_ERR_VALUE, "unknown check \"%s\" (auto_jitable, equivariance or golden)", c->string);
+            return e3c_error_set(E3C_ERR_VALUE, "unknown check \"%s\" (auto_jitable, equivariance, golden or normalized)",
+                                 c->string);
         if (seen[k]++) /* kinds[] holds each check once */
             return e3c_error_set(E3C_ERR_VALUE, "key \"%s\" appears twice in \"checks\"", c->string);
         if (!cJSON_IsBool(c) && !cJSON_IsObject(c))
@@ -449,6 +450,39 @@ static int opt_int(const cJSON *o, const char *name, int fallback)
     return cJSON_IsNumber(v) ? (int)v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : fallback;
 }
 
+/* The normalized check with the fixture's options: normalization, n_input, n_weight,
+ * atol, weights (state-dict names of the parameters to redraw). */
+static void normalized_check(const e3c_subject *s, const cJSON *copts, uint64_t seed, e3c_check_result *out)
+{
+    e3c_normalized_options o = E3C_NORMALIZED_OPTIONS_INIT;
+    const cJSON *nz = field(copts, "normalization"), *atol = field(copts, "atol"), *w = field(copts, "weights");
+    o.seed = seed;
+    o.generator = e3c_default_generator(); /* seeded before the module was built, as a test script would */
+    o.normalization = cJSON_IsString(nz) ? nz->valuestring : NULL;
+    o.n_input = opt_int(copts, "n_input", o.n_input);
+    o.n_weight = opt_int(copts, "n_weight", 0);
+    o.atol = cJSON_IsNumber(atol) ? atol->valuedouble : o.atol;
+    size_t n = cJSON_IsArray(w) ? (size_t)cJSON_GetArraySize(w) : 0;
+    const char **names = cJSON_IsArray(w) ? calloc(n + 1, sizeof *names) : NULL;
+    const cJSON *e;
+    size_t i = 0;
+    e3c_status st = cJSON_IsArray(w) && !names ? e3c_error_set(E3C_ERR_NOMEM, "out of memory") : E3C_OK;
+    for (e = names ? w->child : NULL; e; e = e->next)
+        names[i++] = cJSON_IsString(e) ? e->valuestring : "";
+    o.weights = names;
+    o.n_weights = n;
+    if ((nz && !cJSON_IsString(nz)) || (w && !cJSON_IsArray(w)))
+        st = e3c_error_set(E3C_ERR_VALUE, "normalized: \"normalization\" must be a string and \"weights\" a list of names");
+    if (st) {
+        out->details = cJSON_CreateObject();
+        out->seed = seed;
+        result_set(out, E3C_ERRORED, "%s", e3c_error_last());
+    } else {
+        e3c_check_normalized(s, &o, out);
+    }
+    free(names);
+}
+
 e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_check_kind kind,
                                  const e3c_run_settings *rs, e3c_check_result *out)
 {
@@ -496,6 +530,8 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
         o.roundtrip = opt_int(copts, "roundtrip", 1);
         o.error_on_warnings = opt_int(copts, "error_on_warnings", 1);
         e3c_check_auto_jitable(&h.s, &o, out);
+    } else if (kind == E3C_CHECK_NORMALIZED) {
+        normalized_check(&h.s, copts, seed, out);
     } else {
         out->details = cJSON_CreateObject();
         out->seed = seed;

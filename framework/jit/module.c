@@ -6,6 +6,7 @@
 
 #include "e3check/module.h"
 #include "module_internal.h"
+#include "e3check/state.h"
 
 static const char *const mode_names[] = {"none", "script", "trace", "unsupported"};
 
@@ -347,6 +348,13 @@ void e3c_module_train(e3c_module *m, int on)
 }
 
 int e3c_module_training(const e3c_module *m) { return m && !m->eval_mode; }
+
+e3c_status e3c_module_named_tensors(e3c_strings *names, e3c_values **tensors, const e3c_module *m, int which)
+{
+    if (!m)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_named_tensors: NULL module");
+    return e3c_jit_named_tensors(names, tensors, m->jit, (e3c_state_kind)which);
+}
 
 e3c_status e3c_module_forward(e3c_module *m, const e3c_values *in, e3c_values **out)
 {

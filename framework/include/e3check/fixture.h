@@ -12,9 +12,17 @@ extern "C" {
 #endif
 
 /** The checks a fixture can ask for. */
-typedef enum e3c_check_kind { E3C_CHECK_AUTO_JITABLE = 0, E3C_CHECK_EQUIVARIANCE = 1, E3C_CHECK_GOLDEN = 2 } e3c_check_kind;
+typedef enum e3c_check_kind {
+    E3C_CHECK_AUTO_JITABLE = 0,
+    E3C_CHECK_EQUIVARIANCE = 1,
+    E3C_CHECK_GOLDEN = 2,
+    E3C_CHECK_NORMALIZED = 3
+} e3c_check_kind;
 
-/** "auto_jitable", "equivariance", "golden". */
+/** How many check kinds there are (the size of e3c_fixture_checks' kinds[]). */
+#define E3C_CHECK_KIND_COUNT 4
+
+/** "auto_jitable", "equivariance", "golden", "normalized". */
 const char *e3c_check_kind_name(e3c_check_kind k);
 
 /** Run-wide settings that fixtures may not override. */
@@ -25,7 +33,7 @@ typedef struct e3c_run_settings {
 } e3c_run_settings;
 
 /** Which checks `fixture` enables (default: auto_jitable and equivariance), in order;
- *  kinds[] gets up to 3. E3C_ERR_VALUE for a malformed "checks" field. */
+ *  kinds[] gets up to E3C_CHECK_KIND_COUNT. E3C_ERR_VALUE for a malformed "checks" field. */
 e3c_status e3c_fixture_checks(const cJSON *fixture, e3c_check_kind *kinds, size_t *n);
 
 /** The verdict a fixture expects of a check ("pass" -> PASSED default, "fail" -> FAILED,

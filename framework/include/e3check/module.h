@@ -162,6 +162,11 @@ void e3c_module_train(e3c_module *m, int on);
 /** 1 while `m` is in training mode (torch's `self.training`), 0 in eval mode or for NULL. */
 int e3c_module_training(const e3c_module *m);
 
+/** The tree's parameters (which = 1), buffers (2) or both in state-dict order (3) by
+ *  their dotted state-dict names, as e3c_jit_named_tensors (state.h) lists them: new
+ *  references to the module's own storage. Caller owns *names and *tensors. */
+e3c_status e3c_module_named_tensors(e3c_strings *names, e3c_values **tensors, const e3c_module *m, int which);
+
 /** How a module runs now. */
 typedef enum e3c_compiled_as { E3C_EAGER = 0, E3C_TRACED = 1, E3C_SCRIPTED = 2 } e3c_compiled_as;
 
