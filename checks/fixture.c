@@ -240,12 +240,52 @@ static e3c_status set_parameters(e3c_module *m, const cJSON *params)
     return E3C_OK;
 }
 
+/* The fixture's module in its dtype (constant buffers computed in it), with its
+ * parameters; the caller has seeded the global generator. */
+static e3c_status build_module(e3c_module **out, const cJSON *fx, e3c_dtype dtype)
+{
+    e3c_dtype saved = e3c_default_dtype();
+    e3c_set_default_dtype(dtype); /* modules are built in the fixture's dtype */
+    e3c_status st = e3c_registry_build(out, field(fx, "module"));
+    e3c_set_default_dtype(saved);
+    if (!st && (st = set_parameters(*out, field(fx, "parameters")))) {
+        e3c_module_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+uint64_t e3c_fixture_seed(const cJSON *fx, const e3c_run_settings *rs)
+{
+    const cJSON *seed_field = field(fx, "seed");
+    return rs && rs->has_seed ? rs->seed : cJSON_IsNumber(seed_field) ? (uint64_t)seed_field->valuedouble : 0;
+}
+
+e3c_dtype e3c_fixture_dtype(const cJSON *fx)
+{
+    const cJSON *dtype = field(fx, "dtype");
+    return cJSON_IsString(dtype) && !strcmp(dtype->valuestring, "float64") ? E3C_FLOAT64 : E3C_FLOAT32;
+}
+
+e3c_status e3c_fixture_build_module(e3c_module **out, const cJSON *fx, const e3c_run_settings *rs)
+{
+    if (!out || !fx)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_build_module: NULL argument");
+    *out = NULL;
+    e3c_status st = e3c_fixture_validate(fx);
+    if (!st && !field(fx, "module"))
+        st = e3c_error_set(E3C_ERR_VALUE, "fixture \"%s\" checks a TorchScript file, not a module",
+                           field(fx, "name")->valuestring);
+    if (!st)
+        st = e3c_manual_seed(e3c_fixture_seed(fx, rs)); /* as e3c_fixture_run_check seeds it */
+    return st ? st : build_module(out, fx, e3c_fixture_dtype(fx));
+}
+
 /* Build or load the subject; declared irreps from the fixture, else from the module. */
 static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_holder *h)
 {
     memset(h, 0, sizeof *h);
-    const cJSON *dtype = field(fx, "dtype");
-    h->s.dtype = dtype && !strcmp(dtype->valuestring, "float64") ? E3C_FLOAT64 : E3C_FLOAT32;
+    h->s.dtype = e3c_fixture_dtype(fx);
     e3c_status st;
     if (field(fx, "torchscript")) {
         const char *rel = field(fx, "torchscript")->valuestring;
@@ -257,12 +297,7 @@ static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_ho
         h->s.script = h->script;
         h->s.path = h->path;
     } else {
-        e3c_dtype saved = e3c_default_dtype();
-        e3c_set_default_dtype(h->s.dtype); /* modules are built in the fixture's dtype */
-        st = e3c_registry_build(&h->module, field(fx, "module"));
-        e3c_set_default_dtype(saved);
-        if (!st)
-            st = set_parameters(h->module, field(fx, "parameters"));
+        st = build_module(&h->module, fx, h->s.dtype);
         h->s.module = h->module;
     }
     if (st)
@@ -490,8 +525,7 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
         return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_check: NULL argument");
     memset(out, 0, sizeof *out);
     double start = now_s();
-    const cJSON *seed_field = field(fx, "seed");
-    uint64_t seed = rs && rs->has_seed ? rs->seed : cJSON_IsNumber(seed_field) ? (uint64_t)seed_field->valuedouble : 0;
+    uint64_t seed = e3c_fixture_seed(fx, rs);
     subject_holder h;
     e3c_status st = e3c_fixture_validate(fx);
     e3c_manual_seed(seed); /* a module's initial weights depend on the seed, not on what ran before */

@@ -458,3 +458,150 @@ Test(normalized, the_new_fixtures_follow_the_schema)
     cJSON_Delete(bad);
     cJSON_Delete(schema);
 }
+
+/* ------------------------------------------------------------------ compile ---- */
+
+static const char *const multi_fixture =
+    "[{\"name\": \"lin64\", \"module\": {\"type\": \"Linear\", \"args\": [\"4x0e+2x1o\", \"3x0e+2x1o\"]}, \"dtype\": \"float64\",\n"
+    "  \"parameters\": {\"weight\": [0.5, -1.25, 2.0, 0.125, 1.5, -0.75, 0.3, 0.1, -0.2, 1.1, 0.9, -0.6, 0.7, -1.3, 0.01, 2.5]}},\n"
+    " {\"name\": \"fctp32\", \"module\": {\"type\": \"FullyConnectedTensorProduct\",\n"
+    "  \"args\": [\"32x0e+8x1o+4x2e\", \"0e+1o+2e\", \"16x0e+8x1o+4x2e\"]}, \"seed\": 7}]\n";
+
+/* Run the e3check command with `args`; its exit status, stderr in err[cap]. */
+static int run_e3check(const char *args, char *err, size_t cap)
+{
+    char cmd[8192], errfile[4096];
+    snprintf(errfile, sizeof errfile, "%s/stderr.txt", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>'%s'", E3C_CLI_PATH, args, errfile);
+    int status = system(cmd);
+    FILE *f = fopen(errfile, "r");
+    size_t n = f ? fread(err, 1, cap - 1, f) : 0;
+    err[n] = '\0';
+    if (f)
+        fclose(f);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static const char *write_multi(void)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/multi.json", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    fputs(multi_fixture, f);
+    fclose(f);
+    return path;
+}
+
+/* Compile fixture `name` of the file into `out` and load it. */
+static e3c_jit_module *compile_and_load(const char *file, const char *name, const char *out)
+{
+    char args[8192], err[4096];
+    snprintf(args, sizeof args, "compile '%s' --name %s -o '%s'", file, name, out);
+    cr_assert_eq(run_e3check(args, err, sizeof err), 0, "%s", err);
+    e3c_jit_module *m = NULL;
+    E3C_ASSERT_OK(e3c_jit_load(&m, out));
+    return m;
+}
+
+/* Every parameter, buffer and constant attribute of a and b: same names, bit-identical. */
+static void assert_same_tensors(const e3c_jit_module *a, const e3c_jit_module *b)
+{
+    e3c_strings na = {0, NULL}, nb = {0, NULL};
+    E3C_ASSERT_OK(e3c_jit_attributes(a, &na));
+    E3C_ASSERT_OK(e3c_jit_attributes(b, &nb));
+    cr_assert_eq(na.count, nb.count);
+    int tensors = 0;
+    for (size_t i = 0; i < na.count; i++) {
+        cr_assert_str_eq(na.items[i], nb.items[i]);
+        e3c_tensor *ta = NULL, *tb = NULL;
+        if (e3c_jit_attribute_tensor(a, na.items[i], &ta) != E3C_OK)
+            continue;
+        E3C_ASSERT_OK(e3c_jit_attribute_tensor(b, nb.items[i], &tb));
+        cr_assert(e3c_tensor_equal(ta, tb), "%s differs between two compilations", na.items[i]);
+        tensors++;
+        e3c_tensor_free(ta), e3c_tensor_free(tb);
+    }
+    cr_assert_gt(tensors, 0);
+    e3c_strings_free(&na), e3c_strings_free(&nb);
+}
+
+Test(compile, same_fixture_twice_gives_bit_identical_tensors, .timeout = 120)
+{
+    const char *file = write_multi();
+    char a[4096], b[4096];
+    snprintf(a, sizeof a, "%s/fctp_a.pt", test_tmpdir());
+    snprintf(b, sizeof b, "%s/fctp_b.pt", test_tmpdir());
+    e3c_jit_module *ma = compile_and_load(file, "fctp32", a), *mb = compile_and_load(file, "fctp32", b);
+    assert_same_tensors(ma, mb);
+    /* and they are the weights `run` checks: the fixture's seed, then the module */
+    e3c_module *m = NULL;
+    cJSON *all = cJSON_Parse(multi_fixture);
+    E3C_ASSERT_OK(e3c_fixture_build_module(&m, cJSON_GetArrayItem(all, 1), NULL));
+    e3c_tensor *w = NULL, *wf = NULL;
+    E3C_ASSERT_OK(e3c_module_tensor(m, "weight", &w));
+    E3C_ASSERT_OK(e3c_jit_attribute_tensor(ma, "weight", &wf));
+    cr_assert(e3c_tensor_equal(w, wf), "the compiled weights are the seeded ones");
+    e3c_tensor_free(w), e3c_tensor_free(wf);
+    e3c_module_free(m);
+    cJSON_Delete(all);
+    e3c_jit_free(ma), e3c_jit_free(mb);
+}
+
+Test(compile, a_float64_fixture_compiles_to_float64_with_its_parameters)
+{
+    const char *file = write_multi();
+    char out[4096];
+    snprintf(out, sizeof out, "%s/lin64.pt", test_tmpdir());
+    e3c_jit_module *f = compile_and_load(file, "lin64", out);
+    e3c_tensor *w = NULL;
+    E3C_ASSERT_OK(e3c_jit_attribute_tensor(f, "weight", &w));
+    e3c_dtype dt;
+    E3C_ASSERT_OK(e3c_tensor_dtype(w, &dt));
+    cr_assert_eq(dt, E3C_FLOAT64);
+    double v[16], want[16] = {0.5, -1.25, 2.0, 0.125, 1.5, -0.75, 0.3, 0.1, -0.2, 1.1, 0.9, -0.6, 0.7, -1.3, 0.01, 2.5};
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(w, v, 16));
+    for (int i = 0; i < 16; i++)
+        cr_assert_eq(v[i], want[i], "weight[%d] = %.17g, the fixture says %.17g", i, v[i], want[i]);
+    e3c_tensor_free(w);
+    /* every floating tensor of the file is float64, the constants equal to those built in
+     * float64 (not rounded through float32) */
+    e3c_module *ref = NULL;
+    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+    E3C_ASSERT_OK(e3c_linear_new(&ref, "4x0e+2x1o", "3x0e+2x1o", NULL));
+    e3c_strings names = {0, NULL};
+    E3C_ASSERT_OK(e3c_jit_attributes(f, &names));
+    int constants = 0;
+    for (size_t i = 0; i < names.count; i++) {
+        e3c_tensor *t = NULL, *r = NULL;
+        if (e3c_jit_attribute_tensor(f, names.items[i], &t) != E3C_OK)
+            continue;
+        E3C_ASSERT_OK(e3c_tensor_dtype(t, &dt));
+        cr_assert_eq(dt, E3C_FLOAT64, "%s is %s", names.items[i], e3c_dtype_name(dt));
+        if (strcmp(names.items[i], "weight") && e3c_module_tensor(ref, names.items[i], &r) == E3C_OK) {
+            cr_assert(e3c_tensor_equal(t, r), "%s differs from its float64 construction", names.items[i]);
+            constants++;
+        }
+        e3c_tensor_free(t), e3c_tensor_free(r);
+    }
+    cr_assert_gt(constants, 0, "a small Linear holds its dense basis");
+    e3c_strings_free(&names);
+    e3c_module_free(ref);
+    e3c_jit_free(f);
+}
+
+Test(compile, several_fixtures_need_a_name_and_batchnorm_is_refused)
+{
+    const char *file = write_multi();
+    char args[8192], err[4096], out[4096];
+    snprintf(out, sizeof out, "%s/none.pt", test_tmpdir());
+    snprintf(args, sizeof args, "compile '%s' -o '%s'", file, out);
+    cr_assert_eq(run_e3check(args, err, sizeof err), 1);
+    cr_assert(strstr(err, "holds 2 fixtures") && strstr(err, "--name"), "%s", err);
+    snprintf(args, sizeof args, "compile '%s' --name nope -o '%s'", file, out);
+    cr_assert_eq(run_e3check(args, err, sizeof err), 1);
+    cr_assert(strstr(err, "none is named"), "%s", err);
+    snprintf(args, sizeof args, "compile '%s/fixtures/nn/batchnorm.json' --name batchnorm_norm_f64 -o '%s'", E3C_SOURCE_DIR, out);
+    cr_assert_eq(run_e3check(args, err, sizeof err), 1);
+    cr_assert(strstr(err, "BatchNorm does not support TorchScript compilation"), "%s", err);
+    cr_assert_neq(access(out, F_OK), 0, "no file may be written");
+}

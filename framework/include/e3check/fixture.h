@@ -47,6 +47,19 @@ double e3c_fixture_timeout(const cJSON *fixture, const e3c_run_settings *rs);
  *  types). E3C_ERR_VALUE naming the field. */
 e3c_status e3c_fixture_validate(const cJSON *fixture);
 
+/** The seed a fixture's checks use: --seed (rs->has_seed), else its "seed", else 0. */
+uint64_t e3c_fixture_seed(const cJSON *fixture, const e3c_run_settings *rs);
+
+/** The fixture's dtype ("dtype", default float32). */
+e3c_dtype e3c_fixture_dtype(const cJSON *fixture);
+
+/** Build a (valid) fixture's module exactly as its checks do: the global generator
+ *  seeded with e3c_fixture_seed (so initial weights are the same every time), the
+ *  module built in the fixture's dtype (its constant buffers computed in it), then its
+ *  "parameters" set. E3C_ERR_VALUE for an invalid fixture or one naming a TorchScript
+ *  file; construction errors name the type. Caller owns *out. rs may be NULL. */
+e3c_status e3c_fixture_build_module(e3c_module **out, const cJSON *fixture, const e3c_run_settings *rs);
+
 /** Run one check of a fixture in this process: build or load the subject (paths relative
  *  to `base_dir`), then check it. Problems of the fixture or its subject are ERRORED
  *  results; the function fails only for bad arguments. */
