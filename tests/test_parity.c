@@ -605,3 +605,119 @@ Test(compile, several_fixtures_need_a_name_and_batchnorm_is_refused)
     cr_assert(strstr(err, "BatchNorm does not support TorchScript compilation"), "%s", err);
     cr_assert_neq(access(out, F_OK), 0, "no file may be written");
 }
+
+/* ------------------------------------------------------------------ state dicts ---- */
+
+#include "e3check/state.h"
+
+static void assert_keys(const char *name, const e3c_strings *got, const cJSON *want)
+{
+    char list[1024] = "";
+    for (size_t i = 0; i < got->count; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", got->items[i]);
+    cr_assert_eq(got->count, (size_t)cJSON_GetArraySize(want), "%s: state dict [%s]", name, list);
+    for (size_t i = 0; i < got->count; i++)
+        cr_assert_str_eq(got->items[i], cJSON_GetArrayItem(want, (int)i)->valuestring, "%s: state dict [%s]", name, list);
+}
+
+Test(state_dict, e3nn_tensors_load_into_the_file_by_name_and_back, .timeout = 120)
+{
+    cJSON *g = load_json(E3C_TEST_DATA "/golden/state_dicts.json");
+    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+    const cJSON *c;
+    int n = 0;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "cases"))
+    {
+        const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
+        cJSON *spec = cJSON_CreateObject();
+        cJSON_AddStringToObject(spec, "type", cJSON_GetObjectItem(c, "module")->valuestring);
+        cJSON_AddItemToObject(spec, "args", cJSON_Duplicate(cJSON_GetObjectItem(c, "args"), 1));
+        cJSON_AddItemToObject(spec, "kwargs", cJSON_Duplicate(cJSON_GetObjectItem(c, "kwargs"), 1));
+        e3c_module *m = NULL, *compiled = NULL;
+        E3C_ASSERT_OK(e3c_registry_build(&m, spec));
+        const cJSON *keys = cJSON_GetObjectItem(c, "state_dict_keys"), *sd = cJSON_GetObjectItem(c, "state_dict");
+        e3c_strings names = {0, NULL};
+        e3c_values *tensors = NULL;
+        E3C_ASSERT_OK(e3c_module_named_tensors(&names, &tensors, m, E3C_STATE_DICT));
+        assert_keys(name, &names, keys); /* the module itself */
+        e3c_strings_free(&names), e3c_values_free(tensors);
+
+        e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
+        opt.in_place = 0;
+        E3C_ASSERT_OK(e3c_module_compile(&compiled, m, &opt));
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.pt", test_tmpdir(), name);
+        E3C_ASSERT_OK(e3c_module_save(compiled, path));
+        e3c_jit_module *f = NULL;
+        E3C_ASSERT_OK(e3c_jit_load(&f, path));
+        E3C_ASSERT_OK(e3c_jit_named_tensors(&names, &tensors, f, E3C_STATE_DICT));
+        assert_keys(name, &names, keys); /* strict: e3nn's keys, nothing more */
+        /* e3nn's state dict into the file, by name; output_mask is already e3nn's */
+        for (size_t i = 0; i < names.count; i++) {
+            e3c_tensor *mine = (e3c_tensor *)e3c_values_get(tensors, i);
+            e3c_tensor *theirs = tensor_of(cJSON_GetObjectItem(sd, names.items[i]));
+            if (!strcmp(names.items[i], "output_mask"))
+                expect_values("output_mask", n, mine, cJSON_GetObjectItem(sd, "output_mask"));
+            if (!e3c_tensor_numel(theirs)) { /* e3nn's empty buffers: torch.Tensor() */
+                cr_assert_eq(e3c_tensor_numel(mine), 0, "%s: %s should be empty", name, names.items[i]);
+            } else {
+                E3C_ASSERT_OK(e3c_tensor_copy_(mine, theirs));
+            }
+            e3c_tensor_free(theirs);
+        }
+        e3c_values *in = NULL, *out = NULL;
+        E3C_ASSERT_OK(e3c_values_new(&in));
+        const cJSON *x;
+        cJSON_ArrayForEach(x, cJSON_GetObjectItem(c, "inputs"))
+        {
+            e3c_tensor *t = tensor_of(x);
+            E3C_ASSERT_OK(e3c_values_push(in, t));
+            e3c_tensor_free(t);
+        }
+        E3C_ASSERT_OK(e3c_jit_run(&out, f, NULL, in));
+        expect_values(name, n, e3c_values_get(out, 0), cJSON_GetObjectItem(c, "output"));
+        /* and back: the file's tensors by name are e3nn's */
+        e3c_strings back = {0, NULL};
+        e3c_values *bt = NULL;
+        E3C_ASSERT_OK(e3c_jit_named_tensors(&back, &bt, f, E3C_STATE_PARAMETERS));
+        for (size_t i = 0; i < back.count; i++)
+            expect_values(back.items[i], n, e3c_values_get(bt, i), cJSON_GetObjectItem(sd, back.items[i]));
+        e3c_strings_free(&back), e3c_values_free(bt);
+        e3c_values_free(in), e3c_values_free(out);
+        e3c_strings_free(&names), e3c_values_free(tensors);
+        e3c_jit_free(f);
+        e3c_module_free(compiled), e3c_module_free(m);
+        cJSON_Delete(spec);
+        n++;
+    }
+    cr_assert_eq(n, 6);
+    cJSON_Delete(g);
+}
+
+Test(state_dict, constants_are_attributes_that_follow_the_dtype)
+{
+    e3c_module *m = NULL;
+    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT32));
+    E3C_ASSERT_OK(e3c_linear_new(&m, "2x0e+1x1o", "3x0e+2x1o", NULL));
+    e3c_tensor *basis = NULL;
+    E3C_ASSERT_OK(e3c_module_tensor(m, "dense_basis", &basis)); /* still read by the module */
+    e3c_tensor_free(basis);
+    E3C_ASSERT_OK(e3c_module_to_dtype(m, E3C_FLOAT64));
+    E3C_ASSERT_OK(e3c_module_tensor(m, "dense_basis", &basis));
+    e3c_dtype dt;
+    E3C_ASSERT_OK(e3c_tensor_dtype(basis, &dt));
+    cr_assert_eq(dt, E3C_FLOAT64, "constants follow e3c_module_to_dtype");
+    e3c_tensor_free(basis);
+    e3c_module_free(m);
+    /* a module with constants only takes its dtype from them */
+    int l[2] = {1, 2};
+    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+    E3C_ASSERT_OK(e3c_spherical_harmonics_module_new(&m, l, 2, -1, 1, E3C_NORM_COMPONENT));
+    cr_assert_eq(e3c_module_dtype(m), E3C_FLOAT64);
+    e3c_strings names = {0, NULL};
+    e3c_values *t = NULL;
+    E3C_ASSERT_OK(e3c_module_named_tensors(&names, &t, m, E3C_STATE_DICT));
+    cr_assert_eq(names.count, 0, "e3nn's SphericalHarmonics has an empty state dict");
+    e3c_strings_free(&names), e3c_values_free(t);
+    e3c_module_free(m);
+}

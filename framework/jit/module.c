@@ -212,6 +212,13 @@ e3c_status e3c_module_add_tensor(e3c_module *m, const char *name, const e3c_tens
     return e3c_jit_add_tensor(m->jit, name, t, is_parameter);
 }
 
+e3c_status e3c_module_add_constant(e3c_module *m, const char *name, const e3c_tensor *t)
+{
+    if (!m || !t || !valid_identifier(name))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_add_constant: NULL argument or bad name");
+    return e3c_jit_add_constant(m->jit, name, t);
+}
+
 e3c_status e3c_module_tensor(const e3c_module *m, const char *name, e3c_tensor **out)
 {
     if (!m || !name || !out)
@@ -309,7 +316,8 @@ e3c_status e3c_module_to_dtype(e3c_module *m, e3c_dtype dtype)
 {
     if (!m)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_module_to_dtype: NULL argument");
-    return e3c_jit_to_dtype(m->jit, dtype);
+    e3c_status st = e3c_jit_to_dtype(m->jit, dtype);
+    return st || (dtype != E3C_FLOAT32 && dtype != E3C_FLOAT64) ? st : e3c_jit_constants_to_dtype(m->jit, dtype);
 }
 
 e3c_status e3c_module_set_mode(e3c_module *m, const char *mode)
@@ -478,6 +486,8 @@ e3c_dtype e3c_module_dtype(const e3c_module *m)
     int found = 0;
     if (m && e3c_jit_floating_dtype(m->jit, &d, &found) == E3C_OK && found)
         return d;
+    if (m && e3c_jit_constant_dtype(m->jit, &d, &found) == E3C_OK && found)
+        return d; /* e3check's own constants follow the dtype the module was built in */
     return E3C_FLOAT32;
 }
 

@@ -33,9 +33,65 @@ void collect(const torch::jit::Module &m, const std::string &prefix, int which, 
         collect(child.value, prefix + child.name + ".", which, names, out);
 }
 
+// True for slot i of a plain tensor attribute: neither parameter nor buffer.
+bool is_constant(const c10::ClassTypePtr &type, size_t i)
+{
+    return type->getAttribute(i)->isSubtypeOf(*c10::TensorType::get()) && !type->is_parameter(i) &&
+           !type->is_buffer(i);
+}
+
+// Convert the floating plain tensor attributes of m and its submodules to `st`.
+void constants_to(const torch::jit::Module &m, at::ScalarType st)
+{
+    const auto &type = m.type();
+    for (size_t i = 0; i < type->numAttributes(); i++) {
+        c10::IValue v = m._ivalue()->getSlot(i);
+        if (is_constant(type, i) && v.isTensor() && v.toTensor().is_floating_point())
+            m._ivalue()->setSlot(i, v.toTensor().to(st));
+    }
+    for (const auto &child : m.children())
+        constants_to(child, st);
+}
+
+// The dtype of the first floating plain tensor attribute, depth first.
+bool first_constant_dtype(const torch::jit::Module &m, e3c_dtype *out)
+{
+    const auto &type = m.type();
+    for (size_t i = 0; i < type->numAttributes(); i++) {
+        c10::IValue v = m._ivalue()->getSlot(i);
+        if (is_constant(type, i) && v.isTensor() && v.toTensor().is_floating_point() &&
+            from_scalar_type(v.toTensor().scalar_type(), out))
+            return true;
+    }
+    for (const auto &child : m.children())
+        if (first_constant_dtype(child, out))
+            return true;
+    return false;
+}
+
 } // namespace
 
 extern "C" {
+
+e3c_status e3c_jit_constants_to_dtype(e3c_jit_module *m, e3c_dtype dtype)
+{
+    if (!m || (dtype != E3C_FLOAT32 && dtype != E3C_FLOAT64))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_constants_to_dtype: NULL module or not a floating dtype");
+    return guard("constants_to_dtype", [&] {
+        constants_to(m->m, scalar_type(dtype));
+        return E3C_OK;
+    });
+}
+
+e3c_status e3c_jit_constant_dtype(const e3c_jit_module *m, e3c_dtype *out, int *found)
+{
+    if (!m || !out || !found)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_constant_dtype: NULL argument");
+    return guard("constant_dtype", [&] {
+        *found = first_constant_dtype(m->m, out) ? 1 : 0;
+        return E3C_OK;
+    });
+}
 
 e3c_status e3c_jit_named_tensors(e3c_strings *names, e3c_values **tensors, const e3c_jit_module *m, e3c_state_kind which)
 {

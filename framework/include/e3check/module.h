@@ -117,6 +117,11 @@ e3c_module *e3c_module_child_at(const e3c_module *m, size_t i);
  *  module keeps a reference to the same storage). */
 e3c_status e3c_module_add_tensor(e3c_module *m, const char *name, const e3c_tensor *t, int is_parameter);
 
+/** Register `t` as a constant `name`: a plain tensor attribute the module's code reads
+ *  (self.name) and its saved file holds, but neither a parameter nor a buffer, so that
+ *  the state dict holds e3nn's names only. e3c_module_to_dtype converts it too. */
+e3c_status e3c_module_add_constant(e3c_module *m, const char *name, const e3c_tensor *t);
+
 /** A new reference to parameter or buffer `name` (for use inside forward: reads of it
  *  are recorded as attribute reads when tracing). Caller owns *out. */
 e3c_status e3c_module_tensor(const e3c_module *m, const char *name, e3c_tensor **out);
@@ -143,8 +148,8 @@ e3c_status e3c_module_set_script_source(e3c_module *m, const char *source);
 /** The TorchScript source in force (instance, else class), or NULL. Borrowed. */
 const char *e3c_module_script_source(const e3c_module *m);
 
-/** Convert every floating parameter and buffer of the tree to `dtype` (e3nn modules
- *  follow torch's default dtype; fixtures choose theirs). */
+/** Convert every floating parameter, buffer and constant of the tree to `dtype` (e3nn
+ *  modules follow torch's default dtype; fixtures choose theirs). */
 e3c_status e3c_module_to_dtype(e3c_module *m, e3c_dtype dtype);
 
 /** Override the class's mode for this instance (e3nn's instance attribute). An invalid
@@ -186,8 +191,9 @@ e3c_status e3c_module_forward1(e3c_module *m, const e3c_tensor *x, e3c_tensor **
 /** A deep copy (parameters copied; state shared, it is immutable). Caller owns *out. */
 e3c_status e3c_module_clone(e3c_module **out, const e3c_module *m);
 
-/** The dtype of the first floating parameter, else first floating buffer, of the tree,
- *  else float32 (torch's default), as e3nn's get_tracing_inputs uses. */
+/** The dtype of the first floating parameter, else first floating buffer, of the tree
+ *  (as e3nn's get_tracing_inputs uses), else of its first floating constant (the dtype it
+ *  was built in), else float32 (torch's default). */
 e3c_dtype e3c_module_dtype(const e3c_module *m);
 
 /* ------------------------------------------------------------------ compiling ------ */

@@ -32,6 +32,14 @@ e3c_status e3c_jit_named_tensors(e3c_strings *names, e3c_values **tensors, const
  *  so it is not in the state dict and e3c_jit_to_dtype leaves it as it is. */
 e3c_status e3c_jit_add_constant(e3c_jit_module *m, const char *name, const e3c_tensor *t);
 
+/** Convert every floating plain tensor attribute of `m` and its submodules to `dtype`
+ *  (float32 or float64): what e3c_jit_to_dtype, like torch's Module.to, leaves alone. */
+e3c_status e3c_jit_constants_to_dtype(e3c_jit_module *m, e3c_dtype dtype);
+
+/** The dtype of the first floating plain tensor attribute of `m` or its submodules
+ *  (depth first); *found = 0 when there is none. */
+e3c_status e3c_jit_constant_dtype(const e3c_jit_module *m, e3c_dtype *out, int *found);
+
 /** In place: fill `t` with standard normal draws from `g`, as torch's
  *  t.normal_(generator=g) (the same draws as torch.randn of its shape and dtype). */
 e3c_status e3c_tensor_normal_(e3c_tensor *t, e3c_generator *g);
