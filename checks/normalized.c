@@ -195,7 +195,10 @@ static int judge(const e3c_subject *s, const moments *mo, int norm, double atol,
                 cJSON_AddNumberToObject(e, "target", target);
                 cJSON_AddNumberToObject(e, "worst_component", (double)(col + at));
                 cJSON_AddNumberToObject(e, "mean_square", mo->mean[o][col + at]);
-                cJSON_AddNumberToObject(e, "max_error", isnan(worst) ? -1 : worst);
+                if (isnan(worst)) /* JSON has no NaN */
+                    cJSON_AddNullToObject(e, "max_error");
+                else
+                    cJSON_AddNumberToObject(e, "max_error", worst);
                 cJSON_AddItemToArray(list, e);
                 if (ok && !(worst <= atol)) {
                     ok = 0;

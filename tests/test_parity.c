@@ -364,6 +364,8 @@ Test(normalized, nan_and_wrong_shapes_never_pass)
     e3c_check_result r;
     E3C_ASSERT_OK(e3c_check_normalized(&s, &o, &r));
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
+    cr_assert(strstr(r.message, "error: nan"), "%s", r.message);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.details, "irreps"), 0), "max_error")));
     e3c_check_result_free(&r);
     e3c_arg_spec_free(&out);
     E3C_ASSERT_OK(e3c_arg_spec_parse(&out, "3x0e+3x1o")); /* declares more than it returns */
