@@ -8,9 +8,9 @@
 #include "e3check/fixture.h"
 #include "e3check/registry.h"
 
-static const char *const kind_names[] = {"auto_jitable", "equivariance", "golden"};
+static const char *const kind_names[E3C_CHECK_KIND_COUNT] = {"auto_jitable", "equivariance", "golden", "normalized"};
 
-const char *e3c_check_kind_name(e3c_check_kind k) { return (unsigned)k < 3 ? kind_names[k] : "unknown"; }
+const char *e3c_check_kind_name(e3c_check_kind k) { return (unsigned)k < E3C_CHECK_KIND_COUNT ? kind_names[k] : "unknown"; }
 
 static const cJSON *field(const cJSON *o, const char *name) { return cJSON_GetObjectItemCaseSensitive(o, name); }
 
@@ -84,7 +84,7 @@ e3c_status e3c_fixture_validate(const cJSON *fx)
     const cJSON *t = field(fx, "timeout_s");
     if (t && (!cJSON_IsNumber(t) || !(t->valuedouble > 0)))
         return e3c_error_set(E3C_ERR_VALUE, "field \"timeout_s\" must be a positive number");
-    e3c_check_kind kinds[3];
+    e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
     size_t n;
     e3c_status st = e3c_fixture_checks(fx, kinds, &n);
     const cJSON *expect = field(fx, "expect");
@@ -92,7 +92,7 @@ e3c_status e3c_fixture_validate(const cJSON *fx)
         return e3c_error_set(E3C_ERR_VALUE, "field \"expect\" must be an object of check: pass|fail|error");
     for (const cJSON *e = expect ? expect->child : NULL; !st && e; e = e->next) {
         int ok = 0;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < E3C_CHECK_KIND_COUNT; k++)
             ok |= !strcmp(e->string, kind_names[k]);
         if (!ok || !cJSON_IsString(e) ||
             (strcmp(e->valuestring, "pass") && strcmp(e->valuestring, "fail") && strcmp(e->valuestring, "error")))
@@ -112,14 +112,15 @@ e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
     }
     if (!cJSON_IsObject(checks))
         return e3c_error_set(E3C_ERR_VALUE, "field \"checks\" must be an object");
-    int seen[3] = {0, 0, 0};
+    int seen[E3C_CHECK_KIND_COUNT] = {0};
     for (const cJSON *c = checks->child; c; c = c->next) {
         int k = -1;
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < E3C_CHECK_KIND_COUNT; i++)
             if (!strcmp(c->string, kind_names[i]))
                 k = i;
         if (k < 0)
-            return e3c_error_set(E3C_ERR_VALUE, "unknown check \"%s\" (auto_jitable, equivariance or golden)", c->string);
+            return e3c_error_set(E3C_ERR_VALUE, "unknown check \"%s\" (auto_jitable, equivariance, golden or normalized)",
+                                 c->string);
         if (seen[k]++) /* kinds[] holds each check once */
             return e3c_error_set(E3C_ERR_VALUE, "key \"%s\" appears twice in \"checks\"", c->string);
         if (!cJSON_IsBool(c) && !cJSON_IsObject(c))
@@ -239,12 +240,52 @@ static e3c_status set_parameters(e3c_module *m, const cJSON *params)
     return E3C_OK;
 }
 
+/* The fixture's module in its dtype (constant buffers computed in it), with its
+ * parameters; the caller has seeded the global generator. */
+static e3c_status build_module(e3c_module **out, const cJSON *fx, e3c_dtype dtype)
+{
+    e3c_dtype saved = e3c_default_dtype();
+    e3c_set_default_dtype(dtype); /* modules are built in the fixture's dtype */
+    e3c_status st = e3c_registry_build(out, field(fx, "module"));
+    e3c_set_default_dtype(saved);
+    if (!st && (st = set_parameters(*out, field(fx, "parameters")))) {
+        e3c_module_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+uint64_t e3c_fixture_seed(const cJSON *fx, const e3c_run_settings *rs)
+{
+    const cJSON *seed_field = field(fx, "seed");
+    return rs && rs->has_seed ? rs->seed : cJSON_IsNumber(seed_field) ? (uint64_t)seed_field->valuedouble : 0;
+}
+
+e3c_dtype e3c_fixture_dtype(const cJSON *fx)
+{
+    const cJSON *dtype = field(fx, "dtype");
+    return cJSON_IsString(dtype) && !strcmp(dtype->valuestring, "float64") ? E3C_FLOAT64 : E3C_FLOAT32;
+}
+
+e3c_status e3c_fixture_build_module(e3c_module **out, const cJSON *fx, const e3c_run_settings *rs)
+{
+    if (!out || !fx)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_build_module: NULL argument");
+    *out = NULL;
+    e3c_status st = e3c_fixture_validate(fx);
+    if (!st && !field(fx, "module"))
+        st = e3c_error_set(E3C_ERR_VALUE, "fixture \"%s\" checks a TorchScript file, not a module",
+                           field(fx, "name")->valuestring);
+    if (!st)
+        st = e3c_manual_seed(e3c_fixture_seed(fx, rs)); /* as e3c_fixture_run_check seeds it */
+    return st ? st : build_module(out, fx, e3c_fixture_dtype(fx));
+}
+
 /* Build or load the subject; declared irreps from the fixture, else from the module. */
 static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_holder *h)
 {
     memset(h, 0, sizeof *h);
-    const cJSON *dtype = field(fx, "dtype");
-    h->s.dtype = dtype && !strcmp(dtype->valuestring, "float64") ? E3C_FLOAT64 : E3C_FLOAT32;
+    h->s.dtype = e3c_fixture_dtype(fx);
     e3c_status st;
     if (field(fx, "torchscript")) {
         const char *rel = field(fx, "torchscript")->valuestring;
@@ -256,12 +297,7 @@ static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_ho
         h->s.script = h->script;
         h->s.path = h->path;
     } else {
-        e3c_dtype saved = e3c_default_dtype();
-        e3c_set_default_dtype(h->s.dtype); /* modules are built in the fixture's dtype */
-        st = e3c_registry_build(&h->module, field(fx, "module"));
-        e3c_set_default_dtype(saved);
-        if (!st)
-            st = set_parameters(h->module, field(fx, "parameters"));
+        st = build_module(&h->module, fx, h->s.dtype);
         h->s.module = h->module;
     }
     if (st)
@@ -449,6 +485,39 @@ static int opt_int(const cJSON *o, const char *name, int fallback)
     return cJSON_IsNumber(v) ? (int)v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : fallback;
 }
 
+/* The normalized check with the fixture's options: normalization, n_input, n_weight,
+ * atol, weights (state-dict names of the parameters to redraw). */
+static void normalized_check(const e3c_subject *s, const cJSON *copts, uint64_t seed, e3c_check_result *out)
+{
+    e3c_normalized_options o = E3C_NORMALIZED_OPTIONS_INIT;
+    const cJSON *nz = field(copts, "normalization"), *atol = field(copts, "atol"), *w = field(copts, "weights");
+    o.seed = seed;
+    o.generator = e3c_default_generator(); /* seeded before the module was built, as a test script would */
+    o.normalization = cJSON_IsString(nz) ? nz->valuestring : NULL;
+    o.n_input = opt_int(copts, "n_input", o.n_input);
+    o.n_weight = opt_int(copts, "n_weight", 0);
+    o.atol = cJSON_IsNumber(atol) ? atol->valuedouble : o.atol;
+    size_t n = cJSON_IsArray(w) ? (size_t)cJSON_GetArraySize(w) : 0;
+    const char **names = cJSON_IsArray(w) ? calloc(n + 1, sizeof *names) : NULL;
+    const cJSON *e;
+    size_t i = 0;
+    e3c_status st = cJSON_IsArray(w) && !names ? e3c_error_set(E3C_ERR_NOMEM, "out of memory") : E3C_OK;
+    for (e = names ? w->child : NULL; e; e = e->next)
+        names[i++] = cJSON_IsString(e) ? e->valuestring : "";
+    o.weights = names;
+    o.n_weights = n;
+    if ((nz && !cJSON_IsString(nz)) || (w && !cJSON_IsArray(w)))
+        st = e3c_error_set(E3C_ERR_VALUE, "normalized: \"normalization\" must be a string and \"weights\" a list of names");
+    if (st) {
+        out->details = cJSON_CreateObject();
+        out->seed = seed;
+        result_set(out, E3C_ERRORED, "%s", e3c_error_last());
+    } else {
+        e3c_check_normalized(s, &o, out);
+    }
+    free(names);
+}
+
 e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_check_kind kind,
                                  const e3c_run_settings *rs, e3c_check_result *out)
 {
@@ -456,8 +525,7 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
         return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_check: NULL argument");
     memset(out, 0, sizeof *out);
     double start = now_s();
-    const cJSON *seed_field = field(fx, "seed");
-    uint64_t seed = rs && rs->has_seed ? rs->seed : cJSON_IsNumber(seed_field) ? (uint64_t)seed_field->valuedouble : 0;
+    uint64_t seed = e3c_fixture_seed(fx, rs);
     subject_holder h;
     e3c_status st = e3c_fixture_validate(fx);
     e3c_manual_seed(seed); /* a module's initial weights depend on the seed, not on what ran before */
@@ -496,6 +564,8 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
         o.roundtrip = opt_int(copts, "roundtrip", 1);
         o.error_on_warnings = opt_int(copts, "error_on_warnings", 1);
         e3c_check_auto_jitable(&h.s, &o, out);
+    } else if (kind == E3C_CHECK_NORMALIZED) {
+        normalized_check(&h.s, copts, seed, out);
     } else {
         out->details = cJSON_CreateObject();
         out->seed = seed;

@@ -22,7 +22,7 @@ static int count_mismatches(const char *dir, int *checked)
         int n_fx = cJSON_IsArray(doc) ? cJSON_GetArraySize(doc) : 1;
         for (int f = 0; f < n_fx; f++) {
         const cJSON *fx = cJSON_IsArray(doc) ? cJSON_GetArrayItem(doc, f) : doc;
-        e3c_check_kind kinds[3];
+        e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
         size_t nk = 0;
         E3C_ASSERT_OK(e3c_fixture_checks(fx, kinds, &nk));
         for (size_t k = 0; k < nk; k++) {

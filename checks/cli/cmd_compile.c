@@ -4,22 +4,28 @@
 #include <string.h>
 
 #include "cli.h"
+#include "e3check/fixture.h"
 #include "e3check/registry.h"
 #include "json_args.h"
 
 static void help(FILE *out)
 {
     fputs("usage: e3check compile FIXTURE.json -o OUT.pt [options]\n\n"
-          "Build the fixture's module (its \"module\" object, or the file itself when it is\n"
-          "{\"type\": NAME, \"args\": [...], \"kwargs\": {...}}), compile it as its compile modes ask\n"
-          "(e3nn.util.jit.compile) and save the TorchScript file, atomically. On failure no\n"
-          "file is written and the error names the module's path in the tree.\n\n"
+          "Build the fixture's module as 'e3check run' does (the generator seeded with its\n"
+          "seed, the module built in its dtype, its parameters set), compile it as its\n"
+          "compile modes ask (e3nn.util.jit.compile) and save the TorchScript file,\n"
+          "atomically: the same fixture gives the same tensors every time. The file may hold\n"
+          "one fixture, an array of them (pick one with --name) or just a module\n"
+          "{\"type\": NAME, \"args\": [...], \"kwargs\": {...}}. On failure no file is written\n"
+          "and the error names the module's path in the tree.\n\n"
           "options:\n"
           "  -o, --output FILE        where to save (required)\n"
+          "  --name NAME              the fixture to compile from a file of several\n"
           "  --mode script|trace      force the top level's mode, as e3nn's script()/trace()\n"
           "                           (needed to save a module whose own mode is none)\n"
           "  --n-trace-checks N       trace inputs per traced module (default 1)\n"
-          "  --seed N                 seed of the generated tracing inputs (default 0)\n"
+          "  --seed N                 seed of the weights and tracing inputs (default: the\n"
+          "                           fixture's seed, else 0)\n"
           "  --error-on-warnings      a tracer warning is an error\n"
           "  --plugin PATH            load module types from a shared library first\n"
           "  -q                       do not print the compiled tree\n",
@@ -62,10 +68,54 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     return 1;
 }
 
+/* The fixture to compile: the one named `name` of an array, the file's only fixture, or a
+ * bare module spec / nameless {"module": ...} made a fixture named after the file.
+ * *out is a new object (caller frees). */
+static e3c_status pick_fixture(cJSON **out, const cJSON *json, const char *name, const char *file)
+{
+    *out = NULL;
+    const cJSON *fx = json;
+    if (cJSON_IsArray(json)) {
+        int n = cJSON_GetArraySize(json);
+        fx = NULL;
+        for (const cJSON *e = json->child; e && name; e = e->next) {
+            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(e, "name");
+            if (cJSON_IsString(nm) && !strcmp(nm->valuestring, name))
+                fx = e;
+        }
+        if (!fx && !name && n == 1)
+            fx = json->child;
+        if (!fx) {
+            const cJSON *first = cJSON_GetObjectItemCaseSensitive(json->child, "name");
+            return e3c_error_set(E3C_ERR_VALUE, "the file holds %d fixtures%s%s%s; %s", n,
+                                 cJSON_IsString(first) ? " (the first \"" : "", cJSON_IsString(first) ? first->valuestring : "",
+                                 cJSON_IsString(first) ? "\")" : "",
+                                 name ? "none is named as --name asks" : "pick one with --name NAME");
+        }
+    } else if (name) {
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(json, "name");
+        if (!cJSON_IsString(nm) || strcmp(nm->valuestring, name))
+            return e3c_error_set(E3C_ERR_VALUE, "the file holds no fixture named \"%s\"", name);
+    }
+    if (!cJSON_IsObject(fx))
+        return e3c_error_set(E3C_ERR_VALUE, "a fixture or a module must be a JSON object");
+    if (cJSON_GetObjectItemCaseSensitive(fx, "type")) { /* a bare module spec */
+        *out = cJSON_CreateObject();
+        if (*out && cJSON_AddStringToObject(*out, "name", file))
+            cJSON_AddItemToObject(*out, "module", cJSON_Duplicate(fx, 1));
+    } else {
+        *out = cJSON_Duplicate(fx, 1);
+        if (*out && !cJSON_GetObjectItemCaseSensitive(*out, "name"))
+            cJSON_AddStringToObject(*out, "name", file);
+    }
+    return *out ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+}
+
 static int run(int argc, char **argv)
 {
-    const char *fixture = NULL, *output = NULL, *force = NULL;
+    const char *fixture = NULL, *output = NULL, *force = NULL, *name = NULL;
     e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
+    e3c_run_settings rs = {0, 0, 0};
     int quiet = 0;
     for (int i = 1; i < argc; i++) {
         long v;
@@ -75,7 +125,9 @@ static int run(int argc, char **argv)
         else if (!strcmp(a, "--n-trace-checks") && i + 1 < argc && parse_int(argv[i + 1], 1, 1000, &v))
             opt.n_trace_checks = (int)v, i++;
         else if (!strcmp(a, "--seed") && i + 1 < argc && parse_int(argv[i + 1], 0, 2147483647L, &v))
-            opt.seed = (uint64_t)v, i++;
+            rs.has_seed = 1, rs.seed = (uint64_t)v, i++;
+        else if (!strcmp(a, "--name") && i + 1 < argc)
+            name = argv[++i];
         else if (!strcmp(a, "--mode") && i + 1 < argc &&
                  (!strcmp(argv[i + 1], "script") || !strcmp(argv[i + 1], "trace")))
             force = argv[++i];
@@ -104,14 +156,18 @@ static int run(int argc, char **argv)
         cli_error("%s", e3c_error_last());
         return EXIT_NOT_EXPECTED;
     }
-    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(json, "module");
+    cJSON *fx = NULL;
     e3c_module *m = NULL, *compiled = NULL;
     e3c_strings warnings = {0, NULL}, tree = {0, NULL};
     opt.warnings = &warnings;
     int rc = EXIT_NOT_EXPECTED;
-    e3c_status st = e3c_registry_build(&m, spec ? spec : json);
+    e3c_status st = pick_fixture(&fx, json, name, fixture);
+    if (!st) {
+        opt.seed = e3c_fixture_seed(fx, &rs); /* the tracing inputs too, as run seeds them */
+        st = e3c_fixture_build_module(&m, fx, &rs);
+    }
     if (!st)
-        st = declare_irreps_in(m, cJSON_GetObjectItemCaseSensitive(json, "irreps_in"));
+        st = declare_irreps_in(m, cJSON_GetObjectItemCaseSensitive(fx, "irreps_in"));
     if (!st)
         st = !force ? e3c_module_compile(&compiled, m, &opt)
              : !strcmp(force, "script") ? e3c_module_script(&compiled, m, &opt)
@@ -140,6 +196,7 @@ done:
     e3c_strings_free(&warnings);
     e3c_strings_free(&tree);
     e3c_module_free(m);
+    cJSON_Delete(fx);
     cJSON_Delete(json);
     return rc;
 }

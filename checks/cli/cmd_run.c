@@ -353,7 +353,7 @@ static void progress(size_t done, size_t total, size_t running)
 /* Make the tasks of every valid fixture; invalid ones become ERRORED entries. */
 static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
 {
-    task *tasks = calloc(c->n * 3 + 1, sizeof *tasks);
+    task *tasks = calloc(c->n * E3C_CHECK_KIND_COUNT + 1, sizeof *tasks);
     *n_tasks = 0;
     if (!tasks)
         return NULL;
@@ -366,7 +366,7 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
         for (size_t j = 0; !st && j < i; j++)
             if (!strcmp(fixture_name(c->items[j].fx), name))
                 st = e3c_error_set(E3C_ERR_VALUE, "fixture name \"%s\" is already used in %s", name, c->items[j].file);
-        e3c_check_kind kinds[3];
+        e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
         size_t nk = 0;
         if (!st)
             st = e3c_fixture_checks(it->fx, kinds, &nk);

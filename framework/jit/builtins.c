@@ -488,6 +488,44 @@ static e3c_status build_point_conv(e3c_module **out, const cJSON *args, const cJ
     return st ? st : e3c_point_convolution_new(out, a, b, lmax ? lmax->valueint : 2);
 }
 
+/* A number argument (absent or null: fallback). */
+static e3c_status arg_number(const cJSON *args, const cJSON *kwargs, int index, const char *name, double fallback,
+                             double *out)
+{
+    const cJSON *v = ctor_arg(args, kwargs, index, name);
+    *out = fallback;
+    if (!v || cJSON_IsNull(v))
+        return E3C_OK;
+    if (!cJSON_IsNumber(v))
+        return e3c_error_set(E3C_ERR_VALUE, "argument \"%s\" must be a number", name);
+    *out = v->valuedouble;
+    return E3C_OK;
+}
+
+/* BatchNorm(irreps, eps, momentum, affine, reduce, instance, normalization) */
+static e3c_status build_batch_norm(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    static const char *const known[] = {"irreps", "eps", "momentum", "affine", "reduce", "instance", "normalization", NULL};
+    const char *irreps;
+    e3c_batch_norm_options o = E3C_BATCH_NORM_OPTIONS_INIT;
+    e3c_status st = e3c_args_check("BatchNorm", args, 7, kwargs, known);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 0, "irreps", NULL, &irreps);
+    if (!st)
+        st = arg_number(args, kwargs, 1, "eps", 1e-5, &o.eps);
+    if (!st)
+        st = arg_number(args, kwargs, 2, "momentum", 0.1, &o.momentum);
+    if (!st)
+        st = e3c_arg_bool(args, kwargs, 3, "affine", 1, &o.affine);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 4, "reduce", "mean", &o.reduce);
+    if (!st)
+        st = e3c_arg_bool(args, kwargs, 5, "instance", 0, &o.instance);
+    if (!st)
+        st = e3c_arg_string(args, kwargs, 6, "normalization", "component", &o.normalization);
+    return st ? st : e3c_batch_norm_new(out, irreps, &o);
+}
+
 void e3c_register_builtins(void)
 {
     e3c_register_builtin("Norm", build_norm);
@@ -509,4 +547,5 @@ void e3c_register_builtins(void)
     e3c_register_builtin("ElementwiseTensorProduct", build_etp);
     e3c_register_builtin("FullTensorProduct", build_ftp);
     e3c_register_builtin("TensorSquare", build_tensor_square);
+    e3c_register_builtin("BatchNorm", build_batch_norm);
 }

@@ -6,6 +6,7 @@
 
 #include "e3check/module.h"
 #include "module_internal.h"
+#include "e3check/state.h"
 
 static const char *const mode_names[] = {"none", "script", "trace", "unsupported"};
 
@@ -211,6 +212,13 @@ e3c_status e3c_module_add_tensor(e3c_module *m, const char *name, const e3c_tens
     return e3c_jit_add_tensor(m->jit, name, t, is_parameter);
 }
 
+e3c_status e3c_module_add_constant(e3c_module *m, const char *name, const e3c_tensor *t)
+{
+    if (!m || !t || !valid_identifier(name))
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_add_constant: NULL argument or bad name");
+    return e3c_jit_add_constant(m->jit, name, t);
+}
+
 e3c_status e3c_module_tensor(const e3c_module *m, const char *name, e3c_tensor **out)
 {
     if (!m || !name || !out)
@@ -308,7 +316,8 @@ e3c_status e3c_module_to_dtype(e3c_module *m, e3c_dtype dtype)
 {
     if (!m)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_module_to_dtype: NULL argument");
-    return e3c_jit_to_dtype(m->jit, dtype);
+    e3c_status st = e3c_jit_to_dtype(m->jit, dtype);
+    return st || (dtype != E3C_FLOAT32 && dtype != E3C_FLOAT64) ? st : e3c_jit_constants_to_dtype(m->jit, dtype);
 }
 
 e3c_status e3c_module_set_mode(e3c_module *m, const char *mode)
@@ -336,6 +345,24 @@ e3c_compile_mode e3c_module_mode(const e3c_module *m)
 }
 
 e3c_compiled_as e3c_module_compiled_as(const e3c_module *m) { return m ? m->compiled : E3C_EAGER; }
+
+void e3c_module_train(e3c_module *m, int on)
+{
+    if (!m)
+        return;
+    m->eval_mode = !on;
+    for (size_t i = 0; i < m->n_children; i++)
+        e3c_module_train(m->children[i], on);
+}
+
+int e3c_module_training(const e3c_module *m) { return m && !m->eval_mode; }
+
+e3c_status e3c_module_named_tensors(e3c_strings *names, e3c_values **tensors, const e3c_module *m, int which)
+{
+    if (!m)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_named_tensors: NULL module");
+    return e3c_jit_named_tensors(names, tensors, m->jit, (e3c_state_kind)which);
+}
 
 e3c_status e3c_module_forward(e3c_module *m, const e3c_values *in, e3c_values **out)
 {
@@ -405,6 +432,7 @@ static e3c_status clone_onto(e3c_module **out, const e3c_module *m, e3c_jit_modu
     c->compiled = m->compiled;
     c->has_mode_override = m->has_mode_override;
     c->mode_override = m->mode_override;
+    c->eval_mode = m->eval_mode;
     c->has_irreps_in = m->has_irreps_in;
     c->has_irreps_out = m->has_irreps_out;
     c->n_in = m->n_in;
@@ -458,6 +486,8 @@ e3c_dtype e3c_module_dtype(const e3c_module *m)
     int found = 0;
     if (m && e3c_jit_floating_dtype(m->jit, &d, &found) == E3C_OK && found)
         return d;
+    if (m && e3c_jit_constant_dtype(m->jit, &d, &found) == E3C_OK && found)
+        return d; /* e3check's own constants follow the dtype the module was built in */
     return E3C_FLOAT32;
 }
 

@@ -27,6 +27,7 @@ struct e3c_module {
     char *script_source;       /* per-instance TorchScript source, or NULL */
     e3c_values **fixed_inputs; /* set by e3c_module_trace: e3nn's instance-level hook */
     size_t n_fixed_inputs;
+    int eval_mode; /* 0: training (torch's default), 1: eval (e3c_module_train) */
 };
 
 /* A deep copy of an array of value lists (new references to the same tensors). */

@@ -1,4 +1,5 @@
 /* Small pieces shared by the module library. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn_internal.h"
@@ -14,15 +15,15 @@ int64_t e3c_nn_set_dense_limit(int64_t limit)
 
 int64_t nn_dense_limit(void) { return dense_limit; }
 
-e3c_status nn_add_buffer(e3c_module *m, const char *name, const double *data, const int64_t *shape, int ndim,
-                         e3c_dtype dtype)
+e3c_status nn_add_constant(e3c_module *m, const char *name, const double *data, const int64_t *shape, int ndim,
+                           e3c_dtype dtype)
 {
     e3c_tensor *t64 = NULL, *t = NULL;
     e3c_status st = e3c_tensor_from_data(&t64, data, E3C_FLOAT64, shape, ndim);
     if (!st)
         st = e3c_tensor_to(&t, t64, dtype);
     if (!st)
-        st = e3c_module_add_tensor(m, name, t, 0);
+        st = e3c_module_add_constant(m, name, t);
     e3c_tensor_free(t64), e3c_tensor_free(t);
     return st;
 }
@@ -124,4 +125,35 @@ e3c_status nn_finish(e3c_module **out, e3c_module *m, e3c_status st)
     }
     *out = m;
     return E3C_OK;
+}
+
+e3c_status nn_add_empty_buffer(e3c_module *m, const char *name, e3c_dtype dtype)
+{
+    int64_t zero = 0;
+    e3c_tensor *t = NULL;
+    e3c_status st = e3c_tensor_zeros(&t, dtype, &zero, 1);
+    if (!st)
+        st = e3c_module_add_tensor(m, name, t, 0);
+    e3c_tensor_free(t);
+    return st;
+}
+
+e3c_status nn_add_output_mask(e3c_module *m, const e3c_irreps *out, const int *entry_used, e3c_dtype dtype)
+{
+    int64_t dim = e3c_irreps_dim(out), col = 0;
+    double *mask = calloc((size_t)(dim ? dim : 1), sizeof *mask);
+    if (!mask)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    for (size_t o = 0; o < out->len; o++)
+        for (int64_t k = 0; k < out->items[o].mul * e3c_irrep_dim(out->items[o].ir); k++)
+            mask[col++] = entry_used[o] ? 1.0 : 0.0;
+    e3c_tensor *t64 = NULL, *t = NULL;
+    e3c_status st = e3c_tensor_from_data(&t64, mask, E3C_FLOAT64, &dim, 1);
+    if (!st)
+        st = e3c_tensor_to(&t, t64, dtype);
+    if (!st)
+        st = e3c_module_add_tensor(m, "output_mask", t, 0);
+    e3c_tensor_free(t64), e3c_tensor_free(t);
+    free(mask);
+    return st;
 }

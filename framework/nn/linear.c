@@ -74,9 +74,9 @@ static e3c_status lin_register_dense(e3c_module *m, const lin_state *s, e3c_dtyp
             Bb[(s->bias_offset[o] + w) * dout + e3c_irreps_offset(&s->out, o) + w] = 1.0;
     int64_t shape[2] = {s->weight_numel, din * dout}, bshape[2] = {s->bias_numel, dout};
     if (!st)
-        st = nn_add_buffer(m, "dense_basis", B, shape, 2, dtype);
+        st = nn_add_constant(m, "dense_basis", B, shape, 2, dtype);
     if (!st && s->bias_numel)
-        st = nn_add_buffer(m, "dense_bias_basis", Bb, bshape, 2, dtype);
+        st = nn_add_constant(m, "dense_bias_basis", Bb, bshape, 2, dtype);
     free(B), free(Bb);
     return st;
 }
@@ -355,6 +355,22 @@ static e3c_status lin_resolve(lin_state *s, const e3c_linear_options *o)
     return E3C_OK;
 }
 
+/* e3nn's output_mask: an output entry is used when a weight path (no zero multiplicity)
+ * or a bias reaches it. */
+static e3c_status lin_output_mask(e3c_module *m, const lin_state *s, e3c_dtype dtype)
+{
+    int *used = calloc(s->out.len + 1, sizeof *used);
+    if (!used)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < s->n_ins; k++)
+        used[s->ins[k].i_out] |= s->ins[k].size != 0;
+    for (size_t o = 0; o < s->out.len; o++)
+        used[o] |= s->bias[o] && s->out.items[o].mul > 0;
+    e3c_status st = nn_add_output_mask(m, &s->out, used, dtype);
+    free(used);
+    return st;
+}
+
 e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *irreps_out, const e3c_linear_options *opt)
 {
     static const e3c_linear_options defaults = E3C_LINEAR_OPTIONS_INIT;
@@ -387,6 +403,8 @@ e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *i
         if (!st)
             st = e3c_module_add_tensor(m, "weight", w, 1);
         e3c_tensor_free(w);
+    } else if (!st) {
+        st = nn_add_empty_buffer(m, "weight", e3c_default_dtype()); /* as e3nn's state dict has it */
     }
     if (!st && s->internal && s->bias_numel) {
         e3c_tensor *b = NULL;
@@ -394,7 +412,11 @@ e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *i
         if (!st)
             st = e3c_module_add_tensor(m, "bias", b, 1);
         e3c_tensor_free(b);
+    } else if (!st) {
+        st = nn_add_empty_buffer(m, "bias", e3c_default_dtype());
     }
+    if (!st)
+        st = lin_output_mask(m, s, e3c_default_dtype());
     const char *ins[1] = {irreps_in}, *outs[1] = {irreps_out};
     if (!st)
         st = e3c_module_set_irreps_in(m, ins, 1);

@@ -59,9 +59,19 @@ void nn_emit_return(strbuf *b, const char *x, const e3c_irreps *out, int batched
 /* The limit of e3c_nn_set_dense_limit: the most elements of a dense form's buffers. */
 int64_t nn_dense_limit(void);
 
-/* Register a buffer `name` of `shape` holding `data` (float64) converted to dtype. */
-e3c_status nn_add_buffer(e3c_module *m, const char *name, const double *data, const int64_t *shape, int ndim,
-                         e3c_dtype dtype);
+/* Register e3check's own constant `name` of `shape` holding `data` (float64, so that it
+ * is computed in float64 whatever the dtype) converted to dtype: a plain attribute, not a
+ * buffer, so that state dicts hold e3nn's names only (e3c_module_add_constant). */
+e3c_status nn_add_constant(e3c_module *m, const char *name, const double *data, const int64_t *shape, int ndim,
+                           e3c_dtype dtype);
+
+/* Register an empty buffer `name` (shape [0]) as e3nn does for a weight or bias that is
+ * not a parameter ("for TorchScript, there always has to be some kind of defined .weight"). */
+e3c_status nn_add_empty_buffer(e3c_module *m, const char *name, e3c_dtype dtype);
+
+/* Register e3nn's output_mask buffer: 1 over the columns of every output entry o with
+ * entry_used[o], else 0. */
+e3c_status nn_add_output_mask(e3c_module *m, const e3c_irreps *out, const int *entry_used, e3c_dtype dtype);
 
 /* Give m the generated TorchScript source in b (E3C_ERR_NOMEM when b ran out of memory). */
 e3c_status nn_set_source(e3c_module *m, const strbuf *b);

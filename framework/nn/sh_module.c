@@ -223,7 +223,7 @@ static e3c_status register_dense_basis(e3c_module *m, const sh_state *s, int n)
                     B[row * s->n_outputs + k] = s->out_scale * polys[(size_t)s->outputs[k] * size + mono(n, a, b, c)];
             }
     int64_t shape[2] = {(int64_t)rows, (int64_t)s->n_outputs};
-    st = nn_add_buffer(m, "dense_basis", B, shape, 2, e3c_default_dtype());
+    st = nn_add_constant(m, "dense_basis", B, shape, 2, e3c_default_dtype());
     free(polys), free(B);
     return st;
 }

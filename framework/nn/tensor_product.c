@@ -279,7 +279,7 @@ static e3c_status register_dense(e3c_module *m, tp_state *s, e3c_dtype dtype)
     int use[2] = {rows > 0, s->dense_constant};
     for (int i = 0; !st && i < 2; i++)
         if (use[i])
-            st = nn_add_buffer(m, names[i], data[i], shapes[i], i == 0 ? 2 : 1, dtype);
+            st = nn_add_constant(m, names[i], data[i], shapes[i], i == 0 ? 2 : 1, dtype);
     free(f.basis), free(f.constant);
     return st;
 }
@@ -885,7 +885,22 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
 
 /* ------------------------------------------------------------------ building ---- */
 
-/* Register the Wigner 3j buffers, pair indices and weight; declare irreps; set source. */
+/* e3nn's output_mask: an output entry is used when an instruction reaches it with a
+ * nonzero coefficient and no zero in its path shape. */
+static e3c_status tp_output_mask(e3c_module *m, const tp_state *s, e3c_dtype dtype)
+{
+    int *used = calloc(s->out.len + 1, sizeof *used);
+    if (!used)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < s->n_ins; k++)
+        used[s->ins[k].io] |= s->ins[k].coeff != 0 && s->ins[k].weight_size != 0;
+    e3c_status st = nn_add_output_mask(m, &s->out, used, dtype);
+    free(used);
+    return st;
+}
+
+/* Register the Wigner 3j constants, pair indices, weight (a parameter, else e3nn's empty
+ * buffer) and output_mask. */
 static e3c_status register_tensors(e3c_module *m, tp_state *s, e3c_dtype dtype)
 {
     e3c_status st = s->dense ? register_dense(m, s, dtype) : E3C_OK;
@@ -907,7 +922,7 @@ static e3c_status register_tensors(e3c_module *m, tp_state *s, e3c_dtype dtype)
             if (!st)
                 st = e3c_tensor_to(&c, c64, dtype);
             if (!st)
-                st = e3c_module_add_tensor(m, name, c, 0);
+                st = e3c_module_add_constant(m, name, c);
             free(P);
             e3c_tensor_free(c64), e3c_tensor_free(c);
         }
@@ -929,9 +944,9 @@ static e3c_status register_tensors(e3c_module *m, tp_state *s, e3c_dtype dtype)
             if (!st)
                 st = e3c_tensor_from_data(&tv, v, E3C_INT64, &npairs, 1);
             if (!st)
-                st = e3c_module_add_tensor(m, nu, tu, 0);
+                st = e3c_module_add_constant(m, nu, tu);
             if (!st)
-                st = e3c_module_add_tensor(m, nv, tv, 0);
+                st = e3c_module_add_constant(m, nv, tv);
             free(u), free(v);
             e3c_tensor_free(tu), e3c_tensor_free(tv);
         }
@@ -942,8 +957,10 @@ static e3c_status register_tensors(e3c_module *m, tp_state *s, e3c_dtype dtype)
         if (!st)
             st = e3c_module_add_tensor(m, "weight", w, 1);
         e3c_tensor_free(w);
+    } else if (!st) {
+        st = nn_add_empty_buffer(m, "weight", dtype); /* e3nn's state dict has it */
     }
-    return st;
+    return st ? st : tp_output_mask(m, s, dtype);
 }
 
 static e3c_status declare_irreps(e3c_module *m, const tp_state *s)

@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cJSON *j = cJSON_ParseWithLength((const char *)data, size);
     if (!j) return 0;
     e3c_fixture_validate(j);
-    e3c_check_kind kinds[3]; size_t n;
+    e3c_check_kind kinds[E3C_CHECK_KIND_COUNT]; size_t n;
     e3c_fixture_checks(j, kinds, &n);
     e3c_verdict v; e3c_fixture_expected(j, E3C_CHECK_EQUIVARIANCE, &v);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "module");

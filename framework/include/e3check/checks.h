@@ -100,6 +100,37 @@ typedef struct e3c_auto_jitable_options {
  *  trip. details: each step's outcome, the warnings, and the compiled tree. */
 e3c_status e3c_check_auto_jitable(const e3c_subject *s, const e3c_auto_jitable_options *opt, e3c_check_result *out);
 
+/* ------------------------------------------------------------------ normalized ---- */
+
+/** Options of the normalized check (e3nn's assert_normalized); initialise with
+ *  E3C_NORMALIZED_OPTIONS_INIT (e3nn's defaults). */
+typedef struct e3c_normalized_options {
+    const char *normalization;  /**< "component" (NULL) or "norm", of the inputs and the targets */
+    int n_input;                /**< random inputs per weight draw (e3nn 10000) */
+    int n_weight;               /**< weight draws; 0: e3nn's default, 20 (1 without weights) */
+    double atol;                /**< allowed |<x_i^2> - target| (e3nn 0.1) */
+    uint64_t seed;              /**< seeds the one generator of every draw, as torch.manual_seed */
+    const char *const *weights; /**< state-dict names of the parameters to re-initialise; NULL: all */
+    size_t n_weights;
+    e3c_generator *generator;   /**< borrowed; when set, the draws continue it and `seed` is only
+                                     reported (e3nn's global generator after building the module) */
+} e3c_normalized_options;
+
+#define E3C_NORMALIZED_OPTIONS_INIT {NULL, 10000, 0, 0.1, 0, NULL, 0, NULL}
+
+/** e3nn's assert_normalized on a copy of the subject (the subject stays untouched):
+ *  n_weight times, every weight (the module's or the file's parameters, or those named)
+ *  is redrawn from a standard normal (param.normal_()), then n_input component-normalised
+ *  random inputs of the declared irreps (each irrep's columns divided by sqrt(2l+1) for
+ *  "norm") go through it; the running mean of each output component's square must be
+ *  within atol of 1 ("component") or 1/sqrt(2l+1) ("norm", e3nn's target). All draws come
+ *  from one generator in e3nn's order (each parameter, then each input). FAILED with
+ *  e3nn's message for the first irrep out of tolerance; details: per output irrep its
+ *  target, worst component and error. ERRORED for an invalid normalization, inputs that
+ *  cannot be drawn, a forward that fails or returns other shapes; SKIPPED when every
+ *  input or every output has no irreps (e3nn then checks nothing). */
+e3c_status e3c_check_normalized(const e3c_subject *s, const e3c_normalized_options *opt, e3c_check_result *out);
+
 /* ------------------------------------------------------------------ isolation ----- */
 
 /** A check to run in a child process: fill *out (called in the child). */

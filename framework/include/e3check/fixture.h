@@ -12,9 +12,17 @@ extern "C" {
 #endif
 
 /** The checks a fixture can ask for. */
-typedef enum e3c_check_kind { E3C_CHECK_AUTO_JITABLE = 0, E3C_CHECK_EQUIVARIANCE = 1, E3C_CHECK_GOLDEN = 2 } e3c_check_kind;
+typedef enum e3c_check_kind {
+    E3C_CHECK_AUTO_JITABLE = 0,
+    E3C_CHECK_EQUIVARIANCE = 1,
+    E3C_CHECK_GOLDEN = 2,
+    E3C_CHECK_NORMALIZED = 3
+} e3c_check_kind;
 
-/** "auto_jitable", "equivariance", "golden". */
+/** How many check kinds there are (the size of e3c_fixture_checks' kinds[]). */
+#define E3C_CHECK_KIND_COUNT 4
+
+/** "auto_jitable", "equivariance", "golden", "normalized". */
 const char *e3c_check_kind_name(e3c_check_kind k);
 
 /** Run-wide settings that fixtures may not override. */
@@ -25,7 +33,7 @@ typedef struct e3c_run_settings {
 } e3c_run_settings;
 
 /** Which checks `fixture` enables (default: auto_jitable and equivariance), in order;
- *  kinds[] gets up to 3. E3C_ERR_VALUE for a malformed "checks" field. */
+ *  kinds[] gets up to E3C_CHECK_KIND_COUNT. E3C_ERR_VALUE for a malformed "checks" field. */
 e3c_status e3c_fixture_checks(const cJSON *fixture, e3c_check_kind *kinds, size_t *n);
 
 /** The verdict a fixture expects of a check ("pass" -> PASSED default, "fail" -> FAILED,
@@ -38,6 +46,19 @@ double e3c_fixture_timeout(const cJSON *fixture, const e3c_run_settings *rs);
 /** Validate a fixture's fields (required name, exactly one subject, known fields and
  *  types). E3C_ERR_VALUE naming the field. */
 e3c_status e3c_fixture_validate(const cJSON *fixture);
+
+/** The seed a fixture's checks use: --seed (rs->has_seed), else its "seed", else 0. */
+uint64_t e3c_fixture_seed(const cJSON *fixture, const e3c_run_settings *rs);
+
+/** The fixture's dtype ("dtype", default float32). */
+e3c_dtype e3c_fixture_dtype(const cJSON *fixture);
+
+/** Build a (valid) fixture's module exactly as its checks do: the global generator
+ *  seeded with e3c_fixture_seed (so initial weights are the same every time), the
+ *  module built in the fixture's dtype (its constant buffers computed in it), then its
+ *  "parameters" set. E3C_ERR_VALUE for an invalid fixture or one naming a TorchScript
+ *  file; construction errors name the type. Caller owns *out. rs may be NULL. */
+e3c_status e3c_fixture_build_module(e3c_module **out, const cJSON *fixture, const e3c_run_settings *rs);
 
 /** Run one check of a fixture in this process: build or load the subject (paths relative
  *  to `base_dir`), then check it. Problems of the fixture or its subject are ERRORED

@@ -117,6 +117,11 @@ e3c_module *e3c_module_child_at(const e3c_module *m, size_t i);
  *  module keeps a reference to the same storage). */
 e3c_status e3c_module_add_tensor(e3c_module *m, const char *name, const e3c_tensor *t, int is_parameter);
 
+/** Register `t` as a constant `name`: a plain tensor attribute the module's code reads
+ *  (self.name) and its saved file holds, but neither a parameter nor a buffer, so that
+ *  the state dict holds e3nn's names only. e3c_module_to_dtype converts it too. */
+e3c_status e3c_module_add_constant(e3c_module *m, const char *name, const e3c_tensor *t);
+
 /** A new reference to parameter or buffer `name` (for use inside forward: reads of it
  *  are recorded as attribute reads when tracing). Caller owns *out. */
 e3c_status e3c_module_tensor(const e3c_module *m, const char *name, e3c_tensor **out);
@@ -143,8 +148,8 @@ e3c_status e3c_module_set_script_source(e3c_module *m, const char *source);
 /** The TorchScript source in force (instance, else class), or NULL. Borrowed. */
 const char *e3c_module_script_source(const e3c_module *m);
 
-/** Convert every floating parameter and buffer of the tree to `dtype` (e3nn modules
- *  follow torch's default dtype; fixtures choose theirs). */
+/** Convert every floating parameter, buffer and constant of the tree to `dtype` (e3nn
+ *  modules follow torch's default dtype; fixtures choose theirs). */
 e3c_status e3c_module_to_dtype(e3c_module *m, e3c_dtype dtype);
 
 /** Override the class's mode for this instance (e3nn's instance attribute). An invalid
@@ -153,6 +158,19 @@ e3c_status e3c_module_set_mode(e3c_module *m, const char *mode);
 
 /** The mode in force: the instance's override, else the class's. */
 e3c_compile_mode e3c_module_mode(const e3c_module *m);
+
+/** torch's train()/eval(): set the training flag of `m` and its whole tree (on = 1
+ *  training, the default of a new module; 0 eval). Modules whose forward depends on it
+ *  (BatchNorm) read it with e3c_module_training. Clones keep it. NULL-safe. */
+void e3c_module_train(e3c_module *m, int on);
+
+/** 1 while `m` is in training mode (torch's `self.training`), 0 in eval mode or for NULL. */
+int e3c_module_training(const e3c_module *m);
+
+/** The tree's parameters (which = 1), buffers (2) or both in state-dict order (3) by
+ *  their dotted state-dict names, as e3c_jit_named_tensors (state.h) lists them: new
+ *  references to the module's own storage. Caller owns *names and *tensors. */
+e3c_status e3c_module_named_tensors(e3c_strings *names, e3c_values **tensors, const e3c_module *m, int which);
 
 /** How a module runs now. */
 typedef enum e3c_compiled_as { E3C_EAGER = 0, E3C_TRACED = 1, E3C_SCRIPTED = 2 } e3c_compiled_as;
@@ -173,8 +191,9 @@ e3c_status e3c_module_forward1(e3c_module *m, const e3c_tensor *x, e3c_tensor **
 /** A deep copy (parameters copied; state shared, it is immutable). Caller owns *out. */
 e3c_status e3c_module_clone(e3c_module **out, const e3c_module *m);
 
-/** The dtype of the first floating parameter, else first floating buffer, of the tree,
- *  else float32 (torch's default), as e3nn's get_tracing_inputs uses. */
+/** The dtype of the first floating parameter, else first floating buffer, of the tree
+ *  (as e3nn's get_tracing_inputs uses), else of its first floating constant (the dtype it
+ *  was built in), else float32 (torch's default). */
 e3c_dtype e3c_module_dtype(const e3c_module *m);
 
 /* ------------------------------------------------------------------ compiling ------ */

@@ -30,6 +30,32 @@ e3c_status e3c_norm_new(e3c_module **out, const char *irreps_in, int squared);
 /** The class of Norm (for tests and for subclassing). */
 extern const e3c_module_class e3c_norm_class;
 
+/** Options of BatchNorm (e3nn's constructor arguments); initialise with
+ *  E3C_BATCH_NORM_OPTIONS_INIT (e3nn's defaults). */
+typedef struct e3c_batch_norm_options {
+    double eps;                /**< added to the variance (1e-5) */
+    double momentum;           /**< of the running statistics (0.1) */
+    int affine;                /**< parameters weight (every channel) and bias (0e channels) */
+    const char *reduce;        /**< "mean" (NULL) or "max" over the sample dimension */
+    int instance;              /**< statistics per batch row; no running statistics */
+    const char *normalization; /**< "component" (NULL) or "norm" */
+} e3c_batch_norm_options;
+
+#define E3C_BATCH_NORM_OPTIONS_INIT {1e-5, 0.1, 1, "mean", 0, "component"}
+
+/** e3nn's nn.BatchNorm(irreps, eps, momentum, affine, reduce, instance, normalization),
+ *  mode "unsupported" (compiling it fails naming the module, as e3nn's does). Buffers
+ *  running_mean (0e channels, zeros) and running_var (every channel, ones) unless
+ *  `instance`; parameters weight (ones) and bias (zeros) when `affine`; e3nn's names and
+ *  order. Input (batch, ..., dim): in training mode (e3c_module_train) the batch
+ *  statistics normalise it and update the running ones; in eval mode the running ones
+ *  are used. opt may be NULL for the defaults. E3C_ERR_VALUE for a bad reduce or
+ *  normalization (e3nn's wording) or irreps. */
+e3c_status e3c_batch_norm_new(e3c_module **out, const char *irreps, const e3c_batch_norm_options *opt);
+
+/** The class of BatchNorm. */
+extern const e3c_module_class e3c_batch_norm_class;
+
 /* ------------------------------------------------------------------ activations ---- */
 
 /** e3nn's normalize2mom constant of an activation ("silu", "tanh", "sigmoid", "abs",
