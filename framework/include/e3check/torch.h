@@ -242,6 +242,12 @@ e3c_status e3c_tensor_stack(e3c_tensor **out, const e3c_values *parts, int dim);
  *  inside a trace this is recorded as a warning). */
 e3c_status e3c_tensor_any_greater(int *out, const e3c_tensor *t, double threshold);
 
+/** E3C_ERR_VALUE "Incorrect last dimension for <what>: got W, expected <dim>" unless the
+ *  last dimension of t is `dim` (a tensor of no dimension fails too). Inside a trace the
+ *  check is also recorded in the graph (one size comparison raising the same message), so
+ *  the traced module rejects other widths as the eager one does. */
+e3c_status e3c_tensor_check_last_dim(const e3c_tensor *t, int64_t dim, const char *what);
+
 /* ---------------------------------------------------------------- random ---------- */
 
 /** A new CPU generator seeded with `seed`; its draws equal Python's after
