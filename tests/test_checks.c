@@ -657,3 +657,17 @@ Test(equivariance, nan_outputs_show_nan_per_block_not_zero)
     e3c_check_result_free(&r);
     drop(&f);
 }
+
+static void writes_nothing(void *ctx, e3c_check_result *out)
+{
+    (void)ctx, (void)out;
+}
+
+Test(fail_closed, an_isolated_check_that_writes_no_verdict_is_errored)
+{
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_isolated(writes_nothing, NULL, 30.0, &r));
+    cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "without a verdict"), "%s", r.message);
+    e3c_check_result_free(&r);
+}
