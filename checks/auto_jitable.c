@@ -123,7 +123,7 @@ static int nonfinite_output(const e3c_values *ys, char *why, size_t cap)
         if (found) {
             char index[128];
             format_index(e3c_values_get(ys, i), at, index, sizeof index);
-            snprintf(why, cap, "output %zu holds %s at index %s on random inputs of the declared widths",
+            snprintf(why, cap, "output %zu holds %s at index %s on the check's inputs",
                      i, isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf", index);
             return 1;
         }

@@ -387,20 +387,6 @@ static e3c_status fixed_inputs(const cJSON *fx, e3c_dtype dtype, e3c_values **ou
     return st;
 }
 
-/* "[2, 1]": the shape of t in buf. */
-static void format_shape(const e3c_tensor *t, char *buf, size_t cap)
-{
-    int64_t shape[E3C_MAX_DIMS];
-    int nd = 0;
-    if (e3c_tensor_shape(t, shape, E3C_MAX_DIMS, &nd))
-        nd = 0;
-    size_t len = (size_t)snprintf(buf, cap, "[");
-    for (int d = 0; d < nd && len < cap; d++)
-        len += (size_t)snprintf(buf + len, cap - len, "%s%lld", d ? ", " : "", (long long)shape[d]);
-    if (len < cap)
-        snprintf(buf + len, cap - len, "]");
-}
-
 /* One output against its expected nested list: *err the largest difference relative to
  * max(1, max |expected|), NaN when a value is NaN or infinite where the expected one is
  * not (or the reverse). `why` says what failed: another shape, or the first non-finite
@@ -442,10 +428,10 @@ static e3c_status golden_output(const cJSON *want, const e3c_tensor *got, size_t
         if (isfinite(g[i]) && isfinite(e[i])) {
             worst = worse_error(worst, fabs(g[i] - e[i]));
         } else if (!(g[i] == e[i]) && !why[0]) { /* equal infinities match; NaN matches nothing */
-            char index[128];
+            char index[128], value[32];
             format_index(got, (int64_t)i, index, sizeof index);
-            snprintf(why, cap, "output %zu at index %s is %s where %.6g is expected", o, index,
-                     isnan(g[i]) ? "nan" : g[i] > 0 ? "inf" : isinf(g[i]) ? "-inf" : "finite", e[i]);
+            snprintf(value, sizeof value, isnan(g[i]) ? "nan" : "%.6g", g[i]); /* never "-nan" */
+            snprintf(why, cap, "output %zu at index %s is %s where %.6g is expected", o, index, value, e[i]);
             worst = NAN;
         }
     }

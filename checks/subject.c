@@ -69,6 +69,16 @@ e3c_status tensor_first_nonfinite(const e3c_tensor *t, int *found, int64_t *inde
     return st;
 }
 
+/* "[a, b, ...]" of n numbers in buf. */
+static void format_list(const int64_t *v, int n, char *buf, size_t cap)
+{
+    size_t len = (size_t)snprintf(buf, cap, "[");
+    for (int d = 0; d < n && len < cap; d++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%lld", d ? ", " : "", (long long)v[d]);
+    if (len < cap)
+        snprintf(buf + len, cap - len, "]");
+}
+
 void format_index(const e3c_tensor *t, int64_t flat, char *buf, size_t cap)
 {
     int64_t shape[E3C_MAX_DIMS], idx[E3C_MAX_DIMS];
@@ -79,9 +89,14 @@ void format_index(const e3c_tensor *t, int64_t flat, char *buf, size_t cap)
         idx[d] = shape[d] ? flat % shape[d] : 0;
         flat = shape[d] ? flat / shape[d] : 0;
     }
-    size_t len = (size_t)snprintf(buf, cap, "[");
-    for (int d = 0; d < nd && len < cap; d++)
-        len += (size_t)snprintf(buf + len, cap - len, "%s%lld", d ? ", " : "", (long long)idx[d]);
-    if (len < cap)
-        snprintf(buf + len, cap - len, "]");
+    format_list(idx, nd, buf, cap);
+}
+
+void format_shape(const e3c_tensor *t, char *buf, size_t cap)
+{
+    int64_t shape[E3C_MAX_DIMS];
+    int nd = 0;
+    if (e3c_tensor_shape(t, shape, E3C_MAX_DIMS, &nd))
+        nd = 0;
+    format_list(shape, nd, buf, cap);
 }
