@@ -197,8 +197,13 @@ static e3c_status one_trial(const e3c_subject *s, const e3c_values *args, const 
         e3c_tensor *a = NULL;
         double total = 0.0;
         st = e3c_tensor_to(&a, e3c_values_get(y1, i), E3C_FLOAT64);
-        if (!st && e3c_tensor_numel(a) != e3c_tensor_numel(e3c_values_get(y2t, i)))
-            st = e3c_error_set(E3C_ERR_VALUE, "output %zu changed shape under rotation", i);
+        char sa[96] = "", sb[96] = "";
+        if (!st) { /* the same shape, not only as many values: the difference would broadcast */
+            format_shape(a, sa, sizeof sa);
+            format_shape(e3c_values_get(y2t, i), sb, sizeof sb);
+        }
+        if (!st && strcmp(sa, sb))
+            st = e3c_error_set(E3C_ERR_VALUE, "output %zu changed shape under rotation: %s instead of %s", i, sa, sb);
         double blocks[256] = {0};
         if (!st)
             st = output_errors(&s->irreps_out[i], a, e3c_values_get(y2t, i), &total, blocks);

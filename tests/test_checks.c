@@ -677,3 +677,31 @@ Test(fail_closed, an_isolated_check_that_writes_no_verdict_is_errored)
  * out_of_memory_drawing_trace_inputs_is_errored tests (unused without the sanitizer). */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+
+/* Every other call returns its (batch, 1) input as (1, batch): as many values, another shape. */
+static e3c_status transposed_every_other_call(e3c_module *self, const e3c_values *in, e3c_values **out)
+{
+    static int calls;
+    (void)self;
+    const e3c_tensor *x = e3c_values_get(in, 0);
+    int64_t shape[2] = {1, e3c_tensor_numel(x)};
+    e3c_tensor *t = NULL;
+    e3c_status st = calls++ % 2 ? e3c_tensor_unary(&t, x, E3C_OP_CLONE) : e3c_tensor_reshape(&t, x, shape, 2);
+    return st ? st : give(out, t);
+}
+
+Test(equivariance, an_output_of_another_shape_under_rotation_is_named_not_broadcast)
+{
+    static const e3c_module_class cls = {.name = "TransposedEveryOtherCall", .mode = NULL,
+                                         .forward = transposed_every_other_call};
+    fixture f;
+    make(&f, &cls, "1x0e", "1x0e", E3C_FLOAT64);
+    e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
+    o.batch = 2;
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, &o, &r));
+    cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "output 0 changed shape under rotation: [1, 2] instead of [2, 1]"), "%s", r.message);
+    e3c_check_result_free(&r);
+    drop(&f);
+}
