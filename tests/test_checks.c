@@ -705,3 +705,17 @@ Test(equivariance, an_output_of_another_shape_under_rotation_is_named_not_broadc
     e3c_check_result_free(&r);
     drop(&f);
 }
+
+Test(auto_jitable, a_compiled_output_of_another_shape_fails_and_is_not_blamed_on_the_eager_forward)
+{
+    static const e3c_module_class cls = {.name = "ScriptAddsADimension", .mode = "script", .forward = identity,
+                                         .script_source = "def forward(self, x):\n    return x.unsqueeze(0)\n"};
+    fixture f;
+    make(&f, &cls, "2x0e", "2x0e", E3C_FLOAT64);
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&f.s, NULL, &r));
+    cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
+    cr_assert(strstr(r.message, "do not match the eager one's") && strstr(r.message, "shapes"), "%s", r.message);
+    e3c_check_result_free(&r);
+    drop(&f);
+}
