@@ -1,5 +1,6 @@
 /* e3nn's assert_auto_jitable, extended: every input's strict shapes, compiled vs eager,
  * and a save/reload round trip. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,39 +46,89 @@ static e3c_status check_widths(const e3c_subject *s, const e3c_values *ys)
     return E3C_OK;
 }
 
-/* Cut 1, 2 and 3 trailing columns of each input in turn; every call must raise.
- * Returns 1 when all were rejected, 0 (with `why`) when one was accepted. */
-static int strict_shapes(e3c_jit_module *jit, const e3c_subject *s, const e3c_values *args, char *why, size_t cap)
+/* x with `delta` columns: its first width + delta columns (delta < 0), or zeros appended
+ * (delta > 0). Caller owns *out. */
+static e3c_status resized(const e3c_tensor *x, int64_t delta, e3c_tensor **out)
 {
+    if (delta < 0)
+        return e3c_tensor_narrow_last(out, x, e3c_tensor_size(x, -1) + delta);
+    e3c_tensor *zeros = NULL;
+    e3c_values *parts = NULL;
+    e3c_status st = e3c_tensor_zeros_last(&zeros, x, delta);
+    if (!st)
+        st = e3c_values_new(&parts);
+    if (!st)
+        st = e3c_values_push(parts, x);
+    if (!st)
+        st = e3c_values_push(parts, zeros);
+    if (!st)
+        st = e3c_tensor_cat(out, parts, -1);
+    e3c_tensor_free(zeros), e3c_values_free(parts);
+    return st;
+}
+
+/* Each input in turn 1, 2 and 3 columns narrower (e3nn's cuts, as far as the input has
+ * columns) and 1, 2 and 3 wider (a model that reads only the first columns is caught);
+ * every call must raise. Returns 1 when all were rejected, 0 (with `why`) when one was
+ * accepted; `note` names the inputs of width 0, which have no narrower form. */
+static int strict_shapes(e3c_jit_module *jit, const e3c_subject *s, const e3c_values *args, char *why, size_t cap,
+                         char *note, size_t note_cap)
+{
+    static const int64_t deltas[6] = {-1, -2, -3, 1, 2, 3};
     for (size_t i = 0; i < e3c_values_count(args); i++) {
         if (i < s->n_in && s->irreps_in[i].kind == E3C_ARG_NONE)
             continue;
         const e3c_tensor *x = e3c_values_get(args, i);
         int64_t width = e3c_tensor_size(x, -1);
-        for (int cut = 1; cut <= 3; cut++) {
-            int64_t keep = width - cut < 0 ? 0 : width - cut;
+        if (width == 0)
+            snprintf(note + strlen(note), note_cap - strlen(note), "; input %zu has width 0: no narrower input exists, "
+                     "only wider ones were tried", i);
+        for (int d = 0; d < 6; d++) {
+            if (width + deltas[d] < 0)
+                continue;
             e3c_values *bad = NULL, *ys = NULL;
-            e3c_tensor *narrow = NULL;
+            e3c_tensor *other = NULL;
             e3c_status st = e3c_values_new(&bad);
             for (size_t j = 0; !st && j < e3c_values_count(args); j++) {
                 if (j == i) {
-                    st = e3c_tensor_narrow_last(&narrow, x, keep);
+                    st = resized(x, deltas[d], &other);
                     if (!st)
-                        st = e3c_values_push(bad, narrow);
+                        st = e3c_values_push(bad, other);
                 } else {
                     st = e3c_values_push(bad, e3c_values_get(args, j));
                 }
             }
             int accepted = !st && call_jit(jit, bad, &ys) == E3C_OK;
-            e3c_values_free(bad), e3c_values_free(ys), e3c_tensor_free(narrow);
+            e3c_values_free(bad), e3c_values_free(ys), e3c_tensor_free(other);
             if (accepted) {
-                snprintf(why, cap, "input %zu accepted a width of %lld instead of %lld", i, (long long)keep,
-                         (long long)width);
+                snprintf(why, cap, "input %zu accepted a width of %lld instead of %lld", i,
+                         (long long)(width + deltas[d]), (long long)width);
                 return 0;
             }
         }
     }
     return 1;
+}
+
+/* The first NaN or infinity among the outputs: 1 with `why` naming it, else 0 (-1 when
+ * they cannot be read, with the error). */
+static int nonfinite_output(const e3c_values *ys, char *why, size_t cap)
+{
+    for (size_t i = 0; i < e3c_values_count(ys); i++) {
+        int found = 0;
+        int64_t at = 0;
+        double v = 0;
+        if (tensor_first_nonfinite(e3c_values_get(ys, i), &found, &at, &v))
+            return -1;
+        if (found) {
+            char index[128];
+            format_index(e3c_values_get(ys, i), at, index, sizeof index);
+            snprintf(why, cap, "output %zu holds %s at index %s on the check's inputs",
+                     i, isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf", index);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* Largest difference between two lists, relative to max(1, |b|). */
@@ -94,7 +145,7 @@ static e3c_status compare_lists(const e3c_values *a, const e3c_values *b, double
         if (st)
             return st;
         d /= scale > 1.0 ? scale : 1.0;
-        *worst = d > *worst ? d : *worst;
+        *worst = worse_error(*worst, d);
     }
     return E3C_OK;
 }
@@ -167,9 +218,11 @@ static e3c_module *compile_module(const e3c_subject *s, const e3c_auto_jitable_o
     for (size_t i = 0; i < warnings.count; i++)
         cJSON_AddItemToArray(w, cJSON_CreateString(warnings.items[i]));
     e3c_strings_free(&warnings);
-    if (st) {
-        result_set(out, E3C_FAILED, "compilation failed: %s", e3c_error_last());
-        add_step(steps, "compile", "failed", out->message);
+    if (st) { /* running out of memory says nothing of the module's compilability */
+        int oom = out_of_memory(st);
+        result_set(out, oom ? E3C_ERRORED : E3C_FAILED, "compilation %s: %s", oom ? "ran out of memory" : "failed",
+                   e3c_error_last());
+        add_step(steps, "compile", oom ? "error" : "failed", out->message);
         return NULL;
     }
     add_step(steps, "compile", "ok", NULL);
@@ -222,13 +275,24 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
         goto done;
     }
     add_step(steps, "run", "ok", NULL);
+    int bad = nonfinite_output(ys, why, sizeof why);
+    if (bad) { /* named here: later steps would blame a comparison */
+        result_set(out, bad < 0 ? E3C_ERRORED : E3C_FAILED, "%s", bad < 0 ? e3c_error_last() : why);
+        add_step(steps, "finite", bad < 0 ? "error" : "failed", out->message);
+        goto done;
+    }
     if (s->module) {
         double worst = 0.0, tol = s->dtype == E3C_FLOAT64 ? 1e-10 : 1e-4;
-        if (e3c_module_forward(s->module, args, &eager) || compare_lists(ys, eager, &worst)) {
+        if (e3c_module_forward(s->module, args, &eager)) {
             result_set(out, E3C_ERRORED, "eager forward: %s", e3c_error_last());
             goto done;
         }
-        cJSON_AddNumberToObject(out->details, "compiled_vs_eager_error", worst);
+        if (compare_lists(ys, eager, &worst)) { /* another number of outputs or another shape */
+            result_set(out, E3C_FAILED, "the compiled module's outputs do not match the eager one's: %s", e3c_error_last());
+            add_step(steps, "compiled_vs_eager", "failed", out->message);
+            goto done;
+        }
+        json_add_error(out->details, "compiled_vs_eager_error", worst);
         cJSON_AddNumberToObject(out->details, "compiled_vs_eager_tolerance", tol);
         if (!(worst <= tol)) {
             result_set(out, E3C_FAILED, "the compiled module differs from the eager one by %.3e (tolerance %.0e)", worst, tol);
@@ -237,14 +301,16 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
         }
         add_step(steps, "compiled_vs_eager", "ok", NULL);
     }
+    char note[512] = "";
     if (!opt->strict_shapes || hook) {
         add_step(steps, "strict_shapes", "skipped", hook ? "the module makes its own tracing inputs" : "disabled");
-    } else if (!strict_shapes(jit, s, args, why, sizeof why)) {
+    } else if (!strict_shapes(jit, s, args, why, sizeof why, note, sizeof note)) {
         result_set(out, E3C_FAILED, "Traced function didn't error on bad input shape: %s", why);
         add_step(steps, "strict_shapes", "failed", why);
         goto done;
     } else {
-        add_step(steps, "strict_shapes", "ok", "every input rejected 1, 2 and 3 missing columns");
+        snprintf(why, sizeof why, "every input rejected 1, 2 and 3 missing and extra columns%s", note);
+        add_step(steps, "strict_shapes", "ok", why);
     }
     if (opt->roundtrip) {
         if (roundtrip(jit, args, ys, why, sizeof why) != E3C_PASSED) {

@@ -32,9 +32,31 @@ const char *subject_name(const e3c_subject *s);
 /* Fill a result. */
 void result_set(e3c_check_result *r, e3c_verdict v, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* The common start of a check: validate the subject (exactly one of module and script),
- * zero the result, give it empty details and the seed, and note the start time. */
+/* The common start of a check: the result becomes ERRORED ("did not run to its end"),
+ * with empty details and the seed, so that only a check that ran to its end can make it
+ * PASSED; then validate the subject (exactly one of module and script: otherwise the
+ * result says so and E3C_ERR_INVALID is returned) and note the start time. */
 e3c_status check_begin(const char *check, const e3c_subject *s, e3c_check_result *out, uint64_t seed, double *start);
+
+/* Add `value` to `obj` as `key`: a number when finite, else the string "nan", "inf" or
+ * "-inf" (JSON has no such numbers; cJSON would write null and lose the cause). */
+void json_add_error(cJSON *obj, const char *key, double value);
+
+/* The larger of two errors where NaN is the worst (and stays: a NaN error never becomes
+ * a number again). */
+double worse_error(double a, double b);
+
+/* Look for a NaN or an infinity in t: *found = 1 with its flat index and value, else 0. */
+e3c_status tensor_first_nonfinite(const e3c_tensor *t, int *found, int64_t *index, double *value);
+
+/* The index of flat position `flat` in t's shape, as "[i, j]" in buf. */
+void format_index(const e3c_tensor *t, int64_t flat, char *buf, size_t cap);
+
+/* t's shape as "[2, 1]" in buf. */
+void format_shape(const e3c_tensor *t, char *buf, size_t cap);
+
+/* 1 when the last error is an allocation that failed (libtorch's or e3check's own). */
+int out_of_memory(e3c_status st);
 
 /* Seconds on a monotonic clock. */
 double now_s(void);

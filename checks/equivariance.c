@@ -197,22 +197,26 @@ static e3c_status one_trial(const e3c_subject *s, const e3c_values *args, const 
         e3c_tensor *a = NULL;
         double total = 0.0;
         st = e3c_tensor_to(&a, e3c_values_get(y1, i), E3C_FLOAT64);
-        if (!st && e3c_tensor_numel(a) != e3c_tensor_numel(e3c_values_get(y2t, i)))
-            st = e3c_error_set(E3C_ERR_VALUE, "output %zu changed shape under rotation", i);
+        char sa[96] = "", sb[96] = "";
+        if (!st) { /* the same shape, not only as many values: the difference would broadcast */
+            format_shape(a, sa, sizeof sa);
+            format_shape(e3c_values_get(y2t, i), sb, sizeof sb);
+        }
+        if (!st && strcmp(sa, sb))
+            st = e3c_error_set(E3C_ERR_VALUE, "output %zu changed shape under rotation: %s instead of %s", i, sa, sb);
         double blocks[256] = {0};
         if (!st)
             st = output_errors(&s->irreps_out[i], a, e3c_values_get(y2t, i), &total, blocks);
         e3c_tensor_free(a);
         if (st)
             break;
-        if (!(total <= cs->max_out[i])) /* NaN counts as worst */
-            cs->max_out[i] = isnan(total) ? INFINITY : total;
+        /* NaN is the worst error and stays, per output and per block alike */
+        cs->max_out[i] = worse_error(cs->max_out[i], total);
         size_t nb = s->irreps_out[i].kind == E3C_ARG_IRREPS ? s->irreps_out[i].irreps.len : 0;
         for (size_t k = 0; k < nb && k < 256; k++)
-            if (blocks[k] > cs->max_blk[i][k])
-                cs->max_blk[i][k] = blocks[k];
-        if (!(total <= cs->worst)) {
-            cs->worst = isnan(total) ? INFINITY : total;
+            cs->max_blk[i][k] = worse_error(cs->max_blk[i][k], blocks[k]);
+        if (!isnan(cs->worst) && !(total <= cs->worst)) {
+            cs->worst = isnan(total) ? NAN : total;
             memcpy(cs->worst_R, R, sizeof cs->worst_R);
             memcpy(cs->worst_t, t, sizeof cs->worst_t);
         }
@@ -226,13 +230,13 @@ static cJSON *case_json(const e3c_subject *s, const case_stats *cs, double tol)
     cJSON *c = cJSON_CreateObject();
     cJSON_AddNumberToObject(c, "parity_k", cs->parity_k);
     cJSON_AddBoolToObject(c, "did_translate", cs->translate);
-    cJSON_AddNumberToObject(c, "max_error", cs->worst);
+    json_add_error(c, "max_error", cs->worst == -INFINITY ? 0.0 : cs->worst); /* -inf: no output */
     cJSON_AddNumberToObject(c, "tolerance", tol);
     cJSON_AddBoolToObject(c, "passed", cs->worst <= tol);
     cJSON *outs = cJSON_AddArrayToObject(c, "outputs");
     for (size_t i = 0; i < s->n_out; i++) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "max_error", cs->max_out[i]);
+        json_add_error(o, "max_error", cs->max_out[i]);
         if (s->irreps_out[i].kind == E3C_ARG_IRREPS) {
             cJSON *blocks = cJSON_AddArrayToObject(o, "blocks");
             for (size_t k = 0; k < s->irreps_out[i].irreps.len && k < 256; k++) {
@@ -241,7 +245,7 @@ static cJSON *case_json(const e3c_subject *s, const case_stats *cs, double tol)
                 e3c_irrep_format(s->irreps_out[i].irreps.items[k].ir, ir, sizeof ir);
                 snprintf(text, sizeof text, "%lldx%s", (long long)s->irreps_out[i].irreps.items[k].mul, ir);
                 cJSON_AddStringToObject(b, "irreps", text);
-                cJSON_AddNumberToObject(b, "max_error", cs->max_blk[i][k]);
+                json_add_error(b, "max_error", cs->max_blk[i][k]);
                 cJSON_AddItemToArray(blocks, b);
             }
         }
@@ -260,11 +264,12 @@ static cJSON *case_json(const e3c_subject *s, const case_stats *cs, double tol)
     return c;
 }
 
+/* The index of the largest error, the first NaN if any. */
 static int argmax_of(const double *v, size_t n)
 {
     size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (v[i] > v[best])
+    for (size_t i = 1; i < n && !isnan(v[best]); i++)
+        if (isnan(v[i]) || v[i] > v[best])
             best = i;
     return (int)best;
 }
@@ -332,11 +337,11 @@ static e3c_status run_cases(const e3c_subject *s, const e3c_equivariance_options
                          line);
                 n_bad++;
             }
-            worst = m > worst ? m : worst;
+            worst = worse_error(worst, m);
             cJSON_AddItemToArray(arr, case_json(s, &cases[c], tol));
         }
         cJSON_AddStringToObject(out->details, "formatted", formatted);
-        cJSON_AddNumberToObject(out->details, "max_error", s->n_out ? worst : 0.0);
+        json_add_error(out->details, "max_error", s->n_out ? worst : 0.0);
         if (n_bad)
             result_set(out, E3C_FAILED, "Largest componentwise equivariance error was too large for: %s", problems);
         else

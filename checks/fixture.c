@@ -248,6 +248,8 @@ static e3c_status build_module(e3c_module **out, const cJSON *fx, e3c_dtype dtyp
     e3c_set_default_dtype(dtype); /* modules are built in the fixture's dtype */
     e3c_status st = e3c_registry_build(out, field(fx, "module"));
     e3c_set_default_dtype(saved);
+    if (!st && !*out)
+        st = e3c_error_set(E3C_ERR_INTERNAL, "the module's constructor gave no module");
     if (!st && (st = set_parameters(*out, field(fx, "parameters")))) {
         e3c_module_free(*out);
         *out = NULL;
@@ -421,9 +423,64 @@ static e3c_status fixed_inputs(const cJSON *fx, e3c_dtype dtype, e3c_values **ou
     return st;
 }
 
+/* One output against its expected nested list: *err the largest difference relative to
+ * max(1, max |expected|), NaN when a value is NaN or infinite where the expected one is
+ * not (or the reverse). `why` says what failed: another shape, or the first non-finite
+ * value (output, index); empty when the values are comparable. */
+static e3c_status golden_output(const cJSON *want, const e3c_tensor *got, size_t o, double *err, char *why, size_t cap)
+{
+    e3c_tensor *expected = NULL;
+    double *g = NULL, *e = NULL;
+    *err = 0;
+    why[0] = '\0';
+    e3c_status st = want ? tensor_of_json(want, E3C_FLOAT64, &expected)
+                         : e3c_error_set(E3C_ERR_VALUE, "no expected value for output %zu", o);
+    int64_t shape_got[E3C_MAX_DIMS], shape_exp[E3C_MAX_DIMS];
+    int nd_got = 0, nd_exp = 0;
+    if (!st)
+        st = e3c_tensor_shape(got, shape_got, E3C_MAX_DIMS, &nd_got);
+    if (!st)
+        st = e3c_tensor_shape(expected, shape_exp, E3C_MAX_DIMS, &nd_exp);
+    if (!st && (nd_got != nd_exp || memcmp(shape_got, shape_exp, (size_t)nd_got * sizeof *shape_got))) {
+        char a[96], b[96];
+        format_shape(got, a, sizeof a), format_shape(expected, b, sizeof b);
+        snprintf(why, cap, "output %zu has shape %s, expected %s", o, a, b);
+        *err = NAN;
+        e3c_tensor_free(expected);
+        return E3C_OK;
+    }
+    size_t n = st ? 0 : (size_t)e3c_tensor_numel(expected);
+    if (!st && (!(g = malloc((n ? n : 1) * sizeof *g)) || !(e = malloc((n ? n : 1) * sizeof *e))))
+        st = e3c_error_set(E3C_ERR_NOMEM, "out of memory comparing output %zu (%zu values)", o, n);
+    if (!st)
+        st = e3c_tensor_to_doubles(got, g, n);
+    if (!st)
+        st = e3c_tensor_to_doubles(expected, e, n);
+    double scale = 1, worst = 0;
+    for (size_t i = 0; !st && i < n; i++)
+        if (isfinite(e[i]) && fabs(e[i]) > scale)
+            scale = fabs(e[i]);
+    for (size_t i = 0; !st && i < n; i++) {
+        if (isfinite(g[i]) && isfinite(e[i])) {
+            worst = worse_error(worst, fabs(g[i] - e[i]));
+        } else if (!(g[i] == e[i]) && !why[0]) { /* equal infinities match; NaN matches nothing */
+            char index[128], value[32];
+            format_index(got, (int64_t)i, index, sizeof index);
+            snprintf(value, sizeof value, isnan(g[i]) ? "nan" : "%.6g", g[i]); /* never "-nan" */
+            snprintf(why, cap, "output %zu at index %s is %s where %.6g is expected", o, index, value, e[i]);
+            worst = NAN;
+        }
+    }
+    *err = worse_error(worst / scale, why[0] ? NAN : 0);
+    free(g), free(e);
+    e3c_tensor_free(expected);
+    return st;
+}
+
 /* The golden check: the subject on the fixture's fixed inputs gives checks.golden.output
- * (one output, or a list of outputs) within atol (default 1e-6 float32, 1e-12 float64,
- * relative to max(1, |value|)). */
+ * (one output, or a list of outputs) of the same shapes within atol (default 1e-6
+ * float32, 1e-12 float64, relative to max(1, |value|)); a NaN or infinity where a finite
+ * value is expected fails, naming the output and the index. */
 static void golden_check(const cJSON *fx, const e3c_subject *s, const cJSON *copts, e3c_check_result *out)
 {
     const cJSON *inputs = field(fx, "inputs"), *want = field(copts, "output"), *atol_j = field(copts, "atol");
@@ -444,34 +501,19 @@ static void golden_check(const cJSON *fx, const e3c_subject *s, const cJSON *cop
     /* one output: `want` is its nested list; several: a list of them */
     int many = e3c_values_count(got) > 1;
     double worst = 0;
-    for (size_t o = 0; o < e3c_values_count(got); o++) {
-        const cJSON *w = many ? cJSON_GetArrayItem(want, (int)o) : want;
-        e3c_tensor *expected = NULL;
-        double diff = 0, scale = 0;
-        st = w ? tensor_of_json(w, E3C_FLOAT64, &expected) : e3c_error_set(E3C_ERR_VALUE, "no expected value for output %zu", o);
-        if (!st && e3c_tensor_numel(expected) != e3c_tensor_numel(e3c_values_get(got, o)))
-            st = e3c_error_set(E3C_ERR_VALUE, "output %zu has %lld values, expected %lld", o,
-                               (long long)e3c_tensor_numel(e3c_values_get(got, o)), (long long)e3c_tensor_numel(expected));
-        e3c_tensor *flat_got = NULL, *flat_exp = NULL;
-        int64_t n = st ? 0 : e3c_tensor_numel(expected);
-        if (!st)
-            st = e3c_tensor_reshape(&flat_got, e3c_values_get(got, o), &n, 1);
-        if (!st)
-            st = e3c_tensor_reshape(&flat_exp, expected, &n, 1);
-        if (!st)
-            st = e3c_tensor_max_abs_diff(&diff, flat_got, flat_exp);
-        if (!st)
-            st = e3c_tensor_max_abs(&scale, flat_exp);
-        e3c_tensor_free(expected), e3c_tensor_free(flat_got), e3c_tensor_free(flat_exp);
-        if (st)
-            break;
-        diff /= scale > 1 ? scale : 1;
-        worst = diff > worst ? diff : worst;
+    char why[512] = "";
+    for (size_t o = 0; !st && !why[0] && o < e3c_values_count(got); o++) {
+        double err = 0;
+        st = golden_output(many ? cJSON_GetArrayItem(want, (int)o) : want, e3c_values_get(got, o), o, &err, why,
+                           sizeof why);
+        worst = worse_error(worst, err);
     }
-    cJSON_AddNumberToObject(out->details, "max_error", worst);
+    json_add_error(out->details, "max_error", worst);
     cJSON_AddNumberToObject(out->details, "atol", atol);
     if (st)
         result_set(out, E3C_ERRORED, "%s", e3c_error_last());
+    else if (why[0])
+        result_set(out, E3C_FAILED, "%s", why);
     else if (!(worst <= atol))
         result_set(out, E3C_FAILED, "output differs from the golden values by %.3e (atol %.1e)", worst, atol);
     else
@@ -524,6 +566,7 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
     if (!fx || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_check: NULL argument");
     memset(out, 0, sizeof *out);
+    result_set(out, E3C_ERRORED, "the %s check did not run to its end", e3c_check_kind_name(kind));
     double start = now_s();
     uint64_t seed = e3c_fixture_seed(fx, rs);
     subject_holder h;

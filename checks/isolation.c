@@ -37,6 +37,8 @@ static int send_result(e3c_check_fn fn, void *ctx, int fd)
 {
     e3c_check_result r;
     memset(&r, 0, sizeof r);
+    r.status = E3C_ERRORED; /* a check that writes nothing must not pass */
+    snprintf(r.message, sizeof r.message, "the check returned without a verdict");
     fn(ctx, &r);
     cJSON *j = e3c_check_result_to_json(&r);
     char *text = j ? cJSON_PrintUnformatted(j) : NULL;

@@ -1,4 +1,5 @@
 /* Check results and their JSON form. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,13 +31,43 @@ double now_s(void)
 
 e3c_status check_begin(const char *check, const e3c_subject *s, e3c_check_result *out, uint64_t seed, double *start)
 {
-    if (!s || !out || (!s->module == !s->script))
-        return e3c_error_set(E3C_ERR_INVALID, "%s: need a result and one module or script", check);
+    if (!out)
+        return e3c_error_set(E3C_ERR_INVALID, "%s: need a result", check);
     memset(out, 0, sizeof *out);
     *start = now_s();
     out->seed = seed;
+    result_set(out, E3C_ERRORED, "%s did not run to its end", check);
     out->details = cJSON_CreateObject();
-    return out->details ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "%s: out of memory", check);
+    if (!out->details)
+        return e3c_error_set(E3C_ERR_NOMEM, "%s: out of memory", check);
+    if (!s || (!s->module == !s->script)) {
+        result_set(out, E3C_ERRORED, "%s: the subject needs exactly one module or script, got %s", check,
+                   s && s->module ? "both" : "none");
+        return e3c_error_set(E3C_ERR_INVALID, "%s", out->message);
+    }
+    return E3C_OK;
+}
+
+void json_add_error(cJSON *obj, const char *key, double value)
+{
+    if (isfinite(value))
+        cJSON_AddNumberToObject(obj, key, value);
+    else
+        cJSON_AddStringToObject(obj, key, isnan(value) ? "nan" : value > 0 ? "inf" : "-inf");
+}
+
+double worse_error(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return NAN;
+    return a > b ? a : b;
+}
+
+int out_of_memory(e3c_status st)
+{
+    const char *m = e3c_error_last();
+    return st == E3C_ERR_NOMEM || strstr(m, "can't allocate memory") || strstr(m, "not enough memory") ||
+           strstr(m, "out of memory");
 }
 
 void result_set(e3c_check_result *r, e3c_verdict v, const char *fmt, ...)

@@ -1,4 +1,8 @@
 /* Running a subject (a module or a TorchScript module) and making its random inputs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "check_internal.h"
 
 e3c_status subject_call(const e3c_subject *s, const e3c_values *in, e3c_values **out)
@@ -45,4 +49,54 @@ e3c_status subject_random_inputs(const e3c_subject *s, e3c_generator *g, int64_t
         *out = NULL;
     }
     return st;
+}
+
+e3c_status tensor_first_nonfinite(const e3c_tensor *t, int *found, int64_t *index, double *value)
+{
+    int64_t n = e3c_tensor_numel(t);
+    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    *found = 0;
+    if (!v)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory reading %lld output values", (long long)n);
+    e3c_status st = e3c_tensor_to_doubles(t, v, (size_t)n);
+    for (int64_t i = 0; !st && i < n && !*found; i++)
+        if (!isfinite(v[i])) {
+            *found = 1;
+            *index = i;
+            *value = v[i];
+        }
+    free(v);
+    return st;
+}
+
+/* "[a, b, ...]" of n numbers in buf. */
+static void format_list(const int64_t *v, int n, char *buf, size_t cap)
+{
+    size_t len = (size_t)snprintf(buf, cap, "[");
+    for (int d = 0; d < n && len < cap; d++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%lld", d ? ", " : "", (long long)v[d]);
+    if (len < cap)
+        snprintf(buf + len, cap - len, "]");
+}
+
+void format_index(const e3c_tensor *t, int64_t flat, char *buf, size_t cap)
+{
+    int64_t shape[E3C_MAX_DIMS], idx[E3C_MAX_DIMS];
+    int nd = 0;
+    if (e3c_tensor_shape(t, shape, E3C_MAX_DIMS, &nd))
+        nd = 0;
+    for (int d = nd - 1; d >= 0; d--) {
+        idx[d] = shape[d] ? flat % shape[d] : 0;
+        flat = shape[d] ? flat / shape[d] : 0;
+    }
+    format_list(idx, nd, buf, cap);
+}
+
+void format_shape(const e3c_tensor *t, char *buf, size_t cap)
+{
+    int64_t shape[E3C_MAX_DIMS];
+    int nd = 0;
+    if (e3c_tensor_shape(t, shape, E3C_MAX_DIMS, &nd))
+        nd = 0;
+    format_list(shape, nd, buf, cap);
 }

@@ -646,3 +646,102 @@ Test(modules, spherical_harmonics_dense_form_matches_o3_for_small_degrees)
     expect_o3_harmonics(m, five, 1, &xyz[0][0], 6, 1, E3C_NORM_COMPONENT, "l = 5, the program");
     e3c_module_free(m);
 }
+
+/* ---- issue 13 item 4: every library module rejects an input of another width ---- */
+
+typedef struct width_case {
+    const char *spec;
+    const char *needle[2]; /* per declared input: what the error must say */
+} width_case;
+
+/* A (2, width) input of random numbers in float64. */
+static e3c_tensor *random_rows(e3c_generator *g, int64_t width)
+{
+    int64_t shape[2] = {2, width};
+    e3c_tensor *t = NULL;
+    E3C_ASSERT_OK(e3c_randn(&t, g, E3C_FLOAT64, shape, 2));
+    return t;
+}
+
+/* The module's inputs at their declared widths, input `bad` `delta` columns wider. */
+static e3c_values *inputs_of_widths(const e3c_arg_spec *specs, size_t n, size_t bad, int64_t delta, e3c_generator *g)
+{
+    e3c_values *in = NULL;
+    E3C_ASSERT_OK(e3c_values_new(&in));
+    for (size_t i = 0; i < n; i++) {
+        int64_t w = specs[i].kind == E3C_ARG_IRREPS ? e3c_irreps_dim(&specs[i].irreps) : 3;
+        e3c_tensor *t = random_rows(g, i == bad ? w + delta : w);
+        E3C_ASSERT_OK(e3c_values_push(in, t));
+        e3c_tensor_free(t);
+    }
+    return in;
+}
+
+Test(modules, library_modules_reject_inputs_of_another_width_eager_and_compiled, .timeout = 300)
+{
+    static const width_case cases[] = {
+        {"{\"type\":\"Norm\",\"args\":[\"1x0e+1x1o\"]}", {"Incorrect last dimension for x"}},
+        {"{\"type\":\"Norm\",\"args\":[\"2x1o\"],\"kwargs\":{\"squared\":true}}", {"Incorrect last dimension for x"}},
+        {"{\"type\":\"Linear\",\"args\":[\"2x0e+1x1o\",\"3x0e\"]}", {"Incorrect last dimension for x"}},
+        {"{\"type\":\"Linear\",\"args\":[\"40x0e+20x1o\",\"30x0e+10x1o\"]}", {"Incorrect last dimension for x"}},
+        {"{\"type\":\"FullyConnectedTensorProduct\",\"args\":[\"1x0e+1x1o\",\"1x1o\",\"1x0e+1x1o\"]}",
+         {"Incorrect last dimension for x", "Incorrect last dimension for y"}},
+        {"{\"type\":\"FullyConnectedTensorProduct\",\"args\":[\"8x0e+8x1o\",\"8x0e+8x1o\",\"8x0e+8x1o\"]}",
+         {"Incorrect last dimension for x", "Incorrect last dimension for y"}},
+        {"{\"type\":\"ElementwiseTensorProduct\",\"args\":[\"2x1o+1x2e\",\"1x0e+2x1e\"]}",
+         {"Incorrect last dimension for x", "Incorrect last dimension for y"}},
+        {"{\"type\":\"FullTensorProduct\",\"args\":[\"1x0e+1x1o\",\"2x1e\"]}",
+         {"Incorrect last dimension for x", "Incorrect last dimension for y"}},
+        {"{\"type\":\"TensorSquare\",\"args\":[\"3x1o+1x0e\"]}", {"Incorrect last dimension for x"}},
+        {"{\"type\":\"SphericalHarmonics\",\"args\":[[0,1,2],true]}", {"Incorrect last dimension for x"}},
+        {"{\"type\":\"SphericalHarmonics\",\"args\":[[6],false]}", {"Incorrect last dimension for x"}},
+        {"{\"type\":\"Extract\",\"args\":[\"1x0e+2x1o+1x2e\",[\"2x1o+1x0e\",\"1x2e\"],[[1,0],[2]]]}",
+         {"invalid input shape"}},
+        {"{\"type\":\"ExtractIr\",\"args\":[\"1x0e+2x1o+1x2e+1x1o\",\"1o\"]}", {"invalid input shape"}},
+        {"{\"type\":\"Gate\",\"args\":[\"2x0e\",[\"silu\"],\"2x0e\",[\"sigmoid\"],\"1x1o+1x2e\"]}", {"invalid input shape"}},
+        {"{\"type\":\"Activation\",\"args\":[\"2x0e+1x0o+1x1o\",[\"silu\",\"tanh\",null]]}",
+         {"Incorrect last dimension for x"}},
+        {"{\"type\":\"FullyConnectedNet\",\"args\":[[3,8,2],\"silu\"]}", {"Incorrect last dimension for x"}},
+        {"{\"type\":\"PointConvolution\",\"args\":[\"2x0e+1x1o\",\"2x0e+1x1o\",2]}",
+         {"Incorrect last dimension for pos", "Incorrect last dimension for feat"}},
+    };
+    static const int64_t deltas[] = {-1, 1, 2, 3};
+    E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64));
+    e3c_generator *g = NULL;
+    E3C_ASSERT_OK(e3c_generator_new(&g, 7));
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        cJSON *spec = cJSON_Parse(cases[c].spec);
+        e3c_module *m = NULL, *compiled = NULL;
+        E3C_ASSERT_OK(e3c_registry_build(&m, spec));
+        e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
+        opt.in_place = 0;
+        E3C_ASSERT_OK(e3c_module_compile(&compiled, m, &opt));
+        size_t n = 0;
+        const e3c_arg_spec *specs = e3c_module_irreps_in(m, &n);
+        cr_assert(specs && n >= 1 && n <= 2, "%s: declared inputs", cases[c].spec);
+        e3c_values *good = inputs_of_widths(specs, n, 0, 0, g), *out = NULL;
+        E3C_ASSERT_OK(e3c_module_forward(m, good, &out));
+        e3c_values_free(out);
+        E3C_ASSERT_OK(e3c_jit_run(&out, e3c_module_jit(compiled), NULL, good));
+        e3c_values_free(out), e3c_values_free(good);
+        for (size_t i = 0; i < n; i++)
+            for (size_t d = 0; d < sizeof deltas / sizeof *deltas; d++) {
+                e3c_values *bad = inputs_of_widths(specs, n, i, deltas[d], g);
+                e3c_values *y = NULL;
+                e3c_status st = e3c_module_forward(m, bad, &y);
+                cr_assert_eq(st, E3C_ERR_VALUE, "%s eager, input %zu %+lld columns: %s", cases[c].spec, i,
+                             (long long)deltas[d], st ? e3c_error_last() : "accepted");
+                cr_assert(strstr(e3c_error_last(), cases[c].needle[i]), "%s eager: \"%s\" lacks \"%s\"", cases[c].spec,
+                          e3c_error_last(), cases[c].needle[i]);
+                st = e3c_jit_run(&y, e3c_module_jit(compiled), NULL, bad);
+                cr_assert_neq(st, E3C_OK, "%s compiled accepted input %zu %+lld columns", cases[c].spec, i,
+                              (long long)deltas[d]);
+                cr_assert(strstr(e3c_error_last(), cases[c].needle[i]), "%s compiled: \"%s\" lacks \"%s\"",
+                          cases[c].spec, e3c_error_last(), cases[c].needle[i]);
+                e3c_values_free(bad);
+            }
+        e3c_module_free(compiled), e3c_module_free(m);
+        cJSON_Delete(spec);
+    }
+    e3c_generator_free(g);
+}

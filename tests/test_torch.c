@@ -424,3 +424,23 @@ Test(jit, every_good_shared_model_runs_on_its_declared_widths)
     closedir(d);
     cr_assert_geq(good, 12, "only %d good models found", good);
 }
+
+/* issue 13: comparisons see NaN; a width check names what it checks */
+Test(tensor, max_abs_diff_matches_nan_with_nan_only_and_width_checks_name_the_input)
+{
+    double a[3] = {1.0, NAN, INFINITY}, b[3] = {1.0, NAN, INFINITY}, c[3] = {1.0, 2.0, INFINITY};
+    int64_t n = 3;
+    e3c_tensor *ta = NULL, *tb = NULL, *tc = NULL;
+    E3C_ASSERT_OK(e3c_tensor_from_data(&ta, a, E3C_FLOAT64, &n, 1));
+    E3C_ASSERT_OK(e3c_tensor_from_data(&tb, b, E3C_FLOAT64, &n, 1));
+    E3C_ASSERT_OK(e3c_tensor_from_data(&tc, c, E3C_FLOAT64, &n, 1));
+    double d = -1;
+    E3C_ASSERT_OK(e3c_tensor_max_abs_diff(&d, ta, tb));
+    cr_assert_eq(d, 0.0, "NaN against NaN and inf against inf differ by 0, got %g", d);
+    E3C_ASSERT_OK(e3c_tensor_max_abs_diff(&d, ta, tc));
+    cr_assert(isnan(d), "NaN against 2 is a NaN difference, got %g", d);
+    E3C_ASSERT_OK(e3c_tensor_check_last_dim(ta, 3, "x"));
+    E3C_ASSERT_FAILS(e3c_tensor_check_last_dim(ta, 4, "feat"), E3C_ERR_VALUE,
+                     "Incorrect last dimension for feat: got 3, expected 4");
+    e3c_tensor_free(ta), e3c_tensor_free(tb), e3c_tensor_free(tc);
+}

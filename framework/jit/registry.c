@@ -77,6 +77,8 @@ e3c_status e3c_registry_build(e3c_module **out, const cJSON *spec)
     if (!e)
         return e3c_error_set(E3C_ERR_NOT_FOUND, "unknown module type \"%s\" (see e3check types)", type->valuestring);
     e3c_status st = e->ctor(out, args, kwargs);
+    if (!st && !*out) /* a plugin's constructor may "succeed" without building anything */
+        st = e3c_error_set(E3C_ERR_INTERNAL, "its constructor reported success but gave no module");
     return st ? e3c_error_prefix("cannot build %s", type->valuestring) : E3C_OK;
 }
 

@@ -48,12 +48,11 @@ static e3c_status activation_forward(e3c_module *self, const e3c_values *in, e3c
     if (e3c_values_count(in) != 1)
         return e3c_error_set(E3C_ERR_VALUE, "Activation takes one input, got %zu", e3c_values_count(in));
     const e3c_tensor *x = e3c_values_get(in, 0);
-    if (e3c_tensor_size(x, -1) != e3c_irreps_dim(&s->in))
-        return e3c_error_set(E3C_ERR_VALUE, "Activation: input has width %lld, expected %lld",
-                             (long long)e3c_tensor_size(x, -1), (long long)e3c_irreps_dim(&s->in));
     e3c_values *parts = NULL;
     e3c_tensor *y = NULL;
-    e3c_status st = e3c_values_new(&parts);
+    e3c_status st = e3c_tensor_check_last_dim(x, e3c_irreps_dim(&s->in), "x"); /* recorded in the trace too */
+    if (!st)
+        st = e3c_values_new(&parts);
     int64_t off = 0;
     for (size_t i = 0; !st && i < s->in.len; i++) {
         int64_t w = s->in.items[i].mul * e3c_irrep_dim(s->in.items[i].ir);

@@ -157,3 +157,17 @@ e3c_status nn_add_output_mask(e3c_module *m, const e3c_irreps *out, const int *e
     free(mask);
     return st;
 }
+
+void nn_emit_width_check(strbuf *b, const char *var, int64_t dim, const char *message)
+{
+    sb_printf(b, "    if %s.size(-1) != %lld:\n        torch._assert(False, \"%s: got {}, expected %lld\".format(%s.size(-1)))\n",
+              var, (long long)dim, message, (long long)dim, var);
+}
+
+e3c_status nn_check_width(const e3c_tensor *x, int64_t dim, const char *message)
+{
+    int64_t got = e3c_tensor_ndim(x) ? e3c_tensor_size(x, -1) : -1;
+    if (got == dim)
+        return E3C_OK;
+    return e3c_error_set(E3C_ERR_VALUE, "%s: got %lld, expected %lld", message, (long long)got, (long long)dim);
+}

@@ -73,9 +73,8 @@ static e3c_status extract_forward(e3c_module *self, const e3c_values *in, e3c_va
     if (e3c_values_count(in) != 1)
         return e3c_error_set(E3C_ERR_VALUE, "Extract takes one input, got %zu", e3c_values_count(in));
     const e3c_tensor *x = e3c_values_get(in, 0);
-    if (e3c_tensor_size(x, -1) != s->dim_in)
-        return e3c_error_set(E3C_ERR_VALUE, "invalid input shape: width %lld, expected %lld", (long long)e3c_tensor_size(x, -1),
-                             (long long)s->dim_in);
+    if (nn_check_width(x, s->dim_in, "invalid input shape"))
+        return E3C_ERR_VALUE;
     e3c_status st = e3c_values_new(out);
     for (size_t k = 0; !st && k < s->n_outs; k++) {
         e3c_tensor *y = NULL;
@@ -148,8 +147,9 @@ e3c_status e3c_extract_new(e3c_module **out, const char *irreps_in, const char *
         st = e3c_module_set_irreps_in(m, ins, 1);
     if (!st)
         st = e3c_module_set_irreps_out(m, irreps_outs, n_outs);
-    sb_printf(&b, "def forward(self, x):\n    torch._assert(x.shape[-1] == %lld, \"invalid input shape\")\n    return ",
-              (long long)s->dim_in);
+    sb_printf(&b, "def forward(self, x):\n");
+    nn_emit_width_check(&b, "x", s->dim_in, "invalid input shape");
+    sb_printf(&b, "    return ");
     if (squeeze_out && n_outs == 1)
         gather_source(&b, "x", &s->outs[0]);
     else {
@@ -224,9 +224,8 @@ static e3c_status gate_forward(e3c_module *self, const e3c_values *in, e3c_value
     if (e3c_values_count(in) != 1)
         return e3c_error_set(E3C_ERR_VALUE, "Gate takes one input, got %zu", e3c_values_count(in));
     const e3c_tensor *x = e3c_values_get(in, 0);
-    if (e3c_tensor_size(x, -1) != s->dim_in)
-        return e3c_error_set(E3C_ERR_VALUE, "Gate: input has width %lld, expected %lld", (long long)e3c_tensor_size(x, -1),
-                             (long long)s->dim_in);
+    if (nn_check_width(x, s->dim_in, "invalid input shape"))
+        return E3C_ERR_VALUE;
     e3c_tensor *sc = NULL, *ga = NULL, *gv = NULL;
     e3c_values *args = NULL, *r1 = NULL, *r2 = NULL, *r3 = NULL, *parts = NULL;
     e3c_status st = gather(x, &s->s, &sc);
@@ -395,8 +394,9 @@ e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char
     strbuf b = {0};
     if (!st) {
         const gate_state *g = e3c_module_state(m);
-        sb_printf(&b, "def forward(self, x):\n    torch._assert(x.shape[-1] == %lld, \"invalid input shape\")\n    s = ",
-                  (long long)g->dim_in);
+        sb_printf(&b, "def forward(self, x):\n");
+        nn_emit_width_check(&b, "x", g->dim_in, "invalid input shape");
+        sb_printf(&b, "    s = ");
         gather_source(&b, "x", &g->s);
         sb_printf(&b, "\n    s = self.act_scalars.forward(s)\n");
         if (g->g.n) {

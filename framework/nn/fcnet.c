@@ -44,6 +44,12 @@ static const e3c_module_class layer_class = {.name = "_Layer", .mode = "script",
 
 static e3c_status fcnet_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
 {
+    size_t n_in = 0;
+    const e3c_arg_spec *spec = e3c_module_irreps_in(self, &n_in);
+    if (e3c_values_count(in) != 1)
+        return e3c_error_set(E3C_ERR_VALUE, "FullyConnectedNet takes one input, got %zu", e3c_values_count(in));
+    if (spec && nn_check_width(e3c_values_get(in, 0), e3c_irreps_dim(&spec->irreps), "Incorrect last dimension for x"))
+        return E3C_ERR_VALUE;
     e3c_values *cur = NULL;
     e3c_status st = e3c_values_new(&cur);
     for (size_t i = 0; !st && i < e3c_values_count(in); i++)
@@ -87,6 +93,7 @@ e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n
     if (!st)
         st = e3c_module_new(&m, &fcnet_class, NULL);
     sb_printf(&top, "def forward(self, x):\n");
+    nn_emit_width_check(&top, "x", hs[0], "Incorrect last dimension for x");
     double var_in = variance_in;
     for (size_t i = 0; !st && i + 1 < n_hs; i++) {
         int last = i + 2 == n_hs;

@@ -116,9 +116,8 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
     if (e3c_values_count(in) != want)
         return e3c_error_set(E3C_ERR_VALUE, "Linear takes %zu inputs, got %zu", want, e3c_values_count(in));
     const e3c_tensor *x = e3c_values_get(in, 0);
-    if (e3c_tensor_size(x, -1) != e3c_irreps_dim(&s->in))
-        return e3c_error_set(E3C_ERR_VALUE, "Linear: input has width %lld, expected %lld", (long long)e3c_tensor_size(x, -1),
-                             (long long)e3c_irreps_dim(&s->in));
+    if (nn_check_width(x, e3c_irreps_dim(&s->in), "Incorrect last dimension for x"))
+        return E3C_ERR_VALUE;
     e3c_tensor *w = NULL, *b = NULL;
     e3c_status st = E3C_OK;
     if (external) {
@@ -231,7 +230,7 @@ static e3c_status lin_source(const lin_state *s, strbuf *sb)
     if (s->shared && s->n_ins && !s->dense)
         sb_printf(sb, "%s", nn_mix_source);
     sb_printf(sb, "def forward(self, x%s%s):\n", external ? ", weight" : "", external && s->bias_numel ? ", bias" : "");
-    sb_printf(sb, "    torch._assert(x.shape[-1] == %lld, \"invalid input shape\")\n", (long long)e3c_irreps_dim(&s->in));
+    nn_emit_width_check(sb, "x", e3c_irreps_dim(&s->in), "Incorrect last dimension for x");
     if (!external && s->weight_numel)
         sb_printf(sb, "    weight = self.weight\n");
     if (!external && s->bias_numel)

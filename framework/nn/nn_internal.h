@@ -53,6 +53,16 @@ e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const 
  * `batched` (the inputs were flattened). */
 void nn_emit_return(strbuf *b, const char *x, const e3c_irreps *out, int batched);
 
+/* The generated TorchScript line that rejects `var` unless its last dimension is `dim`:
+ * raises "<message>: got W, expected <dim>" (e3nn's wording in `message`, e.g. "Incorrect
+ * last dimension for x"), the text nn_check_width gives in the eager forward. */
+void nn_emit_width_check(strbuf *b, const char *var, int64_t dim, const char *message);
+
+/* E3C_ERR_VALUE "<message>: got W, expected <dim>" unless x's last dimension is `dim`.
+ * Script-mode forwards only: a traced forward uses e3c_tensor_check_last_dim, which the
+ * trace records. */
+e3c_status nn_check_width(const e3c_tensor *x, int64_t dim, const char *message);
+
 /* The most numbers a dense form (its bilinear or linear map W) may have (e3c_nn_set_dense_limit). */
 #define NN_DENSE_FORM_MAX 4096
 

@@ -26,7 +26,9 @@ static e3c_status norm_forward(e3c_module *self, const e3c_values *in, e3c_value
     const e3c_tensor *x = e3c_values_get(in, 0);
     e3c_values *parts = NULL;
     e3c_tensor *cat = NULL, *res = NULL;
-    e3c_status st = e3c_values_new(&parts);
+    e3c_status st = e3c_tensor_check_last_dim(x, e3c_irreps_dim(&s->irreps), "x"); /* recorded in the trace too */
+    if (!st)
+        st = e3c_values_new(&parts);
     int64_t start = 0;
     for (size_t i = 0; !st && i < s->irreps.len; i++) {
         const e3c_mulir *m = &s->irreps.items[i];

@@ -36,7 +36,12 @@ static e3c_status point_forward(e3c_module *self, const e3c_values *in, e3c_valu
     if (e3c_values_count(in) != 2)
         return e3c_error_set(E3C_ERR_VALUE, "PointConvolution takes (pos, feat), got %zu inputs", e3c_values_count(in));
     const e3c_tensor *pos = e3c_values_get(in, 0), *feat = e3c_values_get(in, 1);
-    if (e3c_tensor_size(pos, -1) != 3 || e3c_tensor_ndim(pos) < 2 || e3c_tensor_ndim(feat) != e3c_tensor_ndim(pos) ||
+    size_t n_in = 0;
+    const e3c_arg_spec *spec = e3c_module_irreps_in(self, &n_in);
+    if (nn_check_width(pos, 3, "Incorrect last dimension for pos") ||
+        (spec && n_in == 2 && nn_check_width(feat, e3c_irreps_dim(&spec[1].irreps), "Incorrect last dimension for feat")))
+        return E3C_ERR_VALUE;
+    if (e3c_tensor_ndim(pos) < 2 || e3c_tensor_ndim(feat) != e3c_tensor_ndim(pos) ||
         e3c_tensor_size(feat, -2) != e3c_tensor_size(pos, -2))
         return e3c_error_set(E3C_ERR_VALUE, "PointConvolution needs pos (..., N, 3) and feat (..., N, d)");
     e3c_tensor *a = NULL, *b = NULL, *rel = NULL, *sh = NULL, *f = NULL, *fj = NULL, *y = NULL, *sum = NULL;
@@ -70,16 +75,23 @@ static e3c_status point_forward(e3c_module *self, const e3c_values *in, e3c_valu
     return st;
 }
 
-static const e3c_module_class point_class = {
-    .name = "PointConvolution",
-    .mode = "script",
-    .forward = point_forward,
-    .script_source = "def forward(self, pos, feat):\n"
-                     "    torch._assert(pos.shape[-1] == 3, \"pos must be (..., N, 3)\")\n"
-                     "    rel = pos.unsqueeze(-3) - pos.unsqueeze(-2)\n"
-                     "    sh = self.sh.forward(rel)\n"
-                     "    fj = feat.unsqueeze(-3).expand(rel.shape[:-1] + [feat.shape[-1]])\n"
-                     "    return self.tp.forward(fj, sh).sum(-2)\n"};
+static const e3c_module_class point_class = {.name = "PointConvolution", .mode = "script", .forward = point_forward};
+
+/* The forward's TorchScript: both inputs' widths checked, then as point_forward. */
+static e3c_status point_source(e3c_module *m, int64_t feat_dim)
+{
+    strbuf b = {0};
+    sb_printf(&b, "def forward(self, pos, feat):\n");
+    nn_emit_width_check(&b, "pos", 3, "Incorrect last dimension for pos");
+    nn_emit_width_check(&b, "feat", feat_dim, "Incorrect last dimension for feat");
+    sb_printf(&b, "    rel = pos.unsqueeze(-3) - pos.unsqueeze(-2)\n"
+                  "    sh = self.sh.forward(rel)\n"
+                  "    fj = feat.unsqueeze(-3).expand(rel.shape[:-1] + [feat.shape[-1]])\n"
+                  "    return self.tp.forward(fj, sh).sum(-2)\n");
+    e3c_status st = nn_set_source(m, &b);
+    sb_free(&b);
+    return st;
+}
 
 e3c_status e3c_point_convolution_new(e3c_module **out, const char *irreps_feat, const char *irreps_out, int lmax)
 {
@@ -111,6 +123,8 @@ e3c_status e3c_point_convolution_new(e3c_module **out, const char *irreps_feat, 
         st = e3c_module_set_irreps_in(m, ins, 2);
     if (!st)
         st = e3c_module_set_irreps_out(m, outs, 1);
+    if (!st)
+        st = point_source(m, e3c_irreps_dim(&e3c_module_irreps_in(m, &(size_t){0})[1].irreps));
     e3c_module_free(sh), e3c_module_free(tp);
     return nn_finish(out, m, st);
 }

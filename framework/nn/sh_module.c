@@ -290,9 +290,8 @@ static e3c_status sh_forward(e3c_module *self, const e3c_values *in, e3c_values 
     if (e3c_values_count(in) != 1)
         return e3c_error_set(E3C_ERR_VALUE, "SphericalHarmonics takes one input, got %zu", e3c_values_count(in));
     const e3c_tensor *x = e3c_values_get(in, 0);
-    if (e3c_tensor_size(x, -1) != 3)
-        return e3c_error_set(E3C_ERR_VALUE, "SphericalHarmonics needs vectors (..., 3), got width %lld",
-                             (long long)e3c_tensor_size(x, -1));
+    if (nn_check_width(x, 3, "Incorrect last dimension for x"))
+        return E3C_ERR_VALUE;
     e3c_tensor *v = NULL;
     e3c_status st = s->normalize ? e3c_tensor_unary(&v, x, E3C_OP_F_NORMALIZE) : e3c_tensor_ref(&v, x);
     if (s->dense_degree) {
@@ -358,7 +357,8 @@ static e3c_status sh_forward(e3c_module *self, const e3c_values *in, e3c_values 
 
 static e3c_status sh_source(const sh_state *s, strbuf *b)
 {
-    sb_printf(b, "def forward(self, x):\n    torch._assert(x.shape[-1] == 3, \"SphericalHarmonics needs vectors\")\n");
+    sb_printf(b, "def forward(self, x):\n");
+    nn_emit_width_check(b, "x", 3, "Incorrect last dimension for x");
     if (s->normalize)
         sb_printf(b, "    x = x / x.norm(2, -1, True).clamp_min(1e-12)\n");
     if (s->dense_degree) {

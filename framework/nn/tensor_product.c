@@ -518,9 +518,9 @@ static void emit_prologue(const tp_state *s, strbuf *b)
         sb_printf(b, "def forward(self, x%s):\n    x1 = x\n    x2 = x\n", external ? ", weight" : "");
     else
         sb_printf(b, "def forward(self, x1, x2%s):\n", external ? ", weight" : "");
-    sb_printf(b, "    torch._assert(x1.shape[-1] == %lld, \"Incorrect last dimension for x\")\n", (long long)d1);
+    nn_emit_width_check(b, "x1", d1, "Incorrect last dimension for x");
     if (!s->square)
-        sb_printf(b, "    torch._assert(x2.shape[-1] == %lld, \"Incorrect last dimension for y\")\n", (long long)d2);
+        nn_emit_width_check(b, "x2", d2, "Incorrect last dimension for y");
     if (external && !s->shared_weights)
         sb_printf(b,
                   "    torch._assert(weight.shape[-1] == %lld, \"Invalid weight shape\")\n"
@@ -826,12 +826,9 @@ static e3c_status check_inputs(const tp_state *s, const e3c_module *self, const 
         return e3c_error_set(E3C_ERR_VALUE, "%s takes %zu inputs, got %zu", e3c_module_class_of(self)->name,
                              n_data + (size_t)external, n);
     const e3c_tensor *x1 = e3c_values_get(in, 0), *x2 = e3c_values_get(in, s->square ? 0 : 1);
-    if (e3c_tensor_size(x1, -1) != e3c_irreps_dim(&s->in1))
-        return e3c_error_set(E3C_ERR_VALUE, "Incorrect last dimension for x: %lld, expected %lld",
-                             (long long)e3c_tensor_size(x1, -1), (long long)e3c_irreps_dim(&s->in1));
-    if (e3c_tensor_size(x2, -1) != e3c_irreps_dim(&s->in2))
-        return e3c_error_set(E3C_ERR_VALUE, "Incorrect last dimension for y: %lld, expected %lld",
-                             (long long)e3c_tensor_size(x2, -1), (long long)e3c_irreps_dim(&s->in2));
+    if (nn_check_width(x1, e3c_irreps_dim(&s->in1), "Incorrect last dimension for x") ||
+        nn_check_width(x2, e3c_irreps_dim(&s->in2), "Incorrect last dimension for y"))
+        return E3C_ERR_VALUE;
     return external ? check_weight(s, e3c_values_get(in, n_data)) : E3C_OK;
 }
 

@@ -370,3 +370,29 @@ e3c_status e3c_jit_graph(const e3c_jit_module *m, const char *method, char **out
 }
 
 } // extern "C"
+
+extern "C" e3c_status e3c_tensor_check_last_dim(const e3c_tensor *t, int64_t dim, const char *what)
+{
+    if (!t || !what)
+        return e3c_error_set(E3C_ERR_INVALID, "tensor_check_last_dim: NULL argument");
+    int64_t got = t->t.dim() ? t->t.size(-1) : -1;
+    if (got != dim)
+        return e3c_error_set(E3C_ERR_VALUE, "Incorrect last dimension for %s: got %lld, expected %lld", what,
+                             (long long)got, (long long)dim);
+    if (!tracer::isTracing())
+        return E3C_OK;
+    return guard("tensor_check_last_dim", [&] {
+        // if x.size(-1) != dim: raise "Incorrect last dimension for <what>: got {}, expected <dim>"
+        auto &g = *tracer::getTracingState()->graph;
+        torch::jit::Value *size = g.insert(c10::aten::size, {tracer::getValueTrace(t->t), int64_t{-1}});
+        torch::jit::Value *ok = g.insert(c10::aten::eq, {size, dim});
+        torch::jit::Node *branch = g.insertNode(g.create(c10::prim::If, {ok}, 0));
+        branch->addBlock();
+        torch::jit::Block *bad = branch->addBlock();
+        torch::jit::WithInsertPoint inside(bad);
+        std::string text = std::string("Incorrect last dimension for ") + what + ": got {}, expected " + std::to_string(dim);
+        torch::jit::Value *message = g.insert(c10::aten::format, {text, size});
+        g.insert(c10::prim::RaiseException, {message});
+        return E3C_OK;
+    });
+}

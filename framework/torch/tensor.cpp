@@ -353,7 +353,11 @@ e3c_status e3c_tensor_max_abs_diff(double *out, const e3c_tensor *a, const e3c_t
             *out = 0.0;
             return E3C_OK;
         }
-        *out = (a->t.to(at::kDouble) - b->t.to(at::kDouble)).abs().max().item<double>();
+        // equal values (infinities too) and NaN against NaN differ by 0, as in torch's
+        // trace check (equal_nan); a NaN against anything else is a NaN difference
+        at::Tensor a64 = a->t.to(at::kDouble), b64 = b->t.to(at::kDouble);
+        at::Tensor same = a64.eq(b64).logical_or_(a64.isnan().logical_and_(b64.isnan()));
+        *out = (a64 - b64).abs().masked_fill_(same, 0.0).max().item<double>();
         return E3C_OK;
     });
 }

@@ -132,8 +132,10 @@ e3c_status e3c_tensor_assign(e3c_tensor *t, const double *values, size_t n);
  *  (a view, like Python's `t[..., :keep]`). Caller owns *out. */
 e3c_status e3c_tensor_narrow_last(e3c_tensor **out, const e3c_tensor *t, int64_t keep);
 
-/** A new tensor: the maximum absolute elementwise difference |a - b| as a double in
- *  *out (both converted to float64; shapes must be equal). */
+/** The maximum absolute elementwise difference |a - b| as a double in *out (both
+ *  converted to float64; shapes must be equal). Equal values, infinities included, and
+ *  NaN against NaN differ by 0 (torch's equal_nan); a NaN against another value makes
+ *  *out NaN. */
 e3c_status e3c_tensor_max_abs_diff(double *out, const e3c_tensor *a, const e3c_tensor *b);
 
 /** The largest |element| of t as a double in *out (0 for an empty tensor). */
@@ -241,6 +243,12 @@ e3c_status e3c_tensor_stack(e3c_tensor **out, const e3c_values *parts, int dim);
 /** Sets *out to 1 when some element of t is greater than `threshold` (reads the data:
  *  inside a trace this is recorded as a warning). */
 e3c_status e3c_tensor_any_greater(int *out, const e3c_tensor *t, double threshold);
+
+/** E3C_ERR_VALUE "Incorrect last dimension for <what>: got W, expected <dim>" unless the
+ *  last dimension of t is `dim` (a tensor of no dimension fails too). Inside a trace the
+ *  check is also recorded in the graph (one size comparison raising the same message), so
+ *  the traced module rejects other widths as the eager one does. */
+e3c_status e3c_tensor_check_last_dim(const e3c_tensor *t, int64_t dim, const char *what);
 
 /* ---------------------------------------------------------------- random ---------- */
 
