@@ -7,8 +7,16 @@
 
 #include "e3check/error.h"
 
-/** Read and parse the JSON file `path` into *out (caller owns). Errors name the file and,
- *  for invalid JSON, the line and column. */
+/** The most a JSON file read by json_read_file may hold (64 MiB). */
+#define JSON_FILE_MAX ((size_t)64 << 20)
+
+/** Read the regular file `path` (at most max_bytes) into *text, NUL-terminated, length in
+ *  *len (caller frees *text). Opens without blocking: a FIFO, device or socket is an error
+ *  naming the path, never waited on; so is a larger file. */
+e3c_status read_regular_file(const char *path, size_t max_bytes, char **text, size_t *len);
+
+/** Read and parse the JSON file `path` (a regular file of at most JSON_FILE_MAX bytes) into
+ *  *out (caller owns). Errors name the file and, for invalid JSON, the line and column. */
 e3c_status json_read_file(const char *path, cJSON **out);
 
 /** Required number field `key` of `obj`. */
