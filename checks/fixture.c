@@ -8,6 +8,10 @@
 #include "e3check/fixture.h"
 #include "e3check/registry.h"
 
+/* The most parameters and buffers a fixture's module tree may hold in all: 2^28 numbers,
+ * the cap of one module (1 GiB in float32, 2 GiB in float64). */
+#define FIXTURE_MAX_ELEMENTS ((int64_t)1 << 28)
+
 static const char *const kind_names[] = {"auto_jitable", "equivariance", "golden"};
 
 const char *e3c_check_kind_name(e3c_check_kind k) { return (unsigned)k < 3 ? kind_names[k] : "unknown"; }
@@ -258,7 +262,9 @@ static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_ho
     } else {
         e3c_dtype saved = e3c_default_dtype();
         e3c_set_default_dtype(h->s.dtype); /* modules are built in the fixture's dtype */
+        e3c_module_limit_elements(FIXTURE_MAX_ELEMENTS);
         st = e3c_registry_build(&h->module, field(fx, "module"));
+        e3c_module_limit_elements(-1);
         e3c_set_default_dtype(saved);
         if (!st)
             st = set_parameters(h->module, field(fx, "parameters"));
