@@ -807,3 +807,18 @@ Test(reliability, a_network_is_bounded_as_a_whole)
     cr_assert(strstr(r->out, "FullyConnectedNet layers 0 to 1 have 268451840 weights in all, more than the 268435456"),
               "%s", r->out);
 }
+
+Test(reliability, a_fifo_given_as_a_model_is_refused_not_waited_on)
+{
+    char fifo[512], out[512], args[2048], text[4096];
+    snprintf(fifo, sizeof fifo, "%s/model.pt", test_tmpdir());
+    snprintf(out, sizeof out, "%s/fifo-model.out", test_tmpdir());
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    snprintf(args, sizeof args, "inspect '%s'", fifo);
+    cr_assert_eq(run_bounded(args, out), 1);
+    cr_assert(strstr(slurp(out, text, sizeof text), "it is not a regular file"), "%s", text);
+    snprintf(args, sizeof args, "model '%s' --irreps-in 1x0e --irreps-out 1x0e --report '%s/fifo-model.json'", fifo,
+             test_tmpdir());
+    cr_assert_eq(run_bounded(args, out), 1);
+    cr_assert(strstr(slurp(out, text, sizeof text), "it is not a regular file"), "%s", text);
+}
