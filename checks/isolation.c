@@ -63,8 +63,11 @@ static int capture_open(void)
 /* In the child: standard output and error go to the capture file (appending, so that
  * truncating it starts over), and no file it writes outgrows CAPTURE_FILE_MAX (a model
  * printing without end would otherwise fill memory; the writes past it fail). */
+static int child_capture = -1; /* in a child: its capture file, or -1 */
+
 static void capture_redirect(int fd)
 {
+    child_capture = fd;
     if (fd < 0)
         return;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_APPEND);
@@ -78,11 +81,15 @@ static void capture_redirect(int fd)
     }
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid or cut. */
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid (overlong, a
+ * surrogate, past U+10FFFF) or cut. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
     size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
-    if (!len || len > n || (len == 2 && s[0] < 0xC2))
+    if (!len || len > n || (len == 2 && s[0] < 0xC2) || s[0] > 0xF4)
+        return 0;
+    if (len > 2 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0) || (s[0] == 0xF0 && s[1] < 0x90) ||
+                    (s[0] == 0xF4 && s[1] >= 0x90)))
         return 0;
     for (size_t i = 1; i < len; i++)
         if ((s[i] & 0xC0) != 0x80)
@@ -155,7 +162,7 @@ static int send_result(e3c_check_fn fn, void *ctx, double timeout_s, int fd)
     alarm(0);
     if (!r.details)
         r.details = cJSON_CreateObject();
-    capture_take(STDOUT_FILENO, r.details);
+    capture_take(child_capture, r.details);
     cJSON *j = e3c_check_result_to_json(&r);
     char *text = j ? cJSON_PrintUnformatted(j) : NULL;
     int ok = text && write_all(fd, text, strlen(text) + 1) == 0;

@@ -472,6 +472,7 @@ static void chatty_check(void *ctx, e3c_check_result *out)
 {
     printf("a check printed this on stdout\n");
     fprintf(stderr, "and this on stderr\n");
+    printf("bad byte \xe9, a bell \a, \xc3\xa9t\xc3\xa9\n");
     if (ctx) {
         fflush(NULL);
         abort();
@@ -486,6 +487,7 @@ static void assert_output(const e3c_check_result *r)
     const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(r->details, "output"));
     cr_assert_not_null(text, "no output in the details (%s)", r->message);
     cr_assert(strstr(text, "a check printed this on stdout") && strstr(text, "and this on stderr"), "%s", text);
+    cr_assert(strstr(text, "bad byte ?, a bell ?, \xc3\xa9t\xc3\xa9\n"), "invalid UTF-8 and control bytes: %s", text);
     cr_assert_null(cJSON_GetObjectItem(r->details, "output_truncated"));
 }
 
