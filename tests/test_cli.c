@@ -822,3 +822,18 @@ Test(reliability, a_fifo_given_as_a_model_is_refused_not_waited_on)
     cr_assert_eq(run_bounded(args, out), 1);
     cr_assert(strstr(slurp(out, text, sizeof text), "it is not a regular file"), "%s", text);
 }
+
+Test(reliability, a_declared_width_cannot_exhaust_memory)
+{
+    /* "1000000000x0e" is 13 characters; its random inputs would take 8 GiB a row */
+    const char *const files[][2] = {
+        {"wide.json", "{\"name\": \"wide\", \"module\": {\"type\": \"Norm\", \"args\": [\"1000000000x0e\"]}, "
+                      "\"dtype\": \"float64\", \"checks\": {\"equivariance\": true}}"}};
+    const char *dir = fixture_dir("wide", files, 1);
+    char args[4096];
+    snprintf(args, sizeof args, "run '%s' --report '%s/wide.json'", dir, test_tmpdir());
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    cr_assert(strstr(r->out, "ERRORED") && strstr(r->out, "x 1000000000 = ") && strstr(r->out, "more than the 67108864"),
+              "%s", r->out);
+}
