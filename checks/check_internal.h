@@ -22,8 +22,13 @@ e3c_status subject_call(const e3c_subject *s, const e3c_values *in, e3c_values *
 /* Width of a declared argument (-1 for none). */
 int64_t spec_width(const e3c_arg_spec *spec);
 
+/* The most numbers one random input may hold (2^26: 256 MiB in float32): a declared width
+ * of a few characters must not exhaust memory. */
+#define SUBJECT_MAX_INPUT ((int64_t)1 << 26)
+
 /* Random inputs of the declared irreps: component randn per irreps input and randn(batch,
- * 3) per cartesian_points input, drawn from `g` in order, in `dtype`. */
+ * 3) per cartesian_points input, drawn from `g` in order, in `dtype`. An input larger than
+ * SUBJECT_MAX_INPUT is E3C_ERR_VALUE naming its size. */
 e3c_status subject_random_inputs(const e3c_subject *s, e3c_generator *g, int64_t batch, e3c_values **out);
 
 /* The subject's name for messages: the file, or the module's class. */

@@ -8,6 +8,10 @@
 #include "e3check/fixture.h"
 #include "e3check/registry.h"
 
+/* The most parameters and buffers a fixture's module tree may hold in all: 2^28 numbers,
+ * the cap of one module (1 GiB in float32, 2 GiB in float64). */
+#define FIXTURE_MAX_ELEMENTS ((int64_t)1 << 28)
+
 static const char *const kind_names[E3C_CHECK_KIND_COUNT] = {"auto_jitable", "equivariance", "golden", "normalized"};
 
 const char *e3c_check_kind_name(e3c_check_kind k) { return (unsigned)k < E3C_CHECK_KIND_COUNT ? kind_names[k] : "unknown"; }
@@ -246,7 +250,9 @@ static e3c_status build_module(e3c_module **out, const cJSON *fx, e3c_dtype dtyp
 {
     e3c_dtype saved = e3c_default_dtype();
     e3c_set_default_dtype(dtype); /* modules are built in the fixture's dtype */
+    e3c_module_limit_elements(FIXTURE_MAX_ELEMENTS);
     e3c_status st = e3c_registry_build(out, field(fx, "module"));
+    e3c_module_limit_elements(-1);
     e3c_set_default_dtype(saved);
     if (!st && !*out)
         st = e3c_error_set(E3C_ERR_INTERNAL, "the module's constructor gave no module");

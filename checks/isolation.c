@@ -2,14 +2,21 @@
  * of long-lived workers that each run many checks (e3c_check_pool). Either way a check
  * never runs in the caller's process, and its result crosses a pipe as JSON text ended by
  * a NUL byte; a child that dies, hangs past its deadline or is stopped gives an ERRORED
- * result naming why. */
+ * result naming why. A child dies with the process that forked it (PR_SET_PDEATHSIG), ends
+ * itself a little after its check's time limit (alarm) should nobody kill it, and writes
+ * its standard output and error into a capture file whose start goes into the result. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,14 +39,132 @@ static int write_all(int fd, const char *buf, size_t n)
     return 0;
 }
 
-/* In the child: run one check and send its result (JSON, then a NUL). 0 when sent. */
-static int send_result(e3c_check_fn fn, void *ctx, int fd)
+/* ------------------------------------------------------------ captured output ---- */
+
+enum {
+    CAPTURE_KEEP = 4096,          /* bytes of a check's output kept in its result */
+    CAPTURE_FILE_MAX = 16 << 20,  /* a child's files (the capture too) stop growing here */
+};
+
+/* A file for a child's standard output and error (in memory; a temporary file when
+ * memfd_create is missing); -1 when neither can be made (the output then passes through). */
+static int capture_open(void)
+{
+    int fd = memfd_create("e3check-check-output", MFD_CLOEXEC);
+    if (fd < 0) {
+        FILE *f = tmpfile();
+        fd = f ? dup(fileno(f)) : -1;
+        if (f)
+            fclose(f);
+    }
+    return fd;
+}
+
+/* In the child: standard output and error go to the capture file (appending, so that
+ * truncating it starts over), and no file it writes outgrows CAPTURE_FILE_MAX (a model
+ * printing without end would otherwise fill memory; the writes past it fail). */
+static int child_capture = -1; /* in a child: its capture file, or -1 */
+
+static void capture_redirect(int fd)
+{
+    child_capture = fd;
+    if (fd < 0)
+        return;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_APPEND);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > CAPTURE_FILE_MAX)) {
+        rl.rlim_cur = CAPTURE_FILE_MAX;
+        setrlimit(RLIMIT_FSIZE, &rl);
+    }
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid (overlong, a
+ * surrogate, past U+10FFFF) or cut. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (!len || len > n || (len == 2 && s[0] < 0xC2) || s[0] > 0xF4)
+        return 0;
+    if (len > 2 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0) || (s[0] == 0xF0 && s[1] < 0x90) ||
+                    (s[0] == 0xF4 && s[1] >= 0x90)))
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* Put the start of what the capture file `fd` holds into details ("output", at most
+ * CAPTURE_KEEP bytes, invalid UTF-8 and control bytes other than newline and tab as '?';
+ * "output_bytes"; "output_truncated" when cut) and empty the file. Nothing when empty. */
+static void capture_take(int fd, cJSON *details)
+{
+    struct stat sb;
+    fflush(stdout);
+    fflush(stderr);
+    if (fd < 0 || fstat(fd, &sb) != 0 || sb.st_size <= 0)
+        return;
+    unsigned char buf[CAPTURE_KEEP + 1];
+    ssize_t got = pread(fd, buf, CAPTURE_KEEP, 0);
+    if (ftruncate(fd, 0) != 0 || got <= 0 || !details)
+        return;
+    size_t n = (size_t)got;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_len(buf + i, n - i);
+        if (!len || (buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\t') || buf[i] == 0x7F)
+            buf[i] = '?', len = 1;
+        i += len;
+    }
+    buf[n] = '\0';
+    cJSON_DeleteItemFromObjectCaseSensitive(details, "output");
+    cJSON_AddStringToObject(details, "output", (char *)buf);
+    cJSON_AddNumberToObject(details, "output_bytes", (double)sb.st_size);
+    if (sb.st_size > (off_t)n)
+        cJSON_AddBoolToObject(details, "output_truncated", 1);
+}
+
+/* ------------------------------------------------------------ the child's limits ---- */
+
+/* Seconds a child lets pass beyond its check's time limit before ending itself: the
+ * parent's timer, which reports the timeout, normally comes first. */
+static unsigned backstop_s(double timeout_s)
+{
+    return timeout_s < 1e7 ? (unsigned)(timeout_s * 1.25) + 6 : 12500006u; /* alarm's range: ~145 days */
+}
+
+/* In a new child of `parent`: die with it (also when it died before the prctl took
+ * effect), default signal handling (the parent may catch SIGINT to stop cleanly) and
+ * output into the capture file. */
+static void child_start(pid_t parent, int capture_fd)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(3);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGALRM, SIG_DFL);
+    capture_redirect(capture_fd);
+}
+
+/* In the child: run one check (ending the process by SIGALRM a little after its time
+ * limit) and send its result (JSON, then a NUL) with what it printed. 0 when sent. */
+static int send_result(e3c_check_fn fn, void *ctx, double timeout_s, int fd)
 {
     e3c_check_result r;
     memset(&r, 0, sizeof r);
     r.status = E3C_ERRORED; /* a check that writes nothing must not pass */
     snprintf(r.message, sizeof r.message, "the check returned without a verdict");
+    alarm(backstop_s(timeout_s));
     fn(ctx, &r);
+    alarm(0);
+    if (!r.details)
+        r.details = cJSON_CreateObject();
+    capture_take(child_capture, r.details);
     cJSON *j = e3c_check_result_to_json(&r);
     char *text = j ? cJSON_PrintUnformatted(j) : NULL;
     int ok = text && write_all(fd, text, strlen(text) + 1) == 0;
@@ -101,14 +226,17 @@ static int inbox_take(inbox *b, e3c_check_result *out)
     return ok ? 0 : -1;
 }
 
-/* Why a child ended without a result, as an ERRORED result. */
+/* Why a child ended without a result, as an ERRORED result (a death by SIGALRM is the
+ * child's own backstop of the time limit). */
 static void errored_exit(e3c_check_result *out, int status, int timed_out, double timeout_s, int stopped,
                          double elapsed)
 {
     memset(out, 0, sizeof *out);
     out->duration_s = elapsed;
     out->details = cJSON_CreateObject();
-    if (timed_out)
+    if (!timed_out && !stopped && WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+        result_set(out, E3C_ERRORED, "timed out after %.0f s (the check process ended itself)", timeout_s);
+    else if (timed_out)
         result_set(out, E3C_ERRORED, "timed out after %.0f s (the check process was killed)", timeout_s);
     else if (stopped)
         result_set(out, E3C_ERRORED, "interrupted");
@@ -128,19 +256,11 @@ static int reap(pid_t pid)
     return status;
 }
 
-/* In a new child: default signal handling (the parent may catch SIGINT to stop cleanly). */
-static void child_signals(void)
-{
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
-}
-
 /* ------------------------------------------------------------ one fork per check ---- */
 
 struct e3c_check_job {
     pid_t pid;
-    int fd;
+    int fd, capture_fd;
     double start, deadline, timeout_s;
     inbox in;
 };
@@ -162,16 +282,20 @@ e3c_status e3c_check_start(e3c_check_job **out, e3c_check_fn fn, void *ctx, doub
     job->start = now_s();
     job->timeout_s = timeout_s;
     job->deadline = job->start + timeout_s;
+    job->capture_fd = capture_open();
+    pid_t parent = getpid();
     job->pid = fork();
     if (job->pid < 0) {
         close(fds[0]), close(fds[1]);
+        if (job->capture_fd >= 0)
+            close(job->capture_fd);
         free(job);
         return e3c_error_set(E3C_ERR_IO, "cannot fork: %s", strerror(errno));
     }
     if (job->pid == 0) {
         close(fds[0]);
-        child_signals();
-        _exit(send_result(fn, ctx, fds[1]) ? 3 : 0);
+        child_start(parent, job->capture_fd);
+        _exit(send_result(fn, ctx, timeout_s, fds[1]) ? 3 : 0);
     }
     close(fds[1]);
     job->fd = fds[0];
@@ -204,9 +328,13 @@ e3c_status e3c_check_job_finish(e3c_check_job *job, int kill_now, e3c_check_resu
     close(job->fd);
     int status = reap(job->pid);
     int sent = job->in.eof && WIFEXITED(status) && WEXITSTATUS(status) == 0 && inbox_complete(&job->in);
-    if (!sent || inbox_take(&job->in, out) != 0)
+    if (!sent || inbox_take(&job->in, out) != 0) {
         errored_exit(out, status, timed_out, job->timeout_s, kill_now && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
                      now_s() - job->start);
+        capture_take(job->capture_fd, out->details);
+    }
+    if (job->capture_fd >= 0)
+        close(job->capture_fd);
     free(job->in.buf);
     free(job);
     return E3C_OK;
@@ -240,8 +368,9 @@ typedef struct queued {
 /* A worker holds up to two checks: jobs[0] runs (since `start`), jobs[1] was sent ahead
  * and waits in its socket (see dispatch). */
 typedef struct worker {
-    pid_t pid; /* 0: none (not yet forked, or ended) */
-    int fd;    /* our end of the socket pair: contexts out, results in; -1 once told to end */
+    pid_t pid;      /* 0: none (not yet forked, or ended) */
+    int fd;         /* our end of the socket pair: contexts out, results in; -1 once told to end */
+    int capture_fd; /* the file its standard output and error go to (-1: none) */
     queued jobs[2];
     int n_jobs;
     double start, deadline; /* of jobs[0] */
@@ -257,21 +386,27 @@ struct e3c_check_pool {
     int started;
 };
 
-/* The worker's life: receive a context, run the check, send the result; until EOF. */
+/* What the pool sends a worker for one check. */
+typedef struct order {
+    void *ctx;
+    double timeout_s;
+} order;
+
+/* The worker's life: receive an order, run the check, send the result; until EOF. */
 static void worker_main(e3c_check_fn fn, int fd)
 {
     for (;;) {
-        void *ctx = NULL;
+        order o;
         size_t got = 0;
-        while (got < sizeof ctx) {
-            ssize_t n = read(fd, (char *)&ctx + got, sizeof ctx - got);
+        while (got < sizeof o) {
+            ssize_t n = read(fd, (char *)&o + got, sizeof o - got);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0)
                 _exit(0); /* the pool closed its end: done */
             got += (size_t)n;
         }
-        if (send_result(fn, ctx, fd) != 0)
+        if (send_result(fn, o.ctx, o.timeout_s, fd) != 0)
             _exit(3);
     }
 }
@@ -281,23 +416,30 @@ static e3c_status worker_spawn(e3c_check_pool *p, worker *w)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return e3c_error_set(E3C_ERR_IO, "cannot create a socket pair: %s", strerror(errno));
+    int capture_fd = capture_open();
     fflush(NULL);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         close(sv[0]), close(sv[1]);
+        if (capture_fd >= 0)
+            close(capture_fd);
         return e3c_error_set(E3C_ERR_IO, "cannot fork a check worker: %s", strerror(errno));
     }
     if (pid == 0) {
         close(sv[0]);
         for (int i = 0; i < p->n_workers; i++) /* the other workers' channels are not ours */
-            if (p->w[i].pid > 0)
+            if (p->w[i].pid > 0) {
                 close(p->w[i].fd);
-        child_signals();
+                if (p->w[i].capture_fd >= 0)
+                    close(p->w[i].capture_fd);
+            }
+        child_start(parent, capture_fd);
         worker_main(p->fn, sv[1]);
     }
     close(sv[1]);
     w->pid = pid;
     w->fd = sv[0];
+    w->capture_fd = capture_fd;
     w->n_jobs = 0;
     w->in.len = 0;
     w->in.eof = 0;
@@ -314,8 +456,11 @@ static int worker_end(worker *w, int force)
     if (w->fd >= 0)
         close(w->fd); /* an idle worker reads EOF and exits */
     int status = reap(w->pid);
+    if (w->capture_fd >= 0)
+        close(w->capture_fd);
     w->pid = 0;
     w->fd = -1;
+    w->capture_fd = -1;
     w->n_jobs = 0;
     return status;
 }
@@ -343,6 +488,8 @@ e3c_status e3c_check_pool_new(e3c_check_pool **out, int workers, e3c_check_fn fn
     }
     p->fn = fn;
     p->n_workers = workers;
+    for (int i = 0; i < workers; i++)
+        p->w[i].fd = p->w[i].capture_fd = -1;
     *out = p;
     return E3C_OK;
 }
@@ -369,11 +516,12 @@ e3c_status e3c_check_pool_submit(e3c_check_pool *p, void *ctx, double timeout_s,
 static int send_job(worker *w, const queued *q)
 {
     ssize_t sent;
+    order o = {q->ctx, q->timeout_s};
     if (w->fd < 0)
         return -1;
-    while ((sent = send(w->fd, &q->ctx, sizeof q->ctx, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+    while ((sent = send(w->fd, &o, sizeof o, MSG_NOSIGNAL)) < 0 && errno == EINTR)
         ;
-    if (sent != (ssize_t)sizeof q->ctx)
+    if (sent != (ssize_t)sizeof o)
         return -1;
     w->jobs[w->n_jobs++] = *q;
     if (w->n_jobs == 1) {
@@ -448,8 +596,13 @@ static int collect(e3c_check_pool *p, worker *w, size_t *tag, e3c_check_result *
         return 0;
     double timeout_s = w->jobs[0].timeout_s;
     requeue_waiting(p, w);
+    int capture_fd = w->capture_fd;
+    w->capture_fd = -1; /* kept until what the check printed is read */
     int status = worker_end(w, 1); /* past its deadline: killed; ended: reaped */
     errored_exit(out, status, hung, timeout_s, 0, elapsed);
+    capture_take(capture_fd, out->details);
+    if (capture_fd >= 0)
+        close(capture_fd);
     return 1;
 }
 
@@ -511,6 +664,8 @@ void e3c_check_pool_free(e3c_check_pool *p)
     for (int i = 0; i < p->n_workers; i++) {
         if (p->w[i].pid > 0)
             reap(p->w[i].pid);
+        if (p->w[i].pid > 0 && p->w[i].capture_fd >= 0)
+            close(p->w[i].capture_fd);
         free(p->w[i].in.buf);
     }
     free(p->w);

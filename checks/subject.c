@@ -32,7 +32,15 @@ e3c_status subject_random_inputs(const e3c_subject *s, e3c_generator *g, int64_t
         e3c_tensor *x = NULL;
         if (spec->kind == E3C_ARG_IRREPS) {
             int64_t size[2] = {batch, -1};
-            st = e3c_irreps_randn(&x, &spec->irreps, g, size, 2, E3C_NORM_COMPONENT, s->dtype);
+            double numbers = (double)batch * (double)e3c_irreps_dim(&spec->irreps);
+            if (numbers > SUBJECT_MAX_INPUT)
+                st = e3c_error_set(E3C_ERR_VALUE,
+                                   "random input %zu would hold %lld x %lld = %.4g numbers, more than the %lld an input "
+                                   "may hold",
+                                   i, (long long)batch, (long long)e3c_irreps_dim(&spec->irreps), numbers,
+                                   (long long)SUBJECT_MAX_INPUT);
+            else
+                st = e3c_irreps_randn(&x, &spec->irreps, g, size, 2, E3C_NORM_COMPONENT, s->dtype);
         } else if (spec->kind == E3C_ARG_CARTESIAN_POINTS) {
             int64_t size[2] = {batch, 3};
             st = e3c_randn(&x, g, s->dtype, size, 2);

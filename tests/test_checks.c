@@ -722,3 +722,75 @@ Test(auto_jitable, a_compiled_output_of_another_shape_fails_and_is_not_blamed_on
     e3c_check_result_free(&r);
     drop(&f);
 }
+
+/* ------------------------------------------------------------ issue #13: output, bounds -- */
+
+/* A check that prints, then passes or (ctx non-NULL) aborts. */
+static void chatty_check(void *ctx, e3c_check_result *out)
+{
+    printf("a check printed this on stdout\n");
+    fprintf(stderr, "and this on stderr\n");
+    printf("bad byte \xe9, a bell \a, \xc3\xa9t\xc3\xa9\n");
+    if (ctx) {
+        fflush(NULL);
+        abort();
+    }
+    memset(out, 0, sizeof *out);
+    out->status = E3C_PASSED;
+    out->details = cJSON_CreateObject();
+}
+
+static void assert_output(const e3c_check_result *r)
+{
+    const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(r->details, "output"));
+    cr_assert_not_null(text, "no output in the details (%s)", r->message);
+    cr_assert(strstr(text, "a check printed this on stdout") && strstr(text, "and this on stderr"), "%s", text);
+    cr_assert(strstr(text, "bad byte ?, a bell ?, \xc3\xa9t\xc3\xa9\n"), "invalid UTF-8 and control bytes: %s", text);
+    cr_assert_null(cJSON_GetObjectItem(r->details, "output_truncated"));
+}
+
+Test(isolation, what_a_check_prints_goes_into_its_result_even_when_it_dies)
+{
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_isolated(chatty_check, NULL, 30.0, &r));
+    cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
+    assert_output(&r);
+    e3c_check_result_free(&r);
+
+    int dies = 1;
+    e3c_check_pool *p = NULL;
+    E3C_ASSERT_OK(e3c_check_pool_new(&p, 1, chatty_check));
+    E3C_ASSERT_OK(e3c_check_pool_submit(p, &dies, 30.0, 0));
+    E3C_ASSERT_OK(e3c_check_pool_submit(p, NULL, 30.0, 1));
+    e3c_check_result got[2];
+    for (int done = 0; done < 2;) {
+        int have = 0;
+        size_t tag = 9;
+        E3C_ASSERT_OK(e3c_check_pool_next(p, 5.0, &have, &tag, &r));
+        if (have) {
+            cr_assert_lt(tag, 2);
+            got[tag] = r, done++;
+        }
+    }
+    e3c_check_pool_free(p);
+    cr_assert_eq(got[0].status, E3C_ERRORED);
+    assert_output(&got[0]); /* read by the pool from the dead worker's capture */
+    cr_assert_eq(got[1].status, E3C_PASSED, "%s", got[1].message);
+    assert_output(&got[1]);
+    cr_assert_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(got[1].details, "output")), "\n\n"),
+                   "the next check's output starts afresh");
+    e3c_check_result_free(&got[0]), e3c_check_result_free(&got[1]);
+}
+
+Test(modules, a_module_tree_is_held_to_its_limit_in_all)
+{
+    e3c_module *m = NULL;
+    e3c_module_limit_elements(1 << 20);
+    E3C_ASSERT_OK(e3c_linear_new(&m, "2x0e", "3x0e", NULL));
+    e3c_module_free(m);
+    e3c_module_limit_elements(5); /* the 6 weights of the next Linear are one too many */
+    E3C_ASSERT_FAILS(e3c_linear_new(&m, "2x0e", "3x0e", NULL), E3C_ERR_VALUE, "more than the 5 it may hold in all");
+    e3c_module_limit_elements(-1);
+    E3C_ASSERT_OK(e3c_linear_new(&m, "2x0e", "3x0e", NULL));
+    e3c_module_free(m);
+}

@@ -1012,3 +1012,392 @@ Test(messages, json_with_a_nul_in_a_string_or_trailing_text_is_refused)
     cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "summary"), "errored")->valueint, 2);
     cJSON_Delete(report);
 }
+
+/* ------------------------------------------------------------------ reliability ---- */
+/* Issue #13, items 9-13: nothing left running, no hang, bounded memory, captured output.
+ * The tests wait for states (a file a hanging module writes, a process gone), never for
+ * a fixed time; the bounds below are only how long to wait before declaring failure. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+enum { STATE_WAIT_S = 120 }; /* generous: the machine may be loaded */
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void nap(void)
+{
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* 1 once `path` holds a whole line, 0 after STATE_WAIT_S seconds. */
+static int wait_for_line(const char *path)
+{
+    char buf[64];
+    for (time_t end = time(NULL) + STATE_WAIT_S; time(NULL) < end; nap())
+        if (strchr(slurp(path, buf, sizeof buf), '\n'))
+            return 1;
+    return 0;
+}
+
+/* 1 when process pid has ended (gone, or a zombie nobody reaped yet) within STATE_WAIT_S. */
+static int wait_until_ended(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    for (time_t end = time(NULL) + STATE_WAIT_S; time(NULL) < end; nap()) {
+        if (access(path, F_OK) != 0)
+            return 1;
+        const char *paren = strrchr(slurp(path, buf, sizeof buf), ')');
+        if (paren && (paren[2] == 'Z' || paren[2] == 'X'))
+            return 1;
+    }
+    return 0;
+}
+
+/* Start e3check with argv (NULL-terminated, without the program), stdout and stderr into
+ * `out`, E3C_TEST_HANG_FILE set to `hang_file`. */
+static pid_t spawn_cli_hanging(const char *const *argv, const char *out, const char *hang_file)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        const char *args[32] = {E3C_CLI_PATH};
+        for (int i = 0; argv[i] && i < 30; i++)
+            args[i + 1] = argv[i];
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0)
+            _exit(127);
+        dup2(fd, 1), dup2(fd, 2);
+        setenv("E3C_TEST_HANG_FILE", hang_file, 1);
+        execv(E3C_CLI_PATH, (char *const *)args);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* The first process id the Hang module wrote into `file`. */
+static pid_t hang_pid(const char *file)
+{
+    char buf[64];
+    cr_assert(wait_for_line(file), "the hanging module never started");
+    return (pid_t)atol(slurp(file, buf, sizeof buf));
+}
+
+/* A folder `name` in the test's temporary folder with the given fixture files. */
+static const char *fixture_dir(const char *name, const char *const files[][2], size_t n)
+{
+    static char dir[512];
+    char path[1024];
+    snprintf(dir, sizeof dir, "%s/%s", test_tmpdir(), name);
+    mkdir(dir, 0777);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
+        write_text(path, files[i][1]);
+    }
+    return dir;
+}
+
+/* With this process as the subreaper, orphans of e3check become its children: wait up to
+ * STATE_WAIT_S for every child to end (reaping them); the number still alive, killed. */
+static int children_left(void)
+{
+    for (time_t end = time(NULL) + STATE_WAIT_S;; nap()) {
+        int st;
+        pid_t r;
+        while ((r = waitpid(-1, &st, WNOHANG)) > 0)
+            ;
+        if (r < 0 && errno == ECHILD)
+            return 0;
+        if (time(NULL) >= end)
+            break;
+    }
+    int left = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        const char *paren = atol(e->d_name) > 0 ? strrchr(slurp(path, buf, sizeof buf), ')') : NULL;
+        if (paren && atol(paren + 4) == (long)getpid()) {
+            kill((pid_t)atol(e->d_name), SIGKILL);
+            left++;
+        }
+    }
+    if (d)
+        closedir(d);
+    while (waitpid(-1, NULL, 0) > 0)
+        ;
+    return left;
+}
+
+static const char *const hang_fixture[][2] = {
+    {"hang.json", "{\"name\": \"hang\", \"module\": {\"type\": \"Hang\"}, \"dtype\": \"float64\", "
+                  "\"checks\": {\"equivariance\": true}}"}};
+
+Test(reliability, a_worker_dies_with_a_killed_e3check)
+{
+    char hang_file[512], out[512], json[512];
+    snprintf(hang_file, sizeof hang_file, "%s/hang.pids", test_tmpdir());
+    snprintf(out, sizeof out, "%s/killed.out", test_tmpdir());
+    snprintf(json, sizeof json, "%s/killed.json", test_tmpdir());
+    const char *dir = fixture_dir("killed", hang_fixture, 1);
+    const char *argv[] = {"run", dir, "--plugin", E3C_TEST_PLUGIN_MODELS, "--jobs", "1", "--report", json, NULL};
+    pid_t e3check = spawn_cli_hanging(argv, out, hang_file);
+    pid_t worker = hang_pid(hang_file);
+    cr_assert_neq(worker, e3check);
+    kill(e3check, SIGKILL);
+    int st;
+    cr_assert_eq(waitpid(e3check, &st, 0), e3check);
+    int ended = wait_until_ended(worker);
+    if (!ended)
+        kill(worker, SIGKILL);
+    cr_assert(ended, "the worker %ld running a hanging module outlived e3check killed by SIGKILL", (long)worker);
+}
+
+Test(reliability, a_closed_pipe_leaves_nothing_running)
+{
+    /* e3check | head -1: head leaves after one line, e3check dies of SIGPIPE at its next
+     * one while workers run the hanging module; they must not be left running */
+    cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    const char *const files[][2] = {
+        {"a_norm.json", "{\"name\": \"a_norm\", \"module\": {\"type\": \"Norm\", \"args\": [\"1x0e+1x1o\"]}, "
+                        "\"dtype\": \"float64\"}"},
+        {"b_hang.json", "{\"name\": \"b_hang\", \"module\": {\"type\": \"Hang\"}, \"dtype\": \"float64\", "
+                        "\"timeout_s\": 2}"}};
+    const char *dir = fixture_dir("piped", files, 2);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "E3C_TEST_HANG_FILE='%s/piped.pids' %s run '%s' --plugin '%s' --jobs 3 --report '%s/piped.json' "
+             "2>/dev/null | head -1 > '%s/piped.out'", test_tmpdir(), E3C_CLI_PATH, dir, E3C_TEST_PLUGIN_MODELS, test_tmpdir(),
+             test_tmpdir());
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st), "the pipeline did not end normally");
+    cr_assert_eq(children_left(), 0, "processes of e3check were left running after it died of SIGPIPE");
+}
+
+Test(reliability, a_normal_exit_leaves_no_process)
+{
+    cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    char args[10000];
+    snprintf(args, sizeof args, "run '%s' --filter '*_f64' --jobs 2 --report '%s/normal.json'",
+             repo_path("fixtures/nn/library.json"), test_tmpdir());
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
+    int st;
+    pid_t left = waitpid(-1, &st, WNOHANG); /* no wait: e3check reaps its workers before it exits */
+    cr_assert(left < 0 && errno == ECHILD, "a worker outlived e3check's normal exit");
+}
+
+Test(reliability, a_worker_ends_itself_past_its_time_limit)
+{
+    /* e3check stopped (SIGSTOP) cannot kill its worker at the deadline: the worker's own
+     * backstop ends it a few seconds later */
+    char hang_file[512], out[512], json[512];
+    snprintf(hang_file, sizeof hang_file, "%s/stopped.pids", test_tmpdir());
+    snprintf(out, sizeof out, "%s/stopped.out", test_tmpdir());
+    snprintf(json, sizeof json, "%s/stopped.json", test_tmpdir());
+    const char *const files[][2] = {
+        {"hang.json", "{\"name\": \"hang\", \"module\": {\"type\": \"Hang\"}, \"dtype\": \"float64\", "
+                      "\"checks\": {\"equivariance\": true}, \"timeout_s\": 1}"}};
+    const char *dir = fixture_dir("stopped", files, 1);
+    const char *argv[] = {"run", dir, "--plugin", E3C_TEST_PLUGIN_MODELS, "--jobs", "1", "--report", json, NULL};
+    pid_t e3check = spawn_cli_hanging(argv, out, hang_file);
+    pid_t worker = hang_pid(hang_file);
+    kill(e3check, SIGSTOP);
+    int ended = wait_until_ended(worker);
+    kill(e3check, SIGKILL);
+    waitpid(e3check, NULL, 0);
+    if (!ended)
+        kill(worker, SIGKILL);
+    cr_assert(ended, "the worker ran on past its check's time limit while e3check could not kill it");
+}
+
+Test(reliability, what_a_model_prints_goes_into_the_details)
+{
+    const char *const files[][2] = {
+        {"chatty.json", "{\"name\": \"chatty\", \"module\": {\"type\": \"Chatty\"}, \"dtype\": \"float64\"}"}};
+    const char *dir = fixture_dir("chatty", files, 1);
+    char args[4096], json[512];
+    snprintf(json, sizeof json, "%s/chatty-report.json", test_tmpdir());
+    snprintf(args, sizeof args, "run '%s' --plugin '%s' --jobs 1 --report '%s'", dir, E3C_TEST_PLUGIN_MODELS, json);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_null(strstr(r->out, "CHATTY"), "a model's output is in e3check's: %s", r->out);
+    cr_assert_null(strstr(r->out, "zzzz"), "a model's output is in e3check's: %s", r->out);
+    cr_assert_null(strstr(r->err, "CHATTY"), "a model's output is in e3check's: %s", r->err);
+    cr_assert(strstr(r->out, "chatty") && strstr(r->out, "e3check: 2 checks"), "%s", r->out);
+    cJSON *report = read_report(json);
+    const cJSON *e;
+    int seen = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "results"))
+    {
+        const cJSON *d = cJSON_GetObjectItem(e, "details");
+        const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(d, "output"));
+        cr_assert_not_null(text, "no output in the details of %s", cJSON_GetStringValue(cJSON_GetObjectItem(e, "check")));
+        cr_assert(strstr(text, "CHATTY-STDOUT-MARK") && strstr(text, "CHATTY-STDERR-MARK"), "%s", text);
+        cr_assert_leq(strlen(text), 4096);
+        cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(d, "output_truncated")));
+        cr_assert_gt(cJSON_GetNumberValue(cJSON_GetObjectItem(d, "output_bytes")), 4096);
+        if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "check")), "auto_jitable"))
+            cr_assert(strstr(text, "CHATTY-TORCHSCRIPT-MARK"), "TorchScript's print is not captured: %s", text);
+        seen++;
+    }
+    cr_assert_eq(seen, 2);
+    cJSON_Delete(report);
+}
+
+Test(reliability, a_plugin_that_crashes_aborts_exits_or_fails_silently_is_a_usage_error)
+{
+    const char *why[] = {"crashed while loading (signal 11", "crashed while loading (signal 6",
+                         "ended the process while loading (exit status 0)", "failed (E3C_ERR_VALUE) without saying why"};
+    for (int i = 0; i < 4; i++) {
+        char plugin[1024], args[10000], json[512];
+        snprintf(plugin, sizeof plugin, "%s%d.so", E3C_TEST_PLUGIN_FAULT, i + 1);
+        snprintf(json, sizeof json, "%s/plugin%d.json", test_tmpdir(), i);
+        snprintf(args, sizeof args, "run '%s' --plugin '%s' --report '%s'", repo_path("fixtures/seed"), plugin, json);
+        run_result *r = run_cli(args, NULL);
+        cr_assert_eq(r->status, 4, "plugin %d: status %d, %s", i + 1, r->status, r->err);
+        char needle[1200];
+        snprintf(needle, sizeof needle, "plugin '%s'", plugin);
+        /* under AddressSanitizer a crash ends the trial child through ASan's handler, which
+         * reports first and exits with a status: still a usage error naming the plugin */
+        int asan = strstr(r->err, "AddressSanitizer") != NULL;
+        if (asan)
+            cr_assert(strstr(r->err, needle) && strstr(r->err, "while loading"), "%s", r->err);
+        else
+            assert_one_line_error(r, needle), assert_one_line_error(r, why[i]);
+        cr_assert_eq(access(json, F_OK), -1, "a report was written");
+        snprintf(args, sizeof args, "types --plugin '%s'", plugin);
+        r = run_cli(args, NULL);
+        cr_assert_eq(r->status, 4, "types with plugin %d: status %d", i + 1, r->status);
+        if (!asan)
+            assert_one_line_error(r, why[i]);
+    }
+}
+
+/* Run e3check with a bound (the bug this guards against is a hang): the status. */
+static int run_bounded(const char *args, const char *out)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "timeout -s KILL 300 %s %s > '%s' 2>&1", E3C_CLI_PATH, args, out);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st), "e3check %s did not exit normally", args);
+    cr_assert_neq(WEXITSTATUS(st), 137, "e3check %s hung", args);
+    return WEXITSTATUS(st);
+}
+
+Test(reliability, fifos_and_link_loops_in_fixture_folders_neither_hang_nor_vanish)
+{
+    const char *const files[][2] = {
+        {"ok.json", "{\"name\": \"ok\", \"module\": {\"type\": \"Norm\", \"args\": [\"1x0e+1x1o\"]}, \"dtype\": \"float64\"}"}};
+    const char *dir = fixture_dir("walk", files, 1);
+    char path[1024], target[1024], out[512], args[4096], json[512], text[1 << 16];
+    snprintf(path, sizeof path, "%s/pipe.json", dir);
+    cr_assert_eq(mkfifo(path, 0644), 0);
+    for (int i = 0; i < 12; i++) { /* before: 2^12 walks of the same folder and more */
+        snprintf(path, sizeof path, "%s/s%d", dir, i);
+        cr_assert_eq(symlink(".", path), 0);
+    }
+    snprintf(path, sizeof path, "%s/dangling.json", dir);
+    cr_assert_eq(symlink("nowhere.json", path), 0);
+    snprintf(path, sizeof path, "%s/loop.json", dir);
+    cr_assert_eq(symlink("loop.json", path), 0);
+    snprintf(out, sizeof out, "%s/walk.out", test_tmpdir());
+    snprintf(json, sizeof json, "%s/walk.json", test_tmpdir());
+    snprintf(args, sizeof args, "run '%s' --report '%s'", dir, json);
+    cr_assert_eq(run_bounded(args, out), 1);
+    slurp(out, text, sizeof text);
+    cr_assert(strstr(text, "pipe.json' is a FIFO, not a regular file"), "%s", text);
+    cr_assert(strstr(text, "dangling.json': dangling symbolic link"), "%s", text);
+    cr_assert(strstr(text, "loop.json': symbolic link loop"), "%s", text);
+    cr_assert(strstr(text, "e3check: 5 checks, 2 as expected, 3 not"), "ok.json is run once: %s", text);
+    cJSON *report = read_report(json);
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "summary"), "errored")->valueint, 3);
+    cJSON_Delete(report);
+
+    /* a FIFO given by name, to run or to compile: refused, not waited on */
+    snprintf(path, sizeof path, "%s/pipe.json", dir);
+    snprintf(args, sizeof args, "run '%s' --report '%s'", path, json);
+    cr_assert_eq(run_bounded(args, out), 1);
+    cr_assert(strstr(slurp(out, text, sizeof text), "is a FIFO"), "%s", text);
+    snprintf(target, sizeof target, "%s/x.pt", test_tmpdir());
+    snprintf(args, sizeof args, "compile '%s' -o '%s'", path, target);
+    cr_assert_eq(run_bounded(args, out), 1);
+    cr_assert(strstr(slurp(out, text, sizeof text), "is not a regular file"), "%s", text);
+}
+
+Test(reliability, o3_answers_are_bounded_and_name_the_size)
+{
+    /* 66 bytes that asked for 8 GiB */
+    run_result *r = run_cli("o3", "[{\"op\":\"randn\",\"irreps\":\"99999x9e\",\"batch\":99999,\"seed\":0}]");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(strstr(r->out, "randn's x would hold 99999 x 1899981 = 1.9e+11 numbers"), "%s", r->out);
+    r = run_cli("o3", "[{\"op\":\"D_from_angles\",\"irreps\":\"99999x0e\",\"angles\":[0,0,0]},"
+                      "{\"op\":\"irreps\",\"irreps\":\"2000000000x1o\"},"
+                      "{\"op\":\"spherical_harmonics\",\"l\":\"2000000000x0e\",\"x\":[1,0,0]},"
+                      "{\"op\":\"rand_matrix\",\"seed\":0,\"n\":1000000},"
+                      "{\"op\":\"randn\",\"irreps\":\"1x1o\",\"batch\":2,\"seed\":0}]");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cJSON *all = cJSON_Parse(r->out);
+    cr_assert_eq(cJSON_GetArraySize(all), 5, "%s", r->out);
+    const char *want[] = {"D would hold 99999 x 99999", "the list of ls would hold 1 x 2000000000",
+                          "spherical_harmonics' Y would hold 1 x 2000000000", "rand_matrix's R would hold 1000000 x 9"};
+    for (int i = 0; i < 4; i++) {
+        const char *e = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(all, i), "error"));
+        cr_assert(e && strstr(e, want[i]) && strstr(e, "more than the 1048576"), "query %d: %s", i, e ? e : "no error");
+    }
+    cr_assert_not_null(cJSON_GetObjectItem(cJSON_GetArrayItem(all, 4), "x"), "a small query is still answered");
+    cJSON_Delete(all);
+}
+
+Test(reliability, a_network_is_bounded_as_a_whole)
+{
+    const char *const files[][2] = {
+        {"big.json", "{\"name\": \"big\", \"module\": {\"type\": \"FullyConnectedNet\", \"args\": [[16384, 16384, 1]]}, "
+                     "\"dtype\": \"float32\", \"checks\": {\"equivariance\": true}}"}};
+    const char *dir = fixture_dir("bignet", files, 1);
+    char args[4096];
+    snprintf(args, sizeof args, "run '%s' --report '%s/bignet.json'", dir, test_tmpdir());
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    cr_assert(strstr(r->out, "FullyConnectedNet layers 0 to 1 have 268451840 weights in all, more than the 268435456"),
+              "%s", r->out);
+}
+
+Test(reliability, a_fifo_given_as_a_model_is_refused_not_waited_on)
+{
+    char fifo[512], out[512], args[2048], text[4096];
+    snprintf(fifo, sizeof fifo, "%s/model.pt", test_tmpdir());
+    snprintf(out, sizeof out, "%s/fifo-model.out", test_tmpdir());
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    snprintf(args, sizeof args, "inspect '%s'", fifo);
+    cr_assert_eq(run_bounded(args, out), 1);
+    cr_assert(strstr(slurp(out, text, sizeof text), "it is not a regular file"), "%s", text);
+    snprintf(args, sizeof args, "model '%s' --irreps-in 1x0e --irreps-out 1x0e --report '%s/fifo-model.json'", fifo,
+             test_tmpdir());
+    cr_assert_eq(run_bounded(args, out), 1);
+    cr_assert(strstr(slurp(out, text, sizeof text), "it is not a regular file"), "%s", text);
+}
+
+Test(reliability, a_declared_width_cannot_exhaust_memory)
+{
+    /* "1000000000x0e" is 13 characters; its random inputs would take 8 GiB a row */
+    const char *const files[][2] = {
+        {"wide.json", "{\"name\": \"wide\", \"module\": {\"type\": \"Norm\", \"args\": [\"1000000000x0e\"]}, "
+                      "\"dtype\": \"float64\", \"checks\": {\"equivariance\": true}}"}};
+    const char *dir = fixture_dir("wide", files, 1);
+    char args[4096];
+    snprintf(args, sizeof args, "run '%s' --report '%s/wide.json'", dir, test_tmpdir());
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    cr_assert(strstr(r->out, "ERRORED") && strstr(r->out, "x 1000000000 = ") && strstr(r->out, "more than the 67108864"),
+              "%s", r->out);
+}

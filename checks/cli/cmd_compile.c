@@ -138,7 +138,7 @@ static int run(int argc, char **argv)
         else if (!strcmp(a, "--plugin") && i + 1 < argc) {
             if (e3c_registry_load_plugin(argv[++i])) {
                 cli_error("%s", e3c_error_last());
-                return EXIT_NOT_EXPECTED;
+                return EXIT_USAGE;
             }
         } else if (a[0] != '-' && !fixture)
             fixture = a;
@@ -216,7 +216,7 @@ static int types_run(int argc, char **argv)
         if (!strcmp(argv[i], "--plugin") && i + 1 < argc) {
             if (e3c_registry_load_plugin(argv[++i])) {
                 cli_error("%s", e3c_error_last());
-                return EXIT_NOT_EXPECTED;
+                return EXIT_USAGE;
             }
         } else {
             cli_error("types: unexpected argument '%s'", argv[i]);

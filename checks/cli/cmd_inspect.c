@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,12 +75,15 @@ done:
 static int inspect_isolated(const char *path)
 {
     fflush(NULL);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         cli_error("%s: cannot fork: %s", path, strerror(errno));
         return EXIT_INTERNAL;
     }
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* it dies with e3check, like the check workers */
+        if (getppid() != parent)
+            _exit(EXIT_INTERNAL);
         int rc = inspect_one(path);
         fflush(NULL);
         _exit(rc);

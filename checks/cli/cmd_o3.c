@@ -10,6 +10,30 @@
 
 typedef e3c_status (*query_fn)(const cJSON *q, cJSON *answer);
 
+/* The most numbers one answer may hold (its JSON takes ~90 bytes a number while built),
+ * and the most bytes of queries read: a query of a few bytes must not exhaust memory. */
+enum { O3_MAX_NUMBERS = 1 << 20, O3_MAX_INPUT = 64 << 20 };
+
+/* E3C_OK when `what`, rows x cols numbers, fits in an answer; else an error naming the
+ * size. (Doubles: the counts come from input and must not overflow.) */
+static e3c_status bounded(const char *what, double rows, double cols)
+{
+    if (rows * cols <= O3_MAX_NUMBERS)
+        return E3C_OK;
+    return e3c_error_set(E3C_ERR_VALUE, "%s would hold %.0f x %.0f = %.4g numbers, more than the %d one answer may hold",
+                         what, rows, cols, rows * cols, (int)O3_MAX_NUMBERS);
+}
+
+/* The dimension (sum of mul (2l + 1)) or, with dims = 0, the number of irreps (sum of
+ * mul), without overflow. */
+static double irreps_count(const e3c_irreps *ir, int dims)
+{
+    double n = 0;
+    for (size_t i = 0; i < ir->len; i++)
+        n += (double)ir->items[i].mul * (dims ? 2.0 * ir->items[i].ir.l + 1 : 1.0);
+    return n;
+}
+
 static e3c_status add(cJSON *answer, const char *key, cJSON *value)
 {
     if (!value || !cJSON_AddItemToObject(answer, key, value)) {
@@ -59,8 +83,12 @@ static e3c_status q_irreps(const cJSON *q, cJSON *a)
 {
     e3c_irreps ir;
     e3c_status st = parse_irreps_field(q, "irreps", &ir);
-    if (st)
+    if (!st)
+        st = bounded("the list of ls", 1, irreps_count(&ir, 0));
+    if (st) {
+        e3c_irreps_free(&ir);
         return st;
+    }
     int *ls = NULL, lmax;
     size_t nls = 0, *p = NULL, *inv = NULL;
     int64_t *slices = NULL;
@@ -143,11 +171,14 @@ static e3c_status q_wigner_D(const cJSON *q, cJSON *a)
 
 static e3c_status answer_D(cJSON *a, const e3c_irreps *ir, const double *R, const double *ang, int k)
 {
+    e3c_status st = bounded("D", irreps_count(ir, 1), irreps_count(ir, 1));
+    if (st)
+        return st;
     size_t dim = (size_t)e3c_irreps_dim(ir);
     double *D = malloc((dim ? dim * dim : 1) * sizeof *D);
     if (!D)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
-    e3c_status st = R ? e3c_irreps_D_from_matrix(ir, 1, R, D) : e3c_irreps_D_from_angles(ir, ang[0], ang[1], ang[2], k, D);
+    st = R ? e3c_irreps_D_from_matrix(ir, 1, R, D) : e3c_irreps_D_from_angles(ir, ang[0], ang[1], ang[2], k, D);
     if (st && !R) { /* the library's shared checks speak of D_from_matrix: name the query's op */
         const char *m = e3c_error_last();
         st = e3c_error_set(e3c_error_last_status(), "D_from_angles: %s",
@@ -223,6 +254,8 @@ static e3c_status sh_degrees(const cJSON *q, int **ls, size_t *nls)
         e3c_irreps ir;
         e3c_status st = e3c_irreps_parse(&ir, l->valuestring);
         if (!st)
+            st = bounded("spherical_harmonics' Y", 1, irreps_count(&ir, 1));
+        if (!st)
             st = e3c_sh_irreps_to_ls(&ir, ls, nls, NULL);
         e3c_irreps_free(&ir);
         return st;
@@ -275,11 +308,13 @@ static e3c_status q_spherical_harmonics(const cJSON *q, cJSON *a)
         st = sh_degrees(q, &ls, &nls);
     if (st)
         return st;
-    size_t width = 0;
+    double wide = 0;
     for (size_t i = 0; i < nls; i++)
-        width += ls[i] >= 0 ? 2 * (size_t)ls[i] + 1 : 0;
-    double *Y = malloc((width ? width : 1) * sizeof *Y);
-    st = Y ? e3c_spherical_harmonics(ls, nls, 1, x, normalize, norm, Y) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        wide += ls[i] >= 0 ? 2.0 * ls[i] + 1 : 0;
+    st = bounded("spherical_harmonics' Y", 1, wide);
+    size_t width = st ? 0 : (size_t)wide;
+    double *Y = st ? NULL : malloc((width ? width : 1) * sizeof *Y);
+    st = st ? st : Y ? e3c_spherical_harmonics(ls, nls, 1, x, normalize, norm, Y) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     if (!st)
         st = add(a, "Y", json_array_of(Y, width));
     free(Y);
@@ -322,6 +357,8 @@ static e3c_status q_rand_matrix(const cJSON *q, cJSON *a)
         return st;
     if (n < 1 || n > 1000000 || seed < 0)
         return e3c_error_set(E3C_ERR_VALUE, "need 1 <= n <= 1000000 and seed >= 0");
+    if ((st = bounded("rand_matrix's R", n, 9)))
+        return st;
     double *R = malloc((size_t)n * 9 * sizeof *R);
     e3c_generator *g = NULL;
     st = R ? e3c_generator_new(&g, (uint64_t)seed) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
@@ -359,8 +396,12 @@ static e3c_status q_randn(const cJSON *q, cJSON *a)
         st = e3c_error_set(E3C_ERR_VALUE, "need 0 <= batch <= 100000 and seed >= 0");
     if (!st)
         st = parse_irreps_field(q, "irreps", &ir);
-    if (st)
+    if (!st)
+        st = bounded("randn's x", batch, irreps_count(&ir, 1));
+    if (st) {
+        e3c_irreps_free(&ir);
         return st;
+    }
     e3c_generator *g = NULL;
     e3c_tensor *x = NULL;
     int64_t size[2] = {batch, -1};
@@ -416,14 +457,20 @@ static cJSON *answer(const cJSON *q)
     return a;
 }
 
-static char *read_all(FILE *f)
+/* All of f (at most O3_MAX_INPUT bytes: *too_big is set past that), NUL-terminated. */
+static char *read_all(FILE *f, int *too_big)
 {
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
+    *too_big = 0;
     while (buf) {
         n += fread(buf + n, 1, cap - n - 1, f);
         if (n < cap - 1)
             break;
+        if (cap > O3_MAX_INPUT) {
+            *too_big = 1;
+            break;
+        }
         char *bigger = realloc(buf, cap *= 2);
         if (!bigger)
             free(buf);
@@ -461,7 +508,13 @@ static int run(int argc, char **argv)
         cli_error("o3: takes no arguments (queries come on standard input)");
         return EXIT_USAGE;
     }
-    char *text = read_all(stdin);
+    int too_big = 0;
+    char *text = read_all(stdin, &too_big);
+    if (too_big) {
+        cli_error("o3: standard input holds more than the %d MiB of queries read at once", O3_MAX_INPUT >> 20);
+        free(text);
+        return EXIT_NOT_EXPECTED;
+    }
     if (!text) {
         cli_error("o3: out of memory reading standard input");
         return EXIT_INTERNAL;
@@ -477,19 +530,25 @@ static int run(int argc, char **argv)
         free(text);
         return EXIT_NOT_EXPECTED;
     }
-    cJSON *answers = cJSON_CreateArray();
+    /* each answer printed and freed before the next is computed: memory stays that of one */
     const cJSON *q;
-    cJSON_ArrayForEach(q, queries) cJSON_AddItemToArray(answers, answer(q));
-    char *printed = cJSON_PrintUnformatted(answers);
     int rc = EXIT_AS_EXPECTED;
-    if (printed) {
-        puts(printed);
-    } else {
-        cli_error("o3: out of memory printing the answers");
-        rc = EXIT_INTERNAL;
+    fputc('[', stdout);
+    cJSON_ArrayForEach(q, queries)
+    {
+        cJSON *a = answer(q);
+        char *printed = a ? cJSON_PrintUnformatted(a) : NULL;
+        if (!printed) {
+            cli_error("o3: out of memory printing the answers");
+            rc = EXIT_INTERNAL;
+        }
+        fputs(printed ? printed : "null", stdout);
+        if (q->next)
+            fputc(',', stdout);
+        free(printed);
+        cJSON_Delete(a);
     }
-    free(printed);
-    cJSON_Delete(answers);
+    fputs("]\n", stdout);
     cJSON_Delete(queries);
     free(text);
     return rc;

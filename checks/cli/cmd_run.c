@@ -1,6 +1,5 @@
 /* e3check run / e3check model: run fixture checks in parallel isolated processes and
  * write the reports. */
-#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <libgen.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "discovery.h"
 #include "e3check/fixture.h"
 #include "e3check/nn.h"
 #include "e3check/registry.h"
@@ -248,61 +248,20 @@ static void load_file(collection *c, const char *path)
     }
 }
 
-static int by_string(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static int is_fixture_file(const char *name)
-{
-    size_t n = strlen(name);
-    return n > 5 && !strcmp(name + n - 5, ".json") &&
-           !(n > 12 && !strcmp(name + n - 12, ".schema.json")) && !(n > 13 && !strcmp(name + n - 13, ".queries.json"));
-}
-
-/* Every fixture file under `path` (a file or a folder, recursively), sorted. */
+/* Every fixture file under `path` (a file or a folder, recursively; see discovery.h);
+ * what cannot be one becomes an ERRORED entry naming it. */
 static void collect(collection *c, const char *path)
 {
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-        file_error(c, path, "cannot open '%s': no such file or folder", path);
-        return;
-    }
-    if (!S_ISDIR(sb.st_mode)) {
-        load_file(c, path);
-        return;
-    }
-    DIR *d = opendir(path);
-    if (!d) {
-        file_error(c, path, "cannot read folder '%s'", path);
-        return;
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 32;
-            char **grown = realloc(names, cap * sizeof *grown);
-            if (!grown)
-                break;
-            names = grown;
-        }
-        names[n] = strdup(e->d_name);
-        if (names[n])
-            n++;
-    }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, by_string);
-    for (size_t i = 0; i < n; i++) {
-        char child[4096];
-        snprintf(child, sizeof child, "%s/%s", path, names[i]);
-        struct stat cs;
-        if (stat(child, &cs) == 0 && (S_ISDIR(cs.st_mode) || is_fixture_file(names[i])))
-            collect(c, child);
-        free(names[i]);
-    }
-    free(names);
+    found_files found = {NULL, 0, 0};
+    e3c_status st = discover_fixtures(path, &found);
+    for (size_t i = 0; i < found.n; i++)
+        if (found.items[i].error)
+            file_error(c, found.items[i].path, "%s", found.items[i].error);
+        else
+            load_file(c, found.items[i].path);
+    if (st)
+        file_error(c, path, "%s", e3c_error_last());
+    found_files_free(&found);
 }
 
 /* ------------------------------------------------------------------ running ---- */
@@ -501,14 +460,10 @@ static int run_collection(collection *c, const run_opts *o)
     c->report->duration_s = wall_now() - start;
     e3c_report_summary s = e3c_report_summarize(c->report);
     int write_failed = write_reports(c->report, o);
-#ifdef E3C_NORMAL_EXIT
-    e3c_check_pool_free(pool); /* the workers were told to end; only reaped here */
-#else
-    /* The process ends right after this (main's _exit) and the workers, told to end when
-     * their last check was handed out, exit on their own; waiting for them would only put
-     * their exit before ours. init reaps them. */
-    (void)pool;
-#endif
+    /* The workers were told to end when their last check was handed out and have mostly
+     * exited by now: reaping them here costs well under a millisecond, and no process of
+     * this run outlives it. */
+    e3c_check_pool_free(pool);
     if (c->report->interrupted)
         fprintf(lines_out, "e3check: INTERRUPTED (%s): %zu check%s not run\n", strsignal(cli_interrupted),
                 e3c_report_not_run(c->report), e3c_report_not_run(c->report) == 1 ? "" : "s");

@@ -1,5 +1,12 @@
 #include "json_args.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,21 +83,55 @@ e3c_status json_parse_text(const char *text, size_t len, const char *name, cJSON
     return E3C_OK;
 }
 
+e3c_status read_regular_file(const char *path, size_t max_bytes, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return e3c_error_set(E3C_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat sb;
+    e3c_status st = E3C_OK;
+    if (fstat(fd, &sb) != 0)
+        st = e3c_error_set(E3C_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    else if (!S_ISREG(sb.st_mode))
+        st = e3c_error_set(E3C_ERR_IO, "'%s' is not a regular file: not read", path);
+    else if ((uintmax_t)sb.st_size > max_bytes)
+        st = e3c_error_set(E3C_ERR_VALUE, "'%s' is %jd bytes, more than the %zu a file read here may have", path,
+                           (intmax_t)sb.st_size, max_bytes);
+    char *buf = st ? NULL : malloc((size_t)sb.st_size + 1);
+    if (!st && !buf)
+        st = e3c_error_set(E3C_ERR_NOMEM, "cannot read '%s': out of memory", path);
+    size_t got = 0;
+    while (!st && got < (size_t)sb.st_size) { /* a file that grows meanwhile is read up to its size */
+        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            st = e3c_error_set(E3C_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (st) {
+        free(buf);
+        return st;
+    }
+    buf[got] = '\0';
+    *text = buf;
+    *len = got;
+    return E3C_OK;
+}
+
 e3c_status json_read_file(const char *path, cJSON **out)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return e3c_error_set(E3C_ERR_IO, "cannot open '%s'", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    size_t got = text ? fread(text, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (!text)
-        return e3c_error_set(E3C_ERR_NOMEM, "cannot read '%s'", path);
-    text[got] = '\0';
+    char *text = NULL;
+    size_t got = 0;
+    e3c_status rst = read_regular_file(path, JSON_FILE_MAX, &text, &got);
+    if (rst)
+        return rst;
     e3c_status st = json_parse_text(text, got, path, out);
     free(text);
     return st;

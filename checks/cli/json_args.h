@@ -7,13 +7,22 @@
 
 #include "e3check/error.h"
 
+/** The most a JSON file read by json_read_file may hold (64 MiB). */
+#define JSON_FILE_MAX ((size_t)64 << 20)
+
+/** Read the regular file `path` (at most max_bytes) into *text, NUL-terminated, length in
+ *  *len (caller frees *text). Opens without blocking: a FIFO, device or socket is an error
+ *  naming the path, never waited on; so is a larger file. */
+e3c_status read_regular_file(const char *path, size_t max_bytes, char **text, size_t *len);
+
+
 /** Parse `len` bytes of JSON at `text` (text[len] must be NUL) into *out (caller owns).
  *  Refused, with `name`, the line and the column: invalid JSON, text after the value,
  *  a NUL byte, a string holding the escape \u0000 (which would cut it short). */
 e3c_status json_parse_text(const char *text, size_t len, const char *name, cJSON **out);
 
-/** Read and parse the JSON file `path` into *out (caller owns) as json_parse_text does;
- *  errors name the file. */
+/** Read and parse the JSON file `path` into *out (caller owns) as json_parse_text does (a regular file of
+ *  at most JSON_FILE_MAX bytes); errors name the file. */
 e3c_status json_read_file(const char *path, cJSON **out);
 
 /** Required number field `key` of `obj`. */

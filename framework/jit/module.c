@@ -205,11 +205,29 @@ size_t e3c_module_child_count(const e3c_module *m) { return m ? m->n_children : 
 const char *e3c_module_child_name(const e3c_module *m, size_t i) { return m && i < m->n_children ? m->child_names[i] : NULL; }
 e3c_module *e3c_module_child_at(const e3c_module *m, size_t i) { return m && i < m->n_children ? m->children[i] : NULL; }
 
+/* The limit of e3c_module_limit_elements (-1: none) and what was added since it was set. */
+static _Thread_local int64_t elements_limit = -1, elements_added = 0;
+
+void e3c_module_limit_elements(int64_t max_elements)
+{
+    elements_limit = max_elements < 0 ? -1 : max_elements;
+    elements_added = 0;
+}
+
 e3c_status e3c_module_add_tensor(e3c_module *m, const char *name, const e3c_tensor *t, int is_parameter)
 {
     if (!m || !t || !valid_identifier(name))
         return e3c_error_set(E3C_ERR_INVALID, "e3c_module_add_tensor: NULL argument or bad name");
-    return e3c_jit_add_tensor(m->jit, name, t, is_parameter);
+    int64_t n = e3c_tensor_numel(t);
+    if (elements_limit >= 0 && n > elements_limit - elements_added)
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "%s.%s (%lld numbers) would bring the module tree to %lld parameters and buffers, "
+                             "more than the %lld it may hold in all",
+                             m->cls->name, name, (long long)n, (long long)(elements_added + n), (long long)elements_limit);
+    e3c_status st = e3c_jit_add_tensor(m->jit, name, t, is_parameter);
+    if (!st)
+        elements_added += n;
+    return st;
 }
 
 e3c_status e3c_module_add_constant(e3c_module *m, const char *name, const e3c_tensor *t)

@@ -1,8 +1,16 @@
 /* The module registry and plugin loading. */
 #include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "builtins.h"
 #include "e3check/registry.h"
@@ -104,11 +112,11 @@ e3c_status e3c_registry_names(e3c_strings *out)
     return E3C_OK;
 }
 
-e3c_status e3c_registry_load_plugin(const char *path)
+enum { PLUGIN_INIT_LIMIT_S = 60 }; /* how long a plugin's trial load may take */
+
+/* dlopen `path` and run its init here; the error names the plugin. */
+static e3c_status load_here(const char *path)
 {
-    if (!path)
-        return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_load_plugin: NULL argument");
-    pthread_once(&builtins_once, register_builtins_once);
     void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!lib)
         return e3c_error_set(E3C_ERR_IO, "cannot load plugin '%s': %s", path, dlerror());
@@ -116,8 +124,101 @@ e3c_status e3c_registry_load_plugin(const char *path)
     *(void **)&init = dlsym(lib, "e3check_plugin_init");
     if (!init)
         return e3c_error_set(E3C_ERR_FORMAT, "plugin '%s' has no e3check_plugin_init function", path);
+    e3c_error_set(E3C_OK, "%s", "");
     e3c_status st = init();
+    if (st && !e3c_error_last()[0])
+        return e3c_error_set(st, "plugin '%s': e3check_plugin_init failed (%s) without saying why", path,
+                             e3c_status_name(st));
     return st ? e3c_error_prefix("plugin '%s'", path) : E3C_OK;
+}
+
+/* In the trial child: load, then report on fd as the status (an int) and the message. */
+static void trial_child(const char *path, int fd, pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(3);
+    alarm(PLUGIN_INIT_LIMIT_S + 5); /* a backstop should the parent's wait not end it */
+    e3c_status st = load_here(path);
+    const char *msg = st ? e3c_error_last() : "";
+    if (write(fd, &st, sizeof st) != (ssize_t)sizeof st || write(fd, msg, strlen(msg)) < 0)
+        _exit(3);
+    _exit(0);
+}
+
+/* Read the trial child's report from fd into buf (NUL-terminated) until EOF or the
+ * deadline; the number of bytes, or -1 when the deadline passed. */
+static ssize_t trial_read(int fd, char *buf, size_t cap, time_t deadline)
+{
+    size_t len = 0;
+    for (;;) {
+        time_t left = deadline - time(NULL);
+        struct pollfd p = {fd, POLLIN, 0};
+        int rc = left > 0 ? poll(&p, 1, (int)left * 1000) : 0;
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc <= 0)
+            return -1;
+        ssize_t n = read(fd, buf + len, cap - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || (len += (size_t)n) == cap - 1)
+            break;
+    }
+    buf[len] = '\0';
+    return (ssize_t)len;
+}
+
+/* Load the plugin in a child first: a crash, an abort, an exit or a hang there becomes an
+ * error naming the plugin instead of taking this process down. E3C_OK when it loaded and
+ * its init returned success. */
+static e3c_status trial_load(const char *path)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return e3c_error_set(E3C_ERR_IO, "plugin '%s': cannot create a pipe: %s", path, strerror(errno));
+    fflush(NULL);
+    pid_t parent = getpid(), pid = fork();
+    if (pid < 0) {
+        close(fds[0]), close(fds[1]);
+        return e3c_error_set(E3C_ERR_IO, "plugin '%s': cannot fork to try it: %s", path, strerror(errno));
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        trial_child(path, fds[1], parent);
+    }
+    close(fds[1]);
+    char buf[4096];
+    ssize_t n = trial_read(fds[0], buf, sizeof buf, time(NULL) + PLUGIN_INIT_LIMIT_S);
+    close(fds[0]);
+    if (n < 0)
+        kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    e3c_status st;
+    if (n < 0)
+        return e3c_error_set(E3C_ERR_INVALID, "plugin '%s': loading it did not end within %d s", path,
+                             PLUGIN_INIT_LIMIT_S);
+    if (WIFSIGNALED(status))
+        return e3c_error_set(E3C_ERR_INVALID, "plugin '%s' crashed while loading (signal %d, %s)", path,
+                             WTERMSIG(status), strsignal(WTERMSIG(status)));
+    if ((size_t)n < sizeof st || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return e3c_error_set(E3C_ERR_INVALID,
+                             "plugin '%s' ended the process while loading (exit status %d) instead of returning "
+                             "from e3check_plugin_init",
+                             path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    memcpy(&st, buf, sizeof st);
+    return st ? e3c_error_set(st, "%s", buf + sizeof st) : E3C_OK;
+}
+
+e3c_status e3c_registry_load_plugin(const char *path)
+{
+    if (!path)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_load_plugin: NULL argument");
+    pthread_once(&builtins_once, register_builtins_once);
+    e3c_status st = trial_load(path);
+    return st ? st : load_here(path);
 }
 
 /* ------------------------------------------------------------------ arguments ---- */

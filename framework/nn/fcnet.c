@@ -8,6 +8,8 @@
 #include "e3check/nn.h"
 #include "nn_internal.h"
 
+enum { FCNET_MAX_LAYERS = 1024 }; /* each layer is a module of its own */
+
 typedef struct layer_state {
     int act; /* activation index, or -1 */
     double cst, in_scale, out_scale; /* act(x @ (W / in_scale)) * cst * out_scale, or x @ (W / in_scale) */
@@ -76,13 +78,23 @@ e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n
     if (!out || !hs || n_hs < 2)
         return e3c_error_set(E3C_ERR_INVALID, "FullyConnectedNet needs at least two sizes");
     *out = NULL;
+    if (n_hs > FCNET_MAX_LAYERS + 1)
+        return e3c_error_set(E3C_ERR_VALUE, "FullyConnectedNet with %zu layers: at most %d", n_hs - 1, FCNET_MAX_LAYERS);
     for (size_t i = 0; i < n_hs; i++)
         if (hs[i] < 1)
             return e3c_error_set(E3C_ERR_VALUE, "FullyConnectedNet sizes must be positive, got %d", hs[i]);
-    for (size_t i = 0; i + 1 < n_hs; i++)
+    int64_t total = 0; /* the whole network within the cap of one module, not each layer */
+    for (size_t i = 0; i + 1 < n_hs; i++) {
         if ((int64_t)hs[i] * hs[i + 1] > NN_MAX_ELEMENTS)
             return e3c_error_set(E3C_ERR_VALUE, "FullyConnectedNet layer %zu (%d x %d) has more than %lld weights", i,
                                  hs[i], hs[i + 1], (long long)NN_MAX_ELEMENTS);
+        total += (int64_t)hs[i] * hs[i + 1];
+        if (total > NN_MAX_ELEMENTS)
+            return e3c_error_set(E3C_ERR_VALUE,
+                                 "FullyConnectedNet layers 0 to %zu have %lld weights in all, more than the %lld a "
+                                 "network may hold",
+                                 i, (long long)total, (long long)NN_MAX_ELEMENTS);
+    }
     double cst = 1.0;
     int a = -1;
     e3c_status st = act ? e3c_normalize2mom(act, &cst, NULL) : E3C_OK;

@@ -38,6 +38,8 @@ e3c_status precheck_file(const char *path)
         return e3c_error_set(E3C_ERR_IO, "cannot open '%s': %s", path, std::strerror(errno));
     if (S_ISDIR(sb.st_mode))
         return e3c_error_set(E3C_ERR_IO, "cannot load '%s': it is a directory", path);
+    if (!S_ISREG(sb.st_mode)) // a FIFO would block the reads below (and libtorch's) forever
+        return e3c_error_set(E3C_ERR_IO, "cannot load '%s': it is not a regular file", path);
     FILE *f = std::fopen(path, "rb");
     if (!f)
         return e3c_error_set(E3C_ERR_IO, "cannot open '%s': %s", path, std::strerror(errno));

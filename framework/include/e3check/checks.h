@@ -138,7 +138,12 @@ typedef void (*e3c_check_fn)(void *ctx, e3c_check_result *out);
 
 /** Run `fn` in a forked child with a time limit (seconds, > 0) and return its result: a
  *  crash (signal), an exit without a result, or the time limit becomes ERRORED naming the
- *  signal or the timeout, and the caller goes on. The child's result crosses as JSON. */
+ *  signal or the timeout, and the caller goes on. The child's result crosses as JSON.
+ *  Every child (here and in the pool below) is killed when the thread that forked it ends
+ *  (PR_SET_PDEATHSIG: fork from a thread that outlives the checks), ends itself by SIGALRM
+ *  at 1.25 x its time limit + 6 s should nobody kill it, and has its standard output and
+ *  error captured: the first 4 KiB go into the result's details ("output", "output_bytes",
+ *  "output_truncated"), also when it crashed or timed out; its files stop at 16 MiB. */
 e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_check_result *out);
 
 /** A check running in a child process (see e3c_check_start). */

@@ -122,6 +122,13 @@ e3c_status e3c_module_add_tensor(e3c_module *m, const char *name, const e3c_tens
  *  the state dict holds e3nn's names only. e3c_module_to_dtype converts it too. */
 e3c_status e3c_module_add_constant(e3c_module *m, const char *name, const e3c_tensor *t);
 
+/** Limit what the modules this thread builds from now on hold in all: once `max_elements`
+ *  numbers of parameters and buffers have been added, e3c_module_add_tensor refuses more
+ *  (E3C_ERR_VALUE naming the counts). < 0 lifts the limit. Each call restarts the count;
+ *  used around building one module tree, so that a tree of modules each within its own
+ *  cap cannot exhaust memory together. */
+void e3c_module_limit_elements(int64_t max_elements);
+
 /** A new reference to parameter or buffer `name` (for use inside forward: reads of it
  *  are recorded as attribute reads when tracing). Caller owns *out. */
 e3c_status e3c_module_tensor(const e3c_module *m, const char *name, e3c_tensor **out);

@@ -94,7 +94,9 @@ e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char
 
 /** e3nn's nn.FullyConnectedNet(hs, act, variance_in, variance_out, out_act) (mode
  *  "script"): children layer0.. with parameter "weight" (h_in, h_out). Declares
- *  irreps h0x0e -> hnx0e so that the checks can run it. */
+ *  irreps h0x0e -> hnx0e so that the checks can run it. At most 1024 layers, and at most
+ *  2^28 weights in all (each layer and the whole network): more is E3C_ERR_VALUE naming
+ *  the count. */
 e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n_hs, const char *act, double variance_in,
                                        double variance_out, int out_act);
 

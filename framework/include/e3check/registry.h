@@ -28,7 +28,10 @@ e3c_status e3c_registry_build(e3c_module **out, const cJSON *spec);
 e3c_status e3c_registry_names(e3c_strings *out);
 
 /** Load a shared library of module types: dlopen it and call its
- *  `e3c_status e3check_plugin_init(void)`, which registers types with e3c_registry_add. */
+ *  `e3c_status e3check_plugin_init(void)`, which registers types with e3c_registry_add.
+ *  The library is first loaded and initialised in a forked child (so its init runs twice):
+ *  an init that crashes, aborts, exits the process, hangs for 60 s or fails without a
+ *  message is an error naming the plugin and what happened, and this process goes on. */
 e3c_status e3c_registry_load_plugin(const char *path);
 
 /* Helpers for constructors: argument `index` of args, else kwargs[name], else absent. */
