@@ -308,6 +308,15 @@ static e3c_status build_lammps(e3c_jit_module **out, e3c_dtype dtype)
         st = e3c_jit_new(out, "LAMMPS_MACE");
     if (!st)
         st = e3c_jit_add_submodule(*out, "model", inner);
+    /* as MACE's LAMMPS_MACE, the wrapper exposes the model's r_max and atomic_numbers */
+    static const char *const shared[] = {"r_max", "atomic_numbers"};
+    for (int i = 0; !st && i < 2; i++) {
+        e3c_tensor *t = NULL;
+        st = e3c_jit_attribute_tensor(inner, shared[i], &t);
+        if (!st)
+            st = e3c_jit_add_tensor(*out, shared[i], t, 0);
+        e3c_tensor_free(t);
+    }
     if (!st)
         st = e3c_jit_define(*out, lammps_source);
     e3c_jit_free(inner);

@@ -395,4 +395,33 @@ e3c_status e3c_jit_set_extra_file(e3c_jit_module *m, const char *name, const cha
     });
 }
 
+e3c_status e3c_jit_set_fusion_strategy(const char *spec)
+{
+    if (!spec)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_set_fusion_strategy: NULL argument");
+    torch::jit::FusionStrategy strategy;
+    std::string text(spec);
+    size_t pos = 0;
+    while (pos <= text.size()) {
+        size_t end = text.find(';', pos);
+        std::string part = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        size_t comma = part.find(',');
+        std::string kind = part.substr(0, comma);
+        char *stop = nullptr;
+        long depth = comma == std::string::npos ? -1 : std::strtol(part.c_str() + comma + 1, &stop, 10);
+        if ((kind != "STATIC" && kind != "DYNAMIC") || depth < 0 || (stop && *stop && *stop != ' ' && *stop != '\n'))
+            return e3c_error_set(E3C_ERR_VALUE, "fusion strategy '%s' is not TYPE,DEPTH[;TYPE,DEPTH...] with TYPE "
+                                 "STATIC or DYNAMIC", spec);
+        strategy.emplace_back(kind == "STATIC" ? torch::jit::FusionBehavior::STATIC : torch::jit::FusionBehavior::DYNAMIC,
+                              (size_t)depth);
+        if (end == std::string::npos)
+            break;
+        pos = end + 1;
+    }
+    return guard("jit_set_fusion_strategy", [&] {
+        torch::jit::setFusionStrategy(strategy);
+        return E3C_OK;
+    });
+}
+
 } // extern "C"

@@ -117,6 +117,12 @@ e3c_status e3c_jit_invoke(e3c_value **out, e3c_jit_module *m, const char *method
  *  torch.jit.save's _extra_files; replaces one of the same name). */
 e3c_status e3c_jit_set_extra_file(e3c_jit_module *m, const char *name, const char *content, size_t len);
 
+/** Set the TorchScript executor's fusion strategy for the process from a spec such as
+ *  "DYNAMIC,3" or "STATIC,2;DYNAMIC,10" (NequIP's _jit_fusion_strategy metadata; a bailout
+ *  depth d is "STATIC,d"). E3C_ERR_VALUE naming the spec when it cannot be read. It matters
+ *  only when graph optimizations are on (e3check --jit-optimize). */
+e3c_status e3c_jit_set_fusion_strategy(const char *spec);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,244 @@
+/* Structured models (interatomic potentials): presets, roles, output kinds, and the
+ * equivariance and auto_jitable checks on the project's own test potentials. */
+#include "test_util.h"
+
+#include "e3check/fixture.h"
+#include "e3check/structured.h"
+
+static const char *potentials_dir(void)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/fixtures/potentials", E3C_SOURCE_DIR);
+    return buf;
+}
+
+static e3c_jit_module *load(const char *name)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", potentials_dir(), name);
+    e3c_jit_module *m = NULL;
+    E3C_ASSERT_OK(e3c_jit_load(&m, path));
+    return m;
+}
+
+/* The preset's description of `file`, resolved against the model. */
+static e3c_structured *described(const char *preset, e3c_jit_module *m, int periodic)
+{
+    char text[512];
+    snprintf(text, sizeof text, "{\"name\": \"t\", \"preset\": \"%s\", \"torchscript\": \"x\", \"structure\": {\"periodic\": %s}}",
+             preset, periodic ? "true" : "false");
+    cJSON *fx = cJSON_Parse(text), *full = NULL;
+    e3c_structured *s = NULL;
+    E3C_ASSERT_OK(e3c_fixture_expand_preset(&full, fx, NULL));
+    E3C_ASSERT_OK(e3c_structured_parse(&s, full));
+    E3C_ASSERT_OK(e3c_structured_resolve(s, m));
+    cJSON_Delete(fx), cJSON_Delete(full);
+    return s;
+}
+
+static e3c_verdict equivariance(e3c_jit_module *m, const e3c_structured *s, e3c_check_result *r)
+{
+    e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
+    o.seed = 3;
+    E3C_ASSERT_OK(e3c_check_structured_equivariance(m, s, "model", &o, r));
+    return r->status;
+}
+
+Test(structured, the_builtin_suite_gives_every_expected_verdict, .timeout = 300)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/potentials.json", potentials_dir());
+    cJSON *doc = load_json(path);
+    const cJSON *fx;
+    int n = 0;
+    cJSON_ArrayForEach(fx, doc)
+    {
+        E3C_ASSERT_OK(e3c_fixture_validate(fx));
+        e3c_check_kind kinds[3];
+        size_t nk = 0;
+        E3C_ASSERT_OK(e3c_fixture_checks(fx, kinds, &nk));
+        for (size_t k = 0; k < nk; k++) {
+            e3c_verdict want;
+            e3c_check_result r;
+            E3C_ASSERT_OK(e3c_fixture_expected(fx, kinds[k], &want));
+            E3C_ASSERT_OK(e3c_fixture_run_check(fx, potentials_dir(), kinds[k], NULL, &r));
+            cr_assert_eq(r.status, want, "%s %s: %s (%s)", cJSON_GetObjectItem(fx, "name")->valuestring,
+                         e3c_check_kind_name(kinds[k]), e3c_verdict_name(r.status), r.message);
+            e3c_check_result_free(&r);
+            n++;
+        }
+    }
+    cr_assert(n >= 30);
+    cJSON_Delete(doc);
+}
+
+Test(structured, correct_potentials_pass_on_several_seeds, .timeout = 300)
+{
+    const char *files[4] = {"nequip_f64.pth", "nequip_f32.pth", "mace_f64.model", "mace_f32.model"};
+    for (int f = 0; f < 4; f++)
+        for (int periodic = 0; periodic < 2; periodic++) {
+            e3c_jit_module *m = load(files[f]);
+            e3c_structured *s = described(f < 2 ? "nequip" : "mace", m, periodic);
+            for (uint64_t seed = 10; seed < 13; seed++) {
+                e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
+                o.seed = seed;
+                e3c_check_result r;
+                E3C_ASSERT_OK(e3c_check_structured_equivariance(m, s, files[f], &o, &r));
+                cr_assert_eq(r.status, E3C_PASSED, "%s periodic=%d seed %llu: %s", files[f], periodic,
+                             (unsigned long long)seed, r.message);
+                e3c_check_result_free(&r);
+            }
+            e3c_structured_free(s);
+            e3c_jit_free(m);
+        }
+}
+
+/* The pitfalls of the reference page: rotating the positions but not the cell, or not
+ * MACE's Cartesian shifts, gives large false failures on correct models. The check must
+ * therefore fail when a role's transformation is broken. */
+Test(structured, not_rotating_the_cell_gives_false_failures)
+{
+    e3c_jit_module *m = load("nequip_f64.pth");
+    e3c_structured *s = described("nequip", m, 1);
+    e3c_check_result r;
+    cr_assert_eq(equivariance(m, s, &r), E3C_PASSED, "%s", r.message);
+    e3c_check_result_free(&r);
+    s->untransformed = 1u << E3C_ROLE_CELL;
+    cr_assert_eq(equivariance(m, s, &r), E3C_FAILED, "%s", r.message);
+    cr_assert(strstr(r.message, "parity_k=0, did_translate=False") != NULL, "%s", r.message);
+    e3c_check_result_free(&r);
+    e3c_structured_free(s);
+    e3c_jit_free(m);
+}
+
+Test(structured, not_rotating_the_cartesian_shifts_gives_false_failures)
+{
+    e3c_jit_module *m = load("mace_f64.model");
+    e3c_structured *s = described("mace", m, 1);
+    /* MACE reads the Cartesian shifts when it is not asked for the stress */
+    for (size_t i = 0; i < s->n_inputs; i++)
+        if (!strcmp(s->inputs[i].arg, "compute_stress"))
+            s->inputs[i].value = 0;
+    e3c_check_result r;
+    cr_assert_eq(equivariance(m, s, &r), E3C_PASSED, "%s", r.message);
+    e3c_check_result_free(&r);
+    s->untransformed = 1u << E3C_ROLE_SHIFTS;
+    cr_assert_eq(equivariance(m, s, &r), E3C_FAILED, "%s", r.message);
+    cr_assert(strstr(r.message, "'energy'") || strstr(r.message, "'forces'"), "%s", r.message);
+    e3c_check_result_free(&r);
+    /* nor the positions' translation (a translated cluster must give the same energy) */
+    s->untransformed = 1u << E3C_ROLE_POSITIONS;
+    cr_assert_eq(equivariance(m, s, &r), E3C_FAILED, "%s", r.message);
+    e3c_check_result_free(&r);
+    e3c_structured_free(s);
+    e3c_jit_free(m);
+}
+
+Test(structured, width_one_positions_are_a_failed_strict_shape_step)
+{
+    e3c_jit_module *m = load("mace_width1.model");
+    e3c_structured *s = described("mace", m, 0);
+    e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_structured_auto_jitable(m, s, "mace_width1", &o, &r));
+    cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
+    cr_assert(strstr(r.message, "input data.positions accepted a width of 1 instead of 3"), "%s", r.message);
+    e3c_check_result_free(&r);
+    /* the correct one rejects widths 2, 1 and 0, and round-trips */
+    e3c_jit_module *ok = load("mace_f64.model");
+    E3C_ASSERT_OK(e3c_check_structured_auto_jitable(ok, s, "mace_f64", &o, &r));
+    cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
+    cr_assert(strstr(r.message, "rejects bad widths") && strstr(r.message, "round-trips"), "%s", r.message);
+    e3c_check_result_free(&r);
+    e3c_structured_free(s);
+    e3c_jit_free(m), e3c_jit_free(ok);
+}
+
+Test(structured, empty_or_none_outputs_must_be_declared_optional)
+{
+    e3c_jit_module *m = load("nequip_f64.pth");
+    e3c_structured *s = described("nequip", m, 0);
+    for (size_t k = 0; k < s->n_outputs; k++)
+        s->outputs[k].optional = 0; /* NequIP's stress is an empty tensor without a cell */
+    e3c_check_result r;
+    cr_assert_eq(equivariance(m, s, &r), E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "output 'stress' is None or empty but not declared optional"), "%s", r.message);
+    e3c_check_result_free(&r);
+    e3c_structured_free(s);
+    e3c_jit_free(m);
+}
+
+Test(structured, the_model_dtype_sets_the_tolerance_tier)
+{
+    e3c_jit_module *m = load("nequip_f32.pth");
+    e3c_structured *s = described("nequip", m, 1);
+    cr_assert_eq(s->model_dtype, E3C_FLOAT32);
+    cr_assert_eq(s->input_dtype, E3C_FLOAT64);
+    cr_assert_eq(s->structure.n_species, 2);
+    cr_assert_float_eq(s->structure.r_max, 4.0, 1e-12);
+    e3c_check_result r;
+    cr_assert_eq(equivariance(m, s, &r), E3C_PASSED, "%s", r.message);
+    cr_assert_float_eq(cJSON_GetObjectItem(r.details, "tolerance")->valuedouble, 1e-3, 1e-15);
+    e3c_check_result_free(&r);
+    e3c_structured_free(s);
+    e3c_jit_free(m);
+    m = load("mace_f32.model"); /* no metadata: r_max, atomic_numbers and the dtype from the buffers */
+    s = described("mace", m, 0);
+    cr_assert_eq(s->model_dtype, E3C_FLOAT32);
+    cr_assert_eq(s->structure.n_species, 2);
+    e3c_structured_free(s);
+    e3c_jit_free(m);
+}
+
+Test(structured, fixture_mistakes_are_named)
+{
+    static const struct {
+        const char *json, *needle;
+    } cases[] = {
+        {"{\"name\": \"a\", \"preset\": \"nequip2\", \"torchscript\": \"x\"}", "unknown preset 'nequip2'"},
+        {"{\"name\": \"a\", \"torchscript\": \"x\", \"args\": {\"x\": \"position\"}, \"outputs\": {\"y\": \"0e\"}}",
+         "args.x: unknown role \"position\""},
+        {"{\"name\": \"a\", \"torchscript\": \"x\", \"args\": {\"d\": {\"f\": {\"role\": \"features\"}}}, \"outputs\": {\"y\": \"0e\"}}",
+         "args.d.f: a features input needs \"irreps\""},
+        {"{\"name\": \"a\", \"torchscript\": \"x\", \"args\": {\"x\": \"positions\"}, \"outputs\": {\"y\": {\"kind\": \"tensor\"}}}",
+         "outputs.y: \"kind\" must be"},
+        {"{\"name\": \"a\", \"preset\": \"mace\", \"torchscript\": \"x\", \"structure\": {\"atom\": 3}}",
+         "structure: unknown key \"atom\""},
+        {"{\"name\": \"a\", \"preset\": \"mace\", \"torchscript\": \"x\", \"irreps_in\": [\"1o\"]}",
+         "unknown field \"irreps_in\" for a structured model"},
+        {"{\"name\": \"a\", \"preset\": \"mace\", \"torchscript\": \"x\", \"structure\": {\"atoms\": 0}}",
+         "structure.atoms must be"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *fx = cJSON_Parse(cases[i].json);
+        cr_assert_not_null(fx, "%s", cases[i].json);
+        E3C_ASSERT_FAILS(e3c_fixture_validate(fx), E3C_ERR_VALUE, cases[i].needle);
+        cJSON_Delete(fx);
+    }
+}
+
+Test(structured, presets_are_built_in_and_overridable)
+{
+    const char *const *names = e3c_preset_names();
+    int n = 0;
+    for (; names[n]; n++)
+        ;
+    cr_assert_eq(n, 3);
+    cJSON *fx = cJSON_Parse("{\"name\": \"a\", \"preset\": \"nequip\", \"torchscript\": \"x\", "
+                            "\"structure\": {\"atoms\": 5}, \"checks\": {\"equivariance\": true}}"),
+          *full = NULL;
+    E3C_ASSERT_OK(e3c_fixture_expand_preset(&full, fx, NULL));
+    const cJSON *st = cJSON_GetObjectItem(full, "structure");
+    cr_assert_eq(cJSON_GetObjectItem(st, "atoms")->valueint, 5);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(st, "periodic")), "the preset's other structure keys stay");
+    cr_assert_not_null(cJSON_GetObjectItem(cJSON_GetObjectItem(full, "args"), "data"));
+    cJSON_Delete(fx), cJSON_Delete(full);
+    /* a preset file, relative to the fixture's folder */
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/presets", E3C_SOURCE_DIR);
+    cJSON *p = NULL;
+    E3C_ASSERT_OK(e3c_preset_load(&p, "mace-lammps.json", dir));
+    cr_assert_not_null(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "args"), "local_or_ghost"));
+    cJSON_Delete(p);
+    E3C_ASSERT_FAILS(e3c_preset_load(&p, "missing.json", dir), E3C_ERR_IO, "missing.json");
+}
