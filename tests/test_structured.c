@@ -2,6 +2,8 @@
  * equivariance and auto_jitable checks on the project's own test potentials. */
 #include "test_util.h"
 
+#include <sys/wait.h>
+
 #include "e3check/fixture.h"
 #include "e3check/structured.h"
 
@@ -241,4 +243,39 @@ Test(structured, presets_are_built_in_and_overridable)
     cr_assert_not_null(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "args"), "local_or_ghost"));
     cJSON_Delete(p);
     E3C_ASSERT_FAILS(e3c_preset_load(&p, "missing.json", dir), E3C_ERR_IO, "missing.json");
+}
+
+/* ------------------------------------------------------------------ the command ---- */
+
+/* Run the e3check command through the shell; its stdout+stderr go to a file read into out. */
+static int run_cli(const char *args, char *out, size_t cap)
+{
+    char cmd[16384], log[1100];
+    snprintf(log, sizeof log, "%s/cli.log", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s > '%s' 2>&1", test_tmpdir(), E3C_CLI_PATH, args, log);
+    int rc = system(cmd);
+    FILE *f = fopen(log, "rb");
+    size_t n = f ? fread(out, 1, cap - 1, f) : 0;
+    out[n] = '\0';
+    if (f)
+        fclose(f);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+Test(structured_cli, model_with_a_preset_needs_nothing_else, .timeout = 300)
+{
+    char args[12288], out[16384];
+    snprintf(args, sizeof args, "model '%s/mace_f32.model' --preset mace --report r.json", potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "mace_f32.model:periodic") && strstr(out, "mace_f32.model:cluster"), "%s", out);
+    cr_assert(strstr(out, "4 checks, 4 as expected"), "%s", out);
+    snprintf(args, sizeof args, "model '%s/nequip_cell_diag.pth' --preset nequip --report r.json", potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, "nequip_cell_diag.pth:periodic") && strstr(out, "equivariance  FAILED"), "%s", out);
+    snprintf(args, sizeof args, "model '%s/mace_lammps_f64.pt' --preset '%s/presets/mace-lammps.json' --report r.json",
+             potentials_dir(), E3C_SOURCE_DIR);
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --preset nequip2", potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 4, "%s", out);
+    cr_assert(strstr(out, "unknown preset 'nequip2'"), "%s", out);
 }
