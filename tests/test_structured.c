@@ -279,3 +279,60 @@ Test(structured_cli, model_with_a_preset_needs_nothing_else, .timeout = 300)
     cr_assert_eq(run_cli(args, out, sizeof out), 4, "%s", out);
     cr_assert(strstr(out, "unknown preset 'nequip2'"), "%s", out);
 }
+
+Test(structured_cli, inspect_prints_metadata_values_schema_and_preset)
+{
+    char args[12288], out[16384];
+    snprintf(args, sizeof args, "inspect '%s/nequip_f32.pth' '%s/mace_lammps_f64.pt'", potentials_dir(), potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "  r_max = 4.0\n") && strstr(out, "  type_names = H C\n") && strstr(out, "  model_dtype = float32\n"),
+              "%s", out);
+    cr_assert(strstr(out, "forward schema:\n  data: Dict[str, Tensor]\n  -> Dict[str, Tensor]\n"), "%s", out);
+    cr_assert(strstr(out, "preset: nequip fits"), "%s", out);
+    cr_assert(strstr(out, "  compute_virials: bool = False\n") && strstr(out, "preset: mace-lammps fits"), "%s", out);
+}
+
+/* A copy of nequip_f64.pth whose archive claims file format 99 (as a future PyTorch's
+ * would): inspect names the format, the libtorch linked and how to build against another. */
+Test(structured_cli, inspect_names_a_newer_pytorch)
+{
+    char src[8192], dst[1100], args[2400], out[16384];
+    snprintf(src, sizeof src, "%s/nequip_f64.pth", potentials_dir());
+    snprintf(dst, sizeof dst, "%s/newer.pth", test_tmpdir());
+    FILE *f = fopen(src, "rb");
+    cr_assert_not_null(f);
+    static char bytes[1 << 20];
+    size_t n = fread(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    int patched = 0;
+    for (size_t p = 0; p + 30 < n && !patched; p++) {
+        if (memcmp(bytes + p, "PK\003\004", 4))
+            continue;
+        size_t name_len = (unsigned char)bytes[p + 26] | (size_t)(unsigned char)bytes[p + 27] << 8;
+        size_t extra_len = (unsigned char)bytes[p + 28] | (size_t)(unsigned char)bytes[p + 29] << 8;
+        if (name_len > 8 && !memcmp(bytes + p + 30 + name_len - 8, "/version", 8)) {
+            memcpy(bytes + p + 30 + name_len + extra_len, "99", 2);
+            patched = 1;
+        }
+    }
+    cr_assert(patched);
+    f = fopen(dst, "wb");
+    cr_assert_eq(fwrite(bytes, 1, n, f), n);
+    fclose(f);
+    int64_t format = 0, max_format = 0;
+    char *producer = NULL;
+    E3C_ASSERT_OK(e3c_jit_archive_info(dst, &format, &producer, &max_format));
+    cr_assert_eq(format, 99);
+    cr_assert_eq(max_format, 10);
+    free(producer);
+    snprintf(args, sizeof args, "inspect '%s'", dst);
+    cr_assert_eq(run_cli(args, out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, "was written by a newer PyTorch") && strstr(out, "archive format 99") &&
+                  strstr(out, "Torch_DIR") && strstr(out, e3c_torch_version()),
+              "%s", out);
+    /* a file of this libtorch's own format is not called newer */
+    E3C_ASSERT_OK(e3c_jit_archive_info(src, &format, &producer, &max_format));
+    cr_assert(format >= 1 && format <= max_format);
+    cr_assert_str_eq(producer, "");
+    free(producer);
+}

@@ -4,6 +4,12 @@
 
 #include "e3check/values.h"
 
+#include <caffe2/serialize/versions.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 using namespace e3c_shim;
@@ -420,6 +426,46 @@ e3c_status e3c_jit_set_fusion_strategy(const char *spec)
     }
     return guard("jit_set_fusion_strategy", [&] {
         torch::jit::setFusionStrategy(strategy);
+        return E3C_OK;
+    });
+}
+
+e3c_status e3c_jit_archive_info(const char *path, int64_t *format, char **producer, int64_t *max_format)
+{
+    if (!path || !format || !producer || !max_format)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_archive_info: NULL argument");
+    *format = 0;
+    *producer = nullptr;
+    *max_format = (int64_t)caffe2::serialize::kMaxSupportedFileFormatVersion;
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return e3c_error_set(E3C_ERR_IO, "cannot open '%s': %s", path, std::strerror(errno));
+    return guard("jit_archive_info", [&] {
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::string torch_version;
+        auto u16 = [&](size_t p) { return (size_t)(unsigned char)bytes[p] | (size_t)(unsigned char)bytes[p + 1] << 8; };
+        auto u32 = [&](size_t p) { return u16(p) | u16(p + 2) << 16; };
+        auto ends_with = [](const std::string &s, const std::string &tail) {
+            return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+        };
+        // The central directory gives each record's size and local header; TorchScript
+        // archives store these records uncompressed.
+        for (size_t p = bytes.find("PK\x01\x02"); p != std::string::npos && p + 46 <= bytes.size();
+             p = bytes.find("PK\x01\x02", p + 4)) {
+            size_t method = u16(p + 10), size = u32(p + 20), name_len = u16(p + 28), local = u32(p + 42);
+            if (method != 0 || p + 46 + name_len > bytes.size() || local + 30 > bytes.size())
+                continue;
+            std::string name = bytes.substr(p + 46, name_len);
+            size_t data = local + 30 + u16(local + 26) + u16(local + 28);
+            if (data + size > bytes.size())
+                continue;
+            std::string content = bytes.substr(data, size);
+            if (ends_with(name, "/version") && !ends_with(name, "/.data/version"))
+                *format = std::atoll(content.c_str());
+            else if (ends_with(name, "/extra/torch_version"))
+                torch_version = content;
+        }
+        *producer = dup_string(torch_version);
         return E3C_OK;
     });
 }

@@ -123,6 +123,14 @@ e3c_status e3c_jit_set_extra_file(e3c_jit_module *m, const char *name, const cha
  *  only when graph optimizations are on (e3check --jit-optimize). */
 e3c_status e3c_jit_set_fusion_strategy(const char *spec);
 
+/** What a TorchScript archive says about who wrote it, read from its zip entries without
+ *  loading it (so it works on files this libtorch refuses): *format gets the archive's
+ *  file-format version (its `version` record; 0 when absent), *producer the PyTorch version
+ *  recorded in the archive (NequIP's `torch_version` extra file; "" when none; caller frees)
+ *  and *max_format the highest format this libtorch reads. E3C_ERR_IO when the file cannot
+ *  be read. */
+e3c_status e3c_jit_archive_info(const char *path, int64_t *format, char **producer, int64_t *max_format);
+
 #ifdef __cplusplus
 }
 #endif
