@@ -25,7 +25,9 @@
 
 typedef struct run_opts {
     const char *report, *junit, *markdown, *filter;
-    const char *preset; /* model --preset NAME|FILE.json */
+    const char *preset;     /* model --preset NAME|FILE.json */
+    long atoms;             /* model --atoms N (0: the preset's) */
+    const char *structures; /* model --structures periodic|cluster|both */
     int jobs, quiet, verbose;
     e3c_run_settings rs;
 } run_opts;
@@ -115,6 +117,11 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
             *dtype = argv[++i];
         else if (allow_irreps && !strcmp(a, "--preset") && has_next)
             o->preset = argv[++i];
+        else if (allow_irreps && !strcmp(a, "--atoms") && has_next && parse_long(argv[i + 1], 1, 100000, &v))
+            o->atoms = v, i++;
+        else if (allow_irreps && !strcmp(a, "--structures") && has_next &&
+                 (!strcmp(argv[i + 1], "periodic") || !strcmp(argv[i + 1], "cluster") || !strcmp(argv[i + 1], "both")))
+            o->structures = argv[++i];
         else if (a[0] == '-' && a[1]) {
             cli_error("%s: unknown or incomplete option '%s' (see 'e3check %s --help')", argv[0], a, argv[0]);
             return EXIT_USAGE;
@@ -589,13 +596,18 @@ static int model_preset(const run_opts *o, const char *file, const char *dtype)
     init_report(&report, o);
     collection c = {.report = &report};
     for (int periodic = 1; periodic >= 0; periodic--) {
+        if (o->structures && strcmp(o->structures, "both") && strcmp(o->structures, periodic ? "periodic" : "cluster"))
+            continue;
         cJSON *fx = cJSON_CreateObject();
         char name[512];
         snprintf(name, sizeof name, "%s:%s", base, periodic ? "periodic" : "cluster");
         cJSON_AddStringToObject(fx, "name", name);
         cJSON_AddStringToObject(fx, "preset", preset);
         cJSON_AddStringToObject(fx, "torchscript", abs_path);
-        cJSON_AddBoolToObject(cJSON_AddObjectToObject(fx, "structure"), "periodic", periodic);
+        cJSON *structure = cJSON_AddObjectToObject(fx, "structure");
+        cJSON_AddBoolToObject(structure, "periodic", periodic);
+        if (o->atoms)
+            cJSON_AddNumberToObject(structure, "atoms", (double)o->atoms);
         if (dtype)
             cJSON_AddStringToObject(fx, "dtype", dtype);
         keep_doc(&c, fx);
@@ -624,6 +636,10 @@ static int model_run(int argc, char **argv)
     int dtype_given = dtype != NULL;
     if (!dtype)
         dtype = "float32";
+    if ((o.atoms || o.structures) && !o.preset) {
+        cli_error("model: --atoms and --structures go with --preset");
+        return EXIT_USAGE;
+    }
     if (o.preset && n_rest == 1 && !n_ins && !n_outs)
         return model_preset(&o, rest[0], dtype_given ? dtype : NULL);
     if (n_rest != 1 || !n_ins || !n_outs) {
@@ -662,15 +678,16 @@ static void model_help(FILE *out)
     fputs("usage: e3check model FILE.pt --irreps-in IRREPS [--irreps-in ...] --irreps-out IRREPS [...]\n"
           "                     [--dtype float32|float64] [run options]\n"
           "       e3check model FILE --preset nequip|mace|mace-lammps|PRESET.json [--dtype float32|float64]\n"
-          "                     [run options]\n\n"
+          "                     [--atoms N] [--structures periodic|cluster|both] [run options]\n\n"
           "Check one deployed TorchScript model: auto_jitable (runs on random inputs of the\n"
           "declared widths, rejects narrower ones, round-trips) and equivariance. An entry may\n"
           "be an irreps string, cartesian_points, or none. Reports and options as 'e3check run'.\n\n"
           "With --preset, an interatomic potential is checked as the preset describes it (NequIP\n"
           "0.6 / Allegro 0.3 files from nequip-deploy build, MACE 0.3 compiled models and LAMMPS\n"
           "wrappers; presets are JSON files, installed under share/e3check/presets/) on a seeded\n"
-          "periodic structure and a seeded cluster; r_max, the species and the model's dtype come\n"
-          "from the file (--dtype overrides the tolerance tier).\n",
+          "periodic structure and a seeded cluster (--structures picks one; --atoms sets their\n"
+          "size); r_max, the species and the model's dtype come from the file (--dtype overrides\n"
+          "the tolerance tier).\n",
           out);
 }
 
