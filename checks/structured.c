@@ -326,9 +326,10 @@ static e3c_status number_field(const cJSON *o, const char *name, double lo, doub
     return E3C_OK;
 }
 
-static e3c_status parse_structure(e3c_structure_options *o, const cJSON *st_json)
+static e3c_status parse_structure(e3c_structure_options *o, int *count, const cJSON *st_json)
 {
-    static const char *const known[] = {"atoms", "species", "periodic", "r_max", "min_distance", "volume_per_atom", NULL};
+    static const char *const known[] = {"atoms", "species", "periodic", "r_max", "min_distance", "volume_per_atom",
+                                        "structures", NULL};
     if (!st_json)
         return E3C_OK;
     if (!cJSON_IsObject(st_json))
@@ -340,11 +341,13 @@ static e3c_status parse_structure(e3c_structure_options *o, const cJSON *st_json
         if (!ok)
             return e3c_error_set(E3C_ERR_VALUE,
                                  "structure: unknown key \"%s\" (atoms, species, periodic, r_max, min_distance, "
-                                 "volume_per_atom)",
+                                 "volume_per_atom, structures)",
                                  c->string);
     }
-    double atoms = (double)o->n_atoms, species = o->n_species;
+    double atoms = (double)o->n_atoms, species = o->n_species, structures = *count;
     e3c_status st = number_field(st_json, "atoms", 1, 100000, &atoms);
+    if (!st)
+        st = number_field(st_json, "structures", 1, 64, &structures);
     if (!st)
         st = number_field(st_json, "species", 1, 1000, &species);
     if (!st)
@@ -355,8 +358,9 @@ static e3c_status parse_structure(e3c_structure_options *o, const cJSON *st_json
         st = number_field(st_json, "volume_per_atom", 1e-6, 1e9, &o->volume_per_atom);
     if (!st)
         st = parse_bool_field(st_json, "periodic", &o->periodic, "structure");
-    if (!st && (atoms != floor(atoms) || species != floor(species)))
-        st = e3c_error_set(E3C_ERR_VALUE, "structure.atoms and structure.species must be integers");
+    if (!st && (atoms != floor(atoms) || species != floor(species) || structures != floor(structures)))
+        st = e3c_error_set(E3C_ERR_VALUE, "structure.atoms, structure.species and structure.structures must be integers");
+    *count = (int)structures;
     o->n_atoms = (int64_t)atoms;
     o->n_species = (int)species;
     return st;
@@ -387,6 +391,7 @@ e3c_status e3c_structured_parse(e3c_structured **out, const cJSON *fx)
     s->structure.r_max = 0;     /* from the model unless given */
     s->structure.n_species = 0; /* likewise */
     s->input_dtype = E3C_FLOAT64;
+    s->n_structures = 1;
     s->grad = 1;
     e3c_status st = dtype_field(fx, "input_dtype", &s->input_dtype, NULL);
     if (!st)
@@ -402,7 +407,7 @@ e3c_status e3c_structured_parse(e3c_structured **out, const cJSON *fx)
         st = field(fx, "outputs") ? parse_outputs(s, field(fx, "outputs"))
                                   : e3c_error_set(E3C_ERR_VALUE, "a structured fixture needs \"outputs\" (or a preset)");
     if (!st)
-        st = parse_structure(&s->structure, field(fx, "structure"));
+        st = parse_structure(&s->structure, &s->n_structures, field(fx, "structure"));
     if (st) {
         e3c_structured_free(s);
         return st;

@@ -355,11 +355,23 @@ static e3c_status transform_output(const e3c_output_spec *o, const e3c_tensor *y
 
 /* ------------------------------------------------------------------ the structure -- */
 
+/* The seeded structure, or a batch of n_structures (seeds seed, seed + 1, ...). */
 static e3c_status make_structure(const e3c_structured *s, uint64_t seed, e3c_structure **out)
 {
     e3c_structure_options o = s->structure;
-    o.seed = seed;
-    e3c_status st = e3c_structure_generate(out, &o);
+    e3c_structure *parts[64] = {NULL};
+    int n = s->n_structures > 1 && s->n_structures <= 64 ? s->n_structures : 1;
+    e3c_status st = E3C_OK;
+    for (int k = 0; !st && k < n; k++) {
+        o.seed = seed + (uint64_t)k;
+        st = e3c_structure_generate(&parts[k], &o);
+    }
+    if (!st && n > 1)
+        st = e3c_structure_batch(out, (const e3c_structure *const *)parts, (size_t)n);
+    else if (!st)
+        *out = parts[0], parts[0] = NULL;
+    for (int k = 0; k < n; k++)
+        e3c_structure_free(parts[k]);
     if (!st && (*out)->n_edges == 0)
         st = e3c_error_set(E3C_ERR_VALUE, "the structure has no edges within r_max %g: raise structure.atoms or lower "
                                           "structure.volume_per_atom", o.r_max);
@@ -374,6 +386,7 @@ static void structure_details(const e3c_structured *s, const e3c_structure *st, 
 {
     cJSON *j = cJSON_AddObjectToObject(details, "structure");
     cJSON_AddNumberToObject(j, "atoms", (double)st->n_atoms);
+    cJSON_AddNumberToObject(j, "structures", (double)st->n_structures);
     cJSON_AddNumberToObject(j, "edges", (double)st->n_edges);
     cJSON_AddNumberToObject(j, "species", st->n_species);
     cJSON_AddBoolToObject(j, "periodic", st->periodic[0]);

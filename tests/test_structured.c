@@ -336,3 +336,79 @@ Test(structured_cli, inspect_names_a_newer_pytorch)
     cr_assert_str_eq(producer, "");
     free(producer);
 }
+
+/* A model with e3nn-style separate edge_src/edge_dst, per-atom irreps features, a plain int
+ * argument and a tuple output: out0[i] = x[i] * scale + sum_j (|r_ij|, |r_ij|^2, r_ij) as
+ * 2x0e+1x1o, out1 = the same summed over atoms. `broken` adds a fixed vector to the 1o part. */
+static e3c_jit_module *edge_model(int broken)
+{
+    char src[2048];
+    snprintf(src, sizeof src,
+             "def forward(self, pos: Tensor, x: Tensor, edge_src: Tensor, edge_dst: Tensor, scale: int) -> Tuple[Tensor, Tensor]:\n"
+             "    assert x.shape[1] == 5 and pos.shape[1] == 3\n"
+             "    r = pos[edge_dst] - pos[edge_src]\n"
+             "    d = torch.sqrt((r * r).sum(1, keepdim=True))\n"
+             "    msg = torch.cat([d, d * d, r%s], 1)\n"
+             "    out = x * float(scale) + torch.zeros_like(x).index_add(0, edge_src, msg)\n"
+             "    return out, out.sum(0)\n",
+             broken ? " + torch.tensor([[0.1, 0.0, 0.0]], dtype=r.dtype)" : "");
+    e3c_jit_module *m = NULL;
+    E3C_ASSERT_OK(e3c_jit_new(&m, "EdgeModel"));
+    E3C_ASSERT_OK(e3c_jit_define(m, src));
+    return m;
+}
+
+Test(structured, edge_src_dst_features_plain_args_and_tuple_outputs)
+{
+    cJSON *fx = cJSON_Parse("{\"name\": \"e\", \"torchscript\": \"x\", \"dtype\": \"float64\", \"grad\": false,"
+                            " \"args\": {\"pos\": \"positions\", \"x\": {\"role\": \"features\", \"irreps\": \"2x0e+1x1o\"},"
+                            " \"edge_src\": \"edge_src\", \"edge_dst\": \"edge_dst\", \"scale\": 2},"
+                            " \"outputs\": {\"0\": {\"irreps\": \"2x0e+1x1o\", \"per\": \"atom\"}, \"1\": \"2x0e+1x1o\"},"
+                            " \"structure\": {\"atoms\": 6, \"species\": 1, \"r_max\": 3.0, \"periodic\": false}}");
+    e3c_structured *s = NULL;
+    E3C_ASSERT_OK(e3c_structured_validate(fx));
+    E3C_ASSERT_OK(e3c_structured_parse(&s, fx));
+    cr_assert_eq(s->inputs[4].role, E3C_ROLE_INT);
+    cr_assert(s->inputs[1].strict && !s->inputs[2].strict);
+    for (int broken = 0; broken < 2; broken++) {
+        e3c_jit_module *m = edge_model(broken);
+        E3C_ASSERT_OK(e3c_structured_resolve(s, m));
+        e3c_check_result r;
+        cr_assert_eq(equivariance(m, s, &r), broken ? E3C_FAILED : E3C_PASSED, "%s", r.message);
+        if (broken)
+            cr_assert(strstr(r.message, "in output '0'") || strstr(r.message, "in output '1'"), "%s", r.message);
+        e3c_check_result_free(&r);
+        e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
+        E3C_ASSERT_OK(e3c_check_structured_auto_jitable(m, s, "edge", &o, &r));
+        cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
+        e3c_check_result_free(&r);
+        e3c_jit_free(m);
+    }
+    /* features declared with the wrong irreps: the transformed inputs no longer match */
+    e3c_irreps_free(&s->inputs[1].irreps);
+    E3C_ASSERT_OK(e3c_irreps_parse(&s->inputs[1].irreps, "1x0e+1x1o+1x0e"));
+    e3c_jit_module *m = edge_model(0);
+    e3c_check_result r;
+    cr_assert_eq(equivariance(m, s, &r), E3C_FAILED, "%s", r.message);
+    e3c_check_result_free(&r);
+    /* an output key the model does not have (a tuple of 2) is named */
+    free(s->outputs[1].key);
+    s->outputs[1].key = strdup("2");
+    cr_assert_eq(equivariance(m, s, &r), E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "no element 2"), "%s", r.message);
+    e3c_check_result_free(&r);
+    e3c_jit_free(m);
+    e3c_structured_free(s);
+    cJSON_Delete(fx);
+}
+
+Test(structured, fusion_strategy_specs)
+{
+    E3C_ASSERT_OK(e3c_jit_set_fusion_strategy("DYNAMIC,3"));
+    E3C_ASSERT_OK(e3c_jit_set_fusion_strategy("STATIC,2;DYNAMIC,10"));
+    E3C_ASSERT_FAILS(e3c_jit_set_fusion_strategy("FAST,3"), E3C_ERR_VALUE, "'FAST,3'");
+    E3C_ASSERT_FAILS(e3c_jit_set_fusion_strategy("STATIC"), E3C_ERR_VALUE, "TYPE,DEPTH");
+    e3c_jit_module *m = load("nequip_f64.pth");
+    E3C_ASSERT_OK(e3c_structured_apply_jit_settings(m));
+    e3c_jit_free(m);
+}

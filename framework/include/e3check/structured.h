@@ -86,6 +86,7 @@ typedef struct e3c_structured {
     e3c_output_spec *outputs;
     size_t n_outputs;
     e3c_structure_options structure; /**< r_max <= 0 / n_species <= 0: from the model */
+    int n_structures;                /**< structures batched in one call (batch, ptr), default 1 */
     e3c_dtype input_dtype;           /**< floats are fed in this dtype (default float64) */
     e3c_dtype model_dtype;           /**< tolerance tier */
     int has_model_dtype;             /**< 0: from the model (metadata, else parameters) */
