@@ -412,3 +412,51 @@ Test(structured, fusion_strategy_specs)
     E3C_ASSERT_OK(e3c_structured_apply_jit_settings(m));
     e3c_jit_free(m);
 }
+
+Test(structured_cli, model_sizes_and_picks_the_structure)
+{
+    char args[12288], out[16384];
+    snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --preset nequip --atoms 12 --structures cluster --report r.json",
+             potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "nequip_f64.pth:cluster") && !strstr(out, ":periodic"), "%s", out);
+    cr_assert(strstr(out, "2 checks, 2 as expected"), "%s", out);
+    char report[2048];
+    snprintf(report, sizeof report, "%s/r.json", test_tmpdir());
+    cJSON *r = load_json(report);
+    char *text = cJSON_PrintUnformatted(r);
+    int sized = text && strstr(text, "\"atoms\":12") != NULL;
+    free(text);
+    cJSON_Delete(r);
+    cr_assert(sized, "the report gives the structure's size");
+    snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --atoms 12", potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 4, "%s", out);
+    cr_assert(strstr(out, "--atoms and --structures go with --preset"), "%s", out);
+    snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --preset nequip --structures triclinic", potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 4, "%s", out);
+}
+
+Test(structured, a_missing_or_mismatched_model_is_errored_and_named)
+{
+    cJSON *fx = cJSON_Parse("{\"name\": \"m\", \"preset\": \"nequip\", \"torchscript\": \"no_such.pth\"}");
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_fixture_run_check(fx, potentials_dir(), E3C_CHECK_EQUIVARIANCE, NULL, &r));
+    cr_assert_eq(r.status, E3C_ERRORED);
+    cr_assert(strstr(r.message, "no_such.pth"), "%s", r.message);
+    e3c_check_result_free(&r);
+    cJSON_Delete(fx);
+    /* a MACE file under the NequIP preset: the dict lacks MACE's keys, named by the model */
+    fx = cJSON_Parse("{\"name\": \"m\", \"preset\": \"nequip\", \"torchscript\": \"mace_f64.model\"}");
+    E3C_ASSERT_OK(e3c_fixture_run_check(fx, potentials_dir(), E3C_CHECK_AUTO_JITABLE, NULL, &r));
+    cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "positions"), "%s", r.message);
+    e3c_check_result_free(&r);
+    cJSON_Delete(fx);
+    /* the LAMMPS wrapper under the mace preset: compute_force is not among its arguments */
+    fx = cJSON_Parse("{\"name\": \"m\", \"preset\": \"mace\", \"torchscript\": \"mace_lammps_f64.pt\"}");
+    E3C_ASSERT_OK(e3c_fixture_run_check(fx, potentials_dir(), E3C_CHECK_EQUIVARIANCE, NULL, &r));
+    cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "has no argument named 'compute_force'"), "%s", r.message);
+    e3c_check_result_free(&r);
+    cJSON_Delete(fx);
+}
