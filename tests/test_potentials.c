@@ -205,6 +205,40 @@ Test(values, optional_outputs_are_none_unless_asked)
     e3c_jit_free(m);
 }
 
+Test(values, an_int_is_accepted_for_a_float_argument)
+{
+    e3c_jit_module *m = NULL;
+    E3C_ASSERT_OK(e3c_jit_new(&m, "Scaled"));
+    E3C_ASSERT_OK(e3c_jit_define(m, "def forward(self, x: Tensor, s: float = 1.5, n: int = 2) -> Tensor:\n"
+                                    "    return x * s * float(n)\n"));
+    e3c_tensor *t = NULL;
+    int64_t one = 1;
+    double v = 2.0, got = 0;
+    E3C_ASSERT_OK(e3c_tensor_from_data(&t, &v, E3C_FLOAT64, &one, 1));
+    e3c_value *x = NULL, *three = NULL, *half = NULL, *out = NULL;
+    E3C_ASSERT_OK(e3c_value_tensor(&x, t));
+    E3C_ASSERT_OK(e3c_value_int(&three, 3));
+    E3C_ASSERT_OK(e3c_value_float(&half, 0.5));
+    e3c_call_arg defaults = {NULL, x};
+    E3C_ASSERT_OK(e3c_jit_invoke(&out, m, NULL, &defaults, 1, 0));
+    e3c_tensor *y = NULL;
+    E3C_ASSERT_OK(e3c_value_get_tensor(&y, out));
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(y, &got, 1));
+    cr_assert_float_eq(got, 6.0, 1e-12);
+    e3c_tensor_free(y), e3c_value_free(out);
+    e3c_call_arg named[2] = {{NULL, x}, {"s", three}};
+    E3C_ASSERT_OK(e3c_jit_invoke(&out, m, NULL, named, 2, 0));
+    E3C_ASSERT_OK(e3c_value_get_tensor(&y, out));
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(y, &got, 1));
+    cr_assert_float_eq(got, 12.0, 1e-12);
+    e3c_tensor_free(y), e3c_value_free(out);
+    e3c_call_arg float_for_int[2] = {{NULL, x}, {"n", half}};
+    E3C_ASSERT_FAILS(e3c_jit_invoke(&out, m, NULL, float_for_int, 2, 0), E3C_ERR_VALUE, "argument 'n' must be int, not float");
+    e3c_value_free(x), e3c_value_free(three), e3c_value_free(half);
+    e3c_tensor_free(t);
+    e3c_jit_free(m);
+}
+
 Test(values, scalars_and_lists)
 {
     e3c_value *v = NULL, *item = NULL;

@@ -102,7 +102,9 @@ e3c_status bind_args(std::vector<c10::IValue> *stack, const torch::jit::Module &
             if (given[slot])
                 return e3c_error_set(E3C_ERR_VALUE, "%s: argument '%s' given twice", method, args[i].name);
         }
-        const c10::IValue &v = args[i].value->v;
+        c10::IValue v = args[i].value->v;
+        if (v.isInt() && formal[slot + 1].type()->kind() == c10::TypeKind::FloatType)
+            v = c10::IValue((double)v.toInt()); /* as Python passes 2 for a float argument */
         if (!fits(v, formal[slot + 1].type()))
             return e3c_error_set(E3C_ERR_VALUE, "%s: argument '%s' must be %s, not %s", method,
                                  formal[slot + 1].name().c_str(), type_text(formal[slot + 1].type()).c_str(),
