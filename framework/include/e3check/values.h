@@ -107,8 +107,8 @@ typedef struct e3c_call_arg {
 /** Call `method` ("forward" when NULL) of `m` with `args` matched to its schema: positional
  *  ones in order, named ones by name, missing ones from their defaults. An unknown name, a
  *  missing argument without default, too many arguments or a value whose type does not
- *  match is found BEFORE running: E3C_ERR_VALUE naming the argument, the expected and the
- *  given type. Errors raised by the model are E3C_ERR_TORCH. *out is the result (any kind;
+ *  match (an int is accepted for a float, as in Python) is found BEFORE running:
+ *  E3C_ERR_VALUE naming the argument, the expected and the given type. Errors raised by the model are E3C_ERR_TORCH. *out is the result (any kind;
  *  None entries of a dict are kept). Caller owns *out. */
 e3c_status e3c_jit_invoke(e3c_value **out, e3c_jit_module *m, const char *method, const e3c_call_arg *args,
                           size_t n_args, int flags);
