@@ -562,10 +562,16 @@ static void run_equivariance(e3c_jit_module *m, const e3c_structured *s, const c
             if (!status)
                 status = trial(m, s, st, base, y0, R, t, &cases[c]);
         }
+    int compared = 0; /* some declared output was present and compared */
+    for (int c = 0; !status && c < n_cases; c++)
+        for (size_t k = 0; k < s->n_outputs; k++)
+            compared |= cases[c].per_output[k] >= 0;
     if (status)
         result_set(out, E3C_ERRORED, "%s: %s", name, e3c_error_last());
     else if (opt->ntrials < 1)
         result_set(out, E3C_SKIPPED, "ntrials is %d: nothing to check", opt->ntrials);
+    else if (!compared)
+        result_set(out, E3C_ERRORED, "%s: every declared output came back None or empty: nothing was compared", name);
     else
         report_cases(s, cases, n_cases, tol, opt, out);
     for (int c = 0; c < n_cases; c++)

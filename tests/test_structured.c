@@ -166,6 +166,17 @@ Test(structured, empty_or_none_outputs_must_be_declared_optional)
     cr_assert_eq(equivariance(m, s, &r), E3C_ERRORED, "%s", r.message);
     cr_assert(strstr(r.message, "output 'stress' is None or empty but not declared optional"), "%s", r.message);
     e3c_check_result_free(&r);
+    /* only optional outputs, all absent: nothing compared is not a pass */
+    for (size_t k = 0; k < s->n_outputs; k++) {
+        s->outputs[k].optional = 1;
+        if (strcmp(s->outputs[k].key, "stress") && strcmp(s->outputs[k].key, "virial")) {
+            free(s->outputs[k].key);
+            s->outputs[k].key = strdup(k % 2 ? "stress" : "virial");
+        }
+    }
+    cr_assert_eq(equivariance(m, s, &r), E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "nothing was compared"), "%s", r.message);
+    e3c_check_result_free(&r);
     e3c_structured_free(s);
     e3c_jit_free(m);
 }
