@@ -7,6 +7,7 @@
 #include "check_internal.h"
 #include "e3check/fixture.h"
 #include "e3check/registry.h"
+#include "e3check/structured.h"
 
 /* The most parameters and buffers a fixture's module tree may hold in all: 2^28 numbers,
  * the cap of one module (1 GiB in float32, 2 GiB in float64). */
@@ -42,6 +43,39 @@ static e3c_status duplicate_keys(const cJSON *j, const char *where)
     return E3C_OK;
 }
 
+/* A structured model's fixture (fixtures/README.md): with a built-in preset (or none) the
+ * whole description is checked here; a preset file is read when the check runs. */
+static e3c_status validate_structured(const cJSON *fx)
+{
+    const cJSON *name = field(fx, "name"), *preset = field(fx, "preset");
+    if (!cJSON_IsString(name) || !name->valuestring[0])
+        return e3c_error_set(E3C_ERR_VALUE, "field \"name\" is required and must be a non-empty string");
+    if (preset && !cJSON_IsString(preset))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"preset\" must be a preset name or a FILE.json path");
+    cJSON *full = NULL;
+    e3c_status st = E3C_OK;
+    if (preset && (strchr(preset->valuestring, '/') || strstr(preset->valuestring, ".json"))) {
+        cJSON *copy = cJSON_Duplicate(fx, 1);
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, "preset");
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, "args");
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, "outputs");
+        cJSON_AddItemToObject(copy, "args", cJSON_Parse("{\"x\": \"positions\"}"));
+        cJSON_AddItemToObject(copy, "outputs", cJSON_Parse("{\"y\": \"0e\"}"));
+        st = e3c_structured_validate(copy); /* the fixture's own keys */
+        cJSON_Delete(copy);
+    } else {
+        st = e3c_fixture_expand_preset(&full, fx, NULL);
+        if (!st)
+            st = e3c_structured_validate(full);
+        cJSON_Delete(full);
+    }
+    e3c_check_kind kinds[3];
+    size_t n;
+    if (!st)
+        st = e3c_fixture_checks(fx, kinds, &n);
+    return st;
+}
+
 e3c_status e3c_fixture_validate(const cJSON *fx)
 {
     static const char *const known[] = {"name", "description", "module", "parameters", "torchscript", "irreps_in",
@@ -52,6 +86,8 @@ e3c_status e3c_fixture_validate(const cJSON *fx)
     e3c_status dup = duplicate_keys(fx, "");
     if (dup)
         return dup;
+    if (e3c_fixture_is_structured(fx))
+        return validate_structured(fx);
     for (const cJSON *f = fx->child; f; f = f->next) {
         int ok = 0;
         for (const char *const *k = known; *k; k++)
@@ -575,6 +611,17 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
     result_set(out, E3C_ERRORED, "the %s check did not run to its end", e3c_check_kind_name(kind));
     double start = now_s();
     uint64_t seed = e3c_fixture_seed(fx, rs);
+    if (e3c_fixture_is_structured(fx)) { /* an interatomic potential (structured.h) */
+        e3c_status vst = e3c_fixture_validate(fx);
+        if (vst) {
+            out->details = cJSON_CreateObject();
+            out->seed = seed;
+            result_set(out, E3C_ERRORED, "%s", e3c_error_last());
+            out->duration_s = now_s() - start;
+            return E3C_OK;
+        }
+        return e3c_structured_fixture_run(fx, base_dir, (int)kind, seed, out);
+    }
     subject_holder h;
     e3c_status st = e3c_fixture_validate(fx);
     e3c_manual_seed(seed); /* a module's initial weights depend on the seed, not on what ran before */

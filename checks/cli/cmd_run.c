@@ -19,12 +19,16 @@
 #include "e3check/nn.h"
 #include "e3check/registry.h"
 #include "e3check/report.h"
+#include "e3check/structured.h"
 #include "json_args.h"
 
 /* ------------------------------------------------------------------ options ---- */
 
 typedef struct run_opts {
     const char *report, *junit, *markdown, *filter; /* report NULL: --no-report; "-": stdout */
+    const char *preset;     /* model --preset NAME|FILE.json */
+    long atoms;             /* model --atoms N (0: the preset's) */
+    const char *structures; /* model --structures periodic|cluster|both */
     int jobs, quiet, verbose;
     e3c_run_settings rs;
 } run_opts;
@@ -142,6 +146,15 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
             outs[(*n_outs)++] = argv[++i];
         else if (allow_irreps && !strcmp(a, "--dtype") && has_next)
             *dtype = argv[++i];
+        else if (allow_irreps && !strcmp(a, "--preset") && has_next)
+            o->preset = argv[++i];
+        else if (allow_irreps && !strcmp(a, "--atoms") && has_next) {
+            if (!option_long(argv[0], a, argv[++i], 1, 100000, &v))
+                return EXIT_USAGE;
+            o->atoms = v;
+        } else if (allow_irreps && !strcmp(a, "--structures") && has_next &&
+                 (!strcmp(argv[i + 1], "periodic") || !strcmp(argv[i + 1], "cluster") || !strcmp(argv[i + 1], "both")))
+            o->structures = argv[++i];
         else if (a[0] == '-' && a[1]) {
             cli_error("%s: unknown or incomplete option '%s' (see 'e3check %s --help')", argv[0], a, argv[0]);
             return EXIT_USAGE;
@@ -573,11 +586,68 @@ const cli_command cmd_run = {"run", "run fixture files and write conformance rep
 
 /* ------------------------------------------------------------------ model ---- */
 
+/* The absolute form of `path` into buf. */
+static void absolute_path(const char *path, char *buf, size_t cap)
+{
+    if (path[0] == '/' || !getcwd(buf, cap - strlen(path) - 2))
+        snprintf(buf, cap, "%s", path);
+    else
+        snprintf(buf + strlen(buf), cap - strlen(buf), "/%s", path);
+}
+
+/* e3check model FILE --preset P: the preset's checks on a periodic and a non-periodic
+ * structure (two fixtures, FILE:periodic and FILE:cluster). */
+static int model_preset(const run_opts *o, const char *file, const char *dtype)
+{
+    cJSON *probe = NULL;
+    char preset_path[4096];
+    const char *preset = o->preset;
+    if (strchr(preset, '/') || strstr(preset, ".json")) { /* a preset file: from here, not the model's folder */
+        absolute_path(preset, preset_path, sizeof preset_path);
+        preset = preset_path;
+    }
+    if (e3c_preset_load(&probe, preset, NULL)) {
+        cli_error("model: %s", e3c_error_last());
+        return EXIT_USAGE;
+    }
+    cJSON_Delete(probe);
+    char abs_path[4096];
+    absolute_path(file, abs_path, sizeof abs_path);
+    char *copy = strdup(file);
+    const char *base = copy ? basename(copy) : file;
+    e3c_report report;
+    init_report(&report, o);
+    collection c = {.report = &report};
+    for (int periodic = 1; periodic >= 0; periodic--) {
+        if (o->structures && strcmp(o->structures, "both") && strcmp(o->structures, periodic ? "periodic" : "cluster"))
+            continue;
+        cJSON *fx = cJSON_CreateObject();
+        char name[512];
+        snprintf(name, sizeof name, "%s:%s", base, periodic ? "periodic" : "cluster");
+        cJSON_AddStringToObject(fx, "name", name);
+        cJSON_AddStringToObject(fx, "preset", preset);
+        cJSON_AddStringToObject(fx, "torchscript", abs_path);
+        cJSON *structure = cJSON_AddObjectToObject(fx, "structure");
+        cJSON_AddBoolToObject(structure, "periodic", periodic);
+        if (o->atoms)
+            cJSON_AddNumberToObject(structure, "atoms", (double)o->atoms);
+        if (dtype)
+            cJSON_AddStringToObject(fx, "dtype", dtype);
+        keep_doc(&c, fx);
+        push_item(&c, fx, abs_path);
+    }
+    free(copy);
+    int rc = run_collection(&c, o);
+    collection_free(&c);
+    e3c_report_free(&report);
+    return rc;
+}
+
 static int model_run(int argc, char **argv)
 {
     run_opts o;
     defaults(&o);
-    const char *rest[256], *ins[16], *outs[16], *dtype = "float32";
+    const char *rest[256], *ins[16], *outs[16], *dtype = NULL;
     int n_rest = 0, n_ins = 0, n_outs = 0;
     if (argc > 250) {
         cli_error("model: too many arguments");
@@ -586,6 +656,15 @@ static int model_run(int argc, char **argv)
     int rc = parse_common(argc, argv, &o, rest, &n_rest, 1, ins, &n_ins, outs, &n_outs, &dtype);
     if (rc)
         return rc;
+    int dtype_given = dtype != NULL;
+    if (!dtype)
+        dtype = "float32";
+    if ((o.atoms || o.structures) && !o.preset) {
+        cli_error("model: --atoms and --structures go with --preset");
+        return EXIT_USAGE;
+    }
+    if (o.preset && n_rest == 1 && !n_ins && !n_outs)
+        return model_preset(&o, rest[0], dtype_given ? dtype : NULL);
     if (n_rest != 1 || !n_ins || !n_outs) {
         cli_error("model: need FILE.pt, --irreps-in and --irreps-out (see 'e3check model --help')");
         return EXIT_USAGE;
@@ -620,11 +699,20 @@ static int model_run(int argc, char **argv)
 static void model_help(FILE *out)
 {
     fputs("usage: e3check model FILE.pt --irreps-in IRREPS [--irreps-in ...] --irreps-out IRREPS [...]\n"
-          "                     [--dtype float32|float64] [run options]\n\n"
+          "                     [--dtype float32|float64] [run options]\n"
+          "       e3check model FILE --preset nequip|mace|mace-lammps|PRESET.json [--dtype float32|float64]\n"
+          "                     [--atoms N] [--structures periodic|cluster|both] [run options]\n\n"
           "Check one deployed TorchScript model: auto_jitable (runs on random inputs of the\n"
           "declared widths, rejects narrower ones, round-trips) and equivariance. An entry may\n"
-          "be an irreps string, cartesian_points, or none. Reports and options as 'e3check run'.\n",
+          "be an irreps string, cartesian_points, or none. Reports and options as 'e3check run'.\n\n"
+          "With --preset, an interatomic potential is checked as the preset describes it (NequIP\n"
+          "0.6 / Allegro 0.3 files from nequip-deploy build, MACE 0.3 compiled models and LAMMPS\n"
+          "wrappers; presets are JSON files, installed under share/e3check/presets/) on a seeded\n"
+          "periodic structure and a seeded cluster (--structures picks one; --atoms sets their\n"
+          "size); r_max, the species and the model's dtype come from the file (--dtype overrides\n"
+          "the tolerance tier).\n",
           out);
 }
 
-const cli_command cmd_model = {"model", "check one TorchScript file with declared irreps", model_run, model_help};
+const cli_command cmd_model = {"model", "check one TorchScript file with declared irreps or a preset", model_run,
+                               model_help};

@@ -1,0 +1,831 @@
+/* equivariance and auto_jitable on structured models (interatomic potentials): inputs made
+ * from a seeded atomic structure by role, transformed by role, outputs compared by key. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_internal.h"
+#include "e3check/fixture.h"
+#include "e3check/o3.h"
+#include "e3check/structured.h"
+
+#define MAX_CALL_ARGS 64
+
+/* ------------------------------------------------------------------ inputs ---- */
+
+static int present(const e3c_input_spec *in, const e3c_structure *st)
+{
+    return !in->periodic_only || st->periodic[0];
+}
+
+static int is_plain(e3c_role r) { return r == E3C_ROLE_BOOL || r == E3C_ROLE_INT || r == E3C_ROLE_FLOAT; }
+
+static const e3c_structure_field field_of_role[E3C_ROLE_COUNT] = {
+    [E3C_ROLE_POSITIONS] = E3C_FIELD_POSITIONS,   [E3C_ROLE_SPECIES] = E3C_FIELD_SPECIES,
+    [E3C_ROLE_SPECIES_COLUMN] = E3C_FIELD_SPECIES, [E3C_ROLE_ONE_HOT] = E3C_FIELD_ONE_HOT,
+    [E3C_ROLE_EDGE_INDEX] = E3C_FIELD_EDGE_INDEX, [E3C_ROLE_EDGE_SRC] = E3C_FIELD_EDGE_SRC,
+    [E3C_ROLE_EDGE_DST] = E3C_FIELD_EDGE_DST,     [E3C_ROLE_CELL] = E3C_FIELD_CELL,
+    [E3C_ROLE_CELL_ROWS] = E3C_FIELD_CELL_ROWS,   [E3C_ROLE_UNIT_SHIFTS] = E3C_FIELD_UNIT_SHIFTS,
+    [E3C_ROLE_SHIFTS] = E3C_FIELD_SHIFTS,         [E3C_ROLE_EDGE_VECTORS] = E3C_FIELD_EDGE_VECTORS,
+    [E3C_ROLE_BATCH] = E3C_FIELD_BATCH,           [E3C_ROLE_PTR] = E3C_FIELD_PTR,
+    [E3C_ROLE_ONES] = E3C_FIELD_ONES};
+
+static void free_tensors(e3c_tensor **t, size_t n)
+{
+    for (size_t i = 0; t && i < n; i++)
+        e3c_tensor_free(t[i]);
+    free(t);
+}
+
+/* The untransformed input tensors (float64 for floats, int64 for indices); NULL entries
+ * for plain arguments and inputs absent from this structure. */
+static e3c_status make_base(const e3c_structured *s, const e3c_structure *st, e3c_generator *g, e3c_tensor ***out)
+{
+    e3c_tensor **base = calloc(s->n_inputs ? s->n_inputs : 1, sizeof *base);
+    if (!base)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    e3c_status status = E3C_OK;
+    for (size_t i = 0; !status && i < s->n_inputs; i++) {
+        const e3c_input_spec *in = &s->inputs[i];
+        if (!present(in, st) || is_plain(in->role))
+            continue;
+        if (in->role == E3C_ROLE_FEATURES) {
+            int64_t size[2] = {st->n_atoms, -1};
+            status = e3c_irreps_randn(&base[i], &in->irreps, g, size, 2, E3C_NORM_COMPONENT, E3C_FLOAT64);
+            continue;
+        }
+        e3c_dtype dt = in->dtype == E3C_INT64 || in->dtype == E3C_BOOL ? in->dtype : E3C_FLOAT64;
+        status = e3c_structure_tensor(&base[i], st, field_of_role[in->role], dt);
+        if (!status && in->role == E3C_ROLE_SPECIES_COLUMN) {
+            e3c_tensor *col = NULL;
+            int64_t shape[2] = {st->n_atoms, 1};
+            status = e3c_tensor_reshape(&col, base[i], shape, 2);
+            e3c_tensor_free(base[i]);
+            base[i] = col;
+        }
+    }
+    if (status) {
+        free_tensors(base, s->n_inputs);
+        return status;
+    }
+    *out = base;
+    return E3C_OK;
+}
+
+/* x @ M^T for a row-major d x d matrix M (x float64). */
+static e3c_status times_transposed(const e3c_tensor *x, const double *M, int64_t d, e3c_tensor **out)
+{
+    double *mt = malloc((size_t)(d * d) * sizeof *mt);
+    if (!mt)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t j = 0; j < d; j++)
+            mt[i * d + j] = M[j * d + i];
+    int64_t shape[2] = {d, d};
+    e3c_tensor *T = NULL;
+    e3c_status st = e3c_tensor_from_data(&T, mt, E3C_FLOAT64, shape, 2);
+    if (!st)
+        st = e3c_tensor_matmul(out, x, T);
+    free(mt);
+    e3c_tensor_free(T);
+    return st;
+}
+
+/* x @ D(R)^T for an Irreps (x float64, last dimension its dim). */
+static e3c_status apply_irreps(const e3c_irreps *ir, const e3c_tensor *x, const double R[9], e3c_tensor **out)
+{
+    int64_t d = e3c_irreps_dim(ir);
+    if (d == 0)
+        return e3c_tensor_ref(out, x);
+    double *D = malloc((size_t)(d * d) * sizeof *D);
+    if (!D)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    e3c_status st = e3c_irreps_D_from_matrix(ir, 1, R, D);
+    if (!st)
+        st = times_transposed(x, D, d, out);
+    free(D);
+    return st;
+}
+
+/* One input under (R, t): by its role, then in its dtype. R NULL: as it is. */
+static e3c_status transform_input(const e3c_structured *s, const e3c_input_spec *in, const e3c_tensor *base,
+                                  const double *R, const double *t, e3c_tensor **out)
+{
+    e3c_tensor *y = NULL;
+    e3c_status st = E3C_OK;
+    int skip = !R || (s->untransformed & (1u << in->role));
+    switch (skip ? E3C_ROLE_COUNT : in->role) {
+    case E3C_ROLE_POSITIONS: {
+        e3c_tensor *rot = NULL, *tt = NULL;
+        int64_t three = 3;
+        st = times_transposed(base, R, 3, &rot);
+        if (!st)
+            st = e3c_tensor_from_data(&tt, t, E3C_FLOAT64, &three, 1);
+        if (!st)
+            st = e3c_tensor_binary(&y, rot, tt, E3C_OP_ADD);
+        e3c_tensor_free(rot), e3c_tensor_free(tt);
+        break;
+    }
+    case E3C_ROLE_CELL: case E3C_ROLE_CELL_ROWS: case E3C_ROLE_SHIFTS: case E3C_ROLE_EDGE_VECTORS:
+        st = times_transposed(base, R, 3, &y);
+        break;
+    case E3C_ROLE_FEATURES:
+        st = apply_irreps(&in->irreps, base, R, &y);
+        break;
+    default:
+        st = e3c_tensor_ref(&y, base);
+    }
+    e3c_dtype have;
+    if (!st)
+        st = e3c_tensor_dtype(y, &have);
+    if (!st && have != in->dtype) {
+        e3c_tensor *c = NULL;
+        st = e3c_tensor_to(&c, y, in->dtype);
+        e3c_tensor_free(y);
+        y = c;
+    }
+    if (st) {
+        e3c_tensor_free(y);
+        return st;
+    }
+    *out = y;
+    return E3C_OK;
+}
+
+/* The arguments of one call, all by name. */
+typedef struct call {
+    e3c_call_arg args[MAX_CALL_ARGS];
+    e3c_value *owned[MAX_CALL_ARGS];
+    size_t n;
+} call;
+
+static void call_free(call *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        e3c_value_free(c->owned[i]);
+    c->n = 0;
+}
+
+static e3c_status plain_value(const e3c_input_spec *in, e3c_value **out)
+{
+    if (in->role == E3C_ROLE_BOOL)
+        return e3c_value_bool(out, in->value != 0);
+    if (in->role == E3C_ROLE_INT)
+        return e3c_value_int(out, (int64_t)in->value);
+    return e3c_value_float(out, in->value);
+}
+
+/* Assemble the call from the final tensors (per input; NULL where absent or plain). */
+static e3c_status make_call(const e3c_structured *s, const e3c_structure *st, e3c_tensor *const *tensors, call *c)
+{
+    c->n = 0;
+    e3c_status status = E3C_OK;
+    for (size_t i = 0; !status && i < s->n_inputs; i++) {
+        const e3c_input_spec *in = &s->inputs[i];
+        if (!present(in, st))
+            continue;
+        size_t k = 0;
+        while (k < c->n && strcmp(c->args[k].name, in->arg))
+            k++;
+        if (k == c->n) {
+            if (c->n == MAX_CALL_ARGS)
+                return e3c_error_set(E3C_ERR_VALUE, "more than %d forward arguments", MAX_CALL_ARGS);
+            e3c_value *v = NULL;
+            status = in->key ? e3c_value_dict_new(&v) : is_plain(in->role) ? plain_value(in, &v)
+                                                                           : e3c_value_tensor(&v, tensors[i]);
+            if (status)
+                break;
+            c->owned[c->n] = v;
+            c->args[c->n].name = in->arg;
+            c->args[c->n].value = v;
+            c->n++;
+        }
+        if (in->key)
+            status = e3c_value_dict_set(c->owned[k], in->key, tensors[i]);
+    }
+    if (status)
+        call_free(c);
+    return status;
+}
+
+/* Run the model on the base inputs transformed by (R, t) (R NULL: as they are), with input
+ * `cut` (or SIZE_MAX for none) narrowed to `keep` columns. */
+static e3c_status run_on(e3c_jit_module *m, const e3c_structured *s, const e3c_structure *st, e3c_tensor *const *base,
+                         const double *R, const double *t, size_t cut, int64_t keep, e3c_value **out)
+{
+    e3c_tensor **final = calloc(s->n_inputs ? s->n_inputs : 1, sizeof *final);
+    if (!final)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    e3c_status status = E3C_OK;
+    for (size_t i = 0; !status && i < s->n_inputs; i++) {
+        if (!base[i])
+            continue;
+        status = transform_input(s, &s->inputs[i], base[i], R, t, &final[i]);
+        if (!status && i == cut) {
+            e3c_tensor *narrow = NULL;
+            status = e3c_tensor_narrow_last(&narrow, final[i], keep);
+            e3c_tensor_free(final[i]);
+            final[i] = narrow;
+        }
+    }
+    call c = {.n = 0};
+    if (!status)
+        status = make_call(s, st, final, &c);
+    if (!status)
+        status = e3c_jit_invoke(out, m, NULL, c.args, c.n, s->grad ? E3C_CALL_GRAD : 0);
+    call_free(&c);
+    free_tensors(final, s->n_inputs);
+    return status;
+}
+
+static void input_name(const e3c_input_spec *in, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s%s", in->arg, in->key ? "." : "", in->key ? in->key : "");
+}
+
+/* ------------------------------------------------------------------ outputs ---- */
+
+/* Output `o` of a result: *out a new reference, or NULL with *absent = 1 when it is None or
+ * empty (an error unless declared optional). */
+static e3c_status output_of(const e3c_value *res, const e3c_output_spec *o, e3c_tensor **out, int *absent)
+{
+    *out = NULL;
+    *absent = 0;
+    e3c_status st = E3C_OK;
+    e3c_value_kind kind = e3c_value_kind_of(res);
+    if (kind == E3C_VALUE_DICT) {
+        st = e3c_value_dict_get(out, res, o->key);
+        if (st == E3C_ERR_NOT_FOUND && o->optional) { /* e.g. NequIP's virial without a cell */
+            *absent = 1;
+            return E3C_OK;
+        }
+        if (st == E3C_ERR_NOT_FOUND) {
+            e3c_strings keys = {0, NULL};
+            char list[1024] = "";
+            if (!e3c_value_dict_keys(res, &keys))
+                for (size_t i = 0; i < keys.count; i++)
+                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", keys.items[i]);
+            e3c_strings_free(&keys);
+            return e3c_error_set(E3C_ERR_VALUE, "output '%s' is not among the model's outputs (%s)", o->key, list);
+        }
+    } else if (kind == E3C_VALUE_LIST || kind == E3C_VALUE_TENSOR) {
+        char *end = NULL;
+        long idx = strtol(o->key, &end, 10);
+        if (!*o->key || *end || idx < 0)
+            return e3c_error_set(E3C_ERR_VALUE, "output '%s': the model returns a %s, so outputs are named by index (\"0\", \"1\", ...)",
+                                 o->key, kind == E3C_VALUE_LIST ? "tuple" : "tensor");
+        if (kind == E3C_VALUE_TENSOR) {
+            st = idx == 0 ? e3c_value_get_tensor(out, res)
+                          : e3c_error_set(E3C_ERR_VALUE, "output %ld: the model returns one tensor", idx);
+        } else {
+            e3c_value *item = NULL;
+            st = e3c_value_item(&item, res, (size_t)idx);
+            if (!st && e3c_value_kind_of(item) != E3C_VALUE_NONE)
+                st = e3c_value_get_tensor(out, item);
+            e3c_value_free(item);
+        }
+    } else {
+        char *type = NULL;
+        e3c_value_type_name(res, &type);
+        st = e3c_error_set(E3C_ERR_VALUE, "the model returned %s, not a dict, tuple or tensor", type ? type : "a value");
+        free(type);
+    }
+    if (st)
+        return st;
+    if (!*out || e3c_tensor_numel(*out) == 0) {
+        e3c_tensor_free(*out);
+        *out = NULL;
+        *absent = 1;
+        if (!o->optional)
+            return e3c_error_set(E3C_ERR_VALUE, "output '%s' is %s but not declared optional", o->key,
+                                 e3c_value_kind_of(res) == E3C_VALUE_DICT ? "None or empty" : "None or empty");
+    }
+    return E3C_OK;
+}
+
+/* The expected output under R: irreps by D(R) on the last dimension, cartesian2 R S R^T.
+ * y is converted to float64. */
+static e3c_status transform_output(const e3c_output_spec *o, const e3c_tensor *y, const double R[9], e3c_tensor **out)
+{
+    e3c_tensor *y64 = NULL;
+    e3c_status st = e3c_tensor_to(&y64, y, E3C_FLOAT64);
+    if (st)
+        return st;
+    if (o->kind == E3C_OUTPUT_IRREPS) {
+        int64_t want = e3c_irreps_dim(&o->irreps), got = e3c_tensor_ndim(y64) ? e3c_tensor_size(y64, -1) : 1;
+        if (e3c_tensor_ndim(y64) <= 1 && want == 1) {
+            /* one scalar per entry ([N] node energies, [B] energies, a 0-d value) */
+            e3c_tensor *col = NULL, *rot = NULL;
+            int64_t n = e3c_tensor_numel(y64), shape[2] = {n, 1};
+            st = e3c_tensor_reshape(&col, y64, shape, 2);
+            if (!st)
+                st = apply_irreps(&o->irreps, col, R, &rot);
+            if (!st)
+                st = e3c_tensor_reshape(out, rot, &n, 1);
+            e3c_tensor_free(col), e3c_tensor_free(rot);
+        } else if (got != want) {
+            char *text = NULL;
+            e3c_irreps_format(&o->irreps, &text);
+            st = e3c_error_set(E3C_ERR_VALUE, "output '%s' has width %lld but its declared irreps %s have dimension %lld",
+                               o->key, (long long)got, text ? text : "?", (long long)want);
+            free(text);
+        } else {
+            st = apply_irreps(&o->irreps, y64, R, out);
+        }
+    } else {
+        if (e3c_tensor_ndim(y64) < 2 || e3c_tensor_size(y64, -1) != 3 || e3c_tensor_size(y64, -2) != 3) {
+            char shape[128];
+            e3c_tensor_describe(y64, shape, sizeof shape);
+            st = e3c_error_set(E3C_ERR_VALUE, "output '%s' is %s, not [..., 3, 3] as a cartesian2 output", o->key, shape);
+        } else {
+            e3c_tensor *Rt = NULL, *left = NULL;
+            int64_t shape[2] = {3, 3};
+            st = e3c_tensor_from_data(&Rt, R, E3C_FLOAT64, shape, 2);
+            if (!st)
+                st = e3c_tensor_matmul(&left, Rt, y64);
+            if (!st)
+                st = times_transposed(left, R, 3, out);
+            e3c_tensor_free(Rt), e3c_tensor_free(left);
+        }
+    }
+    e3c_tensor_free(y64);
+    return st;
+}
+
+/* ------------------------------------------------------------------ the structure -- */
+
+/* The seeded structure, or a batch of n_structures (seeds seed, seed + 1, ...). */
+static e3c_status make_structure(const e3c_structured *s, uint64_t seed, e3c_structure **out)
+{
+    e3c_structure_options o = s->structure;
+    e3c_structure *parts[64] = {NULL};
+    int n = s->n_structures > 1 && s->n_structures <= 64 ? s->n_structures : 1;
+    e3c_status st = E3C_OK;
+    for (int k = 0; !st && k < n; k++) {
+        o.seed = seed + (uint64_t)k;
+        st = e3c_structure_generate(&parts[k], &o);
+    }
+    if (!st && n > 1)
+        st = e3c_structure_batch(out, (const e3c_structure *const *)parts, (size_t)n);
+    else if (!st)
+        *out = parts[0], parts[0] = NULL;
+    for (int k = 0; k < n; k++)
+        e3c_structure_free(parts[k]);
+    if (!st && (*out)->n_edges == 0)
+        st = e3c_error_set(E3C_ERR_VALUE, "the structure has no edges within r_max %g: raise structure.atoms or lower "
+                                          "structure.volume_per_atom", o.r_max);
+    if (st) {
+        e3c_structure_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+static void structure_details(const e3c_structured *s, const e3c_structure *st, cJSON *details)
+{
+    cJSON *j = cJSON_AddObjectToObject(details, "structure");
+    cJSON_AddNumberToObject(j, "atoms", (double)st->n_atoms);
+    cJSON_AddNumberToObject(j, "structures", (double)st->n_structures);
+    cJSON_AddNumberToObject(j, "edges", (double)st->n_edges);
+    cJSON_AddNumberToObject(j, "species", st->n_species);
+    cJSON_AddBoolToObject(j, "periodic", st->periodic[0]);
+    cJSON_AddNumberToObject(j, "r_max", st->r_max);
+    cJSON_AddStringToObject(details, "input_dtype", e3c_dtype_name(s->input_dtype));
+    cJSON_AddStringToObject(details, "model_dtype", e3c_dtype_name(s->model_dtype));
+}
+
+static e3c_status begin(const char *check, e3c_jit_module *m, const e3c_structured *s, uint64_t seed,
+                        e3c_check_result *out, double *start)
+{
+    if (!m || !s || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "%s: NULL argument", check);
+    memset(out, 0, sizeof *out);
+    *start = now_s();
+    out->seed = seed;
+    out->details = cJSON_CreateObject();
+    return out->details ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "%s: out of memory", check);
+}
+
+/* ------------------------------------------------------------------ equivariance -- */
+
+typedef struct case_result {
+    int parity_k, translate;
+    double worst;
+    double *per_output; /* -1: absent in every trial */
+} case_result;
+
+/* One trial of one case: the errors per output. */
+static e3c_status trial(e3c_jit_module *m, const e3c_structured *s, const e3c_structure *st, e3c_tensor *const *base,
+                        const e3c_value *y0, const double R[9], const double t[3], case_result *cr)
+{
+    e3c_value *y1 = NULL;
+    e3c_status status = run_on(m, s, st, base, R, t, SIZE_MAX, 0, &y1);
+    if (status)
+        return e3c_error_prefix("the model raised on transformed inputs");
+    for (size_t k = 0; !status && k < s->n_outputs; k++) {
+        const e3c_output_spec *o = &s->outputs[k];
+        e3c_tensor *a = NULL, *b = NULL, *bt = NULL, *a64 = NULL;
+        int absent_a = 0, absent_b = 0;
+        status = output_of(y1, o, &a, &absent_a);
+        if (!status)
+            status = output_of(y0, o, &b, &absent_b);
+        if (!status && absent_a != absent_b)
+            status = e3c_error_set(E3C_ERR_VALUE, "output '%s' is absent in one call and present in the other", o->key);
+        if (!status && !absent_a) {
+            double err = 0;
+            status = transform_output(o, b, R, &bt);
+            if (!status)
+                status = e3c_tensor_to(&a64, a, E3C_FLOAT64);
+            if (!status && e3c_tensor_numel(a64) != e3c_tensor_numel(bt))
+                status = e3c_error_set(E3C_ERR_VALUE, "output '%s' changed shape under the transformation", o->key);
+            if (!status)
+                status = e3c_tensor_max_abs_diff(&err, a64, bt);
+            if (!status) {
+                if (isnan(err))
+                    err = INFINITY;
+                if (err > cr->per_output[k])
+                    cr->per_output[k] = err;
+                if (err > cr->worst)
+                    cr->worst = err;
+            }
+        }
+        e3c_tensor_free(a), e3c_tensor_free(b), e3c_tensor_free(bt), e3c_tensor_free(a64);
+    }
+    e3c_value_free(y1);
+    return status;
+}
+
+static int worst_output(const e3c_structured *s, const case_result *cr)
+{
+    int best = 0;
+    for (size_t k = 1; k < s->n_outputs; k++)
+        if (cr->per_output[k] > cr->per_output[best])
+            best = (int)k;
+    return best;
+}
+
+static void report_cases(const e3c_structured *s, case_result *cases, int n_cases, double tol, const e3c_equivariance_options *opt,
+                         e3c_check_result *out)
+{
+    char problems[900] = "";
+    int n_bad = 0;
+    double worst = 0;
+    int worst_case = 0;
+    cJSON *arr = cJSON_AddArrayToObject(out->details, "cases");
+    for (int c = 0; c < n_cases; c++) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "parity_k", cases[c].parity_k);
+        cJSON_AddBoolToObject(j, "did_translate", cases[c].translate);
+        cJSON_AddNumberToObject(j, "max_error", cases[c].worst);
+        cJSON_AddBoolToObject(j, "passed", cases[c].worst <= tol);
+        cJSON *outs = cJSON_AddObjectToObject(j, "outputs");
+        char others[256] = "";
+        for (size_t k = 0; k < s->n_outputs; k++) {
+            if (cases[c].per_output[k] < 0)
+                cJSON_AddStringToObject(outs, s->outputs[k].key, "absent");
+            else
+                cJSON_AddNumberToObject(outs, s->outputs[k].key, cases[c].per_output[k]);
+            if (cases[c].per_output[k] > tol && (int)k != worst_output(s, &cases[c]))
+                snprintf(others + strlen(others), sizeof others - strlen(others), "%s'%s'", others[0] ? ", " : "",
+                         s->outputs[k].key);
+        }
+        if (!(cases[c].worst <= tol)) { /* the case's worst output, and the others over the tolerance */
+            snprintf(problems + strlen(problems), sizeof problems - strlen(problems),
+                     "%s(parity_k=%d, did_translate=%s) -> max error=%.3e in output '%s'%s%s%s", n_bad ? "; " : "",
+                     cases[c].parity_k, cases[c].translate ? "True" : "False", cases[c].worst,
+                     s->outputs[worst_output(s, &cases[c])].key, others[0] ? " (also " : "", others,
+                     others[0] ? ")" : "");
+            n_bad++;
+        }
+        cJSON_AddItemToArray(arr, j);
+        if (cases[c].worst > worst)
+            worst = cases[c].worst, worst_case = c;
+    }
+    cJSON_AddNumberToObject(out->details, "max_error", worst);
+    if (n_bad)
+        result_set(out, E3C_FAILED, "Largest componentwise equivariance error was too large for: %s", problems);
+    else
+        result_set(out, E3C_PASSED, "equivariant: max error %.3e <= %.1e over %d case%s x %d trial%s (worst output '%s')",
+                   worst, tol, n_cases, n_cases > 1 ? "s" : "", opt->ntrials, opt->ntrials > 1 ? "s" : "",
+                   s->n_outputs ? s->outputs[worst_output(s, &cases[worst_case])].key : "-");
+}
+
+static void run_equivariance(e3c_jit_module *m, const e3c_structured *s, const char *name, const e3c_equivariance_options *opt,
+                             double tol, e3c_check_result *out)
+{
+    e3c_structure *st = NULL;
+    e3c_generator *g = NULL;
+    e3c_tensor **base = NULL;
+    e3c_value *y0 = NULL;
+    int has_points = 0;
+    for (size_t i = 0; i < s->n_inputs; i++)
+        has_points |= s->inputs[i].role == E3C_ROLE_POSITIONS;
+    int n_par = opt->do_parity ? 2 : 1, n_tr = opt->do_translation && has_points ? 2 : 1, n_cases = n_par * n_tr;
+    case_result cases[4];
+    memset(cases, 0, sizeof cases);
+    e3c_status status = make_structure(s, opt->seed, &st);
+    if (!status)
+        status = e3c_generator_new(&g, opt->seed);
+    if (!status)
+        status = make_base(s, st, g, &base);
+    if (!status && (status = run_on(m, s, st, base, NULL, NULL, SIZE_MAX, 0, &y0)))
+        e3c_error_prefix("the model raised");
+    if (st)
+        structure_details(s, st, out->details);
+    for (int c = 0; !status && c < n_cases; c++) {
+        cases[c].parity_k = c / n_tr;
+        cases[c].translate = c % n_tr;
+        cases[c].per_output = malloc((s->n_outputs ? s->n_outputs : 1) * sizeof(double));
+        if (!cases[c].per_output)
+            status = e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; !status && k < s->n_outputs; k++)
+            cases[c].per_output[k] = -1.0;
+    }
+    for (int tr = 0; !status && tr < opt->ntrials; tr++)
+        for (int c = 0; !status && c < n_cases; c++) {
+            double R[9], t[3] = {0, 0, 0};
+            status = e3c_rand_matrix(g, E3C_FLOAT64, 1, R);
+            if (!status && cases[c].parity_k)
+                for (int i = 0; i < 9; i++)
+                    R[i] = -R[i];
+            if (!status && cases[c].translate) {
+                e3c_tensor *tt = NULL;
+                int64_t shape[2] = {1, 3};
+                status = e3c_randn(&tt, g, E3C_FLOAT64, shape, 2);
+                if (!status)
+                    status = e3c_tensor_to_doubles(tt, t, 3);
+                e3c_tensor_free(tt);
+                for (int j = 0; j < 3; j++)
+                    t[j] *= 10.0;
+            }
+            if (!status)
+                status = trial(m, s, st, base, y0, R, t, &cases[c]);
+        }
+    int compared = 0; /* some declared output was present and compared */
+    for (int c = 0; !status && c < n_cases; c++)
+        for (size_t k = 0; k < s->n_outputs; k++)
+            compared |= cases[c].per_output[k] >= 0;
+    if (status)
+        result_set(out, E3C_ERRORED, "%s: %s", name, e3c_error_last());
+    else if (opt->ntrials < 1)
+        result_set(out, E3C_SKIPPED, "ntrials is %d: nothing to check", opt->ntrials);
+    else if (!compared)
+        result_set(out, E3C_ERRORED, "%s: every declared output came back None or empty: nothing was compared", name);
+    else
+        report_cases(s, cases, n_cases, tol, opt, out);
+    for (int c = 0; c < n_cases; c++)
+        free(cases[c].per_output);
+    e3c_value_free(y0);
+    free_tensors(base, s->n_inputs);
+    e3c_generator_free(g);
+    e3c_structure_free(st);
+}
+
+e3c_status e3c_check_structured_equivariance(e3c_jit_module *m, const e3c_structured *s, const char *name,
+                                             const e3c_equivariance_options *opt, e3c_check_result *out)
+{
+    static const e3c_equivariance_options defaults = E3C_EQUIVARIANCE_OPTIONS_INIT;
+    if (!opt)
+        opt = &defaults;
+    double start = 0;
+    e3c_status begun = begin("e3c_check_structured_equivariance", m, s, opt->seed, out, &start);
+    if (begun)
+        return begun;
+    double tol = opt->tolerance > 0 ? opt->tolerance : (s->model_dtype == E3C_FLOAT64 ? 1e-9 : 1e-3);
+    cJSON_AddNumberToObject(out->details, "tolerance", tol);
+    cJSON_AddNumberToObject(out->details, "ntrials", opt->ntrials);
+    run_equivariance(m, s, name ? name : "model", opt, tol, out);
+    out->duration_s = now_s() - start;
+    return E3C_OK;
+}
+
+/* ------------------------------------------------------------------ auto_jitable -- */
+
+static _Thread_local double step_mark;
+
+static void add_step(cJSON *steps, const char *name, const char *outcome, const char *detail)
+{
+    double now = now_s();
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "step", name);
+    cJSON_AddStringToObject(s, "outcome", outcome);
+    cJSON_AddNumberToObject(s, "duration_s", now - step_mark);
+    step_mark = now;
+    if (detail)
+        cJSON_AddStringToObject(s, "detail", detail);
+    cJSON_AddItemToArray(steps, s);
+}
+
+/* Every declared output of y (or why not). */
+static e3c_status declared_outputs(const e3c_structured *s, const e3c_value *y)
+{
+    for (size_t k = 0; k < s->n_outputs; k++) {
+        e3c_tensor *t = NULL;
+        int absent = 0;
+        e3c_status st = output_of(y, &s->outputs[k], &t, &absent);
+        e3c_tensor_free(t);
+        if (st)
+            return st;
+    }
+    return E3C_OK;
+}
+
+/* Each strict input cut by 1, 2, 3 columns: every call must raise. 1 when all were
+ * rejected; 0 with `why` naming the input and the width it accepted. */
+static int strict_shapes(e3c_jit_module *m, const e3c_structured *s, const e3c_structure *st, e3c_tensor *const *base,
+                         int *n_checked, char *why, size_t cap)
+{
+    *n_checked = 0;
+    for (size_t i = 0; i < s->n_inputs; i++) {
+        if (!base[i] || !s->inputs[i].strict || e3c_tensor_ndim(base[i]) < 1)
+            continue;
+        (*n_checked)++;
+        int64_t width = e3c_tensor_size(base[i], -1);
+        for (int cut = 1; cut <= 3; cut++) {
+            int64_t keep = width - cut < 0 ? 0 : width - cut;
+            e3c_value *y = NULL;
+            int accepted = run_on(m, s, st, base, NULL, NULL, i, keep, &y) == E3C_OK;
+            e3c_value_free(y);
+            if (accepted) {
+                char name[256];
+                input_name(&s->inputs[i], name, sizeof name);
+                snprintf(why, cap, "input %s accepted a width of %lld instead of %lld", name, (long long)keep,
+                         (long long)width);
+                return 0;
+            }
+            if (keep == 0)
+                break;
+        }
+    }
+    return 1;
+}
+
+/* Save to memory, reload, rerun: the declared outputs must be identical. */
+static int roundtrip(e3c_jit_module *m, const e3c_structured *s, const e3c_structure *st, e3c_tensor *const *base,
+                     const e3c_value *before, char *why, size_t cap)
+{
+    void *archive = NULL;
+    size_t size = 0;
+    e3c_jit_module *again = NULL;
+    e3c_value *after = NULL;
+    int ok = 1;
+    if (e3c_jit_save_buffer(m, &archive, &size) || e3c_jit_load_buffer(&again, archive, size, "the saved model")) {
+        snprintf(why, cap, "save/reload failed: %s", e3c_error_last());
+        ok = 0;
+    } else if (run_on(again, s, st, base, NULL, NULL, SIZE_MAX, 0, &after)) {
+        snprintf(why, cap, "the reloaded model raised: %s", e3c_error_last());
+        ok = 0;
+    }
+    for (size_t k = 0; ok && k < s->n_outputs; k++) {
+        e3c_tensor *a = NULL, *b = NULL;
+        int absent_a = 0, absent_b = 0;
+        if (output_of(before, &s->outputs[k], &a, &absent_a) || output_of(after, &s->outputs[k], &b, &absent_b) ||
+            absent_a != absent_b || (!absent_a && !e3c_tensor_equal(a, b))) {
+            snprintf(why, cap, "the reloaded model gives a different '%s'", s->outputs[k].key);
+            ok = 0;
+        }
+        e3c_tensor_free(a), e3c_tensor_free(b);
+    }
+    free(archive);
+    e3c_value_free(after);
+    e3c_jit_free(again);
+    return ok;
+}
+
+static void run_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const char *name,
+                             const e3c_auto_jitable_options *opt, e3c_check_result *out)
+{
+    step_mark = now_s();
+    cJSON *steps = cJSON_AddArrayToObject(out->details, "steps");
+    e3c_structure *st = NULL;
+    e3c_generator *g = NULL;
+    e3c_tensor **base = NULL;
+    e3c_value *y = NULL;
+    char why[1024] = "";
+    int n_strict = 0;
+    e3c_status status = make_structure(s, opt->seed, &st);
+    if (!status)
+        status = e3c_generator_new(&g, opt->seed);
+    if (!status)
+        status = make_base(s, st, g, &base);
+    if (status) {
+        result_set(out, E3C_ERRORED, "cannot make inputs: %s", e3c_error_last());
+        goto done;
+    }
+    structure_details(s, st, out->details);
+    if (run_on(m, s, st, base, NULL, NULL, SIZE_MAX, 0, &y) || declared_outputs(s, y)) {
+        result_set(out, E3C_ERRORED, "%s on a structure of %lld atoms%s: %s", name, (long long)st->n_atoms,
+                   st->periodic[0] ? " with a cell" : "", e3c_error_last());
+        add_step(steps, "run", "error", out->message);
+        goto done;
+    }
+    add_step(steps, "run", "ok", NULL);
+    if (!opt->strict_shapes) {
+        add_step(steps, "strict_shapes", "skipped", "disabled");
+    } else if (!strict_shapes(m, s, st, base, &n_strict, why, sizeof why)) {
+        result_set(out, E3C_FAILED, "Traced function didn't error on bad input shape: %s", why);
+        add_step(steps, "strict_shapes", "failed", why);
+        goto done;
+    } else {
+        add_step(steps, "strict_shapes", "ok", "every strict input rejected 1, 2 and 3 missing columns");
+    }
+    if (opt->roundtrip) {
+        if (!roundtrip(m, s, st, base, y, why, sizeof why)) {
+            result_set(out, E3C_FAILED, "save/reload round trip: %s", why);
+            add_step(steps, "roundtrip", "failed", why);
+            goto done;
+        }
+        add_step(steps, "roundtrip", "ok", "identical outputs after save and load");
+    }
+    result_set(out, E3C_PASSED, "auto-jitable: runs%s%s", opt->strict_shapes && n_strict ? ", rejects bad widths" : "",
+               opt->roundtrip ? ", round-trips" : "");
+done:
+    e3c_value_free(y);
+    free_tensors(base, s ? s->n_inputs : 0);
+    e3c_generator_free(g);
+    e3c_structure_free(st);
+}
+
+e3c_status e3c_check_structured_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const char *name,
+                                             const e3c_auto_jitable_options *opt, e3c_check_result *out)
+{
+    static const e3c_auto_jitable_options defaults = E3C_AUTO_JITABLE_OPTIONS_INIT;
+    if (!opt)
+        opt = &defaults;
+    double start = 0;
+    e3c_status begun = begin("e3c_check_structured_auto_jitable", m, s, opt->seed, out, &start);
+    if (begun)
+        return begun;
+    run_auto_jitable(m, s, name ? name : "model", opt, out);
+    out->duration_s = now_s() - start;
+    return E3C_OK;
+}
+
+/* ------------------------------------------------------------------ fixtures ---- */
+
+static int opt_int(const cJSON *o, const char *name, int fallback)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? (int)v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : fallback;
+}
+
+e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir, int kind, uint64_t seed,
+                                      e3c_check_result *out)
+{
+    if (!fixture || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_structured_fixture_run: NULL argument");
+    memset(out, 0, sizeof *out);
+    double start = now_s();
+    cJSON *fx = NULL;
+    e3c_structured *s = NULL;
+    e3c_jit_module *m = NULL;
+    char path[4096] = "";
+    e3c_status st = e3c_fixture_expand_preset(&fx, fixture, base_dir);
+    if (!st)
+        st = e3c_structured_validate(fx);
+    if (!st)
+        st = e3c_structured_parse(&s, fx);
+    if (!st) {
+        const char *rel = cJSON_GetObjectItemCaseSensitive(fx, "torchscript")->valuestring;
+        snprintf(path, sizeof path, "%s%s%s", rel[0] == '/' || !base_dir ? "" : base_dir,
+                 rel[0] == '/' || !base_dir ? "" : "/", rel);
+        st = e3c_jit_load(&m, path);
+    }
+    if (!st)
+        st = e3c_structured_resolve(s, m);
+    if (!st && s->jit_settings)
+        st = e3c_structured_apply_jit_settings(m);
+    const cJSON *copts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(fx, "checks"),
+                                                          e3c_check_kind_name((e3c_check_kind)kind));
+    if (st) {
+        out->details = cJSON_CreateObject();
+        out->seed = seed;
+        result_set(out, E3C_ERRORED, "%s", e3c_error_last());
+    } else if (kind == E3C_CHECK_EQUIVARIANCE) {
+        e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
+        o.seed = seed;
+        o.ntrials = opt_int(copts, "ntrials", 1);
+        o.do_parity = opt_int(copts, "do_parity", 1);
+        o.do_translation = opt_int(copts, "do_translation", 1);
+        const cJSON *tol = cJSON_GetObjectItemCaseSensitive(copts, "tolerance");
+        o.tolerance = cJSON_IsNumber(tol) ? tol->valuedouble : 0.0;
+        e3c_check_structured_equivariance(m, s, path, &o, out);
+    } else if (kind == E3C_CHECK_AUTO_JITABLE) {
+        e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
+        o.seed = seed;
+        o.strict_shapes = opt_int(copts, "strict_shapes", 1);
+        o.roundtrip = opt_int(copts, "roundtrip", 1);
+        e3c_check_structured_auto_jitable(m, s, path, &o, out);
+    } else {
+        out->details = cJSON_CreateObject();
+        out->seed = seed;
+        result_set(out, E3C_ERRORED, "the %s check is not available for structured models yet",
+                   e3c_check_kind_name((e3c_check_kind)kind));
+    }
+    e3c_jit_free(m);
+    e3c_structured_free(s);
+    cJSON_Delete(fx);
+    out->duration_s = now_s() - start;
+    return E3C_OK;
+}

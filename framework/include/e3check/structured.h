@@ -1,0 +1,155 @@
+/* e3check — structured models: TorchScript files whose forward takes an atomic structure
+ * (dicts of tensors with roles, bools, numbers) and returns a dict of outputs, as deployed
+ * interatomic potentials do (NequIP, MACE). The fixture keys are documented in
+ * fixtures/README.md; presets (the presets/ folder) are fixture fragments for known projects.
+ *
+ * A structured model is described by
+ * - its inputs: each forward argument (or each key of a dict argument) with a role, which
+ *   says how the input is generated from a structure and how it transforms;
+ * - its outputs: dict keys (or tuple indices) with a kind (irreps or a Cartesian rank-2
+ *   tensor), per atom / per structure / per edge, and whether they may be None or empty;
+ * - the structure to check it on (atoms, species, cell, r_max), the dtype inputs are fed
+ *   in and the model's dtype (the tolerance tier).
+ */
+#ifndef E3CHECK_STRUCTURED_H
+#define E3CHECK_STRUCTURED_H
+
+#include <cjson/cJSON.h>
+
+#include "e3check/atoms.h"
+#include "e3check/checks.h"
+#include "e3check/irreps.h"
+#include "e3check/values.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How an input is made from a structure and how it transforms under E(3). */
+typedef enum e3c_role {
+    E3C_ROLE_POSITIONS = 0, /**< [N, 3]: rotate, invert, translate */
+    E3C_ROLE_SPECIES,       /**< int64 [N]: invariant */
+    E3C_ROLE_SPECIES_COLUMN,/**< int64 [N, 1]: invariant */
+    E3C_ROLE_ONE_HOT,       /**< [N, n_species]: invariant */
+    E3C_ROLE_EDGE_INDEX,    /**< int64 [2, E]: invariant */
+    E3C_ROLE_EDGE_SRC,      /**< int64 [E] (row 0): invariant */
+    E3C_ROLE_EDGE_DST,      /**< int64 [E] (row 1): invariant */
+    E3C_ROLE_CELL,          /**< [3, 3] ([B, 3, 3]), rows lattice vectors: rotate, invert */
+    E3C_ROLE_CELL_ROWS,     /**< [3B, 3] (MACE): rotate, invert */
+    E3C_ROLE_UNIT_SHIFTS,   /**< [E, 3] integer image offsets: invariant */
+    E3C_ROLE_SHIFTS,        /**< [E, 3] Cartesian image shifts: rotate, invert */
+    E3C_ROLE_EDGE_VECTORS,  /**< [E, 3]: rotate, invert */
+    E3C_ROLE_BATCH,         /**< int64 [N] */
+    E3C_ROLE_PTR,           /**< int64 [B + 1] */
+    E3C_ROLE_FEATURES,      /**< [N, dim] per-atom irreps features: D(R) */
+    E3C_ROLE_ONES,          /**< [N] ones (a constant, e.g. MACE LAMMPS's local_or_ghost) */
+    E3C_ROLE_BOOL,          /**< a plain bool argument */
+    E3C_ROLE_INT,           /**< a plain int argument */
+    E3C_ROLE_FLOAT,         /**< a plain float argument */
+    E3C_ROLE_COUNT
+} e3c_role;
+
+/** The role's name in fixtures ("positions", "species", ...). */
+const char *e3c_role_name(e3c_role r);
+
+/** One input: forward argument `arg`, or key `key` of the dict argument `arg`. */
+typedef struct e3c_input_spec {
+    char *arg;
+    char *key;           /**< NULL for a plain argument */
+    e3c_role role;
+    e3c_dtype dtype;     /**< of a tensor input (default: int64 for indices, input dtype else) */
+    int periodic_only;   /**< given only when the structure has a cell */
+    int strict;          /**< the strict-shape step cuts its last dimension */
+    e3c_irreps irreps;   /**< E3C_ROLE_FEATURES */
+    double value;        /**< E3C_ROLE_BOOL/INT/FLOAT */
+} e3c_input_spec;
+
+/** How an output transforms. */
+typedef enum e3c_output_kind { E3C_OUTPUT_IRREPS = 0, E3C_OUTPUT_CARTESIAN2 = 1 } e3c_output_kind;
+
+/** What an output's first dimension runs over. */
+typedef enum e3c_output_per { E3C_PER_ATOM = 0, E3C_PER_STRUCTURE = 1, E3C_PER_EDGE = 2 } e3c_output_per;
+
+/** One declared output: dict key, or tuple index as a number string ("0", "1"). */
+typedef struct e3c_output_spec {
+    char *key;
+    e3c_output_kind kind;
+    e3c_irreps irreps; /**< E3C_OUTPUT_IRREPS */
+    e3c_output_per per;
+    int optional; /**< None or empty is allowed (then skipped) */
+} e3c_output_spec;
+
+/** A structured model's description. Free with e3c_structured_free(). */
+typedef struct e3c_structured {
+    e3c_input_spec *inputs;
+    size_t n_inputs;
+    e3c_output_spec *outputs;
+    size_t n_outputs;
+    e3c_structure_options structure; /**< r_max <= 0 / n_species <= 0: from the model */
+    int n_structures;                /**< structures batched in one call (batch, ptr), default 1 */
+    e3c_dtype input_dtype;           /**< floats are fed in this dtype (default float64) */
+    e3c_dtype model_dtype;           /**< tolerance tier */
+    int has_model_dtype;             /**< 0: from the model (metadata, else parameters) */
+    int grad;                        /**< run with autograd enabled (default 1) */
+    int jit_settings;                /**< apply _jit_bailout_depth/_jit_fusion_strategy metadata */
+    /** For tests of e3check itself: a bit set of roles (1 << role) whose transformation is
+     *  skipped, to show the false failures such a mistake gives. Never set by fixtures. */
+    unsigned untransformed;
+} e3c_structured;
+
+/** True (1) when a fixture describes a structured model ("preset", "args" or "outputs"). */
+int e3c_fixture_is_structured(const cJSON *fixture);
+
+/** The preset `name` (built in: nequip, mace, mace-lammps) or, when `name` contains a '/'
+ *  or ends in .json, the preset file (relative to base_dir). Caller owns *out. */
+e3c_status e3c_preset_load(cJSON **out, const char *name, const char *base_dir);
+
+/** The built-in presets' names, NULL-terminated. Static. */
+const char *const *e3c_preset_names(void);
+
+/** The fixture with its preset merged in (fixture keys win; "structure" and "checks" merged
+ *  key by key). Caller owns *out. */
+e3c_status e3c_fixture_expand_preset(cJSON **out, const cJSON *fixture, const char *base_dir);
+
+/** Validate a structured fixture (after expanding its preset): known keys, roles, kinds.
+ *  E3C_ERR_VALUE naming the key. */
+e3c_status e3c_structured_validate(const cJSON *fixture);
+
+/** Parse a structured fixture (preset already expanded). Caller owns *out. */
+e3c_status e3c_structured_parse(e3c_structured **out, const cJSON *fixture);
+
+/** Fill what the fixture left to the model: r_max and n_species from NequIP metadata
+ *  (r_max, n_species or type_names) or MACE buffers (r_max, atomic_numbers); the model
+ *  dtype from metadata (model_dtype) or the parameters. E3C_ERR_VALUE naming what is
+ *  missing. */
+e3c_status e3c_structured_resolve(e3c_structured *s, const e3c_jit_module *m);
+
+/** Free a description. NULL-safe. */
+void e3c_structured_free(e3c_structured *s);
+
+/** Apply the model's _jit_bailout_depth / _jit_fusion_strategy metadata to the process's
+ *  TorchScript executor, as NequIP's loader does. No-op without them. */
+e3c_status e3c_structured_apply_jit_settings(const e3c_jit_module *m);
+
+/** Equivariance of a structured model: e3nn's cases (parity_k, did_translate) on a seeded
+ *  structure; positions rotated, inverted and translated; cell, Cartesian shifts and edge
+ *  vectors rotated and inverted; features by D(R); everything else fixed. Outputs compared
+ *  per key as irreps (D(R) on the last dimension) or Cartesian rank 2 (R S R^T).
+ *  Tolerance by the model dtype (e3nn's 1e-3 / 1e-9) unless opt->tolerance > 0. */
+e3c_status e3c_check_structured_equivariance(e3c_jit_module *m, const e3c_structured *s, const char *name,
+                                             const e3c_equivariance_options *opt, e3c_check_result *out);
+
+/** auto_jitable for a structured model: runs on the structure, strict shapes (each strict
+ *  input's last dimension cut by 1, 2, 3: every call must raise; the one accepted is named
+ *  with the width), save/reload round trip with identical outputs. */
+e3c_status e3c_check_structured_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const char *name,
+                                             const e3c_auto_jitable_options *opt, e3c_check_result *out);
+
+/** Run one check of a structured fixture (preset expanded here) in this process. */
+e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir, int kind, uint64_t seed,
+                                      e3c_check_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,473 @@
+/* Structured models (interatomic potentials): presets, roles, output kinds, and the
+ * equivariance and auto_jitable checks on the project's own test potentials. */
+#include "test_util.h"
+
+#include <sys/wait.h>
+
+#include "e3check/fixture.h"
+#include "e3check/structured.h"
+
+static const char *potentials_dir(void)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/fixtures/potentials", E3C_SOURCE_DIR);
+    return buf;
+}
+
+static e3c_jit_module *load(const char *name)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", potentials_dir(), name);
+    e3c_jit_module *m = NULL;
+    E3C_ASSERT_OK(e3c_jit_load(&m, path));
+    return m;
+}
+
+/* The preset's description of `file`, resolved against the model. */
+static e3c_structured *described(const char *preset, e3c_jit_module *m, int periodic)
+{
+    char text[512];
+    snprintf(text, sizeof text, "{\"name\": \"t\", \"preset\": \"%s\", \"torchscript\": \"x\", \"structure\": {\"periodic\": %s}}",
+             preset, periodic ? "true" : "false");
+    cJSON *fx = cJSON_Parse(text), *full = NULL;
+    e3c_structured *s = NULL;
+    E3C_ASSERT_OK(e3c_fixture_expand_preset(&full, fx, NULL));
+    E3C_ASSERT_OK(e3c_structured_parse(&s, full));
+    E3C_ASSERT_OK(e3c_structured_resolve(s, m));
+    cJSON_Delete(fx), cJSON_Delete(full);
+    return s;
+}
+
+static e3c_verdict equivariance(e3c_jit_module *m, const e3c_structured *s, e3c_check_result *r)
+{
+    e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
+    o.seed = 3;
+    E3C_ASSERT_OK(e3c_check_structured_equivariance(m, s, "model", &o, r));
+    return r->status;
+}
+
+Test(structured, the_builtin_suite_gives_every_expected_verdict, .timeout = 300)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/potentials.json", potentials_dir());
+    cJSON *doc = load_json(path);
+    const cJSON *fx;
+    int n = 0;
+    cJSON_ArrayForEach(fx, doc)
+    {
+        E3C_ASSERT_OK(e3c_fixture_validate(fx));
+        e3c_check_kind kinds[3];
+        size_t nk = 0;
+        E3C_ASSERT_OK(e3c_fixture_checks(fx, kinds, &nk));
+        for (size_t k = 0; k < nk; k++) {
+            e3c_verdict want;
+            e3c_check_result r;
+            E3C_ASSERT_OK(e3c_fixture_expected(fx, kinds[k], &want));
+            E3C_ASSERT_OK(e3c_fixture_run_check(fx, potentials_dir(), kinds[k], NULL, &r));
+            cr_assert_eq(r.status, want, "%s %s: %s (%s)", cJSON_GetObjectItem(fx, "name")->valuestring,
+                         e3c_check_kind_name(kinds[k]), e3c_verdict_name(r.status), r.message);
+            e3c_check_result_free(&r);
+            n++;
+        }
+    }
+    cr_assert(n >= 30);
+    cJSON_Delete(doc);
+}
+
+Test(structured, correct_potentials_pass_on_several_seeds, .timeout = 300)
+{
+    const char *files[4] = {"nequip_f64.pth", "nequip_f32.pth", "mace_f64.model", "mace_f32.model"};
+    for (int f = 0; f < 4; f++)
+        for (int periodic = 0; periodic < 2; periodic++) {
+            e3c_jit_module *m = load(files[f]);
+            e3c_structured *s = described(f < 2 ? "nequip" : "mace", m, periodic);
+            for (uint64_t seed = 10; seed < 13; seed++) {
+                e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
+                o.seed = seed;
+                e3c_check_result r;
+                E3C_ASSERT_OK(e3c_check_structured_equivariance(m, s, files[f], &o, &r));
+                cr_assert_eq(r.status, E3C_PASSED, "%s periodic=%d seed %llu: %s", files[f], periodic,
+                             (unsigned long long)seed, r.message);
+                e3c_check_result_free(&r);
+            }
+            e3c_structured_free(s);
+            e3c_jit_free(m);
+        }
+}
+
+/* The pitfalls of the reference page: rotating the positions but not the cell, or not
+ * MACE's Cartesian shifts, gives large false failures on correct models. The check must
+ * therefore fail when a role's transformation is broken. */
+Test(structured, not_rotating_the_cell_gives_false_failures)
+{
+    e3c_jit_module *m = load("nequip_f64.pth");
+    e3c_structured *s = described("nequip", m, 1);
+    e3c_check_result r;
+    cr_assert_eq(equivariance(m, s, &r), E3C_PASSED, "%s", r.message);
+    e3c_check_result_free(&r);
+    s->untransformed = 1u << E3C_ROLE_CELL;
+    cr_assert_eq(equivariance(m, s, &r), E3C_FAILED, "%s", r.message);
+    cr_assert(strstr(r.message, "parity_k=0, did_translate=False") != NULL, "%s", r.message);
+    e3c_check_result_free(&r);
+    e3c_structured_free(s);
+    e3c_jit_free(m);
+}
+
+Test(structured, not_rotating_the_cartesian_shifts_gives_false_failures)
+{
+    e3c_jit_module *m = load("mace_f64.model");
+    e3c_structured *s = described("mace", m, 1);
+    /* MACE reads the Cartesian shifts when it is not asked for the stress */
+    for (size_t i = 0; i < s->n_inputs; i++)
+        if (!strcmp(s->inputs[i].arg, "compute_stress"))
+            s->inputs[i].value = 0;
+    e3c_check_result r;
+    cr_assert_eq(equivariance(m, s, &r), E3C_PASSED, "%s", r.message);
+    e3c_check_result_free(&r);
+    s->untransformed = 1u << E3C_ROLE_SHIFTS;
+    cr_assert_eq(equivariance(m, s, &r), E3C_FAILED, "%s", r.message);
+    cr_assert(strstr(r.message, "'energy'") || strstr(r.message, "'forces'"), "%s", r.message);
+    e3c_check_result_free(&r);
+    /* nor the positions' translation (a translated cluster must give the same energy) */
+    s->untransformed = 1u << E3C_ROLE_POSITIONS;
+    cr_assert_eq(equivariance(m, s, &r), E3C_FAILED, "%s", r.message);
+    e3c_check_result_free(&r);
+    e3c_structured_free(s);
+    e3c_jit_free(m);
+}
+
+Test(structured, width_one_positions_are_a_failed_strict_shape_step)
+{
+    e3c_jit_module *m = load("mace_width1.model");
+    e3c_structured *s = described("mace", m, 0);
+    e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_check_structured_auto_jitable(m, s, "mace_width1", &o, &r));
+    cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
+    cr_assert(strstr(r.message, "input data.positions accepted a width of 1 instead of 3"), "%s", r.message);
+    e3c_check_result_free(&r);
+    /* the correct one rejects widths 2, 1 and 0, and round-trips */
+    e3c_jit_module *ok = load("mace_f64.model");
+    E3C_ASSERT_OK(e3c_check_structured_auto_jitable(ok, s, "mace_f64", &o, &r));
+    cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
+    cr_assert(strstr(r.message, "rejects bad widths") && strstr(r.message, "round-trips"), "%s", r.message);
+    e3c_check_result_free(&r);
+    e3c_structured_free(s);
+    e3c_jit_free(m), e3c_jit_free(ok);
+}
+
+Test(structured, empty_or_none_outputs_must_be_declared_optional)
+{
+    e3c_jit_module *m = load("nequip_f64.pth");
+    e3c_structured *s = described("nequip", m, 0);
+    for (size_t k = 0; k < s->n_outputs; k++)
+        s->outputs[k].optional = 0; /* NequIP's stress is an empty tensor without a cell */
+    e3c_check_result r;
+    cr_assert_eq(equivariance(m, s, &r), E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "output 'stress' is None or empty but not declared optional"), "%s", r.message);
+    e3c_check_result_free(&r);
+    /* only optional outputs, all absent: nothing compared is not a pass */
+    for (size_t k = 0; k < s->n_outputs; k++) {
+        s->outputs[k].optional = 1;
+        if (strcmp(s->outputs[k].key, "stress") && strcmp(s->outputs[k].key, "virial")) {
+            free(s->outputs[k].key);
+            s->outputs[k].key = strdup(k % 2 ? "stress" : "virial");
+        }
+    }
+    cr_assert_eq(equivariance(m, s, &r), E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "nothing was compared"), "%s", r.message);
+    e3c_check_result_free(&r);
+    e3c_structured_free(s);
+    e3c_jit_free(m);
+}
+
+Test(structured, the_model_dtype_sets_the_tolerance_tier)
+{
+    e3c_jit_module *m = load("nequip_f32.pth");
+    e3c_structured *s = described("nequip", m, 1);
+    cr_assert_eq(s->model_dtype, E3C_FLOAT32);
+    cr_assert_eq(s->input_dtype, E3C_FLOAT64);
+    cr_assert_eq(s->structure.n_species, 2);
+    cr_assert_float_eq(s->structure.r_max, 4.0, 1e-12);
+    e3c_check_result r;
+    cr_assert_eq(equivariance(m, s, &r), E3C_PASSED, "%s", r.message);
+    cr_assert_float_eq(cJSON_GetObjectItem(r.details, "tolerance")->valuedouble, 1e-3, 1e-15);
+    e3c_check_result_free(&r);
+    e3c_structured_free(s);
+    e3c_jit_free(m);
+    m = load("mace_f32.model"); /* no metadata: r_max, atomic_numbers and the dtype from the buffers */
+    s = described("mace", m, 0);
+    cr_assert_eq(s->model_dtype, E3C_FLOAT32);
+    cr_assert_eq(s->structure.n_species, 2);
+    e3c_structured_free(s);
+    e3c_jit_free(m);
+}
+
+Test(structured, fixture_mistakes_are_named)
+{
+    static const struct {
+        const char *json, *needle;
+    } cases[] = {
+        {"{\"name\": \"a\", \"preset\": \"nequip2\", \"torchscript\": \"x\"}", "unknown preset 'nequip2'"},
+        {"{\"name\": \"a\", \"torchscript\": \"x\", \"args\": {\"x\": \"position\"}, \"outputs\": {\"y\": \"0e\"}}",
+         "args.x: unknown role \"position\""},
+        {"{\"name\": \"a\", \"torchscript\": \"x\", \"args\": {\"d\": {\"f\": {\"role\": \"features\"}}}, \"outputs\": {\"y\": \"0e\"}}",
+         "args.d.f: a features input needs \"irreps\""},
+        {"{\"name\": \"a\", \"torchscript\": \"x\", \"args\": {\"x\": \"positions\"}, \"outputs\": {\"y\": {\"kind\": \"tensor\"}}}",
+         "outputs.y: \"kind\" must be"},
+        {"{\"name\": \"a\", \"preset\": \"mace\", \"torchscript\": \"x\", \"structure\": {\"atom\": 3}}",
+         "structure: unknown key \"atom\""},
+        {"{\"name\": \"a\", \"preset\": \"mace\", \"torchscript\": \"x\", \"irreps_in\": [\"1o\"]}",
+         "unknown field \"irreps_in\" for a structured model"},
+        {"{\"name\": \"a\", \"preset\": \"mace\", \"torchscript\": \"x\", \"structure\": {\"atoms\": 0}}",
+         "structure.atoms must be"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *fx = cJSON_Parse(cases[i].json);
+        cr_assert_not_null(fx, "%s", cases[i].json);
+        E3C_ASSERT_FAILS(e3c_fixture_validate(fx), E3C_ERR_VALUE, cases[i].needle);
+        cJSON_Delete(fx);
+    }
+}
+
+Test(structured, presets_are_built_in_and_overridable)
+{
+    const char *const *names = e3c_preset_names();
+    int n = 0;
+    for (; names[n]; n++)
+        ;
+    cr_assert_eq(n, 3);
+    cJSON *fx = cJSON_Parse("{\"name\": \"a\", \"preset\": \"nequip\", \"torchscript\": \"x\", "
+                            "\"structure\": {\"atoms\": 5}, \"checks\": {\"equivariance\": true}}"),
+          *full = NULL;
+    E3C_ASSERT_OK(e3c_fixture_expand_preset(&full, fx, NULL));
+    const cJSON *st = cJSON_GetObjectItem(full, "structure");
+    cr_assert_eq(cJSON_GetObjectItem(st, "atoms")->valueint, 5);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(st, "periodic")), "the preset's other structure keys stay");
+    cr_assert_not_null(cJSON_GetObjectItem(cJSON_GetObjectItem(full, "args"), "data"));
+    cJSON_Delete(fx), cJSON_Delete(full);
+    /* a preset file, relative to the fixture's folder */
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/presets", E3C_SOURCE_DIR);
+    cJSON *p = NULL;
+    E3C_ASSERT_OK(e3c_preset_load(&p, "mace-lammps.json", dir));
+    cr_assert_not_null(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "args"), "local_or_ghost"));
+    cJSON_Delete(p);
+    E3C_ASSERT_FAILS(e3c_preset_load(&p, "missing.json", dir), E3C_ERR_IO, "missing.json");
+}
+
+/* ------------------------------------------------------------------ the command ---- */
+
+/* Run the e3check command through the shell; its stdout+stderr go to a file read into out. */
+static int run_cli(const char *args, char *out, size_t cap)
+{
+    char cmd[16384], log[1100];
+    snprintf(log, sizeof log, "%s/cli.log", test_tmpdir());
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s > '%s' 2>&1", test_tmpdir(), E3C_CLI_PATH, args, log);
+    int rc = system(cmd);
+    FILE *f = fopen(log, "rb");
+    size_t n = f ? fread(out, 1, cap - 1, f) : 0;
+    out[n] = '\0';
+    if (f)
+        fclose(f);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+Test(structured_cli, model_with_a_preset_needs_nothing_else, .timeout = 300)
+{
+    char args[12288], out[16384];
+    snprintf(args, sizeof args, "model '%s/mace_f32.model' --preset mace --report r.json", potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "mace_f32.model:periodic") && strstr(out, "mace_f32.model:cluster"), "%s", out);
+    cr_assert(strstr(out, "4 checks, 4 as expected"), "%s", out);
+    snprintf(args, sizeof args, "model '%s/nequip_cell_diag.pth' --preset nequip --report r.json", potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, "nequip_cell_diag.pth:periodic") && strstr(out, "equivariance  FAILED"), "%s", out);
+    snprintf(args, sizeof args, "model '%s/mace_lammps_f64.pt' --preset '%s/presets/mace-lammps.json' --report r.json",
+             potentials_dir(), E3C_SOURCE_DIR);
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --preset nequip2", potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 4, "%s", out);
+    cr_assert(strstr(out, "unknown preset 'nequip2'"), "%s", out);
+}
+
+Test(structured_cli, inspect_prints_metadata_values_schema_and_preset)
+{
+    char args[12288], out[16384];
+    snprintf(args, sizeof args, "inspect '%s/nequip_f32.pth' '%s/mace_lammps_f64.pt'", potentials_dir(), potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "  r_max = 4.0\n") && strstr(out, "  type_names = H C\n") && strstr(out, "  model_dtype = float32\n"),
+              "%s", out);
+    cr_assert(strstr(out, "forward schema:\n  data: Dict[str, Tensor]\n  -> Dict[str, Tensor]\n"), "%s", out);
+    cr_assert(strstr(out, "preset: nequip fits"), "%s", out);
+    cr_assert(strstr(out, "  compute_virials: bool = False\n") && strstr(out, "preset: mace-lammps fits"), "%s", out);
+}
+
+/* A copy of nequip_f64.pth whose archive claims file format 99 (as a future PyTorch's
+ * would): inspect names the format, the libtorch linked and how to build against another. */
+Test(structured_cli, inspect_names_a_newer_pytorch)
+{
+    char src[8192], dst[1100], args[2400], out[16384];
+    snprintf(src, sizeof src, "%s/nequip_f64.pth", potentials_dir());
+    snprintf(dst, sizeof dst, "%s/newer.pth", test_tmpdir());
+    FILE *f = fopen(src, "rb");
+    cr_assert_not_null(f);
+    static char bytes[1 << 20];
+    size_t n = fread(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    int patched = 0;
+    for (size_t p = 0; p + 30 < n && !patched; p++) {
+        if (memcmp(bytes + p, "PK\003\004", 4))
+            continue;
+        size_t name_len = (unsigned char)bytes[p + 26] | (size_t)(unsigned char)bytes[p + 27] << 8;
+        size_t extra_len = (unsigned char)bytes[p + 28] | (size_t)(unsigned char)bytes[p + 29] << 8;
+        if (name_len > 8 && !memcmp(bytes + p + 30 + name_len - 8, "/version", 8)) {
+            memcpy(bytes + p + 30 + name_len + extra_len, "99", 2);
+            patched = 1;
+        }
+    }
+    cr_assert(patched);
+    f = fopen(dst, "wb");
+    cr_assert_eq(fwrite(bytes, 1, n, f), n);
+    fclose(f);
+    int64_t format = 0, max_format = 0;
+    char *producer = NULL;
+    E3C_ASSERT_OK(e3c_jit_archive_info(dst, &format, &producer, &max_format));
+    cr_assert_eq(format, 99);
+    cr_assert_eq(max_format, 10);
+    free(producer);
+    snprintf(args, sizeof args, "inspect '%s'", dst);
+    cr_assert_eq(run_cli(args, out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, "was written by a newer PyTorch") && strstr(out, "archive format 99") &&
+                  strstr(out, "Torch_DIR") && strstr(out, e3c_torch_version()),
+              "%s", out);
+    /* a file of this libtorch's own format is not called newer */
+    E3C_ASSERT_OK(e3c_jit_archive_info(src, &format, &producer, &max_format));
+    cr_assert(format >= 1 && format <= max_format);
+    cr_assert_str_eq(producer, "");
+    free(producer);
+}
+
+/* A model with e3nn-style separate edge_src/edge_dst, per-atom irreps features, a plain int
+ * argument and a tuple output: out0[i] = x[i] * scale + sum_j (|r_ij|, |r_ij|^2, r_ij) as
+ * 2x0e+1x1o, out1 = the same summed over atoms. `broken` adds a fixed vector to the 1o part. */
+static e3c_jit_module *edge_model(int broken)
+{
+    char src[2048];
+    snprintf(src, sizeof src,
+             "def forward(self, pos: Tensor, x: Tensor, edge_src: Tensor, edge_dst: Tensor, scale: int) -> Tuple[Tensor, Tensor]:\n"
+             "    assert x.shape[1] == 5 and pos.shape[1] == 3\n"
+             "    r = pos[edge_dst] - pos[edge_src]\n"
+             "    d = torch.sqrt((r * r).sum(1, keepdim=True))\n"
+             "    msg = torch.cat([d, d * d, r%s], 1)\n"
+             "    out = x * float(scale) + torch.zeros_like(x).index_add(0, edge_src, msg)\n"
+             "    return out, out.sum(0)\n",
+             broken ? " + torch.tensor([[0.1, 0.0, 0.0]], dtype=r.dtype)" : "");
+    e3c_jit_module *m = NULL;
+    E3C_ASSERT_OK(e3c_jit_new(&m, "EdgeModel"));
+    E3C_ASSERT_OK(e3c_jit_define(m, src));
+    return m;
+}
+
+Test(structured, edge_src_dst_features_plain_args_and_tuple_outputs)
+{
+    cJSON *fx = cJSON_Parse("{\"name\": \"e\", \"torchscript\": \"x\", \"dtype\": \"float64\", \"grad\": false,"
+                            " \"args\": {\"pos\": \"positions\", \"x\": {\"role\": \"features\", \"irreps\": \"2x0e+1x1o\"},"
+                            " \"edge_src\": \"edge_src\", \"edge_dst\": \"edge_dst\", \"scale\": 2},"
+                            " \"outputs\": {\"0\": {\"irreps\": \"2x0e+1x1o\", \"per\": \"atom\"}, \"1\": \"2x0e+1x1o\"},"
+                            " \"structure\": {\"atoms\": 6, \"species\": 1, \"r_max\": 3.0, \"periodic\": false}}");
+    e3c_structured *s = NULL;
+    E3C_ASSERT_OK(e3c_structured_validate(fx));
+    E3C_ASSERT_OK(e3c_structured_parse(&s, fx));
+    cr_assert_eq(s->inputs[4].role, E3C_ROLE_INT);
+    cr_assert(s->inputs[1].strict && !s->inputs[2].strict);
+    for (int broken = 0; broken < 2; broken++) {
+        e3c_jit_module *m = edge_model(broken);
+        E3C_ASSERT_OK(e3c_structured_resolve(s, m));
+        e3c_check_result r;
+        cr_assert_eq(equivariance(m, s, &r), broken ? E3C_FAILED : E3C_PASSED, "%s", r.message);
+        if (broken)
+            cr_assert(strstr(r.message, "in output '0'") || strstr(r.message, "in output '1'"), "%s", r.message);
+        e3c_check_result_free(&r);
+        e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
+        E3C_ASSERT_OK(e3c_check_structured_auto_jitable(m, s, "edge", &o, &r));
+        cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
+        e3c_check_result_free(&r);
+        e3c_jit_free(m);
+    }
+    /* features declared with the wrong irreps: the transformed inputs no longer match */
+    e3c_irreps_free(&s->inputs[1].irreps);
+    E3C_ASSERT_OK(e3c_irreps_parse(&s->inputs[1].irreps, "1x0e+1x1o+1x0e"));
+    e3c_jit_module *m = edge_model(0);
+    e3c_check_result r;
+    cr_assert_eq(equivariance(m, s, &r), E3C_FAILED, "%s", r.message);
+    e3c_check_result_free(&r);
+    /* an output key the model does not have (a tuple of 2) is named */
+    free(s->outputs[1].key);
+    s->outputs[1].key = strdup("2");
+    cr_assert_eq(equivariance(m, s, &r), E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "no element 2"), "%s", r.message);
+    e3c_check_result_free(&r);
+    e3c_jit_free(m);
+    e3c_structured_free(s);
+    cJSON_Delete(fx);
+}
+
+Test(structured, fusion_strategy_specs)
+{
+    E3C_ASSERT_OK(e3c_jit_set_fusion_strategy("DYNAMIC,3"));
+    E3C_ASSERT_OK(e3c_jit_set_fusion_strategy("STATIC,2;DYNAMIC,10"));
+    E3C_ASSERT_FAILS(e3c_jit_set_fusion_strategy("FAST,3"), E3C_ERR_VALUE, "'FAST,3'");
+    E3C_ASSERT_FAILS(e3c_jit_set_fusion_strategy("STATIC"), E3C_ERR_VALUE, "TYPE,DEPTH");
+    e3c_jit_module *m = load("nequip_f64.pth");
+    E3C_ASSERT_OK(e3c_structured_apply_jit_settings(m));
+    e3c_jit_free(m);
+}
+
+Test(structured_cli, model_sizes_and_picks_the_structure)
+{
+    char args[12288], out[16384];
+    snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --preset nequip --atoms 12 --structures cluster --report r.json",
+             potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "nequip_f64.pth:cluster") && !strstr(out, ":periodic"), "%s", out);
+    cr_assert(strstr(out, "2 checks, 2 as expected"), "%s", out);
+    char report[2048];
+    snprintf(report, sizeof report, "%s/r.json", test_tmpdir());
+    cJSON *r = load_json(report);
+    char *text = cJSON_PrintUnformatted(r);
+    int sized = text && strstr(text, "\"atoms\":12") != NULL;
+    free(text);
+    cJSON_Delete(r);
+    cr_assert(sized, "the report gives the structure's size");
+    snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --atoms 12", potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 4, "%s", out);
+    cr_assert(strstr(out, "--atoms and --structures go with --preset"), "%s", out);
+    snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --preset nequip --structures triclinic", potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 4, "%s", out);
+}
+
+Test(structured, a_missing_or_mismatched_model_is_errored_and_named)
+{
+    cJSON *fx = cJSON_Parse("{\"name\": \"m\", \"preset\": \"nequip\", \"torchscript\": \"no_such.pth\"}");
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_fixture_run_check(fx, potentials_dir(), E3C_CHECK_EQUIVARIANCE, NULL, &r));
+    cr_assert_eq(r.status, E3C_ERRORED);
+    cr_assert(strstr(r.message, "no_such.pth"), "%s", r.message);
+    e3c_check_result_free(&r);
+    cJSON_Delete(fx);
+    /* a MACE file under the NequIP preset: the dict lacks MACE's keys, named by the model */
+    fx = cJSON_Parse("{\"name\": \"m\", \"preset\": \"nequip\", \"torchscript\": \"mace_f64.model\"}");
+    E3C_ASSERT_OK(e3c_fixture_run_check(fx, potentials_dir(), E3C_CHECK_AUTO_JITABLE, NULL, &r));
+    cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "positions"), "%s", r.message);
+    e3c_check_result_free(&r);
+    cJSON_Delete(fx);
+    /* the LAMMPS wrapper under the mace preset: compute_force is not among its arguments */
+    fx = cJSON_Parse("{\"name\": \"m\", \"preset\": \"mace\", \"torchscript\": \"mace_lammps_f64.pt\"}");
+    E3C_ASSERT_OK(e3c_fixture_run_check(fx, potentials_dir(), E3C_CHECK_EQUIVARIANCE, NULL, &r));
+    cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "has no argument named 'compute_force'"), "%s", r.message);
+    e3c_check_result_free(&r);
+    cJSON_Delete(fx);
+}
