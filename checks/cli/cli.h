@@ -29,6 +29,7 @@ extern const cli_command cmd_compile;
 extern const cli_command cmd_types;
 extern const cli_command cmd_run;
 extern const cli_command cmd_model;
+extern const cli_command cmd_merge;
 
 /** Print "e3check: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -19,13 +19,17 @@
 #include "e3check/registry.h"
 #include "e3check/report.h"
 #include "json_args.h"
+#include "select.h"
 
 /* ------------------------------------------------------------------ options ---- */
 
 typedef struct run_opts {
-    const char *report, *junit, *markdown, *filter;
+    const char *report, *junit, *markdown;
     int jobs, quiet, verbose;
     e3c_run_settings rs;
+    cli_controls ctl;          /* selection, shards, stopping, colour (select.c) */
+    const unsigned char *keep; /* per collected fixture: selected (ctl_select) */
+    int reproducible;          /* `run`: print reproduce commands */
 } run_opts;
 
 /* One fixture to run: its JSON (borrowed from the parsed file), file and folder. */
@@ -67,8 +71,12 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 1;
 }
 
+static const cli_controls *color_controls; /* the running command's --color */
+
 static int use_color(void)
 {
+    if (color_controls)
+        return ctl_use_color(color_controls);
     const char *nc = getenv("NO_COLOR");
     return isatty(STDOUT_FILENO) && !(nc && *nc);
 }
@@ -81,15 +89,16 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         long v;
-        int has_next = i + 1 < argc;
-        if (!strcmp(a, "--report") && has_next)
+        int has_next = i + 1 < argc, bad = 0;
+        if (ctl_option(&o->ctl, argc, argv, &i, &bad)) {
+            if (bad)
+                return EXIT_USAGE;
+        } else if (!strcmp(a, "--report") && has_next)
             o->report = argv[++i];
         else if (!strcmp(a, "--junit") && has_next)
             o->junit = argv[++i];
         else if (!strcmp(a, "--markdown") && has_next)
             o->markdown = argv[++i];
-        else if (!strcmp(a, "--filter") && has_next)
-            o->filter = argv[++i];
         else if (!strcmp(a, "--seed") && has_next && parse_long(argv[i + 1], 0, 2147483647L, &v))
             o->rs.has_seed = 1, o->rs.seed = (uint64_t)v, i++;
         else if (!strcmp(a, "--jobs") && has_next && parse_long(argv[i + 1], 1, 256, &v))
@@ -97,6 +106,7 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
         else if (!strcmp(a, "--timeout") && has_next && parse_long(argv[i + 1], 1, 86400, &v))
             o->rs.timeout_s = (double)v, i++;
         else if (!strcmp(a, "--plugin") && has_next) {
+            ctl_note_plugin(&o->ctl, argv[i + 1]);
             if (e3c_registry_load_plugin(argv[++i])) {
                 cli_error("%s", e3c_error_last());
                 return EXIT_USAGE;
@@ -128,6 +138,7 @@ typedef struct collection {
     cJSON **docs; /* parsed files, owned */
     size_t n_docs, cap_docs;
     e3c_report *report; /* file-level errors go straight in */
+    int drop_file_errors; /* --shard K/N with K > 1: unreadable files belong to shard 1 */
 } collection;
 
 static int push_item(collection *c, const cJSON *fx, const char *file)
@@ -168,6 +179,8 @@ static int keep_doc(collection *c, cJSON *doc)
 static void file_error(collection *c, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void file_error(collection *c, const char *file, const char *fmt, ...)
 {
+    if (c->drop_file_errors)
+        return;
     e3c_check_result r;
     memset(&r, 0, sizeof r);
     va_list ap;
@@ -177,6 +190,7 @@ static void file_error(collection *c, const char *file, const char *fmt, ...)
     r.status = E3C_ERRORED;
     r.details = cJSON_CreateObject();
     char *copy = strdup(file), *base = copy ? basename(copy) : (char *)file;
+    ctl_clear_progress();
     printf("%s %-36s %-13s %-8s  %s\n", use_color() ? "\033[31mFAIL\033[0m" : "FAIL", base, "fixture", "ERRORED",
            r.message);
     e3c_report_add(c->report, base, file, "fixture", E3C_PASSED, &r);
@@ -281,6 +295,7 @@ static void print_line(const run_opts *o, const e3c_report_entry *e)
     if (o->quiet && ok)
         return;
     int color = use_color();
+    ctl_clear_progress(); /* the progress line on the same terminal */
     const char *mark = ok ? (color ? "\033[32mok  \033[0m" : "ok  ") : (color ? "\033[31mFAIL\033[0m" : "FAIL");
     printf("%s %-36s %-13s %-8s", mark, e->fixture, e->check, e3c_verdict_name(e->result.status));
     if (!ok)
@@ -309,10 +324,11 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
     *n_tasks = 0;
     if (!tasks)
         return NULL;
+    c->drop_file_errors = 0;
     for (size_t i = 0; i < c->n; i++) {
         const item *it = &c->items[i];
         const char *name = fixture_name(it->fx);
-        if (o->filter && fnmatch(o->filter, name, 0) != 0 && !strstr(name, o->filter))
+        if (o->keep && !o->keep[i])
             continue;
         e3c_status st = e3c_fixture_validate(it->fx);
         for (size_t j = 0; !st && j < i; j++)
@@ -330,6 +346,8 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
             continue;
         }
         for (size_t k = 0; k < nk; k++) {
+            if (!ctl_keeps_check(&o->ctl, name, kinds[k]))
+                continue;
             task *t = &tasks[(*n_tasks)++];
             t->it = it;
             t->kind = kinds[k];
@@ -362,13 +380,14 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
         tasks[i].rs = &o->rs;
         st = e3c_check_pool_submit(pool, &tasks[i], e3c_fixture_timeout(tasks[i].it->fx, &o->rs), i);
     }
-    size_t done = 0;
-    while (!st && done < n && !interrupted) {
+    size_t done = 0, not_expected = 0, maxfail = (size_t)o->ctl.maxfail;
+    while (!st && done < n && !interrupted && !(maxfail && not_expected >= maxfail)) {
         int got = 0;
         size_t tag = 0;
         e3c_check_result r;
         st = e3c_check_pool_next(pool, 1.0, &got, &tag, &r);
         if (!st && got) {
+            not_expected += r.status != tasks[tag].expected;
             record(report, o, &tasks[tag], &r);
             done++;
         }
@@ -383,6 +402,11 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
                 snprintf(r.message, sizeof r.message, "%s", e3c_error_last());
                 record(report, o, &tasks[i], &r);
             }
+    if (!st && done < n && !interrupted) {
+        ctl_clear_progress();
+        printf("e3check: stopped after %zu check%s not as expected (--maxfail %zu); %zu not run\n", not_expected,
+               not_expected == 1 ? "" : "s", maxfail, n - done);
+    }
     if (done < n) {
         e3c_check_pool_free(pool); /* kills the checks still running */
         return NULL;
@@ -392,25 +416,7 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
 
 static int write_reports(const e3c_report *report, const run_opts *o)
 {
-    int rc = 0;
-    if (e3c_report_write_json(report, o->report)) {
-        cli_error("%s", e3c_error_last());
-        rc = 1;
-    }
-    if (o->junit && e3c_report_write_junit(report, o->junit)) {
-        cli_error("%s", e3c_error_last());
-        rc = 1;
-    }
-    if (o->markdown && e3c_report_write_markdown(report, o->markdown, 0)) {
-        cli_error("%s", e3c_error_last());
-        rc = 1;
-    }
-    const char *gh = getenv("GITHUB_STEP_SUMMARY");
-    if (gh && *gh && e3c_report_write_markdown(report, gh, 1)) {
-        cli_error("%s", e3c_error_last());
-        rc = 1;
-    }
-    return rc;
+    return cli_write_reports(report, o->report, o->junit, o->markdown);
 }
 
 static double wall_now(void)
@@ -426,6 +432,12 @@ static int run_collection(collection *c, const run_opts *o)
     double start = wall_now();
     size_t n_tasks = 0;
     task *tasks = make_tasks(c, o, &n_tasks);
+    if (tasks && o->ctl.list) { /* --list: what would run, nothing run */
+        for (size_t i = 0; i < n_tasks; i++)
+            printf("%s %s %s\n", tasks[i].it->file, fixture_name(tasks[i].it->fx), e3c_check_kind_name(tasks[i].kind));
+        free(tasks);
+        return c->report->count ? EXIT_NOT_EXPECTED : n_tasks ? EXIT_AS_EXPECTED : EXIT_NOTHING_RUN;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -435,7 +447,9 @@ static int run_collection(collection *c, const run_opts *o)
         /* several workers share the cores: libtorch's threads per worker, set before they
          * fork (one worker keeps libtorch's default; setting it costs several ms) */
         long workers = o->jobs < (int)n_tasks ? o->jobs : (long)n_tasks, per_worker = online_cpus() / workers;
-        if (workers > 1)
+        if (o->ctl.threads)
+            e3c_torch_set_num_threads(o->ctl.threads);
+        else if (workers > 1)
             e3c_torch_set_num_threads(per_worker < 1 ? 1 : (int)per_worker);
         e3c_jit_warm_up(); /* once here rather than in every worker */
     }
@@ -457,6 +471,8 @@ static int run_collection(collection *c, const run_opts *o)
      * their exit before ours. init reaps them. */
     (void)pool;
 #endif
+    ctl_clear_progress();
+    ctl_print_not_expected(&o->ctl, c->report, o->reproducible);
     printf("e3check: %d check%s, %d as expected, %d not (passed %d, failed %d, errored %d, skipped %d) in %.2f s; "
            "report %s\n",
            s.total, s.total == 1 ? "" : "s", s.as_expected, s.not_as_expected, s.passed, s.failed, s.errored, s.skipped,
@@ -497,12 +513,30 @@ static void defaults(run_opts *o)
     o->report = "reports/e3check-report.json";
     o->jobs = online_cpus() < 8 ? (int)online_cpus() : 8;
     o->rs.timeout_s = 120.0;
+    ctl_init(&o->ctl);
+    color_controls = &o->ctl;
 }
 
-static int run(int argc, char **argv)
+/* Which collected fixtures run (select.c); NULL when out of memory. */
+static unsigned char *select_items(const collection *c, const run_opts *o)
+{
+    const char **names = calloc(c->n + 1, sizeof *names);
+    unsigned char *keep = calloc(c->n + 1, 1);
+    if (names && keep) {
+        for (size_t i = 0; i < c->n; i++)
+            names[i] = fixture_name(c->items[i].fx);
+        ctl_select(&o->ctl, names, c->n, keep);
+    }
+    free(names);
+    return keep;
+}
+
+/* `run` once the config file's options are in argv; its "paths" are the default. */
+static int run_expanded(int argc, char **argv, char **config_paths, int n_config_paths)
 {
     run_opts o;
     defaults(&o);
+    o.reproducible = 1;
     const char *paths[256];
     int n_paths = 0, dummy = 0;
     if (argc > 250) {
@@ -510,18 +544,47 @@ static int run(int argc, char **argv)
         return EXIT_USAGE;
     }
     int rc = parse_common(argc, argv, &o, paths, &n_paths, 0, NULL, &dummy, NULL, &dummy, NULL);
-    if (rc)
+    if (!rc && ctl_load(&o.ctl))
+        rc = EXIT_NOT_EXPECTED;
+    if (rc) {
+        ctl_free(&o.ctl);
         return rc;
+    }
+    for (int i = 0; !n_paths && i < n_config_paths; i++)
+        paths[n_paths++] = config_paths[i];
     if (!n_paths)
         paths[n_paths++] = "fixtures";
     e3c_report report;
     init_report(&report, &o);
-    collection c = {.report = &report};
+    collection c = {.report = &report, .drop_file_errors = o.ctl.shard_k > 1};
     for (int i = 0; i < n_paths; i++)
         collect(&c, paths[i]);
-    rc = run_collection(&c, &o);
+    unsigned char *keep = select_items(&c, &o);
+    o.keep = keep;
+    if (!keep) {
+        cli_error("out of memory selecting fixtures");
+        rc = EXIT_INTERNAL;
+    } else
+        rc = run_collection(&c, &o);
+    if (rc == EXIT_NOTHING_RUN && o.ctl.shard_n && !o.ctl.list) {
+        printf("e3check: shard %d/%d is empty: nothing to run here\n", o.ctl.shard_k, o.ctl.shard_n);
+        rc = EXIT_AS_EXPECTED;
+    }
+    free(keep);
+    ctl_free(&o.ctl);
     collection_free(&c);
     e3c_report_free(&report);
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
+    int n = 0, n_paths = 0;
+    char **args = NULL, **paths = NULL;
+    int rc = config_expand(argc, argv, &n, &args, &paths, &n_paths);
+    if (!rc)
+        rc = run_expanded(n, args, paths, n_paths);
+    config_free_argv(n, args, paths, n_paths);
     return rc;
 }
 

@@ -5,9 +5,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "e3check/command.h"
 #include "e3check/torch.h"
 
-static const cli_command *const commands[] = {&cmd_run, &cmd_model, &cmd_compile, &cmd_inspect, &cmd_irreps, &cmd_o3, &cmd_types};
+static const cli_command *const commands[] = {&cmd_run, &cmd_merge, &cmd_model, &cmd_compile, &cmd_inspect, &cmd_irreps, &cmd_o3, &cmd_types};
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
 void cli_error(const char *fmt, ...)
@@ -31,6 +32,15 @@ static void usage(FILE *out)
     for (int i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fputs("\n'e3check <command> --help' describes one command.\n", out);
+}
+
+static int dispatch(int argc, char **argv);
+
+int e3c_cli_main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    fflush(NULL);
+    return rc;
 }
 
 static int dispatch(int argc, char **argv)
@@ -69,22 +79,4 @@ static int dispatch(int argc, char **argv)
     }
     cli_error("unknown command '%s' (see 'e3check --help')", argv[1]);
     return EXIT_USAGE;
-}
-
-/* The process ends without running libtorch's static destructors, which take tens of
- * milliseconds and have nothing left to do: every report is written and closed by now,
- * and the streams are flushed here. Sanitizer builds exit normally so that LeakSanitizer
- * still looks at the whole run. */
-int main(int argc, char **argv)
-{
-    int rc = dispatch(argc, argv);
-#ifdef E3C_NORMAL_EXIT
-    return rc;
-#else
-    if (fflush(NULL) != 0) {
-        perror("e3check: writing the output");
-        _exit(EXIT_INTERNAL);
-    }
-    _exit(rc);
-#endif
 }
