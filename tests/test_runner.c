@@ -454,3 +454,97 @@ Test(entry, a_programs_own_main_gets_the_whole_command)
     r = run_in(NULL, E3C_CLI_PATH, args);
     cr_assert_eq(r->status, 1, "the plain command does not know the type");
 }
+
+/* ------------------------------------------------------------------ model ---- */
+
+Test(model, options_set_trials_tolerance_parity_and_checks)
+{
+    const char *fx = tmp("norm.json"), *pt = tmp("norm.pt");
+    write_file(fx, "{\"name\": \"n\", \"module\": {\"type\": \"Norm\", \"args\": [\"1x0e + 1x1o\"]}, \"dtype\": \"float64\"}");
+    char model[2048];
+    snprintf(model, sizeof model, "%s", pt);
+    run_result *r = cli("compile '%s' --mode trace -o '%s'", fx, model);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    const char *base = "model '%s' --irreps-in 1x0e+1x1o --irreps-out 2x0e --dtype float64 --report '%s' -v %s";
+    r = cli(base, model, tmp("m.json"), "--ntrials 3 --no-parity --check equivariance");
+    cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
+    cr_assert(strstr(r->out, "over 1 case x 3 trials") && strstr(r->out, "1 check, 1 as expected"), "%s", r->out);
+    r = cli(base, model, tmp("m.json"), "--check equivariance");
+    cr_assert(strstr(r->out, "over 2 cases x 1 trial"), "the default has parity and one trial: %s", r->out);
+    /* a tolerance no float meets: the check must fail, so the option reaches it */
+    r = cli(base, model, tmp("m.json"), "--tolerance 1e-300 --check equivariance");
+    cr_assert_eq(r->status, 1, "%s", r->out);
+    cr_assert(strstr(r->out, "FAILED"), "%s", r->out);
+    r = cli(base, model, tmp("m.json"), "--tolerance -1");
+    cr_assert_eq(r->status, 4);
+    assert_one_line_error(r, "--tolerance: '-1' is not a positive number");
+    r = cli("run '%s' --ntrials 2", fx);
+    cr_assert_eq(r->status, 4, "run takes trials from the fixture");
+}
+
+Test(model, parameters_take_nested_lists_in_the_parameters_shape)
+{
+    /* y = x W0 / sqrt(2) W1 / sqrt(2): row-major W0 gives 1.5 for x = (1, 0), its transpose 2 */
+    const char *fx = tmp("nested.json");
+    write_file(fx,
+        "[{\"name\": \"nested\", \"module\": {\"type\": \"FullyConnectedNet\", \"args\": [[2, 2, 1], null]}, \"dtype\": \"float64\","
+        " \"checks\": {\"golden\": {\"output\": [[1.5]]}}, \"inputs\": [[[1, 0]]],"
+        " \"parameters\": {\"layer0.weight\": [[1, 2], [3, 4]], \"layer1.weight\": [[1], [1]]}},"
+        " {\"name\": \"flat\", \"module\": {\"type\": \"FullyConnectedNet\", \"args\": [[2, 2, 1], null]}, \"dtype\": \"float64\","
+        " \"checks\": {\"golden\": {\"output\": [[1.5]]}}, \"inputs\": [[[1, 0]]],"
+        " \"parameters\": {\"layer0.weight\": [1, 2, 3, 4], \"layer1.weight\": [1, 1]}},"
+        " {\"name\": \"transposed\", \"module\": {\"type\": \"FullyConnectedNet\", \"args\": [[2, 2, 1], null]}, \"dtype\": \"float64\","
+        " \"checks\": {\"golden\": {\"output\": [[1.5]]}}, \"inputs\": [[[1, 0]]], \"expect\": {\"golden\": \"fail\"},"
+        " \"parameters\": {\"layer0.weight\": [[1, 3], [2, 4]], \"layer1.weight\": [[1], [1]]}},"
+        " {\"name\": \"ragged\", \"module\": {\"type\": \"FullyConnectedNet\", \"args\": [[2, 2, 1], null]}, \"dtype\": \"float64\","
+        " \"checks\": {\"golden\": {\"output\": [[1.5]]}}, \"inputs\": [[[1, 0]]], \"expect\": {\"golden\": \"error\"},"
+        " \"parameters\": {\"layer0.weight\": [[1, 2, 3], [4]], \"layer1.weight\": [[1], [1]]}},"
+        " {\"name\": \"wrong_shape\", \"module\": {\"type\": \"FullyConnectedNet\", \"args\": [[2, 2, 1], null]}, \"dtype\": \"float64\","
+        " \"checks\": {\"golden\": {\"output\": [[1.5]]}}, \"inputs\": [[[1, 0]]], \"expect\": {\"golden\": \"error\"},"
+        " \"parameters\": {\"layer0.weight\": [[1, 2], [3, 4]], \"layer1.weight\": [[1, 1]]}}]");
+    run_result *r = cli("run '%s' -v --report '%s'", fx, tmp("n.json"));
+    cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
+    cr_assert(strstr(r->out, "a list nested at depth 1 must have 2 entries"), "%s", r->out);
+    cr_assert(strstr(r->out, "a list nested at depth 0 must have 2 entries"), "%s", r->out);
+}
+
+/* ------------------------------------------------------------------ messages ---- */
+
+Test(messages, errors_name_the_next_step)
+{
+    const char *fx = tmp("msg.json");
+    write_file(fx, "[{\"name\": \"typo\", \"module\": {\"type\": \"Linear\", \"args\": [\"1x0e\", \"1x0e\"]},"
+                   " \"parameters\": {\"wieght\": [1]}},"
+                   " {\"name\": \"unknown\", \"module\": {\"type\": \"Doubling\"}},"
+                   " {\"name\": \"kw\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"], \"kwargs\": {\"sqared\": true}}}]");
+    run_result *r = cli("run '%s' --report '%s'", fx, tmp("m.json"));
+    cr_assert_eq(r->status, 1);
+    cr_assert(strstr(r->out, "Linear has no parameter \"wieght\"; its parameters: weight"), "%s", r->out);
+    cr_assert(strstr(r->out, "unknown module type \"Doubling\"") && strstr(r->out, "needs --plugin PATH"), "%s", r->out);
+    cr_assert(strstr(r->out, "unexpected keyword argument \"sqared\" (its arguments: irreps_in, squared)"), "%s", r->out);
+}
+
+Test(messages, types_name_lists_arguments_and_parameter_shapes)
+{
+    run_result *r = cli("types FullyConnectedNet --args '[[3, 4, 2], \"silu\"]'");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_assert(strstr(r->out, "FullyConnectedNet(hs, act, variance_in, variance_out, out_act)\n"), "%s", r->out);
+    cr_assert(strstr(r->out, "  layer0.weight [3, 4]\n  layer1.weight [4, 2]\n"), "%s", r->out);
+    r = cli("types Linear");
+    cr_assert_eq(r->status, 0);
+    cr_assert(strstr(r->out, "Linear(irreps_in, irreps_out, *, "), "%s", r->out);
+    cr_assert(strstr(r->out, "give its arguments to list them"), "%s", r->out);
+    r = cli("types Linear --args '[\"2x0e + 1x1o\", \"3x0e + 1x1o\"]'");
+    cr_assert(strstr(r->out, "  weight [7]\n"), "2*3 + 1*1 paths: %s", r->out);
+    r = cli("types Norm --args '[\"1o\"]'");
+    cr_assert(strstr(r->out, "parameters (state-dict name, shape, in e3nn's order): none"), "%s", r->out);
+    r = cli("types Nope");
+    cr_assert_eq(r->status, 1);
+    assert_one_line_error(r, "--plugin PATH");
+    r = cli("types Norm --args '{'");
+    cr_assert_eq(r->status, 4);
+    r = cli("types --plugin '%s' Doubling", E3C_TEST_PLUGIN);
+    cr_assert_eq(r->status, 0);
+    cr_assert(strstr(r->out, "Doubling(...): Doubling does not declare its arguments"), "%s", r->out);
+    cr_assert(strstr(r->out, "parameters (state-dict name, shape, in e3nn's order): none"), "%s", r->out);
+}

@@ -145,36 +145,3 @@ done:
 }
 
 const cli_command cmd_compile = {"compile", "compile a fixture's module and save it as TorchScript", run, help};
-
-/* ------------------------------------------------------------------ types ---- */
-
-static void types_help(FILE *out)
-{
-    fputs("usage: e3check types [--plugin PATH]\n\nList the registered module types.\n", out);
-}
-
-static int types_run(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--plugin") && i + 1 < argc) {
-            if (e3c_registry_load_plugin(argv[++i])) {
-                cli_error("%s", e3c_error_last());
-                return EXIT_NOT_EXPECTED;
-            }
-        } else {
-            cli_error("types: unexpected argument '%s'", argv[i]);
-            return EXIT_USAGE;
-        }
-    }
-    e3c_strings names = {0, NULL};
-    if (e3c_registry_names(&names)) {
-        cli_error("%s", e3c_error_last());
-        return EXIT_INTERNAL;
-    }
-    for (size_t i = 0; i < names.count; i++)
-        printf("%s\n", names.items[i]);
-    e3c_strings_free(&names);
-    return EXIT_AS_EXPECTED;
-}
-
-const cli_command cmd_types = {"types", "list the registered module types", types_run, types_help};

@@ -669,6 +669,10 @@ static int model_run(int argc, char **argv)
     for (int i = 0; i < n_outs; i++)
         cJSON_AddItemToArray(b, strcmp(outs[i], "none") ? cJSON_CreateString(outs[i]) : cJSON_CreateNull());
     cJSON_AddStringToObject(fx, "dtype", dtype);
+    if (ctl_model_checks(&o.ctl, fx)) {
+        cJSON_Delete(fx);
+        return EXIT_INTERNAL;
+    }
     e3c_report report;
     init_report(&report, &o);
     collection c = {.report = &report};
@@ -686,7 +690,12 @@ static void model_help(FILE *out)
           "                     [--dtype float32|float64] [run options]\n\n"
           "Check one deployed TorchScript model: auto_jitable (runs on random inputs of the\n"
           "declared widths, rejects narrower ones, round-trips) and equivariance. An entry may\n"
-          "be an irreps string, cartesian_points, or none. Reports and options as 'e3check run'.\n",
+          "be an irreps string, cartesian_points, or none. Reports and options as 'e3check run'\n"
+          "(--check auto_jitable|equivariance picks one check).\n\n"
+          "equivariance options:\n"
+          "  --ntrials N        rotations per case (default 1)\n"
+          "  --tolerance T      largest error accepted (default e3nn's: 1e-3 float32, 1e-9 float64)\n"
+          "  --no-parity        proper rotations only (no -R cases)\n",
           out);
 }
 

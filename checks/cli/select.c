@@ -95,15 +95,31 @@ static int value_option(cli_controls *c, const char *a, const char *v)
         return c->maxfail = (int)n, 1;
     if (!strcmp(a, "--threads") && parse_count(v, 1, 1024, &n))
         return c->threads = (int)n, 1;
+    if (!strcmp(a, "--ntrials") && parse_count(v, 1, 1000000, &n))
+        return c->ntrials = (int)n, 1;
+    if (!strcmp(a, "--tolerance")) {
+        char *end = NULL;
+        double t = strtod(v, &end);
+        if (*v && !*end && t > 0 && t < 1e300)
+            return c->tolerance = t, 1;
+        cli_error("--tolerance: '%s' is not a positive number", v);
+        return 0;
+    }
     cli_error("%s: '%s' is not a whole number in range", a, v);
     return 0;
 }
 
 int ctl_option(cli_controls *c, int argc, char **argv, int *i, int *usage_error)
 {
-    static const char *const with_value[] = {"--filter", "--exclude", "--name",        "--check",   "--shard",
-                                             "--color",  "--durations", "--last-failed", "--maxfail", "--threads"};
+    static const char *const with_value[] = {"--filter",      "--exclude", "--name",    "--check",
+                                             "--shard",       "--color",   "--durations", "--last-failed",
+                                             "--maxfail",     "--threads", "--ntrials", "--tolerance"};
     const char *a = argv[*i];
+    int model = !strcmp(argv[0], "model");
+    if (!model && (!strcmp(a, "--ntrials") || !strcmp(a, "--tolerance") || !strcmp(a, "--no-parity")))
+        return 0; /* a fixture's "checks" sets them for run */
+    if (!strcmp(a, "--no-parity"))
+        return c->no_parity = 1, 1;
     if (!strcmp(a, "-x") || !strcmp(a, "--exitfirst"))
         return c->maxfail = 1, 1;
     if (!strcmp(a, "--list"))
@@ -119,6 +135,25 @@ int ctl_option(cli_controls *c, int argc, char **argv, int *i, int *usage_error)
         return 1;
     }
     return 0;
+}
+
+int ctl_model_checks(const cli_controls *c, cJSON *fx)
+{
+    if (!c->ntrials && !c->tolerance && !c->no_parity)
+        return 0;
+    cJSON *checks = cJSON_AddObjectToObject(fx, "checks");
+    cJSON *eq = checks && cJSON_AddTrueToObject(checks, "auto_jitable") ? cJSON_AddObjectToObject(checks, "equivariance")
+                                                                         : NULL;
+    int ok = eq != NULL;
+    if (ok && c->ntrials)
+        ok = cJSON_AddNumberToObject(eq, "ntrials", c->ntrials) != NULL;
+    if (ok && c->tolerance)
+        ok = cJSON_AddNumberToObject(eq, "tolerance", c->tolerance) != NULL;
+    if (ok && c->no_parity)
+        ok = cJSON_AddFalseToObject(eq, "do_parity") != NULL;
+    if (!ok)
+        cli_error("model: out of memory");
+    return !ok;
 }
 
 void ctl_note_plugin(cli_controls *c, const char *path)

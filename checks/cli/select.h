@@ -27,6 +27,9 @@ typedef struct cli_controls {
     int threads;               /**< --threads N: libtorch threads per worker; 0 = automatic */
     const char *plugins[CTL_MAX_PLUGINS]; /**< the --plugin paths, for reproduce commands */
     int n_plugins;
+    int ntrials;               /**< model: --ntrials N (0 = the default) */
+    double tolerance;          /**< model: --tolerance T (0 = e3nn's) */
+    int no_parity;             /**< model: --no-parity */
 } cli_controls;
 
 /** Initialise `c` (colour auto, nothing selected). */
@@ -35,6 +38,11 @@ void ctl_init(cli_controls *c);
 /** If argv[*i] is a control option, consume it (and its value, advancing *i) and return 1;
  *  a bad value prints a one-line error and sets *usage_error. Otherwise return 0. */
 int ctl_option(cli_controls *c, int argc, char **argv, int *i, int *usage_error);
+
+/** `e3check model`: put the equivariance options given (--ntrials, --tolerance,
+ *  --no-parity) into the fixture `fx` made for the file, as its "checks". 0 or 1 (out of
+ *  memory, printed). */
+int ctl_model_checks(const cli_controls *c, cJSON *fx);
 
 /** Record a --plugin path (borrowed) for the reproduce commands. */
 void ctl_note_plugin(cli_controls *c, const char *path);
