@@ -408,7 +408,11 @@ Test(config, e3check_json_gives_plugins_paths_and_defaults)
              E3C_TEST_PLUGIN);
     snprintf(path, sizeof path, "%s/e3check.json", proj);
     write_file(path, text);
-    run_result *r = run_in(proj, E3C_CLI_PATH, "run");
+    /* the config file in a folder that is run is not a fixture */
+    run_result *r = run_in(proj, E3C_CLI_PATH, "run . --report ../r3.json");
+    cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
+    cr_assert(strstr(r->out, "1 check, 1 as expected") && !strstr(r->out, "e3check.json"), "%s", r->out);
+    r = run_in(proj, E3C_CLI_PATH, "run");
     cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
     cr_assert(strstr(r->out, "1 check, 1 as expected") && strstr(r->out, "report out/r.json"), "%s", r->out);
     /* the command line wins, and adds to repeatable options */

@@ -222,7 +222,7 @@ static int by_string(const void *a, const void *b) { return strcmp(*(char *const
 static int is_fixture_file(const char *name)
 {
     size_t n = strlen(name);
-    return n > 5 && !strcmp(name + n - 5, ".json") &&
+    return n > 5 && !strcmp(name + n - 5, ".json") && strcmp(name, "e3check.json") != 0 && /* the config file */
            !(n > 12 && !strcmp(name + n - 12, ".schema.json")) && !(n > 13 && !strcmp(name + n - 13, ".queries.json"));
 }
 
