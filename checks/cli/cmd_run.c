@@ -522,10 +522,11 @@ static unsigned char *select_items(const collection *c, const run_opts *o)
 {
     const char **names = calloc(c->n + 1, sizeof *names);
     unsigned char *keep = calloc(c->n + 1, 1);
-    if (names && keep) {
-        for (size_t i = 0; i < c->n; i++)
-            names[i] = fixture_name(c->items[i].fx);
-        ctl_select(&o->ctl, names, c->n, keep);
+    for (size_t i = 0; names && i < c->n; i++)
+        names[i] = fixture_name(c->items[i].fx);
+    if (!names || !keep || ctl_select(&o->ctl, names, c->n, keep)) {
+        free(keep);
+        keep = NULL;
     }
     free(names);
     return keep;

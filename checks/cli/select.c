@@ -301,14 +301,15 @@ static int heavier_first(const void *a, const void *b)
 /* Split the selected fixtures into shards: heaviest first, each to the lightest shard
  * (the lowest-numbered on ties), so the split depends only on names and weights. A
  * fixture missing from the durations report weighs the mean of the known ones. */
-static void shard(const cli_controls *c, const char *const *names, size_t n, unsigned char *keep)
+static int shard(const cli_controls *c, const char *const *names, size_t n, unsigned char *keep)
 {
     cJSON *known = c->durations ? load_durations(c->durations) : NULL;
     weighted *w = calloc(n + 1, sizeof *w);
     double *load = calloc((size_t)c->shard_n, sizeof *load);
     if (!w || !load) {
-        cli_error("out of memory splitting into shards");
-        exit(EXIT_INTERNAL);
+        free(w), free(load);
+        cJSON_Delete(known);
+        return 1;
     }
     size_t m = 0, n_known = 0;
     double sum = 0;
@@ -337,14 +338,14 @@ static void shard(const cli_controls *c, const char *const *names, size_t n, uns
     free(w);
     free(load);
     cJSON_Delete(known);
+    return 0;
 }
 
-void ctl_select(const cli_controls *c, const char *const *names, size_t n, unsigned char *keep)
+int ctl_select(const cli_controls *c, const char *const *names, size_t n, unsigned char *keep)
 {
     for (size_t i = 0; i < n; i++)
         keep[i] = (unsigned char)selected(c, names[i]);
-    if (c->shard_n)
-        shard(c, names, n, keep);
+    return c->shard_n ? shard(c, names, n, keep) : 0;
 }
 
 int ctl_keeps_check(const cli_controls *c, const char *name, e3c_check_kind kind)

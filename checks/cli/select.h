@@ -52,8 +52,9 @@ void ctl_note_plugin(cli_controls *c, const char *path);
 int ctl_load(cli_controls *c);
 
 /** Decide which of the n fixtures (by name, in collection order) run: keep[i] = 1 or 0.
- *  Shards are whole fixtures, balanced by the --durations report or by count. */
-void ctl_select(const cli_controls *c, const char *const *names, size_t n, unsigned char *keep);
+ *  Shards are whole fixtures, balanced by the --durations report or by count. Returns 0,
+ *  or 1 when out of memory. */
+int ctl_select(const cli_controls *c, const char *const *names, size_t n, unsigned char *keep);
 
 /** True when check `kind` of fixture `name` runs (--check, --last-failed). */
 int ctl_keeps_check(const cli_controls *c, const char *name, e3c_check_kind kind);
