@@ -415,6 +415,13 @@ Test(config, e3check_json_gives_plugins_paths_and_defaults)
     r = run_in(proj, E3C_CLI_PATH, "run");
     cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
     cr_assert(strstr(r->out, "1 check, 1 as expected") && strstr(r->out, "report out/r.json"), "%s", r->out);
+    /* types and compile load the file's plugins too */
+    r = run_in(proj, E3C_CLI_PATH, "types Doubling");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    snprintf(path, sizeof path, "%s/single.json", proj);
+    write_file(path, "{\"name\": \"single\", \"module\": {\"type\": \"Doubling\"}}");
+    r = run_in(proj, E3C_CLI_PATH, "compile single.json -o dbl.pt");
+    cr_assert_eq(r->status, 0, "%s", r->err);
     /* the command line wins, and adds to repeatable options */
     r = run_in(proj, E3C_CLI_PATH, "run --report r2.json --exclude dbl --check auto_jitable");
     cr_assert_eq(r->status, 5, "%s", r->out);

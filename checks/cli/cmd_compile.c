@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "e3check/registry.h"
 #include "json_args.h"
+#include "select.h"
 
 static void help(FILE *out)
 {
@@ -66,11 +67,15 @@ static int run(int argc, char **argv)
 {
     const char *fixture = NULL, *output = NULL, *force = NULL;
     e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
-    int quiet = 0;
+    int quiet = 0, config_rc = config_load_plugins(argc, argv); /* e3check.json's plugins */
+    if (config_rc)
+        return config_rc;
     for (int i = 1; i < argc; i++) {
         long v;
         const char *a = argv[i];
-        if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc)
+        if (!strcmp(a, "--config") && i + 1 < argc)
+            i++; /* read by config_load_plugins */
+        else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc)
             output = argv[++i];
         else if (!strcmp(a, "--n-trace-checks") && i + 1 < argc && parse_int(argv[i + 1], 1, 1000, &v))
             opt.n_trace_checks = (int)v, i++;

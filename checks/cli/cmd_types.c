@@ -6,15 +6,17 @@
 
 #include "cli.h"
 #include "e3check/registry.h"
+#include "select.h"
 
 static void types_help(FILE *out)
 {
-    fputs("usage: e3check types [NAME [--args JSON] [--kwargs JSON]] [--plugin PATH]\n\n"
+    fputs("usage: e3check types [NAME [--args JSON] [--kwargs JSON]] [--plugin PATH] [--config FILE]\n\n"
           "List the registered module types. With NAME: its arguments as a signature\n"
           "(positional ones first, keyword-only ones after '*') and, when it can be built\n"
           "from --args/--kwargs (JSON, as in a fixture's \"module\"), its parameters by\n"
           "e3nn's state-dict name with their shapes: the names and sizes a fixture's\n"
-          "\"parameters\" take.\n",
+          "\"parameters\" take. The plugins of the config file (--config FILE, else\n"
+          "./e3check.json) are loaded too.\n",
           out);
 }
 
@@ -111,8 +113,13 @@ static int describe(const char *type, const char *args, const char *kwargs)
 static int types_run(int argc, char **argv)
 {
     const char *name = NULL, *args = NULL, *kwargs = NULL;
+    int rc = config_load_plugins(argc, argv);
+    if (rc)
+        return rc;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--plugin") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            i++; /* read by config_load_plugins */
+        else if (!strcmp(argv[i], "--plugin") && i + 1 < argc) {
             if (e3c_registry_load_plugin(argv[++i])) {
                 cli_error("%s", e3c_error_last());
                 return EXIT_NOT_EXPECTED;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "e3check/registry.h"
 #include "json_args.h"
 #include "select.h"
 
@@ -127,21 +128,28 @@ static int read_config(const char *file, arglist *a, arglist *paths)
     return why ? EXIT_USAGE : EXIT_AS_EXPECTED;
 }
 
-int config_expand(int argc, char **argv, int *out_argc, char ***out_argv, char ***paths, int *n_paths)
+/* The config file: --config FILE, else ./e3check.json when present, else none (NULL). */
+static int find_config(int argc, char **argv, const char **file)
 {
-    arglist a = {0}, p = {0};
-    const char *file = NULL;
-    int rc = EXIT_AS_EXPECTED;
+    *file = NULL;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--config")) {
             if (i + 1 >= argc) {
                 cli_error("--config needs a file (see 'e3check %s --help')", argv[0]);
-                rc = EXIT_USAGE;
+                return EXIT_USAGE;
             }
-            file = argv[++i];
+            *file = argv[++i];
         }
-    if (!rc && !file && access("e3check.json", F_OK) == 0)
-        file = "e3check.json";
+    if (!*file && access("e3check.json", F_OK) == 0)
+        *file = "e3check.json";
+    return EXIT_AS_EXPECTED;
+}
+
+int config_expand(int argc, char **argv, int *out_argc, char ***out_argv, char ***paths, int *n_paths)
+{
+    arglist a = {0}, p = {0};
+    const char *file = NULL;
+    int rc = find_config(argc, argv, &file);
     if (!push(&a, argv[0]))
         rc = EXIT_INTERNAL;
     if (!rc && file)
@@ -157,6 +165,22 @@ int config_expand(int argc, char **argv, int *out_argc, char ***out_argv, char *
     if (rc == EXIT_INTERNAL)
         cli_error("out of memory reading the options");
     *out_argc = a.n, *out_argv = a.v, *paths = p.v, *n_paths = p.n;
+    return rc;
+}
+
+int config_load_plugins(int argc, char **argv)
+{
+    arglist a = {0}, p = {0};
+    const char *file = NULL;
+    int rc = find_config(argc, argv, &file);
+    if (!rc && file)
+        rc = read_config(file, &a, &p);
+    for (int i = 0; !rc && i + 1 < a.n; i++)
+        if (!strcmp(a.v[i], "--plugin") && e3c_registry_load_plugin(a.v[++i])) {
+            cli_error("%s", e3c_error_last());
+            rc = EXIT_NOT_EXPECTED;
+        }
+    config_free_argv(a.n, a.v, p.v, p.n);
     return rc;
 }
 

@@ -83,6 +83,11 @@ void ctl_free(cli_controls *c);
  *  the file and returns an exit status. */
 int config_expand(int argc, char **argv, int *out_argc, char ***out_argv, char ***paths, int *n_paths);
 
+/** For commands without run's options (types, compile): load the plugins of the config
+ *  file (`--config FILE` in argv, else ./e3check.json when present). Returns 0 or an exit
+ *  status after printing a one-line error. */
+int config_load_plugins(int argc, char **argv);
+
 /** Free what config_expand allocated. NULL-safe. */
 void config_free_argv(int argc, char **argv, char **paths, int n_paths);
 
