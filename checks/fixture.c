@@ -248,6 +248,77 @@ static e3c_status copy_specs(const e3c_arg_spec *src, size_t n, e3c_arg_spec **o
     return E3C_OK;
 }
 
+/* A wrong parameter name: the error names the valid ones and where to see their shapes. */
+static e3c_status unknown_parameter(const e3c_module *m, const char *name)
+{
+    e3c_strings names = {0, NULL};
+    char list[1024] = "";
+    size_t len = 0;
+    if (!e3c_module_parameters(m, &names))
+        for (size_t i = 0; i < names.count && len < sizeof list; i++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", names.items[i]);
+    e3c_strings_free(&names);
+    const char *type = e3c_module_class_of(m)->name;
+    return e3c_error_set(E3C_ERR_VALUE, "%s has no parameter \"%s\"; its parameters: %s (shapes: e3check types %s --args ...)",
+                         type, name, len ? list : "none", type);
+}
+
+/* Append the numbers of `v` (a number, or a list nested as `shape[d..]`) to out[*n]. */
+static e3c_status flatten_nested(const cJSON *v, const int64_t *shape, int ndim, int d, double *out, size_t *n,
+                                 const char *name)
+{
+    if (d == ndim) {
+        if (!cJSON_IsNumber(v))
+            return e3c_error_set(E3C_ERR_VALUE, "parameter \"%s\" must hold numbers", name);
+        out[(*n)++] = v->valuedouble;
+        return E3C_OK;
+    }
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != shape[d])
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "parameter \"%s\": a list nested at depth %d must have %lld entries, as its shape says "
+                             "(or give one flat list of every value)",
+                             name, d, (long long)shape[d]);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, v)
+    {
+        e3c_status st = flatten_nested(x, shape, ndim, d + 1, out, n, name);
+        if (st)
+            return st;
+    }
+    return E3C_OK;
+}
+
+/* One parameter's values: a flat list in e3nn's order, or lists nested in its shape. */
+static e3c_status parameter_values(e3c_module *m, const cJSON *p, double **v, size_t *n)
+{
+    e3c_tensor *t = NULL;
+    int64_t shape[8];
+    int ndim = 0;
+    *v = NULL, *n = 0;
+    if (!cJSON_IsArray(p))
+        return e3c_error_set(E3C_ERR_VALUE, "parameter \"%s\" must be a list", p->string);
+    if (e3c_module_tensor(m, p->string, &t))
+        return unknown_parameter(m, p->string);
+    e3c_status st = e3c_tensor_shape(t, shape, 8, &ndim);
+    size_t total = (size_t)e3c_tensor_numel(t), flat = (size_t)cJSON_GetArraySize(p);
+    e3c_tensor_free(t);
+    int nested = p->child && cJSON_IsArray(p->child);
+    *v = malloc((nested ? total : flat) * sizeof **v + sizeof **v);
+    if (!st && !*v)
+        st = e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    if (!st && nested)
+        st = flatten_nested(p, shape, ndim, 0, *v, n, p->string);
+    const cJSON *x;
+    if (!st && !nested)
+        cJSON_ArrayForEach(x, p)
+        {
+            if (!cJSON_IsNumber(x))
+                return e3c_error_set(E3C_ERR_VALUE, "parameter \"%s\" must hold numbers", p->string);
+            (*v)[(*n)++] = x->valuedouble;
+        }
+    return st;
+}
+
 /* Set the fixture's parameters ({"weight": [...]}) on the module. */
 static e3c_status set_parameters(e3c_module *m, const cJSON *params)
 {
@@ -256,21 +327,9 @@ static e3c_status set_parameters(e3c_module *m, const cJSON *params)
     if (!cJSON_IsObject(params))
         return e3c_error_set(E3C_ERR_VALUE, "field \"parameters\" must be an object of name: [values]");
     for (const cJSON *p = params->child; p; p = p->next) {
-        size_t n = cJSON_IsArray(p) ? (size_t)cJSON_GetArraySize(p) : 0;
-        double *v = malloc((n ? n : 1) * sizeof *v);
-        if (!v)
-            return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
-        size_t i = 0;
-        const cJSON *x;
-        e3c_status st = cJSON_IsArray(p) ? E3C_OK : e3c_error_set(E3C_ERR_VALUE, "parameter \"%s\" must be a list", p->string);
-        cJSON_ArrayForEach(x, p)
-        {
-            if (!cJSON_IsNumber(x)) {
-                st = e3c_error_set(E3C_ERR_VALUE, "parameter \"%s\" must hold numbers", p->string);
-                break;
-            }
-            v[i++] = x->valuedouble;
-        }
+        double *v = NULL;
+        size_t n = 0;
+        e3c_status st = parameter_values(m, p, &v, &n);
         if (!st)
             st = e3c_module_set_tensor_values(m, p->string, v, n);
         free(v);

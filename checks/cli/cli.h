@@ -30,6 +30,7 @@ extern const cli_command cmd_compile;
 extern const cli_command cmd_types;
 extern const cli_command cmd_run;
 extern const cli_command cmd_model;
+extern const cli_command cmd_merge;
 
 /** The signal (SIGINT, SIGTERM) that interrupted the run, else 0. Set by the handlers
  *  main installs first thing; only `run` and `model` keep going after one (to finish with

@@ -7,6 +7,7 @@
 #include "e3check/fixture.h"
 #include "e3check/registry.h"
 #include "json_args.h"
+#include "select.h"
 
 static void help(FILE *out)
 {
@@ -116,11 +117,15 @@ static int run(int argc, char **argv)
     const char *fixture = NULL, *output = NULL, *force = NULL, *name = NULL;
     e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
     e3c_run_settings rs = {0, 0, 0};
-    int quiet = 0;
+    int quiet = 0, config_rc = config_load_plugins(argc, argv); /* e3check.json's plugins */
+    if (config_rc)
+        return config_rc;
     for (int i = 1; i < argc; i++) {
         long v;
         const char *a = argv[i];
-        if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc)
+        if (!strcmp(a, "--config") && i + 1 < argc)
+            i++; /* read by config_load_plugins */
+        else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc)
             output = argv[++i];
         else if (!strcmp(a, "--n-trace-checks") && i + 1 < argc && parse_int(argv[i + 1], 1, 1000, &v))
             opt.n_trace_checks = (int)v, i++;
@@ -202,36 +207,3 @@ done:
 }
 
 const cli_command cmd_compile = {"compile", "compile a fixture's module and save it as TorchScript", run, help};
-
-/* ------------------------------------------------------------------ types ---- */
-
-static void types_help(FILE *out)
-{
-    fputs("usage: e3check types [--plugin PATH]\n\nList the registered module types.\n", out);
-}
-
-static int types_run(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--plugin") && i + 1 < argc) {
-            if (e3c_registry_load_plugin(argv[++i])) {
-                cli_error("%s", e3c_error_last());
-                return EXIT_USAGE;
-            }
-        } else {
-            cli_error("types: unexpected argument '%s'", argv[i]);
-            return EXIT_USAGE;
-        }
-    }
-    e3c_strings names = {0, NULL};
-    if (e3c_registry_names(&names)) {
-        cli_error("%s", e3c_error_last());
-        return EXIT_INTERNAL;
-    }
-    for (size_t i = 0; i < names.count; i++)
-        printf("%s\n", names.items[i]);
-    e3c_strings_free(&names);
-    return EXIT_AS_EXPECTED;
-}
-
-const cli_command cmd_types = {"types", "list the registered module types", types_run, types_help};

@@ -21,16 +21,20 @@
 #include "e3check/report.h"
 #include "e3check/structured.h"
 #include "json_args.h"
+#include "select.h"
 
 /* ------------------------------------------------------------------ options ---- */
 
 typedef struct run_opts {
-    const char *report, *junit, *markdown, *filter; /* report NULL: --no-report; "-": stdout */
+    const char *report, *junit, *markdown; /* report NULL: --no-report; "-": stdout */
     const char *preset;     /* model --preset NAME|FILE.json */
     long atoms;             /* model --atoms N (0: the preset's) */
     const char *structures; /* model --structures periodic|cluster|both */
     int jobs, quiet, verbose;
     e3c_run_settings rs;
+    cli_controls ctl;          /* selection, shards, stopping, colour (select.c) */
+    const unsigned char *keep; /* per collected fixture: selected (ctl_select) */
+    int reproducible;          /* `run`: print reproduce commands */
 } run_opts;
 
 /* One fixture to run: its JSON (borrowed from the parsed file), file and folder. */
@@ -94,8 +98,12 @@ static int reports_collide(const run_opts *o)
     return 0;
 }
 
+static const cli_controls *color_controls; /* the running command's --color */
+
 static int use_color(void)
 {
+    if (color_controls)
+        return ctl_use_color(color_controls);
     const char *nc = getenv("NO_COLOR");
     return isatty(fileno(lines_out ? lines_out : stdout)) && !(nc && *nc);
 }
@@ -108,15 +116,16 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         long v;
-        int has_next = i + 1 < argc;
-        if (!strcmp(a, "--report") && has_next)
+        int has_next = i + 1 < argc, bad = 0;
+        if (ctl_option(&o->ctl, argc, argv, &i, &bad)) {
+            if (bad)
+                return EXIT_USAGE;
+        } else if (!strcmp(a, "--report") && has_next)
             o->report = argv[++i];
         else if (!strcmp(a, "--junit") && has_next)
             o->junit = argv[++i];
         else if (!strcmp(a, "--markdown") && has_next)
             o->markdown = argv[++i];
-        else if (!strcmp(a, "--filter") && has_next)
-            o->filter = argv[++i];
         else if (!strcmp(a, "--no-report"))
             o->report = NULL;
         else if (!strcmp(a, "--seed") && has_next) {
@@ -132,6 +141,7 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
                 return EXIT_USAGE;
             o->rs.timeout_s = (double)v;
         } else if (!strcmp(a, "--plugin") && has_next) {
+            ctl_note_plugin(&o->ctl, argv[i + 1]);
             if (e3c_registry_load_plugin(argv[++i])) {
                 cli_error("%s", e3c_error_last());
                 return EXIT_USAGE;
@@ -177,6 +187,7 @@ typedef struct collection {
     cJSON **docs; /* parsed files, owned */
     size_t n_docs, cap_docs;
     e3c_report *report; /* file-level errors go straight in */
+    int drop_file_errors; /* --shard K/N with K > 1: unreadable files belong to shard 1 */
 } collection;
 
 static int push_item(collection *c, const cJSON *fx, const char *file)
@@ -217,12 +228,15 @@ static int keep_doc(collection *c, cJSON *doc)
 /* An ERRORED "fixture" entry for `file`, named `fixture` (NULL: the file's base name). */
 static void entry_error(collection *c, const char *file, const char *fixture, const char *message)
 {
+    if (c->drop_file_errors)
+        return;
     e3c_check_result r;
     memset(&r, 0, sizeof r);
     snprintf(r.message, sizeof r.message, "%s", message);
     r.status = E3C_ERRORED;
     r.details = cJSON_CreateObject();
     char *copy = strdup(file), *base = copy ? basename(copy) : (char *)file;
+    ctl_clear_progress();
     fprintf(lines_out, "%s %-36s %-13s %-8s  %s\n", use_color() ? "\033[31mFAIL\033[0m" : "FAIL",
             fixture ? fixture : base, "fixture", "ERRORED", r.message);
     e3c_report_add(c->report, fixture ? fixture : base, file, "fixture", E3C_PASSED, &r);
@@ -298,6 +312,7 @@ static void print_line(const run_opts *o, const e3c_report_entry *e)
     if (o->quiet && ok)
         return;
     int color = use_color();
+    ctl_clear_progress(); /* the progress line on the same terminal */
     const char *mark = ok ? (color ? "\033[32mok  \033[0m" : "ok  ") : (color ? "\033[31mFAIL\033[0m" : "FAIL");
     fprintf(lines_out, "%s %-36s %-13s %-8s", mark, e->fixture, e->check, e3c_verdict_name(e->result.status));
     if (!ok)
@@ -329,10 +344,11 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
     *n_tasks = 0;
     if (!tasks)
         return NULL;
+    c->drop_file_errors = 0;
     for (size_t i = 0; i < c->n; i++) {
         const item *it = &c->items[i];
         const char *name = fixture_name(it->fx);
-        if (o->filter && fnmatch(o->filter, name, 0) != 0 && !strstr(name, o->filter))
+        if (o->keep && !o->keep[i])
             continue;
         e3c_status st = e3c_fixture_validate(it->fx);
         for (size_t j = 0; !st && j < i; j++)
@@ -349,6 +365,8 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
             continue;
         }
         for (size_t k = 0; k < nk; k++) {
+            if (!ctl_keeps_check(&o->ctl, name, kinds[k]))
+                continue;
             task *t = &tasks[(*n_tasks)++];
             t->it = it;
             t->kind = kinds[k];
@@ -381,8 +399,8 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
         tasks[i].rs = &o->rs;
         st = e3c_check_pool_submit(pool, &tasks[i], e3c_fixture_timeout(tasks[i].it->fx, &o->rs), i);
     }
-    size_t done = 0;
-    while (!st && done < n && !cli_interrupted) {
+    size_t done = 0, not_expected = 0, maxfail = (size_t)o->ctl.maxfail;
+    while (!st && done < n && !cli_interrupted && !(maxfail && not_expected >= maxfail)) {
         int got = 0;
         size_t tag = 0;
         e3c_check_result r;
@@ -393,6 +411,7 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
             continue;
         }
         if (!st && got) {
+            not_expected += r.status != tasks[tag].expected;
             record(report, o, &tasks[tag], &r);
             done++;
         }
@@ -407,6 +426,11 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
                 snprintf(r.message, sizeof r.message, "%s", e3c_error_last());
                 record(report, o, &tasks[i], &r);
             }
+    if (!st && done < n && !cli_interrupted) {
+        ctl_clear_progress();
+        fprintf(lines_out, "e3check: stopped after %zu check%s not as expected (--maxfail %zu); %zu not run\n", not_expected,
+               not_expected == 1 ? "" : "s", maxfail, n - done);
+    }
     if (done < n) {
         e3c_check_pool_free(pool); /* kills the checks still running */
         return NULL;
@@ -416,25 +440,7 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
 
 static int write_reports(const e3c_report *report, const run_opts *o)
 {
-    int rc = 0;
-    if (o->report && e3c_report_write_json(report, o->report)) {
-        cli_error("%s", e3c_error_last());
-        rc = 1;
-    }
-    if (o->junit && e3c_report_write_junit(report, o->junit)) {
-        cli_error("%s", e3c_error_last());
-        rc = 1;
-    }
-    if (o->markdown && e3c_report_write_markdown(report, o->markdown, 0)) {
-        cli_error("%s", e3c_error_last());
-        rc = 1;
-    }
-    const char *gh = getenv("GITHUB_STEP_SUMMARY");
-    if (gh && *gh && e3c_report_write_markdown(report, gh, 1)) {
-        cli_error("%s", e3c_error_last());
-        rc = 1;
-    }
-    return rc;
+    return cli_write_reports(report, o->report, o->junit, o->markdown);
 }
 
 static double wall_now(void)
@@ -450,11 +456,19 @@ static int run_collection(collection *c, const run_opts *o)
     double start = wall_now();
     size_t n_tasks = 0;
     task *tasks = make_tasks(c, o, &n_tasks);
+    if (tasks && o->ctl.list) { /* --list: what would run, nothing run */
+        for (size_t i = 0; i < n_tasks; i++)
+            printf("%s %s %s\n", tasks[i].it->file, fixture_name(tasks[i].it->fx), e3c_check_kind_name(tasks[i].kind));
+        free(tasks);
+        return c->report->count ? EXIT_NOT_EXPECTED : n_tasks ? EXIT_AS_EXPECTED : EXIT_NOTHING_RUN;
+    }
     if (tasks && n_tasks && !cli_interrupted) {
         /* several workers share the cores: libtorch's threads per worker, set before they
          * fork (one worker keeps libtorch's default; setting it costs several ms) */
         long workers = o->jobs < (int)n_tasks ? o->jobs : (long)n_tasks, per_worker = online_cpus() / workers;
-        if (workers > 1)
+        if (o->ctl.threads)
+            e3c_torch_set_num_threads(o->ctl.threads);
+        else if (workers > 1)
             e3c_torch_set_num_threads(per_worker < 1 ? 1 : (int)per_worker);
         e3c_jit_warm_up(); /* once here rather than in every worker */
     }
@@ -477,6 +491,8 @@ static int run_collection(collection *c, const run_opts *o)
      * exited by now: reaping them here costs well under a millisecond, and no process of
      * this run outlives it. */
     e3c_check_pool_free(pool);
+    ctl_clear_progress();
+    ctl_print_not_expected(lines_out, &o->ctl, c->report, o->reproducible);
     if (c->report->interrupted)
         fprintf(lines_out, "e3check: INTERRUPTED (%s): %zu check%s not run\n", strsignal(cli_interrupted),
                 e3c_report_not_run(c->report), e3c_report_not_run(c->report) == 1 ? "" : "s");
@@ -529,12 +545,31 @@ static void defaults(run_opts *o)
     o->report = "reports/e3check-report.json";
     o->jobs = online_cpus() < 8 ? (int)online_cpus() : 8;
     o->rs.timeout_s = 120.0;
+    ctl_init(&o->ctl);
+    color_controls = &o->ctl;
 }
 
-static int run(int argc, char **argv)
+/* Which collected fixtures run (select.c); NULL when out of memory. */
+static unsigned char *select_items(const collection *c, const run_opts *o)
+{
+    const char **names = calloc(c->n + 1, sizeof *names);
+    unsigned char *keep = calloc(c->n + 1, 1);
+    for (size_t i = 0; names && i < c->n; i++)
+        names[i] = fixture_name(c->items[i].fx);
+    if (!names || !keep || ctl_select(&o->ctl, names, c->n, keep)) {
+        free(keep);
+        keep = NULL;
+    }
+    free(names);
+    return keep;
+}
+
+/* `run` once the config file's options are in argv; its "paths" are the default. */
+static int run_expanded(int argc, char **argv, char **config_paths, int n_config_paths)
 {
     run_opts o;
     defaults(&o);
+    o.reproducible = 1;
     const char *paths[256];
     int n_paths = 0, dummy = 0;
     if (argc > 250) {
@@ -542,18 +577,47 @@ static int run(int argc, char **argv)
         return EXIT_USAGE;
     }
     int rc = parse_common(argc, argv, &o, paths, &n_paths, 0, NULL, &dummy, NULL, &dummy, NULL);
-    if (rc)
+    if (!rc && ctl_load(&o.ctl))
+        rc = EXIT_NOT_EXPECTED;
+    if (rc) {
+        ctl_free(&o.ctl);
         return rc;
+    }
+    for (int i = 0; !n_paths && i < n_config_paths; i++)
+        paths[n_paths++] = config_paths[i];
     if (!n_paths)
         paths[n_paths++] = "fixtures";
     e3c_report report;
     init_report(&report, &o);
-    collection c = {.report = &report};
+    collection c = {.report = &report, .drop_file_errors = o.ctl.shard_k > 1};
     for (int i = 0; i < n_paths; i++)
         collect(&c, paths[i]);
-    rc = run_collection(&c, &o);
+    unsigned char *keep = select_items(&c, &o);
+    o.keep = keep;
+    if (!keep) {
+        cli_error("out of memory selecting fixtures");
+        rc = EXIT_INTERNAL;
+    } else
+        rc = run_collection(&c, &o);
+    if (rc == EXIT_NOTHING_RUN && o.ctl.shard_n && !o.ctl.list) {
+        printf("e3check: shard %d/%d is empty: nothing to run here\n", o.ctl.shard_k, o.ctl.shard_n);
+        rc = EXIT_AS_EXPECTED;
+    }
+    free(keep);
+    ctl_free(&o.ctl);
     collection_free(&c);
     e3c_report_free(&report);
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
+    int n = 0, n_paths = 0;
+    char **args = NULL, **paths = NULL;
+    int rc = config_expand(argc, argv, &n, &args, &paths, &n_paths);
+    if (!rc)
+        rc = run_expanded(n, args, paths, n_paths);
+    config_free_argv(n, args, paths, n_paths);
     return rc;
 }
 
@@ -574,11 +638,32 @@ static void help(FILE *out)
           "  --jobs N           worker processes running checks in parallel (default: the\n"
           "                     number of CPUs, at most 8; 1 runs them one after another)\n"
           "  --timeout SECONDS  time limit per check (default 120; a fixture's timeout_s wins)\n"
-          "  --filter PATTERN   only fixtures whose name matches (glob) or contains PATTERN\n"
           "  --plugin PATH      load module types from a shared library\n"
           "  -q, -v             only what is not as expected / every message\n\n"
-          "exit status: 0 every check as expected, 1 some not, 2 interrupted, 3 internal\n"
-          "error, 4 usage error, 5 nothing was run. NO_COLOR turns colours off.\n",
+          "selection (repeatable options add up):\n"
+          "  --filter PATTERN   only fixtures whose name matches (glob) or contains PATTERN\n"
+          "  --exclude PATTERN  not the fixtures whose name matches or contains PATTERN\n"
+          "  --name NAME        only the fixture named exactly NAME\n"
+          "  --check CHECK      only this check (auto_jitable, equivariance, golden)\n"
+          "  --last-failed REPORT.json  only the checks not as expected in that report\n"
+          "                     (everything when there were none)\n"
+          "  --shard K/N        the K-th of N deterministic parts (whole fixtures; K from 1);\n"
+          "                     an empty part exits 0. Merge the parts' reports with\n"
+          "                     'e3check merge'\n"
+          "  --durations REPORT.json  balance the shards by that report's durations\n"
+          "  --list             print FILE FIXTURE CHECK for what would run; run nothing\n\n"
+          "control:\n"
+          "  -x, --exitfirst    stop at the first check not as expected (--maxfail 1)\n"
+          "  --maxfail N        stop after N checks not as expected\n"
+          "  --threads N        libtorch threads per worker (default: the CPUs shared out)\n"
+          "  --color auto|always|never  colours on standard output (auto: a terminal and no\n"
+          "                     NO_COLOR)\n"
+          "  --config FILE      options from FILE (default: ./e3check.json when present):\n"
+          "                     {\"plugins\": [...], \"paths\": [...], \"defaults\": {\"jobs\": 2, ...}}\n\n"
+          "At the end, every check not as expected is listed with a command that reruns it\n"
+          "alone (--name, --check, --seed).\n\n"
+          "exit status: 0 every check as expected (or an empty shard), 1 some not, 2\n"
+          "interrupted, 3 internal error, 4 usage error, 5 nothing was run.\n",
           out);
 }
 
@@ -685,6 +770,10 @@ static int model_run(int argc, char **argv)
     for (int i = 0; i < n_outs; i++)
         cJSON_AddItemToArray(b, strcmp(outs[i], "none") ? cJSON_CreateString(outs[i]) : cJSON_CreateNull());
     cJSON_AddStringToObject(fx, "dtype", dtype);
+    if (ctl_model_checks(&o.ctl, fx)) {
+        cJSON_Delete(fx);
+        return EXIT_INTERNAL;
+    }
     e3c_report report;
     init_report(&report, &o);
     collection c = {.report = &report};
@@ -704,13 +793,18 @@ static void model_help(FILE *out)
           "                     [--atoms N] [--structures periodic|cluster|both] [run options]\n\n"
           "Check one deployed TorchScript model: auto_jitable (runs on random inputs of the\n"
           "declared widths, rejects narrower ones, round-trips) and equivariance. An entry may\n"
-          "be an irreps string, cartesian_points, or none. Reports and options as 'e3check run'.\n\n"
+          "be an irreps string, cartesian_points, or none. Reports and options as 'e3check run'\n"
+          "(--check auto_jitable|equivariance picks one check).\n\n"
           "With --preset, an interatomic potential is checked as the preset describes it (NequIP\n"
           "0.6 / Allegro 0.3 files from nequip-deploy build, MACE 0.3 compiled models and LAMMPS\n"
           "wrappers; presets are JSON files, installed under share/e3check/presets/) on a seeded\n"
           "periodic structure and a seeded cluster (--structures picks one; --atoms sets their\n"
           "size); r_max, the species and the model's dtype come from the file (--dtype overrides\n"
-          "the tolerance tier).\n",
+          "the tolerance tier).\n"
+          "\nequivariance options:\n"
+          "  --ntrials N        rotations per case (default 1)\n"
+          "  --tolerance T      largest error accepted (default e3nn's: 1e-3 float32, 1e-9 float64)\n"
+          "  --no-parity        proper rotations only (no -R cases)\n",
           out);
 }
 

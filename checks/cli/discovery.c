@@ -82,7 +82,7 @@ static e3c_status push(found_files *out, const char *path, const char *fmt, ...)
 static int is_fixture_name(const char *name)
 {
     size_t n = strlen(name);
-    return n > 5 && !strcmp(name + n - 5, ".json") && !(n > 12 && !strcmp(name + n - 12, ".schema.json")) &&
+    return n > 5 && !strcmp(name + n - 5, ".json") && strcmp(name, "e3check.json") != 0 && /* the config file */ !(n > 12 && !strcmp(name + n - 12, ".schema.json")) &&
            !(n > 13 && !strcmp(name + n - 13, ".queries.json"));
 }
 

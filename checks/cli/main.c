@@ -6,9 +6,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "e3check/command.h"
 #include "e3check/torch.h"
 
-static const cli_command *const commands[] = {&cmd_run, &cmd_model, &cmd_compile, &cmd_inspect, &cmd_irreps, &cmd_o3, &cmd_types};
+static const cli_command *const commands[] = {&cmd_run, &cmd_merge, &cmd_model, &cmd_compile, &cmd_inspect, &cmd_irreps, &cmd_o3, &cmd_types};
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
 void cli_error(const char *fmt, ...)
@@ -32,6 +33,17 @@ static void usage(FILE *out)
     for (int i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fputs("\n'e3check <command> --help' describes one command.\n", out);
+}
+
+static int dispatch(int argc, char **argv);
+static void install_signal_handlers(int argc, char **argv);
+
+int e3c_cli_main(int argc, char **argv)
+{
+    install_signal_handlers(argc, argv);
+    int rc = dispatch(argc, argv);
+    fflush(NULL);
+    return rc;
 }
 
 static int dispatch(int argc, char **argv)
@@ -116,23 +128,4 @@ static void install_signal_handlers(int argc, char **argv)
         sigaddset(&unblock, sigs[i]);
     }
     sigprocmask(SIG_UNBLOCK, &unblock, NULL);
-}
-
-/* The process ends without running libtorch's static destructors, which take tens of
- * milliseconds and have nothing left to do: every report is written and closed by now,
- * and the streams are flushed here. Sanitizer builds exit normally so that LeakSanitizer
- * still looks at the whole run. */
-int main(int argc, char **argv)
-{
-    install_signal_handlers(argc, argv);
-    int rc = dispatch(argc, argv);
-#ifdef E3C_NORMAL_EXIT
-    return rc;
-#else
-    if (fflush(NULL) != 0) {
-        perror("e3check: writing the output");
-        _exit(EXIT_INTERNAL);
-    }
-    _exit(rc);
-#endif
 }

@@ -253,6 +253,13 @@ e3c_status e3c_module_tensor(const e3c_module *m, const char *name, e3c_tensor *
     return e3c_jit_attribute_tensor(m->jit, name, out);
 }
 
+e3c_status e3c_module_parameters(const e3c_module *m, e3c_strings *out)
+{
+    if (!m || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_module_parameters: NULL argument");
+    return e3c_jit_parameters(m->jit, out);
+}
+
 e3c_status e3c_module_set_tensor_values(e3c_module *m, const char *name, const double *values, size_t n)
 {
     e3c_tensor *t = NULL;

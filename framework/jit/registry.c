@@ -2,6 +2,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,7 +84,10 @@ e3c_status e3c_registry_build(e3c_module **out, const cJSON *spec)
         return e3c_error_set(E3C_ERR_VALUE, "module %s: \"kwargs\" must be an object", type->valuestring);
     const entry *e = find(type->valuestring);
     if (!e)
-        return e3c_error_set(E3C_ERR_NOT_FOUND, "unknown module type \"%s\" (see e3check types)", type->valuestring);
+        return e3c_error_set(E3C_ERR_NOT_FOUND,
+                             "unknown module type \"%s\" (see e3check types; a type of your own needs --plugin PATH, "
+                             "\"plugins\" in e3check.json, or your program's e3c_registry_add)",
+                             type->valuestring);
     e3c_status st = e->ctor(out, args, kwargs);
     if (!st && !*out) /* a plugin's constructor may "succeed" without building anything */
         st = e3c_error_set(E3C_ERR_INTERNAL, "its constructor reported success but gave no module");
@@ -256,9 +260,60 @@ e3c_status e3c_arg_bool(const cJSON *args, const cJSON *kwargs, int index, const
     return E3C_OK;
 }
 
+/* e3c_registry_arguments calls a constructor in probe mode: its e3c_args_check records
+ * the arguments it accepts and stops it there. */
+static _Thread_local int probing, probed, probed_max;
+static _Thread_local const char *const *probed_known;
+
+/* "a, b, c" of a NULL-terminated list, into buf. */
+static const char *join_names(char *buf, size_t cap, const char *const *names)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (const char *const *n = names; n && *n && len < cap; n++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", *n);
+    return buf[0] ? buf : "none";
+}
+
+e3c_status e3c_registry_arguments(const char *type, e3c_strings *out, int *n_positional)
+{
+    if (!type || !out || !n_positional)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_arguments: NULL argument");
+    pthread_once(&builtins_once, register_builtins_once);
+    memset(out, 0, sizeof *out);
+    const entry *e = find(type);
+    if (!e)
+        return e3c_error_set(E3C_ERR_NOT_FOUND, "unknown module type \"%s\" (see e3check types)", type);
+    e3c_module *m = NULL;
+    probing = 1, probed = 0, probed_known = NULL;
+    e->ctor(&m, NULL, NULL);
+    probing = 0;
+    e3c_module_free(m);
+    if (!probed)
+        return e3c_error_set(E3C_ERR_NOT_FOUND, "%s does not declare its arguments (its constructor does not call "
+                             "e3c_args_check)", type);
+    size_t n = 0;
+    while (probed_known && probed_known[n])
+        n++;
+    out->items = calloc(n ? n : 1, sizeof *out->items);
+    for (size_t i = 0; out->items && i < n; i++)
+        if ((out->items[i] = strdup(probed_known[i])))
+            out->count++;
+    *n_positional = probed_max;
+    if (!out->items || out->count != n) {
+        e3c_strings_free(out);
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory listing arguments");
+    }
+    return E3C_OK;
+}
+
 e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, const cJSON *kwargs,
                           const char *const *known)
 {
+    if (probing) {
+        probed = 1, probed_max = max_args, probed_known = known;
+        return e3c_error_set(E3C_ERR_VALUE, "%s: arguments probed", type);
+    }
     if (args && cJSON_GetArraySize(args) > max_args)
         return e3c_error_set(E3C_ERR_VALUE, "%s takes at most %d positional arguments, got %d", type, max_args,
                              cJSON_GetArraySize(args));
@@ -266,8 +321,10 @@ e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, con
         int ok = 0;
         for (const char *const *n = known; n && *n; n++)
             ok |= !strcmp(*n, k->string);
+        char names[512];
         if (!ok)
-            return e3c_error_set(E3C_ERR_VALUE, "%s got an unexpected keyword argument \"%s\"", type, k->string);
+            return e3c_error_set(E3C_ERR_VALUE, "%s got an unexpected keyword argument \"%s\" (its arguments: %s)", type,
+                                 k->string, join_names(names, sizeof names, known));
     }
     return E3C_OK;
 }

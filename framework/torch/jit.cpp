@@ -314,6 +314,18 @@ e3c_status e3c_jit_attributes(const e3c_jit_module *m, e3c_strings *out)
     });
 }
 
+e3c_status e3c_jit_parameters(const e3c_jit_module *m, e3c_strings *out)
+{
+    if (!m || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_parameters: NULL argument");
+    return guard("jit_parameters", [&] {
+        std::vector<std::string> v;
+        for (const auto &p : m->m.named_parameters(true))
+            v.push_back(p.name);
+        return give_strings(out, v);
+    });
+}
+
 e3c_status e3c_jit_attribute_string(const e3c_jit_module *m, const char *name, char **out)
 {
     if (!m || !name || !out)

@@ -133,6 +133,10 @@ void e3c_module_limit_elements(int64_t max_elements);
  *  are recorded as attribute reads when tracing). Caller owns *out. */
 e3c_status e3c_module_tensor(const e3c_module *m, const char *name, e3c_tensor **out);
 
+/** The parameters of the module tree by e3nn's state-dict names, in e3nn's order
+ *  (e3c_jit_parameters of its TorchScript form, compiled or not). Caller owns *out. */
+e3c_status e3c_module_parameters(const e3c_module *m, e3c_strings *out);
+
 /** Replace the values of parameter or buffer `name` with `n` doubles (e3nn's flat order),
  *  converted to its dtype. E3C_ERR_VALUE when n differs from its size. */
 e3c_status e3c_module_set_tensor_values(e3c_module *m, const char *name, const double *values, size_t n);

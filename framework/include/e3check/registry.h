@@ -43,6 +43,12 @@ e3c_status e3c_arg_string(const cJSON *args, const cJSON *kwargs, int index, con
 /** The argument as a boolean; *out = fallback when absent. */
 e3c_status e3c_arg_bool(const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback, int *out);
 
+/** The arguments a type's constructor accepts, as its e3c_args_check declares them: their
+ *  names in positional order (*out, caller owns) and how many may be positional.
+ *  E3C_ERR_NOT_FOUND for an unknown type or one whose constructor does not call
+ *  e3c_args_check. */
+e3c_status e3c_registry_arguments(const char *type, e3c_strings *out, int *n_positional);
+
 /** E3C_ERR_VALUE when `args` has more than `max_args` entries or `kwargs` a key not in
  *  the NULL-terminated `known` list. */
 e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, const cJSON *kwargs,

@@ -343,6 +343,10 @@ e3c_status e3c_jit_submodules(const e3c_jit_module *m, e3c_strings *out);
 /** Attribute names of the module itself (parameters, buffers and plain attributes). */
 e3c_status e3c_jit_attributes(const e3c_jit_module *m, e3c_strings *out);
 
+/** The names of the parameters (not buffers) of the module and its submodules, by
+ *  state-dict name ("layer0.weight"), in state-dict order. Caller owns *out. */
+e3c_status e3c_jit_parameters(const e3c_jit_module *m, e3c_strings *out);
+
 /** The value of attribute `name` printed as TorchScript prints it ("1x0e+1x1o", "3",
  *  "Tensor float32[3, 3]" for a tensor). E3C_ERR_NOT_FOUND when absent. Caller owns *out. */
 e3c_status e3c_jit_attribute_string(const e3c_jit_module *m, const char *name, char **out);
