@@ -5,7 +5,6 @@
  * with the wrong parity, a perturbed linear map, a module accepting any width, a forward
  * that raises, one that never returns, a truncated archive, a text file). */
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "e3check/irreps.h"
 #include "e3check/torch.h"
