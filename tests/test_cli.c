@@ -385,6 +385,23 @@ Test(run, bad_fixtures_become_errored_results_and_the_report_is_complete)
     cr_assert(strstr(text, "classname=\"e &lt;&amp;&gt;&quot;\""), "XML escaping: %s", text);
 }
 
+/* Run `e3check ARGS` in the background, send it SIGINT once `workers` worker processes
+ * exist (its handler is installed before the pool forks them: a state, not a delay), and
+ * return its exit status. */
+static int interrupt_run(const char *args, int workers)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "%s %s > /dev/null 2>&1 & pid=$!; "
+             "while [ \"$(grep -lx \"PPid:[[:space:]]*$pid\" /proc/[0-9]*/status 2>/dev/null | wc -l)\" -lt %d ] "
+             "&& kill -0 $pid 2>/dev/null; do sleep 0.05; done; "
+             "kill -INT $pid; wait $pid",
+             E3C_CLI_PATH, args, workers);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st), "the shell running e3check %s did not exit normally", args);
+    return WEXITSTATUS(st);
+}
+
 Test(run, exit_statuses_for_nothing_usage_and_interrupt)
 {
     char args[2048], json[512], dir[512];
@@ -398,21 +415,19 @@ Test(run, exit_statuses_for_nothing_usage_and_interrupt)
 
     /* SIGINT during a hanging check (one worker: the endless loop's two checks one after
      * the other outlast the signal): exit 2 and a complete report of what finished */
-    char cmd[4096];
     snprintf(json, sizeof json, "%s/int.json", test_tmpdir());
-    snprintf(cmd, sizeof cmd, "timeout --preserve-status -s INT 4 %s run '%s/forward_endless_loop_f32.json' '%s/block_norm_f64.json' "
-             "--timeout 60 --jobs 1 --report '%s' > /dev/null 2>&1", E3C_CLI_PATH, zoo_dir(), zoo_dir(), json);
-    int st = system(cmd);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "exit status %d", WEXITSTATUS(st));
+    snprintf(args, sizeof args, "run '%s/forward_endless_loop_f32.json' '%s/block_norm_f64.json' "
+             "--timeout 60 --jobs 1 --report '%s'", zoo_dir(), zoo_dir(), json);
+    int st = interrupt_run(args, 1);
+    cr_assert_eq(st, 2, "exit status %d", st);
     cJSON *report = read_report(json);
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "environment"), "interrupted")));
     cJSON_Delete(report);
 
     /* the same with two workers, both hanging when the signal comes: both are stopped */
-    snprintf(cmd, sizeof cmd, "timeout --preserve-status -s INT 2 %s run '%s/forward_endless_loop_f32.json' "
-             "--jobs 2 --report '%s' > /dev/null 2>&1", E3C_CLI_PATH, zoo_dir(), json);
-    st = system(cmd); /* a hung worker left running would hang here: the pool kills them */
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "exit status %d", WEXITSTATUS(st));
+    snprintf(args, sizeof args, "run '%s/forward_endless_loop_f32.json' --jobs 2 --report '%s'", zoo_dir(), json);
+    st = interrupt_run(args, 2); /* a hung worker left running would hang here: the pool kills them */
+    cr_assert_eq(st, 2, "exit status %d", st);
     report = read_report(json);
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(report, "environment"), "interrupted")));
     cJSON_Delete(report);
