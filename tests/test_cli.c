@@ -1,5 +1,5 @@
 /* The e3check command as a user runs it: exit statuses, one-line errors, inspect on
- * every shared model, and the o3 calculator against e3nn's golden values. */
+ * every test model, and the o3 calculator against e3nn's golden values. */
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -76,7 +76,7 @@ Test(cli, version_help_and_usage_errors)
 Test(cli, inspect_succeeds_on_good_models_and_names_broken_ones)
 {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", shared_path("models"));
+    snprintf(dir, sizeof dir, "%s", zoo_dir());
     DIR *d = opendir(dir);
     cr_assert_not_null(d);
     struct dirent *e;
@@ -100,7 +100,7 @@ Test(cli, inspect_succeeds_on_good_models_and_names_broken_ones)
     }
     closedir(d);
     cr_assert_eq(broken, 2);
-    cr_assert_geq(good, 14);
+    cr_assert_geq(good, 12);
     run_result *r = run_cli("inspect /no/such/file.pt", NULL);
     assert_one_line_error(r, "cannot open '/no/such/file.pt'");
 }
@@ -133,8 +133,8 @@ static const cJSON *answer_at(cJSON **all, const run_result *r, int i)
 
 Test(cli, o3_reproduces_golden_values_exactly_enough)
 {
-    cJSON *g = load_json(shared_path("reference/golden/rotation_wigner.json"));
-    cJSON *s = load_json(shared_path("reference/golden/sh_randn.json"));
+    cJSON *g = load_json(data_path("golden/rotation_wigner.json"));
+    cJSON *s = load_json(data_path("golden/sh_randn.json"));
     const char *queries =
         "[{\"op\":\"wigner_D\",\"l\":3,\"angles\":[0.3,1.1,-0.7]},"
         "{\"op\":\"rand_matrix\",\"seed\":0,\"n\":3,\"dtype\":\"float64\"},"
@@ -217,7 +217,7 @@ Test(cli, inspect_survives_an_archive_that_crashes_libtorch)
 {
     char args[10000];
     snprintf(args, sizeof args, "inspect '%s' '%s'", repo_path("tests/data/corrupt_code_crashes_libtorch.pt"),
-             shared_path("models/block_norm_f64.pt"));
+             zoo_path("block_norm_f64.pt"));
     run_result *r = run_cli(args, NULL);
     cr_assert_eq(r->status, 1, "%s", r->err);
     /* the loader's crash is reported (under AddressSanitizer the child ends through ASan instead) */
@@ -405,12 +405,12 @@ Test(run, model_checks_one_deployed_file)
     char args[4096], json[512];
     snprintf(json, sizeof json, "%s/m.json", test_tmpdir());
     snprintf(args, sizeof args, "model '%s' --irreps-in 3x0e+2x1o+1x2e --irreps-out 6x0e --dtype float64 --report '%s'",
-             shared_path("models/block_norm_f64.pt"), json);
+             zoo_path("block_norm_f64.pt"), json);
     run_result *r = run_cli(args, NULL);
     cr_assert_eq(r->status, 0, "%s %s", r->out, r->err);
     cJSON_Delete(read_report(json));
     snprintf(args, sizeof args, "model '%s' --irreps-in 1x1o --irreps-out 1x1o --report '%s'",
-             shared_path("models/truncated_archive_f32.pt"), json);
+             zoo_path("truncated_archive_f32.pt"), json);
     r = run_cli(args, NULL);
     cr_assert_eq(r->status, 1);
     cr_assert(strstr(r->out, "truncated or corrupt archive"), "%s", r->out);

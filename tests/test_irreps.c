@@ -2,7 +2,7 @@
 #include "e3check/irreps.h"
 #include "test_util.h"
 
-static cJSON *golden(void) { return load_json(shared_path("reference/golden/irreps.json")); }
+static cJSON *golden(void) { return load_json(data_path("golden/irreps.json")); }
 
 static e3c_irreps parse_ok(const char *s)
 {
@@ -206,7 +206,7 @@ Test(irreps, hostile_strings_are_rejected_without_crashing)
 static void check_randn(const char *key, const char *irreps_text, const int64_t *size, int ndim,
                         e3c_normalization norm)
 {
-    cJSON *g = load_json(shared_path("reference/golden/sh_randn.json"));
+    cJSON *g = load_json(data_path("golden/sh_randn.json"));
     const char *dtypes[2] = {"torch.float64", "torch.float32"};
     for (int d = 0; d < 2; d++) {
         const cJSON *want = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(g, "irreps_randn"), dtypes[d]), key);

@@ -108,7 +108,7 @@ static void run_case(const cJSON *c)
 
 Test(modules, every_golden_case_matches_e3nn_eager_and_compiled, .timeout = 300)
 {
-    cJSON *g = load_json(shared_path("reference/golden/modules.json"));
+    cJSON *g = load_json(data_path("golden/modules.json"));
     const cJSON *c;
     int n = 0;
     const char *only = getenv("E3C_GOLDEN_ONLY");
@@ -130,7 +130,7 @@ Test(modules, every_golden_case_matches_e3nn_eager_and_compiled, .timeout = 300)
 
 Test(modules, normalize2mom_constants_are_e3nns_monte_carlo_values)
 {
-    cJSON *g = load_json(shared_path("reference/golden/modules.json"));
+    cJSON *g = load_json(data_path("golden/modules.json"));
     const cJSON *c;
     int n = 0;
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "normalize2mom_constants"))

@@ -5,7 +5,7 @@
 
 static const double TOL = 1e-12;
 
-static cJSON *rot_golden(void) { return load_json(shared_path("reference/golden/rotation_wigner.json")); }
+static cJSON *rot_golden(void) { return load_json(data_path("golden/rotation_wigner.json")); }
 
 static void assert_all_close(const double *got, const double *want, size_t n, double tol, const char *what)
 {
@@ -314,7 +314,7 @@ static int ls_range[5] = {0, 1, 2, 3, 4};
 
 Test(spherical_harmonics, match_e3nn_golden_for_every_normalization)
 {
-    cJSON *g = load_json(shared_path("reference/golden/sh_randn.json"));
+    cJSON *g = load_json(data_path("golden/sh_randn.json"));
     double x[3];
     json_flatten(cJSON_GetObjectItem(g, "x"), x, 3);
     const cJSON *c;

@@ -1,7 +1,17 @@
 #include "test_util.h"
 
+#include "e3check/fixture.h"
+
+#include <dirent.h>
 #include <ftw.h>
 #include <unistd.h>
+
+const char *data_path(const char *relative)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", E3C_TEST_DATA_DIR, relative);
+    return buf;
+}
 
 const char *shared_path(const char *relative)
 {
@@ -159,3 +169,52 @@ static const char *violation_at(const cJSON *s, const cJSON *v, const char *path
 }
 
 const char *schema_violation(const cJSON *schema, const cJSON *doc) { return violation_at(schema, doc, "$"); }
+
+/* Run every check of fixture `fx` (from file `file` in `dir`); returns the mismatches. */
+static int fixture_mismatches(const cJSON *fx, const char *dir, const char *file, int *checked)
+{
+    e3c_run_settings rs = {0, 0, 60.0};
+    e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
+    size_t nk = 0;
+    int bad = 0;
+    E3C_ASSERT_OK(e3c_fixture_checks(fx, kinds, &nk));
+    for (size_t k = 0; k < nk; k++) {
+        e3c_verdict want;
+        E3C_ASSERT_OK(e3c_fixture_expected(fx, kinds[k], &want));
+        e3c_check_result r;
+        E3C_ASSERT_OK(e3c_fixture_run_check_isolated(fx, dir, kinds[k], &rs, &r));
+        (*checked)++;
+        if (r.status != want) {
+            bad++;
+            cr_log_error("%s %s: %s (expected %s): %s", file, e3c_check_kind_name(kinds[k]),
+                         e3c_verdict_name(r.status), e3c_verdict_name(want), r.message);
+        }
+        e3c_check_result_free(&r);
+    }
+    return bad;
+}
+
+int fixture_verdict_mismatches(const char *dir, int *checked)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot open %s", dir);
+    int bad = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".json"))
+            continue;
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        cJSON *doc = load_json(path);
+        if (cJSON_IsArray(doc)) {
+            const cJSON *fx;
+            cJSON_ArrayForEach(fx, doc) bad += fixture_mismatches(fx, dir, e->d_name, checked);
+        } else {
+            bad += fixture_mismatches(doc, dir, e->d_name, checked);
+        }
+        cJSON_Delete(doc);
+    }
+    closedir(d);
+    return bad;
+}

@@ -29,9 +29,29 @@
         cr_assert(strchr(e3c_error_last(), '\n') == NULL, "message is not one line");          \
     } while (0)
 
-/** Path of a file under ../shared (E3C_SHARED_DIR overrides the build-time default).
+/** Path of a file under the repository's tests/data/ (e3nn's golden values, test files).
  *  Returns a static buffer. */
+const char *data_path(const char *relative);
+
+/** Path of a file under ../shared (E3C_SHARED_DIR overrides the build-time default), for
+ *  the optional cross-checks only (test_shared): no other test may read it. Returns a
+ *  static buffer. */
 const char *shared_path(const char *relative);
+
+/** The directory of the test models, made on first use in this process's temporary
+ *  directory with e3check's own C API (tests/model_zoo.c): NAME.pt TorchScript files, good
+ *  and deliberately broken, each with a fixture NAME.json holding its expected verdicts.
+ *  Returns a static buffer; aborts the test when a model cannot be made. */
+const char *zoo_dir(void);
+
+/** zoo_dir()/file (static buffer). */
+const char *zoo_path(const char *file);
+
+/** Run every check of every fixture file directly in `dir` (each check isolated in a
+ *  child process, with the fixture's time limit), log each verdict that differs from the
+ *  fixture's `expect`, add the number of checks run to *checked and return the number of
+ *  differences. */
+int fixture_verdict_mismatches(const char *dir, int *checked);
 
 /** Parse a JSON file; aborts the test when it cannot. Caller owns (cJSON_Delete). */
 cJSON *load_json(const char *path);

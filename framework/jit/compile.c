@@ -39,9 +39,10 @@ e3c_status copy_values_array(e3c_values ***out, e3c_values *const *src, size_t n
 
 /* ------------------------------------------------------------- tracing inputs ---- */
 
-/* An integer uniform in [lo, hi] from the seeded generator. */
+/* An integer uniform in [lo, hi] from the seeded generator; *out is lo on failure. */
 static e3c_status rand_int(e3c_generator *g, int lo, int hi, int *out)
 {
+    *out = lo;
     e3c_tensor *u = NULL;
     double v;
     e3c_status st = e3c_rand(&u, g, E3C_FLOAT64, NULL, 0);

@@ -152,8 +152,10 @@ static void place_blocks(const e3c_irreps *irreps, const double *bands, int k, i
     }
 }
 
+/* The largest l of `irreps` into *lmax (0 on failure, so the out-parameter is always set). */
 static e3c_status irreps_lmax_any(const e3c_irreps *irreps, int *lmax)
 {
+    *lmax = 0;
     if (!irreps)
         return e3c_error_set(E3C_ERR_INVALID, "D_from_matrix: NULL irreps");
     if (irreps->len == 0)

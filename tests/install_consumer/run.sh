@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# Install e3check from BUILD into a private prefix, then configure, build and run a
-# consumer project against it with find_package(e3check) and with pkg-config.
+# Install e3check from BUILD into a fresh prefix, then: run the installed e3check on a
+# fixture with LD_LIBRARY_PATH unset (its RPATH must find the libraries); configure, build
+# and test a consumer project with find_package(e3check) (the library and e3check::cli in
+# add_test); build the consumer again with pkg-config; check share/e3check/.
 set -euo pipefail
-build=$1 src=$2 work=$3
+build=$1 src=$2 work=$3 fixture=$4
 rm -rf "$work" && mkdir -p "$work"
-cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
+prefix=$work/prefix
+cmake --install "$build" --prefix "$prefix" > "$work/install.log"
+for f in fixtures/README.md fixtures/fixture.schema.json reports/report.schema.json; do
+  test -s "$prefix/share/e3check/$f" || { echo "not installed: share/e3check/$f" >&2; exit 1; }
+done
+env -u LD_LIBRARY_PATH "$prefix/bin/e3check" run "$fixture" --jobs 2 --report "$work/installed-report.json"
 flags=${E3C_CONSUMER_CFLAGS:-}
-cmake -S "$src" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_C_FLAGS="$flags" > "$work/configure.log"
+cmake -S "$src" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="$flags" \
+  -DE3C_FIXTURES="$fixture" > "$work/configure.log"
 cmake --build "$work/consumer" > "$work/build.log"
-LD_LIBRARY_PATH="$work/prefix/lib:${LD_LIBRARY_PATH:-}" "$work/consumer/consumer"
-LD_LIBRARY_PATH="$work/prefix/lib:${LD_LIBRARY_PATH:-}" "$work/consumer/consumer_cli" | grep -q "^dim *8$"
-PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" cc $flags -std=c11 "$src/consumer.c" -o "$work/consumer_pc" \
-  $(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs e3check)
-LD_LIBRARY_PATH="$work/prefix/lib:${LD_LIBRARY_PATH:-}" "$work/consumer_pc"
-test -x "$work/prefix/bin/e3check"
+grep -q "$prefix/bin/e3check" "$work/consumer/CTestTestfile.cmake" \
+  || { echo "e3check::cli is not the installed program" >&2; exit 1; }
+env -u LD_LIBRARY_PATH ctest --test-dir "$work/consumer" --output-on-failure
+PKG_CONFIG_PATH="$prefix/lib/pkgconfig" cc $flags -std=c11 "$src/consumer.c" -o "$work/consumer_pc" \
+  $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs e3check)
+LD_LIBRARY_PATH="$prefix/lib:${LD_LIBRARY_PATH:-}" "$work/consumer_pc"
+LD_LIBRARY_PATH="$prefix/lib:${LD_LIBRARY_PATH:-}" "$work/consumer/consumer_cli" | grep -q "^dim *8$"
 echo "1 passed, 0 failed"
