@@ -168,16 +168,9 @@ static int merge_run(int argc, char **argv)
            "skipped %d); report %s\n",
            n, n == 1 ? "" : "s", s.total, s.total == 1 ? "" : "s", s.as_expected, s.not_as_expected, s.passed,
            s.failed, s.errored, s.skipped, report);
-    int interrupted = merged.interrupted;
+    int rc = cli_exit_status(&s, merged.interrupted, write_failed); /* what `run` would have given */
     e3c_report_free(&merged);
-    /* the status `run` would have given for the whole suite */
-    if (interrupted)
-        return EXIT_INTERRUPTED;
-    if (write_failed)
-        return EXIT_INTERNAL;
-    if (s.total == 0)
-        return EXIT_NOTHING_RUN;
-    return s.not_as_expected ? EXIT_NOT_EXPECTED : EXIT_AS_EXPECTED;
+    return rc;
 }
 
 static void merge_help(FILE *out)

@@ -508,13 +508,7 @@ static int run_collection(collection *c, const run_opts *o)
     if (c->report->invalid_utf8)
         fprintf(lines_out,
                 "e3check: note: some names or messages were not UTF-8; the reports show U+FFFD instead\n");
-    if (c->report->interrupted)
-        return EXIT_INTERRUPTED;
-    if (write_failed)
-        return EXIT_INTERNAL;
-    if (s.total == 0)
-        return EXIT_NOTHING_RUN;
-    return s.not_as_expected ? EXIT_NOT_EXPECTED : EXIT_AS_EXPECTED;
+    return cli_exit_status(&s, c->report->interrupted, write_failed);
 }
 
 static void collection_free(collection *c)

@@ -442,6 +442,17 @@ int cli_write_reports(const e3c_report *r, const char *json, const char *junit, 
     return rc;
 }
 
+int cli_exit_status(const e3c_report_summary *s, int interrupted, int write_failed)
+{
+    if (interrupted)
+        return EXIT_INTERRUPTED;
+    if (write_failed)
+        return EXIT_INTERNAL;
+    if (s->total == 0)
+        return EXIT_NOTHING_RUN;
+    return s->not_as_expected ? EXIT_NOT_EXPECTED : EXIT_AS_EXPECTED;
+}
+
 void ctl_free(cli_controls *c)
 {
     cJSON_Delete(c->failed);

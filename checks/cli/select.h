@@ -73,6 +73,11 @@ void ctl_print_not_expected(FILE *out, const cli_controls *c, const e3c_report *
  *  $GITHUB_STEP_SUMMARY when set). Errors are printed; returns 0 or 1. */
 int cli_write_reports(const e3c_report *r, const char *json, const char *junit, const char *markdown);
 
+/** The exit status of a run with summary `s`: EXIT_INTERRUPTED, EXIT_INTERNAL when a report
+ *  could not be written, EXIT_NOTHING_RUN, EXIT_NOT_EXPECTED or EXIT_AS_EXPECTED, in that
+ *  order of precedence (run and merge alike). */
+int cli_exit_status(const e3c_report_summary *s, int interrupted, int write_failed);
+
 /** Free what ctl_load read. */
 void ctl_free(cli_controls *c);
 
