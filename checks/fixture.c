@@ -69,7 +69,7 @@ static e3c_status validate_structured(const cJSON *fx)
             st = e3c_structured_validate(full);
         cJSON_Delete(full);
     }
-    e3c_check_kind kinds[3];
+    e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
     size_t n;
     if (!st)
         st = e3c_fixture_checks(fx, kinds, &n);
@@ -119,8 +119,10 @@ e3c_status e3c_fixture_validate(const cJSON *fx)
     if (dtype && (!cJSON_IsString(dtype) || (strcmp(dtype->valuestring, "float32") && strcmp(dtype->valuestring, "float64"))))
         return e3c_error_set(E3C_ERR_VALUE, "field \"dtype\" must be \"float32\" or \"float64\"");
     const cJSON *seed = field(fx, "seed");
-    if (seed && (!cJSON_IsNumber(seed) || seed->valuedouble < 0 || seed->valuedouble != floor(seed->valuedouble)))
-        return e3c_error_set(E3C_ERR_VALUE, "field \"seed\" must be a non-negative integer");
+    if (seed && (!cJSON_IsNumber(seed) || !(seed->valuedouble >= 0 && seed->valuedouble <= E3C_FIXTURE_SEED_MAX) ||
+                 seed->valuedouble != floor(seed->valuedouble)))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"seed\" must be an integer from 0 to 2^53 - 1 (%.0f)",
+                             E3C_FIXTURE_SEED_MAX);
     const cJSON *t = field(fx, "timeout_s");
     if (t && (!cJSON_IsNumber(t) || !(t->valuedouble > 0)))
         return e3c_error_set(E3C_ERR_VALUE, "field \"timeout_s\" must be a positive number");
@@ -139,6 +141,132 @@ e3c_status e3c_fixture_validate(const cJSON *fx)
             return e3c_error_set(E3C_ERR_VALUE, "\"expect\".\"%s\" must name a check and be pass, fail or error", e->string);
     }
     return st;
+}
+
+/* The options a check takes in a fixture ("checks": {"NAME": {...}}), with their types and
+ * ranges (fixture.schema.json says the same): anything else is refused when the fixture
+ * is read, naming the check, the key and what is allowed, rather than ignored or clamped. */
+typedef enum { OPT_BOOL, OPT_INT, OPT_NUMBER, OPT_ENUM, OPT_ANY_LIST, OPT_NAME_LIST } opt_type;
+
+typedef struct check_option {
+    const char *check, *key;
+    opt_type type;
+    double min, max;      /* OPT_INT and OPT_NUMBER: the closed range, but min_open excludes min */
+    int min_open;
+    const char *choices;  /* OPT_ENUM: "a|b" */
+} check_option;
+
+static const check_option check_options[] = {
+    {"auto_jitable", "n_trace_checks", OPT_INT, 1, 100, 0, NULL},
+    {"auto_jitable", "strict_shapes", OPT_BOOL, 0, 0, 0, NULL},
+    {"auto_jitable", "roundtrip", OPT_BOOL, 0, 0, 0, NULL},
+    {"auto_jitable", "error_on_warnings", OPT_BOOL, 0, 0, 0, NULL},
+    {"equivariance", "ntrials", OPT_INT, 1, 1000, 0, NULL},
+    {"equivariance", "do_parity", OPT_BOOL, 0, 0, 0, NULL},
+    {"equivariance", "do_translation", OPT_BOOL, 0, 0, 0, NULL},
+    {"equivariance", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
+    {"golden", "output", OPT_ANY_LIST, 0, 0, 0, NULL},
+    {"golden", "atol", OPT_NUMBER, 0, 1e300, 1, NULL},
+    {"normalized", "normalization", OPT_ENUM, 0, 0, 0, "component|norm"},
+    {"normalized", "n_input", OPT_INT, 1, 1e7, 0, NULL},
+    {"normalized", "n_weight", OPT_INT, 1, 1e4, 0, NULL},
+    {"normalized", "atol", OPT_NUMBER, 0, 1e300, 0, NULL},
+    {"normalized", "weights", OPT_NAME_LIST, 0, 0, 0, NULL},
+};
+enum { N_CHECK_OPTIONS = sizeof check_options / sizeof check_options[0] };
+
+/* "a, b or c": the keys check `name` takes. */
+static void allowed_keys(const char *name, char *buf, size_t cap)
+{
+    size_t n = 0, len = 0, total = 0;
+    for (size_t i = 0; i < N_CHECK_OPTIONS; i++)
+        total += !strcmp(check_options[i].check, name);
+    buf[0] = '\0';
+    for (size_t i = 0; i < N_CHECK_OPTIONS && len < cap; i++)
+        if (!strcmp(check_options[i].check, name))
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s", n++ ? (n == total ? " or " : ", ") : "",
+                                    check_options[i].key);
+    if (!total)
+        snprintf(buf, cap, "none");
+}
+
+static e3c_status option_value(const char *name, const check_option *o, const cJSON *v)
+{
+    const char *what = NULL;
+    char range[128];
+    switch (o->type) {
+    case OPT_BOOL:
+        if (!cJSON_IsBool(v))
+            what = "true or false";
+        break;
+    case OPT_INT:
+    case OPT_NUMBER: {
+        double x = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+        int ok = isfinite(x) && (o->min_open ? x > o->min : x >= o->min) && x <= o->max &&
+                 (o->type == OPT_NUMBER || x == floor(x));
+        if (!ok) {
+            if (o->type == OPT_INT)
+                snprintf(range, sizeof range, "an integer from %.0f to %.0f", o->min, o->max);
+            else
+                snprintf(range, sizeof range, "a finite number %s %g", o->min_open ? ">" : ">=", o->min);
+            what = range;
+        }
+        break;
+    }
+    case OPT_ENUM: {
+        int ok = 0;
+        if (cJSON_IsString(v)) {
+            size_t len = strlen(v->valuestring);
+            for (const char *c = o->choices; *c; c += strcspn(c, "|"), c += *c == '|')
+                ok |= strcspn(c, "|") == len && !strncmp(c, v->valuestring, len);
+        }
+        if (!ok) {
+            snprintf(range, sizeof range, "one of %s", o->choices);
+            what = range;
+        }
+        break;
+    }
+    case OPT_ANY_LIST:
+        if (!cJSON_IsArray(v))
+            what = "a list";
+        break;
+    case OPT_NAME_LIST: {
+        int ok = cJSON_IsArray(v);
+        for (const cJSON *e = ok ? v->child : NULL; e; e = e->next)
+            ok &= cJSON_IsString(e);
+        if (!ok)
+            what = "a list of parameter names";
+        break;
+    }
+    }
+    if (!what)
+        return E3C_OK;
+    char *shown = cJSON_PrintUnformatted(v);
+    e3c_status st = e3c_error_set(E3C_ERR_VALUE, "check \"%s\" option \"%s\" must be %s, not %.60s", name, o->key,
+                                  what, shown ? shown : "that");
+    cJSON_free(shown);
+    return st;
+}
+
+/* Every key of check `c`'s options object is one it takes, of the right type and range. */
+static e3c_status validate_check_options(const cJSON *c)
+{
+    for (const cJSON *v = cJSON_IsObject(c) ? c->child : NULL; v; v = v->next) {
+        const check_option *o = NULL;
+        for (size_t i = 0; i < N_CHECK_OPTIONS && !o; i++)
+            if (!strcmp(check_options[i].check, c->string) && !strcmp(check_options[i].key, v->string))
+                o = &check_options[i];
+        if (!o) {
+            char keys[512];
+            allowed_keys(c->string, keys, sizeof keys);
+            return e3c_error_set(E3C_ERR_VALUE, "check \"%s\" has no option \"%s\" (it takes %s)", c->string,
+                                 v->string, keys);
+        }
+        e3c_status st = option_value(c->string, o, v);
+        if (st)
+            return st;
+    }
+    return E3C_OK;
 }
 
 e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
@@ -165,6 +293,9 @@ e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
             return e3c_error_set(E3C_ERR_VALUE, "key \"%s\" appears twice in \"checks\"", c->string);
         if (!cJSON_IsBool(c) && !cJSON_IsObject(c))
             return e3c_error_set(E3C_ERR_VALUE, "check \"%s\" must be true, false or an object of options", c->string);
+        e3c_status st = validate_check_options(c);
+        if (st)
+            return st;
         if (!cJSON_IsFalse(c))
             kinds[(*n)++] = (e3c_check_kind)k;
     }

@@ -794,3 +794,62 @@ Test(modules, a_module_tree_is_held_to_its_limit_in_all)
     E3C_ASSERT_OK(e3c_linear_new(&m, "2x0e", "3x0e", NULL));
     e3c_module_free(m);
 }
+
+/* ---- issue 17 item 3: every check option is validated when the fixture is read ---- */
+
+/* e3c_fixture_validate's message for a Norm fixture with `checks` as given, or NULL. */
+static const char *validation_error(const char *checks)
+{
+    static char msg[1024];
+    char text[1024];
+    snprintf(text, sizeof text, "{\"name\":\"t\",\"module\":{\"type\":\"Norm\",\"args\":[\"1o\"]},\"checks\":%s}", checks);
+    cJSON *fx = cJSON_Parse(text);
+    cr_assert_not_null(fx, "%s", text);
+    e3c_status st = e3c_fixture_validate(fx);
+    cJSON_Delete(fx);
+    if (!st)
+        return NULL;
+    snprintf(msg, sizeof msg, "%s", e3c_error_last());
+    return msg;
+}
+
+Test(fixture_options, misspelled_mistyped_or_out_of_range_options_are_refused_naming_them)
+{
+    static const struct {
+        const char *checks, *said;
+    } bad[] = {
+        {"{\"equivariance\":{\"ntrails\":2}}", "check \"equivariance\" has no option \"ntrails\" (it takes ntrials,"},
+        {"{\"equivariance\":{\"ntrials\":\"many\"}}", "\"ntrials\" must be an integer from 1 to 1000, not \"many\""},
+        {"{\"equivariance\":{\"ntrials\":1e12}}", "\"ntrials\" must be an integer from 1 to 1000"},
+        {"{\"equivariance\":{\"ntrials\":1.5}}", "\"ntrials\" must be an integer"},
+        {"{\"equivariance\":{\"tolerance\":-1}}", "\"tolerance\" must be a finite number > 0, not -1"},
+        {"{\"equivariance\":{\"do_parity\":0}}", "\"do_parity\" must be true or false, not 0"},
+        {"{\"auto_jitable\":{\"n_trace_checks\":0}}", "\"n_trace_checks\" must be an integer from 1 to 100"},
+        {"{\"golden\":{\"output\":3}}", "\"output\" must be a list"},
+        {"{\"golden\":{\"atol\":0}}", "\"atol\" must be a finite number > 0"},
+        {"{\"normalized\":{\"normalization\":\"x\"}}", "must be one of component|norm, not \"x\""},
+        {"{\"normalized\":{\"weights\":[1]}}", "\"weights\" must be a list of parameter names"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *m = validation_error(bad[i].checks);
+        cr_assert_not_null(m, "accepted %s", bad[i].checks);
+        cr_assert(strstr(m, bad[i].said), "%s: %s", bad[i].checks, m);
+    }
+    cr_assert_null(validation_error("{\"equivariance\":{\"ntrials\":3,\"do_parity\":false,\"tolerance\":1e-6},"
+                                    "\"auto_jitable\":{\"strict_shapes\":true},\"normalized\":{\"normalization\":\"norm\","
+                                    "\"n_input\":100,\"weights\":[\"weight\"]}}"),
+                   "valid options refused");
+}
+
+Test(fixture_options, seeds_a_json_number_cannot_hold_exactly_are_refused)
+{
+    const char *seeds[] = {"1e300", "18446744073709551616", "-1", "0.5"};
+    for (int i = 0; i < 4; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "{\"name\":\"t\",\"seed\":%s,\"module\":{\"type\":\"Norm\",\"args\":[\"1o\"]}}",
+                 seeds[i]);
+        cJSON *fx = cJSON_Parse(text);
+        E3C_ASSERT_FAILS(e3c_fixture_validate(fx), E3C_ERR_VALUE, "field \"seed\" must be an integer from 0 to 2^53 - 1");
+        cJSON_Delete(fx);
+    }
+}

@@ -128,6 +128,12 @@ static const char *violation_at(const cJSON *s, const cJSON *v, const char *path
     const cJSON *min = cJSON_GetObjectItem(s, "minimum");
     if (min && cJSON_IsNumber(v) && v->valuedouble < min->valuedouble)
         return snprintf(msg, sizeof msg, "%s: below the minimum", path), msg;
+    const cJSON *max = cJSON_GetObjectItem(s, "maximum");
+    if (max && cJSON_IsNumber(v) && v->valuedouble > max->valuedouble)
+        return snprintf(msg, sizeof msg, "%s: above the maximum", path), msg;
+    const cJSON *xmin = cJSON_GetObjectItem(s, "exclusiveMinimum");
+    if (xmin && cJSON_IsNumber(v) && v->valuedouble <= xmin->valuedouble)
+        return snprintf(msg, sizeof msg, "%s: not above the exclusive minimum", path), msg;
     const cJSON *minlen = cJSON_GetObjectItem(s, "minLength");
     if (minlen && cJSON_IsString(v) && (int)strlen(v->valuestring) < minlen->valueint)
         return snprintf(msg, sizeof msg, "%s: too short", path), msg;

@@ -22,6 +22,9 @@ typedef enum e3c_check_kind {
 /** How many check kinds there are (the size of e3c_fixture_checks' kinds[]). */
 #define E3C_CHECK_KIND_COUNT 4
 
+/** The largest seed a fixture may give: 2^53 - 1, the largest integer a JSON number holds exactly. */
+#define E3C_FIXTURE_SEED_MAX 9007199254740991.0
+
 /** "auto_jitable", "equivariance", "golden", "normalized". */
 const char *e3c_check_kind_name(e3c_check_kind k);
 
