@@ -659,7 +659,11 @@ static e3c_status fixed_inputs(const cJSON *fx, e3c_dtype dtype, e3c_values **ou
  * max(1, max |expected|), NaN when a value is NaN or infinite where the expected one is
  * not (or the reverse). `why` says what failed: another shape, or the first non-finite
  * value (output, index); empty when the values are comparable. */
-static e3c_status golden_output(const cJSON *want, const e3c_tensor *got, size_t o, double *err, char *why, size_t cap)
+/* Compare output `o` with its expected value: *err the worst error relative to
+ * max(1, |expected|), `at` where it is (output, index, both values); `why` set when the
+ * shapes differ or a value is not finite where a finite one is expected. */
+static e3c_status golden_output(const cJSON *want, const e3c_tensor *got, size_t o, double *err, char *why, size_t cap,
+                                char *at, size_t at_cap)
 {
     e3c_tensor *expected = NULL;
     double *g = NULL, *e = NULL;
@@ -689,11 +693,14 @@ static e3c_status golden_output(const cJSON *want, const e3c_tensor *got, size_t
     if (!st)
         st = e3c_tensor_to_doubles(expected, e, n);
     double scale = 1, worst = 0;
+    size_t worst_i = 0;
     for (size_t i = 0; !st && i < n; i++)
         if (isfinite(e[i]) && fabs(e[i]) > scale)
             scale = fabs(e[i]);
     for (size_t i = 0; !st && i < n; i++) {
         if (isfinite(g[i]) && isfinite(e[i])) {
+            if (fabs(g[i] - e[i]) > worst)
+                worst_i = i;
             worst = worse_error(worst, fabs(g[i] - e[i]));
         } else if (!(g[i] == e[i]) && !why[0]) { /* equal infinities match; NaN matches nothing */
             char index[128], value[32];
@@ -704,6 +711,12 @@ static e3c_status golden_output(const cJSON *want, const e3c_tensor *got, size_t
         }
     }
     *err = worse_error(worst / scale, why[0] ? NAN : 0);
+    if (!st && n) {
+        char index[128];
+        format_index(got, (int64_t)worst_i, index, sizeof index);
+        snprintf(at, at_cap, "output %zu at index %s is %.17g where %.17g is expected (relative error %.3e: the "
+                 "difference divided by max(1, largest |expected|) = %.6g)", o, index, g[worst_i], e[worst_i], *err, scale);
+    }
     free(g), free(e);
     e3c_tensor_free(expected);
     return st;
@@ -733,11 +746,13 @@ static void golden_check(const cJSON *fx, const e3c_subject *s, const cJSON *cop
     /* one output: `want` is its nested list; several: a list of them */
     int many = e3c_values_count(got) > 1;
     double worst = 0;
-    char why[512] = "";
+    char why[512] = "", at[512] = "", worst_at[512] = "";
     for (size_t o = 0; !st && !why[0] && o < e3c_values_count(got); o++) {
         double err = 0;
         st = golden_output(many ? cJSON_GetArrayItem(want, (int)o) : want, e3c_values_get(got, o), o, &err, why,
-                           sizeof why);
+                           sizeof why, at, sizeof at);
+        if (o == 0 || err > worst)
+            snprintf(worst_at, sizeof worst_at, "%s", at);
         worst = worse_error(worst, err);
     }
     json_add_error(out->details, "max_error", worst);
@@ -747,7 +762,7 @@ static void golden_check(const cJSON *fx, const e3c_subject *s, const cJSON *cop
     else if (why[0])
         result_set(out, E3C_FAILED, "%s", why);
     else if (!(worst <= atol))
-        result_set(out, E3C_FAILED, "output differs from the golden values by %.3e (atol %.1e)", worst, atol);
+        result_set(out, E3C_FAILED, "differs from the golden values: %s > atol %.1e", worst_at, atol);
     else
         result_set(out, E3C_PASSED, "matches the golden values: max error %.3e <= %.1e", worst, atol);
     e3c_values_free(in), e3c_values_free(got);

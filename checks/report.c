@@ -1,6 +1,7 @@
 /* Reports: JSON, JUnit XML and Markdown, each written atomically. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -444,10 +445,14 @@ static void put_md_cell(strbuf *b, const char *s)
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         size_t k = utf8_char(p);
-        if (*p == '|')
-            sb_printf(b, "\\|");
+        if (*p == '|' || *p == '*' || *p == '_' || *p == '`' || *p == '[' || *p == ']' || *p == '\\')
+            sb_printf(b, "\\%c", *p);
         else if (*p == '<')
             sb_printf(b, "&lt;");
+        else if (*p == '>')
+            sb_printf(b, "&gt;");
+        else if (*p == '&')
+            sb_printf(b, "&amp;");
         else if (*p < 0x20)
             sb_printf(b, " ");
         else if (!k)
@@ -458,38 +463,260 @@ static void put_md_cell(strbuf *b, const char *s)
     }
 }
 
+/* Text inside a Markdown code span: no backtick (which would end it), no line break. */
+static void put_md_code(strbuf *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        sb_printf(b, "%c", *p == '`' ? '\'' : *p < 0x20 ? ' ' : *p);
+}
+
+/* A detail's number: JSON numbers, and the strings "nan", "inf", "-inf" that stand for
+ * what JSON cannot hold; NAN when absent or anything else. */
+static double detail_number(const cJSON *v)
+{
+    if (cJSON_IsNumber(v))
+        return v->valuedouble;
+    if (cJSON_IsString(v))
+        return !strcmp(v->valuestring, "inf") ? INFINITY : !strcmp(v->valuestring, "-inf") ? -INFINITY : NAN;
+    return NAN;
+}
+
+/* The worst error and the tolerance a result's details record, whichever check wrote
+ * them; 0 when it recorded none. */
+static int entry_margin(const cJSON *d, double *err, double *tol)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(d, "max_error");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(d, "tolerance");
+    if (!t)
+        t = cJSON_GetObjectItemCaseSensitive(d, "atol");
+    const cJSON *irreps = cJSON_GetObjectItemCaseSensitive(d, "irreps"); /* normalized: per output irrep */
+    if (!e && cJSON_IsArray(irreps) && t) {
+        double worst = 0;
+        const cJSON *i;
+        cJSON_ArrayForEach(i, irreps)
+        {
+            double x = detail_number(cJSON_GetObjectItemCaseSensitive(i, "max_error"));
+            worst = isnan(x) || isnan(worst) ? NAN : x > worst ? x : worst;
+        }
+        *err = worst, *tol = detail_number(t);
+        return 1;
+    }
+    if (!e || !t) {
+        e = cJSON_GetObjectItemCaseSensitive(d, "compiled_vs_eager_error");
+        t = cJSON_GetObjectItemCaseSensitive(d, "compiled_vs_eager_tolerance");
+    }
+    if (!e || !t)
+        return 0;
+    *err = detail_number(e), *tol = detail_number(t);
+    return 1;
+}
+
+/* `s` as one POSIX shell word inside a Markdown code span (quoted when it needs it). */
+static void put_md_shell_word(strbuf *b, const char *s)
+{
+    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") == strlen(s)) {
+        put_md_code(b, s);
+        return;
+    }
+    sb_printf(b, "'");
+    for (; *s; s++)
+        if (*s == '\'')
+            sb_printf(b, "'\\''");
+        else
+            put_md_code(b, (char[]){*s, '\0'});
+    sb_printf(b, "'");
+}
+
+/* A command that reruns the entry alone (e3check run FILE --name NAME [--check C --seed S]). */
+static void put_md_reproduce(strbuf *b, const e3c_report_entry *e)
+{
+    if (!*e->file)
+        return;
+    sb_printf(b, "Reproduce: `e3check run ");
+    put_md_shell_word(b, e->file);
+    sb_printf(b, " --name ");
+    put_md_shell_word(b, e->fixture);
+    if (strcmp(e->check, "fixture") != 0)
+        sb_printf(b, " --check %s --seed %llu", e->check, (unsigned long long)e->result.seed);
+    sb_printf(b, "` (add the run's `--plugin` options)\n\n");
+}
+
+/* Equivariance details: a row per case with its worst error per output, and per irrep
+ * block where the check recorded blocks; then the worst rotation of the worst case. */
+static void put_md_cases(strbuf *b, const cJSON *cases, const cJSON *d)
+{
+    sb_printf(b, "| case | max error | tolerance | outputs (per irrep block) |\n| --- | ---: | ---: | --- |\n");
+    const cJSON *c, *worst_case = NULL;
+    double worst = -1;
+    cJSON_ArrayForEach(c, cases)
+    {
+        double err = detail_number(cJSON_GetObjectItemCaseSensitive(c, "max_error"));
+        double tol = detail_number(cJSON_GetObjectItemCaseSensitive(c, "tolerance"));
+        if (isnan(tol))
+            tol = detail_number(cJSON_GetObjectItemCaseSensitive(d, "tolerance"));
+        if (isnan(err) || err > worst)
+            worst = isnan(err) ? INFINITY : err, worst_case = c;
+        sb_printf(b, "| parity_k=%d, translate=%s | %.3e | %.1e | ",
+                  (int)detail_number(cJSON_GetObjectItemCaseSensitive(c, "parity_k")),
+                  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "did_translate")) ? "yes" : "no", err, tol);
+        const cJSON *outs = cJSON_GetObjectItemCaseSensitive(c, "outputs"), *o;
+        int k = 0;
+        cJSON_ArrayForEach(o, outs)
+        {
+            sb_printf(b, "%s", k ? "; " : "");
+            if (o->string) { /* structured: output key -> error */
+                put_md_cell(b, o->string);
+                if (cJSON_IsNumber(o))
+                    sb_printf(b, " %.3e", o->valuedouble);
+                else
+                    sb_printf(b, " absent");
+            } else {
+                sb_printf(b, "output %d: %.3e", k, detail_number(cJSON_GetObjectItemCaseSensitive(o, "max_error")));
+                const cJSON *bl, *blocks = cJSON_GetObjectItemCaseSensitive(o, "blocks");
+                int j = 0;
+                cJSON_ArrayForEach(bl, blocks)
+                {
+                    const cJSON *ir = cJSON_GetObjectItemCaseSensitive(bl, "irreps");
+                    sb_printf(b, "%s", j++ ? ", " : " (");
+                    put_md_cell(b, cJSON_IsString(ir) ? ir->valuestring : "?");
+                    sb_printf(b, " %.3e", detail_number(cJSON_GetObjectItemCaseSensitive(bl, "max_error")));
+                }
+                sb_printf(b, "%s", j ? ")" : "");
+            }
+            k++;
+        }
+        sb_printf(b, " |\n");
+    }
+    const cJSON *rot = cJSON_GetObjectItemCaseSensitive(worst_case, "worst_rotation");
+    if (cJSON_GetArraySize(rot) == 3) {
+        sb_printf(b, "\nWorst rotation (rows):");
+        const cJSON *row, *x;
+        cJSON_ArrayForEach(row, rot)
+        {
+            sb_printf(b, " [");
+            int j = 0;
+            cJSON_ArrayForEach(x, row) sb_printf(b, "%s%.6f", j++ ? ", " : "", detail_number(x));
+            sb_printf(b, "]");
+        }
+        sb_printf(b, "\n");
+    }
+    sb_printf(b, "\n");
+}
+
+/* auto_jitable details: a row per step. */
+static void put_md_steps(strbuf *b, const cJSON *steps)
+{
+    sb_printf(b, "| step | outcome | detail |\n| --- | --- | --- |\n");
+    const cJSON *st;
+    cJSON_ArrayForEach(st, steps)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(st, "step"),
+                    *outcome = cJSON_GetObjectItemCaseSensitive(st, "outcome"),
+                    *detail = cJSON_GetObjectItemCaseSensitive(st, "detail");
+        sb_printf(b, "| ");
+        put_md_cell(b, cJSON_IsString(name) ? name->valuestring : "?");
+        sb_printf(b, " | ");
+        put_md_cell(b, cJSON_IsString(outcome) ? outcome->valuestring : "?");
+        sb_printf(b, " | ");
+        put_md_cell(b, cJSON_IsString(detail) ? detail->valuestring : "");
+        sb_printf(b, " |\n");
+    }
+    sb_printf(b, "\n");
+}
+
+/* One entry not as expected: what happened, the numbers that show where, and how to rerun it. */
+static void put_md_failure(strbuf *b, const e3c_report_entry *e)
+{
+    sb_printf(b, "#### ");
+    put_md_cell(b, e->fixture);
+    sb_printf(b, " · ");
+    put_md_cell(b, e->check);
+    sb_printf(b, ": %s (expected %s)\n\n", e3c_verdict_name(e->result.status), expected_word(e->expected));
+    sb_printf(b, "> ");
+    put_md_cell(b, e->result.message);
+    sb_printf(b, "\n\n");
+    const cJSON *d = e->result.details;
+    double err, tol;
+    if (entry_margin(d, &err, &tol))
+        sb_printf(b, "Worst error %.3e against a tolerance of %.1e (%s).\n\n", err, tol,
+                  isnan(err) ? "not a number" : err <= tol ? "within" : "over");
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(d, "cases"),
+                *steps = cJSON_GetObjectItemCaseSensitive(d, "steps");
+    if (cJSON_IsArray(cases) && cJSON_GetArraySize(cases))
+        put_md_cases(b, cases, d);
+    if (cJSON_IsArray(steps) && cJSON_GetArraySize(steps))
+        put_md_steps(b, steps);
+    sb_printf(b, "Seed %llu", (unsigned long long)e->result.seed);
+    if (*e->file) {
+        sb_printf(b, ", file `");
+        put_md_code(b, e->file);
+        sb_printf(b, "`");
+    }
+    sb_printf(b, ".\n\n");
+    put_md_reproduce(b, e);
+}
+
+/* The margins of every check that recorded a worst error and a tolerance, closest first,
+ * in a collapsible section: how near passing checks are to failing. */
+static void put_md_margins(strbuf *b, const e3c_report *r)
+{
+    size_t n = 0;
+    double err, tol;
+    for (size_t i = 0; i < r->count; i++)
+        n += entry_margin(r->entries[i].result.details, &err, &tol);
+    if (!n)
+        return;
+    sb_printf(b, "<details><summary>Margins: worst error / tolerance of %zu check%s</summary>\n\n", n,
+              n == 1 ? "" : "s");
+    sb_printf(b, "| fixture | check | verdict | worst error | tolerance | ratio |\n| --- | --- | --- | ---: | ---: | ---: |\n");
+    for (size_t i = 0; i < r->count; i++) {
+        const e3c_report_entry *e = &r->entries[i];
+        if (!entry_margin(e->result.details, &err, &tol))
+            continue;
+        sb_printf(b, "| ");
+        put_md_cell(b, e->fixture);
+        sb_printf(b, " | ");
+        put_md_cell(b, e->check);
+        sb_printf(b, " | %s%s | %.3e | %.1e | %.3g |\n", e3c_verdict_name(e->result.status),
+                  e3c_report_entry_as_expected(e) ? "" : " (not as expected)", err, tol, tol > 0 ? err / tol : NAN);
+    }
+    sb_printf(b, "\n</details>\n\n");
+}
+
 e3c_status e3c_report_write_markdown(const e3c_report *r, const char *path, int append)
 {
     e3c_report_summary s = e3c_report_summarize(r);
     strbuf b = {0};
     char notes[2][200];
     int n_notes = report_notes(r, notes);
+    int expected_failures = 0; /* negative fixtures that failed or errored, as they must */
+    for (size_t i = 0; i < r->count; i++)
+        expected_failures += e3c_report_entry_as_expected(&r->entries[i]) &&
+                             (r->entries[i].result.status == E3C_FAILED || r->entries[i].result.status == E3C_ERRORED);
     if (r->interrupted)
         sb_printf(&b, "## e3check: interrupted, %zu check%s not run\n\n", e3c_report_not_run(r),
                   e3c_report_not_run(r) == 1 ? "" : "s");
+    else if (s.not_as_expected)
+        sb_printf(&b, "## e3check: %d check%s not as expected\n\n", s.not_as_expected, s.not_as_expected == 1 ? "" : "s");
     else
-        sb_printf(&b, "## e3check: %s\n\n",
-                  s.not_as_expected ? "some checks not as expected" : "every check as expected");
-    sb_printf(&b, "| total | passed | failed | errored | skipped | as expected | not as expected | time |\n");
+        sb_printf(&b, "## e3check: every check as expected\n\n");
+    sb_printf(&b, "| total | as expected | not as expected | passed | failed | errored | skipped | time |\n");
     sb_printf(&b, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-    sb_printf(&b, "| %d | %d | %d | %d | %d | %d | %d | %.2f s |\n\n", s.total, s.passed, s.failed, s.errored, s.skipped,
-        s.as_expected, s.not_as_expected, r->duration_s);
+    sb_printf(&b, "| %d | %d | %d | %d | %d | %d | %d | %.2f s |\n\n", s.total, s.as_expected, s.not_as_expected,
+              s.passed, s.failed, s.errored, s.skipped, r->duration_s);
+    if (expected_failures > 0)
+        sb_printf(&b, "%d of the failed or errored checks are expected failures (negative fixtures that must fail), "
+                      "and did fail as expected.\n\n",
+                  expected_failures);
+    if (r->has_seed)
+        sb_printf(&b, "Run with `--seed %llu`.\n\n", (unsigned long long)r->seed);
     if (s.not_as_expected) {
-        sb_printf(&b, "| fixture | check | expected | got | message |\n| --- | --- | --- | --- | --- |\n");
-        for (size_t i = 0; i < r->count; i++) {
-            const e3c_report_entry *e = &r->entries[i];
-            if (e3c_report_entry_as_expected(e))
-                continue;
-            sb_printf(&b, "| ");
-            put_md_cell(&b, e->fixture);
-            sb_printf(&b, " | ");
-            put_md_cell(&b, e->check);
-            sb_printf(&b, " | %s | %s | ", expected_word(e->expected), e3c_verdict_name(e->result.status));
-            put_md_cell(&b, e->result.message);
-            sb_printf(&b, " |\n");
-        }
-        sb_printf(&b, "\n");
+        sb_printf(&b, "### Not as expected\n\n");
+        for (size_t i = 0; i < r->count; i++)
+            if (!e3c_report_entry_as_expected(&r->entries[i]))
+                put_md_failure(&b, &r->entries[i]);
     }
+    put_md_margins(&b, r);
     for (int i = 0; i < n_notes; i++)
         sb_printf(&b, "_Note: %s._\n\n", notes[i]);
     return finish(&b, path, append);

@@ -1401,3 +1401,66 @@ Test(reliability, a_declared_width_cannot_exhaust_memory)
     cr_assert(strstr(r->out, "ERRORED") && strstr(r->out, "x 1000000000 = ") && strstr(r->out, "more than the 67108864"),
               "%s", r->out);
 }
+
+/* ------------------------------------------- Markdown reports show what to fix ---- */
+/* Issue #16 item 4: per-block errors, the worst rotation, the seed and a command that
+ * reproduces each failure, margins of every check, expected failures shown as expected,
+ * names escaped. */
+
+Test(markdown, failures_show_where_and_how_to_rerun_and_margins_are_listed)
+{
+    char dir[4096], md[4200], args[9000];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("markdown"));
+    put_file(dir, "f.json",
+             "[{\"name\": \"lin <b>|x\", \"module\": {\"type\": \"Linear\", \"args\": [\"2x0e+1x1o\", \"2x0e+1x1o\"]},"
+             "  \"expect\": {\"equivariance\": \"fail\"}},"
+             " {\"name\": \"gold\", \"module\": {\"type\": \"Linear\", \"args\": [\"1x0e\", \"1x0e\"]},"
+             "  \"parameters\": {\"weight\": [1.0]}, \"dtype\": \"float64\", \"inputs\": [[[1.0]]],"
+             "  \"checks\": {\"golden\": {\"output\": [[1.5]]}}}]");
+    snprintf(md, sizeof md, "%s/r.md", dir);
+    snprintf(args, sizeof args, "run '%s/f.json' --no-report --markdown '%s' --seed 7", dir, md);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 1, "%s %s", r->out, r->err);
+    const char *text = slurp_file(md);
+    const char *want[] = {
+        "## e3check: 2 checks not as expected",
+        "#### lin &lt;b&gt;\\|x · equivariance: PASSED (expected fail)",
+        "| parity_k=1, translate=no |",
+        "(2x0e ",                       /* per irrep block */
+        ", 1x1o ",
+        "Worst rotation (rows): [",
+        "Seed 7",
+        "--name 'lin <b>|x' --check equivariance --seed 7`",
+        "#### gold · golden: FAILED (expected pass)",
+        "index \\[0, 0\\] is 1 where 1.5 is expected (relative error", /* where, and that it is relative */
+        "--name gold --check golden --seed 7`",
+        "<details><summary>Margins: worst error / tolerance of",
+        "| gold | golden | FAILED (not as expected) | 3.333e-01 | 1.0e-12 |",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert(strstr(text, want[i]), "the Markdown lacks \"%s\":\n%s", want[i], text);
+    for (const char *h = strstr(text, "<b>"); h; h = strstr(h + 1, "<b>")) { /* only inside a code span */
+        const char *line = h;
+        while (line > text && line[-1] != '\n')
+            line--;
+        cr_assert(!strncmp(line, "Reproduce: `", 12), "a name's HTML reached the Markdown outside code:\n%s", text);
+    }
+}
+
+Test(markdown, an_all_green_run_with_expected_failures_says_so_without_alarm)
+{
+    char dir[4096], md[4200], args[9000];
+    snprintf(dir, sizeof dir, "%s", fresh_dir("markdown_green"));
+    put_file(dir, "f.json",
+             "[{\"name\": \"wider\", \"module\": {\"type\": \"Norm\", \"args\": [\"1x0e+1x1o\"]}, \"dtype\": \"float64\","
+             "  \"inputs\": [[[1.0, 2.0, 3.0, 4.0, 5.0]]], \"checks\": {\"golden\": {\"output\": [[1.0, 1.0]]}},"
+             "  \"expect\": {\"golden\": \"error\"}}]");
+    snprintf(md, sizeof md, "%s/r.md", dir);
+    snprintf(args, sizeof args, "run '%s/f.json' --no-report --markdown '%s'", dir, md);
+    run_result *r = run_cli(args, NULL);
+    cr_assert_eq(r->status, 0, "%s %s", r->out, r->err);
+    const char *text = slurp_file(md);
+    cr_assert(strstr(text, "## e3check: every check as expected"), "%s", text);
+    cr_assert(strstr(text, "1 of the failed or errored checks are expected failures"), "%s", text);
+    cr_assert_null(strstr(text, "### Not as expected"), "%s", text);
+}
