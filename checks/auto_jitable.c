@@ -305,7 +305,11 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
     if (!opt->strict_shapes || hook) {
         add_step(steps, "strict_shapes", "skipped", hook ? "the module makes its own tracing inputs" : "disabled");
     } else if (!strict_shapes(jit, s, args, why, sizeof why, note, sizeof note)) {
-        result_set(out, E3C_FAILED, "Traced function didn't error on bad input shape: %s", why);
+        result_set(out, E3C_FAILED,
+                   "Traced function didn't error on bad input shape: %s (the module must check each input's last "
+                   "dimension itself, e.g. torch._assert(x.shape[-1] == width, ...) in its forward or TorchScript "
+                   "source)",
+                   why);
         add_step(steps, "strict_shapes", "failed", why);
         goto done;
     } else {

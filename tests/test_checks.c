@@ -211,6 +211,7 @@ Test(auto_jitable, accepting_any_width_fails_strict_shapes)
     E3C_ASSERT_OK(e3c_check_auto_jitable(&f.s, NULL, &r));
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
     cr_assert(strstr(r.message, "Traced function didn't error on bad input shape: input 0 accepted a width of 5"), "%s", r.message);
+    cr_assert(strstr(r.message, "the module must check each input's last dimension itself"), "no next step: %s", r.message);
     e3c_check_result_free(&r);
     drop(&f);
 }
