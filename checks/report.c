@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "e3check/fixture.h"
@@ -129,6 +130,12 @@ e3c_status e3c_report_add(e3c_report *r, const char *fixture, const char *file, 
 {
     if (!r || !result)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_report_add: NULL argument");
+    if (!r->start_time[0]) { /* a report built by a program of its own still says when it began */
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(r->start_time, sizeof r->start_time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
     if (r->count == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 64;
         e3c_report_entry *e = realloc(r->entries, cap * sizeof *e);

@@ -7,6 +7,7 @@
 
 #include "e3check/checks.h"
 #include "e3check/nn.h"
+#include "e3check/report.h"
 #include "test_util.h"
 
 static e3c_status give(e3c_values **out, e3c_tensor *t)
@@ -853,4 +854,19 @@ Test(fixture_options, seeds_a_json_number_cannot_hold_exactly_are_refused)
         E3C_ASSERT_FAILS(e3c_fixture_validate(fx), E3C_ERR_VALUE, "field \"seed\" must be an integer from 0 to 2^53 - 1");
         cJSON_Delete(fx);
     }
+}
+
+/* A report built by a program of its own (no CLI) still has a JUnit timestamp. */
+Test(report, the_first_entry_dates_a_report_left_undated)
+{
+    e3c_report rep;
+    memset(&rep, 0, sizeof rep);
+    e3c_check_result r;
+    memset(&r, 0, sizeof r);
+    r.status = E3C_PASSED;
+    E3C_ASSERT_OK(e3c_report_add(&rep, "f", "f.json", "golden", E3C_PASSED, &r));
+    cr_assert_eq(strlen(rep.start_time), 20, "start_time \"%s\"", rep.start_time);
+    cr_assert_eq(rep.start_time[10], 'T');
+    cr_assert_eq(rep.start_time[19], 'Z');
+    e3c_report_free(&rep);
 }

@@ -36,7 +36,8 @@ typedef struct e3c_report {
 /** The message of a check an interrupted run never ran (its verdict is SKIPPED). */
 #define E3C_REPORT_NOT_RUN "interrupted: not run"
 
-/** Append an entry; takes over `result` (its details), also on failure. Every string
+/** Append an entry; takes over `result` (its details), also on failure. The first entry
+ *  sets start_time to now when the caller left it empty (JUnit's timestamp). Every string
  *  (names, message, details) is made valid UTF-8 on the way in: bytes that are not are
  *  replaced by U+FFFD, counted in r->invalid_utf8, and the reports carry a note. */
 e3c_status e3c_report_add(e3c_report *r, const char *fixture, const char *file, const char *check, e3c_verdict expected,
