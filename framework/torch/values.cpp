@@ -5,6 +5,7 @@
 #include "e3check/values.h"
 
 #include <caffe2/serialize/versions.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
@@ -439,6 +440,11 @@ e3c_status e3c_jit_archive_info(const char *path, int64_t *format, char **produc
     *format = 0;
     *producer = nullptr;
     *max_format = (int64_t)caffe2::serialize::kMaxSupportedFileFormatVersion;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return e3c_error_set(E3C_ERR_IO, "cannot open '%s': %s", path, std::strerror(errno));
+    if (!S_ISREG(sb.st_mode)) // opening a FIFO would wait for a writer forever
+        return e3c_error_set(E3C_ERR_IO, "cannot read '%s': it is not a regular file", path);
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return e3c_error_set(E3C_ERR_IO, "cannot open '%s': %s", path, std::strerror(errno));
