@@ -24,6 +24,11 @@ typedef struct zoo_model {
 /* Append printf-style text to the source buffer `src` (SRC_CAP bytes). */
 #define SRC_ADD(src, ...) snprintf((src) + strlen(src), SRC_CAP - strlen(src), __VA_ARGS__)
 
+/* The first line of a forward taking `x` of `width` columns: TorchScript modules must check
+ * their inputs' width themselves (auto_jitable cuts and widens every input and demands an
+ * error), as e3nn's modules do. */
+#define WIDTH_CHECK(x, width) "    torch._assert(" x ".shape[-1] == " #width ", 'wrong width of " x "')\n"
+
 static e3c_irreps parse_irreps(const char *text)
 {
     e3c_irreps ir;
@@ -31,8 +36,16 @@ static e3c_irreps parse_irreps(const char *text)
     return ir;
 }
 
+/* Append WIDTH_CHECK's line for input `x` of irreps `text`. */
+static void add_width_check(char *src, const char *x, const char *text)
+{
+    e3c_irreps ir = parse_irreps(text);
+    SRC_ADD(src, "    torch._assert(%s.shape[-1] == %lld, 'wrong width of %s')\n", x, (long long)e3c_irreps_dim(&ir), x);
+    e3c_irreps_free(&ir);
+}
+
 /* Source of an expression: the Euclidean norm of every irrep copy of `x` (irreps `text`),
- * squared when `squared`; the last block's narrow rejects any narrower input. */
+ * squared when `squared`. */
 static void add_block_norms(char *src, const char *x, const char *text, int squared)
 {
     e3c_irreps ir = parse_irreps(text);
@@ -51,8 +64,7 @@ static void add_block_norms(char *src, const char *x, const char *text, int squa
 /* Source of an expression: an irrep-wise linear map of `x` (irreps `in`) to `out`, one
  * parameter w<i> (mul_in, mul_out) per output entry, mixing the copies of the input entry
  * with the same irrep (every output irrep must occur in the input once). Registers the
- * parameters on `m`, drawn from `g`. The zoo's linear maps all read their input's last
- * entry, so they reject narrower inputs. */
+ * parameters on `m`, drawn from `g`. */
 static void add_linear(char *src, e3c_jit_module *m, e3c_generator *g, e3c_dtype dtype, const char *x,
                        const char *in, const char *out)
 {
@@ -98,7 +110,9 @@ static e3c_jit_module *new_module(const char *cls, const char *source)
 /* A BlockNorm of `irreps` with an int64 buffer `muls` holding each entry's multiplicity. */
 static e3c_jit_module *block_norm(const char *irreps)
 {
-    char src[SRC_CAP] = "def forward(self, x):\n    return ";
+    char src[SRC_CAP] = "def forward(self, x):\n";
+    add_width_check(src, "x", irreps);
+    SRC_ADD(src, "    return ");
     add_block_norms(src, "x", irreps, 0);
     SRC_ADD(src, "\n");
     e3c_jit_module *m = new_module("BlockNorm", src);
@@ -177,7 +191,9 @@ static void write_bytes(const char *dir, const char *file, const void *data, siz
 static e3c_jit_module *linear_module(const char *cls, e3c_generator *g, e3c_dtype dtype, const char *in,
                                      const char *out, const char *extra)
 {
-    char src[SRC_CAP] = "def forward(self, x):\n    return ";
+    char src[SRC_CAP] = "def forward(self, x):\n";
+    add_width_check(src, "x", in);
+    SRC_ADD(src, "    return ");
     e3c_jit_module *m = new_module(cls, NULL);
     add_linear(src, m, g, dtype, "x", in, out);
     SRC_ADD(src, "%s\n", extra);
@@ -197,7 +213,9 @@ static void make_good_models(const char *dir, e3c_generator *g)
     /* two outputs: a linear map and the squared norms of every copy */
     static const zoo_model tup = {"tuple_linear_sqnorm_f32", {"1x0e+2x1o+1x2e"}, {"3x1o+1x2e", "4x0e"},
                                   E3C_FLOAT32, "pass", "pass", 0};
-    char src[SRC_CAP] = "def forward(self, x):\n    return (";
+    char src[SRC_CAP] = "def forward(self, x):\n";
+    add_width_check(src, "x", tup.irreps_in[0]);
+    SRC_ADD(src, "    return (");
     e3c_jit_module *m = new_module("TupleLinearSqNorm", NULL);
     add_linear(src, m, g, E3C_FLOAT32, "x", tup.irreps_in[0], tup.irreps_out[0]);
     SRC_ADD(src, ", ");
@@ -229,14 +247,14 @@ static void make_good_models(const char *dir, e3c_generator *g)
     static const zoo_model two = {"scaled_vector_two_inputs_f64", {"1x0e+1x1o", "4x0e"}, {"1x1o"}, E3C_FLOAT64,
                                   "pass", "pass", 0};
     save_model(dir, &two,
-               new_module("ScaledVector", "def forward(self, x, s):\n"
+               new_module("ScaledVector", "def forward(self, x, s):\n" WIDTH_CHECK("x", 4) WIDTH_CHECK("s", 4)
                                           "    return x.narrow(-1, 1, 3) * s.narrow(-1, 0, 4).sum(-1, keepdim=True)\n"));
 
     /* points: positions relative to their mean do not move under translations */
     static const zoo_model pts = {"centred_points_f64", {"cartesian_points"}, {"1x1o"}, E3C_FLOAT64,
                                   "pass", "pass", 0};
     save_model(dir, &pts,
-               new_module("CentredPoints", "def forward(self, pos):\n"
+               new_module("CentredPoints", "def forward(self, pos):\n" WIDTH_CHECK("pos", 3)
                                            "    p = pos.narrow(-1, 0, 3)\n"
                                            "    return p - p.mean(dim=-2, keepdim=True)\n"));
 }
@@ -247,7 +265,7 @@ static void make_failing_models(const char *dir, e3c_generator *g)
     static const zoo_model cross = {"cross_product_declared_1o_f32", {"2x1o"}, {"1x1o"}, E3C_FLOAT32,
                                     "pass", "fail", 0};
     save_model(dir, &cross,
-               new_module("CrossProduct", "def forward(self, x):\n"
+               new_module("CrossProduct", "def forward(self, x):\n" WIDTH_CHECK("x", 6)
                                           "    return torch.cross(x.narrow(-1, 0, 3), x.narrow(-1, 3, 3), dim=-1)\n"));
 
     /* 1e-6 of the first vector component added to every output: far above float64's 1e-9 */
@@ -263,7 +281,8 @@ static void make_failing_models(const char *dir, e3c_generator *g)
 
     /* points themselves move under translations: declared as a vector, translation fails */
     static const zoo_model raw = {"raw_points_f64", {"cartesian_points"}, {"1x1o"}, E3C_FLOAT64, "pass", "fail", 0};
-    save_model(dir, &raw, new_module("RawPoints", "def forward(self, pos):\n    return pos.narrow(-1, 0, 3) * 1.0\n"));
+    save_model(dir, &raw, new_module("RawPoints", "def forward(self, pos):\n" WIDTH_CHECK("pos", 3)
+                                                "    return pos.narrow(-1, 0, 3) * 1.0\n"));
 }
 
 static void make_broken_models(const char *dir, e3c_generator *g)

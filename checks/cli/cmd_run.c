@@ -474,7 +474,9 @@ static int run_collection(collection *c, const run_opts *o)
     }
     e3c_check_pool *pool = tasks && !cli_interrupted ? run_tasks(tasks, n_tasks, o, c->report) : NULL;
     for (size_t i = 0; tasks && i < n_tasks; i++) {
-        if (!tasks[i].finished) { /* only an interrupt leaves a task unfinished */
+        if (!tasks[i].finished && !cli_interrupted)
+            continue; /* -x/--maxfail stopped the run: the report holds what finished, as pytest's */
+        if (!tasks[i].finished) { /* an interrupt: every report lists what did not run */
             memset(&tasks[i].result, 0, sizeof tasks[i].result);
             tasks[i].result.status = E3C_SKIPPED;
             snprintf(tasks[i].result.message, sizeof tasks[i].result.message, "%s", E3C_REPORT_NOT_RUN);

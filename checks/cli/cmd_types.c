@@ -122,7 +122,7 @@ static int types_run(int argc, char **argv)
         else if (!strcmp(argv[i], "--plugin") && i + 1 < argc) {
             if (e3c_registry_load_plugin(argv[++i])) {
                 cli_error("%s", e3c_error_last());
-                return EXIT_NOT_EXPECTED;
+                return EXIT_USAGE; /* a plugin that cannot be loaded is a usage error, as in run */
             }
         } else if (!strcmp(argv[i], "--args") && i + 1 < argc)
             args = argv[++i];

@@ -178,7 +178,7 @@ int config_load_plugins(int argc, char **argv)
     for (int i = 0; !rc && i + 1 < a.n; i++)
         if (!strcmp(a.v[i], "--plugin") && e3c_registry_load_plugin(a.v[++i])) {
             cli_error("%s", e3c_error_last());
-            rc = EXIT_NOT_EXPECTED;
+            rc = EXIT_USAGE;
         }
     config_free_argv(a.n, a.v, p.v, p.n);
     return rc;
