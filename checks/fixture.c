@@ -15,7 +15,7 @@
 
 static const char *const kind_names[E3C_CHECK_KIND_COUNT] = {"auto_jitable", "equivariance", "golden", "normalized",
                                                                "permutation", "translation", "conservative",
-                                                               "batching", "additivity"};
+                                                               "batching", "additivity", "periodic_images"};
 
 const char *e3c_check_kind_name(e3c_check_kind k) { return (unsigned)k < E3C_CHECK_KIND_COUNT ? kind_names[k] : "unknown"; }
 
@@ -166,8 +166,8 @@ static e3c_status checks_of(const cJSON *checks, e3c_check_kind *kinds, size_t *
                 k = i;
         if (k < 0)
             return e3c_error_set(E3C_ERR_VALUE, "unknown check \"%s\" (auto_jitable, equivariance, golden, "
-                                 "normalized, permutation, translation, conservative, batching or "
-                                 "additivity)",
+                                 "normalized, permutation, translation, conservative, batching, "
+                                 "additivity or periodic_images)",
                                  c->string);
         if (seen[k]++) /* kinds[] holds each check once */
             return e3c_error_set(E3C_ERR_VALUE, "key \"%s\" appears twice in \"checks\"", c->string);
@@ -184,7 +184,15 @@ e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
     cJSON *full = NULL; /* a preset's "checks", merged with the fixture's key by key */
     if (e3c_fixture_is_structured(fx) && cJSON_IsString(field(fx, "preset")) && e3c_fixture_expand_preset(&full, fx, NULL))
         full = NULL; /* a preset file not found from here: the fixture's own checks */
-    e3c_status st = checks_of(field(full ? full : fx, "checks"), kinds, n);
+    const cJSON *use = full ? full : fx;
+    e3c_status st = checks_of(field(use, "checks"), kinds, n);
+    if (!st && cJSON_IsFalse(field(field(use, "structure"), "periodic"))) { /* no cell: no periodic images */
+        size_t kept = 0;
+        for (size_t i = 0; i < *n; i++)
+            if (kinds[i] != E3C_CHECK_PERIODIC_IMAGES)
+                kinds[kept++] = kinds[i];
+        *n = kept;
+    }
     cJSON_Delete(full);
     return st;
 }

@@ -1413,7 +1413,69 @@ static void run_additivity(phys *p, uint64_t seed, double tol, e3c_check_result 
     e3c_structure_free(st);
 }
 
-/* The physical checks' entry: PERMUTATION, TRANSLATION, CONSERVATIVE, BATCHING or ADDITIVITY. */
+/* Atom `a` of a periodic structure moved by lattice vector `k` of its cell, the image offsets
+ * (and Cartesian shifts) of its edges corrected so that every edge vector stays. */
+static e3c_status move_by_lattice(const e3c_structure *st, int64_t a, int k, e3c_structure **out)
+{
+    e3c_status status = e3c_structure_copy(out, st);
+    if (status)
+        return status;
+    e3c_structure *m = *out;
+    const double *cell = &st->cells[9 * st->batch[a]];
+    for (int c = 0; c < 3; c++)
+        m->positions[3 * a + c] += cell[3 * k + c];
+    for (int64_t e = 0; e < st->n_edges; e++) {
+        int64_t i = st->edge_index[e], j = st->edge_index[st->n_edges + e];
+        int delta = (i == a) - (j == a); /* vec = pos[j] - pos[i] + S @ cell */
+        if (!delta)
+            continue;
+        m->unit_shifts[3 * e + k] += delta;
+        for (int c = 0; c < 3; c++)
+            m->shifts[3 * e + c] += delta * cell[3 * k + c];
+    }
+    return E3C_OK;
+}
+
+/* Moving an atom by a lattice vector (image offsets corrected) changes nothing. */
+static void run_periodic_images(phys *p, uint64_t seed, double tol, e3c_check_result *out)
+{
+    e3c_structure *st = NULL, *moved = NULL;
+    e3c_value *y0 = NULL, *y1 = NULL;
+    double worst = 0;
+    size_t worst_k = 0;
+    int compared = 0;
+    e3c_status status = make_structure(p->s, seed, &st);
+    if (!status)
+        structure_details(p->s, st, out->details);
+    if (!status && !st->periodic[0]) {
+        result_set(out, E3C_SKIPPED, "the structure has no cell: no periodic images to check");
+        e3c_structure_free(st);
+        return;
+    }
+    uint64_t state = seed ^ 0x494d4147ull;
+    int64_t a = st ? (int64_t)(next_random(&state) % (uint64_t)st->n_atoms) : 0;
+    int k = (int)(next_random(&state) % 3);
+    if (!status)
+        status = move_by_lattice(st, a, k, &moved);
+    cJSON_AddNumberToObject(out->details, "atom", (double)a);
+    cJSON_AddNumberToObject(out->details, "lattice_vector", k);
+    if (!status && (status = phys_run(p, st, NULL, NULL, &y0)))
+        e3c_error_prefix("the model raised");
+    if (!status && (status = phys_run(p, moved, NULL, NULL, &y1)))
+        e3c_error_prefix("the model raised with atom %lld moved by a lattice vector", (long long)a);
+    if (!status)
+        status = compare_outputs(p->s, y1, y0, st, NULL, NULL, out->details, &worst, &worst_k, &compared);
+    if (status)
+        result_set(out, E3C_ERRORED, "%s", e3c_error_last());
+    else
+        invariance_verdict(p->s, out, "an atom moved by a lattice vector, its image offsets corrected", worst, worst_k,
+                           compared, tol);
+    e3c_value_free(y0), e3c_value_free(y1);
+    e3c_structure_free(st), e3c_structure_free(moved);
+}
+
+/* The physical checks' entry: PERMUTATION, TRANSLATION, CONSERVATIVE, BATCHING, ADDITIVITY or
+ * PERIODIC_IMAGES. */
 static e3c_status structured_physical(e3c_jit_module *m, const e3c_structured *s, int kind, uint64_t seed,
                                       const cJSON *copts, e3c_check_result *out)
 {
@@ -1429,6 +1491,10 @@ static e3c_status structured_physical(e3c_jit_module *m, const e3c_structured *s
         double tol = given ? given : f64 ? 1e-10 : 1e-4; /* NequIP's, absolute */
         cJSON_AddNumberToObject(out->details, "tolerance", tol);
         run_permutation(&p, seed, tol, out);
+    } else if (kind == E3C_CHECK_PERIODIC_IMAGES) {
+        double tol = given ? given : f64 ? 1e-9 : 1e-3; /* as translation */
+        cJSON_AddNumberToObject(out->details, "tolerance", tol);
+        run_periodic_images(&p, seed, tol, out);
     } else if (kind == E3C_CHECK_TRANSLATION) {
         double tol = given ? given : f64 ? 1e-9 : 1e-3; /* e3nn's, as in equivariance */
         cJSON_AddNumberToObject(out->details, "tolerance", tol);
@@ -1515,7 +1581,7 @@ e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir
         o.roundtrip = opt_int(copts, "roundtrip", 1);
         e3c_check_structured_auto_jitable(m, s, path, &o, out);
     } else if (kind == E3C_CHECK_PERMUTATION || kind == E3C_CHECK_TRANSLATION || kind == E3C_CHECK_CONSERVATIVE ||
-               kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY) {
+               kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY || kind == E3C_CHECK_PERIODIC_IMAGES) {
         structured_physical(m, s, kind, seed, copts, out);
     } else {
         out->details = cJSON_CreateObject();

@@ -279,7 +279,7 @@ Test(structured_cli, model_with_a_preset_needs_nothing_else, .timeout = 300)
     snprintf(args, sizeof args, "model '%s/mace_f32.model' --preset mace --report r.json", potentials_dir());
     cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "mace_f32.model:periodic") && strstr(out, "mace_f32.model:cluster"), "%s", out);
-    cr_assert(strstr(out, "14 checks, 14 as expected"), "%s", out); /* 7 checks x 2 structures */
+    cr_assert(strstr(out, "15 checks, 15 as expected"), "%s", out); /* 8 with a cell, 7 without */
     snprintf(args, sizeof args, "model '%s/nequip_cell_diag.pth' --preset nequip --report r.json", potentials_dir());
     cr_assert_eq(run_cli(args, out, sizeof out), 1, "%s", out);
     cr_assert(strstr(out, "nequip_cell_diag.pth:periodic") && strstr(out, "equivariance  FAILED"), "%s", out);
@@ -488,8 +488,8 @@ static e3c_verdict physical(const char *preset, const char *file, int periodic, 
     return r->status;
 }
 
-static const e3c_check_kind physical_kinds[5] = {E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION, E3C_CHECK_CONSERVATIVE,
-                                                 E3C_CHECK_BATCHING, E3C_CHECK_ADDITIVITY};
+static const e3c_check_kind physical_kinds[6] = {E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION, E3C_CHECK_CONSERVATIVE,
+                                                 E3C_CHECK_BATCHING, E3C_CHECK_ADDITIVITY, E3C_CHECK_PERIODIC_IMAGES};
 
 Test(physical, correct_potentials_pass_every_check_in_both_dtypes, .timeout = 300)
 {
@@ -497,10 +497,11 @@ Test(physical, correct_potentials_pass_every_check_in_both_dtypes, .timeout = 30
     for (int f = 0; f < 4; f++)
         for (int periodic = 0; periodic < 2; periodic++)
             for (uint64_t seed = 21; seed < 23; seed++)
-                for (int k = 0; k < 5; k++) {
+                for (int k = 0; k < 6; k++) {
                     e3c_check_result r;
                     physical(f < 2 ? "nequip" : "mace", files[f], periodic, physical_kinds[k], seed, &r);
-                    if (f < 2 && physical_kinds[k] == E3C_CHECK_BATCHING) { /* NequIP files take one structure */
+                    if ((f < 2 && physical_kinds[k] == E3C_CHECK_BATCHING) || /* NequIP files take one structure */
+                        (!periodic && physical_kinds[k] == E3C_CHECK_PERIODIC_IMAGES)) {
                         cr_assert_eq(r.status, E3C_SKIPPED, "%s", r.message);
                         e3c_check_result_free(&r);
                         continue;
@@ -519,22 +520,23 @@ Test(physical, each_broken_variant_fails_its_property_only, .timeout = 300)
     static const struct {
         const char *preset, *file;
         int periodic;
-        e3c_verdict eq, perm, trans, cons;
+        e3c_verdict eq, perm, trans, cons, images;
     } cases[] = {
-        {"nequip", "nequip_order.pth", 1, E3C_PASSED, E3C_FAILED, E3C_PASSED, E3C_PASSED},
-        {"mace", "mace_order.model", 0, E3C_PASSED, E3C_FAILED, E3C_PASSED, E3C_PASSED},
-        {"nequip", "nequip_scaled_forces.pth", 0, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_FAILED},
-        {"mace", "mace_scaled_forces.model", 1, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_FAILED},
-        {"nequip", "nequip_force_offset.pth", 1, E3C_FAILED, E3C_PASSED, E3C_PASSED, E3C_FAILED},
-        {"mace", "mace_force_offset.model", 0, E3C_FAILED, E3C_PASSED, E3C_PASSED, E3C_FAILED},
-        {"nequip", "nequip_absolute.pth", 0, E3C_FAILED, E3C_PASSED, E3C_FAILED, E3C_PASSED},
-        {"mace", "mace_absolute.model", 1, E3C_FAILED, E3C_PASSED, E3C_FAILED, E3C_PASSED},
+        {"nequip", "nequip_order.pth", 1, E3C_PASSED, E3C_FAILED, E3C_PASSED, E3C_PASSED, E3C_PASSED},
+        {"mace", "mace_order.model", 0, E3C_PASSED, E3C_FAILED, E3C_PASSED, E3C_PASSED, E3C_SKIPPED},
+        {"nequip", "nequip_scaled_forces.pth", 0, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_FAILED, E3C_SKIPPED},
+        {"mace", "mace_scaled_forces.model", 1, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_FAILED, E3C_PASSED},
+        {"nequip", "nequip_force_offset.pth", 1, E3C_FAILED, E3C_PASSED, E3C_PASSED, E3C_FAILED, E3C_PASSED},
+        {"mace", "mace_force_offset.model", 0, E3C_FAILED, E3C_PASSED, E3C_PASSED, E3C_FAILED, E3C_SKIPPED},
+        {"nequip", "nequip_absolute.pth", 0, E3C_FAILED, E3C_PASSED, E3C_FAILED, E3C_PASSED, E3C_SKIPPED},
+        {"mace", "mace_absolute.model", 1, E3C_FAILED, E3C_PASSED, E3C_FAILED, E3C_PASSED, E3C_FAILED},
+        {"nequip", "nequip_cell_diag.pth", 1, E3C_FAILED, E3C_PASSED, E3C_PASSED, E3C_FAILED, E3C_FAILED},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        const e3c_check_kind kinds[4] = {E3C_CHECK_EQUIVARIANCE, E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION,
-                                         E3C_CHECK_CONSERVATIVE};
-        const e3c_verdict want[4] = {cases[c].eq, cases[c].perm, cases[c].trans, cases[c].cons};
-        for (int k = 0; k < 4; k++) {
+        const e3c_check_kind kinds[5] = {E3C_CHECK_EQUIVARIANCE, E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION,
+                                         E3C_CHECK_CONSERVATIVE, E3C_CHECK_PERIODIC_IMAGES};
+        const e3c_verdict want[5] = {cases[c].eq, cases[c].perm, cases[c].trans, cases[c].cons, cases[c].images};
+        for (int k = 0; k < 5; k++) {
             e3c_check_result r;
             physical(cases[c].preset, cases[c].file, cases[c].periodic, kinds[k], 5, &r);
             cr_assert_eq(r.status, want[k], "%s %s: %s (%s)", cases[c].file, e3c_check_kind_name(kinds[k]),
@@ -577,7 +579,7 @@ Test(physical, the_checks_are_for_structured_models_and_on_by_default_for_preset
         "{\"name\": \"q\", \"torchscript\": \"x.pt\", \"args\": {\"x\": \"positions\"}, \"outputs\": {\"y\": \"0e\"}}"};
     const int base = (1 << E3C_CHECK_AUTO_JITABLE) | (1 << E3C_CHECK_EQUIVARIANCE);
     const int phys = (1 << E3C_CHECK_PERMUTATION) | (1 << E3C_CHECK_TRANSLATION) | (1 << E3C_CHECK_CONSERVATIVE) |
-                     (1 << E3C_CHECK_ADDITIVITY);
+                     (1 << E3C_CHECK_ADDITIVITY) | (1 << E3C_CHECK_PERIODIC_IMAGES);
     const int want[4] = {base | phys | (1 << E3C_CHECK_BATCHING), base | phys,
                          (base | phys | (1 << E3C_CHECK_BATCHING)) & ~(1 << E3C_CHECK_CONSERVATIVE), base};
     for (int t = 0; t < 4; t++) {

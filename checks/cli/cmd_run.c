@@ -646,7 +646,7 @@ static void help(FILE *out)
           "  --name NAME        only the fixture named exactly NAME\n"
           "  --check CHECK      only this check (auto_jitable, equivariance, golden; for\n"
           "                     potentials also permutation, translation, conservative,\n"
-          "                     batching, additivity)\n"
+          "                     batching, additivity, periodic_images)\n"
           "  --last-failed REPORT.json  only the checks not as expected in that report\n"
           "                     (everything when there were none)\n"
           "  --shard K/N        the K-th of N deterministic parts (whole fixtures; K from 1);\n"

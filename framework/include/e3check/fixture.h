@@ -21,14 +21,15 @@ typedef enum e3c_check_kind {
     E3C_CHECK_TRANSLATION = 5,  /**< structured models: positions shifted, cell fixed */
     E3C_CHECK_CONSERVATIVE = 6, /**< structured models: forces = -dE/dpos (finite differences) */
     E3C_CHECK_BATCHING = 7,     /**< structured models: two structures in one call = each alone */
-    E3C_CHECK_ADDITIVITY = 8    /**< structured models: per-atom energies sum to the energy */
+    E3C_CHECK_ADDITIVITY = 8,   /**< structured models: per-atom energies sum to the energy */
+    E3C_CHECK_PERIODIC_IMAGES = 9 /**< structured models: an atom moved by a lattice vector */
 } e3c_check_kind;
 
 /** How many check kinds there are (the size of e3c_fixture_checks' kinds[]). */
-#define E3C_CHECK_KIND_COUNT 9
+#define E3C_CHECK_KIND_COUNT 10
 
 /** "auto_jitable", "equivariance", "golden", "normalized", "permutation", "translation",
- *  "conservative", "batching", "additivity". */
+ *  "conservative", "batching", "additivity", "periodic_images". */
 const char *e3c_check_kind_name(e3c_check_kind k);
 
 /** Run-wide settings that fixtures may not override. */
@@ -39,8 +40,7 @@ typedef struct e3c_run_settings {
 } e3c_run_settings;
 
 /** Which checks `fixture` enables (default: auto_jitable and equivariance, and for a
- *  structured model also permutation, translation, conservative, batching and additivity),
- *  in order;
+ *  structured model with a preset, the preset's checks merged with the fixture's), in order;
  *  kinds[] gets up to E3C_CHECK_KIND_COUNT. E3C_ERR_VALUE for a malformed "checks" field. */
 e3c_status e3c_fixture_checks(const cJSON *fixture, e3c_check_kind *kinds, size_t *n);
 
