@@ -595,3 +595,17 @@ Test(physical, the_checks_are_for_structured_models_and_on_by_default_for_preset
     }
     cJSON_Delete(plain);
 }
+
+Test(structured_cli, check_picks_one_physical_check)
+{
+    char args[12288], out[16384];
+    snprintf(args, sizeof args, "model '%s/nequip_scaled_forces.pth' --preset nequip --check conservative --report r.json",
+             potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, "conservative  FAILED") && !strstr(out, "equivariance"), "%s", out);
+    cr_assert(strstr(out, "2 checks, 0 as expected"), "%s", out);
+    snprintf(args, sizeof args, "model '%s/mace_f64.model' --preset mace --check periodic_images --report r.json",
+             potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "1 checks, 1 as expected") || strstr(out, "1 check, 1 as expected"), "%s", out);
+}
