@@ -13,7 +13,9 @@
  * the cap of one module (1 GiB in float32, 2 GiB in float64). */
 #define FIXTURE_MAX_ELEMENTS ((int64_t)1 << 28)
 
-static const char *const kind_names[E3C_CHECK_KIND_COUNT] = {"auto_jitable", "equivariance", "golden", "normalized"};
+static const char *const kind_names[E3C_CHECK_KIND_COUNT] = {"auto_jitable", "equivariance", "golden", "normalized",
+                                                               "permutation", "translation", "conservative",
+                                                               "batching", "additivity", "periodic_images"};
 
 const char *e3c_check_kind_name(e3c_check_kind k) { return (unsigned)k < E3C_CHECK_KIND_COUNT ? kind_names[k] : "unknown"; }
 
@@ -129,6 +131,10 @@ e3c_status e3c_fixture_validate(const cJSON *fx)
     e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
     size_t n;
     e3c_status st = e3c_fixture_checks(fx, kinds, &n);
+    for (size_t i = 0; !st && i < n; i++)
+        if (kinds[i] >= E3C_CHECK_PERMUTATION)
+            st = e3c_error_set(E3C_ERR_VALUE, "check \"%s\" is for structured models (a \"preset\" or \"args\")",
+                               kind_names[kinds[i]]);
     const cJSON *expect = field(fx, "expect");
     if (!st && expect && !cJSON_IsObject(expect))
         return e3c_error_set(E3C_ERR_VALUE, "field \"expect\" must be an object of check: pass|fail|error");
@@ -172,6 +178,13 @@ static const check_option check_options[] = {
     {"normalized", "n_weight", OPT_INT, 1, 1e4, 0, NULL},
     {"normalized", "atol", OPT_NUMBER, 0, 1e300, 0, NULL},
     {"normalized", "weights", OPT_NAME_LIST, 0, 0, 0, NULL},
+    {"permutation", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
+    {"translation", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
+    {"conservative", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
+    {"conservative", "components", OPT_INT, 1, 1000, 0, NULL},
+    {"batching", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
+    {"additivity", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
+    {"periodic_images", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
 };
 enum { N_CHECK_OPTIONS = sizeof check_options / sizeof check_options[0] };
 
@@ -269,9 +282,9 @@ static e3c_status validate_check_options(const cJSON *c)
     return E3C_OK;
 }
 
-e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
+/* The checks of a fixture from its "checks" object (or the defaults when NULL). */
+static e3c_status checks_of(const cJSON *checks, e3c_check_kind *kinds, size_t *n)
 {
-    const cJSON *checks = field(fx, "checks");
     *n = 0;
     if (!checks) {
         kinds[(*n)++] = E3C_CHECK_AUTO_JITABLE;
@@ -287,7 +300,9 @@ e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
             if (!strcmp(c->string, kind_names[i]))
                 k = i;
         if (k < 0)
-            return e3c_error_set(E3C_ERR_VALUE, "unknown check \"%s\" (auto_jitable, equivariance, golden or normalized)",
+            return e3c_error_set(E3C_ERR_VALUE, "unknown check \"%s\" (auto_jitable, equivariance, golden, "
+                                 "normalized, permutation, translation, conservative, batching, "
+                                 "additivity or periodic_images)",
                                  c->string);
         if (seen[k]++) /* kinds[] holds each check once */
             return e3c_error_set(E3C_ERR_VALUE, "key \"%s\" appears twice in \"checks\"", c->string);
@@ -300,6 +315,24 @@ e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
             kinds[(*n)++] = (e3c_check_kind)k;
     }
     return E3C_OK;
+}
+
+e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
+{
+    cJSON *full = NULL; /* a preset's "checks", merged with the fixture's key by key */
+    if (e3c_fixture_is_structured(fx) && cJSON_IsString(field(fx, "preset")) && e3c_fixture_expand_preset(&full, fx, NULL))
+        full = NULL; /* a preset file not found from here: the fixture's own checks */
+    const cJSON *use = full ? full : fx;
+    e3c_status st = checks_of(field(use, "checks"), kinds, n);
+    if (!st && cJSON_IsFalse(field(field(use, "structure"), "periodic"))) { /* no cell: no periodic images */
+        size_t kept = 0;
+        for (size_t i = 0; i < *n; i++)
+            if (kinds[i] != E3C_CHECK_PERIODIC_IMAGES)
+                kinds[kept++] = kinds[i];
+        *n = kept;
+    }
+    cJSON_Delete(full);
+    return st;
 }
 
 e3c_status e3c_fixture_expected(const cJSON *fx, e3c_check_kind kind, e3c_verdict *out)
@@ -867,10 +900,15 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
         e3c_check_auto_jitable(&h.s, &o, out);
     } else if (kind == E3C_CHECK_NORMALIZED) {
         normalized_check(&h.s, copts, seed, out);
-    } else {
+    } else if (kind == E3C_CHECK_GOLDEN) {
         out->details = cJSON_CreateObject();
         out->seed = seed;
         golden_check(fx, &h.s, copts, out);
+    } else {
+        out->details = cJSON_CreateObject();
+        out->seed = seed;
+        result_set(out, E3C_ERRORED, "the %s check is for structured models (interatomic potentials) only",
+                   e3c_check_kind_name(kind));
     }
     holder_free(&h);
     out->duration_s = now_s() - start;

@@ -506,7 +506,9 @@ Test(potentials, committed_files_are_current, .timeout = 300)
     static const char *const names[] = {"nequip_f64.pth", "nequip_f32.pth", "nequip_absolute.pth",
                                         "nequip_force_offset.pth", "nequip_cell_diag.pth", "mace_f64.model",
                                         "mace_f32.model", "mace_absolute.model", "mace_force_offset.model",
-                                        "mace_cell_diag.model", "mace_width1.model", "mace_lammps_f64.pt"};
+                                        "mace_cell_diag.model", "mace_width1.model", "mace_lammps_f64.pt",
+                                        "nequip_order.pth", "nequip_scaled_forces.pth", "mace_order.model",
+                                        "mace_scaled_forces.model"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char fresh[8192];
         snprintf(fresh, sizeof fresh, "%s/%s", dir, names[i]);

@@ -56,7 +56,7 @@ Test(structured, the_builtin_suite_gives_every_expected_verdict, .timeout = 300)
     cJSON_ArrayForEach(fx, doc)
     {
         E3C_ASSERT_OK(e3c_fixture_validate(fx));
-        e3c_check_kind kinds[3];
+        e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
         size_t nk = 0;
         E3C_ASSERT_OK(e3c_fixture_checks(fx, kinds, &nk));
         for (size_t k = 0; k < nk; k++) {
@@ -279,7 +279,7 @@ Test(structured_cli, model_with_a_preset_needs_nothing_else, .timeout = 300)
     snprintf(args, sizeof args, "model '%s/mace_f32.model' --preset mace --report r.json", potentials_dir());
     cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "mace_f32.model:periodic") && strstr(out, "mace_f32.model:cluster"), "%s", out);
-    cr_assert(strstr(out, "4 checks, 4 as expected"), "%s", out);
+    cr_assert(strstr(out, "15 checks, 15 as expected"), "%s", out); /* 8 with a cell, 7 without */
     snprintf(args, sizeof args, "model '%s/nequip_cell_diag.pth' --preset nequip --report r.json", potentials_dir());
     cr_assert_eq(run_cli(args, out, sizeof out), 1, "%s", out);
     cr_assert(strstr(out, "nequip_cell_diag.pth:periodic") && strstr(out, "equivariance  FAILED"), "%s", out);
@@ -431,7 +431,7 @@ Test(structured_cli, model_sizes_and_picks_the_structure)
              potentials_dir());
     cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "nequip_f64.pth:cluster") && !strstr(out, ":periodic"), "%s", out);
-    cr_assert(strstr(out, "2 checks, 2 as expected"), "%s", out);
+    cr_assert(strstr(out, "6 checks, 6 as expected"), "%s", out);
     char report[2048];
     snprintf(report, sizeof report, "%s/r.json", test_tmpdir());
     cJSON *r = load_json(report);
@@ -470,4 +470,142 @@ Test(structured, a_missing_or_mismatched_model_is_errored_and_named)
     cr_assert(strstr(r.message, "has no argument named 'compute_force'"), "%s", r.message);
     e3c_check_result_free(&r);
     cJSON_Delete(fx);
+}
+
+/* ------------------------------------------------------------------ physical checks -- */
+
+/* Run check `kind` of the preset on potential `file` through a fixture. */
+static e3c_verdict physical(const char *preset, const char *file, int periodic, e3c_check_kind kind, uint64_t seed,
+                            e3c_check_result *r)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"name\": \"t\", \"preset\": \"%s\", \"torchscript\": \"%s\", \"structure\": {\"periodic\": %s}}", preset,
+             file, periodic ? "true" : "false");
+    cJSON *fx = cJSON_Parse(text);
+    E3C_ASSERT_OK(e3c_structured_fixture_run(fx, potentials_dir(), (int)kind, seed, r));
+    cJSON_Delete(fx);
+    return r->status;
+}
+
+static const e3c_check_kind physical_kinds[6] = {E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION, E3C_CHECK_CONSERVATIVE,
+                                                 E3C_CHECK_BATCHING, E3C_CHECK_ADDITIVITY, E3C_CHECK_PERIODIC_IMAGES};
+
+Test(physical, correct_potentials_pass_every_check_in_both_dtypes, .timeout = 300)
+{
+    const char *files[4] = {"nequip_f64.pth", "nequip_f32.pth", "mace_f64.model", "mace_f32.model"};
+    for (int f = 0; f < 4; f++)
+        for (int periodic = 0; periodic < 2; periodic++)
+            for (uint64_t seed = 21; seed < 23; seed++)
+                for (int k = 0; k < 6; k++) {
+                    e3c_check_result r;
+                    physical(f < 2 ? "nequip" : "mace", files[f], periodic, physical_kinds[k], seed, &r);
+                    if ((f < 2 && physical_kinds[k] == E3C_CHECK_BATCHING) || /* NequIP files take one structure */
+                        (!periodic && physical_kinds[k] == E3C_CHECK_PERIODIC_IMAGES)) {
+                        cr_assert_eq(r.status, E3C_SKIPPED, "%s", r.message);
+                        e3c_check_result_free(&r);
+                        continue;
+                    }
+                    cr_assert_eq(r.status, E3C_PASSED, "%s %s periodic=%d seed %llu: %s", files[f],
+                                 e3c_check_kind_name(physical_kinds[k]), periodic, (unsigned long long)seed, r.message);
+                    cJSON *calls = cJSON_GetObjectItem(r.details, "model_calls");
+                    cr_assert(cJSON_IsNumber(calls) && calls->valuedouble >= 1, "%s: model calls are counted: %s", e3c_check_kind_name(physical_kinds[k]), cJSON_PrintUnformatted(r.details));
+                    e3c_check_result_free(&r);
+                }
+}
+
+/* Each broken variant fails the check of its property and passes those it does not break. */
+Test(physical, each_broken_variant_fails_its_property_only, .timeout = 300)
+{
+    static const struct {
+        const char *preset, *file;
+        int periodic;
+        e3c_verdict eq, perm, trans, cons, images;
+    } cases[] = {
+        {"nequip", "nequip_order.pth", 1, E3C_PASSED, E3C_FAILED, E3C_PASSED, E3C_PASSED, E3C_PASSED},
+        {"mace", "mace_order.model", 0, E3C_PASSED, E3C_FAILED, E3C_PASSED, E3C_PASSED, E3C_SKIPPED},
+        {"nequip", "nequip_scaled_forces.pth", 0, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_FAILED, E3C_SKIPPED},
+        {"mace", "mace_scaled_forces.model", 1, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_FAILED, E3C_PASSED},
+        {"nequip", "nequip_force_offset.pth", 1, E3C_FAILED, E3C_PASSED, E3C_PASSED, E3C_FAILED, E3C_PASSED},
+        {"mace", "mace_force_offset.model", 0, E3C_FAILED, E3C_PASSED, E3C_PASSED, E3C_FAILED, E3C_SKIPPED},
+        {"nequip", "nequip_absolute.pth", 0, E3C_FAILED, E3C_PASSED, E3C_FAILED, E3C_PASSED, E3C_SKIPPED},
+        {"mace", "mace_absolute.model", 1, E3C_FAILED, E3C_PASSED, E3C_FAILED, E3C_PASSED, E3C_FAILED},
+        {"nequip", "nequip_cell_diag.pth", 1, E3C_FAILED, E3C_PASSED, E3C_PASSED, E3C_FAILED, E3C_FAILED},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const e3c_check_kind kinds[5] = {E3C_CHECK_EQUIVARIANCE, E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION,
+                                         E3C_CHECK_CONSERVATIVE, E3C_CHECK_PERIODIC_IMAGES};
+        const e3c_verdict want[5] = {cases[c].eq, cases[c].perm, cases[c].trans, cases[c].cons, cases[c].images};
+        for (int k = 0; k < 5; k++) {
+            e3c_check_result r;
+            physical(cases[c].preset, cases[c].file, cases[c].periodic, kinds[k], 5, &r);
+            cr_assert_eq(r.status, want[k], "%s %s: %s (%s)", cases[c].file, e3c_check_kind_name(kinds[k]),
+                         e3c_verdict_name(r.status), r.message);
+            e3c_check_result_free(&r);
+        }
+    }
+}
+
+Test(physical, results_state_tolerances_calls_and_the_worst_component)
+{
+    e3c_check_result r;
+    cr_assert_eq(physical("nequip", "nequip_scaled_forces.pth", 1, E3C_CHECK_CONSERVATIVE, 2, &r), E3C_FAILED);
+    cr_assert(strstr(r.message, "forces[") && strstr(r.message, "finite difference"), "%s", r.message);
+    cJSON *compared = cJSON_GetObjectItem(r.details, "compared");
+    cr_assert(cJSON_GetArraySize(compared) >= 3 + 2, "forces and the strain components are compared");
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.details, "strain_checked")));
+    cr_assert_eq(cJSON_GetObjectItem(r.details, "model_calls")->valuedouble, 1 + 4 * 3 + 4 * 2);
+    cr_assert_float_eq(cJSON_GetObjectItem(r.details, "step")->valuedouble, 1e-3, 1e-15);
+    e3c_check_result_free(&r);
+    cr_assert_eq(physical("nequip", "nequip_f32.pth", 0, E3C_CHECK_PERMUTATION, 2, &r), E3C_PASSED, "%s", r.message);
+    cr_assert_float_eq(cJSON_GetObjectItem(r.details, "tolerance")->valuedouble, 1e-4, 1e-12);
+    cr_assert_eq(cJSON_GetObjectItem(r.details, "model_calls")->valuedouble, 2);
+    e3c_check_result_free(&r);
+    cr_assert_eq(physical("mace", "mace_f64.model", 1, E3C_CHECK_TRANSLATION, 2, &r), E3C_PASSED, "%s", r.message);
+    cr_assert_float_eq(cJSON_GetObjectItem(r.details, "tolerance")->valuedouble, 1e-9, 1e-20);
+    e3c_check_result_free(&r);
+}
+
+Test(physical, the_checks_are_for_structured_models_and_on_by_default_for_presets)
+{
+    cJSON *plain = cJSON_Parse("{\"name\": \"p\", \"torchscript\": \"x.pt\", \"irreps_in\": [\"1o\"], \"irreps_out\": "
+                               "[\"1o\"], \"checks\": {\"permutation\": true}}");
+    cr_assert_neq(e3c_fixture_validate(plain), E3C_OK);
+    cr_assert(strstr(e3c_error_last(), "permutation") && strstr(e3c_error_last(), "structured"), "%s", e3c_error_last());
+    const char *const texts[4] = {
+        "{\"name\": \"q\", \"preset\": \"mace\", \"torchscript\": \"x.model\"}",
+        "{\"name\": \"q\", \"preset\": \"nequip\", \"torchscript\": \"x.pth\"}",
+        "{\"name\": \"q\", \"preset\": \"mace\", \"torchscript\": \"x.model\", \"checks\": {\"conservative\": false}}",
+        "{\"name\": \"q\", \"torchscript\": \"x.pt\", \"args\": {\"x\": \"positions\"}, \"outputs\": {\"y\": \"0e\"}}"};
+    const int base = (1 << E3C_CHECK_AUTO_JITABLE) | (1 << E3C_CHECK_EQUIVARIANCE);
+    const int phys = (1 << E3C_CHECK_PERMUTATION) | (1 << E3C_CHECK_TRANSLATION) | (1 << E3C_CHECK_CONSERVATIVE) |
+                     (1 << E3C_CHECK_ADDITIVITY) | (1 << E3C_CHECK_PERIODIC_IMAGES);
+    const int want[4] = {base | phys | (1 << E3C_CHECK_BATCHING), base | phys,
+                         (base | phys | (1 << E3C_CHECK_BATCHING)) & ~(1 << E3C_CHECK_CONSERVATIVE), base};
+    for (int t = 0; t < 4; t++) {
+        cJSON *pot = cJSON_Parse(texts[t]);
+        e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
+        size_t n = 0;
+        E3C_ASSERT_OK(e3c_fixture_checks(pot, kinds, &n));
+        int seen = 0;
+        for (size_t i = 0; i < n; i++)
+            seen |= 1 << kinds[i];
+        cr_assert_eq(seen, want[t], "%s", texts[t]);
+        cJSON_Delete(pot);
+    }
+    cJSON_Delete(plain);
+}
+
+Test(structured_cli, check_picks_one_physical_check)
+{
+    char args[12288], out[16384];
+    snprintf(args, sizeof args, "model '%s/nequip_scaled_forces.pth' --preset nequip --check conservative --report r.json",
+             potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, "conservative  FAILED") && !strstr(out, "equivariance"), "%s", out);
+    cr_assert(strstr(out, "2 checks, 0 as expected"), "%s", out);
+    snprintf(args, sizeof args, "model '%s/mace_f64.model' --preset mace --check periodic_images --report r.json",
+             potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "1 checks, 1 as expected") || strstr(out, "1 check, 1 as expected"), "%s", out);
 }

@@ -21,7 +21,9 @@ typedef enum variant {
     ABSOLUTE,     /* the energy depends on an absolute coordinate */
     FORCE_OFFSET, /* a constant force offset: forces do not rotate */
     CELL_DIAG,    /* the model keeps only the cell's diagonal: the cell's rotation is lost */
-    WIDTH1        /* positions of width 1 accepted (no shape check; broadcasts against shifts) */
+    WIDTH1,       /* positions of width 1 accepted (no shape check; broadcasts against shifts) */
+    ORDER,        /* the energy depends on the atoms' order (forces still its gradient) */
+    SCALED        /* forces scaled by 1.05: not the energy's gradient, still equivariant */
 } variant;
 
 /* The invariant energy per atom and the per-atom vector m_i = sum_j fc u_ij. */
@@ -67,6 +69,7 @@ static const char nequip_source[] =
     "        vec = x[j] - x[i] + data['edge_cell_shift'].to(dtype) @ cell\n"
     "    e_atom, m = self.atomic(vec, i, j, a)\n"
     "@ABS@    e_atom = e_atom + 0.05 * x[:, 0]\n"
+    "@ORDER@    e_atom = e_atom * (1.0 + 0.1 * torch.arange(e_atom.shape[0], dtype=dtype) / e_atom.shape[0])\n"
     "    total = e_atom.sum().view(1, 1)\n"
     "    out: Dict[str, Tensor] = {}\n"
     "    for k in data.keys():\n"
@@ -86,6 +89,7 @@ static const char nequip_source[] =
     "        out['stress'] = torch.zeros(0).double()\n"
     "    forces = (-gp).double()\n"
     "@OFFSET@    forces = forces + torch.tensor([0.1, 0.0, 0.0]).double()\n"
+    "@SCALED@    forces = 1.05 * forces\n"
     "    out['forces'] = forces\n"
     "    out['atomic_energy'] = e_atom.detach().view(-1, 1).double()\n"
     "    out['total_energy'] = total.detach().double()\n"
@@ -124,6 +128,7 @@ static const char mace_source[] =
     "    vec = x[receiver] - x[sender] + shifts\n"
     "    e_atom, m = self.atomic(vec, sender, receiver, a)\n"
     "@ABS@    e_atom = e_atom + 0.05 * x[:, 0]\n"
+    "@ORDER@    e_atom = e_atom * (1.0 + 0.1 * torch.arange(e_atom.shape[0], dtype=dtype) / e_atom.shape[0])\n"
     "    energy = torch.zeros(num_graphs, dtype=dtype).index_add(0, batch, e_atom)\n"
     "    forces: Optional[Tensor] = None\n"
     "    virials: Optional[Tensor] = None\n"
@@ -149,6 +154,8 @@ static const char mace_source[] =
     "        forces = (-gp).double()\n"
     "@OFFSET@    if forces is not None:\n"
     "@OFFSET@        forces = forces + torch.tensor([0.1, 0.0, 0.0]).double()\n"
+    "@SCALED@    if forces is not None:\n"
+    "@SCALED@        forces = 1.05 * forces\n"
     "    out: Dict[str, Optional[Tensor]] = {}\n"
     "    out['energy'] = energy.detach().double()\n"
     "    out['node_energy'] = e_atom.detach().double()\n"
@@ -215,6 +222,8 @@ static const char *markers(variant v, int mace)
     case FORCE_OFFSET: return "@STRICT@ @OFFSET@";
     case CELL_DIAG: return mace ? "@STRICT@ @CELLSHIFT@ @CELL@" : "@STRICT@ @CELL@";
     case WIDTH1: return "";
+    case ORDER: return "@STRICT@ @ORDER@";
+    case SCALED: return "@STRICT@ @SCALED@";
     }
     return "";
 }
@@ -351,12 +360,16 @@ int main(int argc, char **argv)
         {"nequip_absolute.pth", 0, ABSOLUTE, E3C_FLOAT64},
         {"nequip_force_offset.pth", 0, FORCE_OFFSET, E3C_FLOAT64},
         {"nequip_cell_diag.pth", 0, CELL_DIAG, E3C_FLOAT64},
+        {"nequip_order.pth", 0, ORDER, E3C_FLOAT64},
+        {"nequip_scaled_forces.pth", 0, SCALED, E3C_FLOAT64},
         {"mace_f64.model", 1, OK, E3C_FLOAT64},
         {"mace_f32.model", 1, OK, E3C_FLOAT32},
         {"mace_absolute.model", 1, ABSOLUTE, E3C_FLOAT64},
         {"mace_force_offset.model", 1, FORCE_OFFSET, E3C_FLOAT64},
         {"mace_cell_diag.model", 1, CELL_DIAG, E3C_FLOAT64},
         {"mace_width1.model", 1, WIDTH1, E3C_FLOAT64},
+        {"mace_order.model", 1, ORDER, E3C_FLOAT64},
+        {"mace_scaled_forces.model", 1, SCALED, E3C_FLOAT64},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {

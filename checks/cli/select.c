@@ -37,12 +37,13 @@ static int push_pattern(const char **list, int *n, const char *p, const char *op
 
 static int parse_check(cli_controls *c, const char *name)
 {
-    for (int k = 0; k < 3; k++)
-        if (!strcmp(name, e3c_check_kind_name((e3c_check_kind)k))) {
+    for (int k = 0; k < E3C_CHECK_KIND_COUNT; k++)
+        if (k != E3C_CHECK_NORMALIZED && !strcmp(name, e3c_check_kind_name((e3c_check_kind)k))) {
             c->checks |= 1u << k;
             return 1;
         }
-    cli_error("--check: unknown check '%s' (auto_jitable, equivariance or golden)", name);
+    cli_error("--check: unknown check '%s' (auto_jitable, equivariance, golden, permutation, translation, "
+              "conservative, batching, additivity or periodic_images)", name);
     return 0;
 }
 

@@ -16,16 +16,23 @@ typedef enum e3c_check_kind {
     E3C_CHECK_AUTO_JITABLE = 0,
     E3C_CHECK_EQUIVARIANCE = 1,
     E3C_CHECK_GOLDEN = 2,
-    E3C_CHECK_NORMALIZED = 3
+    E3C_CHECK_NORMALIZED = 3,
+    E3C_CHECK_PERMUTATION = 4,  /**< structured models: atoms (and edges) reordered */
+    E3C_CHECK_TRANSLATION = 5,  /**< structured models: positions shifted, cell fixed */
+    E3C_CHECK_CONSERVATIVE = 6, /**< structured models: forces = -dE/dpos (finite differences) */
+    E3C_CHECK_BATCHING = 7,     /**< structured models: two structures in one call = each alone */
+    E3C_CHECK_ADDITIVITY = 8,   /**< structured models: per-atom energies sum to the energy */
+    E3C_CHECK_PERIODIC_IMAGES = 9 /**< structured models: an atom moved by a lattice vector */
 } e3c_check_kind;
 
 /** How many check kinds there are (the size of e3c_fixture_checks' kinds[]). */
-#define E3C_CHECK_KIND_COUNT 4
+#define E3C_CHECK_KIND_COUNT 10
 
 /** The largest seed a fixture may give: 2^53 - 1, the largest integer a JSON number holds exactly. */
 #define E3C_FIXTURE_SEED_MAX 9007199254740991.0
 
-/** "auto_jitable", "equivariance", "golden", "normalized". */
+/** "auto_jitable", "equivariance", "golden", "normalized", "permutation", "translation",
+ *  "conservative", "batching", "additivity", "periodic_images". */
 const char *e3c_check_kind_name(e3c_check_kind k);
 
 /** Run-wide settings that fixtures may not override. */
@@ -35,7 +42,8 @@ typedef struct e3c_run_settings {
     double timeout_s; /**< default per-check time limit (a fixture's timeout_s wins) */
 } e3c_run_settings;
 
-/** Which checks `fixture` enables (default: auto_jitable and equivariance), in order;
+/** Which checks `fixture` enables (default: auto_jitable and equivariance, and for a
+ *  structured model with a preset, the preset's checks merged with the fixture's), in order;
  *  kinds[] gets up to E3C_CHECK_KIND_COUNT. E3C_ERR_VALUE for a malformed "checks" field. */
 e3c_status e3c_fixture_checks(const cJSON *fixture, e3c_check_kind *kinds, size_t *n);
 
