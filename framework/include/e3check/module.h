@@ -254,6 +254,11 @@ E3C_API e3c_status e3c_module_tracing_inputs(e3c_module *m, int n, e3c_generator
  *  hasattr(mod, "_make_tracing_inputs")). */
 E3C_API int e3c_module_has_tracing_hook(const e3c_module *m);
 
+/** *out = a new one-entry list holding t, as a forward returns its one output. Takes t
+ *  (freed, also on failure); caller owns *out (NULL on failure). Errors are those of
+ *  e3c_values_new and e3c_values_push (t NULL is E3C_ERR_INVALID). */
+E3C_API e3c_status e3c_values_take_one(e3c_values **out, e3c_tensor *t);
+
 /** Free an array of value lists as returned by e3c_module_tracing_inputs. */
 E3C_API void e3c_values_array_free(e3c_values **lists, size_t count);
 
