@@ -65,6 +65,14 @@ E3C_API e3c_status e3c_arg_spec_parse(e3c_arg_spec *out, const char *text);
 /** Free the irreps inside a spec. NULL-safe. */
 E3C_API void e3c_arg_spec_free(e3c_arg_spec *spec);
 
+/** Random inputs for `n` declared arguments, as e3nn's compile and tests draw them: per
+ *  irreps argument a component-normalized randn (batch, dim), per cartesian_points one a
+ *  randn (batch, 3), drawn from `g` in order, in `dtype`. *out is a new list (caller owns;
+ *  NULL on failure). E3C_ERR_VALUE naming the input for one declared none and for one that
+ *  would hold more than `max_numbers` numbers (0: no limit). */
+E3C_API e3c_status e3c_arg_specs_randn(e3c_values **out, const e3c_arg_spec *specs, size_t n, e3c_generator *g,
+                                       int64_t batch, e3c_dtype dtype, int64_t max_numbers);
+
 /** A module's eager forward: compute *out (new list) from `in`. */
 typedef e3c_status (*e3c_forward_fn)(e3c_module *self, const e3c_values *in, e3c_values **out);
 
