@@ -245,7 +245,7 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
     }
     e3c_generator *g = NULL;
     e3c_values *args = NULL, *ys = NULL, *eager = NULL;
-    small_rng rng = {opt->seed ^ 0x5eedull};
+    uint64_t rng = opt->seed ^ 0x5eedull;
     char why[1024] = "";
     int hook = s->module && e3c_module_has_tracing_hook(s->module);
     e3c_status st = e3c_generator_new(&g, opt->seed);
@@ -259,7 +259,7 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
         }
         e3c_values_array_free(lists, count);
     } else if (!st)
-        st = subject_random_inputs(s, g, opt->batch > 0 ? opt->batch : small_rng_int(&rng, 1, 4), &args);
+        st = subject_random_inputs(s, g, opt->batch > 0 ? opt->batch : e3c_rng_int(&rng, 1, 4), &args);
     if (st) {
         result_set(out, E3C_ERRORED, "cannot make inputs: %s", e3c_error_last());
         goto done;

@@ -4,17 +4,10 @@
 
 #include "e3check/checks.h"
 
-/* A small deterministic generator (splitmix64) for what e3nn draws with Python's
- * `random` (batch sizes, strict-shape cuts), kept apart from the torch generator so that
+/* What e3nn draws with Python's `random` (batch sizes, strict-shape cuts) comes from
+ * e3check's own generator (e3check/rng.h), kept apart from the torch generator so that
  * the torch draws stay in e3nn's order. */
-typedef struct small_rng {
-    uint64_t state;
-} small_rng;
-
-uint64_t small_rng_next(small_rng *r);
-
-/* An integer uniform in [lo, hi]. */
-int small_rng_int(small_rng *r, int lo, int hi);
+#include "e3check/rng.h"
 
 /* Run the subject on `in`. */
 e3c_status subject_call(const e3c_subject *s, const e3c_values *in, e3c_values **out);

@@ -370,8 +370,8 @@ e3c_status e3c_check_equivariance(const e3c_subject *s, const e3c_equivariance_o
     double tol = opt->tolerance > 0 ? opt->tolerance : (s->dtype == E3C_FLOAT64 ? 1e-9 : 1e-3);
     cJSON_AddNumberToObject(out->details, "tolerance", tol);
     cJSON_AddNumberToObject(out->details, "ntrials", opt->ntrials);
-    small_rng rng = {opt->seed};
-    int64_t batch = opt->batch > 0 ? opt->batch : small_rng_int(&rng, 1, 4);
+    uint64_t rng = opt->seed;
+    int64_t batch = opt->batch > 0 ? opt->batch : e3c_rng_int(&rng, 1, 4);
     cJSON_AddNumberToObject(out->details, "batch", (double)batch);
     e3c_generator *g = NULL;
     e3c_values *args = NULL;

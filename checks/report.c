@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "e3check/fixture.h"
-#include "../framework/core/strbuf.h"
+#include "strbuf.h"
 #include "e3check/file.h"
 #include "e3check/report.h"
 

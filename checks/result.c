@@ -82,19 +82,6 @@ void result_set(e3c_check_result *r, e3c_verdict v, const char *fmt, ...)
     r->status = v;
 }
 
-uint64_t small_rng_next(small_rng *r)
-{
-    uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-int small_rng_int(small_rng *r, int lo, int hi)
-{
-    return lo + (int)(small_rng_next(r) % (uint64_t)(hi - lo + 1));
-}
-
 cJSON *e3c_check_result_to_json(const e3c_check_result *r)
 {
     cJSON *j = cJSON_CreateObject();

@@ -1,5 +1,8 @@
 /* Irreps against e3nn 0.5.6's golden values: grammar, canonical text, every method. */
+#include <limits.h>
+
 #include "e3check/irreps.h"
+#include "e3check/rng.h"
 #include "test_util.h"
 
 static cJSON *golden(void) { return load_json(data_path("golden/irreps.json")); }
@@ -322,5 +325,49 @@ Test(random_irreps, same_seed_same_sequence)
         E3C_ASSERT_OK(e3c_random_irreps(&y, NULL, &b));
         cr_assert(e3c_irreps_equal(&x, &y));
         e3c_irreps_free(&x), e3c_irreps_free(&y);
+    }
+}
+
+/* ------------------------------------------------------------ rng (splitmix64) ---- */
+
+Test(rng, is_splitmix64)
+{
+    uint64_t state = 0;
+    const uint64_t want[3] = {0xe220a8397b1dcdafull, 0x6e789e6aa1b965f4ull, 0x06c45d188009454full};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(e3c_rng_next(&state), want[i], "draw %d", i);
+}
+
+Test(rng, ints_stay_in_range_and_are_even)
+{
+    uint64_t state = 42;
+    int counts[3] = {0};
+    for (int i = 0; i < 30000; i++) {
+        int k = e3c_rng_int(&state, -1, 1);
+        cr_assert(k >= -1 && k <= 1, "draw %d gave %d", i, k);
+        counts[k + 1]++;
+    }
+    for (int k = 0; k < 3; k++)
+        cr_assert(counts[k] > 9400 && counts[k] < 10600, "value %d drawn %d times of 30000", k - 1, counts[k]);
+    int wide = e3c_rng_int(&state, INT_MIN, INT_MAX); /* the whole range: no overflow */
+    (void)wide;
+}
+
+Test(rng, one_value_draws_once_and_an_empty_range_not_at_all)
+{
+    uint64_t a = 7, b = 7;
+    cr_assert_eq(e3c_rng_int(&a, 5, 5), 5);
+    e3c_rng_next(&b);
+    cr_assert_eq(a, b, "a one-value range consumes one draw, as random_irreps expects");
+    cr_assert_eq(e3c_rng_int(&a, 3, 2), 3);
+    cr_assert_eq(a, b, "an empty range consumes nothing");
+}
+
+Test(rng, units_are_in_0_1)
+{
+    uint64_t state = 1;
+    for (int i = 0; i < 1000; i++) {
+        double u = e3c_rng_unit(&state);
+        cr_assert(u >= 0.0 && u < 1.0, "draw %d gave %g", i, u);
     }
 }

@@ -319,3 +319,42 @@ Test(registry, builds_seed_modules_from_json)
     cr_assert_geq(names.count, 6);
     e3c_strings_free(&names);
 }
+
+/* ------------------------------------------------------------ random inputs ---- */
+
+Test(arg_specs_randn, draws_the_declared_shapes_in_order)
+{
+    e3c_arg_spec specs[2] = {{0}};
+    E3C_ASSERT_OK(e3c_arg_spec_parse(&specs[0], IRREPS));
+    E3C_ASSERT_OK(e3c_arg_spec_parse(&specs[1], "cartesian_points"));
+    e3c_generator *g = NULL;
+    E3C_ASSERT_OK(e3c_generator_new(&g, 3));
+    e3c_values *in = NULL;
+    E3C_ASSERT_OK(e3c_arg_specs_randn(&in, specs, 2, g, 5, E3C_FLOAT64, 0));
+    cr_assert_eq(e3c_values_count(in), 2);
+    cr_assert_eq(e3c_tensor_size(e3c_values_get(in, 0), 0), 5);
+    cr_assert_eq(e3c_tensor_size(e3c_values_get(in, 0), 1), 5, "2x0e + 1x1o is 5 wide");
+    cr_assert_eq(e3c_tensor_size(e3c_values_get(in, 1), 1), 3);
+    e3c_values_free(in);
+    e3c_generator_free(g);
+    e3c_arg_spec_free(&specs[0]);
+    e3c_arg_spec_free(&specs[1]);
+}
+
+Test(arg_specs_randn, refuses_an_input_declared_none_or_too_large)
+{
+    e3c_arg_spec specs[2] = {{0}};
+    E3C_ASSERT_OK(e3c_arg_spec_parse(&specs[0], IRREPS));
+    E3C_ASSERT_OK(e3c_arg_spec_parse(&specs[1], NULL));
+    e3c_generator *g = NULL;
+    E3C_ASSERT_OK(e3c_generator_new(&g, 3));
+    e3c_values *in = NULL;
+    E3C_ASSERT_FAILS(e3c_arg_specs_randn(&in, specs, 2, g, 2, E3C_FLOAT32, 0), E3C_ERR_VALUE, "input 1 declared none");
+    cr_assert_null(in);
+    E3C_ASSERT_FAILS(e3c_arg_specs_randn(&in, specs, 1, g, 100, E3C_FLOAT32, 499), E3C_ERR_VALUE,
+                     "100 x 5 = 500 numbers, more than the 499");
+    cr_assert_null(in);
+    e3c_generator_free(g);
+    e3c_arg_spec_free(&specs[0]);
+    e3c_arg_spec_free(&specs[1]);
+}

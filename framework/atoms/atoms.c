@@ -4,18 +4,8 @@
 #include <string.h>
 
 #include "e3check/atoms.h"
+#include "e3check/rng.h"
 
-/* splitmix64: the structure's own seeded generator (pure C, independent of libtorch). */
-static uint64_t next_u64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, 1). */
-static double next_unit(uint64_t *state) { return (double)(next_u64(state) >> 11) * (1.0 / 9007199254740992.0); }
 
 void e3c_structure_free(e3c_structure *s)
 {
@@ -214,7 +204,7 @@ e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_optio
     s->periodic[0] = opt->periodic != 0;
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++)
-            s->cells[3 * i + j] = opt->periodic ? side * ((i == j ? 1.0 : 0.0) + 0.3 * (next_unit(&rng) - 0.5)) : 0.0;
+            s->cells[3 * i + j] = opt->periodic ? side * ((i == j ? 1.0 : 0.0) + 0.3 * (e3c_rng_unit(&rng) - 0.5)) : 0.0;
     const double *frame = s->cells;
     double box[9] = {side, 0, 0, 0, side, 0, 0, 0, side};
     if (!opt->periodic)
@@ -223,7 +213,7 @@ e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_optio
     for (int64_t n = 0; n < opt->n_atoms; n++) {
         int placed = 0;
         for (int attempt = 0; attempt < 10000 && !placed; attempt++) {
-            double f[3] = {next_unit(&rng), next_unit(&rng), next_unit(&rng)}, p[3];
+            double f[3] = {e3c_rng_unit(&rng), e3c_rng_unit(&rng), e3c_rng_unit(&rng)}, p[3];
             for (int k = 0; k < 3; k++)
                 p[k] = f[0] * frame[k] + f[1] * frame[3 + k] + f[2] * frame[6 + k];
             if (!too_close(s, n, p, opt->min_distance)) {
@@ -238,7 +228,7 @@ e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_optio
                                  "min_distance or raise volume_per_atom",
                                  (long long)opt->n_atoms, opt->min_distance, opt->volume_per_atom);
         }
-        s->species[n] = n < opt->n_species ? n : (int64_t)(next_u64(&rng) % (uint64_t)opt->n_species);
+        s->species[n] = n < opt->n_species ? n : (int64_t)(e3c_rng_next(&rng) % (uint64_t)opt->n_species);
     }
     st = e3c_structure_neighbours(s, opt->r_max);
     if (st) {

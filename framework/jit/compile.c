@@ -60,27 +60,7 @@ static e3c_status random_args(const e3c_module *m, e3c_generator *g, e3c_dtype d
 {
     int batch;
     e3c_status st = rand_int(g, 1, 4, &batch);
-    if (!st)
-        st = e3c_values_new(out);
-    for (size_t i = 0; !st && i < m->n_in; i++) {
-        const e3c_arg_spec *spec = &m->irreps_in[i];
-        e3c_tensor *x = NULL;
-        if (spec->kind == E3C_ARG_IRREPS) {
-            int64_t size[2] = {batch, -1};
-            st = e3c_irreps_randn(&x, &spec->irreps, g, size, 2, E3C_NORM_COMPONENT, dtype);
-        } else if (spec->kind == E3C_ARG_CARTESIAN_POINTS) {
-            int64_t size[2] = {batch, 3};
-            st = e3c_randn(&x, g, dtype, size, 2);
-        } else {
-            st = e3c_error_set(E3C_ERR_VALUE, "Random arguments cannot be generated when argument types besides "
-                                              "Irreps and `'cartesian_points'` are specified; provide explicit "
-                                              "``args_in``");
-        }
-        if (!st)
-            st = e3c_values_push(*out, x);
-        e3c_tensor_free(x);
-    }
-    return st;
+    return st ? st : e3c_arg_specs_randn(out, m->irreps_in, m->n_in, g, batch, dtype, 0);
 }
 
 /* Cast the floating tensors of a list to dtype (integer tensors keep theirs). */

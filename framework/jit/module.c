@@ -49,6 +49,47 @@ e3c_status e3c_arg_spec_parse(e3c_arg_spec *out, const char *text)
     return e3c_irreps_parse(&out->irreps, text);
 }
 
+/* One random input for a declared argument (see e3c_arg_specs_randn). */
+static e3c_status spec_randn(e3c_tensor **out, const e3c_arg_spec *spec, size_t i, e3c_generator *g, int64_t batch,
+                             e3c_dtype dtype, int64_t max_numbers)
+{
+    if (spec->kind == E3C_ARG_NONE)
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "random inputs cannot be generated for input %zu declared none (only irreps and "
+                             "'cartesian_points' can be drawn); declare its irreps or give explicit inputs",
+                             i);
+    int64_t width = spec->kind == E3C_ARG_IRREPS ? e3c_irreps_dim(&spec->irreps) : 3;
+    double numbers = (double)batch * (double)width;
+    if (max_numbers > 0 && numbers > (double)max_numbers)
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "random input %zu would hold %lld x %lld = %.4g numbers, more than the %lld an input may hold",
+                             i, (long long)batch, (long long)width, numbers, (long long)max_numbers);
+    int64_t size[2] = {batch, spec->kind == E3C_ARG_IRREPS ? -1 : 3};
+    if (spec->kind == E3C_ARG_IRREPS)
+        return e3c_irreps_randn(out, &spec->irreps, g, size, 2, E3C_NORM_COMPONENT, dtype);
+    return e3c_randn(out, g, dtype, size, 2);
+}
+
+e3c_status e3c_arg_specs_randn(e3c_values **out, const e3c_arg_spec *specs, size_t n, e3c_generator *g,
+                               int64_t batch, e3c_dtype dtype, int64_t max_numbers)
+{
+    if (!out || (n && !specs) || !g)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_arg_specs_randn: NULL argument");
+    e3c_status st = e3c_values_new(out);
+    for (size_t i = 0; !st && i < n; i++) {
+        e3c_tensor *x = NULL;
+        st = spec_randn(&x, &specs[i], i, g, batch, dtype, max_numbers);
+        if (!st)
+            st = e3c_values_push(*out, x);
+        e3c_tensor_free(x);
+    }
+    if (st) {
+        e3c_values_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 void e3c_arg_spec_free(e3c_arg_spec *spec)
 {
     if (spec)

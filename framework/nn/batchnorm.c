@@ -232,7 +232,7 @@ static e3c_status bn_forward(e3c_module *self, const e3c_values *in, e3c_values 
         st = e3c_tensor_to(&y, y64, dtype);
     bn_work_free(&w);
     e3c_tensor_free(x64), e3c_tensor_free(y64);
-    return st ? st : nn_give_one(out, y);
+    return st ? st : e3c_values_take_one(out, y);
 }
 
 const e3c_module_class e3c_batch_norm_class = {

@@ -28,7 +28,7 @@ e3c_status nn_add_constant(e3c_module *m, const char *name, const double *data, 
     return st;
 }
 
-e3c_status nn_give_one(e3c_values **out, e3c_tensor *t)
+e3c_status e3c_values_take_one(e3c_values **out, e3c_tensor *t)
 {
     e3c_status st = e3c_values_new(out);
     if (!st)
@@ -56,7 +56,7 @@ e3c_status nn_cat_blocks(e3c_values **out, const e3c_values *parts, const e3c_te
 {
     e3c_tensor *result = NULL;
     e3c_status st = e3c_values_count(parts) ? e3c_tensor_cat(&result, parts, -1) : e3c_tensor_zeros_last(&result, like, 0);
-    return st ? st : nn_give_one(out, result);
+    return st ? st : e3c_values_take_one(out, result);
 }
 
 const char *const nn_mix_source =
@@ -93,7 +93,7 @@ e3c_status nn_cat_blocks_batch(e3c_values **out, const e3c_values *parts, const 
     if (!st)
         st = e3c_tensor_reshape(&result, e3c_values_get(flat, 0), shape, nb + 1);
     e3c_values_free(flat);
-    return st ? st : nn_give_one(out, result);
+    return st ? st : e3c_values_take_one(out, result);
 }
 
 void nn_emit_return(strbuf *b, const char *x, const e3c_irreps *out, int batched)

@@ -134,7 +134,7 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
         e3c_tensor *y = NULL;
         st = lin_dense_forward(self, s, x, w, b, &y);
         e3c_tensor_free(w), e3c_tensor_free(b);
-        return st ? st : nn_give_one(out, y);
+        return st ? st : e3c_values_take_one(out, y);
     }
     e3c_tensor *xf = NULL; /* shared weights: x flattened to (Z, dim), as the channel mix wants */
     int64_t batch[E3C_MAX_DIMS];

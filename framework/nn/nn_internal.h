@@ -24,9 +24,6 @@ const char *act_name(int a);
 /* The error for a name that is not an activation. */
 e3c_status unknown_activation(const char *name);
 
-/* *out = a new one-entry list holding t; takes t (freed), also on failure. */
-e3c_status nn_give_one(e3c_values **out, e3c_tensor *t);
-
 /* Append an output block to `parts`: acc (..., mul, 2l+1) flattened, or zeros of `width`
  * shaped like `like` when acc is NULL (an output entry without paths). Takes acc. */
 e3c_status nn_append_block(e3c_values *parts, e3c_tensor *acc, const e3c_tensor *like, int64_t width);

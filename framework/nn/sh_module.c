@@ -299,7 +299,7 @@ static e3c_status sh_forward(e3c_module *self, const e3c_values *in, e3c_values 
         if (!st)
             st = dense_forward(self, s, v, &y);
         e3c_tensor_free(v);
-        return st ? st : nn_give_one(out, y);
+        return st ? st : e3c_values_take_one(out, y);
     }
     e3c_tensor **t = calloc((size_t)s->n_temps, sizeof *t);
     if (!t) {

@@ -850,7 +850,7 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
         e3c_tensor *y = NULL;
         st = dense_forward(self, s, x1, x2, weight, &y);
         e3c_tensor_free(weight);
-        return st ? st : nn_give_one(out, y);
+        return st ? st : e3c_values_take_one(out, y);
     }
     if (!st && s->shared_weights)
         st = flatten_batch(s, x1, x2, &f1, &f2, batch, &nb);

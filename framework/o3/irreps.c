@@ -1,5 +1,6 @@
 /* Irrep and Irreps: e3nn's grammar, canonical text and operations. */
 #include "e3check/irreps.h"
+#include "e3check/rng.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -502,25 +503,6 @@ e3c_status e3c_irreps_spherical_harmonics(e3c_irreps *out, int lmax, int p)
     return E3C_OK;
 }
 
-/* splitmix64: e3check's own small generator for what e3nn draws with Python's random. */
-static uint64_t next_u64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [lo, hi] without modulo bias. */
-static int uniform_int(uint64_t *state, int lo, int hi)
-{
-    uint64_t range = (uint64_t)(hi - lo) + 1, limit = UINT64_MAX - UINT64_MAX % range, v;
-    do
-        v = next_u64(state);
-    while (v >= limit);
-    return lo + (int)(v % range);
-}
-
 e3c_status e3c_random_irreps(e3c_irreps *out, const e3c_random_irreps_options *opt, uint64_t *state)
 {
     static const e3c_random_irreps_options defaults = E3C_RANDOM_IRREPS_OPTIONS_INIT;
@@ -533,20 +515,20 @@ e3c_status e3c_random_irreps(e3c_irreps *out, const e3c_random_irreps_options *o
         len_min > opt->len_max || (!opt->allow_empty && opt->mul_max < 1))
         return e3c_error_set(E3C_ERR_VALUE, "random_irreps: need 0 <= lmax, 0 <= mul_min <= mul_max, 0 <= len_min <= len_max "
                                             "(and mul_max >= 1 without allow_empty)");
-    int len = uniform_int(state, len_min, opt->len_max);
+    int len = e3c_rng_int(state, len_min, opt->len_max);
     e3c_status st = alloc_entries(out, (size_t)len);
     if (st)
         return st;
     int64_t total = 0;
     for (int i = 0; i < len; i++) {
-        int64_t mul = uniform_int(state, opt->mul_min, opt->mul_max);
-        int l = uniform_int(state, 0, opt->lmax);
-        int p = uniform_int(state, 0, 1) ? 1 : -1;
+        int64_t mul = e3c_rng_int(state, opt->mul_min, opt->mul_max);
+        int l = e3c_rng_int(state, 0, opt->lmax);
+        int p = e3c_rng_int(state, 0, 1) ? 1 : -1;
         out->items[i] = (e3c_mulir){mul, {l, p}};
         total += mul;
     }
     if (!opt->allow_empty && total == 0)
-        out->items[len - 1].mul = uniform_int(state, 1, opt->mul_max);
+        out->items[len - 1].mul = e3c_rng_int(state, 1, opt->mul_max);
     return E3C_OK;
 }
 

@@ -61,7 +61,7 @@ static e3c_status mymodule_forward(e3c_module *self, const e3c_values *in, e3c_v
     if (!st)
         st = big ? e3c_tensor_ref(&res, norm) : e3c_tensor_scalar(&res, norm, E3C_OP_MUL, 0.5);
     e3c_tensor_free(norm);
-    return st ? st : nn_give_one(out, res);
+    return st ? st : e3c_values_take_one(out, res);
 }
 
 static const e3c_module_class mymodule_class = {
@@ -95,11 +95,11 @@ static e3c_status mymodule_loop_forward(e3c_module *self, const e3c_values *in, 
             st = e3c_tensor_any_greater(&hit, row, 0.1);
         if (!st && hit) {
             e3c_tensor_free(norm);
-            return nn_give_one(out, row);
+            return e3c_values_take_one(out, row);
         }
         e3c_tensor_free(row);
     }
-    return st ? (e3c_tensor_free(norm), st) : nn_give_one(out, norm);
+    return st ? (e3c_tensor_free(norm), st) : e3c_values_take_one(out, norm);
 }
 
 static const e3c_module_class mymodule_loop_class = {
@@ -127,7 +127,7 @@ static e3c_status another_forward(e3c_module *self, const e3c_values *in, e3c_va
     if (!st)
         st = e3c_tensor_scalar(&res, y, E3C_OP_ADD, 3.0);
     e3c_tensor_free(y);
-    return st ? st : nn_give_one(out, res);
+    return st ? st : e3c_values_take_one(out, res);
 }
 
 static const e3c_module_class another_class = {
@@ -168,7 +168,7 @@ static e3c_status tracing_forward(e3c_module *self, const e3c_values *in, e3c_va
     if (!st)
         st = e3c_tensor_sum_all(&sum, picked);
     e3c_tensor_free(picked);
-    return st ? st : nn_give_one(out, sum);
+    return st ? st : e3c_values_take_one(out, sum);
 }
 
 /* (randn(5, randint(1, 3)), arange(3)) per requested input, as the document's hook. */
@@ -222,7 +222,7 @@ static e3c_status identity_forward(e3c_module *self, const e3c_values *in, e3c_v
     e3c_tensor *t = NULL;
     e3c_status st = e3c_values_count(in) == 1 ? e3c_tensor_ref(&t, e3c_values_get(in, 0))
                                              : e3c_error_set(E3C_ERR_VALUE, "takes one input");
-    return st ? st : nn_give_one(out, t);
+    return st ? st : e3c_values_take_one(out, t);
 }
 
 static e3c_status supermod_forward(e3c_module *self, const e3c_values *in, e3c_values **out)

@@ -9,6 +9,8 @@
 #ifndef E3CHECK_ATOMS_H
 #define E3CHECK_ATOMS_H
 
+#include "e3check/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,28 +57,28 @@ typedef struct e3c_structure_options {
  *  stretched by up to 15%), and its neighbour list for r_max. E3C_ERR_VALUE when the atoms
  *  cannot be placed (too dense for min_distance) or a setting is out of range. Caller owns
  *  *out. */
-e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_options *opt);
+E3C_API e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_options *opt);
 
 /** A structure from given positions ([n][3]), species ([n], 0..n_species-1) and cell
  *  (row-major [3][3], or NULL for none), with its neighbour list for r_max. Caller owns
  *  *out. */
-e3c_status e3c_structure_from_data(e3c_structure **out, int64_t n_atoms, const double *positions,
+E3C_API e3c_status e3c_structure_from_data(e3c_structure **out, int64_t n_atoms, const double *positions,
                                    const int64_t *species, int n_species, const double *cell, double r_max);
 
 /** (Re)build the neighbour list of `s` for `r_max` from its positions and cells: every
  *  pair of atoms of one structure closer than r_max, i != j or with a non-zero image
  *  offset, in order of i, then the image offset, then j. */
-e3c_status e3c_structure_neighbours(e3c_structure *s, double r_max);
+E3C_API e3c_status e3c_structure_neighbours(e3c_structure *s, double r_max);
 
 /** Several structures as one batch (atoms, edges and cells concatenated; batch and ptr
  *  set; edge indices offset). All must have the same n_species. Caller owns *out. */
-e3c_status e3c_structure_batch(e3c_structure **out, const e3c_structure *const *parts, size_t n);
+E3C_API e3c_status e3c_structure_batch(e3c_structure **out, const e3c_structure *const *parts, size_t n);
 
 /** A deep copy. Caller owns *out. */
-e3c_status e3c_structure_copy(e3c_structure **out, const e3c_structure *s);
+E3C_API e3c_status e3c_structure_copy(e3c_structure **out, const e3c_structure *s);
 
 /** Free a structure. NULL-safe. */
-void e3c_structure_free(e3c_structure *s);
+E3C_API void e3c_structure_free(e3c_structure *s);
 
 /** The fields of a structure as model inputs. */
 typedef enum e3c_structure_field {
@@ -98,7 +100,7 @@ typedef enum e3c_structure_field {
 
 /** A new tensor holding field `f` of `s` converted to `dtype` (int64 fields can be given
  *  as floats and the reverse). Caller owns *out. */
-e3c_status e3c_structure_tensor(e3c_tensor **out, const e3c_structure *s, e3c_structure_field f, e3c_dtype dtype);
+E3C_API e3c_status e3c_structure_tensor(e3c_tensor **out, const e3c_structure *s, e3c_structure_field f, e3c_dtype dtype);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,8 @@
 #ifndef E3CHECK_CHECKS_H
 #define E3CHECK_CHECKS_H
 
+#include "e3check/export.h"
+
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
@@ -23,7 +25,7 @@ extern "C" {
 typedef enum e3c_verdict { E3C_PASSED = 0, E3C_FAILED = 1, E3C_ERRORED = 2, E3C_SKIPPED = 3 } e3c_verdict;
 
 /** "PASSED", "FAILED", "ERRORED" or "SKIPPED". */
-const char *e3c_verdict_name(e3c_verdict v);
+E3C_API const char *e3c_verdict_name(e3c_verdict v);
 
 /** The result of one check. Free with e3c_check_result_free(). */
 typedef struct e3c_check_result {
@@ -35,7 +37,7 @@ typedef struct e3c_check_result {
 } e3c_check_result;
 
 /** Free the details and reset the result. NULL-safe. */
-void e3c_check_result_free(e3c_check_result *r);
+E3C_API void e3c_check_result_free(e3c_check_result *r);
 
 /** What is checked: a framework module, or a TorchScript module (e.g. loaded from a file)
  *  with irreps declared by the caller. Borrowed pointers; specs are owned by the caller. */
@@ -72,11 +74,11 @@ typedef struct e3c_equivariance_options {
  *  details: cases with max error per output and per irrep block, tolerance, the worst
  *  rotation, translation and case, and e3nn's formatted message. Never fails as a C call
  *  except for bad arguments: problems are in the result. */
-e3c_status e3c_check_equivariance(const e3c_subject *s, const e3c_equivariance_options *opt, e3c_check_result *out);
+E3C_API e3c_status e3c_check_equivariance(const e3c_subject *s, const e3c_equivariance_options *opt, e3c_check_result *out);
 
 /** e3nn's format_equivariance_error line for one case:
  *  "(parity_k=K, did_translate=True|False) -> max error=%.3e in argument I". */
-void e3c_format_equivariance_case(char *buf, size_t cap, int parity_k, int translate, double max_error, int argmax);
+E3C_API void e3c_format_equivariance_case(char *buf, size_t cap, int parity_k, int translate, double max_error, int argmax);
 
 /* ------------------------------------------------------------------ auto jitable -- */
 
@@ -98,7 +100,7 @@ typedef struct e3c_auto_jitable_options {
  *  input unless the module has its own tracing inputs, save/reload round trip. For a
  *  TorchScript file: runs on random inputs of the declared widths, strict shapes, round
  *  trip. details: each step's outcome, the warnings, and the compiled tree. */
-e3c_status e3c_check_auto_jitable(const e3c_subject *s, const e3c_auto_jitable_options *opt, e3c_check_result *out);
+E3C_API e3c_status e3c_check_auto_jitable(const e3c_subject *s, const e3c_auto_jitable_options *opt, e3c_check_result *out);
 
 /* ------------------------------------------------------------------ normalized ---- */
 
@@ -129,7 +131,7 @@ typedef struct e3c_normalized_options {
  *  target, worst component and error. ERRORED for an invalid normalization, inputs that
  *  cannot be drawn, a forward that fails or returns other shapes; SKIPPED when every
  *  input or every output has no irreps (e3nn then checks nothing). */
-e3c_status e3c_check_normalized(const e3c_subject *s, const e3c_normalized_options *opt, e3c_check_result *out);
+E3C_API e3c_status e3c_check_normalized(const e3c_subject *s, const e3c_normalized_options *opt, e3c_check_result *out);
 
 /* ------------------------------------------------------------------ isolation ----- */
 
@@ -144,29 +146,29 @@ typedef void (*e3c_check_fn)(void *ctx, e3c_check_result *out);
  *  at 1.25 x its time limit + 6 s should nobody kill it, and has its standard output and
  *  error captured: the first 4 KiB go into the result's details ("output", "output_bytes",
  *  "output_truncated"), also when it crashed or timed out; its files stop at 16 MiB. */
-e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_check_result *out);
+E3C_API e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_check_result *out);
 
 /** A check running in a child process (see e3c_check_start). */
 typedef struct e3c_check_job e3c_check_job;
 
 /** Start `fn` in a forked child with a time limit; *out is the running job (caller owns;
  *  finish it with e3c_check_job_finish). */
-e3c_status e3c_check_start(e3c_check_job **out, e3c_check_fn fn, void *ctx, double timeout_s);
+E3C_API e3c_status e3c_check_start(e3c_check_job **out, e3c_check_fn fn, void *ctx, double timeout_s);
 
 /** The descriptor to poll for the job's output (readable when it writes or ends). */
-int e3c_check_job_fd(const e3c_check_job *job);
+E3C_API int e3c_check_job_fd(const e3c_check_job *job);
 
 /** Seconds until the job's deadline (<= 0 when past). */
-double e3c_check_job_time_left(const e3c_check_job *job);
+E3C_API double e3c_check_job_time_left(const e3c_check_job *job);
 
 /** Read what the child wrote so far without blocking; *done = 1 once it has finished or
  *  its deadline passed. */
-e3c_status e3c_check_job_poll(e3c_check_job *job, int *done);
+E3C_API e3c_status e3c_check_job_poll(e3c_check_job *job, int *done);
 
 /** Wait for the child (killing it when past its deadline, or when `kill_now`), fill
  *  *out with its result (or an ERRORED one naming the signal or the timeout) and free
  *  the job. */
-e3c_status e3c_check_job_finish(e3c_check_job *job, int kill_now, e3c_check_result *out);
+E3C_API e3c_status e3c_check_job_finish(e3c_check_job *job, int kill_now, e3c_check_result *out);
 
 /** A pool of worker processes that run checks: each worker is forked once and runs the
  *  checks it is handed one after another, so a check costs no fork of its own. Isolation
@@ -179,11 +181,11 @@ typedef struct e3c_check_pool e3c_check_pool;
 
 /** A pool of `workers` (1 to 256) running `fn`; no process is forked yet. Caller owns *out
  *  (e3c_check_pool_free). */
-e3c_status e3c_check_pool_new(e3c_check_pool **out, int workers, e3c_check_fn fn);
+E3C_API e3c_status e3c_check_pool_new(e3c_check_pool **out, int workers, e3c_check_fn fn);
 
 /** Queue fn(ctx) with a time limit (seconds, > 0); its result comes back with `tag`.
  *  E3C_ERR_INVALID once results have been asked for. */
-e3c_status e3c_check_pool_submit(e3c_check_pool *p, void *ctx, double timeout_s, size_t tag);
+E3C_API e3c_status e3c_check_pool_submit(e3c_check_pool *p, void *ctx, double timeout_s, size_t tag);
 
 /** Start queued checks on idle workers and wait up to wait_s seconds (or until a signal)
  *  for one to end: then *got = 1, *tag is its tag and *out its result (caller owns);
@@ -191,22 +193,22 @@ e3c_status e3c_check_pool_submit(e3c_check_pool *p, void *ctx, double timeout_s,
  *  when the running one's result is out; if the worker dies first, that check goes back
  *  to the queue). Once every queued check has been handed out, idle workers are told to
  *  end, so they exit while the last checks run; e3c_check_pool_free reaps them. */
-e3c_status e3c_check_pool_next(e3c_check_pool *p, double wait_s, int *got, size_t *tag, e3c_check_result *out);
+E3C_API e3c_status e3c_check_pool_next(e3c_check_pool *p, double wait_s, int *got, size_t *tag, e3c_check_result *out);
 
 /** How many checks are running now. */
-size_t e3c_check_pool_running(const e3c_check_pool *p);
+E3C_API size_t e3c_check_pool_running(const e3c_check_pool *p);
 
 /** Stop the workers (killing checks still running), wait for them to exit and free the
  *  pool. */
-void e3c_check_pool_free(e3c_check_pool *p);
+E3C_API void e3c_check_pool_free(e3c_check_pool *p);
 
 /** The result as a JSON object {status, message, duration_s, seed, details}; the result
  *  keeps its details (they are copied). Caller owns the returned object; NULL when out of
  *  memory. */
-cJSON *e3c_check_result_to_json(const e3c_check_result *r);
+E3C_API cJSON *e3c_check_result_to_json(const e3c_check_result *r);
 
 /** The inverse of e3c_check_result_to_json (details copied). */
-e3c_status e3c_check_result_from_json(e3c_check_result *out, const cJSON *json);
+E3C_API e3c_status e3c_check_result_from_json(e3c_check_result *out, const cJSON *json);
 
 #ifdef __cplusplus
 }

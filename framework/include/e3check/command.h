@@ -3,6 +3,8 @@
 #ifndef E3CHECK_COMMAND_H
 #define E3CHECK_COMMAND_H
 
+#include "e3check/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -14,7 +16,7 @@ extern "C" {
  *  command documents (0 every check as expected, 1 some not or bad input, 2 interrupted,
  *  3 internal error, 4 usage error, 5 nothing run); output is flushed. argv may be
  *  reordered; nothing else is kept or owned. Link e3check::e3check_cli (-le3check_cli). */
-__attribute__((visibility("default"))) int e3c_cli_main(int argc, char **argv);
+E3C_API int e3c_cli_main(int argc, char **argv);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 #ifndef E3CHECK_ERROR_H
 #define E3CHECK_ERROR_H
 
+#include "e3check/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -29,19 +31,19 @@ typedef enum e3c_status {
 /** The last error message of this thread (one line, no trailing newline).
  *  Borrowed: valid until the next e3check call on this thread that fails. Never NULL
  *  ("" when no error occurred yet). */
-const char *e3c_error_last(void);
+E3C_API const char *e3c_error_last(void);
 
 /** The full text of the last error (may span lines, e.g. a TorchScript traceback).
  *  Borrowed, like e3c_error_last(); equal to it when there is no longer text. */
-const char *e3c_error_detail(void);
+E3C_API const char *e3c_error_detail(void);
 
 /** The status of the last error on this thread (E3C_OK if none). */
-e3c_status e3c_error_last_status(void);
+E3C_API e3c_status e3c_error_last_status(void);
 
 /** Record an error: formats the message (printf-style), folds it to one line for
  *  e3c_error_last(), keeps the unfolded text for e3c_error_detail(), and returns
  *  `status` so that callers can write `return e3c_error_set(E3C_ERR_VALUE, ...)`. */
-e3c_status e3c_error_set(e3c_status status, const char *fmt, ...)
+E3C_API e3c_status e3c_error_set(e3c_status status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
@@ -49,14 +51,14 @@ e3c_status e3c_error_set(e3c_status status, const char *fmt, ...)
 
 /** Prefix the current last-error message with `prefix: ` (used to add context such as
  *  a file or module path as an error travels up). Returns the current status. */
-e3c_status e3c_error_prefix(const char *fmt, ...)
+E3C_API e3c_status e3c_error_prefix(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
 
 /** A static name for a status code ("E3C_ERR_VALUE"). */
-const char *e3c_status_name(e3c_status status);
+E3C_API const char *e3c_status_name(e3c_status status);
 
 #ifdef __cplusplus
 }

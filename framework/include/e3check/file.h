@@ -2,6 +2,8 @@
 #ifndef E3CHECK_FILE_H
 #define E3CHECK_FILE_H
 
+#include "e3check/export.h"
+
 #include <stddef.h>
 
 #include "e3check/error.h"
@@ -23,12 +25,12 @@ extern "C" {
  *  are removed first (also the `NAME.tmp-PID` of earlier versions). The folder is NOT
  *  created. E3C_ERR_IO naming `path` and the reason on failure; a regular target is then
  *  unchanged. */
-e3c_status e3c_file_write_atomic(const char *path, const void *data, size_t len);
+E3C_API e3c_status e3c_file_write_atomic(const char *path, const void *data, size_t len);
 
 /** 1 when `a` and `b` name the same file (after following symbolic links: the same device
  *  and inode for existing files, the same resolved path for new ones), else 0. "-" (the
  *  standard output) is the same only as "-". */
-int e3c_file_same(const char *a, const char *b);
+E3C_API int e3c_file_same(const char *a, const char *b);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,8 @@
 #ifndef E3CHECK_FIXTURE_H
 #define E3CHECK_FIXTURE_H
 
+#include "e3check/export.h"
+
 #include <cjson/cJSON.h>
 
 #include "e3check/checks.h"
@@ -33,7 +35,7 @@ typedef enum e3c_check_kind {
 
 /** "auto_jitable", "equivariance", "golden", "normalized", "permutation", "translation",
  *  "conservative", "batching", "additivity", "periodic_images". */
-const char *e3c_check_kind_name(e3c_check_kind k);
+E3C_API const char *e3c_check_kind_name(e3c_check_kind k);
 
 /** Run-wide settings that fixtures may not override. */
 typedef struct e3c_run_settings {
@@ -45,41 +47,41 @@ typedef struct e3c_run_settings {
 /** Which checks `fixture` enables (default: auto_jitable and equivariance, and for a
  *  structured model with a preset, the preset's checks merged with the fixture's), in order;
  *  kinds[] gets up to E3C_CHECK_KIND_COUNT. E3C_ERR_VALUE for a malformed "checks" field. */
-e3c_status e3c_fixture_checks(const cJSON *fixture, e3c_check_kind *kinds, size_t *n);
+E3C_API e3c_status e3c_fixture_checks(const cJSON *fixture, e3c_check_kind *kinds, size_t *n);
 
 /** The verdict a fixture expects of a check ("pass" -> PASSED default, "fail" -> FAILED,
  *  "error" -> ERRORED). */
-e3c_status e3c_fixture_expected(const cJSON *fixture, e3c_check_kind kind, e3c_verdict *out);
+E3C_API e3c_status e3c_fixture_expected(const cJSON *fixture, e3c_check_kind kind, e3c_verdict *out);
 
 /** The fixture's time limit for one check in seconds. */
-double e3c_fixture_timeout(const cJSON *fixture, const e3c_run_settings *rs);
+E3C_API double e3c_fixture_timeout(const cJSON *fixture, const e3c_run_settings *rs);
 
 /** Validate a fixture's fields (required name, exactly one subject, known fields and
  *  types). E3C_ERR_VALUE naming the field. */
-e3c_status e3c_fixture_validate(const cJSON *fixture);
+E3C_API e3c_status e3c_fixture_validate(const cJSON *fixture);
 
 /** The seed a fixture's checks use: --seed (rs->has_seed), else its "seed", else 0. */
-uint64_t e3c_fixture_seed(const cJSON *fixture, const e3c_run_settings *rs);
+E3C_API uint64_t e3c_fixture_seed(const cJSON *fixture, const e3c_run_settings *rs);
 
 /** The fixture's dtype ("dtype", default float32). */
-e3c_dtype e3c_fixture_dtype(const cJSON *fixture);
+E3C_API e3c_dtype e3c_fixture_dtype(const cJSON *fixture);
 
 /** Build a (valid) fixture's module exactly as its checks do: the global generator
  *  seeded with e3c_fixture_seed (so initial weights are the same every time), the
  *  module built in the fixture's dtype (its constant buffers computed in it), then its
  *  "parameters" set. E3C_ERR_VALUE for an invalid fixture or one naming a TorchScript
  *  file; construction errors name the type. Caller owns *out. rs may be NULL. */
-e3c_status e3c_fixture_build_module(e3c_module **out, const cJSON *fixture, const e3c_run_settings *rs);
+E3C_API e3c_status e3c_fixture_build_module(e3c_module **out, const cJSON *fixture, const e3c_run_settings *rs);
 
 /** Run one check of a fixture in this process: build or load the subject (paths relative
  *  to `base_dir`), then check it. Problems of the fixture or its subject are ERRORED
  *  results; the function fails only for bad arguments. */
-e3c_status e3c_fixture_run_check(const cJSON *fixture, const char *base_dir, e3c_check_kind kind,
+E3C_API e3c_status e3c_fixture_run_check(const cJSON *fixture, const char *base_dir, e3c_check_kind kind,
                                  const e3c_run_settings *rs, e3c_check_result *out);
 
 /** The same in a child process with the fixture's time limit (crashes and hangs become
  *  ERRORED). */
-e3c_status e3c_fixture_run_check_isolated(const cJSON *fixture, const char *base_dir, e3c_check_kind kind,
+E3C_API e3c_status e3c_fixture_run_check_isolated(const cJSON *fixture, const char *base_dir, e3c_check_kind kind,
                                           const e3c_run_settings *rs, e3c_check_result *out);
 
 #ifdef __cplusplus

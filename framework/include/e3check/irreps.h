@@ -9,6 +9,8 @@
 #ifndef E3CHECK_IRREPS_H
 #define E3CHECK_IRREPS_H
 
+#include "e3check/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,84 +56,84 @@ typedef enum e3c_normalization {
 /** Parse one irrep ("1o", " 2e ", "3y", "+1e", "1_0e") as e3nn's Irrep(str) does.
  *  E3C_ERR_VALUE with e3nn's message ('unable to convert string "..." into an Irrep')
  *  followed by the reason. */
-e3c_status e3c_irrep_parse(e3c_irrep *out, const char *s);
+E3C_API e3c_status e3c_irrep_parse(e3c_irrep *out, const char *s);
 
 /** Write "1o" / "2e" into buf (always NUL-terminated; 16 bytes suffice). */
-void e3c_irrep_format(e3c_irrep ir, char *buf, size_t cap);
+E3C_API void e3c_irrep_format(e3c_irrep ir, char *buf, size_t cap);
 
 /** Dimension 2l+1. */
 static inline int64_t e3c_irrep_dim(e3c_irrep ir) { return 2 * (int64_t)ir.l + 1; }
 
 /** e3nn's ordering of irreps: by l, then odd before even (0o < 0e < 1o < 1e). */
-int e3c_irrep_compare(e3c_irrep a, e3c_irrep b);
+E3C_API int e3c_irrep_compare(e3c_irrep a, e3c_irrep b);
 
 /** Parse an Irreps string with e3nn's grammar ("2x0e + 1x1o", "", "1e+1e", "1_0x0e").
  *  E3C_ERR_VALUE with e3nn's message ('Unable to convert string "..." into an Irreps')
  *  followed by the reason. Caller owns *out (e3c_irreps_free). */
-e3c_status e3c_irreps_parse(e3c_irreps *out, const char *s);
+E3C_API e3c_status e3c_irreps_parse(e3c_irreps *out, const char *s);
 
 /** Build from an array of entries (copied). mul must be >= 0, l >= 0, p = +-1. */
-e3c_status e3c_irreps_from_entries(e3c_irreps *out, const e3c_mulir *items, size_t len);
+E3C_API e3c_status e3c_irreps_from_entries(e3c_irreps *out, const e3c_mulir *items, size_t len);
 
 /** Free the entries and reset to empty. NULL-safe. */
-void e3c_irreps_free(e3c_irreps *irreps);
+E3C_API void e3c_irreps_free(e3c_irreps *irreps);
 
 /** A copy. Caller owns *out. */
-e3c_status e3c_irreps_copy(e3c_irreps *out, const e3c_irreps *irreps);
+E3C_API e3c_status e3c_irreps_copy(e3c_irreps *out, const e3c_irreps *irreps);
 
 /** e3nn's canonical text ("2x0e+1x1o", "" when empty). Caller owns *out (free()). */
-e3c_status e3c_irreps_format(const e3c_irreps *irreps, char **out);
+E3C_API e3c_status e3c_irreps_format(const e3c_irreps *irreps, char **out);
 
 /** Entry-wise equality (as e3nn: "1e" == "1x1e", "0x1e" != ""). */
-int e3c_irreps_equal(const e3c_irreps *a, const e3c_irreps *b);
+E3C_API int e3c_irreps_equal(const e3c_irreps *a, const e3c_irreps *b);
 
 /** Sum of mul * (2l+1). */
-int64_t e3c_irreps_dim(const e3c_irreps *irreps);
+E3C_API int64_t e3c_irreps_dim(const e3c_irreps *irreps);
 
 /** Sum of mul. */
-int64_t e3c_irreps_num_irreps(const e3c_irreps *irreps);
+E3C_API int64_t e3c_irreps_num_irreps(const e3c_irreps *irreps);
 
 /** Largest l over entries with mul > 0. E3C_ERR_VALUE for an empty Irreps ("Cannot get
  *  lmax of empty Irreps") and for one whose multiplicities are all zero. */
-e3c_status e3c_irreps_lmax(const e3c_irreps *irreps, int *out);
+E3C_API e3c_status e3c_irreps_lmax(const e3c_irreps *irreps, int *out);
 
 /** Each l repeated mul times. Caller owns *out (free()); *n gets the count. */
-e3c_status e3c_irreps_ls(const e3c_irreps *irreps, int **out, size_t *n);
+E3C_API e3c_status e3c_irreps_ls(const e3c_irreps *irreps, int **out, size_t *n);
 
 /** Offset of entry i (0 <= i <= len) in the flat layout: the dimension of entries 0..i-1. */
-int64_t e3c_irreps_offset(const e3c_irreps *irreps, size_t i);
+E3C_API int64_t e3c_irreps_offset(const e3c_irreps *irreps, size_t i);
 
 /** Start and stop offset of every entry: out[2i], out[2i+1]. Caller owns *out (free()). */
-e3c_status e3c_irreps_slices(const e3c_irreps *irreps, int64_t **out);
+E3C_API e3c_status e3c_irreps_slices(const e3c_irreps *irreps, int64_t **out);
 
 /** Total multiplicity of `ir`. */
-int64_t e3c_irreps_count(const e3c_irreps *irreps, e3c_irrep ir);
+E3C_API int64_t e3c_irreps_count(const e3c_irreps *irreps, e3c_irrep ir);
 
 /** True when some entry (even with mul 0) has irrep `ir`. */
-int e3c_irreps_contains(const e3c_irreps *irreps, e3c_irrep ir);
+E3C_API int e3c_irreps_contains(const e3c_irreps *irreps, e3c_irrep ir);
 
 /** Concatenation a + b. Caller owns *out. */
-e3c_status e3c_irreps_concat(e3c_irreps *out, const e3c_irreps *a, const e3c_irreps *b);
+E3C_API e3c_status e3c_irreps_concat(e3c_irreps *out, const e3c_irreps *a, const e3c_irreps *b);
 
 /** The entry list repeated n >= 0 times. Caller owns *out. */
-e3c_status e3c_irreps_repeat(e3c_irreps *out, const e3c_irreps *a, int64_t n);
+E3C_API e3c_status e3c_irreps_repeat(e3c_irreps *out, const e3c_irreps *a, int64_t n);
 
 /** e3nn's simplify(): merge runs of equal neighbours, drop zero multiplicities. */
-e3c_status e3c_irreps_simplify(e3c_irreps *out, const e3c_irreps *a);
+E3C_API e3c_status e3c_irreps_simplify(e3c_irreps *out, const e3c_irreps *a);
 
 /** Drop the entries with mul == 0. */
-e3c_status e3c_irreps_remove_zero_multiplicities(e3c_irreps *out, const e3c_irreps *a);
+E3C_API e3c_status e3c_irreps_remove_zero_multiplicities(e3c_irreps *out, const e3c_irreps *a);
 
 /** e3nn's sort(): stable sort by irrep. `p[i]` = new position of entry i, `inv[k]` =
  *  old position of sorted entry k; both caller-owned arrays of a->len (free()), and may
  *  be NULL when not wanted. */
-e3c_status e3c_irreps_sort(e3c_irreps *out, size_t **p, size_t **inv, const e3c_irreps *a);
+E3C_API e3c_status e3c_irreps_sort(e3c_irreps *out, size_t **p, size_t **inv, const e3c_irreps *a);
 
 /** e3nn's regroup() = sort().irreps.simplify(). */
-e3c_status e3c_irreps_regroup(e3c_irreps *out, const e3c_irreps *a);
+E3C_API e3c_status e3c_irreps_regroup(e3c_irreps *out, const e3c_irreps *a);
 
 /** Irreps.spherical_harmonics(lmax, p): 1x0e + 1x1(p) + ... with parity p**l. */
-e3c_status e3c_irreps_spherical_harmonics(e3c_irreps *out, int lmax, int p);
+E3C_API e3c_status e3c_irreps_spherical_harmonics(e3c_irreps *out, int lmax, int p);
 
 /** Parameters of e3c_random_irreps, as e3nn's random_irreps; initialise with
  *  E3C_RANDOM_IRREPS_OPTIONS_INIT (e3nn's defaults). */
@@ -152,17 +154,17 @@ typedef struct e3c_random_irreps_options {
  *  raised to 1 and an all-zero draw gets its last multiplicity redrawn in 1..mul_max.
  *  Draws from e3check's own generator `*state` (any seed; advanced). E3C_ERR_VALUE for
  *  parameters e3nn would reject. Caller owns *out. */
-e3c_status e3c_random_irreps(e3c_irreps *out, const e3c_random_irreps_options *opt, uint64_t *state);
+E3C_API e3c_status e3c_random_irreps(e3c_irreps *out, const e3c_random_irreps_options *opt, uint64_t *state);
 
 /** Parse "component" / "norm" / "integral". */
-e3c_status e3c_normalization_parse(e3c_normalization *out, const char *name);
+E3C_API e3c_status e3c_normalization_parse(e3c_normalization *out, const char *name);
 
 /** Random features like e3nn's Irreps.randn(*size, normalization=..., dtype=...):
  *  `size` holds `ndim` entries, exactly one of which is -1 (replaced by the dimension;
  *  only the first -1 counts, as in e3nn). component: one randn call; norm: one randn per
  *  entry, normalized over 2l+1. Draws come from `g` in e3nn's order, so the same seed
  *  gives the same bits. Caller owns *out. */
-e3c_status e3c_irreps_randn(e3c_tensor **out, const e3c_irreps *irreps, e3c_generator *g,
+E3C_API e3c_status e3c_irreps_randn(e3c_tensor **out, const e3c_irreps *irreps, e3c_generator *g,
                             const int64_t *size, int ndim, e3c_normalization normalization,
                             e3c_dtype dtype);
 

@@ -3,6 +3,8 @@
 #ifndef E3CHECK_NN_H
 #define E3CHECK_NN_H
 
+#include "e3check/export.h"
+
 #include "e3check/module.h"
 
 #ifdef __cplusplus
@@ -18,17 +20,17 @@ extern "C" {
  *  buffers at most `limit`; larger modules contract path by path. Default
  *  E3C_NN_DENSE_LIMIT; 0 turns it off. Read when a module is built (set it before
  *  building, not while other threads build). Returns the previous limit. */
-int64_t e3c_nn_set_dense_limit(int64_t limit);
+E3C_API int64_t e3c_nn_set_dense_limit(int64_t limit);
 
 #define E3C_NN_DENSE_LIMIT 65536
 
 /** e3nn's o3.Norm(irreps_in, squared): one output per irrep copy, sum of squares of
  *  its components (squared) or the square root of that; mode "trace". irreps_in is
  *  simplified as e3nn does; irreps_out is N x 0e. */
-e3c_status e3c_norm_new(e3c_module **out, const char *irreps_in, int squared);
+E3C_API e3c_status e3c_norm_new(e3c_module **out, const char *irreps_in, int squared);
 
 /** The class of Norm (for tests and for subclassing). */
-extern const e3c_module_class e3c_norm_class;
+E3C_API extern const e3c_module_class e3c_norm_class;
 
 /** Options of BatchNorm (e3nn's constructor arguments); initialise with
  *  E3C_BATCH_NORM_OPTIONS_INIT (e3nn's defaults). */
@@ -51,10 +53,10 @@ typedef struct e3c_batch_norm_options {
  *  statistics normalise it and update the running ones; in eval mode the running ones
  *  are used. opt may be NULL for the defaults. E3C_ERR_VALUE for a bad reduce or
  *  normalization (e3nn's wording) or irreps. */
-e3c_status e3c_batch_norm_new(e3c_module **out, const char *irreps, const e3c_batch_norm_options *opt);
+E3C_API e3c_status e3c_batch_norm_new(e3c_module **out, const char *irreps, const e3c_batch_norm_options *opt);
 
 /** The class of BatchNorm. */
-extern const e3c_module_class e3c_batch_norm_class;
+E3C_API extern const e3c_module_class e3c_batch_norm_class;
 
 /* ------------------------------------------------------------------ activations ---- */
 
@@ -64,32 +66,32 @@ extern const e3c_module_class e3c_batch_norm_class;
  *  value), and the parity of f*cst probed on [0, 10] (1 even, -1 odd, 0 neither). The
  *  build runs that procedure once per function (gen_act_constants) and this looks the
  *  result up. Either output may be NULL; E3C_ERR_VALUE for an unknown name. */
-e3c_status e3c_normalize2mom(const char *name, double *cst, int *parity);
+E3C_API e3c_status e3c_normalize2mom(const char *name, double *cst, int *parity);
 
 /** The same constant and parity computed now by e3nn's Monte-Carlo procedure (about 25 ms;
  *  what the build ran, and what the tests compare the table with). */
-e3c_status e3c_normalize2mom_monte_carlo(const char *name, double *cst, int *parity);
+E3C_API e3c_status e3c_normalize2mom_monte_carlo(const char *name, double *cst, int *parity);
 
 /** True when `name` is an activation e3check knows. */
-int e3c_activation_known(const char *name);
+E3C_API int e3c_activation_known(const char *name);
 
 /** e3nn's nn.Activation(irreps_in, acts) (mode "trace"): one activation name or NULL per
  *  entry; activations only on scalars; odd scalars need an even or odd function. */
-e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const char *const *act_names, size_t n_acts);
+E3C_API e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const char *const *act_names, size_t n_acts);
 
 /** e3nn's nn.Extract (mode "script"): output k gathers the input entries
  *  instructions[k][0..n_instructions[k]) into irreps_outs[k]; a tuple of outputs. With
  *  squeeze_out and one output, that output alone. */
-e3c_status e3c_extract_new(e3c_module **out, const char *irreps_in, const char *const *irreps_outs, size_t n_outs,
+E3C_API e3c_status e3c_extract_new(e3c_module **out, const char *irreps_in, const char *const *irreps_outs, size_t n_outs,
                            const int *const *instructions, const size_t *n_instructions, int squeeze_out);
 
 /** e3nn's nn.ExtractIr(irreps_in, ir): the entries equal to `ir`, squeezed. */
-e3c_status e3c_extract_ir_new(e3c_module **out, const char *irreps_in, const char *ir);
+E3C_API e3c_status e3c_extract_ir_new(e3c_module **out, const char *irreps_in, const char *ir);
 
 /** e3nn's nn.Gate (mode "script"): input sorted as e3nn's _Sortcut (scalars + gates +
  *  gated, stable by (l, p)); output act_scalars(s) ++ gated * act_gates(g). Children
  *  act_scalars, act_gates (Activation) and mul (ElementwiseTensorProduct). */
-e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char *const *act_scalars, size_t n_scalars,
+E3C_API e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char *const *act_scalars, size_t n_scalars,
                         const char *irreps_gates, const char *const *act_gates, size_t n_gates, const char *irreps_gated);
 
 /** e3nn's nn.FullyConnectedNet(hs, act, variance_in, variance_out, out_act) (mode
@@ -97,7 +99,7 @@ e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char
  *  irreps h0x0e -> hnx0e so that the checks can run it. At most 1024 layers, and at most
  *  2^28 weights in all (each layer and the whole network): more is E3C_ERR_VALUE naming
  *  the count. */
-e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n_hs, const char *act, double variance_in,
+E3C_API e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n_hs, const char *act, double variance_in,
                                        double variance_out, int out_act);
 
 /* ------------------------------------------------------------------ harmonics ---- */
@@ -105,7 +107,7 @@ e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n
 /** e3nn's o3.SphericalHarmonics (mode "script"): Y^l for each l of `ls` (any order,
  *  repeats allowed) of vectors (..., 3), input parity p_in (-1 for 1o, +1 for 1e),
  *  `normalize` mapping x to x/|x| first, and the normalization. */
-e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, size_t nls, int p_in, int normalize,
+E3C_API e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, size_t nls, int p_in, int normalize,
                                               e3c_normalization normalization);
 
 /** Largest lmax of the point block's spherical harmonics. */
@@ -115,7 +117,7 @@ e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, s
  *  sum over j of FullyConnectedTensorProduct(feat_j, Y(pos_j - pos_i)) with Y the
  *  normalized spherical harmonics 0..lmax (component). irreps_in = [cartesian_points,
  *  irreps_feat]: rotation-, parity- and translation-equivariant. */
-e3c_status e3c_point_convolution_new(e3c_module **out, const char *irreps_feat, const char *irreps_out, int lmax);
+E3C_API e3c_status e3c_point_convolution_new(e3c_module **out, const char *irreps_feat, const char *irreps_out, int lmax);
 
 /* ------------------------------------------------------------------ Linear ---- */
 
@@ -134,7 +136,7 @@ typedef struct e3c_linear_options {
 
 /** e3nn's o3.Linear (mode "script"): out[w] = sum over paths of x[u] W[u, w] / sqrt(fan-in),
  *  biases (not normalised) on 0e outputs; "weight" and "bias" in e3nn's flat order. */
-e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *irreps_out, const e3c_linear_options *opt);
+E3C_API e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *irreps_out, const e3c_linear_options *opt);
 
 /* ------------------------------------------------------------ tensor products ---- */
 
@@ -144,7 +146,7 @@ typedef enum e3c_tp_mode {
 } e3c_tp_mode;
 
 /** Parse "uvw", "uvu", "uvv", "uuw", "uuu", "uvuv", "uvu<v", "u<vw". */
-e3c_status e3c_tp_mode_parse(e3c_tp_mode *out, const char *name);
+E3C_API e3c_status e3c_tp_mode_parse(e3c_tp_mode *out, const char *name);
 
 /** One instruction (i_in1, i_in2, i_out, mode, has_weight, path_weight). */
 typedef struct e3c_tp_instruction {
@@ -169,26 +171,26 @@ typedef struct e3c_tp_options {
 /** e3nn's o3.TensorProduct with explicit instructions (mode "script"; TorchScript source
  *  generated for the instance). Internal weights are drawn with randn from the global
  *  generator (e3c_manual_seed). Invalid instructions fail here, naming the instruction. */
-e3c_status e3c_tensor_product_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
+E3C_API e3c_status e3c_tensor_product_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
                                   const char *irreps_out, const e3c_tp_instruction *ins, size_t n_ins,
                                   const e3c_tp_options *opt);
 
 /** FullyConnectedTensorProduct: "uvw" with weights for every reachable (in1, in2, out). */
-e3c_status e3c_fully_connected_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
+E3C_API e3c_status e3c_fully_connected_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
                                       const char *irreps_out, const e3c_tp_options *opt);
 
 /** ElementwiseTensorProduct: inputs simplified and split to equal multiplicities, "uuu"
  *  without weights; `filter` (n_filter irreps, may be 0) keeps only those outputs. */
-e3c_status e3c_elementwise_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
+E3C_API e3c_status e3c_elementwise_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
                                   const char *const *filter, size_t n_filter, const char *irrep_normalization);
 
 /** FullTensorProduct: "uvuv" for every pair, output sorted. */
-e3c_status e3c_full_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2, const char *const *filter,
+E3C_API e3c_status e3c_full_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2, const char *const *filter,
                            size_t n_filter, const char *irrep_normalization);
 
 /** TensorSquare(irreps_in, irreps_out or NULL, filter): full mode without irreps_out,
  *  fully connected with it. forward(x) = TensorProduct(x, x). */
-e3c_status e3c_tensor_square_new(e3c_module **out, const char *irreps_in, const char *irreps_out,
+E3C_API e3c_status e3c_tensor_square_new(e3c_module **out, const char *irreps_in, const char *irreps_out,
                                  const char *const *filter, size_t n_filter, const char *irrep_normalization);
 
 #ifdef __cplusplus

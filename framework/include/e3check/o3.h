@@ -13,6 +13,8 @@
 #ifndef E3CHECK_O3_H
 #define E3CHECK_O3_H
 
+#include "e3check/export.h"
+
 #include <stddef.h>
 
 #include "e3check/error.h"
@@ -26,43 +28,43 @@ extern "C" {
 /* ------------------------------------------------------------------ rotations ------ */
 
 /** Rotation by angle t about x: [[1,0,0],[0,c,-s],[0,s,c]]. */
-void e3c_matrix_x(double t, double R[9]);
+E3C_API void e3c_matrix_x(double t, double R[9]);
 /** Rotation by angle t about y: [[c,0,s],[0,1,0],[-s,0,c]]. */
-void e3c_matrix_y(double t, double R[9]);
+E3C_API void e3c_matrix_y(double t, double R[9]);
 /** Rotation by angle t about z: [[c,-s,0],[s,c,0],[0,0,1]]. */
-void e3c_matrix_z(double t, double R[9]);
+E3C_API void e3c_matrix_z(double t, double R[9]);
 
 /** R = Y(alpha) X(beta) Y(gamma) (gamma applied first). */
-void e3c_angles_to_matrix(double alpha, double beta, double gamma, double R[9]);
+E3C_API void e3c_angles_to_matrix(double alpha, double beta, double gamma, double R[9]);
 
 /** Euler angles of a rotation, as e3nn's matrix_to_angles (beta in [0, pi]).
  *  E3C_ERR_VALUE when det(R) is not close to +1 (an improper or non-orthogonal matrix). */
-e3c_status e3c_matrix_to_angles(const double R[9], double *alpha, double *beta, double *gamma);
+E3C_API e3c_status e3c_matrix_to_angles(const double R[9], double *alpha, double *beta, double *gamma);
 
 /** Angles of a direction, as e3nn's xyz_to_angles: beta = acos(y/|v|), alpha =
  *  atan2(x, z); the zero vector gives (0, pi/2). */
-void e3c_xyz_to_angles(const double v[3], double *alpha, double *beta);
+E3C_API void e3c_xyz_to_angles(const double v[3], double *alpha, double *beta);
 
 /** Unit vector (sin b sin a, cos b, sin b cos a). */
-void e3c_angles_to_xyz(double alpha, double beta, double v[3]);
+E3C_API void e3c_angles_to_xyz(double alpha, double beta, double v[3]);
 
 /** n Haar-random Euler angles drawn as e3nn's rand_angles(n) after the same seed: one
  *  rand(2, n) then one rand(n) in `dtype`, with alpha = 2 pi u0, gamma = 2 pi u1,
  *  beta = acos(2 v - 1) (computed in `dtype`). Arrays of n each. */
-e3c_status e3c_rand_angles(e3c_generator *g, e3c_dtype dtype, size_t n, double *alpha, double *beta,
+E3C_API e3c_status e3c_rand_angles(e3c_generator *g, e3c_dtype dtype, size_t n, double *alpha, double *beta,
                            double *gamma);
 
 /** n Haar-random rotation matrices (n * 9 doubles), as e3nn's rand_matrix(n); with float64
  *  and the same seed the bits equal e3nn's. n = 0 is allowed and draws as rand_matrix(). */
-e3c_status e3c_rand_matrix(e3c_generator *g, e3c_dtype dtype, size_t n, double *R);
+E3C_API e3c_status e3c_rand_matrix(e3c_generator *g, e3c_dtype dtype, size_t n, double *R);
 
 /** Check that R is orthogonal (max |R R^T - I| <= tol) with det +-1; *det_sign gets +1 or
  *  -1 (may be NULL). E3C_ERR_VALUE with the measured deviation otherwise. */
-e3c_status e3c_rotation_check(const double R[9], double tol, int *det_sign);
+E3C_API e3c_status e3c_rotation_check(const double R[9], double tol, int *det_sign);
 
 /** The orthogonal matrix nearest to M in the Frobenius norm (U V^T of the SVD, LAPACKE),
  *  keeping M's handedness. E3C_ERR_VALUE for a singular or non-finite M. */
-e3c_status e3c_rotation_nearest(const double M[9], double R[9]);
+E3C_API e3c_status e3c_rotation_nearest(const double M[9], double R[9]);
 
 /* ------------------------------------------------------------------ Wigner D ------- */
 
@@ -71,24 +73,24 @@ e3c_status e3c_rotation_nearest(const double M[9], double R[9]);
 
 /** D^l(R) for a proper rotation R, (2l+1) x (2l+1) row-major into D. Built band by band
  *  from R (Ivanic & Ruedenberg's recursion). E3C_ERR_INVALID for l outside 0..100. */
-e3c_status e3c_wigner_D_matrix(int l, const double R[9], double *D);
+E3C_API e3c_status e3c_wigner_D_matrix(int l, const double R[9], double *D);
 
 /** D^l of Euler angles (as e3nn's wigner_D(l, a, b, c)). */
-e3c_status e3c_wigner_D_angles(int l, double alpha, double beta, double gamma, double *D);
+E3C_API e3c_status e3c_wigner_D_angles(int l, double alpha, double beta, double gamma, double *D);
 
 /** Block-diagonal D of an Irreps for `n` matrices R (n * 9 doubles, proper or improper):
  *  D gets n * dim * dim doubles. An improper R = -R0 contributes p^1 per irrep, as e3nn's
  *  D_from_matrix. E3C_ERR_VALUE for an Irreps with no entries (e3nn raises too). */
-e3c_status e3c_irreps_D_from_matrix(const e3c_irreps *irreps, size_t n, const double *R, double *D);
+E3C_API e3c_status e3c_irreps_D_from_matrix(const e3c_irreps *irreps, size_t n, const double *R, double *D);
 
 /** Block-diagonal D of an Irreps for Euler angles and k parity applications
  *  (D_from_angles(a, b, c, k)): D gets dim * dim doubles. */
-e3c_status e3c_irreps_D_from_angles(const e3c_irreps *irreps, double alpha, double beta, double gamma,
+E3C_API e3c_status e3c_irreps_D_from_angles(const e3c_irreps *irreps, double alpha, double beta, double gamma,
                                     int k, double *D);
 
 /** Tensor form: R of shape (..., 3, 3) (float32 or float64) to D of shape (..., dim, dim)
  *  in float64. Caller owns *out. */
-e3c_status e3c_irreps_D_from_matrix_tensor(e3c_tensor **out, const e3c_irreps *irreps,
+E3C_API e3c_status e3c_irreps_D_from_matrix_tensor(e3c_tensor **out, const e3c_irreps *irreps,
                                            const e3c_tensor *R);
 
 /* ------------------------------------------------------------------ Wigner 3j ------ */
@@ -96,7 +98,7 @@ e3c_status e3c_irreps_D_from_matrix_tensor(e3c_tensor **out, const e3c_irreps *i
 /** e3nn's wigner_3j(l1, l2, l3): C of shape (2l1+1, 2l2+1, 2l3+1), row-major, with
  *  sum C^2 = 1 and e3nn's sign. E3C_ERR_VALUE unless |l2-l3| <= l1 <= l2+l3;
  *  E3C_ERR_INVALID for l above 30. */
-e3c_status e3c_wigner_3j(int l1, int l2, int l3, double *C);
+E3C_API e3c_status e3c_wigner_3j(int l1, int l2, int l3, double *C);
 
 /* ------------------------------------------------------------------ harmonics ------ */
 
@@ -107,14 +109,14 @@ e3c_status e3c_wigner_3j(int l1, int l2, int l3, double *C);
  *  concatenated per point: out gets n * sum(2l+1) doubles. normalize: map x to x/|x|
  *  first (zero stays zero); normalization: component, norm or integral, as e3nn's
  *  spherical_harmonics. */
-e3c_status e3c_spherical_harmonics(const int *ls, size_t nls, size_t n, const double *xyz, int normalize,
+E3C_API e3c_status e3c_spherical_harmonics(const int *ls, size_t nls, size_t n, const double *xyz, int normalize,
                                    e3c_normalization normalization, double *out);
 
 /** The degrees and input parity of e3nn's SphericalHarmonics(irreps_out): each entry
  *  mul x l p contributes l `mul` times; the input is 1e when some odd l has p = +1, else
  *  1o, and every entry must have p = p_in^l (E3C_ERR_VALUE with e3nn's message).
  *  Caller owns *ls (free()); *p_in may be NULL. */
-e3c_status e3c_sh_irreps_to_ls(const e3c_irreps *irreps_out, int **ls, size_t *nls, int *p_in);
+E3C_API e3c_status e3c_sh_irreps_to_ls(const e3c_irreps *irreps_out, int **ls, size_t *nls, int *p_in);
 
 #ifdef __cplusplus
 }

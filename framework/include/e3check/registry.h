@@ -3,6 +3,8 @@
 #ifndef E3CHECK_REGISTRY_H
 #define E3CHECK_REGISTRY_H
 
+#include "e3check/export.h"
+
 #include <cjson/cJSON.h>
 
 #include "e3check/module.h"
@@ -18,40 +20,40 @@ typedef e3c_status (*e3c_module_ctor)(e3c_module **out, const cJSON *args, const
 
 /** Register `type_name` (copied). A name already registered is E3C_ERR_INVALID. Not
  *  thread-safe: register from main() or a plugin's init before building modules. */
-e3c_status e3c_registry_add(const char *type_name, e3c_module_ctor ctor);
+E3C_API e3c_status e3c_registry_add(const char *type_name, e3c_module_ctor ctor);
 
 /** Build a module from {"type": NAME, "args": [...], "kwargs": {...}}. Errors name the
  *  type. Caller owns *out. */
-e3c_status e3c_registry_build(e3c_module **out, const cJSON *spec);
+E3C_API e3c_status e3c_registry_build(e3c_module **out, const cJSON *spec);
 
 /** The registered type names, sorted. Caller owns *out. */
-e3c_status e3c_registry_names(e3c_strings *out);
+E3C_API e3c_status e3c_registry_names(e3c_strings *out);
 
 /** Load a shared library of module types: dlopen it and call its
  *  `e3c_status e3check_plugin_init(void)`, which registers types with e3c_registry_add.
  *  The library is first loaded and initialised in a forked child (so its init runs twice):
  *  an init that crashes, aborts, exits the process, hangs for 60 s or fails without a
  *  message is an error naming the plugin and what happened, and this process goes on. */
-e3c_status e3c_registry_load_plugin(const char *path);
+E3C_API e3c_status e3c_registry_load_plugin(const char *path);
 
 /* Helpers for constructors: argument `index` of args, else kwargs[name], else absent. */
 
 /** The argument as a string; *out = fallback when absent. */
-e3c_status e3c_arg_string(const cJSON *args, const cJSON *kwargs, int index, const char *name,
+E3C_API e3c_status e3c_arg_string(const cJSON *args, const cJSON *kwargs, int index, const char *name,
                           const char *fallback, const char **out);
 
 /** The argument as a boolean; *out = fallback when absent. */
-e3c_status e3c_arg_bool(const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback, int *out);
+E3C_API e3c_status e3c_arg_bool(const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback, int *out);
 
 /** The arguments a type's constructor accepts, as its e3c_args_check declares them: their
  *  names in positional order (*out, caller owns) and how many may be positional.
  *  E3C_ERR_NOT_FOUND for an unknown type or one whose constructor does not call
  *  e3c_args_check. */
-e3c_status e3c_registry_arguments(const char *type, e3c_strings *out, int *n_positional);
+E3C_API e3c_status e3c_registry_arguments(const char *type, e3c_strings *out, int *n_positional);
 
 /** E3C_ERR_VALUE when `args` has more than `max_args` entries or `kwargs` a key not in
  *  the NULL-terminated `known` list. */
-e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, const cJSON *kwargs,
+E3C_API e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, const cJSON *kwargs,
                           const char *const *known);
 
 #ifdef __cplusplus

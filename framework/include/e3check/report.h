@@ -2,6 +2,8 @@
 #ifndef E3CHECK_REPORT_H
 #define E3CHECK_REPORT_H
 
+#include "e3check/export.h"
+
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
@@ -40,45 +42,45 @@ typedef struct e3c_report {
  *  sets start_time to now when the caller left it empty (JUnit's timestamp). Every string
  *  (names, message, details) is made valid UTF-8 on the way in: bytes that are not are
  *  replaced by U+FFFD, counted in r->invalid_utf8, and the reports carry a note. */
-e3c_status e3c_report_add(e3c_report *r, const char *fixture, const char *file, const char *check, e3c_verdict expected,
+E3C_API e3c_status e3c_report_add(e3c_report *r, const char *fixture, const char *file, const char *check, e3c_verdict expected,
                           e3c_check_result *result);
 
 /** True when the entry's status is the expected one. */
-int e3c_report_entry_as_expected(const e3c_report_entry *e);
+E3C_API int e3c_report_entry_as_expected(const e3c_report_entry *e);
 
 /** Counts over the report. */
 typedef struct e3c_report_summary {
     int passed, failed, errored, skipped, total, as_expected, not_as_expected;
 } e3c_report_summary;
 
-e3c_report_summary e3c_report_summarize(const e3c_report *r);
+E3C_API e3c_report_summary e3c_report_summarize(const e3c_report *r);
 
 /** The number of entries SKIPPED with E3C_REPORT_NOT_RUN. */
-size_t e3c_report_not_run(const e3c_report *r);
+E3C_API size_t e3c_report_not_run(const e3c_report *r);
 
 /** The JSON form (schema_version, environment, summary, notes, results). Caller owns it. */
-cJSON *e3c_report_to_json(const e3c_report *r);
+E3C_API cJSON *e3c_report_to_json(const e3c_report *r);
 
 /** Write the JSON report with e3c_write_file_atomic's rules ("-": the standard output). */
-e3c_status e3c_report_write_json(const e3c_report *r, const char *path);
+E3C_API e3c_status e3c_report_write_json(const e3c_report *r, const char *path);
 
 /** Write JUnit XML (testsuites/testsuite/testcase; failure, error and skipped elements
  *  for checks not as expected; an interrupted run is named "e3check (interrupted)" and
  *  notes are properties), always well-formed, with e3c_write_file_atomic's rules. */
-e3c_status e3c_report_write_junit(const e3c_report *r, const char *path);
+E3C_API e3c_status e3c_report_write_junit(const e3c_report *r, const char *path);
 
 /** Write (or append to, with `append`) a Markdown summary: a headline (saying when the run
  *  was interrupted), a table of counts, one row per check not as expected, the notes.
  *  Written with e3c_write_file_atomic's rules unless appending. */
-e3c_status e3c_report_write_markdown(const e3c_report *r, const char *path, int append);
+E3C_API e3c_status e3c_report_write_markdown(const e3c_report *r, const char *path, int append);
 
 /** Free every entry. NULL-safe. */
-void e3c_report_free(e3c_report *r);
+E3C_API void e3c_report_free(e3c_report *r);
 
 /** Write `text` to `path` as e3c_file_write_atomic does (atomic for a file or new name,
  *  through symbolic links, in place for a device or FIFO, never replacing one), creating
  *  the missing folders first; "-" writes to the standard output. E3C_ERR_IO naming it. */
-e3c_status e3c_write_file_atomic(const char *path, const char *text, size_t len);
+E3C_API e3c_status e3c_write_file_atomic(const char *path, const char *text, size_t len);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
 #ifndef E3CHECK_STATE_H
 #define E3CHECK_STATE_H
 
+#include "e3check/export.h"
+
 #include "e3check/torch.h"
 
 #ifdef __cplusplus
@@ -25,28 +27,28 @@ typedef enum e3c_state_kind {
  *  module) into *tensors, in torch's order. Plain tensor attributes (registered neither
  *  as parameter nor as buffer) are not listed, as torch's state_dict() leaves them out.
  *  Caller owns *names and *tensors. */
-e3c_status e3c_jit_named_tensors(e3c_strings *names, e3c_values **tensors, const e3c_jit_module *m, e3c_state_kind which);
+E3C_API e3c_status e3c_jit_named_tensors(e3c_strings *names, e3c_values **tensors, const e3c_jit_module *m, e3c_state_kind which);
 
 /** Register `t` as a plain tensor attribute `name` of `m`: a constant the module's code
  *  reads (self.name) and that is saved with it, but is neither a parameter nor a buffer,
  *  so it is not in the state dict and e3c_jit_to_dtype leaves it as it is. */
-e3c_status e3c_jit_add_constant(e3c_jit_module *m, const char *name, const e3c_tensor *t);
+E3C_API e3c_status e3c_jit_add_constant(e3c_jit_module *m, const char *name, const e3c_tensor *t);
 
 /** Convert every floating plain tensor attribute of `m` and its submodules to `dtype`
  *  (float32 or float64): what e3c_jit_to_dtype, like torch's Module.to, leaves alone. */
-e3c_status e3c_jit_constants_to_dtype(e3c_jit_module *m, e3c_dtype dtype);
+E3C_API e3c_status e3c_jit_constants_to_dtype(e3c_jit_module *m, e3c_dtype dtype);
 
 /** The dtype of the first floating plain tensor attribute of `m` or its submodules
  *  (depth first); *found = 0 when there is none. */
-e3c_status e3c_jit_constant_dtype(const e3c_jit_module *m, e3c_dtype *out, int *found);
+E3C_API e3c_status e3c_jit_constant_dtype(const e3c_jit_module *m, e3c_dtype *out, int *found);
 
 /** In place: fill `t` with standard normal draws from `g`, as torch's
  *  t.normal_(generator=g) (the same draws as torch.randn of its shape and dtype). */
-e3c_status e3c_tensor_normal_(e3c_tensor *t, e3c_generator *g);
+E3C_API e3c_status e3c_tensor_normal_(e3c_tensor *t, e3c_generator *g);
 
 /** In place: copy `src` into `dst` (converted to dst's dtype), as load_state_dict does;
  *  E3C_ERR_VALUE naming both shapes when they differ. */
-e3c_status e3c_tensor_copy_(e3c_tensor *dst, const e3c_tensor *src);
+E3C_API e3c_status e3c_tensor_copy_(e3c_tensor *dst, const e3c_tensor *src);
 
 #ifdef __cplusplus
 }

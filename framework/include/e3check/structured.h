@@ -14,6 +14,8 @@
 #ifndef E3CHECK_STRUCTURED_H
 #define E3CHECK_STRUCTURED_H
 
+#include "e3check/export.h"
+
 #include <cjson/cJSON.h>
 
 #include "e3check/atoms.h"
@@ -50,7 +52,7 @@ typedef enum e3c_role {
 } e3c_role;
 
 /** The role's name in fixtures ("positions", "species", ...). */
-const char *e3c_role_name(e3c_role r);
+E3C_API const char *e3c_role_name(e3c_role r);
 
 /** One input: forward argument `arg`, or key `key` of the dict argument `arg`. */
 typedef struct e3c_input_spec {
@@ -98,55 +100,55 @@ typedef struct e3c_structured {
 } e3c_structured;
 
 /** True (1) when a fixture describes a structured model ("preset", "args" or "outputs"). */
-int e3c_fixture_is_structured(const cJSON *fixture);
+E3C_API int e3c_fixture_is_structured(const cJSON *fixture);
 
 /** The preset `name` (built in: nequip, mace, mace-lammps) or, when `name` contains a '/'
  *  or ends in .json, the preset file (relative to base_dir). Caller owns *out. */
-e3c_status e3c_preset_load(cJSON **out, const char *name, const char *base_dir);
+E3C_API e3c_status e3c_preset_load(cJSON **out, const char *name, const char *base_dir);
 
 /** The built-in presets' names, NULL-terminated. Static. */
-const char *const *e3c_preset_names(void);
+E3C_API const char *const *e3c_preset_names(void);
 
 /** The fixture with its preset merged in (fixture keys win; "structure" and "checks" merged
  *  key by key). Caller owns *out. */
-e3c_status e3c_fixture_expand_preset(cJSON **out, const cJSON *fixture, const char *base_dir);
+E3C_API e3c_status e3c_fixture_expand_preset(cJSON **out, const cJSON *fixture, const char *base_dir);
 
 /** Validate a structured fixture (after expanding its preset): known keys, roles, kinds.
  *  E3C_ERR_VALUE naming the key. */
-e3c_status e3c_structured_validate(const cJSON *fixture);
+E3C_API e3c_status e3c_structured_validate(const cJSON *fixture);
 
 /** Parse a structured fixture (preset already expanded). Caller owns *out. */
-e3c_status e3c_structured_parse(e3c_structured **out, const cJSON *fixture);
+E3C_API e3c_status e3c_structured_parse(e3c_structured **out, const cJSON *fixture);
 
 /** Fill what the fixture left to the model: r_max and n_species from NequIP metadata
  *  (r_max, n_species or type_names) or MACE buffers (r_max, atomic_numbers); the model
  *  dtype from metadata (model_dtype) or the parameters. E3C_ERR_VALUE naming what is
  *  missing. */
-e3c_status e3c_structured_resolve(e3c_structured *s, const e3c_jit_module *m);
+E3C_API e3c_status e3c_structured_resolve(e3c_structured *s, const e3c_jit_module *m);
 
 /** Free a description. NULL-safe. */
-void e3c_structured_free(e3c_structured *s);
+E3C_API void e3c_structured_free(e3c_structured *s);
 
 /** Apply the model's _jit_bailout_depth / _jit_fusion_strategy metadata to the process's
  *  TorchScript executor, as NequIP's loader does. No-op without them. */
-e3c_status e3c_structured_apply_jit_settings(const e3c_jit_module *m);
+E3C_API e3c_status e3c_structured_apply_jit_settings(const e3c_jit_module *m);
 
 /** Equivariance of a structured model: e3nn's cases (parity_k, did_translate) on a seeded
  *  structure; positions rotated, inverted and translated; cell, Cartesian shifts and edge
  *  vectors rotated and inverted; features by D(R); everything else fixed. Outputs compared
  *  per key as irreps (D(R) on the last dimension) or Cartesian rank 2 (R S R^T).
  *  Tolerance by the model dtype (e3nn's 1e-3 / 1e-9) unless opt->tolerance > 0. */
-e3c_status e3c_check_structured_equivariance(e3c_jit_module *m, const e3c_structured *s, const char *name,
+E3C_API e3c_status e3c_check_structured_equivariance(e3c_jit_module *m, const e3c_structured *s, const char *name,
                                              const e3c_equivariance_options *opt, e3c_check_result *out);
 
 /** auto_jitable for a structured model: runs on the structure, strict shapes (each strict
  *  input's last dimension cut by 1, 2, 3: every call must raise; the one accepted is named
  *  with the width), save/reload round trip with identical outputs. */
-e3c_status e3c_check_structured_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const char *name,
+E3C_API e3c_status e3c_check_structured_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const char *name,
                                              const e3c_auto_jitable_options *opt, e3c_check_result *out);
 
 /** Run one check of a structured fixture (preset expanded here) in this process. */
-e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir, int kind, uint64_t seed,
+E3C_API e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir, int kind, uint64_t seed,
                                       e3c_check_result *out);
 
 #ifdef __cplusplus

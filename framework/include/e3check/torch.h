@@ -13,6 +13,8 @@
 #ifndef E3CHECK_TORCH_H
 #define E3CHECK_TORCH_H
 
+#include "e3check/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,126 +45,126 @@ typedef struct e3c_strings {
 } e3c_strings;
 
 /** Free the strings and the array, and reset `s` to empty. NULL-safe. */
-void e3c_strings_free(e3c_strings *s);
+E3C_API void e3c_strings_free(e3c_strings *s);
 
 /** "float32", "float64", "int64" or "bool". */
-const char *e3c_dtype_name(e3c_dtype dtype);
+E3C_API const char *e3c_dtype_name(e3c_dtype dtype);
 
 /** Parse "float32"/"float64"/"int64"/"bool" (also "float"/"double"/"long"). */
-e3c_status e3c_dtype_parse(e3c_dtype *out, const char *name);
+E3C_API e3c_status e3c_dtype_parse(e3c_dtype *out, const char *name);
 
 /** Size in bytes of one element. */
-size_t e3c_dtype_size(e3c_dtype dtype);
+E3C_API size_t e3c_dtype_size(e3c_dtype dtype);
 
 /** The libtorch version string, e.g. "1.13.1". Static. */
-const char *e3c_torch_version(void);
+E3C_API const char *e3c_torch_version(void);
 
 /** The dtype module constructors build their parameters and constant buffers in, like
  *  torch.get_default_dtype() for e3nn's modules (float32 unless set). */
-e3c_dtype e3c_default_dtype(void);
+E3C_API e3c_dtype e3c_default_dtype(void);
 
 /** Set it (float32 or float64), like torch.set_default_dtype. */
-e3c_status e3c_set_default_dtype(e3c_dtype dtype);
+E3C_API e3c_status e3c_set_default_dtype(e3c_dtype dtype);
 
 /** Initialise libtorch's lazily built TorchScript machinery (the compiler's operator and
  *  schema tables, the tracer, the serializer) by compiling, tracing, running and
  *  round-tripping a small module. A process that forks many checks calls this once first,
  *  so that the children inherit the work instead of each repeating it. */
-e3c_status e3c_jit_warm_up(void);
+E3C_API e3c_status e3c_jit_warm_up(void);
 
 /** Turn the TorchScript graph executor's optimizations on or off for the process
  *  (libtorch's default: on). Off, a freshly compiled or loaded module runs at full speed
  *  from its first call instead of paying the profiling executor's warm-up; results are
  *  the same. The e3check command turns them off unless given --jit-optimize. */
-void e3c_jit_set_optimize(int on);
+E3C_API void e3c_jit_set_optimize(int on);
 
 /** Set libtorch's intra-op thread count (n >= 1). */
-e3c_status e3c_torch_set_num_threads(int n);
+E3C_API e3c_status e3c_torch_set_num_threads(int n);
 
 /* ---------------------------------------------------------------- tensors --------- */
 
 /** A new tensor of `shape` holding a copy of `data` (row-major, `dtype` elements).
  *  `data` may be NULL only when the shape has zero elements. Caller owns *out. */
-e3c_status e3c_tensor_from_data(e3c_tensor **out, const void *data, e3c_dtype dtype,
+E3C_API e3c_status e3c_tensor_from_data(e3c_tensor **out, const void *data, e3c_dtype dtype,
                                 const int64_t *shape, int ndim);
 
 /** A new zero-filled tensor. Caller owns *out. */
-e3c_status e3c_tensor_zeros(e3c_tensor **out, e3c_dtype dtype, const int64_t *shape, int ndim);
+E3C_API e3c_status e3c_tensor_zeros(e3c_tensor **out, e3c_dtype dtype, const int64_t *shape, int ndim);
 
 /** A new reference to the same storage as `t` (cheap). Caller owns *out. */
-e3c_status e3c_tensor_ref(e3c_tensor **out, const e3c_tensor *t);
+E3C_API e3c_status e3c_tensor_ref(e3c_tensor **out, const e3c_tensor *t);
 
 /** Free a tensor handle. NULL-safe. */
-void e3c_tensor_free(e3c_tensor *t);
+E3C_API void e3c_tensor_free(e3c_tensor *t);
 
 /** Number of dimensions. */
-int e3c_tensor_ndim(const e3c_tensor *t);
+E3C_API int e3c_tensor_ndim(const e3c_tensor *t);
 
 /** Copy the shape into `shape` (room for `cap` entries); sets *ndim. */
-e3c_status e3c_tensor_shape(const e3c_tensor *t, int64_t *shape, int cap, int *ndim);
+E3C_API e3c_status e3c_tensor_shape(const e3c_tensor *t, int64_t *shape, int cap, int *ndim);
 
 /** Size of dimension `dim` (negative counts from the end); -1 when out of range. */
-int64_t e3c_tensor_size(const e3c_tensor *t, int dim);
+E3C_API int64_t e3c_tensor_size(const e3c_tensor *t, int dim);
 
 /** Total number of elements. */
-int64_t e3c_tensor_numel(const e3c_tensor *t);
+E3C_API int64_t e3c_tensor_numel(const e3c_tensor *t);
 
 /** Element type; fails for dtypes e3check does not handle (complex, half, ...). */
-e3c_status e3c_tensor_dtype(const e3c_tensor *t, e3c_dtype *out);
+E3C_API e3c_status e3c_tensor_dtype(const e3c_tensor *t, e3c_dtype *out);
 
 /** Copy the elements (row-major, in the tensor's own dtype) into `dst`, which must hold
  *  exactly `nbytes` = numel * element size. */
-e3c_status e3c_tensor_copy_to(const e3c_tensor *t, void *dst, size_t nbytes);
+E3C_API e3c_status e3c_tensor_copy_to(const e3c_tensor *t, void *dst, size_t nbytes);
 
 /** Copy the elements converted to double into `dst` (room for `cap` values). */
-e3c_status e3c_tensor_to_doubles(const e3c_tensor *t, double *dst, size_t cap);
+E3C_API e3c_status e3c_tensor_to_doubles(const e3c_tensor *t, double *dst, size_t cap);
 
 /** Borrowed pointer to the elements of a contiguous tensor (row-major), for writing or
  *  reading in place. Fails for a non-contiguous tensor. Valid while `t` lives. */
-e3c_status e3c_tensor_data(e3c_tensor *t, void **out);
+E3C_API e3c_status e3c_tensor_data(e3c_tensor *t, void **out);
 
 /** A new contiguous copy of `t` converted to `dtype`. Caller owns *out. */
-e3c_status e3c_tensor_to(e3c_tensor **out, const e3c_tensor *t, e3c_dtype dtype);
+E3C_API e3c_status e3c_tensor_to(e3c_tensor **out, const e3c_tensor *t, e3c_dtype dtype);
 
 /** Overwrite the elements of `t` in place with `n` doubles converted to its dtype
  *  (n must equal its number of elements). */
-e3c_status e3c_tensor_assign(e3c_tensor *t, const double *values, size_t n);
+E3C_API e3c_status e3c_tensor_assign(e3c_tensor *t, const double *values, size_t n);
 
 /** A new tensor: `t` with its last dimension cut to its first `keep` columns
  *  (a view, like Python's `t[..., :keep]`). Caller owns *out. */
-e3c_status e3c_tensor_narrow_last(e3c_tensor **out, const e3c_tensor *t, int64_t keep);
+E3C_API e3c_status e3c_tensor_narrow_last(e3c_tensor **out, const e3c_tensor *t, int64_t keep);
 
 /** The maximum absolute elementwise difference |a - b| as a double in *out (both
  *  converted to float64; shapes must be equal). Equal values, infinities included, and
  *  NaN against NaN differ by 0 (torch's equal_nan); a NaN against another value makes
  *  *out NaN. */
-e3c_status e3c_tensor_max_abs_diff(double *out, const e3c_tensor *a, const e3c_tensor *b);
+E3C_API e3c_status e3c_tensor_max_abs_diff(double *out, const e3c_tensor *a, const e3c_tensor *b);
 
 /** The largest |element| of t as a double in *out (0 for an empty tensor). */
-e3c_status e3c_tensor_max_abs(double *out, const e3c_tensor *t);
+E3C_API e3c_status e3c_tensor_max_abs(double *out, const e3c_tensor *t);
 
 /** True (1) when a and b have the same shape, dtype and identical bits; 0 otherwise. */
-int e3c_tensor_equal(const e3c_tensor *a, const e3c_tensor *b);
+E3C_API int e3c_tensor_equal(const e3c_tensor *a, const e3c_tensor *b);
 
 /** Matrix product a @ b with torch broadcasting rules. Caller owns *out. */
-e3c_status e3c_tensor_matmul(e3c_tensor **out, const e3c_tensor *a, const e3c_tensor *b);
+E3C_API e3c_status e3c_tensor_matmul(e3c_tensor **out, const e3c_tensor *a, const e3c_tensor *b);
 
 /** A new view of `t` with `shape` (same number of elements; one entry may be -1).
  *  Caller owns *out. */
-e3c_status e3c_tensor_reshape(e3c_tensor **out, const e3c_tensor *t, const int64_t *shape, int ndim);
+E3C_API e3c_status e3c_tensor_reshape(e3c_tensor **out, const e3c_tensor *t, const int64_t *shape, int ndim);
 
 /** Concatenate the tensors of `parts` along `dim` (torch.cat). Caller owns *out. */
-e3c_status e3c_tensor_cat(e3c_tensor **out, const e3c_values *parts, int dim);
+E3C_API e3c_status e3c_tensor_cat(e3c_tensor **out, const e3c_values *parts, int dim);
 
 /** `t / ||t||_2` over dimension `dim` (keepdim), as e3nn's r.div_(r.norm(2, dim,
  *  keepdim=True)): bit-identical to it. Caller owns *out. */
-e3c_status e3c_tensor_normalize(e3c_tensor **out, const e3c_tensor *t, int dim);
+E3C_API e3c_status e3c_tensor_normalize(e3c_tensor **out, const e3c_tensor *t, int dim);
 
 /** A short description such as "float32[2, 3]" written into buf (always terminated). */
-void e3c_tensor_describe(const e3c_tensor *t, char *buf, size_t cap);
+E3C_API void e3c_tensor_describe(const e3c_tensor *t, char *buf, size_t cap);
 
 /** Save a tensor with torch.save's format (a zip archive holding a pickle). */
-e3c_status e3c_tensor_save(const e3c_tensor *t, const char *path);
+E3C_API e3c_status e3c_tensor_save(const e3c_tensor *t, const char *path);
 
 /* ---------------------------------------------------------------- operations ------ */
 /* Each returns a new tensor the caller owns; inside a trace each is recorded. */
@@ -178,123 +180,123 @@ typedef enum e3c_unary_op {
 typedef enum e3c_binary_op { E3C_OP_ADD, E3C_OP_SUB, E3C_OP_MUL, E3C_OP_DIV } e3c_binary_op;
 
 /** f(t) elementwise. */
-e3c_status e3c_tensor_unary(e3c_tensor **out, const e3c_tensor *t, e3c_unary_op op);
+E3C_API e3c_status e3c_tensor_unary(e3c_tensor **out, const e3c_tensor *t, e3c_unary_op op);
 
 /** a op b. */
-e3c_status e3c_tensor_binary(e3c_tensor **out, const e3c_tensor *a, const e3c_tensor *b, e3c_binary_op op);
+E3C_API e3c_status e3c_tensor_binary(e3c_tensor **out, const e3c_tensor *a, const e3c_tensor *b, e3c_binary_op op);
 
 /** t op s for a scalar s. */
-e3c_status e3c_tensor_scalar(e3c_tensor **out, const e3c_tensor *t, e3c_binary_op op, double s);
+E3C_API e3c_status e3c_tensor_scalar(e3c_tensor **out, const e3c_tensor *t, e3c_binary_op op, double s);
 
 /** Sum over dimension `dim` (keepdim as given). */
-e3c_status e3c_tensor_sum(e3c_tensor **out, const e3c_tensor *t, int dim, int keepdim);
+E3C_API e3c_status e3c_tensor_sum(e3c_tensor **out, const e3c_tensor *t, int dim, int keepdim);
 
 /** Sum of all elements (a 0-d tensor). */
-e3c_status e3c_tensor_sum_all(e3c_tensor **out, const e3c_tensor *t);
+E3C_API e3c_status e3c_tensor_sum_all(e3c_tensor **out, const e3c_tensor *t);
 
 /** t.narrow(dim, start, length), a view. */
-e3c_status e3c_tensor_narrow(e3c_tensor **out, const e3c_tensor *t, int dim, int64_t start, int64_t length);
+E3C_API e3c_status e3c_tensor_narrow(e3c_tensor **out, const e3c_tensor *t, int dim, int64_t start, int64_t length);
 
 /** t.select(dim, index): the slice at `index` with that dimension removed. */
-e3c_status e3c_tensor_select(e3c_tensor **out, const e3c_tensor *t, int dim, int64_t index);
+E3C_API e3c_status e3c_tensor_select(e3c_tensor **out, const e3c_tensor *t, int dim, int64_t index);
 
 /** t.index_select(dim, index) with an int64 index tensor. */
-e3c_status e3c_tensor_index_select(e3c_tensor **out, const e3c_tensor *t, int dim, const e3c_tensor *index);
+E3C_API e3c_status e3c_tensor_index_select(e3c_tensor **out, const e3c_tensor *t, int dim, const e3c_tensor *index);
 
 /** t reshaped so that its last dimension becomes `n` dimensions `sizes` (unflatten):
  *  leading dimensions are kept symbolic in a trace. */
-e3c_status e3c_tensor_unflatten_last(e3c_tensor **out, const e3c_tensor *t, const int64_t *sizes, int n);
+E3C_API e3c_status e3c_tensor_unflatten_last(e3c_tensor **out, const e3c_tensor *t, const int64_t *sizes, int n);
 
 /** t with its last two dimensions merged (flatten(-2, -1)). */
-e3c_status e3c_tensor_flatten_last2(e3c_tensor **out, const e3c_tensor *t);
+E3C_API e3c_status e3c_tensor_flatten_last2(e3c_tensor **out, const e3c_tensor *t);
 
 /** t.unsqueeze(dim). Caller owns *out. */
-e3c_status e3c_tensor_unsqueeze(e3c_tensor **out, const e3c_tensor *t, int dim);
+E3C_API e3c_status e3c_tensor_unsqueeze(e3c_tensor **out, const e3c_tensor *t, int dim);
 
 /** t.expand(shape) (broadcast view). Caller owns *out. */
-e3c_status e3c_tensor_expand(e3c_tensor **out, const e3c_tensor *t, const int64_t *shape, int ndim);
+E3C_API e3c_status e3c_tensor_expand(e3c_tensor **out, const e3c_tensor *t, const int64_t *shape, int ndim);
 
 /** t.flatten(start, end). Caller owns *out. */
-e3c_status e3c_tensor_flatten(e3c_tensor **out, const e3c_tensor *t, int start, int end);
+E3C_API e3c_status e3c_tensor_flatten(e3c_tensor **out, const e3c_tensor *t, int start, int end);
 
 /** Zeros shaped like `like` but with a last dimension of `width` (like.new_zeros(
  *  like.shape[:-1] + [width])). Caller owns *out. */
-e3c_status e3c_tensor_zeros_last(e3c_tensor **out, const e3c_tensor *like, int64_t width);
+E3C_API e3c_status e3c_tensor_zeros_last(e3c_tensor **out, const e3c_tensor *like, int64_t width);
 
 /** torch.einsum(equation, operands). Caller owns *out. */
-e3c_status e3c_tensor_einsum(e3c_tensor **out, const char *equation, const e3c_tensor *const *operands, size_t n);
+E3C_API e3c_status e3c_tensor_einsum(e3c_tensor **out, const char *equation, const e3c_tensor *const *operands, size_t n);
 
 /** In place: acc += a * b (torch's addcmul_, broadcasting a and b to acc). `acc` may be a
  *  view: the tensor it views is written. */
-e3c_status e3c_tensor_addcmul_(e3c_tensor *acc, const e3c_tensor *a, const e3c_tensor *b);
+E3C_API e3c_status e3c_tensor_addcmul_(e3c_tensor *acc, const e3c_tensor *a, const e3c_tensor *b);
 
 /** Channel mix out[z, w, k] = sum_c t[z, c, k] w[c, w] for t (Z, C, K) and w (C, W): in
  *  float32 (Z > 0) a 1x1 convolution, so oneDNN's kernels do it; otherwise an einsum.
  *  The TorchScript the tensor products emit makes the same choice. Caller owns *out. */
-e3c_status e3c_tensor_channel_mix(e3c_tensor **out, const e3c_tensor *t, const e3c_tensor *w);
+E3C_API e3c_status e3c_tensor_channel_mix(e3c_tensor **out, const e3c_tensor *t, const e3c_tensor *w);
 
 /** The shape both of a's and b's leading dimensions (all but the last) broadcast to, into
  *  shape[cap] with *ndim set; E3C_ERR_VALUE naming both shapes when they do not. */
-e3c_status e3c_tensor_broadcast_batch(const e3c_tensor *a, const e3c_tensor *b, int64_t *shape, int cap, int *ndim);
+E3C_API e3c_status e3c_tensor_broadcast_batch(const e3c_tensor *a, const e3c_tensor *b, int64_t *shape, int cap, int *ndim);
 
 /** torch.stack(parts, dim). Caller owns *out. */
-e3c_status e3c_tensor_stack(e3c_tensor **out, const e3c_values *parts, int dim);
+E3C_API e3c_status e3c_tensor_stack(e3c_tensor **out, const e3c_values *parts, int dim);
 
 /** Sets *out to 1 when some element of t is greater than `threshold` (reads the data:
  *  inside a trace this is recorded as a warning). */
-e3c_status e3c_tensor_any_greater(int *out, const e3c_tensor *t, double threshold);
+E3C_API e3c_status e3c_tensor_any_greater(int *out, const e3c_tensor *t, double threshold);
 
 /** E3C_ERR_VALUE "Incorrect last dimension for <what>: got W, expected <dim>" unless the
  *  last dimension of t is `dim` (a tensor of no dimension fails too). Inside a trace the
  *  check is also recorded in the graph (one size comparison raising the same message), so
  *  the traced module rejects other widths as the eager one does. */
-e3c_status e3c_tensor_check_last_dim(const e3c_tensor *t, int64_t dim, const char *what);
+E3C_API e3c_status e3c_tensor_check_last_dim(const e3c_tensor *t, int64_t dim, const char *what);
 
 /* ---------------------------------------------------------------- random ---------- */
 
 /** A new CPU generator seeded with `seed`; its draws equal Python's after
  *  torch.manual_seed(seed). Caller owns *out. */
-e3c_status e3c_generator_new(e3c_generator **out, uint64_t seed);
+E3C_API e3c_status e3c_generator_new(e3c_generator **out, uint64_t seed);
 
 /** torch.manual_seed(seed) on libtorch's global CPU generator, which module constructors
  *  draw their initial weights from (as e3nn's modules draw from torch's). */
-e3c_status e3c_manual_seed(uint64_t seed);
+E3C_API e3c_status e3c_manual_seed(uint64_t seed);
 
 /** A handle to libtorch's global CPU generator (borrowed: never free it; freeing it is a
  *  no-op). */
-e3c_generator *e3c_default_generator(void);
+E3C_API e3c_generator *e3c_default_generator(void);
 
 /** Free a generator. NULL-safe. */
-void e3c_generator_free(e3c_generator *g);
+E3C_API void e3c_generator_free(e3c_generator *g);
 
 /** Uniform [0, 1) draws, like torch.rand(shape, generator=g, dtype=dtype).
  *  `ndim` may be 0 (a 0-d tensor). dtype must be floating. Caller owns *out. */
-e3c_status e3c_rand(e3c_tensor **out, e3c_generator *g, e3c_dtype dtype, const int64_t *shape,
+E3C_API e3c_status e3c_rand(e3c_tensor **out, e3c_generator *g, e3c_dtype dtype, const int64_t *shape,
                     int ndim);
 
 /** Standard normal draws, like torch.randn(shape, generator=g, dtype=dtype). */
-e3c_status e3c_randn(e3c_tensor **out, e3c_generator *g, e3c_dtype dtype, const int64_t *shape,
+E3C_API e3c_status e3c_randn(e3c_tensor **out, e3c_generator *g, e3c_dtype dtype, const int64_t *shape,
                      int ndim);
 
 /* ---------------------------------------------------------------- value lists ----- */
 
 /** A new empty list. Caller owns *out. */
-e3c_status e3c_values_new(e3c_values **out);
+E3C_API e3c_status e3c_values_new(e3c_values **out);
 
 /** Free a list and the references it holds. NULL-safe. */
-void e3c_values_free(e3c_values *v);
+E3C_API void e3c_values_free(e3c_values *v);
 
 /** Append a new reference to `t` (the caller keeps its own handle). */
-e3c_status e3c_values_push(e3c_values *v, const e3c_tensor *t);
+E3C_API e3c_status e3c_values_push(e3c_values *v, const e3c_tensor *t);
 
 /** Number of tensors in the list. */
-size_t e3c_values_count(const e3c_values *v);
+E3C_API size_t e3c_values_count(const e3c_values *v);
 
 /** Borrowed handle to entry i (valid while the list lives), or NULL out of range. */
-const e3c_tensor *e3c_values_get(const e3c_values *v, size_t i);
+E3C_API const e3c_tensor *e3c_values_get(const e3c_values *v, size_t i);
 
 /** 1 when the list came from a method that returned a tuple, else 0. */
-int e3c_values_is_tuple(const e3c_values *v);
+E3C_API int e3c_values_is_tuple(const e3c_values *v);
 
 /* ---------------------------------------------------------------- TorchScript ----- */
 
@@ -304,97 +306,97 @@ int e3c_values_is_tuple(const e3c_values *v);
  *  is not a TorchScript module, such as a pickled state dict). Caller owns *out.
  *  libtorch's TorchScript parser itself can crash on some corrupt archives (see
  *  tests/data/): load files you do not trust in a child process, as the CLI does. */
-e3c_status e3c_jit_load(e3c_jit_module **out, const char *path);
+E3C_API e3c_status e3c_jit_load(e3c_jit_module **out, const char *path);
 
 /** Save `m` to `path` in torch.jit.save's format with e3c_file_write_atomic's rules
  *  (e3check/file.h: atomic for a file, through a symbolic link, in place for a device or
  *  FIFO); on failure a regular file at `path` is unchanged. E3C_ERR_IO naming `path`. */
-e3c_status e3c_jit_save(const e3c_jit_module *m, const char *path);
+E3C_API e3c_status e3c_jit_save(const e3c_jit_module *m, const char *path);
 
 /** Serialize `m` in torch.jit.save's format into memory: *data (malloc'd, caller frees)
  *  holds *size bytes, the bytes e3c_jit_save would write. */
-e3c_status e3c_jit_save_buffer(const e3c_jit_module *m, void **data, size_t *size);
+E3C_API e3c_status e3c_jit_save_buffer(const e3c_jit_module *m, void **data, size_t *size);
 
 /** Load a TorchScript archive from `size` bytes at `data` onto the CPU, with
  *  e3c_jit_load's checks and E3C_ERR_FORMAT reasons; `name` stands for the archive in
  *  messages. Caller owns *out. */
-e3c_status e3c_jit_load_buffer(e3c_jit_module **out, const void *data, size_t size, const char *name);
+E3C_API e3c_status e3c_jit_load_buffer(e3c_jit_module **out, const void *data, size_t size, const char *name);
 
 /** Free a module handle. NULL-safe. */
-void e3c_jit_free(e3c_jit_module *m);
+E3C_API void e3c_jit_free(e3c_jit_module *m);
 
 /** Run `method` ("forward" when NULL) on `args` (may be NULL for no arguments).
  *  A tensor result gives a one-entry list; a tuple or list of tensors gives one entry
  *  each (e3c_values_is_tuple tells which). Any other result type is E3C_ERR_TORCH.
  *  Caller owns *out. */
-e3c_status e3c_jit_run(e3c_values **out, e3c_jit_module *m, const char *method,
+E3C_API e3c_status e3c_jit_run(e3c_values **out, e3c_jit_module *m, const char *method,
                        const e3c_values *args);
 
 /** The module's qualified type name without the `__torch__.` prefix. Caller owns *out
  *  (free()). */
-e3c_status e3c_jit_type_name(const e3c_jit_module *m, char **out);
+E3C_API e3c_status e3c_jit_type_name(const e3c_jit_module *m, char **out);
 
 /** Methods as signatures, e.g. "forward(Tensor x) -> Tensor", in definition order. */
-e3c_status e3c_jit_methods(const e3c_jit_module *m, e3c_strings *out);
+E3C_API e3c_status e3c_jit_methods(const e3c_jit_module *m, e3c_strings *out);
 
 /** Every submodule, recursively, as "path: TypeName" (path like "block.norm"). */
-e3c_status e3c_jit_submodules(const e3c_jit_module *m, e3c_strings *out);
+E3C_API e3c_status e3c_jit_submodules(const e3c_jit_module *m, e3c_strings *out);
 
 /** Attribute names of the module itself (parameters, buffers and plain attributes). */
-e3c_status e3c_jit_attributes(const e3c_jit_module *m, e3c_strings *out);
+E3C_API e3c_status e3c_jit_attributes(const e3c_jit_module *m, e3c_strings *out);
 
 /** The names of the parameters (not buffers) of the module and its submodules, by
  *  state-dict name ("layer0.weight"), in state-dict order. Caller owns *out. */
-e3c_status e3c_jit_parameters(const e3c_jit_module *m, e3c_strings *out);
+E3C_API e3c_status e3c_jit_parameters(const e3c_jit_module *m, e3c_strings *out);
 
 /** The value of attribute `name` printed as TorchScript prints it ("1x0e+1x1o", "3",
  *  "Tensor float32[3, 3]" for a tensor). E3C_ERR_NOT_FOUND when absent. Caller owns *out. */
-e3c_status e3c_jit_attribute_string(const e3c_jit_module *m, const char *name, char **out);
+E3C_API e3c_status e3c_jit_attribute_string(const e3c_jit_module *m, const char *name, char **out);
 
 /** A new reference to tensor attribute `name` (a parameter or buffer). */
-e3c_status e3c_jit_attribute_tensor(const e3c_jit_module *m, const char *name, e3c_tensor **out);
+E3C_API e3c_status e3c_jit_attribute_tensor(const e3c_jit_module *m, const char *name, e3c_tensor **out);
 
 /** The names of the archive's extra files (the `_extra_files` of torch.jit.save). */
-e3c_status e3c_jit_extra_files(const e3c_jit_module *m, e3c_strings *out);
+E3C_API e3c_status e3c_jit_extra_files(const e3c_jit_module *m, e3c_strings *out);
 
 /** The content of extra file `name` (not NUL-terminated; *len bytes, plus a terminating
  *  NUL for convenience). E3C_ERR_NOT_FOUND when absent. Caller owns *out (free()). */
-e3c_status e3c_jit_extra_file(const e3c_jit_module *m, const char *name, char **out, size_t *len);
+E3C_API e3c_status e3c_jit_extra_file(const e3c_jit_module *m, const char *name, char **out, size_t *len);
 
 /* ------------------------------------------------ building TorchScript modules ----- */
 
 /** A new empty TorchScript module of class `class_name` (a fresh type; no methods yet).
  *  Caller owns *out. */
-e3c_status e3c_jit_new(e3c_jit_module **out, const char *class_name);
+E3C_API e3c_status e3c_jit_new(e3c_jit_module **out, const char *class_name);
 
 /** A deep copy (new types, copied parameters, buffers, submodules and methods), for
  *  compiling without touching the original. Caller owns *out. */
-e3c_status e3c_jit_clone(e3c_jit_module **out, const e3c_jit_module *m);
+E3C_API e3c_status e3c_jit_clone(e3c_jit_module **out, const e3c_jit_module *m);
 
 /** Register tensor `t` as parameter (is_parameter = 1) or buffer `name` of `m`. The
  *  module keeps a reference to the same storage. */
-e3c_status e3c_jit_add_tensor(e3c_jit_module *m, const char *name, const e3c_tensor *t, int is_parameter);
+E3C_API e3c_status e3c_jit_add_tensor(e3c_jit_module *m, const char *name, const e3c_tensor *t, int is_parameter);
 
 /** Register `child` as submodule `name` of `m` (the same object, not a copy). */
-e3c_status e3c_jit_add_submodule(e3c_jit_module *m, const char *name, const e3c_jit_module *child);
+E3C_API e3c_status e3c_jit_add_submodule(e3c_jit_module *m, const char *name, const e3c_jit_module *child);
 
 /** A new handle to submodule `name` of `m` (the same object). Caller owns *out. */
-e3c_status e3c_jit_submodule(e3c_jit_module **out, const e3c_jit_module *m, const char *name);
+E3C_API e3c_status e3c_jit_submodule(e3c_jit_module **out, const e3c_jit_module *m, const char *name);
 
 /** The dtype of the first floating parameter, else first floating buffer, of `m` and its
  *  submodules (recursively, in registration order); *found = 0 when there is none. */
-e3c_status e3c_jit_floating_dtype(const e3c_jit_module *m, e3c_dtype *out, int *found);
+E3C_API e3c_status e3c_jit_floating_dtype(const e3c_jit_module *m, e3c_dtype *out, int *found);
 
 /** Convert every floating parameter and buffer of `m` (and its submodules) to `dtype`. */
-e3c_status e3c_jit_to_dtype(e3c_jit_module *m, e3c_dtype dtype);
+E3C_API e3c_status e3c_jit_to_dtype(e3c_jit_module *m, e3c_dtype dtype);
 
 /** True (1) when `m` has a method called `name`. */
-int e3c_jit_has_method(const e3c_jit_module *m, const char *name);
+E3C_API int e3c_jit_has_method(const e3c_jit_module *m, const char *name);
 
 /** Compile TorchScript `source` (one or more `def name(self, ...)`) into methods of `m`;
  *  submodules are reachable as `self.child.forward(x)`. E3C_ERR_SCRIPT with the
  *  compiler's message on failure. */
-e3c_status e3c_jit_define(e3c_jit_module *m, const char *source);
+E3C_API e3c_status e3c_jit_define(e3c_jit_module *m, const char *source);
 
 /** The C function a trace records: compute `*outputs` from `inputs` (tensors made and
  *  combined through this API are recorded). Returns a status; a failure aborts the trace. */
@@ -406,19 +408,19 @@ typedef e3c_status (*e3c_trace_fn)(void *ctx, const e3c_values *inputs, e3c_valu
  *  for comparing traces; `warnings` (may be NULL) gets every warning raised while tracing:
  *  libtorch's tracer warnings, other libtorch warnings, and reads of tensor data into C.
  *  Caller owns *graph (free()) and *warnings. */
-e3c_status e3c_jit_trace(e3c_jit_module *m, e3c_trace_fn fn, void *ctx, const e3c_values *inputs, int install,
+E3C_API e3c_status e3c_jit_trace(e3c_jit_module *m, e3c_trace_fn fn, void *ctx, const e3c_values *inputs, int install,
                          char **graph, e3c_strings *warnings);
 
 /** True (1) while a trace is being recorded on this thread. */
-int e3c_tracing(void);
+E3C_API int e3c_tracing(void);
 
 /** Run `method` of `m`; while tracing, record it as one call of that method
  *  (prim::CallMethod) instead of inlining the branch that ran, so that a scripted child
  *  keeps its control flow inside a traced parent. Caller owns *out. */
-e3c_status e3c_jit_call(e3c_values **out, e3c_jit_module *m, const char *method, const e3c_values *args);
+E3C_API e3c_status e3c_jit_call(e3c_values **out, e3c_jit_module *m, const char *method, const e3c_values *args);
 
 /** The graph of `method` as text. Caller owns *out (free()). */
-e3c_status e3c_jit_graph(const e3c_jit_module *m, const char *method, char **out);
+E3C_API e3c_status e3c_jit_graph(const e3c_jit_module *m, const char *method, char **out);
 
 #ifdef __cplusplus
 }
