@@ -8,22 +8,6 @@
 
 #include "check_internal.h"
 
-/* When the current step began (each step ends with add_step, which starts the next). */
-static _Thread_local double step_mark;
-
-static void add_step(cJSON *steps, const char *name, const char *outcome, const char *detail)
-{
-    double now = now_s();
-    cJSON *s = cJSON_CreateObject();
-    cJSON_AddStringToObject(s, "step", name);
-    cJSON_AddStringToObject(s, "outcome", outcome);
-    cJSON_AddNumberToObject(s, "duration_s", now - step_mark);
-    step_mark = now;
-    if (detail)
-        cJSON_AddStringToObject(s, "detail", detail);
-    cJSON_AddItemToArray(steps, s);
-}
-
 /* Call the compiled form (a module's TorchScript or the script). */
 static e3c_status call_jit(e3c_jit_module *jit, const e3c_values *in, e3c_values **out)
 {
@@ -202,7 +186,7 @@ static e3c_module *compile_module(const e3c_subject *s, const e3c_auto_jitable_o
 {
     if (e3c_module_mode(s->module) == E3C_MODE_NONE) {
         result_set(out, E3C_FAILED, "assert_auto_jitable is only for modules marked with @compile_mode");
-        add_step(steps, "compile", "refused", out->message);
+        check_add_step(steps, "compile", "refused", out->message);
         return NULL;
     }
     e3c_strings warnings = {0, NULL};
@@ -222,17 +206,17 @@ static e3c_module *compile_module(const e3c_subject *s, const e3c_auto_jitable_o
         int oom = out_of_memory(st);
         result_set(out, oom ? E3C_ERRORED : E3C_FAILED, "compilation %s: %s", oom ? "ran out of memory" : "failed",
                    e3c_error_last());
-        add_step(steps, "compile", oom ? "error" : "failed", out->message);
+        check_add_step(steps, "compile", oom ? "error" : "failed", out->message);
         return NULL;
     }
-    add_step(steps, "compile", "ok", NULL);
+    check_add_step(steps, "compile", "ok", NULL);
     tree_details(compiled, out->details);
     return compiled;
 }
 
 static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt, e3c_check_result *out)
 {
-    step_mark = now_s();
+    check_steps_start();
     cJSON *steps = cJSON_AddArrayToObject(out->details, "steps");
     e3c_module *compiled = s->module ? compile_module(s, opt, steps, out) : NULL;
     if (s->module && !compiled)
@@ -271,14 +255,14 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
                      (long long)spec_width(&s->irreps_in[i]));
         result_set(out, E3C_ERRORED, "%s on inputs of the declared widths [%s]: %s", subject_name(s), widths,
                    e3c_error_last());
-        add_step(steps, "run", "error", out->message);
+        check_add_step(steps, "run", "error", out->message);
         goto done;
     }
-    add_step(steps, "run", "ok", NULL);
+    check_add_step(steps, "run", "ok", NULL);
     int bad = nonfinite_output(ys, why, sizeof why);
     if (bad) { /* named here: later steps would blame a comparison */
         result_set(out, bad < 0 ? E3C_ERRORED : E3C_FAILED, "%s", bad < 0 ? e3c_error_last() : why);
-        add_step(steps, "finite", bad < 0 ? "error" : "failed", out->message);
+        check_add_step(steps, "finite", bad < 0 ? "error" : "failed", out->message);
         goto done;
     }
     if (s->module) {
@@ -289,40 +273,40 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
         }
         if (compare_lists(ys, eager, &worst)) { /* another number of outputs or another shape */
             result_set(out, E3C_FAILED, "the compiled module's outputs do not match the eager one's: %s", e3c_error_last());
-            add_step(steps, "compiled_vs_eager", "failed", out->message);
+            check_add_step(steps, "compiled_vs_eager", "failed", out->message);
             goto done;
         }
         json_add_error(out->details, "compiled_vs_eager_error", worst);
         cJSON_AddNumberToObject(out->details, "compiled_vs_eager_tolerance", tol);
         if (!(worst <= tol)) {
             result_set(out, E3C_FAILED, "the compiled module differs from the eager one by %.3e (tolerance %.0e)", worst, tol);
-            add_step(steps, "compiled_vs_eager", "failed", out->message);
+            check_add_step(steps, "compiled_vs_eager", "failed", out->message);
             goto done;
         }
-        add_step(steps, "compiled_vs_eager", "ok", NULL);
+        check_add_step(steps, "compiled_vs_eager", "ok", NULL);
     }
     char note[512] = "";
     if (!opt->strict_shapes || hook) {
-        add_step(steps, "strict_shapes", "skipped", hook ? "the module makes its own tracing inputs" : "disabled");
+        check_add_step(steps, "strict_shapes", "skipped", hook ? "the module makes its own tracing inputs" : "disabled");
     } else if (!strict_shapes(jit, s, args, why, sizeof why, note, sizeof note)) {
         result_set(out, E3C_FAILED,
                    "Traced function didn't error on bad input shape: %s (the module must check each input's last "
                    "dimension itself, e.g. torch._assert(x.shape[-1] == width, ...) in its forward or TorchScript "
                    "source)",
                    why);
-        add_step(steps, "strict_shapes", "failed", why);
+        check_add_step(steps, "strict_shapes", "failed", why);
         goto done;
     } else {
         snprintf(why, sizeof why, "every input rejected 1, 2 and 3 missing and extra columns%s", note);
-        add_step(steps, "strict_shapes", "ok", why);
+        check_add_step(steps, "strict_shapes", "ok", why);
     }
     if (opt->roundtrip) {
         if (roundtrip(jit, args, ys, why, sizeof why) != E3C_PASSED) {
             result_set(out, E3C_FAILED, "save/reload round trip: %s", why);
-            add_step(steps, "roundtrip", "failed", why);
+            check_add_step(steps, "roundtrip", "failed", why);
             goto done;
         }
-        add_step(steps, "roundtrip", "ok", "identical outputs after save and load");
+        check_add_step(steps, "roundtrip", "ok", "identical outputs after save and load");
     }
     result_set(out, E3C_PASSED, "auto-jitable: %s%s%s", s->module ? "compiles, matches eager" : "runs",
                opt->strict_shapes && !hook ? ", rejects bad widths" : "", opt->roundtrip ? ", round-trips" : "");

@@ -56,6 +56,16 @@ void format_shape(const e3c_tensor *t, char *buf, size_t cap);
 /* 1 when the last error is an allocation that failed (libtorch's or e3check's own). */
 int out_of_memory(e3c_status st);
 
+/* The steps of a check (auto_jitable, structured checks): check_steps_start marks the
+ * start, then each check_add_step appends {step, outcome, duration_s since the previous
+ * step, detail (may be NULL)} to `steps`. The mark is per thread. */
+void check_steps_start(void);
+void check_add_step(cJSON *steps, const char *name, const char *outcome, const char *detail);
+
+/* A check option read from `o` (already validated when the fixture was read): a number
+ * as an int, a bool as 0/1, `fallback` when absent. */
+int check_opt_int(const cJSON *o, const char *name, int fallback);
+
 /* Seconds on a monotonic clock. */
 double now_s(void);
 

@@ -801,12 +801,6 @@ static void golden_check(const cJSON *fx, const e3c_subject *s, const cJSON *cop
     e3c_values_free(in), e3c_values_free(got);
 }
 
-static int opt_int(const cJSON *o, const char *name, int fallback)
-{
-    const cJSON *v = field(o, name);
-    return cJSON_IsNumber(v) ? (int)v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : fallback;
-}
-
 /* The normalized check with the fixture's options: normalization, n_input, n_weight,
  * atol, weights (state-dict names of the parameters to redraw). */
 static void normalized_check(const e3c_subject *s, const cJSON *copts, uint64_t seed, e3c_check_result *out)
@@ -816,8 +810,8 @@ static void normalized_check(const e3c_subject *s, const cJSON *copts, uint64_t 
     o.seed = seed;
     o.generator = e3c_default_generator(); /* seeded before the module was built, as a test script would */
     o.normalization = cJSON_IsString(nz) ? nz->valuestring : NULL;
-    o.n_input = opt_int(copts, "n_input", o.n_input);
-    o.n_weight = opt_int(copts, "n_weight", 0);
+    o.n_input = check_opt_int(copts, "n_input", o.n_input);
+    o.n_weight = check_opt_int(copts, "n_weight", 0);
     o.atol = cJSON_IsNumber(atol) ? atol->valuedouble : o.atol;
     size_t n = cJSON_IsArray(w) ? (size_t)cJSON_GetArraySize(w) : 0;
     const char **names = cJSON_IsArray(w) ? calloc(n + 1, sizeof *names) : NULL;
@@ -875,9 +869,9 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
     } else if (kind == E3C_CHECK_EQUIVARIANCE) {
         e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
         o.seed = seed;
-        o.ntrials = opt_int(copts, "ntrials", 1);
-        o.do_parity = opt_int(copts, "do_parity", 1);
-        o.do_translation = opt_int(copts, "do_translation", 1);
+        o.ntrials = check_opt_int(copts, "ntrials", 1);
+        o.do_parity = check_opt_int(copts, "do_parity", 1);
+        o.do_translation = check_opt_int(copts, "do_translation", 1);
         const cJSON *tol = field(copts, "tolerance");
         o.tolerance = cJSON_IsNumber(tol) ? tol->valuedouble : 0.0;
         e3c_values *fixed = NULL;
@@ -893,10 +887,10 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
     } else if (kind == E3C_CHECK_AUTO_JITABLE) {
         e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
         o.seed = seed;
-        o.n_trace_checks = opt_int(copts, "n_trace_checks", 2);
-        o.strict_shapes = opt_int(copts, "strict_shapes", 1);
-        o.roundtrip = opt_int(copts, "roundtrip", 1);
-        o.error_on_warnings = opt_int(copts, "error_on_warnings", 1);
+        o.n_trace_checks = check_opt_int(copts, "n_trace_checks", 2);
+        o.strict_shapes = check_opt_int(copts, "strict_shapes", 1);
+        o.roundtrip = check_opt_int(copts, "roundtrip", 1);
+        o.error_on_warnings = check_opt_int(copts, "error_on_warnings", 1);
         e3c_check_auto_jitable(&h.s, &o, out);
     } else if (kind == E3C_CHECK_NORMALIZED) {
         normalized_check(&h.s, copts, seed, out);

@@ -115,3 +115,26 @@ e3c_status e3c_check_result_from_json(e3c_check_result *out, const cJSON *json)
     out->details = details ? cJSON_Duplicate(details, 1) : NULL;
     return E3C_OK;
 }
+
+static _Thread_local double step_mark;
+
+void check_steps_start(void) { step_mark = now_s(); }
+
+void check_add_step(cJSON *steps, const char *name, const char *outcome, const char *detail)
+{
+    double now = now_s();
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "step", name);
+    cJSON_AddStringToObject(s, "outcome", outcome);
+    cJSON_AddNumberToObject(s, "duration_s", now - step_mark);
+    step_mark = now;
+    if (detail)
+        cJSON_AddStringToObject(s, "detail", detail);
+    cJSON_AddItemToArray(steps, s);
+}
+
+int check_opt_int(const cJSON *o, const char *name, int fallback)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? (int)v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : fallback;
+}

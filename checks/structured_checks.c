@@ -602,21 +602,6 @@ e3c_status e3c_check_structured_equivariance(e3c_jit_module *m, const e3c_struct
 
 /* ------------------------------------------------------------------ auto_jitable -- */
 
-static _Thread_local double step_mark;
-
-static void add_step(cJSON *steps, const char *name, const char *outcome, const char *detail)
-{
-    double now = now_s();
-    cJSON *s = cJSON_CreateObject();
-    cJSON_AddStringToObject(s, "step", name);
-    cJSON_AddStringToObject(s, "outcome", outcome);
-    cJSON_AddNumberToObject(s, "duration_s", now - step_mark);
-    step_mark = now;
-    if (detail)
-        cJSON_AddStringToObject(s, "detail", detail);
-    cJSON_AddItemToArray(steps, s);
-}
-
 /* Every declared output of y (or why not). */
 static e3c_status declared_outputs(const e3c_structured *s, const e3c_value *y)
 {
@@ -696,7 +681,7 @@ static int roundtrip(e3c_jit_module *m, const e3c_structured *s, const e3c_struc
 static void run_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const char *name,
                              const e3c_auto_jitable_options *opt, e3c_check_result *out)
 {
-    step_mark = now_s();
+    check_steps_start();
     cJSON *steps = cJSON_AddArrayToObject(out->details, "steps");
     e3c_structure *st = NULL;
     e3c_generator *g = NULL;
@@ -717,26 +702,26 @@ static void run_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const c
     if (run_on(m, s, st, base, NULL, NULL, SIZE_MAX, 0, &y) || declared_outputs(s, y)) {
         result_set(out, E3C_ERRORED, "%s on a structure of %lld atoms%s: %s", name, (long long)st->n_atoms,
                    st->periodic[0] ? " with a cell" : "", e3c_error_last());
-        add_step(steps, "run", "error", out->message);
+        check_add_step(steps, "run", "error", out->message);
         goto done;
     }
-    add_step(steps, "run", "ok", NULL);
+    check_add_step(steps, "run", "ok", NULL);
     if (!opt->strict_shapes) {
-        add_step(steps, "strict_shapes", "skipped", "disabled");
+        check_add_step(steps, "strict_shapes", "skipped", "disabled");
     } else if (!strict_shapes(m, s, st, base, &n_strict, why, sizeof why)) {
         result_set(out, E3C_FAILED, "Traced function didn't error on bad input shape: %s", why);
-        add_step(steps, "strict_shapes", "failed", why);
+        check_add_step(steps, "strict_shapes", "failed", why);
         goto done;
     } else {
-        add_step(steps, "strict_shapes", "ok", "every strict input rejected 1, 2 and 3 missing columns");
+        check_add_step(steps, "strict_shapes", "ok", "every strict input rejected 1, 2 and 3 missing columns");
     }
     if (opt->roundtrip) {
         if (!roundtrip(m, s, st, base, y, why, sizeof why)) {
             result_set(out, E3C_FAILED, "save/reload round trip: %s", why);
-            add_step(steps, "roundtrip", "failed", why);
+            check_add_step(steps, "roundtrip", "failed", why);
             goto done;
         }
-        add_step(steps, "roundtrip", "ok", "identical outputs after save and load");
+        check_add_step(steps, "roundtrip", "ok", "identical outputs after save and load");
     }
     result_set(out, E3C_PASSED, "auto-jitable: runs%s%s", opt->strict_shapes && n_strict ? ", rejects bad widths" : "",
                opt->roundtrip ? ", round-trips" : "");
@@ -760,12 +745,6 @@ e3c_status e3c_check_structured_auto_jitable(e3c_jit_module *m, const e3c_struct
     run_auto_jitable(m, s, name ? name : "model", opt, out);
     out->duration_s = now_s() - start;
     return E3C_OK;
-}
-
-static int opt_int(const cJSON *o, const char *name, int fallback)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(v) ? (int)v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : fallback;
 }
 
 /* ------------------------------------------------------------------ physical checks -- */
@@ -1515,7 +1494,7 @@ static e3c_status structured_physical(e3c_jit_module *m, const e3c_structured *s
         fd_settings fs = f64 ? (fd_settings){1e-3, 1e-6, 1e-6, 3} : (fd_settings){1e-2, 5e-3, 5e-3, 3};
         if (given)
             fs.atol = given, fs.rtol = given;
-        fs.components = opt_int(copts, "components", fs.components);
+        fs.components = check_opt_int(copts, "components", fs.components);
         if (fs.components < 1 || fs.components > 1000)
             fs.components = 3;
         cJSON_AddNumberToObject(out->details, "step", fs.step);
@@ -1568,17 +1547,17 @@ e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir
     } else if (kind == E3C_CHECK_EQUIVARIANCE) {
         e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
         o.seed = seed;
-        o.ntrials = opt_int(copts, "ntrials", 1);
-        o.do_parity = opt_int(copts, "do_parity", 1);
-        o.do_translation = opt_int(copts, "do_translation", 1);
+        o.ntrials = check_opt_int(copts, "ntrials", 1);
+        o.do_parity = check_opt_int(copts, "do_parity", 1);
+        o.do_translation = check_opt_int(copts, "do_translation", 1);
         const cJSON *tol = cJSON_GetObjectItemCaseSensitive(copts, "tolerance");
         o.tolerance = cJSON_IsNumber(tol) ? tol->valuedouble : 0.0;
         e3c_check_structured_equivariance(m, s, path, &o, out);
     } else if (kind == E3C_CHECK_AUTO_JITABLE) {
         e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
         o.seed = seed;
-        o.strict_shapes = opt_int(copts, "strict_shapes", 1);
-        o.roundtrip = opt_int(copts, "roundtrip", 1);
+        o.strict_shapes = check_opt_int(copts, "strict_shapes", 1);
+        o.roundtrip = check_opt_int(copts, "roundtrip", 1);
         e3c_check_structured_auto_jitable(m, s, path, &o, out);
     } else if (kind == E3C_CHECK_PERMUTATION || kind == E3C_CHECK_TRANSLATION || kind == E3C_CHECK_CONSERVATIVE ||
                kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY || kind == E3C_CHECK_PERIODIC_IMAGES) {
