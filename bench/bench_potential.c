@@ -88,6 +88,42 @@ int main(int argc, char **argv)
         e3c_check_structured_equivariance(m, s, "b", &eo, &r);
         e3c_check_result_free(&r);
     });
+    BENCH_MEDIAN("seeded structure and its neighbour list (each check makes one)", reps * 5, {
+        e3c_structure *again = NULL;
+        if (e3c_structure_generate(&again, &so))
+            die("structure");
+        e3c_structure_free(again);
+    });
+    /* the physical checks against the bare calls they make (details.model_calls) */
+    double one_call = 0;
+    {
+        double times[64];
+        for (int i = 0; i < 64; i++) {
+            double t0 = bench_now_ms();
+            e3c_jit_invoke(&out, m, NULL, &arg, 1, E3C_CALL_GRAD);
+            e3c_value_free(out);
+            times[i] = bench_now_ms() - t0;
+        }
+        one_call = bench_median(times, 64);
+    }
+    const e3c_check_kind physical[] = {E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION, E3C_CHECK_CONSERVATIVE,
+                                       E3C_CHECK_ADDITIVITY, E3C_CHECK_PERIODIC_IMAGES};
+    for (size_t k = 0; k < sizeof physical / sizeof physical[0]; k++) {
+        double times[64];
+        int calls = 0, n = reps < 64 ? reps : 64;
+        for (int i = 0; i < n; i++) {
+            double t0 = bench_now_ms();
+            e3c_check_structured_physical(m, s, (int)physical[k], 0, NULL, &r);
+            times[i] = bench_now_ms() - t0;
+            calls = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(r.details, "model_calls"));
+            if (r.status != E3C_PASSED)
+                fprintf(stderr, "bench_potential: %s: %s\n", e3c_check_kind_name(physical[k]), r.message);
+            e3c_check_result_free(&r);
+        }
+        double t = bench_median(times, n);
+        printf("%s check: %.4f ms = %.2fx its %d forward+backward calls (%.4f ms)\n", e3c_check_kind_name(physical[k]),
+               t, t / (calls * one_call), calls, calls * one_call);
+    }
     e3c_auto_jitable_options ao = E3C_AUTO_JITABLE_OPTIONS_INIT;
     BENCH_MEDIAN("auto_jitable check in process (2 calls, 3 rejected, a save/load)", reps, {
         e3c_check_structured_auto_jitable(m, s, "b", &ao, &r);

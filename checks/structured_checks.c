@@ -1453,10 +1453,8 @@ static void run_periodic_images(phys *p, uint64_t seed, double tol, e3c_check_re
     e3c_structure_free(st), e3c_structure_free(moved);
 }
 
-/* The physical checks' entry: PERMUTATION, TRANSLATION, CONSERVATIVE, BATCHING, ADDITIVITY or
- * PERIODIC_IMAGES. */
-static e3c_status structured_physical(e3c_jit_module *m, const e3c_structured *s, int kind, uint64_t seed,
-                                      const cJSON *copts, e3c_check_result *out)
+e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured *s, int kind, uint64_t seed,
+                                         const cJSON *copts, e3c_check_result *out)
 {
     double start = 0;
     e3c_status begun = begin("structured physical check", m, s, seed, out, &start);
@@ -1561,7 +1559,7 @@ e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir
         e3c_check_structured_auto_jitable(m, s, path, &o, out);
     } else if (kind == E3C_CHECK_PERMUTATION || kind == E3C_CHECK_TRANSLATION || kind == E3C_CHECK_CONSERVATIVE ||
                kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY || kind == E3C_CHECK_PERIODIC_IMAGES) {
-        structured_physical(m, s, kind, seed, copts, out);
+        e3c_check_structured_physical(m, s, kind, seed, copts, out);
     } else {
         out->details = cJSON_CreateObject();
         out->seed = seed;

@@ -147,6 +147,14 @@ E3C_API e3c_status e3c_check_structured_equivariance(e3c_jit_module *m, const e3
 E3C_API e3c_status e3c_check_structured_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const char *name,
                                              const e3c_auto_jitable_options *opt, e3c_check_result *out);
 
+/** One physical check of a structured model (`kind` an e3c_check_kind: PERMUTATION,
+ *  TRANSLATION, CONSERVATIVE, BATCHING, ADDITIVITY or PERIODIC_IMAGES) on the seeded
+ *  structure, with the fixture's options `copts` (may be NULL: the defaults). *out is
+ *  filled as every check's (details: the tolerance, the model calls made, the worst
+ *  component); E3C_ERR_INVALID only for bad arguments. */
+E3C_API e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured *s, int kind, uint64_t seed,
+                                                 const cJSON *copts, e3c_check_result *out);
+
 /** Run one check of a structured fixture (preset expanded here) in this process. */
 E3C_API e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir, int kind, uint64_t seed,
                                       e3c_check_result *out);
