@@ -66,6 +66,11 @@ void check_add_step(cJSON *steps, const char *name, const char *outcome, const c
  * as an int, a bool as 0/1, `fallback` when absent. */
 int check_opt_int(const cJSON *o, const char *name, int fallback);
 
+/* The options of a fixture's equivariance / auto_jitable check (`copts`, may be NULL) with
+ * `seed`, over their defaults (E3C_*_OPTIONS_INIT), for plain and structured subjects alike. */
+void check_equivariance_options(const cJSON *copts, uint64_t seed, e3c_equivariance_options *o);
+void check_auto_jitable_options(const cJSON *copts, uint64_t seed, e3c_auto_jitable_options *o);
+
 /* Seconds on a monotonic clock. */
 double now_s(void);
 

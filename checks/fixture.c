@@ -867,13 +867,8 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
         out->seed = seed;
         result_set(out, E3C_ERRORED, "%s", e3c_error_last());
     } else if (kind == E3C_CHECK_EQUIVARIANCE) {
-        e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
-        o.seed = seed;
-        o.ntrials = check_opt_int(copts, "ntrials", 1);
-        o.do_parity = check_opt_int(copts, "do_parity", 1);
-        o.do_translation = check_opt_int(copts, "do_translation", 1);
-        const cJSON *tol = field(copts, "tolerance");
-        o.tolerance = cJSON_IsNumber(tol) ? tol->valuedouble : 0.0;
+        e3c_equivariance_options o;
+        check_equivariance_options(copts, seed, &o);
         e3c_values *fixed = NULL;
         e3c_status ist = fixed_inputs(fx, h.s.dtype, &fixed);
         o.inputs = fixed;
@@ -885,12 +880,8 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
             e3c_check_equivariance(&h.s, &o, out);
         e3c_values_free(fixed);
     } else if (kind == E3C_CHECK_AUTO_JITABLE) {
-        e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
-        o.seed = seed;
-        o.n_trace_checks = check_opt_int(copts, "n_trace_checks", 2);
-        o.strict_shapes = check_opt_int(copts, "strict_shapes", 1);
-        o.roundtrip = check_opt_int(copts, "roundtrip", 1);
-        o.error_on_warnings = check_opt_int(copts, "error_on_warnings", 1);
+        e3c_auto_jitable_options o;
+        check_auto_jitable_options(copts, seed, &o);
         e3c_check_auto_jitable(&h.s, &o, out);
     } else if (kind == E3C_CHECK_NORMALIZED) {
         normalized_check(&h.s, copts, seed, out);

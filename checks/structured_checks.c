@@ -1543,19 +1543,12 @@ e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir
         out->seed = seed;
         result_set(out, E3C_ERRORED, "%s", e3c_error_last());
     } else if (kind == E3C_CHECK_EQUIVARIANCE) {
-        e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
-        o.seed = seed;
-        o.ntrials = check_opt_int(copts, "ntrials", 1);
-        o.do_parity = check_opt_int(copts, "do_parity", 1);
-        o.do_translation = check_opt_int(copts, "do_translation", 1);
-        const cJSON *tol = cJSON_GetObjectItemCaseSensitive(copts, "tolerance");
-        o.tolerance = cJSON_IsNumber(tol) ? tol->valuedouble : 0.0;
+        e3c_equivariance_options o;
+        check_equivariance_options(copts, seed, &o);
         e3c_check_structured_equivariance(m, s, path, &o, out);
     } else if (kind == E3C_CHECK_AUTO_JITABLE) {
-        e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
-        o.seed = seed;
-        o.strict_shapes = check_opt_int(copts, "strict_shapes", 1);
-        o.roundtrip = check_opt_int(copts, "roundtrip", 1);
+        e3c_auto_jitable_options o;
+        check_auto_jitable_options(copts, seed, &o);
         e3c_check_structured_auto_jitable(m, s, path, &o, out);
     } else if (kind == E3C_CHECK_PERMUTATION || kind == E3C_CHECK_TRANSLATION || kind == E3C_CHECK_CONSERVATIVE ||
                kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY || kind == E3C_CHECK_PERIODIC_IMAGES) {
