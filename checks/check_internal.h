@@ -71,6 +71,11 @@ int check_opt_int(const cJSON *o, const char *name, int fallback);
 void check_equivariance_options(const cJSON *copts, uint64_t seed, e3c_equivariance_options *o);
 void check_auto_jitable_options(const cJSON *copts, uint64_t seed, e3c_auto_jitable_options *o);
 
+/* One equivariance trial's draws, in e3nn's order: a rotation R (e3c_rand_matrix with
+ * `n_matrix`, 0 or 1; negated when parity_k) and, when `translate`, t = 10 randn(1, 3),
+ * else t = 0. Plain and structured subjects alike. */
+e3c_status check_draw_case(e3c_generator *g, size_t n_matrix, int parity_k, int translate, double R[9], double t[3]);
+
 /* Seconds on a monotonic clock. */
 double now_s(void);
 

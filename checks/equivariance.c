@@ -302,21 +302,8 @@ static e3c_status run_cases(const e3c_subject *s, const e3c_equivariance_options
     }
     for (int trial = 0; !st && trial < opt->ntrials; trial++)
         for (int c = 0; !st && c < n_cases; c++) {
-            double R[9], t[3] = {0, 0, 0};
-            st = e3c_rand_matrix(g, E3C_FLOAT64, 0, R);
-            if (!st && cases[c].parity_k)
-                for (int i = 0; i < 9; i++)
-                    R[i] = -R[i];
-            if (!st && cases[c].translate) {
-                e3c_tensor *tr = NULL;
-                int64_t shape[2] = {1, 3};
-                st = e3c_randn(&tr, g, E3C_FLOAT64, shape, 2);
-                if (!st)
-                    st = e3c_tensor_to_doubles(tr, t, 3);
-                e3c_tensor_free(tr);
-                for (int j = 0; j < 3; j++)
-                    t[j] *= 10.0;
-            }
+            double R[9], t[3];
+            st = check_draw_case(g, 0, cases[c].parity_k, cases[c].translate, R, t);
             if (!st)
                 st = one_trial(s, args, R, t, &cases[c]);
         }

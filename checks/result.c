@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "check_internal.h"
+#include "e3check/o3.h"
 
 const char *e3c_verdict_name(e3c_verdict v)
 {
@@ -158,4 +159,24 @@ void check_auto_jitable_options(const cJSON *copts, uint64_t seed, e3c_auto_jita
     o->strict_shapes = check_opt_int(copts, "strict_shapes", o->strict_shapes);
     o->roundtrip = check_opt_int(copts, "roundtrip", o->roundtrip);
     o->error_on_warnings = check_opt_int(copts, "error_on_warnings", o->error_on_warnings);
+}
+
+e3c_status check_draw_case(e3c_generator *g, size_t n_matrix, int parity_k, int translate, double R[9], double t[3])
+{
+    t[0] = t[1] = t[2] = 0;
+    e3c_status st = e3c_rand_matrix(g, E3C_FLOAT64, n_matrix, R);
+    if (!st && parity_k)
+        for (int i = 0; i < 9; i++)
+            R[i] = -R[i];
+    if (st || !translate)
+        return st;
+    e3c_tensor *tr = NULL;
+    int64_t shape[2] = {1, 3};
+    st = e3c_randn(&tr, g, E3C_FLOAT64, shape, 2);
+    if (!st)
+        st = e3c_tensor_to_doubles(tr, t, 3);
+    e3c_tensor_free(tr);
+    for (int j = 0; j < 3; j++)
+        t[j] *= 10.0;
+    return st;
 }

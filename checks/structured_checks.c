@@ -544,21 +544,8 @@ static void run_equivariance(e3c_jit_module *m, const e3c_structured *s, const c
     }
     for (int tr = 0; !status && tr < opt->ntrials; tr++)
         for (int c = 0; !status && c < n_cases; c++) {
-            double R[9], t[3] = {0, 0, 0};
-            status = e3c_rand_matrix(g, E3C_FLOAT64, 1, R);
-            if (!status && cases[c].parity_k)
-                for (int i = 0; i < 9; i++)
-                    R[i] = -R[i];
-            if (!status && cases[c].translate) {
-                e3c_tensor *tt = NULL;
-                int64_t shape[2] = {1, 3};
-                status = e3c_randn(&tt, g, E3C_FLOAT64, shape, 2);
-                if (!status)
-                    status = e3c_tensor_to_doubles(tt, t, 3);
-                e3c_tensor_free(tt);
-                for (int j = 0; j < 3; j++)
-                    t[j] *= 10.0;
-            }
+            double R[9], t[3];
+            status = check_draw_case(g, 1, cases[c].parity_k, cases[c].translate, R, t);
             if (!status)
                 status = trial(m, s, st, base, y0, R, t, &cases[c]);
         }
