@@ -8,12 +8,7 @@ static e3c_status tripling_forward(e3c_module *self, const e3c_values *in, e3c_v
     (void)self;
     e3c_tensor *y = NULL;
     e3c_status st = e3c_tensor_scalar(&y, e3c_values_get(in, 0), E3C_OP_MUL, 3.0);
-    if (!st)
-        st = e3c_values_new(out);
-    if (!st)
-        st = e3c_values_push(*out, y);
-    e3c_tensor_free(y);
-    return st;
+    return st ? st : e3c_values_take_one(out, y);
 }
 
 static const e3c_module_class tripling_class = {
