@@ -7,53 +7,8 @@
 
 #include "test_util.h"
 
-typedef struct run_result {
-    int status;
-    char out[1 << 18];
-    char err[1 << 14];
-} run_result;
-
-static char *slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-    return buf;
-}
-
 /* Run `e3check ARGS` with `input` on stdin (may be NULL); capture everything. */
-static run_result *run_cli(const char *args, const char *input)
-{
-    static run_result r;
-    char in[512], out[512], err[512], cmd[8192];
-    snprintf(in, sizeof in, "%s/stdin", test_tmpdir());
-    snprintf(out, sizeof out, "%s/stdout", test_tmpdir());
-    snprintf(err, sizeof err, "%s/stderr", test_tmpdir());
-    FILE *f = fopen(in, "wb");
-    cr_assert_not_null(f);
-    if (input)
-        fputs(input, f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "%s %s < %s > %s 2> %s", E3C_CLI_PATH, args, in, out, err);
-    int st = system(cmd);
-    cr_assert(WIFEXITED(st), "e3check %s did not exit normally", args);
-    r.status = WEXITSTATUS(st);
-    slurp(out, r.out, sizeof r.out);
-    slurp(err, r.err, sizeof r.err);
-    return &r;
-}
-
-static void assert_one_line_error(const run_result *r, const char *needle)
-{
-    cr_assert_neq(r->status, 0);
-    cr_assert(strncmp(r->err, "e3check: ", 9) == 0, "stderr: %s", r->err);
-    cr_assert(strstr(r->err, needle), "stderr lacks \"%s\": %s", needle, r->err);
-    cr_assert_null(strstr(r->err, "terminate called"));
-    char *nl = strchr(r->err, '\n');
-    cr_assert(nl && nl[1] == '\0', "stderr is not one line: %s", r->err);
-}
+static run_result *run_cli(const char *args, const char *input) { return run_program(NULL, E3C_CLI_PATH, args, input); }
 
 Test(cli, version_help_and_usage_errors)
 {

@@ -9,36 +9,10 @@
 
 #include "test_util.h"
 
-typedef struct run_result {
-    int status;
-    char out[1 << 18];
-    char err[1 << 14];
-} run_result;
-
-static char *slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-    return buf;
-}
-
 /* Run `PROGRAM ARGS` in folder `cwd` (NULL: here), capturing both streams. */
 static run_result *run_in(const char *cwd, const char *program, const char *args)
 {
-    static run_result r;
-    char out[512], err[512], cmd[16384];
-    snprintf(out, sizeof out, "%s/stdout", test_tmpdir());
-    snprintf(err, sizeof err, "%s/stderr", test_tmpdir());
-    snprintf(cmd, sizeof cmd, "cd '%s' && %s %s < /dev/null > '%s' 2> '%s'", cwd ? cwd : ".", program, args, out, err);
-    int st = system(cmd);
-    cr_assert(WIFEXITED(st), "%s %s did not exit normally", program, args);
-    r.status = WEXITSTATUS(st);
-    slurp(out, r.out, sizeof r.out);
-    slurp(err, r.err, sizeof r.err);
-    return &r;
+    return run_program(cwd, program, args, NULL);
 }
 
 static run_result *cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -50,15 +24,6 @@ static run_result *cli(const char *fmt, ...)
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
     return run_in(NULL, E3C_CLI_PATH, args);
-}
-
-static void assert_one_line_error(const run_result *r, const char *needle)
-{
-    cr_assert_neq(r->status, 0);
-    cr_assert(strncmp(r->err, "e3check: ", 9) == 0, "stderr: %s", r->err);
-    cr_assert(strstr(r->err, needle), "stderr lacks \"%s\": %s", needle, r->err);
-    char *nl = strchr(r->err, '\n');
-    cr_assert(nl && nl[1] == '\0', "stderr is not one line: %s", r->err);
 }
 
 static void write_file(const char *path, const char *text)

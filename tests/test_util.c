@@ -224,3 +224,44 @@ int fixture_verdict_mismatches(const char *dir, int *checked)
     closedir(d);
     return bad;
 }
+
+char *slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+run_result *run_program(const char *cwd, const char *program, const char *args, const char *input)
+{
+    static run_result r;
+    char in[512], out[512], err[512], cmd[16384];
+    snprintf(in, sizeof in, "%s/stdin", test_tmpdir());
+    snprintf(out, sizeof out, "%s/stdout", test_tmpdir());
+    snprintf(err, sizeof err, "%s/stderr", test_tmpdir());
+    FILE *f = fopen(in, "wb");
+    cr_assert_not_null(f, "cannot write %s", in);
+    if (input)
+        fputs(input, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s %s < '%s' > '%s' 2> '%s'", cwd ? cwd : ".", program, args, in, out, err);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st), "%s %s did not exit normally", program, args);
+    r.status = WEXITSTATUS(st);
+    slurp(out, r.out, sizeof r.out);
+    slurp(err, r.err, sizeof r.err);
+    return &r;
+}
+
+void assert_one_line_error(const run_result *r, const char *needle)
+{
+    cr_assert_neq(r->status, 0);
+    cr_assert(strncmp(r->err, "e3check: ", 9) == 0, "stderr: %s", r->err);
+    cr_assert(strstr(r->err, needle), "stderr lacks \"%s\": %s", needle, r->err);
+    cr_assert_null(strstr(r->err, "terminate called"));
+    char *nl = strchr(r->err, '\n');
+    cr_assert(nl && nl[1] == '\0', "stderr is not one line: %s", r->err);
+}

@@ -65,9 +65,29 @@ size_t json_flatten(const cJSON *item, double *out, size_t cap);
 /** A fresh temporary directory for this test process (static buffer). */
 const char *test_tmpdir(void);
 
-#endif
-
 /** Validate `doc` against the subset of JSON Schema that e3check's schemas use (type,
- *  const, enum, required, properties, additionalProperties, items, minimum, minLength).
- *  Returns NULL when valid, else a static message naming the path. */
+ *  const, enum, required, properties, additionalProperties, items, minimum, maximum,
+ *  exclusiveMinimum, minLength). Returns NULL when valid, else a static message naming
+ *  the path. */
 const char *schema_violation(const cJSON *schema, const cJSON *doc);
+
+/** What a program run printed and its exit status. */
+typedef struct run_result {
+    int status;
+    char out[1 << 18];
+    char err[1 << 14];
+} run_result;
+
+/** Read at most cap - 1 bytes of `path` into buf, NUL-terminated (empty when unreadable). */
+char *slurp(const char *path, char *buf, size_t cap);
+
+/** Run `PROGRAM ARGS` through the shell in folder `cwd` (NULL: here) with `input` on
+ *  standard input (NULL: none), capturing both streams; the test fails if it does not exit
+ *  normally. The result is a static buffer, overwritten by the next call. */
+run_result *run_program(const char *cwd, const char *program, const char *args, const char *input);
+
+/** An e3check usage or input error: non-zero status, one line on stderr starting
+ *  "e3check: " and holding `needle`, and no C++ exception escaping. */
+void assert_one_line_error(const run_result *r, const char *needle);
+
+#endif
