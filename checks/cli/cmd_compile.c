@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "e3check/fixture.h"
 #include "e3check/registry.h"
-#include "json_args.h"
+#include "e3check/json.h"
 #include "select.h"
 
 static void help(FILE *out)
@@ -157,7 +157,7 @@ static int run(int argc, char **argv)
         return EXIT_USAGE;
     }
     cJSON *json = NULL;
-    if (json_read_file(fixture, &json)) {
+    if (e3c_json_read_file(&json, fixture)) {
         cli_error("%s", e3c_error_last());
         return EXIT_NOT_EXPECTED;
     }

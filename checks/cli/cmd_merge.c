@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "json_args.h"
+#include "e3check/json.h"
 #include "select.h"
 
 #ifndef E3C_VERSION
@@ -105,7 +105,7 @@ static int merge_files(e3c_report *out, const char **inputs, int n)
     int bad = 0;
     for (int i = 0; i < n && !bad; i++) {
         cJSON *doc = NULL;
-        if (json_read_file(inputs[i], &doc)) {
+        if (e3c_json_read_file(&doc, inputs[i])) {
             cli_error("merge: %s", e3c_error_last());
             bad = 1;
             break;

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "e3check/o3.h"
-#include "json_args.h"
+#include "e3check/json.h"
 
 typedef e3c_status (*query_fn)(const cJSON *q, cJSON *answer);
 
@@ -46,7 +46,7 @@ static e3c_status add(cJSON *answer, const char *key, cJSON *value)
 static e3c_status parse_irreps_field(const cJSON *q, const char *key, e3c_irreps *out)
 {
     const char *s;
-    e3c_status st = json_string(q, key, &s);
+    e3c_status st = e3c_json_string(&s, q, key);
     return st ? st : e3c_irreps_parse(out, s);
 }
 
@@ -151,9 +151,9 @@ static e3c_status q_wigner_D(const cJSON *q, cJSON *a)
 {
     int l;
     double ang[3];
-    e3c_status st = json_int(q, "l", &l);
+    e3c_status st = e3c_json_int(&l, q, "l");
     if (!st)
-        st = json_doubles(q, "angles", ang, 3);
+        st = e3c_json_doubles(ang, 3, q, "angles");
     if (st)
         return st;
     if (l < 0 || l > E3C_WIGNER_LMAX)
@@ -164,7 +164,7 @@ static e3c_status q_wigner_D(const cJSON *q, cJSON *a)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     st = e3c_wigner_D_angles(l, ang[0], ang[1], ang[2], D);
     if (!st)
-        st = add(a, "D", json_matrix_of(D, d, d));
+        st = add(a, "D", e3c_json_matrix_of(D, d, d));
     free(D);
     return st;
 }
@@ -185,7 +185,7 @@ static e3c_status answer_D(cJSON *a, const e3c_irreps *ir, const double *R, cons
                            strncmp(m, "D_from_matrix: ", 15) ? m : m + 15);
     }
     if (!st)
-        st = add(a, "D", json_matrix_of(D, dim, dim));
+        st = add(a, "D", e3c_json_matrix_of(D, dim, dim));
     free(D);
     return st;
 }
@@ -195,9 +195,9 @@ static e3c_status q_D_from_angles(const cJSON *q, cJSON *a)
     e3c_irreps ir;
     double ang[3];
     int k;
-    e3c_status st = json_doubles(q, "angles", ang, 3);
+    e3c_status st = e3c_json_doubles(ang, 3, q, "angles");
     if (!st)
-        st = json_int_or(q, "k", 0, &k);
+        st = e3c_json_int_or(&k, q, "k", 0);
     if (!st)
         st = parse_irreps_field(q, "irreps", &ir);
     if (st)
@@ -211,7 +211,7 @@ static e3c_status q_D_from_matrix(const cJSON *q, cJSON *a)
 {
     e3c_irreps ir;
     double R[9];
-    e3c_status st = json_matrix3(q, "R", R);
+    e3c_status st = e3c_json_matrix3(R, q, "R");
     if (!st)
         st = e3c_rotation_check(R, 1e-6, NULL);
     if (!st)
@@ -226,7 +226,7 @@ static e3c_status q_D_from_matrix(const cJSON *q, cJSON *a)
 static e3c_status q_wigner_3j(const cJSON *q, cJSON *a)
 {
     double l[3];
-    e3c_status st = json_doubles(q, "l", l, 3);
+    e3c_status st = e3c_json_doubles(l, 3, q, "l");
     if (st)
         return st;
     int l1 = (int)l[0], l2 = (int)l[1], l3 = (int)l[2];
@@ -239,7 +239,7 @@ static e3c_status q_wigner_3j(const cJSON *q, cJSON *a)
     st = e3c_wigner_3j(l1, l2, l3, C);
     cJSON *outer = st ? NULL : cJSON_CreateArray();
     for (size_t i = 0; outer && i < d1; i++)
-        cJSON_AddItemToArray(outer, json_matrix_of(C + i * d2 * d3, d2, d3));
+        cJSON_AddItemToArray(outer, e3c_json_matrix_of(C + i * d2 * d3, d2, d3));
     if (!st)
         st = add(a, "C", outer);
     free(C);
@@ -265,7 +265,7 @@ static e3c_status sh_degrees(const cJSON *q, int **ls, size_t *nls)
     if (!out)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     if (cJSON_IsNumber(l)) {
-        e3c_status st = json_int(q, "l", &out[0]);
+        e3c_status st = e3c_json_int(&out[0], q, "l");
         if (st) {
             free(out);
             return st;
@@ -297,11 +297,11 @@ static e3c_status q_spherical_harmonics(const cJSON *q, cJSON *a)
     size_t nls = 0;
     const char *norm_name;
     e3c_normalization norm;
-    e3c_status st = json_doubles(q, "x", x, 3);
+    e3c_status st = e3c_json_doubles(x, 3, q, "x");
     if (!st)
-        st = json_bool_or(q, "normalize", 1, &normalize);
+        st = e3c_json_bool_or(&normalize, q, "normalize", 1);
     if (!st)
-        st = json_string_or(q, "normalization", "integral", &norm_name);
+        st = e3c_json_string_or(&norm_name, q, "normalization", "integral");
     if (!st)
         st = e3c_normalization_parse(&norm, norm_name);
     if (!st)
@@ -316,7 +316,7 @@ static e3c_status q_spherical_harmonics(const cJSON *q, cJSON *a)
     double *Y = st ? NULL : malloc((width ? width : 1) * sizeof *Y);
     st = st ? st : Y ? e3c_spherical_harmonics(ls, nls, 1, x, normalize, norm, Y) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     if (!st)
-        st = add(a, "Y", json_array_of(Y, width));
+        st = add(a, "Y", e3c_json_array_of(Y, width));
     free(Y);
     free(ls);
     return st;
@@ -325,20 +325,20 @@ static e3c_status q_spherical_harmonics(const cJSON *q, cJSON *a)
 static e3c_status q_angles_to_matrix(const cJSON *q, cJSON *a)
 {
     double ang[3], R[9];
-    e3c_status st = json_doubles(q, "angles", ang, 3);
+    e3c_status st = e3c_json_doubles(ang, 3, q, "angles");
     if (st)
         return st;
     e3c_angles_to_matrix(ang[0], ang[1], ang[2], R);
-    return add(a, "R", json_matrix_of(R, 3, 3));
+    return add(a, "R", e3c_json_matrix_of(R, 3, 3));
 }
 
 static e3c_status q_matrix_to_angles(const cJSON *q, cJSON *a)
 {
     double R[9], ang[3];
-    e3c_status st = json_matrix3(q, "R", R);
+    e3c_status st = e3c_json_matrix3(R, q, "R");
     if (!st)
         st = e3c_matrix_to_angles(R, &ang[0], &ang[1], &ang[2]);
-    return st ? st : add(a, "angles", json_array_of(ang, 3));
+    return st ? st : add(a, "angles", e3c_json_array_of(ang, 3));
 }
 
 static e3c_status q_rand_matrix(const cJSON *q, cJSON *a)
@@ -346,11 +346,11 @@ static e3c_status q_rand_matrix(const cJSON *q, cJSON *a)
     int seed, n;
     const char *dname;
     e3c_dtype dtype;
-    e3c_status st = json_int(q, "seed", &seed);
+    e3c_status st = e3c_json_int(&seed, q, "seed");
     if (!st)
-        st = json_int_or(q, "n", 1, &n);
+        st = e3c_json_int_or(&n, q, "n", 1);
     if (!st)
-        st = json_string_or(q, "dtype", "float64", &dname);
+        st = e3c_json_string_or(&dname, q, "dtype", "float64");
     if (!st)
         st = e3c_dtype_parse(&dtype, dname);
     if (st)
@@ -366,7 +366,7 @@ static e3c_status q_rand_matrix(const cJSON *q, cJSON *a)
         st = e3c_rand_matrix(g, dtype, (size_t)n, R);
     cJSON *arr = st ? NULL : cJSON_CreateArray();
     for (int i = 0; arr && i < n; i++)
-        cJSON_AddItemToArray(arr, json_matrix_of(R + 9 * i, 3, 3));
+        cJSON_AddItemToArray(arr, e3c_json_matrix_of(R + 9 * i, 3, 3));
     if (!st)
         st = add(a, "R", arr);
     e3c_generator_free(g);
@@ -381,15 +381,15 @@ static e3c_status q_randn(const cJSON *q, cJSON *a)
     e3c_dtype dtype;
     e3c_normalization norm;
     e3c_irreps ir = {0, NULL};
-    e3c_status st = json_int(q, "seed", &seed);
+    e3c_status st = e3c_json_int(&seed, q, "seed");
     if (!st)
-        st = json_int_or(q, "batch", 1, &batch);
+        st = e3c_json_int_or(&batch, q, "batch", 1);
     if (!st)
-        st = json_string_or(q, "dtype", "float64", &dname);
+        st = e3c_json_string_or(&dname, q, "dtype", "float64");
     if (!st)
         st = e3c_dtype_parse(&dtype, dname);
     if (!st)
-        st = json_string_or(q, "normalization", "component", &nname);
+        st = e3c_json_string_or(&nname, q, "normalization", "component");
     if (!st)
         st = e3c_normalization_parse(&norm, nname);
     if (!st && (batch < 0 || batch > 100000 || seed < 0))
@@ -413,7 +413,7 @@ static e3c_status q_randn(const cJSON *q, cJSON *a)
     if (!st)
         st = e3c_tensor_to_doubles(x, v, n);
     if (!st)
-        st = add(a, "x", json_matrix_of(v, (size_t)batch, dim));
+        st = add(a, "x", e3c_json_matrix_of(v, (size_t)batch, dim));
     free(v);
     e3c_tensor_free(x);
     e3c_generator_free(g);
@@ -441,7 +441,7 @@ static cJSON *answer(const cJSON *q)
     if (!a)
         return NULL;
     const char *op = NULL;
-    e3c_status st = cJSON_IsObject(q) ? json_string(q, "op", &op)
+    e3c_status st = cJSON_IsObject(q) ? e3c_json_string(&op, q, "op")
                                       : e3c_error_set(E3C_ERR_VALUE, "a query must be a JSON object");
     if (!st) {
         st = e3c_error_set(E3C_ERR_VALUE, "unknown op \"%s\"", op);
@@ -520,7 +520,7 @@ static int run(int argc, char **argv)
         return EXIT_INTERNAL;
     }
     cJSON *queries = NULL;
-    e3c_status parsed = json_parse_text(text, strlen(text), "standard input", &queries);
+    e3c_status parsed = e3c_json_parse(&queries, text, strlen(text), "standard input");
     if (parsed || !cJSON_IsArray(queries)) {
         if (queries)
             cli_error("o3: standard input must be a JSON array of queries");

@@ -20,7 +20,7 @@
 #include "e3check/registry.h"
 #include "e3check/report.h"
 #include "e3check/structured.h"
-#include "json_args.h"
+#include "e3check/json.h"
 #include "select.h"
 
 /* ------------------------------------------------------------------ options ---- */
@@ -258,7 +258,7 @@ static void file_error(collection *c, const char *file, const char *fmt, ...)
 static void load_file(collection *c, const char *path)
 {
     cJSON *doc = NULL;
-    if (json_read_file(path, &doc)) {
+    if (e3c_json_read_file(&doc, path)) {
         file_error(c, path, "%s", e3c_error_last());
         return;
     }

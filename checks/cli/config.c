@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "e3check/registry.h"
-#include "json_args.h"
+#include "e3check/json.h"
 #include "select.h"
 
 /* The options a config file's "defaults" may hold, and whether they take a value. */
@@ -86,7 +86,7 @@ static int push_default(arglist *a, const cJSON *m, const char **why)
 static int read_config(const char *file, arglist *a, arglist *paths)
 {
     cJSON *doc = NULL;
-    if (json_read_file(file, &doc)) {
+    if (e3c_json_read_file(&doc, file)) {
         cli_error("config: %s", e3c_error_last());
         return EXIT_USAGE;
     }

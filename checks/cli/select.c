@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "json_args.h"
+#include "e3check/json.h"
 #include "select.h"
 
 void ctl_init(cli_controls *c)
@@ -174,7 +174,7 @@ static const char *str_of(const cJSON *o, const char *key)
 /* The "results" array of a report file, or NULL after printing why. `doc` is owned. */
 static const cJSON *read_results(const char *opt, const char *path, cJSON **doc)
 {
-    if (json_read_file(path, doc)) {
+    if (e3c_json_read_file(doc, path)) {
         cli_error("%s: %s", opt, e3c_error_last());
         return NULL;
     }

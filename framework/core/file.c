@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,4 +214,47 @@ int e3c_file_same(const char *a, const char *b)
     if (!canonical_name(a, ca, sizeof ca) || !canonical_name(b, cb, sizeof cb))
         return !strcmp(a, b);
     return !strcmp(ca, cb);
+}
+
+e3c_status e3c_file_read(char **text, size_t *len, const char *path, size_t max_bytes)
+{
+    if (!text || !len || !path)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_file_read: NULL argument");
+    *text = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return e3c_error_set(E3C_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat sb;
+    e3c_status st = E3C_OK;
+    if (fstat(fd, &sb) != 0)
+        st = e3c_error_set(E3C_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    else if (!S_ISREG(sb.st_mode))
+        st = e3c_error_set(E3C_ERR_IO, "'%s' is not a regular file: not read", path);
+    else if ((uintmax_t)sb.st_size > max_bytes)
+        st = e3c_error_set(E3C_ERR_VALUE, "'%s' is %jd bytes, more than the %zu a file read here may have", path,
+                           (intmax_t)sb.st_size, max_bytes);
+    char *buf = st ? NULL : malloc((size_t)sb.st_size + 1);
+    if (!st && !buf)
+        st = e3c_error_set(E3C_ERR_NOMEM, "cannot read '%s': out of memory", path);
+    size_t got = 0;
+    while (!st && got < (size_t)sb.st_size) { /* a file that grows meanwhile is read up to its size */
+        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            st = e3c_error_set(E3C_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (st) {
+        free(buf);
+        return st;
+    }
+    buf[got] = '\0';
+    *text = buf;
+    *len = got;
+    return E3C_OK;
 }

@@ -1,4 +1,5 @@
-/* e3check — writing output files without damaging what is already there. */
+/* e3check — reading input files safely, and writing output files without damaging what is
+ * already there. */
 #ifndef E3CHECK_FILE_H
 #define E3CHECK_FILE_H
 
@@ -31,6 +32,12 @@ E3C_API e3c_status e3c_file_write_atomic(const char *path, const void *data, siz
  *  and inode for existing files, the same resolved path for new ones), else 0. "-" (the
  *  standard output) is the same only as "-". */
 E3C_API int e3c_file_same(const char *a, const char *b);
+
+/** Read the regular file `path` (at most `max_bytes`) into *text, NUL-terminated, its
+ *  length in *len; the caller frees *text. Opened without blocking: a FIFO, device, socket or
+ *  folder is E3C_ERR_IO naming the path (never waited on), a larger file E3C_ERR_VALUE, a
+ *  file that grows meanwhile is read up to the size it had. On error *text is NULL. */
+E3C_API e3c_status e3c_file_read(char **text, size_t *len, const char *path, size_t max_bytes);
 
 #ifdef __cplusplus
 }

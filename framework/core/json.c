@@ -1,11 +1,8 @@
-#include "json_args.h"
+/* Typed JSON field readers with one-line errors, shared by the module catalogue, the
+ * fixtures and the command line (see e3check/json.h). */
+#include "e3check/json.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "e3check/file.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -42,7 +39,7 @@ static const char *nul_escape(const char *text, size_t len)
     return NULL;
 }
 
-e3c_status json_parse_text(const char *text, size_t len, const char *name, cJSON **out)
+e3c_status e3c_json_parse(cJSON **out, const char *text, size_t len, const char *name)
 {
     *out = NULL;
     int line, col;
@@ -83,56 +80,15 @@ e3c_status json_parse_text(const char *text, size_t len, const char *name, cJSON
     return E3C_OK;
 }
 
-e3c_status read_regular_file(const char *path, size_t max_bytes, char **text, size_t *len)
-{
-    *text = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
-        return e3c_error_set(E3C_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    struct stat sb;
-    e3c_status st = E3C_OK;
-    if (fstat(fd, &sb) != 0)
-        st = e3c_error_set(E3C_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
-    else if (!S_ISREG(sb.st_mode))
-        st = e3c_error_set(E3C_ERR_IO, "'%s' is not a regular file: not read", path);
-    else if ((uintmax_t)sb.st_size > max_bytes)
-        st = e3c_error_set(E3C_ERR_VALUE, "'%s' is %jd bytes, more than the %zu a file read here may have", path,
-                           (intmax_t)sb.st_size, max_bytes);
-    char *buf = st ? NULL : malloc((size_t)sb.st_size + 1);
-    if (!st && !buf)
-        st = e3c_error_set(E3C_ERR_NOMEM, "cannot read '%s': out of memory", path);
-    size_t got = 0;
-    while (!st && got < (size_t)sb.st_size) { /* a file that grows meanwhile is read up to its size */
-        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            st = e3c_error_set(E3C_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    if (st) {
-        free(buf);
-        return st;
-    }
-    buf[got] = '\0';
-    *text = buf;
-    *len = got;
-    return E3C_OK;
-}
-
-e3c_status json_read_file(const char *path, cJSON **out)
+e3c_status e3c_json_read_file(cJSON **out, const char *path)
 {
     *out = NULL;
     char *text = NULL;
     size_t got = 0;
-    e3c_status rst = read_regular_file(path, JSON_FILE_MAX, &text, &got);
+    e3c_status rst = e3c_file_read(&text, &got, path, E3C_JSON_FILE_MAX);
     if (rst)
         return rst;
-    e3c_status st = json_parse_text(text, got, path, out);
+    e3c_status st = e3c_json_parse(out, text, got, path);
     free(text);
     return st;
 }
@@ -146,7 +102,7 @@ static e3c_status field(const cJSON *obj, const char *key, const cJSON **out)
     return E3C_OK;
 }
 
-e3c_status json_number(const cJSON *obj, const char *key, double *out)
+e3c_status e3c_json_number(double *out, const cJSON *obj, const char *key)
 {
     const cJSON *f = NULL;
     e3c_status st = field(obj, key, &f);
@@ -166,14 +122,14 @@ static e3c_status as_int(const cJSON *f, const char *key, int *out)
     return E3C_OK;
 }
 
-e3c_status json_int(const cJSON *obj, const char *key, int *out)
+e3c_status e3c_json_int(int *out, const cJSON *obj, const char *key)
 {
     const cJSON *f = NULL;
     e3c_status st = field(obj, key, &f);
     return st ? st : as_int(f, key, out);
 }
 
-e3c_status json_int_or(const cJSON *obj, const char *key, int fallback, int *out)
+e3c_status e3c_json_int_or(int *out, const cJSON *obj, const char *key, int fallback)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!f) {
@@ -183,7 +139,7 @@ e3c_status json_int_or(const cJSON *obj, const char *key, int fallback, int *out
     return as_int(f, key, out);
 }
 
-e3c_status json_string(const cJSON *obj, const char *key, const char **out)
+e3c_status e3c_json_string(const char **out, const cJSON *obj, const char *key)
 {
     const cJSON *f = NULL;
     e3c_status st = field(obj, key, &f);
@@ -195,16 +151,16 @@ e3c_status json_string(const cJSON *obj, const char *key, const char **out)
     return E3C_OK;
 }
 
-e3c_status json_string_or(const cJSON *obj, const char *key, const char *fallback, const char **out)
+e3c_status e3c_json_string_or(const char **out, const cJSON *obj, const char *key, const char *fallback)
 {
     if (!cJSON_GetObjectItemCaseSensitive(obj, key)) {
         *out = fallback;
         return E3C_OK;
     }
-    return json_string(obj, key, out);
+    return e3c_json_string(out, obj, key);
 }
 
-e3c_status json_bool_or(const cJSON *obj, const char *key, int fallback, int *out)
+e3c_status e3c_json_bool_or(int *out, const cJSON *obj, const char *key, int fallback)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!f) {
@@ -232,14 +188,14 @@ static e3c_status numbers_of(const cJSON *arr, const char *key, double *out, siz
     return E3C_OK;
 }
 
-e3c_status json_doubles(const cJSON *obj, const char *key, double *out, size_t n)
+e3c_status e3c_json_doubles(double *out, size_t n, const cJSON *obj, const char *key)
 {
     const cJSON *f = NULL;
     e3c_status st = field(obj, key, &f);
     return st ? st : numbers_of(f, key, out, n);
 }
 
-e3c_status json_matrix3(const cJSON *obj, const char *key, double out[9])
+e3c_status e3c_json_matrix3(double out[9], const cJSON *obj, const char *key)
 {
     const cJSON *f = NULL;
     e3c_status st = field(obj, key, &f);
@@ -253,7 +209,7 @@ e3c_status json_matrix3(const cJSON *obj, const char *key, double out[9])
     return E3C_OK;
 }
 
-cJSON *json_exact_number(double v)
+cJSON *e3c_json_exact_number(double v)
 {
     char buf[40];
     if (!isfinite(v))
@@ -262,11 +218,11 @@ cJSON *json_exact_number(double v)
     return cJSON_CreateRaw(buf);
 }
 
-cJSON *json_array_of(const double *v, size_t n)
+cJSON *e3c_json_array_of(const double *v, size_t n)
 {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; a && i < n; i++) {
-        cJSON *num = json_exact_number(v[i]);
+        cJSON *num = e3c_json_exact_number(v[i]);
         if (!num || !cJSON_AddItemToArray(a, num)) {
             cJSON_Delete(num);
             cJSON_Delete(a);
@@ -276,11 +232,11 @@ cJSON *json_array_of(const double *v, size_t n)
     return a;
 }
 
-cJSON *json_matrix_of(const double *v, size_t rows, size_t cols)
+cJSON *e3c_json_matrix_of(const double *v, size_t rows, size_t cols)
 {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; a && i < rows; i++) {
-        cJSON *row = json_array_of(v + i * cols, cols);
+        cJSON *row = e3c_json_array_of(v + i * cols, cols);
         if (!row || !cJSON_AddItemToArray(a, row)) {
             cJSON_Delete(row);
             cJSON_Delete(a);
