@@ -15,7 +15,8 @@
 
 static const char *const kind_names[E3C_CHECK_KIND_COUNT] = {"auto_jitable", "equivariance", "golden", "normalized",
                                                                "permutation", "translation", "conservative",
-                                                               "batching", "additivity", "periodic_images"};
+                                                               "batching", "additivity", "periodic_images",
+                                                               "smoothness"};
 
 const char *e3c_check_kind_name(e3c_check_kind k) { return (unsigned)k < E3C_CHECK_KIND_COUNT ? kind_names[k] : "unknown"; }
 
@@ -185,6 +186,8 @@ static const check_option check_options[] = {
     {"batching", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
     {"additivity", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
     {"periodic_images", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
+    {"smoothness", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
+    {"smoothness", "step", OPT_NUMBER, 0, 1e300, 1, NULL},
 };
 enum { N_CHECK_OPTIONS = sizeof check_options / sizeof check_options[0] };
 
@@ -302,7 +305,7 @@ static e3c_status checks_of(const cJSON *checks, e3c_check_kind *kinds, size_t *
         if (k < 0)
             return e3c_error_set(E3C_ERR_VALUE, "unknown check \"%s\" (auto_jitable, equivariance, golden, "
                                  "normalized, permutation, translation, conservative, batching, "
-                                 "additivity or periodic_images)",
+                                 "additivity, periodic_images or smoothness)",
                                  c->string);
         if (seen[k]++) /* kinds[] holds each check once */
             return e3c_error_set(E3C_ERR_VALUE, "key \"%s\" appears twice in \"checks\"", c->string);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check_internal.h"
+#include "structured_internal.h"
 #include "e3check/fixture.h"
 #include "e3check/o3.h"
 #include "e3check/structured.h"
@@ -356,7 +357,7 @@ static e3c_status transform_output(const e3c_output_spec *o, const e3c_tensor *y
 /* ------------------------------------------------------------------ the structure -- */
 
 /* The seeded structure, or a batch of n_structures (seeds seed, seed + 1, ...). */
-static e3c_status make_structure(const e3c_structured *s, uint64_t seed, e3c_structure **out)
+e3c_status make_structure(const e3c_structured *s, uint64_t seed, e3c_structure **out)
 {
     e3c_structure_options o = s->structure;
     e3c_structure *parts[64] = {NULL};
@@ -382,7 +383,7 @@ static e3c_status make_structure(const e3c_structured *s, uint64_t seed, e3c_str
     return st;
 }
 
-static void structure_details(const e3c_structured *s, const e3c_structure *st, cJSON *details)
+void structure_details(const e3c_structured *s, const e3c_structure *st, cJSON *details)
 {
     cJSON *j = cJSON_AddObjectToObject(details, "structure");
     cJSON_AddNumberToObject(j, "atoms", (double)st->n_atoms);
@@ -736,18 +737,9 @@ e3c_status e3c_check_structured_auto_jitable(e3c_jit_module *m, const e3c_struct
 
 /* ------------------------------------------------------------------ physical checks -- */
 
-/* What the physical checks share: the model, its description, the seed of the features
- * and the count of model calls. */
-typedef struct phys {
-    e3c_jit_module *m;
-    const e3c_structured *s;
-    uint64_t seed;
-    int calls;
-} phys;
-
 /* Run the model on structure `st` transformed by (R, t) (R NULL: as it is); per-atom
  * features from the seed (the same on every call). */
-static e3c_status phys_run(phys *p, const e3c_structure *st, const double *R, const double *t, e3c_value **out)
+e3c_status phys_run(phys *p, const e3c_structure *st, const double *R, const double *t, e3c_value **out)
 {
     e3c_generator *g = NULL;
     e3c_tensor **base = NULL;
@@ -1010,7 +1002,7 @@ static void run_translation(phys *p, uint64_t seed, double tol, e3c_check_result
 
 /* The index of the declared output that is the energy (per structure, one scalar) or the
  * forces (per atom, 1o), or -1. */
-static int energy_output(const e3c_structured *s)
+int energy_output(const e3c_structured *s)
 {
     for (size_t k = 0; k < s->n_outputs; k++)
         if (s->outputs[k].per == E3C_PER_STRUCTURE && s->outputs[k].kind == E3C_OUTPUT_IRREPS &&
@@ -1019,7 +1011,7 @@ static int energy_output(const e3c_structured *s)
     return -1;
 }
 
-static int forces_output(const e3c_structured *s)
+int forces_output(const e3c_structured *s)
 {
     for (size_t k = 0; k < s->n_outputs; k++) {
         char *text = NULL;
@@ -1042,7 +1034,7 @@ static int strain_output(const e3c_structured *s, const char *word)
 }
 
 /* Output k of y as float64 numbers: *vals (caller frees) and *n; *vals NULL when absent. */
-static e3c_status output_numbers(const e3c_structured *s, const e3c_value *y, int k, double **vals, int64_t *n)
+e3c_status output_numbers(const e3c_structured *s, const e3c_value *y, int k, double **vals, int64_t *n)
 {
     e3c_tensor *t = NULL;
     int absent = 0;
@@ -1463,6 +1455,8 @@ e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured
         double tol = given ? given : f64 ? 1e-9 : 1e-3; /* e3nn's, as in equivariance */
         cJSON_AddNumberToObject(out->details, "tolerance", tol);
         run_translation(&p, seed, tol, out);
+    } else if (kind == E3C_CHECK_SMOOTHNESS) {
+        run_smoothness(&p, seed, copts, out);
     } else if (kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY) {
         double tol = given ? given : f64 ? 1e-10 : 1e-4;
         cJSON_AddNumberToObject(out->details, "tolerance", tol);
@@ -1538,7 +1532,8 @@ e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir
         check_auto_jitable_options(copts, seed, &o);
         e3c_check_structured_auto_jitable(m, s, path, &o, out);
     } else if (kind == E3C_CHECK_PERMUTATION || kind == E3C_CHECK_TRANSLATION || kind == E3C_CHECK_CONSERVATIVE ||
-               kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY || kind == E3C_CHECK_PERIODIC_IMAGES) {
+               kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY || kind == E3C_CHECK_PERIODIC_IMAGES ||
+               kind == E3C_CHECK_SMOOTHNESS) {
         e3c_check_structured_physical(m, s, kind, seed, copts, out);
     } else {
         out->details = cJSON_CreateObject();

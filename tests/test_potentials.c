@@ -508,7 +508,8 @@ Test(potentials, committed_files_are_current, .timeout = 300)
                                         "mace_f32.model", "mace_absolute.model", "mace_force_offset.model",
                                         "mace_cell_diag.model", "mace_width1.model", "mace_lammps_f64.pt",
                                         "nequip_order.pth", "nequip_scaled_forces.pth", "mace_order.model",
-                                        "mace_scaled_forces.model"};
+                                        "mace_scaled_forces.model", "nequip_hard_cutoff.pth",
+                                        "mace_hard_cutoff_f32.model"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char fresh[8192];
         snprintf(fresh, sizeof fresh, "%s/%s", dir, names[i]);

@@ -609,3 +609,154 @@ Test(structured_cli, check_picks_one_physical_check)
     cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "1 checks, 1 as expected") || strstr(out, "1 check, 1 as expected"), "%s", out);
 }
+
+/* ------------------------------------------------------------------ smoothness ---- */
+
+/* Run the smoothness check (opt-in) of the preset on potential `file`, with `options`
+ * (a JSON object, or "true"). */
+static e3c_verdict smoothness(const char *preset, const char *file, int periodic, const char *options, uint64_t seed,
+                              e3c_check_result *r)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"name\": \"t\", \"preset\": \"%s\", \"torchscript\": \"%s\", \"structure\": {\"periodic\": %s},"
+             " \"checks\": {\"smoothness\": %s}}",
+             preset, file, periodic ? "true" : "false", options);
+    cJSON *fx = cJSON_Parse(text);
+    E3C_ASSERT_OK(e3c_fixture_validate(fx));
+    E3C_ASSERT_OK(e3c_structured_fixture_run(fx, potentials_dir(), E3C_CHECK_SMOOTHNESS, seed, r));
+    cJSON_Delete(fx);
+    return r->status;
+}
+
+Test(smoothness, correct_potentials_are_continuous_at_r_max, .timeout = 300)
+{
+    const char *files[4] = {"nequip_f64.pth", "nequip_f32.pth", "mace_f64.model", "mace_f32.model"};
+    for (int f = 0; f < 4; f++)
+        for (int periodic = 0; periodic < 2; periodic++)
+            for (uint64_t seed = 21; seed < 24; seed++) {
+                e3c_check_result r;
+                smoothness(f < 2 ? "nequip" : "mace", files[f], periodic, "true", seed, &r);
+                cr_assert_eq(r.status, E3C_PASSED, "%s periodic=%d seed %llu: %s", files[f], periodic,
+                             (unsigned long long)seed, r.message);
+                cr_assert_eq(cJSON_GetObjectItem(r.details, "model_calls")->valuedouble, 4);
+                e3c_check_result_free(&r);
+            }
+}
+
+/* The hard cutoff (no envelope) fails on every structure and seed tried, in both dtypes;
+ * the smooth model with the same parameters passes on the same pair. */
+Test(smoothness, a_hard_cutoff_always_fails, .timeout = 300)
+{
+    static const struct {
+        const char *preset, *file;
+    } hard[2] = {{"nequip", "nequip_hard_cutoff.pth"}, {"mace", "mace_hard_cutoff_f32.model"}};
+    for (int f = 0; f < 2; f++)
+        for (int periodic = 0; periodic < 2; periodic++)
+            for (uint64_t seed = 0; seed < 4; seed++) {
+                e3c_check_result r;
+                smoothness(hard[f].preset, hard[f].file, periodic, "true", seed, &r);
+                cr_assert_eq(r.status, E3C_FAILED, "%s periodic=%d seed %llu: %s", hard[f].file, periodic,
+                             (unsigned long long)seed, r.message);
+                cr_assert(strstr(r.message, "not continuous at r_max 4: as atoms "), "%s", r.message);
+                e3c_check_result_free(&r);
+            }
+}
+
+Test(smoothness, the_result_states_the_pair_distances_energies_and_tolerance)
+{
+    e3c_check_result r;
+    cr_assert_eq(smoothness("nequip", "nequip_hard_cutoff.pth", 1, "true", 7, &r), E3C_FAILED, "%s", r.message);
+    const cJSON *d = r.details, *pair = cJSON_GetObjectItem(d, "pair");
+    cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(pair, "i")) && cJSON_IsNumber(cJSON_GetObjectItem(pair, "j")));
+    cr_assert_float_eq(cJSON_GetObjectItem(d, "step")->valuedouble, 4e-6, 1e-18);
+    cr_assert_float_eq(cJSON_GetObjectItem(d, "inside")->valuedouble, 4 - 4e-6, 1e-13);
+    cr_assert_float_eq(cJSON_GetObjectItem(d, "outside")->valuedouble, 4 + 4e-6, 1e-13);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(d, "energies")), 4);
+    cr_assert_float_eq(cJSON_GetObjectItem(d, "atol")->valuedouble, 1e-6, 1e-18);
+    cr_assert(cJSON_GetObjectItem(d, "energy_jump")->valuedouble > 1e-3, "a finite jump");
+    const cJSON *wf = cJSON_GetObjectItem(d, "worst_force");
+    cr_assert(strstr(cJSON_GetObjectItem(wf, "component")->valuestring, "forces["));
+    cr_assert(strstr(r.message, "'total_energy' jumps by") && strstr(r.message, "worst force jump"), "%s", r.message);
+    e3c_check_result_free(&r);
+    /* the float32 tier, and a tolerance given by the fixture */
+    cr_assert_eq(smoothness("mace", "mace_f32.model", 0, "{\"tolerance\": 0.01, \"step\": 0.002}", 7, &r), E3C_PASSED,
+                 "%s", r.message);
+    cr_assert_float_eq(cJSON_GetObjectItem(r.details, "atol")->valuedouble, 0.01, 1e-15);
+    cr_assert_float_eq(cJSON_GetObjectItem(r.details, "step")->valuedouble, 0.002, 1e-15);
+    cr_assert(strstr(r.message, "continuous at r_max 4: atoms"), "%s", r.message);
+    e3c_check_result_free(&r);
+    /* a step that leaves no room around r_max is an error, not a verdict */
+    cr_assert_eq(smoothness("nequip", "nequip_f64.pth", 0, "{\"step\": 1.5}", 7, &r), E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "step 1.5"), "%s", r.message);
+    e3c_check_result_free(&r);
+}
+
+/* A structure with no pair to put at r_max (one atom in a small cell: its only edges are
+ * to its own images, which do not move) is ERRORED naming why, never PASSED. */
+Test(smoothness, no_pair_to_move_is_errored)
+{
+    cJSON *fx = cJSON_Parse("{\"name\": \"t\", \"preset\": \"nequip\", \"torchscript\": \"nequip_f64.pth\","
+                            " \"structure\": {\"periodic\": true, \"atoms\": 1, \"volume_per_atom\": 30.0},"
+                            " \"checks\": {\"smoothness\": true}}");
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_structured_fixture_run(fx, potentials_dir(), E3C_CHECK_SMOOTHNESS, 1, &r));
+    cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "no pair of the structure can be put at r_max"), "%s", r.message);
+    e3c_check_result_free(&r);
+    cJSON_Delete(fx);
+}
+
+Test(smoothness, opt_in_for_structured_models_only)
+{
+    e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
+    size_t n = 0;
+    const char *const texts[3] = {"{\"name\": \"q\", \"preset\": \"mace\", \"torchscript\": \"x.model\"}",
+                                  "{\"name\": \"q\", \"preset\": \"nequip\", \"torchscript\": \"x.pth\"}",
+                                  "{\"name\": \"q\", \"preset\": \"nequip\", \"torchscript\": \"x.pth\", \"checks\": "
+                                  "{\"smoothness\": {\"step\": 1e-4}}}"};
+    for (int t = 0; t < 3; t++) {
+        cJSON *fx = cJSON_Parse(texts[t]);
+        E3C_ASSERT_OK(e3c_fixture_validate(fx));
+        E3C_ASSERT_OK(e3c_fixture_checks(fx, kinds, &n));
+        int seen = 0;
+        for (size_t i = 0; i < n; i++)
+            seen |= kinds[i] == E3C_CHECK_SMOOTHNESS;
+        cr_assert_eq(seen, t == 2, "%s", texts[t]);
+        cJSON_Delete(fx);
+    }
+    cr_assert_str_eq(e3c_check_kind_name(E3C_CHECK_SMOOTHNESS), "smoothness");
+    /* options are checked when the fixture is read */
+    cJSON *bad = cJSON_Parse("{\"name\": \"q\", \"preset\": \"nequip\", \"torchscript\": \"x.pth\", \"checks\": "
+                             "{\"smoothness\": {\"step\": -1}}}");
+    E3C_ASSERT_FAILS(e3c_fixture_validate(bad), E3C_ERR_VALUE, "check \"smoothness\" option \"step\" must be");
+    cJSON_Delete(bad);
+    bad = cJSON_Parse("{\"name\": \"q\", \"preset\": \"nequip\", \"torchscript\": \"x.pth\", \"checks\": "
+                      "{\"smoothness\": {\"band\": 1}}}");
+    E3C_ASSERT_FAILS(e3c_fixture_validate(bad), E3C_ERR_VALUE, "takes tolerance or step");
+    cJSON_Delete(bad);
+    /* a plain (irreps) fixture asking for it is refused, and run anyway it is ERRORED */
+    cJSON *plain = cJSON_Parse("{\"name\": \"p\", \"torchscript\": \"x.pt\", \"irreps_in\": [\"1o\"], \"irreps_out\": "
+                               "[\"1o\"], \"checks\": {\"smoothness\": true}}");
+    E3C_ASSERT_FAILS(e3c_fixture_validate(plain), E3C_ERR_VALUE, "check \"smoothness\" is for structured models");
+    e3c_check_result r;
+    E3C_ASSERT_OK(e3c_fixture_run_check(plain, potentials_dir(), E3C_CHECK_SMOOTHNESS, NULL, &r));
+    cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
+    cr_assert(strstr(r.message, "smoothness") && strstr(r.message, "structured"), "%s", r.message);
+    e3c_check_result_free(&r);
+    cJSON_Delete(plain);
+}
+
+Test(structured_cli, check_smoothness_turns_the_opt_in_check_on, .timeout = 300)
+{
+    char args[12288], out[16384];
+    snprintf(args, sizeof args, "model '%s/nequip_hard_cutoff.pth' --preset nequip --check smoothness --report r.json",
+             potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, " smoothness ") && !strstr(out, "equivariance"), "%s", out);
+    cr_assert(strstr(out, "2 checks, 0 as expected, 2 not (passed 0, failed 2"), "%s", out);
+    snprintf(args, sizeof args, "model '%s/mace_f32.model' --preset mace --check smoothness --report r.json",
+             potentials_dir());
+    cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "2 checks, 2 as expected"), "%s", out);
+}

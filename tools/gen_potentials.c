@@ -23,7 +23,8 @@ typedef enum variant {
     CELL_DIAG,    /* the model keeps only the cell's diagonal: the cell's rotation is lost */
     WIDTH1,       /* positions of width 1 accepted (no shape check; broadcasts against shifts) */
     ORDER,        /* the energy depends on the atoms' order (forces still its gradient) */
-    SCALED        /* forces scaled by 1.05: not the energy's gradient, still equivariant */
+    SCALED,       /* forces scaled by 1.05: not the energy's gradient, still equivariant */
+    HARD          /* a hard cutoff (no envelope): energy and forces jump as a pair crosses r_max */
 } variant;
 
 /* The invariant energy per atom and the per-atom vector m_i = sum_j fc u_ij. */
@@ -31,6 +32,7 @@ static const char energy_source[] =
     "def atomic(self, vec: Tensor, i: Tensor, j: Tensor, a: Tensor) -> Tuple[Tensor, Tensor]:\n"
     "    r = torch.sqrt((vec * vec).sum(1))\n"
     "    fc = 0.5 * (torch.cos(3.141592653589793 * r / self.r_max) + 1.0) * (r < self.r_max).to(r.dtype)\n"
+    "@HARD@    fc = (r < self.r_max).to(r.dtype)\n"
     "    ai = a[i]\n"
     "    aj = a[j]\n"
     "    eps = ((ai @ self.eps) * aj).sum(1)\n"
@@ -224,6 +226,7 @@ static const char *markers(variant v, int mace)
     case WIDTH1: return "";
     case ORDER: return "@STRICT@ @ORDER@";
     case SCALED: return "@STRICT@ @SCALED@";
+    case HARD: return "@STRICT@ @HARD@";
     }
     return "";
 }
@@ -267,15 +270,16 @@ static e3c_status set_text(e3c_jit_module *m, const char *name, const char *text
 static e3c_status build(e3c_jit_module **out, int mace, variant v, e3c_dtype dtype)
 {
     char *src = specialise(mace ? mace_source : nequip_source, markers(v, mace));
-    e3c_status st = src ? e3c_jit_new(out, mace ? "ScaleShiftMACE" : "GraphModel")
-                        : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    char *energy = specialise(energy_source, markers(v, mace));
+    e3c_status st = src && energy ? e3c_jit_new(out, mace ? "ScaleShiftMACE" : "GraphModel")
+                                  : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     if (!st)
         st = add_parameters(*out, dtype);
     if (!st)
-        st = e3c_jit_define(*out, energy_source);
+        st = e3c_jit_define(*out, energy);
     if (!st)
         st = e3c_jit_define(*out, src);
-    free(src);
+    free(src), free(energy);
     if (!st && mace) {
         static const double z[2] = {1, 6};
         int64_t two = 2;
@@ -362,6 +366,7 @@ int main(int argc, char **argv)
         {"nequip_cell_diag.pth", 0, CELL_DIAG, E3C_FLOAT64},
         {"nequip_order.pth", 0, ORDER, E3C_FLOAT64},
         {"nequip_scaled_forces.pth", 0, SCALED, E3C_FLOAT64},
+        {"nequip_hard_cutoff.pth", 0, HARD, E3C_FLOAT64},
         {"mace_f64.model", 1, OK, E3C_FLOAT64},
         {"mace_f32.model", 1, OK, E3C_FLOAT32},
         {"mace_absolute.model", 1, ABSOLUTE, E3C_FLOAT64},
@@ -370,6 +375,7 @@ int main(int argc, char **argv)
         {"mace_width1.model", 1, WIDTH1, E3C_FLOAT64},
         {"mace_order.model", 1, ORDER, E3C_FLOAT64},
         {"mace_scaled_forces.model", 1, SCALED, E3C_FLOAT64},
+        {"mace_hard_cutoff_f32.model", 1, HARD, E3C_FLOAT32},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {

@@ -642,7 +642,7 @@ static void help(FILE *out)
           "  --name NAME        only the fixture named exactly NAME\n"
           "  --check CHECK      only this check (auto_jitable, equivariance, golden; for\n"
           "                     potentials also permutation, translation, conservative,\n"
-          "                     batching, additivity, periodic_images)\n"
+          "                     batching, additivity, periodic_images, smoothness)\n"
           "  --last-failed REPORT.json  only the checks not as expected in that report\n"
           "                     (everything when there were none)\n"
           "  --shard K/N        the K-th of N deterministic parts (whole fixtures; K from 1);\n"
@@ -716,6 +716,8 @@ static int model_preset(const run_opts *o, const char *file, const char *dtype)
             cJSON_AddNumberToObject(structure, "atoms", (double)o->atoms);
         if (dtype)
             cJSON_AddStringToObject(fx, "dtype", dtype);
+        if (o->ctl.checks & (1u << E3C_CHECK_SMOOTHNESS)) /* off in the presets: --check turns it on */
+            cJSON_AddTrueToObject(cJSON_AddObjectToObject(fx, "checks"), "smoothness");
         keep_doc(&c, fx);
         push_item(&c, fx, abs_path);
     }
@@ -800,7 +802,9 @@ static void model_help(FILE *out)
           "size); r_max, the species and the model's dtype come from the file (--dtype overrides\n"
           "the tolerance tier). The presets also turn on the physical checks: permutation,\n"
           "translation, conservative (forces, stress, virial against finite differences of the\n"
-          "energy), batching (MACE), additivity and, with a cell, periodic_images.\n"
+          "energy), batching (MACE), additivity and, with a cell, periodic_images;\n"
+          "--check smoothness runs the opt-in check that energy and forces are continuous\n"
+          "as a neighbour crosses r_max.\n"
           "\nequivariance options:\n"
           "  --ntrials N        rotations per case (default 1)\n"
           "  --tolerance T      largest error accepted (default e3nn's: 1e-3 float32, 1e-9 float64)\n"

@@ -43,7 +43,7 @@ static int parse_check(cli_controls *c, const char *name)
             return 1;
         }
     cli_error("--check: unknown check '%s' (auto_jitable, equivariance, golden, permutation, translation, "
-              "conservative, batching, additivity or periodic_images)", name);
+              "conservative, batching, additivity, periodic_images or smoothness)", name);
     return 0;
 }
 

@@ -24,17 +24,18 @@ typedef enum e3c_check_kind {
     E3C_CHECK_CONSERVATIVE = 6, /**< structured models: forces = -dE/dpos (finite differences) */
     E3C_CHECK_BATCHING = 7,     /**< structured models: two structures in one call = each alone */
     E3C_CHECK_ADDITIVITY = 8,   /**< structured models: per-atom energies sum to the energy */
-    E3C_CHECK_PERIODIC_IMAGES = 9 /**< structured models: an atom moved by a lattice vector */
+    E3C_CHECK_PERIODIC_IMAGES = 9, /**< structured models: an atom moved by a lattice vector */
+    E3C_CHECK_SMOOTHNESS = 10      /**< structured models: a neighbour crossing r_max (opt-in) */
 } e3c_check_kind;
 
 /** How many check kinds there are (the size of e3c_fixture_checks' kinds[]). */
-#define E3C_CHECK_KIND_COUNT 10
+#define E3C_CHECK_KIND_COUNT 11
 
 /** The largest seed a fixture may give: 2^53 - 1, the largest integer a JSON number holds exactly. */
 #define E3C_FIXTURE_SEED_MAX 9007199254740991.0
 
 /** "auto_jitable", "equivariance", "golden", "normalized", "permutation", "translation",
- *  "conservative", "batching", "additivity", "periodic_images". */
+ *  "conservative", "batching", "additivity", "periodic_images", "smoothness". */
 E3C_API const char *e3c_check_kind_name(e3c_check_kind k);
 
 /** Run-wide settings that fixtures may not override. */

@@ -148,7 +148,7 @@ E3C_API e3c_status e3c_check_structured_auto_jitable(e3c_jit_module *m, const e3
                                              const e3c_auto_jitable_options *opt, e3c_check_result *out);
 
 /** One physical check of a structured model (`kind` an e3c_check_kind: PERMUTATION,
- *  TRANSLATION, CONSERVATIVE, BATCHING, ADDITIVITY or PERIODIC_IMAGES) on the seeded
+ *  TRANSLATION, CONSERVATIVE, BATCHING, ADDITIVITY, PERIODIC_IMAGES or SMOOTHNESS) on the seeded
  *  structure, with the fixture's options `copts` (may be NULL: the defaults). *out is
  *  filled as every check's (details: the tolerance, the model calls made, the worst
  *  component); E3C_ERR_INVALID only for bad arguments. */
