@@ -482,9 +482,12 @@ static e3c_verdict physical(const char *preset, const char *file, int periodic, 
     snprintf(text, sizeof text,
              "{\"name\": \"t\", \"preset\": \"%s\", \"torchscript\": \"%s\", \"structure\": {\"periodic\": %s}}", preset,
              file, periodic ? "true" : "false");
-    cJSON *fx = cJSON_Parse(text);
-    E3C_ASSERT_OK(e3c_structured_fixture_run(fx, potentials_dir(), (int)kind, seed, r));
-    cJSON_Delete(fx);
+    cJSON *json = cJSON_Parse(text);
+    e3c_fixture *fx = NULL;
+    E3C_ASSERT_OK(e3c_fixture_parse(&fx, json, potentials_dir()));
+    E3C_ASSERT_OK(e3c_structured_fixture_run(r, fx, (int)kind, seed));
+    e3c_fixture_free(fx);
+    cJSON_Delete(json);
     return r->status;
 }
 
