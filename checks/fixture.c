@@ -360,6 +360,24 @@ static e3c_status parse_structured(const cJSON *json, const char *base_dir, e3c_
     return st;
 }
 
+/* A module's constructor: {"type": NAME, "args": [...], "kwargs": {...}}; what the type
+ * makes of them is checked when it is built. */
+static e3c_status check_module(const cJSON *m)
+{
+    const char *type = NULL;
+    if (!cJSON_IsObject(m) || e3c_json_string(&type, m, "type"))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"module\" must be an object with a \"type\" string");
+    for (const cJSON *f = m->child; f; f = f->next)
+        if (strcmp(f->string, "type") && strcmp(f->string, "args") && strcmp(f->string, "kwargs"))
+            return e3c_error_set(E3C_ERR_VALUE, "unknown field \"module\".\"%s\" (type, args or kwargs)", f->string);
+    const cJSON *args = field(m, "args"), *kwargs = field(m, "kwargs");
+    if (args && !cJSON_IsArray(args))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"module\".\"args\" must be a list");
+    if (kwargs && !cJSON_IsObject(kwargs))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"module\".\"kwargs\" must be an object");
+    return E3C_OK;
+}
+
 /* A module or TorchScript fixture. */
 static e3c_status parse_plain(const cJSON *json, const char *base_dir, e3c_fixture *fx)
 {
@@ -381,6 +399,8 @@ static e3c_status parse_plain(const cJSON *json, const char *base_dir, e3c_fixtu
         return e3c_error_set(E3C_ERR_VALUE, "exactly one of \"module\" and \"torchscript\" is required");
     if (e3c_json_string_or(&script, json, "torchscript", NULL))
         return e3c_error_set(E3C_ERR_VALUE, "field \"torchscript\" must be a path string");
+    if (fx->module && check_module(fx->module))
+        return E3C_ERR_VALUE;
     fx->irreps_in = field(json, "irreps_in");
     fx->irreps_out = field(json, "irreps_out");
     if (script && (!fx->irreps_in || !fx->irreps_out))
