@@ -62,14 +62,17 @@ int out_of_memory(e3c_status st);
 void check_steps_start(void);
 void check_add_step(cJSON *steps, const char *name, const char *outcome, const char *detail);
 
-/* A check option read from `o` (already validated when the fixture was read): a number
- * as an int, a bool as 0/1, `fallback` when absent. */
-int check_opt_int(const cJSON *o, const char *name, int fallback);
+/* A fixture's "inputs" (a list of nested lists of numbers, one per forward argument; NULL:
+ * none, and *out stays NULL) as tensors of `dtype`. E3C_ERR_VALUE when an entry is not a
+ * rectangular nested list of numbers. Caller owns *out. */
+e3c_status check_fixed_inputs(e3c_values **out, const cJSON *inputs, e3c_dtype dtype);
 
-/* The options of a fixture's equivariance / auto_jitable check (`copts`, may be NULL) with
- * `seed`, over their defaults (E3C_*_OPTIONS_INIT), for plain and structured subjects alike. */
-void check_equivariance_options(const cJSON *copts, uint64_t seed, e3c_equivariance_options *o);
-void check_auto_jitable_options(const cJSON *copts, uint64_t seed, e3c_auto_jitable_options *o);
+/* The golden check (golden.c): the subject on the fixed `inputs` gives `want` (one output,
+ * or a list of outputs for a subject returning several) of the same shapes within `atol`
+ * (<= 0: 1e-6 float32, 1e-12 float64), relative to max(1, largest |expected|); a NaN or
+ * infinity where a finite value is expected fails, naming the output and the index.
+ * `out` was begun by the caller (details, seed). */
+void check_golden(const e3c_subject *s, const cJSON *inputs, const cJSON *want, double atol, e3c_check_result *out);
 
 /* One equivariance trial's draws, in e3nn's order: a rotation R (e3c_rand_matrix with
  * `n_matrix`, 0 or 1; negated when parity_k) and, when `translate`, t = 10 randn(1, 3),

@@ -1,11 +1,14 @@
-/* Fixtures: validation, the subject they describe, and running their checks. */
+/* Fixtures: read and validated once into an e3c_fixture, the subject they describe, and
+ * running their checks. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check_internal.h"
 #include "e3check/fixture.h"
+#include "e3check/json.h"
 #include "e3check/registry.h"
 #include "e3check/structured.h"
 
@@ -46,109 +49,6 @@ static e3c_status duplicate_keys(const cJSON *j, const char *where)
     return E3C_OK;
 }
 
-/* A structured model's fixture (fixtures/README.md): with a built-in preset (or none) the
- * whole description is checked here; a preset file is read when the check runs. */
-static e3c_status validate_structured(const cJSON *fx)
-{
-    const cJSON *name = field(fx, "name"), *preset = field(fx, "preset");
-    if (!cJSON_IsString(name) || !name->valuestring[0])
-        return e3c_error_set(E3C_ERR_VALUE, "field \"name\" is required and must be a non-empty string");
-    if (preset && !cJSON_IsString(preset))
-        return e3c_error_set(E3C_ERR_VALUE, "field \"preset\" must be a preset name or a FILE.json path");
-    cJSON *full = NULL;
-    e3c_status st = E3C_OK;
-    if (preset && (strchr(preset->valuestring, '/') || strstr(preset->valuestring, ".json"))) {
-        cJSON *copy = cJSON_Duplicate(fx, 1);
-        cJSON_DeleteItemFromObjectCaseSensitive(copy, "preset");
-        cJSON_DeleteItemFromObjectCaseSensitive(copy, "args");
-        cJSON_DeleteItemFromObjectCaseSensitive(copy, "outputs");
-        cJSON_AddItemToObject(copy, "args", cJSON_Parse("{\"x\": \"positions\"}"));
-        cJSON_AddItemToObject(copy, "outputs", cJSON_Parse("{\"y\": \"0e\"}"));
-        st = e3c_structured_validate(copy); /* the fixture's own keys */
-        cJSON_Delete(copy);
-    } else {
-        st = e3c_fixture_expand_preset(&full, fx, NULL);
-        if (!st)
-            st = e3c_structured_validate(full);
-        cJSON_Delete(full);
-    }
-    e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
-    size_t n;
-    if (!st)
-        st = e3c_fixture_checks(fx, kinds, &n);
-    return st;
-}
-
-e3c_status e3c_fixture_validate(const cJSON *fx)
-{
-    static const char *const known[] = {"name", "description", "module", "parameters", "torchscript", "irreps_in",
-                                        "irreps_out", "dtype", "seed", "inputs", "checks", "timeout_s", "expect",
-                                        "expect_detail", NULL};
-    if (!cJSON_IsObject(fx))
-        return e3c_error_set(E3C_ERR_VALUE, "a fixture must be a JSON object");
-    e3c_status dup = duplicate_keys(fx, "");
-    if (dup)
-        return dup;
-    if (e3c_fixture_is_structured(fx))
-        return validate_structured(fx);
-    for (const cJSON *f = fx->child; f; f = f->next) {
-        int ok = 0;
-        for (const char *const *k = known; *k; k++)
-            ok |= !strcmp(*k, f->string);
-        if (!ok)
-            return e3c_error_set(E3C_ERR_VALUE, "unknown field \"%s\"", f->string);
-    }
-    const cJSON *name = field(fx, "name");
-    if (!cJSON_IsString(name) || !name->valuestring[0])
-        return e3c_error_set(E3C_ERR_VALUE, "field \"name\" is required and must be a non-empty string");
-    if (!field(fx, "module") == !field(fx, "torchscript"))
-        return e3c_error_set(E3C_ERR_VALUE, "exactly one of \"module\" and \"torchscript\" is required");
-    if (field(fx, "torchscript") && !cJSON_IsString(field(fx, "torchscript")))
-        return e3c_error_set(E3C_ERR_VALUE, "field \"torchscript\" must be a path string");
-    if (field(fx, "torchscript") && (!field(fx, "irreps_in") || !field(fx, "irreps_out")))
-        return e3c_error_set(E3C_ERR_VALUE, "a torchscript fixture needs \"irreps_in\" and \"irreps_out\"");
-    const char *lists[2] = {"irreps_in", "irreps_out"};
-    for (int i = 0; i < 2; i++) {
-        const cJSON *l = field(fx, lists[i]);
-        if (!l)
-            continue;
-        if (!cJSON_IsArray(l))
-            return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be a list", lists[i]);
-        const cJSON *e;
-        cJSON_ArrayForEach(e, l) if (!cJSON_IsString(e) && !cJSON_IsNull(e)) return e3c_error_set(
-            E3C_ERR_VALUE, "field \"%s\" entries must be irreps strings, \"cartesian_points\" or null", lists[i]);
-    }
-    const cJSON *dtype = field(fx, "dtype");
-    if (dtype && (!cJSON_IsString(dtype) || (strcmp(dtype->valuestring, "float32") && strcmp(dtype->valuestring, "float64"))))
-        return e3c_error_set(E3C_ERR_VALUE, "field \"dtype\" must be \"float32\" or \"float64\"");
-    const cJSON *seed = field(fx, "seed");
-    if (seed && (!cJSON_IsNumber(seed) || !(seed->valuedouble >= 0 && seed->valuedouble <= E3C_FIXTURE_SEED_MAX) ||
-                 seed->valuedouble != floor(seed->valuedouble)))
-        return e3c_error_set(E3C_ERR_VALUE, "field \"seed\" must be an integer from 0 to 2^53 - 1 (%.0f)",
-                             E3C_FIXTURE_SEED_MAX);
-    const cJSON *t = field(fx, "timeout_s");
-    if (t && (!cJSON_IsNumber(t) || !(t->valuedouble > 0)))
-        return e3c_error_set(E3C_ERR_VALUE, "field \"timeout_s\" must be a positive number");
-    e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
-    size_t n;
-    e3c_status st = e3c_fixture_checks(fx, kinds, &n);
-    for (size_t i = 0; !st && i < n; i++)
-        if (kinds[i] >= E3C_CHECK_PERMUTATION)
-            st = e3c_error_set(E3C_ERR_VALUE, "check \"%s\" is for structured models (a \"preset\" or \"args\")",
-                               kind_names[kinds[i]]);
-    const cJSON *expect = field(fx, "expect");
-    if (!st && expect && !cJSON_IsObject(expect))
-        return e3c_error_set(E3C_ERR_VALUE, "field \"expect\" must be an object of check: pass|fail|error");
-    for (const cJSON *e = expect ? expect->child : NULL; !st && e; e = e->next) {
-        int ok = 0;
-        for (int k = 0; k < E3C_CHECK_KIND_COUNT; k++)
-            ok |= !strcmp(e->string, kind_names[k]);
-        if (!ok || !cJSON_IsString(e) ||
-            (strcmp(e->valuestring, "pass") && strcmp(e->valuestring, "fail") && strcmp(e->valuestring, "error")))
-            return e3c_error_set(E3C_ERR_VALUE, "\"expect\".\"%s\" must name a check and be pass, fail or error", e->string);
-    }
-    return st;
-}
 
 /* The options a check takes in a fixture ("checks": {"NAME": {...}}), with their types and
  * ranges (fixture.schema.json says the same): anything else is refused when the fixture
@@ -161,33 +61,37 @@ typedef struct check_option {
     double min, max;      /* OPT_INT and OPT_NUMBER: the closed range, but min_open excludes min */
     int min_open;
     const char *choices;  /* OPT_ENUM: "a|b" */
+    size_t at;            /* AT(field): where e3c_fixture_check keeps the value; 0: nowhere */
 } check_option;
 
+/* Where an option goes in e3c_fixture_check, plus one so that 0 means "not kept". */
+#define AT(f) (offsetof(e3c_fixture_check, f) + 1)
+
 static const check_option check_options[] = {
-    {"auto_jitable", "n_trace_checks", OPT_INT, 1, 100, 0, NULL},
-    {"auto_jitable", "strict_shapes", OPT_BOOL, 0, 0, 0, NULL},
-    {"auto_jitable", "roundtrip", OPT_BOOL, 0, 0, 0, NULL},
-    {"auto_jitable", "error_on_warnings", OPT_BOOL, 0, 0, 0, NULL},
-    {"equivariance", "ntrials", OPT_INT, 1, 1000, 0, NULL},
-    {"equivariance", "do_parity", OPT_BOOL, 0, 0, 0, NULL},
-    {"equivariance", "do_translation", OPT_BOOL, 0, 0, 0, NULL},
-    {"equivariance", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
-    {"golden", "output", OPT_ANY_LIST, 0, 0, 0, NULL},
-    {"golden", "atol", OPT_NUMBER, 0, 1e300, 1, NULL},
-    {"normalized", "normalization", OPT_ENUM, 0, 0, 0, "component|norm"},
-    {"normalized", "n_input", OPT_INT, 1, 1e7, 0, NULL},
-    {"normalized", "n_weight", OPT_INT, 1, 1e4, 0, NULL},
-    {"normalized", "atol", OPT_NUMBER, 0, 1e300, 0, NULL},
-    {"normalized", "weights", OPT_NAME_LIST, 0, 0, 0, NULL},
-    {"permutation", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
-    {"translation", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
-    {"conservative", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
-    {"conservative", "components", OPT_INT, 1, 1000, 0, NULL},
-    {"batching", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
-    {"additivity", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
-    {"periodic_images", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
-    {"smoothness", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL},
-    {"smoothness", "step", OPT_NUMBER, 0, 1e300, 1, NULL},
+    {"auto_jitable", "n_trace_checks", OPT_INT, 1, 100, 0, NULL, AT(auto_jitable.n_trace_checks)},
+    {"auto_jitable", "strict_shapes", OPT_BOOL, 0, 0, 0, NULL, AT(auto_jitable.strict_shapes)},
+    {"auto_jitable", "roundtrip", OPT_BOOL, 0, 0, 0, NULL, AT(auto_jitable.roundtrip)},
+    {"auto_jitable", "error_on_warnings", OPT_BOOL, 0, 0, 0, NULL, AT(auto_jitable.error_on_warnings)},
+    {"equivariance", "ntrials", OPT_INT, 1, 1000, 0, NULL, AT(equivariance.ntrials)},
+    {"equivariance", "do_parity", OPT_BOOL, 0, 0, 0, NULL, AT(equivariance.do_parity)},
+    {"equivariance", "do_translation", OPT_BOOL, 0, 0, 0, NULL, AT(equivariance.do_translation)},
+    {"equivariance", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL, AT(equivariance.tolerance)},
+    {"golden", "output", OPT_ANY_LIST, 0, 0, 0, NULL, AT(golden_output)},
+    {"golden", "atol", OPT_NUMBER, 0, 1e300, 1, NULL, AT(atol)},
+    {"normalized", "normalization", OPT_ENUM, 0, 0, 0, "component|norm", AT(normalized.normalization)},
+    {"normalized", "n_input", OPT_INT, 1, 1e7, 0, NULL, AT(normalized.n_input)},
+    {"normalized", "n_weight", OPT_INT, 1, 1e4, 0, NULL, AT(normalized.n_weight)},
+    {"normalized", "atol", OPT_NUMBER, 0, 1e300, 0, NULL, AT(normalized.atol)},
+    {"normalized", "weights", OPT_NAME_LIST, 0, 0, 0, NULL, AT(normalized.weights) /* option_store keeps the names */},
+    {"permutation", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL, AT(physical.tolerance)},
+    {"translation", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL, AT(physical.tolerance)},
+    {"conservative", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL, AT(physical.tolerance)},
+    {"conservative", "components", OPT_INT, 1, 1000, 0, NULL, AT(physical.components)},
+    {"batching", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL, AT(physical.tolerance)},
+    {"additivity", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL, AT(physical.tolerance)},
+    {"periodic_images", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL, AT(physical.tolerance)},
+    {"smoothness", "tolerance", OPT_NUMBER, 0, 1e300, 1, NULL, AT(physical.tolerance)},
+    {"smoothness", "step", OPT_NUMBER, 0, 1e300, 1, NULL, AT(physical.step)},
 };
 enum { N_CHECK_OPTIONS = sizeof check_options / sizeof check_options[0] };
 
@@ -264,8 +168,46 @@ static e3c_status option_value(const char *name, const check_option *o, const cJ
     return st;
 }
 
-/* Every key of check `c`'s options object is one it takes, of the right type and range. */
-static e3c_status validate_check_options(const cJSON *c)
+/* Keep option `o`'s (valid) value `v` where e3c_fixture_check has it. */
+static e3c_status option_store(e3c_fixture_check *c, const check_option *o, const cJSON *v)
+{
+    if (!o->at)
+        return E3C_OK;
+    char *slot = (char *)c + o->at - 1;
+    switch (o->type) {
+    case OPT_BOOL:
+        *(int *)slot = cJSON_IsTrue(v);
+        break;
+    case OPT_INT:
+        *(int *)slot = (int)v->valuedouble;
+        break;
+    case OPT_NUMBER:
+        *(double *)slot = v->valuedouble;
+        break;
+    case OPT_ENUM:
+        *(const char **)slot = v->valuestring;
+        break;
+    case OPT_ANY_LIST:
+        *(const cJSON **)slot = v;
+        break;
+    case OPT_NAME_LIST: { /* normalized.weights: the names, and their count just after */
+        size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+        const char **names = calloc(n + 1, sizeof *names);
+        if (!names)
+            return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        for (const cJSON *e = v->child; e; e = e->next)
+            names[i++] = e->valuestring;
+        c->normalized.weights = names;
+        c->normalized.n_weights = n;
+        break;
+    }
+    }
+    return E3C_OK;
+}
+
+/* Every key of check `c`'s options object is one it takes, of the right type and range;
+ * each value is kept in `out`. */
+static e3c_status parse_check_options(const cJSON *c, e3c_fixture_check *out)
 {
     for (const cJSON *v = cJSON_IsObject(c) ? c->child : NULL; v; v = v->next) {
         const check_option *o = NULL;
@@ -279,19 +221,34 @@ static e3c_status validate_check_options(const cJSON *c)
                                  v->string, keys);
         }
         e3c_status st = option_value(c->string, o, v);
+        if (!st)
+            st = option_store(out, o, v);
         if (st)
             return st;
     }
     return E3C_OK;
 }
 
-/* The checks of a fixture from its "checks" object (or the defaults when NULL). */
-static e3c_status checks_of(const cJSON *checks, e3c_check_kind *kinds, size_t *n)
+
+/* Every kind's options at their defaults, expected to pass. */
+static void check_defaults(e3c_fixture_check *c)
 {
-    *n = 0;
+    memset(c, 0, sizeof *c);
+    c->expected = E3C_PASSED;
+    c->auto_jitable = (e3c_auto_jitable_options)E3C_AUTO_JITABLE_OPTIONS_INIT;
+    c->equivariance = (e3c_equivariance_options)E3C_EQUIVARIANCE_OPTIONS_INIT;
+    c->normalized = (e3c_normalized_options)E3C_NORMALIZED_OPTIONS_INIT;
+    c->physical = (e3c_physical_options)E3C_PHYSICAL_OPTIONS_INIT;
+}
+
+/* The checks of a fixture from its "checks" object (or the defaults when NULL), in order,
+ * with their options. */
+static e3c_status checks_of(const cJSON *checks, e3c_fixture *fx)
+{
+    fx->n_checks = 0;
     if (!checks) {
-        kinds[(*n)++] = E3C_CHECK_AUTO_JITABLE;
-        kinds[(*n)++] = E3C_CHECK_EQUIVARIANCE;
+        fx->kinds[fx->n_checks++] = E3C_CHECK_AUTO_JITABLE;
+        fx->kinds[fx->n_checks++] = E3C_CHECK_EQUIVARIANCE;
         return E3C_OK;
     }
     if (!cJSON_IsObject(checks))
@@ -311,57 +268,290 @@ static e3c_status checks_of(const cJSON *checks, e3c_check_kind *kinds, size_t *
             return e3c_error_set(E3C_ERR_VALUE, "key \"%s\" appears twice in \"checks\"", c->string);
         if (!cJSON_IsBool(c) && !cJSON_IsObject(c))
             return e3c_error_set(E3C_ERR_VALUE, "check \"%s\" must be true, false or an object of options", c->string);
-        e3c_status st = validate_check_options(c);
+        e3c_status st = parse_check_options(c, &fx->check[k]);
         if (st)
             return st;
         if (!cJSON_IsFalse(c))
-            kinds[(*n)++] = (e3c_check_kind)k;
+            fx->kinds[fx->n_checks++] = (e3c_check_kind)k;
     }
     return E3C_OK;
 }
 
-e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
+/* "expect": per check pass, fail or error. */
+static e3c_status parse_expect(const cJSON *expect, e3c_fixture *fx)
 {
-    cJSON *full = NULL; /* a preset's "checks", merged with the fixture's key by key */
-    if (e3c_fixture_is_structured(fx) && cJSON_IsString(field(fx, "preset")) && e3c_fixture_expand_preset(&full, fx, NULL))
-        full = NULL; /* a preset file not found from here: the fixture's own checks */
-    const cJSON *use = full ? full : fx;
-    e3c_status st = checks_of(field(use, "checks"), kinds, n);
-    if (!st && cJSON_IsFalse(field(field(use, "structure"), "periodic"))) { /* no cell: no periodic images */
-        size_t kept = 0;
-        for (size_t i = 0; i < *n; i++)
-            if (kinds[i] != E3C_CHECK_PERIODIC_IMAGES)
-                kinds[kept++] = kinds[i];
-        *n = kept;
+    static const e3c_verdict verdicts[3] = {E3C_PASSED, E3C_FAILED, E3C_ERRORED};
+    static const char *const words[3] = {"pass", "fail", "error"};
+    if (expect && !cJSON_IsObject(expect))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"expect\" must be an object of check: pass|fail|error");
+    for (const cJSON *e = expect ? expect->child : NULL; e; e = e->next) {
+        int k = -1, w = -1;
+        for (int i = 0; i < E3C_CHECK_KIND_COUNT; i++)
+            if (!strcmp(e->string, kind_names[i]))
+                k = i;
+        for (int i = 0; i < 3 && cJSON_IsString(e); i++)
+            if (!strcmp(e->valuestring, words[i]))
+                w = i;
+        if (k < 0 || w < 0)
+            return e3c_error_set(E3C_ERR_VALUE, "\"expect\".\"%s\" must name a check and be pass, fail or error", e->string);
+        fx->check[k].expected = verdicts[w];
     }
-    cJSON_Delete(full);
+    return E3C_OK;
+}
+
+/* The fields every fixture may have: name, seed, timeout_s, checks, expect. */
+static e3c_status parse_common(const cJSON *json, e3c_fixture *fx)
+{
+    if (e3c_json_string(&fx->name, json, "name") || !fx->name[0])
+        return e3c_error_set(E3C_ERR_VALUE, "field \"name\" is required and must be a non-empty string");
+    const cJSON *seed = field(json, "seed");
+    if (seed && (!cJSON_IsNumber(seed) || !(seed->valuedouble >= 0 && seed->valuedouble <= E3C_FIXTURE_SEED_MAX) ||
+                 seed->valuedouble != floor(seed->valuedouble)))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"seed\" must be an integer from 0 to 2^53 - 1 (%.0f)",
+                             E3C_FIXTURE_SEED_MAX);
+    fx->seed = seed ? (uint64_t)seed->valuedouble : 0;
+    const cJSON *t = field(json, "timeout_s");
+    if (t && (!cJSON_IsNumber(t) || !(t->valuedouble > 0) || !isfinite(t->valuedouble)))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"timeout_s\" must be a positive number");
+    fx->timeout_s = t ? t->valuedouble : 0;
+    return parse_expect(field(json, "expect"), fx);
+}
+
+/* A path of the fixture: absolute as given, else joined to base_dir (NULL: `none`, the
+ * path as given when none is NULL). Caller owns the copy. */
+static e3c_status join_path(char **out, const char *base_dir, const char *none, const char *rel)
+{
+    const char *dir = base_dir ? base_dir : none;
+    size_t n = strlen(rel) + (dir ? strlen(dir) : 0) + 2;
+    *out = malloc(n);
+    if (!*out)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    if (rel[0] == '/' || !dir)
+        snprintf(*out, n, "%s", rel);
+    else
+        snprintf(*out, n, "%s/%s", dir, rel);
+    return E3C_OK;
+}
+
+/* A structured model's fixture (fixtures/README.md): its preset (built in, or a file
+ * relative to base_dir) merged in, the whole description checked and parsed. */
+static e3c_status parse_structured(const cJSON *json, const char *base_dir, e3c_fixture *fx)
+{
+    const char *preset = NULL;
+    e3c_status st = parse_common(json, fx);
+    if (!st && e3c_json_string_or(&preset, json, "preset", NULL))
+        st = e3c_error_set(E3C_ERR_VALUE, "field \"preset\" must be a preset name or a FILE.json path");
+    if (!st)
+        st = e3c_fixture_expand_preset(&fx->expanded, json, base_dir);
+    if (!st)
+        st = e3c_structured_validate(fx->expanded);
+    if (!st)
+        st = checks_of(field(fx->expanded, "checks"), fx);
+    if (!st && cJSON_IsFalse(field(field(fx->expanded, "structure"), "periodic"))) { /* no cell: no periodic images */
+        size_t kept = 0;
+        for (size_t i = 0; i < fx->n_checks; i++)
+            if (fx->kinds[i] != E3C_CHECK_PERIODIC_IMAGES)
+                fx->kinds[kept++] = fx->kinds[i];
+        fx->n_checks = kept;
+    }
+    if (!st)
+        st = e3c_structured_parse(&fx->structured, fx->expanded);
+    if (!st) {
+        fx->dtype = fx->structured->model_dtype;
+        st = join_path(&fx->torchscript, base_dir, NULL, field(fx->expanded, "torchscript")->valuestring);
+    }
     return st;
 }
 
-e3c_status e3c_fixture_expected(const cJSON *fx, e3c_check_kind kind, e3c_verdict *out)
+/* A module's constructor: {"type": NAME, "args": [...], "kwargs": {...}}; what the type
+ * makes of them is checked when it is built. */
+static e3c_status check_module(const cJSON *m)
 {
-    const cJSON *e = field(field(fx, "expect"), e3c_check_kind_name(kind));
-    *out = E3C_PASSED;
-    if (!e)
-        return E3C_OK;
-    if (cJSON_IsString(e) && !strcmp(e->valuestring, "fail"))
-        *out = E3C_FAILED;
-    else if (cJSON_IsString(e) && !strcmp(e->valuestring, "error"))
-        *out = E3C_ERRORED;
-    else if (!cJSON_IsString(e) || strcmp(e->valuestring, "pass"))
-        return e3c_error_set(E3C_ERR_VALUE, "\"expect\".\"%s\" must be pass, fail or error", e3c_check_kind_name(kind));
+    const char *type = NULL;
+    if (!cJSON_IsObject(m) || e3c_json_string(&type, m, "type"))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"module\" must be an object with a \"type\" string");
+    for (const cJSON *f = m->child; f; f = f->next)
+        if (strcmp(f->string, "type") && strcmp(f->string, "args") && strcmp(f->string, "kwargs"))
+            return e3c_error_set(E3C_ERR_VALUE, "unknown field \"module\".\"%s\" (type, args or kwargs)", f->string);
+    const cJSON *args = field(m, "args"), *kwargs = field(m, "kwargs");
+    if (args && !cJSON_IsArray(args))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"module\".\"args\" must be a list");
+    if (kwargs && !cJSON_IsObject(kwargs))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"module\".\"kwargs\" must be an object");
     return E3C_OK;
 }
 
-double e3c_fixture_timeout(const cJSON *fx, const e3c_run_settings *rs)
+/* A module or TorchScript fixture. */
+static e3c_status parse_plain(const cJSON *json, const char *base_dir, e3c_fixture *fx)
 {
-    const cJSON *t = field(fx, "timeout_s");
-    if (cJSON_IsNumber(t) && t->valuedouble > 0)
-        return t->valuedouble;
+    static const char *const known[] = {"name", "description", "module", "parameters", "torchscript", "irreps_in",
+                                        "irreps_out", "dtype", "seed", "inputs", "checks", "timeout_s", "expect",
+                                        "expect_detail", NULL};
+    for (const cJSON *f = json->child; f; f = f->next) {
+        int ok = 0;
+        for (const char *const *k = known; *k; k++)
+            ok |= !strcmp(*k, f->string);
+        if (!ok)
+            return e3c_error_set(E3C_ERR_VALUE, "unknown field \"%s\"", f->string);
+    }
+    if (e3c_json_string(&fx->name, json, "name") || !fx->name[0])
+        return e3c_error_set(E3C_ERR_VALUE, "field \"name\" is required and must be a non-empty string");
+    fx->module = field(json, "module");
+    const char *script = NULL;
+    if (!fx->module == !field(json, "torchscript"))
+        return e3c_error_set(E3C_ERR_VALUE, "exactly one of \"module\" and \"torchscript\" is required");
+    if (e3c_json_string_or(&script, json, "torchscript", NULL))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"torchscript\" must be a path string");
+    if (fx->module && check_module(fx->module))
+        return E3C_ERR_VALUE;
+    fx->irreps_in = field(json, "irreps_in");
+    fx->irreps_out = field(json, "irreps_out");
+    if (script && (!fx->irreps_in || !fx->irreps_out))
+        return e3c_error_set(E3C_ERR_VALUE, "a torchscript fixture needs \"irreps_in\" and \"irreps_out\"");
+    const cJSON *lists[2] = {fx->irreps_in, fx->irreps_out};
+    for (int i = 0; i < 2; i++) {
+        const char *key = i ? "irreps_out" : "irreps_in";
+        if (lists[i] && !cJSON_IsArray(lists[i]))
+            return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be a list", key);
+        const cJSON *e;
+        cJSON_ArrayForEach(e, lists[i]) if (!cJSON_IsString(e) && !cJSON_IsNull(e)) return e3c_error_set(
+            E3C_ERR_VALUE, "field \"%s\" entries must be irreps strings, \"cartesian_points\" or null", key);
+    }
+    const char *dtype = NULL;
+    if (e3c_json_string_or(&dtype, json, "dtype", "float32") || (strcmp(dtype, "float32") && strcmp(dtype, "float64")))
+        return e3c_error_set(E3C_ERR_VALUE, "field \"dtype\" must be \"float32\" or \"float64\"");
+    fx->dtype = strcmp(dtype, "float64") ? E3C_FLOAT32 : E3C_FLOAT64;
+    e3c_status st = parse_common(json, fx);
+    if (!st)
+        st = checks_of(field(json, "checks"), fx);
+    for (size_t i = 0; !st && i < fx->n_checks; i++)
+        if (fx->kinds[i] >= E3C_CHECK_PERMUTATION)
+            st = e3c_error_set(E3C_ERR_VALUE, "check \"%s\" is for structured models (a \"preset\" or \"args\")",
+                               kind_names[fx->kinds[i]]);
+    fx->parameters = field(json, "parameters");
+    fx->inputs = field(json, "inputs");
+    if (!st && script)
+        st = join_path(&fx->torchscript, base_dir, ".", script);
+    return st;
+}
+
+e3c_status e3c_fixture_parse(e3c_fixture **out, const cJSON *json, const char *base_dir)
+{
+    if (!out || !json)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_parse: NULL argument");
+    *out = NULL;
+    if (!cJSON_IsObject(json))
+        return e3c_error_set(E3C_ERR_VALUE, "a fixture must be a JSON object");
+    e3c_status st = duplicate_keys(json, "");
+    if (st)
+        return st;
+    e3c_fixture *fx = calloc(1, sizeof *fx);
+    if (fx) {
+        fx->json = cJSON_Duplicate(json, 1);
+        fx->base_dir = strdup(base_dir ? base_dir : ".");
+    }
+    if (!fx || !fx->json || !fx->base_dir) {
+        e3c_fixture_free(fx);
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory reading a fixture");
+    }
+    for (int k = 0; k < E3C_CHECK_KIND_COUNT; k++)
+        check_defaults(&fx->check[k]);
+    st = e3c_fixture_is_structured(fx->json) ? parse_structured(fx->json, base_dir, fx)
+                                             : parse_plain(fx->json, base_dir, fx);
+    if (st) {
+        e3c_fixture_free(fx);
+        return st;
+    }
+    *out = fx;
+    return E3C_OK;
+}
+
+void e3c_fixture_free(e3c_fixture *fx)
+{
+    if (!fx)
+        return;
+    free((void *)fx->check[E3C_CHECK_NORMALIZED].normalized.weights);
+    free(fx->base_dir);
+    free(fx->torchscript);
+    e3c_structured_free(fx->structured);
+    cJSON_Delete(fx->expanded);
+    cJSON_Delete(fx->json);
+    free(fx);
+}
+
+double e3c_fixture_time_limit(const e3c_fixture *fx, const e3c_run_settings *rs)
+{
+    if (fx && fx->timeout_s > 0)
+        return fx->timeout_s;
     return rs && rs->timeout_s > 0 ? rs->timeout_s : 120.0;
 }
 
+uint64_t e3c_fixture_seed_of(const e3c_fixture *fx, const e3c_run_settings *rs)
+{
+    return rs && rs->has_seed ? rs->seed : fx ? fx->seed : 0;
+}
+
+/* ------------------------------------------------- the same from the JSON, one-off ---- */
+
+e3c_status e3c_fixture_validate(const cJSON *json)
+{
+    e3c_fixture *fx = NULL;
+    e3c_status st = e3c_fixture_parse(&fx, json, NULL);
+    e3c_fixture_free(fx);
+    return st;
+}
+
+e3c_status e3c_fixture_checks(const cJSON *json, e3c_check_kind *kinds, size_t *n)
+{
+    e3c_fixture *fx = NULL;
+    *n = 0;
+    e3c_status st = e3c_fixture_parse(&fx, json, NULL);
+    if (!st) {
+        memcpy(kinds, fx->kinds, fx->n_checks * sizeof *kinds);
+        *n = fx->n_checks;
+    }
+    e3c_fixture_free(fx);
+    return st;
+}
+
+e3c_status e3c_fixture_expected(const cJSON *json, e3c_check_kind kind, e3c_verdict *out)
+{
+    e3c_fixture *fx = NULL;
+    *out = E3C_PASSED;
+    e3c_status st = (unsigned)kind < E3C_CHECK_KIND_COUNT ? e3c_fixture_parse(&fx, json, NULL)
+                                                          : e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_expected: no such check");
+    if (!st)
+        *out = fx->check[kind].expected;
+    e3c_fixture_free(fx);
+    return st;
+}
+
+double e3c_fixture_timeout(const cJSON *json, const e3c_run_settings *rs)
+{
+    e3c_fixture *fx = NULL;
+    double t = e3c_fixture_time_limit(e3c_fixture_parse(&fx, json, NULL) ? NULL : fx, rs);
+    e3c_fixture_free(fx);
+    return t;
+}
+
+uint64_t e3c_fixture_seed(const cJSON *json, const e3c_run_settings *rs)
+{
+    e3c_fixture *fx = NULL;
+    uint64_t seed = e3c_fixture_seed_of(e3c_fixture_parse(&fx, json, NULL) ? NULL : fx, rs);
+    e3c_fixture_free(fx);
+    return seed;
+}
+
+e3c_dtype e3c_fixture_dtype(const cJSON *json)
+{
+    e3c_fixture *fx = NULL;
+    e3c_dtype d = e3c_fixture_parse(&fx, json, NULL) ? E3C_FLOAT32 : fx->dtype;
+    e3c_fixture_free(fx);
+    return d;
+}
+
 /* ------------------------------------------------------------------ running ---- */
+
 
 typedef struct subject_holder {
     e3c_subject s;
@@ -508,61 +698,48 @@ static e3c_status set_parameters(e3c_module *m, const cJSON *params)
 
 /* The fixture's module in its dtype (constant buffers computed in it), with its
  * parameters; the caller has seeded the global generator. */
-static e3c_status build_module(e3c_module **out, const cJSON *fx, e3c_dtype dtype)
+static e3c_status build_module(e3c_module **out, const e3c_fixture *fx, e3c_dtype dtype)
 {
     e3c_dtype saved = e3c_default_dtype();
     e3c_set_default_dtype(dtype); /* modules are built in the fixture's dtype */
     e3c_module_limit_elements(FIXTURE_MAX_ELEMENTS);
-    e3c_status st = e3c_registry_build(out, field(fx, "module"));
+    e3c_status st = e3c_registry_build(out, fx->module);
     e3c_module_limit_elements(-1);
     e3c_set_default_dtype(saved);
     if (!st && !*out)
         st = e3c_error_set(E3C_ERR_INTERNAL, "the module's constructor gave no module");
-    if (!st && (st = set_parameters(*out, field(fx, "parameters")))) {
+    if (!st && (st = set_parameters(*out, fx->parameters))) {
         e3c_module_free(*out);
         *out = NULL;
     }
     return st;
 }
 
-uint64_t e3c_fixture_seed(const cJSON *fx, const e3c_run_settings *rs)
+e3c_status e3c_fixture_build_module(e3c_module **out, const cJSON *json, const e3c_run_settings *rs)
 {
-    const cJSON *seed_field = field(fx, "seed");
-    return rs && rs->has_seed ? rs->seed : cJSON_IsNumber(seed_field) ? (uint64_t)seed_field->valuedouble : 0;
-}
-
-e3c_dtype e3c_fixture_dtype(const cJSON *fx)
-{
-    const cJSON *dtype = field(fx, "dtype");
-    return cJSON_IsString(dtype) && !strcmp(dtype->valuestring, "float64") ? E3C_FLOAT64 : E3C_FLOAT32;
-}
-
-e3c_status e3c_fixture_build_module(e3c_module **out, const cJSON *fx, const e3c_run_settings *rs)
-{
-    if (!out || !fx)
+    if (!out || !json)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_build_module: NULL argument");
     *out = NULL;
-    e3c_status st = e3c_fixture_validate(fx);
-    if (!st && !field(fx, "module"))
-        st = e3c_error_set(E3C_ERR_VALUE, "fixture \"%s\" checks a TorchScript file, not a module",
-                           field(fx, "name")->valuestring);
+    e3c_fixture *fx = NULL;
+    e3c_status st = e3c_fixture_parse(&fx, json, NULL);
+    if (!st && !fx->module)
+        st = e3c_error_set(E3C_ERR_VALUE, "fixture \"%s\" checks a TorchScript file, not a module", fx->name);
     if (!st)
-        st = e3c_manual_seed(e3c_fixture_seed(fx, rs)); /* as e3c_fixture_run_check seeds it */
-    return st ? st : build_module(out, fx, e3c_fixture_dtype(fx));
+        st = e3c_manual_seed(e3c_fixture_seed_of(fx, rs)); /* as e3c_fixture_run seeds it */
+    if (!st)
+        st = build_module(out, fx, fx->dtype);
+    e3c_fixture_free(fx);
+    return st;
 }
 
 /* Build or load the subject; declared irreps from the fixture, else from the module. */
-static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_holder *h)
+static e3c_status make_subject(const e3c_fixture *fx, subject_holder *h)
 {
     memset(h, 0, sizeof *h);
-    h->s.dtype = e3c_fixture_dtype(fx);
+    h->s.dtype = fx->dtype;
     e3c_status st;
-    if (field(fx, "torchscript")) {
-        const char *rel = field(fx, "torchscript")->valuestring;
-        if (rel[0] == '/')
-            snprintf(h->path, sizeof h->path, "%s", rel);
-        else
-            snprintf(h->path, sizeof h->path, "%s/%s", base_dir ? base_dir : ".", rel);
+    if (fx->torchscript) {
+        snprintf(h->path, sizeof h->path, "%s", fx->torchscript);
         st = e3c_jit_load(&h->script, h->path);
         h->s.script = h->script;
         h->s.path = h->path;
@@ -572,8 +749,8 @@ static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_ho
     }
     if (st)
         return st;
-    if (field(fx, "irreps_in"))
-        st = parse_specs(field(fx, "irreps_in"), &h->in, &h->n_in);
+    if (fx->irreps_in)
+        st = parse_specs(fx->irreps_in, &h->in, &h->n_in);
     else if (h->module) {
         size_t n;
         const e3c_arg_spec *specs = e3c_module_irreps_in(h->module, &n);
@@ -583,8 +760,8 @@ static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_ho
                  : e3c_error_set(E3C_ERR_VALUE, "%s declares no irreps_in; give \"irreps_in\" in the fixture",
                                  e3c_module_class_of(h->module)->name);
     }
-    if (!st && field(fx, "irreps_out"))
-        st = parse_specs(field(fx, "irreps_out"), &h->out, &h->n_out);
+    if (!st && fx->irreps_out)
+        st = parse_specs(fx->irreps_out, &h->out, &h->n_out);
     else if (!st && h->module) {
         size_t n;
         const e3c_arg_spec *specs = e3c_module_irreps_out(h->module, &n);
@@ -601,302 +778,64 @@ static e3c_status make_subject(const cJSON *fx, const char *base_dir, subject_ho
     return st;
 }
 
-/* A nested list of numbers as a tensor of `dtype`. */
-static e3c_status tensor_of_json(const cJSON *v, e3c_dtype dtype, e3c_tensor **out)
+/* The common start of a result that ends before its check runs. */
+static void result_error(e3c_check_result *out, uint64_t seed)
 {
-    int64_t shape[E3C_MAX_DIMS];
-    int nd = 0;
-    for (const cJSON *c = v; cJSON_IsArray(c); c = c->child) {
-        if (nd == E3C_MAX_DIMS)
-            return e3c_error_set(E3C_ERR_VALUE, "an input has more than %d dimensions", E3C_MAX_DIMS);
-        shape[nd++] = cJSON_GetArraySize(c);
-        if (!c->child)
-            break;
-    }
-    size_t n = 1;
-    for (int i = 0; i < nd; i++)
-        n *= (size_t)shape[i];
-    double *d = malloc((n ? n : 1) * sizeof *d);
-    if (!d)
-        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
-    size_t k = 0;
-    e3c_status st = E3C_OK;
-    /* walk the leaves in order, checking the nesting is rectangular */
-    const cJSON *stack[E3C_MAX_DIMS + 1];
-    int depth = 0;
-    stack[0] = v;
-    const cJSON *cur = nd ? v->child : v;
-    if (!nd) {
-        if (!cJSON_IsNumber(v))
-            st = e3c_error_set(E3C_ERR_VALUE, "inputs must be numbers or nested lists of numbers");
-        else
-            d[k++] = v->valuedouble;
-    }
-    while (!st && nd && depth >= 0) {
-        if (!cur) {
-            if (--depth < 0)
-                break;
-            cur = stack[depth + 1]->next;
-            continue;
-        }
-        if (depth + 1 < nd) {
-            if (!cJSON_IsArray(cur) || cJSON_GetArraySize(cur) != shape[depth + 1]) {
-                st = e3c_error_set(E3C_ERR_VALUE, "inputs must be rectangular nested lists of numbers");
-                break;
-            }
-            stack[++depth] = cur;
-            cur = cur->child;
-            continue;
-        }
-        if (!cJSON_IsNumber(cur) || k >= n) {
-            st = e3c_error_set(E3C_ERR_VALUE, "inputs must be rectangular nested lists of numbers");
-            break;
-        }
-        d[k++] = cur->valuedouble;
-        cur = cur->next;
-    }
-    if (!st && k != n)
-        st = e3c_error_set(E3C_ERR_VALUE, "inputs must be rectangular nested lists of numbers");
-    e3c_tensor *t64 = NULL;
-    if (!st)
-        st = e3c_tensor_from_data(&t64, d, E3C_FLOAT64, shape, nd);
-    if (!st)
-        st = e3c_tensor_to(out, t64, dtype);
-    e3c_tensor_free(t64);
-    free(d);
-    return st;
+    out->details = cJSON_CreateObject();
+    out->seed = seed;
+    result_set(out, E3C_ERRORED, "%s", e3c_error_last());
 }
 
-/* The fixture's "inputs" as tensors of `dtype` (NULL when absent). */
-static e3c_status fixed_inputs(const cJSON *fx, e3c_dtype dtype, e3c_values **out)
-{
-    const cJSON *inputs = field(fx, "inputs");
-    *out = NULL;
-    if (!inputs)
-        return E3C_OK;
-    if (!cJSON_IsArray(inputs))
-        return e3c_error_set(E3C_ERR_VALUE, "field \"inputs\" must be a list of nested lists");
-    e3c_status st = e3c_values_new(out);
-    for (const cJSON *x = inputs->child; !st && x; x = x->next) {
-        e3c_tensor *t = NULL;
-        st = tensor_of_json(x, dtype, &t);
-        if (!st)
-            st = e3c_values_push(*out, t);
-        e3c_tensor_free(t);
-    }
-    if (st) {
-        e3c_values_free(*out);
-        *out = NULL;
-    }
-    return st;
-}
-
-/* One output against its expected nested list: *err the largest difference relative to
- * max(1, max |expected|), NaN when a value is NaN or infinite where the expected one is
- * not (or the reverse). `why` says what failed: another shape, or the first non-finite
- * value (output, index); empty when the values are comparable. */
-/* Compare output `o` with its expected value: *err the worst error relative to
- * max(1, |expected|), `at` where it is (output, index, both values); `why` set when the
- * shapes differ or a value is not finite where a finite one is expected. */
-static e3c_status golden_output(const cJSON *want, const e3c_tensor *got, size_t o, double *err, char *why, size_t cap,
-                                char *at, size_t at_cap)
-{
-    e3c_tensor *expected = NULL;
-    double *g = NULL, *e = NULL;
-    *err = 0;
-    why[0] = '\0';
-    e3c_status st = want ? tensor_of_json(want, E3C_FLOAT64, &expected)
-                         : e3c_error_set(E3C_ERR_VALUE, "no expected value for output %zu", o);
-    int64_t shape_got[E3C_MAX_DIMS], shape_exp[E3C_MAX_DIMS];
-    int nd_got = 0, nd_exp = 0;
-    if (!st)
-        st = e3c_tensor_shape(got, shape_got, E3C_MAX_DIMS, &nd_got);
-    if (!st)
-        st = e3c_tensor_shape(expected, shape_exp, E3C_MAX_DIMS, &nd_exp);
-    if (!st && (nd_got != nd_exp || memcmp(shape_got, shape_exp, (size_t)nd_got * sizeof *shape_got))) {
-        char a[96], b[96];
-        format_shape(got, a, sizeof a), format_shape(expected, b, sizeof b);
-        snprintf(why, cap, "output %zu has shape %s, expected %s", o, a, b);
-        *err = NAN;
-        e3c_tensor_free(expected);
-        return E3C_OK;
-    }
-    size_t n = st ? 0 : (size_t)e3c_tensor_numel(expected);
-    if (!st && (!(g = malloc((n ? n : 1) * sizeof *g)) || !(e = malloc((n ? n : 1) * sizeof *e))))
-        st = e3c_error_set(E3C_ERR_NOMEM, "out of memory comparing output %zu (%zu values)", o, n);
-    if (!st)
-        st = e3c_tensor_to_doubles(got, g, n);
-    if (!st)
-        st = e3c_tensor_to_doubles(expected, e, n);
-    double scale = 1, worst = 0;
-    size_t worst_i = 0;
-    for (size_t i = 0; !st && i < n; i++)
-        if (isfinite(e[i]) && fabs(e[i]) > scale)
-            scale = fabs(e[i]);
-    for (size_t i = 0; !st && i < n; i++) {
-        if (isfinite(g[i]) && isfinite(e[i])) {
-            if (fabs(g[i] - e[i]) > worst)
-                worst_i = i;
-            worst = worse_error(worst, fabs(g[i] - e[i]));
-        } else if (!(g[i] == e[i]) && !why[0]) { /* equal infinities match; NaN matches nothing */
-            char index[128], value[32];
-            format_index(got, (int64_t)i, index, sizeof index);
-            snprintf(value, sizeof value, isnan(g[i]) ? "nan" : "%.6g", g[i]); /* never "-nan" */
-            snprintf(why, cap, "output %zu at index %s is %s where %.6g is expected", o, index, value, e[i]);
-            worst = NAN;
-        }
-    }
-    *err = worse_error(worst / scale, why[0] ? NAN : 0);
-    if (!st && n) {
-        char index[128];
-        format_index(got, (int64_t)worst_i, index, sizeof index);
-        snprintf(at, at_cap, "output %zu at index %s is %.17g where %.17g is expected (relative error %.3e: the "
-                 "difference divided by max(1, largest |expected|) = %.6g)", o, index, g[worst_i], e[worst_i], *err, scale);
-    }
-    free(g), free(e);
-    e3c_tensor_free(expected);
-    return st;
-}
-
-/* The golden check: the subject on the fixture's fixed inputs gives checks.golden.output
- * (one output, or a list of outputs) of the same shapes within atol (default 1e-6
- * float32, 1e-12 float64, relative to max(1, |value|)); a NaN or infinity where a finite
- * value is expected fails, naming the output and the index. */
-static void golden_check(const cJSON *fx, const e3c_subject *s, const cJSON *copts, e3c_check_result *out)
-{
-    const cJSON *inputs = field(fx, "inputs"), *want = field(copts, "output"), *atol_j = field(copts, "atol");
-    double atol = cJSON_IsNumber(atol_j) ? atol_j->valuedouble : s->dtype == E3C_FLOAT64 ? 1e-12 : 1e-6;
-    if (!cJSON_IsArray(inputs) || !want) {
-        result_set(out, E3C_ERRORED, "the golden check needs \"inputs\" and checks.golden.output");
-        return;
-    }
-    e3c_values *in = NULL, *got = NULL;
-    e3c_status st = fixed_inputs(fx, s->dtype, &in);
-    if (!st && (st = subject_call(s, in, &got)))
-        e3c_error_prefix("the module raised");
-    if (st) {
-        result_set(out, E3C_ERRORED, "%s", e3c_error_last());
-        e3c_values_free(in), e3c_values_free(got);
-        return;
-    }
-    /* one output: `want` is its nested list; several: a list of them */
-    int many = e3c_values_count(got) > 1;
-    double worst = 0;
-    char why[512] = "", at[512] = "", worst_at[512] = "";
-    for (size_t o = 0; !st && !why[0] && o < e3c_values_count(got); o++) {
-        double err = 0;
-        st = golden_output(many ? cJSON_GetArrayItem(want, (int)o) : want, e3c_values_get(got, o), o, &err, why,
-                           sizeof why, at, sizeof at);
-        if (o == 0 || err > worst)
-            snprintf(worst_at, sizeof worst_at, "%s", at);
-        worst = worse_error(worst, err);
-    }
-    json_add_error(out->details, "max_error", worst);
-    cJSON_AddNumberToObject(out->details, "atol", atol);
-    if (st)
-        result_set(out, E3C_ERRORED, "%s", e3c_error_last());
-    else if (why[0])
-        result_set(out, E3C_FAILED, "%s", why);
-    else if (!(worst <= atol))
-        result_set(out, E3C_FAILED, "differs from the golden values: %s > atol %.1e", worst_at, atol);
-    else
-        result_set(out, E3C_PASSED, "matches the golden values: max error %.3e <= %.1e", worst, atol);
-    e3c_values_free(in), e3c_values_free(got);
-}
-
-/* The normalized check with the fixture's options: normalization, n_input, n_weight,
- * atol, weights (state-dict names of the parameters to redraw). */
-static void normalized_check(const e3c_subject *s, const cJSON *copts, uint64_t seed, e3c_check_result *out)
-{
-    e3c_normalized_options o = E3C_NORMALIZED_OPTIONS_INIT;
-    const cJSON *nz = field(copts, "normalization"), *atol = field(copts, "atol"), *w = field(copts, "weights");
-    o.seed = seed;
-    o.generator = e3c_default_generator(); /* seeded before the module was built, as a test script would */
-    o.normalization = cJSON_IsString(nz) ? nz->valuestring : NULL;
-    o.n_input = check_opt_int(copts, "n_input", o.n_input);
-    o.n_weight = check_opt_int(copts, "n_weight", 0);
-    o.atol = cJSON_IsNumber(atol) ? atol->valuedouble : o.atol;
-    size_t n = cJSON_IsArray(w) ? (size_t)cJSON_GetArraySize(w) : 0;
-    const char **names = cJSON_IsArray(w) ? calloc(n + 1, sizeof *names) : NULL;
-    const cJSON *e;
-    size_t i = 0;
-    e3c_status st = cJSON_IsArray(w) && !names ? e3c_error_set(E3C_ERR_NOMEM, "out of memory") : E3C_OK;
-    for (e = names ? w->child : NULL; e; e = e->next)
-        names[i++] = cJSON_IsString(e) ? e->valuestring : "";
-    o.weights = names;
-    o.n_weights = n;
-    if ((nz && !cJSON_IsString(nz)) || (w && !cJSON_IsArray(w)))
-        st = e3c_error_set(E3C_ERR_VALUE, "normalized: \"normalization\" must be a string and \"weights\" a list of names");
-    if (st) {
-        out->details = cJSON_CreateObject();
-        out->seed = seed;
-        result_set(out, E3C_ERRORED, "%s", e3c_error_last());
-    } else {
-        e3c_check_normalized(s, &o, out);
-    }
-    free(names);
-}
-
-e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_check_kind kind,
-                                 const e3c_run_settings *rs, e3c_check_result *out)
+e3c_status e3c_fixture_run(e3c_check_result *out, const e3c_fixture *fx, e3c_check_kind kind,
+                           const e3c_run_settings *rs)
 {
     if (!fx || !out)
-        return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_check: NULL argument");
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run: NULL argument");
     memset(out, 0, sizeof *out);
     result_set(out, E3C_ERRORED, "the %s check did not run to its end", e3c_check_kind_name(kind));
     double start = now_s();
-    uint64_t seed = e3c_fixture_seed(fx, rs);
-    if (e3c_fixture_is_structured(fx)) { /* an interatomic potential (structured.h) */
-        e3c_status vst = e3c_fixture_validate(fx);
-        if (vst) {
-            out->details = cJSON_CreateObject();
-            out->seed = seed;
-            result_set(out, E3C_ERRORED, "%s", e3c_error_last());
-            out->duration_s = now_s() - start;
-            return E3C_OK;
-        }
-        return e3c_structured_fixture_run(fx, base_dir, (int)kind, seed, out);
+    uint64_t seed = e3c_fixture_seed_of(fx, rs);
+    if ((unsigned)kind >= E3C_CHECK_KIND_COUNT) {
+        e3c_error_set(E3C_ERR_VALUE, "no check number %d", (int)kind);
+        result_error(out, seed);
+        return E3C_OK;
     }
+    if (fx->structured) /* an interatomic potential (structured.h) */
+        return e3c_structured_fixture_run(out, fx, (int)kind, seed);
+    const e3c_fixture_check *c = &fx->check[kind];
     subject_holder h;
-    e3c_status st = e3c_fixture_validate(fx);
     e3c_manual_seed(seed); /* a module's initial weights depend on the seed, not on what ran before */
-    if (!st)
-        st = make_subject(fx, base_dir, &h);
-    else
-        memset(&h, 0, sizeof h);
-    const cJSON *copts = field(field(fx, "checks"), e3c_check_kind_name(kind));
+    e3c_status st = make_subject(fx, &h);
     if (st) {
-        out->details = cJSON_CreateObject();
-        out->seed = seed;
-        result_set(out, E3C_ERRORED, "%s", e3c_error_last());
+        result_error(out, seed);
     } else if (kind == E3C_CHECK_EQUIVARIANCE) {
-        e3c_equivariance_options o;
-        check_equivariance_options(copts, seed, &o);
+        e3c_equivariance_options o = c->equivariance;
+        o.seed = seed;
         e3c_values *fixed = NULL;
-        e3c_status ist = fixed_inputs(fx, h.s.dtype, &fixed);
-        o.inputs = fixed;
-        if (ist) {
-            out->details = cJSON_CreateObject();
-            out->seed = seed;
-            result_set(out, E3C_ERRORED, "%s", e3c_error_last());
-        } else
+        if (check_fixed_inputs(&fixed, fx->inputs, h.s.dtype))
+            result_error(out, seed);
+        else {
+            o.inputs = fixed;
             e3c_check_equivariance(&h.s, &o, out);
+        }
         e3c_values_free(fixed);
     } else if (kind == E3C_CHECK_AUTO_JITABLE) {
-        e3c_auto_jitable_options o;
-        check_auto_jitable_options(copts, seed, &o);
+        e3c_auto_jitable_options o = c->auto_jitable;
+        o.seed = seed;
         e3c_check_auto_jitable(&h.s, &o, out);
     } else if (kind == E3C_CHECK_NORMALIZED) {
-        normalized_check(&h.s, copts, seed, out);
+        e3c_normalized_options o = c->normalized;
+        o.seed = seed;
+        o.generator = e3c_default_generator(); /* seeded before the module was built, as a test script would */
+        e3c_check_normalized(&h.s, &o, out);
     } else if (kind == E3C_CHECK_GOLDEN) {
         out->details = cJSON_CreateObject();
         out->seed = seed;
-        golden_check(fx, &h.s, copts, out);
+        check_golden(&h.s, fx->inputs, c->golden_output, c->atol, out);
     } else {
-        out->details = cJSON_CreateObject();
-        out->seed = seed;
-        result_set(out, E3C_ERRORED, "the %s check is for structured models (interatomic potentials) only",
-                   e3c_check_kind_name(kind));
+        e3c_error_set(E3C_ERR_VALUE, "the %s check is for structured models (interatomic potentials) only",
+                      e3c_check_kind_name(kind));
+        result_error(out, seed);
     }
     holder_free(&h);
     out->duration_s = now_s() - start;
@@ -904,8 +843,7 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
 }
 
 typedef struct isolated_ctx {
-    const cJSON *fx;
-    const char *base_dir;
+    const e3c_fixture *fx;
     e3c_check_kind kind;
     const e3c_run_settings *rs;
 } isolated_ctx;
@@ -913,12 +851,52 @@ typedef struct isolated_ctx {
 static void run_in_child(void *p, e3c_check_result *out)
 {
     isolated_ctx *c = p;
-    e3c_fixture_run_check(c->fx, c->base_dir, c->kind, c->rs, out);
+    e3c_fixture_run(out, c->fx, c->kind, c->rs);
 }
 
-e3c_status e3c_fixture_run_check_isolated(const cJSON *fx, const char *base_dir, e3c_check_kind kind,
+e3c_status e3c_fixture_run_isolated(e3c_check_result *out, const e3c_fixture *fx, e3c_check_kind kind,
+                                    const e3c_run_settings *rs)
+{
+    if (!fx || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_isolated: NULL argument");
+    isolated_ctx c = {fx, kind, rs};
+    return e3c_check_isolated(run_in_child, &c, e3c_fixture_time_limit(fx, rs), out);
+}
+
+/* An invalid fixture's result: ERRORED, the reason as the message. */
+static e3c_status invalid_fixture(const cJSON *json, const e3c_run_settings *rs, e3c_check_result *out)
+{
+    const cJSON *seed = field(json, "seed");
+    memset(out, 0, sizeof *out);
+    result_error(out, rs && rs->has_seed ? rs->seed : cJSON_IsNumber(seed) && seed->valuedouble >= 0 &&
+                                                          seed->valuedouble <= E3C_FIXTURE_SEED_MAX
+                                                          ? (uint64_t)seed->valuedouble
+                                                          : 0);
+    return E3C_OK;
+}
+
+e3c_status e3c_fixture_run_check(const cJSON *json, const char *base_dir, e3c_check_kind kind,
+                                 const e3c_run_settings *rs, e3c_check_result *out)
+{
+    if (!json || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_check: NULL argument");
+    e3c_fixture *fx = NULL;
+    if (e3c_fixture_parse(&fx, json, base_dir))
+        return invalid_fixture(json, rs, out);
+    e3c_status st = e3c_fixture_run(out, fx, kind, rs);
+    e3c_fixture_free(fx);
+    return st;
+}
+
+e3c_status e3c_fixture_run_check_isolated(const cJSON *json, const char *base_dir, e3c_check_kind kind,
                                           const e3c_run_settings *rs, e3c_check_result *out)
 {
-    isolated_ctx c = {fx, base_dir, kind, rs};
-    return e3c_check_isolated(run_in_child, &c, e3c_fixture_timeout(fx, rs), out);
+    if (!json || !out)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_check_isolated: NULL argument");
+    e3c_fixture *fx = NULL;
+    if (e3c_fixture_parse(&fx, json, base_dir))
+        return invalid_fixture(json, rs, out);
+    e3c_status st = e3c_fixture_run_isolated(out, fx, kind, rs);
+    e3c_fixture_free(fx);
+    return st;
 }

@@ -134,33 +134,6 @@ void check_add_step(cJSON *steps, const char *name, const char *outcome, const c
     cJSON_AddItemToArray(steps, s);
 }
 
-int check_opt_int(const cJSON *o, const char *name, int fallback)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(v) ? (int)v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : fallback;
-}
-
-void check_equivariance_options(const cJSON *copts, uint64_t seed, e3c_equivariance_options *o)
-{
-    *o = (e3c_equivariance_options)E3C_EQUIVARIANCE_OPTIONS_INIT;
-    const cJSON *tol = cJSON_GetObjectItemCaseSensitive(copts, "tolerance");
-    o->seed = seed;
-    o->ntrials = check_opt_int(copts, "ntrials", o->ntrials);
-    o->do_parity = check_opt_int(copts, "do_parity", o->do_parity);
-    o->do_translation = check_opt_int(copts, "do_translation", o->do_translation);
-    o->tolerance = cJSON_IsNumber(tol) ? tol->valuedouble : 0.0;
-}
-
-void check_auto_jitable_options(const cJSON *copts, uint64_t seed, e3c_auto_jitable_options *o)
-{
-    *o = (e3c_auto_jitable_options)E3C_AUTO_JITABLE_OPTIONS_INIT;
-    o->seed = seed;
-    o->n_trace_checks = check_opt_int(copts, "n_trace_checks", o->n_trace_checks);
-    o->strict_shapes = check_opt_int(copts, "strict_shapes", o->strict_shapes);
-    o->roundtrip = check_opt_int(copts, "roundtrip", o->roundtrip);
-    o->error_on_warnings = check_opt_int(copts, "error_on_warnings", o->error_on_warnings);
-}
-
 e3c_status check_draw_case(e3c_generator *g, size_t n_matrix, int parity_k, int translate, double R[9], double t[3])
 {
     t[0] = t[1] = t[2] = 0;

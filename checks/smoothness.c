@@ -254,7 +254,7 @@ static void verdict(phys *p, const pair_place *pl, double r_max, const smooth_se
                    r_max, (long long)pl->i, (long long)pl->j, dist[1], dist[2], ekey, e_jump, e_tol, forces);
 }
 
-void run_smoothness(phys *p, uint64_t seed, const cJSON *copts, e3c_check_result *out)
+void run_smoothness(phys *p, uint64_t seed, const e3c_physical_options *opt, e3c_check_result *out)
 {
     int eo = energy_output(p->s), fo = forces_output(p->s);
     if (eo < 0) {
@@ -270,12 +270,10 @@ void run_smoothness(phys *p, uint64_t seed, const cJSON *copts, e3c_check_result
     }
     double r_max = st->r_max;
     smooth_settings ss = f64 ? (smooth_settings){1e-6 * r_max, 1e-6, 1e-10} : (smooth_settings){2.5e-5 * r_max, 1e-3, 1e-6};
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(copts, "step");
-    if (cJSON_IsNumber(o) && o->valuedouble > 0)
-        ss.step = o->valuedouble;
-    o = cJSON_GetObjectItemCaseSensitive(copts, "tolerance");
-    if (cJSON_IsNumber(o) && o->valuedouble > 0)
-        ss.atol = o->valuedouble;
+    if (opt->step > 0)
+        ss.step = opt->step;
+    if (opt->tolerance > 0)
+        ss.atol = opt->tolerance;
     double band = 10 * ss.step;
     structure_details(p->s, st, out->details);
     cJSON_AddNumberToObject(out->details, "step", ss.step);

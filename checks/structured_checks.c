@@ -1433,7 +1433,7 @@ static void run_periodic_images(phys *p, uint64_t seed, double tol, e3c_check_re
 }
 
 e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured *s, int kind, uint64_t seed,
-                                         const cJSON *copts, e3c_check_result *out)
+                                         const e3c_physical_options *opt, e3c_check_result *out)
 {
     double start = 0;
     e3c_status begun = begin("structured physical check", m, s, seed, out, &start);
@@ -1441,8 +1441,10 @@ e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured
         return begun;
     phys p = {m, s, seed, 0};
     int f64 = s->model_dtype == E3C_FLOAT64;
-    const cJSON *tj = cJSON_GetObjectItemCaseSensitive(copts, "tolerance");
-    double given = cJSON_IsNumber(tj) && tj->valuedouble > 0 ? tj->valuedouble : 0;
+    e3c_physical_options defaults = E3C_PHYSICAL_OPTIONS_INIT;
+    if (!opt)
+        opt = &defaults;
+    double given = opt->tolerance > 0 ? opt->tolerance : 0;
     if (kind == E3C_CHECK_PERMUTATION) {
         double tol = given ? given : f64 ? 1e-10 : 1e-4; /* NequIP's, absolute */
         cJSON_AddNumberToObject(out->details, "tolerance", tol);
@@ -1456,7 +1458,7 @@ e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured
         cJSON_AddNumberToObject(out->details, "tolerance", tol);
         run_translation(&p, seed, tol, out);
     } else if (kind == E3C_CHECK_SMOOTHNESS) {
-        run_smoothness(&p, seed, copts, out);
+        run_smoothness(&p, seed, opt, out);
     } else if (kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY) {
         double tol = given ? given : f64 ? 1e-10 : 1e-4;
         cJSON_AddNumberToObject(out->details, "tolerance", tol);
@@ -1473,9 +1475,8 @@ e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured
         fd_settings fs = f64 ? (fd_settings){1e-3, 1e-6, 1e-6, 3} : (fd_settings){1e-2, 5e-3, 5e-3, 3};
         if (given)
             fs.atol = given, fs.rtol = given;
-        fs.components = check_opt_int(copts, "components", fs.components);
-        if (fs.components < 1 || fs.components > 1000)
-            fs.components = 3;
+        if (opt->components >= 1 && opt->components <= 1000)
+            fs.components = opt->components;
         cJSON_AddNumberToObject(out->details, "step", fs.step);
         cJSON_AddNumberToObject(out->details, "atol", fs.atol);
         cJSON_AddNumberToObject(out->details, "rtol", fs.rtol);
@@ -1491,50 +1492,38 @@ e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured
 
 /* ------------------------------------------------------------------ fixtures ---- */
 
-e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir, int kind, uint64_t seed,
-                                      e3c_check_result *out)
+e3c_status e3c_structured_fixture_run(e3c_check_result *out, const e3c_fixture *fx, int kind, uint64_t seed)
 {
-    if (!fixture || !out)
-        return e3c_error_set(E3C_ERR_INVALID, "e3c_structured_fixture_run: NULL argument");
+    if (!fx || !out || !fx->structured)
+        return e3c_error_set(E3C_ERR_INVALID, "e3c_structured_fixture_run: NULL argument or not a structured fixture");
     memset(out, 0, sizeof *out);
     double start = now_s();
-    cJSON *fx = NULL;
-    e3c_structured *s = NULL;
+    e3c_structured s_run = *fx->structured; /* resolve fills only its scalars: a shallow copy keeps fx as parsed */
+    const e3c_structured *s = &s_run;
+    const e3c_fixture_check *c = &fx->check[(unsigned)kind < E3C_CHECK_KIND_COUNT ? kind : 0];
     e3c_jit_module *m = NULL;
-    char path[4096] = "";
-    e3c_status st = e3c_fixture_expand_preset(&fx, fixture, base_dir);
+    const char *path = fx->torchscript;
+    e3c_status st = e3c_jit_load(&m, path);
     if (!st)
-        st = e3c_structured_validate(fx);
-    if (!st)
-        st = e3c_structured_parse(&s, fx);
-    if (!st) {
-        const char *rel = cJSON_GetObjectItemCaseSensitive(fx, "torchscript")->valuestring;
-        snprintf(path, sizeof path, "%s%s%s", rel[0] == '/' || !base_dir ? "" : base_dir,
-                 rel[0] == '/' || !base_dir ? "" : "/", rel);
-        st = e3c_jit_load(&m, path);
-    }
-    if (!st)
-        st = e3c_structured_resolve(s, m);
+        st = e3c_structured_resolve(&s_run, m);
     if (!st && s->jit_settings)
         st = e3c_structured_apply_jit_settings(m);
-    const cJSON *copts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(fx, "checks"),
-                                                          e3c_check_kind_name((e3c_check_kind)kind));
     if (st) {
         out->details = cJSON_CreateObject();
         out->seed = seed;
         result_set(out, E3C_ERRORED, "%s", e3c_error_last());
     } else if (kind == E3C_CHECK_EQUIVARIANCE) {
-        e3c_equivariance_options o;
-        check_equivariance_options(copts, seed, &o);
+        e3c_equivariance_options o = c->equivariance;
+        o.seed = seed;
         e3c_check_structured_equivariance(m, s, path, &o, out);
     } else if (kind == E3C_CHECK_AUTO_JITABLE) {
-        e3c_auto_jitable_options o;
-        check_auto_jitable_options(copts, seed, &o);
+        e3c_auto_jitable_options o = c->auto_jitable;
+        o.seed = seed;
         e3c_check_structured_auto_jitable(m, s, path, &o, out);
     } else if (kind == E3C_CHECK_PERMUTATION || kind == E3C_CHECK_TRANSLATION || kind == E3C_CHECK_CONSERVATIVE ||
                kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY || kind == E3C_CHECK_PERIODIC_IMAGES ||
                kind == E3C_CHECK_SMOOTHNESS) {
-        e3c_check_structured_physical(m, s, kind, seed, copts, out);
+        e3c_check_structured_physical(m, s, kind, seed, &c->physical, out);
     } else {
         out->details = cJSON_CreateObject();
         out->seed = seed;
@@ -1542,8 +1531,6 @@ e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir
                    e3c_check_kind_name((e3c_check_kind)kind));
     }
     e3c_jit_free(m);
-    e3c_structured_free(s);
-    cJSON_Delete(fx);
     out->duration_s = now_s() - start;
     return E3C_OK;
 }

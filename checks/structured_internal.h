@@ -30,6 +30,6 @@ int forces_output(const e3c_structured *s);
 e3c_status output_numbers(const e3c_structured *s, const e3c_value *y, int k, double **vals, int64_t *n);
 
 /* The smoothness check (checks/smoothness.c): fills *out. */
-void run_smoothness(phys *p, uint64_t seed, const cJSON *copts, e3c_check_result *out);
+void run_smoothness(phys *p, uint64_t seed, const e3c_physical_options *opt, e3c_check_result *out);
 
 #endif

@@ -856,6 +856,46 @@ Test(fixture_options, seeds_a_json_number_cannot_hold_exactly_are_refused)
     }
 }
 
+/* The parsed fixture holds each option typed, over the defaults of the options it does not
+ * give, the expected verdicts, and its subject's paths joined to the fixture's folder. */
+Test(fixture_options, a_parsed_fixture_holds_the_typed_options_and_expectations)
+{
+    cJSON *json = cJSON_Parse("{\"name\":\"t\",\"torchscript\":\"m.pt\",\"irreps_in\":[\"1o\"],\"irreps_out\":[\"0e\"],"
+                              "\"dtype\":\"float64\",\"seed\":7,\"timeout_s\":5,\"checks\":{\"equivariance\":{\"ntrials\":3,"
+                              "\"do_parity\":false,\"tolerance\":1e-6},\"auto_jitable\":false,\"golden\":{\"output\":[[1]],"
+                              "\"atol\":0.5},\"normalized\":{\"normalization\":\"norm\",\"weights\":[\"a\",\"b\"]}},"
+                              "\"expect\":{\"golden\":\"fail\",\"normalized\":\"error\"}}");
+    e3c_fixture *fx = NULL;
+    E3C_ASSERT_OK(e3c_fixture_parse(&fx, json, "/models"));
+    cJSON_Delete(json); /* the fixture keeps its own copy */
+    cr_assert_str_eq(fx->name, "t");
+    cr_assert_str_eq(fx->torchscript, "/models/m.pt");
+    cr_assert_eq(fx->dtype, E3C_FLOAT64);
+    cr_assert_eq(fx->seed, 7);
+    cr_assert_float_eq(e3c_fixture_time_limit(fx, NULL), 5.0, 0);
+    e3c_run_settings rs = {1, 11, 60.0};
+    cr_assert_eq(e3c_fixture_seed_of(fx, &rs), 11, "--seed wins");
+    cr_assert_eq(fx->n_checks, 3);
+    cr_assert_eq(fx->kinds[0], E3C_CHECK_EQUIVARIANCE);
+    cr_assert_eq(fx->kinds[1], E3C_CHECK_GOLDEN);
+    cr_assert_eq(fx->kinds[2], E3C_CHECK_NORMALIZED);
+    const e3c_fixture_check *c = fx->check;
+    cr_assert_eq(c[E3C_CHECK_EQUIVARIANCE].equivariance.ntrials, 3);
+    cr_assert_eq(c[E3C_CHECK_EQUIVARIANCE].equivariance.do_parity, 0);
+    cr_assert_eq(c[E3C_CHECK_EQUIVARIANCE].equivariance.do_translation, 1, "the default");
+    cr_assert_float_eq(c[E3C_CHECK_EQUIVARIANCE].equivariance.tolerance, 1e-6, 0);
+    cr_assert_float_eq(c[E3C_CHECK_GOLDEN].atol, 0.5, 0);
+    cr_assert(cJSON_IsArray(c[E3C_CHECK_GOLDEN].golden_output));
+    cr_assert_str_eq(c[E3C_CHECK_NORMALIZED].normalized.normalization, "norm");
+    cr_assert_eq(c[E3C_CHECK_NORMALIZED].normalized.n_weights, 2);
+    cr_assert_str_eq(c[E3C_CHECK_NORMALIZED].normalized.weights[1], "b");
+    cr_assert_eq(c[E3C_CHECK_NORMALIZED].normalized.n_input, 10000, "the default");
+    cr_assert_eq(c[E3C_CHECK_GOLDEN].expected, E3C_FAILED);
+    cr_assert_eq(c[E3C_CHECK_NORMALIZED].expected, E3C_ERRORED);
+    cr_assert_eq(c[E3C_CHECK_EQUIVARIANCE].expected, E3C_PASSED);
+    e3c_fixture_free(fx);
+}
+
 /* A report built by a program of its own (no CLI) still has a JUnit timestamp. */
 Test(report, the_first_entry_dates_a_report_left_undated)
 {

@@ -482,10 +482,55 @@ static e3c_verdict physical(const char *preset, const char *file, int periodic, 
     snprintf(text, sizeof text,
              "{\"name\": \"t\", \"preset\": \"%s\", \"torchscript\": \"%s\", \"structure\": {\"periodic\": %s}}", preset,
              file, periodic ? "true" : "false");
-    cJSON *fx = cJSON_Parse(text);
-    E3C_ASSERT_OK(e3c_structured_fixture_run(fx, potentials_dir(), (int)kind, seed, r));
-    cJSON_Delete(fx);
+    cJSON *json = cJSON_Parse(text);
+    e3c_fixture *fx = NULL;
+    E3C_ASSERT_OK(e3c_fixture_parse(&fx, json, potentials_dir()));
+    E3C_ASSERT_OK(e3c_structured_fixture_run(r, fx, (int)kind, seed));
+    e3c_fixture_free(fx);
+    cJSON_Delete(json);
     return r->status;
+}
+
+/* A structured fixture is parsed once and run many times: what a run reads from the model
+ * (r_max, the species, the dtype) goes to a copy, so the parsed fixture stays as read. */
+Test(physical, a_parsed_potential_is_not_changed_by_running_it)
+{
+    cJSON *json = cJSON_Parse("{\"name\": \"t\", \"preset\": \"nequip\", \"torchscript\": \"nequip_f64.pth\", "
+                              "\"structure\": {\"periodic\": false}, \"checks\": {\"conservative\": {\"components\": 2}}}");
+    e3c_fixture *fx = NULL;
+    E3C_ASSERT_OK(e3c_fixture_parse(&fx, json, potentials_dir()));
+    cJSON_Delete(json);
+    cr_assert_not_null(fx->structured);
+    cr_assert(!(fx->structured->structure.r_max > 0), "r_max comes from the model");
+    cr_assert_eq(fx->check[E3C_CHECK_CONSERVATIVE].physical.components, 2);
+    for (size_t i = 0; i < fx->n_checks; i++)
+        cr_assert_neq(fx->kinds[i], E3C_CHECK_PERIODIC_IMAGES, "no cell: no periodic images");
+    e3c_check_result r;
+    for (int run = 0; run < 2; run++) {
+        E3C_ASSERT_OK(e3c_fixture_run(&r, fx, E3C_CHECK_TRANSLATION, NULL));
+        cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
+        e3c_check_result_free(&r);
+        cr_assert(!(fx->structured->structure.r_max > 0), "the run changed the parsed fixture");
+        cr_assert_eq(fx->structured->has_model_dtype, 0);
+    }
+    e3c_fixture_free(fx);
+}
+
+/* A preset file is read relative to the fixture's folder when the fixture is read; a
+ * missing one refuses the fixture naming the file. */
+Test(structured, a_preset_file_is_read_with_the_fixture)
+{
+    char presets[4096];
+    snprintf(presets, sizeof presets, "%s/presets", E3C_SOURCE_DIR);
+    cJSON *json = cJSON_Parse("{\"name\": \"t\", \"preset\": \"mace-lammps.json\", \"torchscript\": \"m.pt\"}");
+    e3c_fixture *fx = NULL;
+    E3C_ASSERT_OK(e3c_fixture_parse(&fx, json, presets));
+    cr_assert_not_null(fx->structured);
+    cr_assert(fx->structured->n_inputs > 0, "the preset's args are parsed");
+    e3c_fixture_free(fx);
+    E3C_ASSERT_FAILS(e3c_fixture_parse(&fx, json, potentials_dir()), E3C_ERR_IO, "mace-lammps.json");
+    cr_assert_null(fx);
+    cJSON_Delete(json);
 }
 
 static const e3c_check_kind physical_kinds[6] = {E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION, E3C_CHECK_CONSERVATIVE,
@@ -622,10 +667,12 @@ static e3c_verdict smoothness(const char *preset, const char *file, int periodic
              "{\"name\": \"t\", \"preset\": \"%s\", \"torchscript\": \"%s\", \"structure\": {\"periodic\": %s},"
              " \"checks\": {\"smoothness\": %s}}",
              preset, file, periodic ? "true" : "false", options);
-    cJSON *fx = cJSON_Parse(text);
-    E3C_ASSERT_OK(e3c_fixture_validate(fx));
-    E3C_ASSERT_OK(e3c_structured_fixture_run(fx, potentials_dir(), E3C_CHECK_SMOOTHNESS, seed, r));
-    cJSON_Delete(fx);
+    cJSON *json = cJSON_Parse(text);
+    e3c_fixture *fx = NULL;
+    E3C_ASSERT_OK(e3c_fixture_parse(&fx, json, potentials_dir()));
+    E3C_ASSERT_OK(e3c_structured_fixture_run(r, fx, E3C_CHECK_SMOOTHNESS, seed));
+    e3c_fixture_free(fx);
+    cJSON_Delete(json);
     return r->status;
 }
 
@@ -696,15 +743,18 @@ Test(smoothness, the_result_states_the_pair_distances_energies_and_tolerance)
  * to its own images, which do not move) is ERRORED naming why, never PASSED. */
 Test(smoothness, no_pair_to_move_is_errored)
 {
-    cJSON *fx = cJSON_Parse("{\"name\": \"t\", \"preset\": \"nequip\", \"torchscript\": \"nequip_f64.pth\","
-                            " \"structure\": {\"periodic\": true, \"atoms\": 1, \"volume_per_atom\": 30.0},"
-                            " \"checks\": {\"smoothness\": true}}");
+    cJSON *json = cJSON_Parse("{\"name\": \"t\", \"preset\": \"nequip\", \"torchscript\": \"nequip_f64.pth\","
+                              " \"structure\": {\"periodic\": true, \"atoms\": 1, \"volume_per_atom\": 30.0},"
+                              " \"checks\": {\"smoothness\": true}}");
+    e3c_fixture *fx = NULL;
+    E3C_ASSERT_OK(e3c_fixture_parse(&fx, json, potentials_dir()));
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_structured_fixture_run(fx, potentials_dir(), E3C_CHECK_SMOOTHNESS, 1, &r));
+    E3C_ASSERT_OK(e3c_structured_fixture_run(&r, fx, E3C_CHECK_SMOOTHNESS, 1));
     cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
     cr_assert(strstr(r.message, "no pair of the structure can be put at r_max"), "%s", r.message);
     e3c_check_result_free(&r);
-    cJSON_Delete(fx);
+    e3c_fixture_free(fx);
+    cJSON_Delete(json);
 }
 
 Test(smoothness, opt_in_for_structured_models_only)

@@ -37,10 +37,12 @@ typedef struct run_opts {
     int reproducible;          /* `run`: print reproduce commands */
 } run_opts;
 
-/* One fixture to run: its JSON (borrowed from the parsed file), file and folder. */
+/* One fixture to run: its JSON (borrowed from the parsed file), file and folder, and once
+ * valid, the fixture read from it (owned; the workers share the parent's). */
 typedef struct item {
     const cJSON *fx;
     char *file, *dir;
+    e3c_fixture *parsed;
 } item;
 
 /* One check to run, and its result once finished. */
@@ -207,7 +209,7 @@ static int push_item(collection *c, const cJSON *fx, const char *file)
     }
     char *dir = strdup(dirname(d));
     free(d);
-    c->items[c->n++] = (item){fx, f, dir};
+    c->items[c->n++] = (item){fx, f, dir, NULL};
     return dir != NULL;
 }
 
@@ -297,7 +299,7 @@ static void collect(collection *c, const char *path)
 static void child_check(void *p, e3c_check_result *out)
 {
     const task *t = p;
-    e3c_fixture_run_check(t->it->fx, t->it->dir, t->kind, t->rs, out);
+    e3c_fixture_run(out, t->it->parsed, t->kind, t->rs);
 }
 
 static const char *fixture_name(const cJSON *fx)
@@ -350,27 +352,24 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
         const char *name = fixture_name(it->fx);
         if (o->keep && !o->keep[i])
             continue;
-        e3c_status st = e3c_fixture_validate(it->fx);
+        e3c_status st = e3c_fixture_parse(&c->items[i].parsed, it->fx, it->dir);
         for (size_t j = 0; !st && j < i; j++)
             if (!strcmp(fixture_name(c->items[j].fx), name))
                 st = e3c_error_set(E3C_ERR_VALUE, "fixture name \"%s\" is already used in %s", name, c->items[j].file);
-        e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
-        size_t nk = 0;
-        if (!st)
-            st = e3c_fixture_checks(it->fx, kinds, &nk);
         if (st) {
             char message[sizeof((e3c_check_result *)0)->message];
             snprintf(message, sizeof message, "%s: fixture \"%s\": %s", it->file, name, e3c_error_last());
             entry_error(c, it->file, name, message); /* the report makes the name valid UTF-8 */
             continue;
         }
-        for (size_t k = 0; k < nk; k++) {
-            if (!ctl_keeps_check(&o->ctl, name, kinds[k]))
+        for (size_t k = 0; k < it->parsed->n_checks; k++) {
+            e3c_check_kind kind = it->parsed->kinds[k];
+            if (!ctl_keeps_check(&o->ctl, name, kind))
                 continue;
             task *t = &tasks[(*n_tasks)++];
             t->it = it;
-            t->kind = kinds[k];
-            e3c_fixture_expected(it->fx, kinds[k], &t->expected);
+            t->kind = kind;
+            t->expected = it->parsed->check[kind].expected;
         }
     }
     return tasks;
@@ -397,7 +396,7 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
     e3c_status st = e3c_check_pool_new(&pool, o->jobs < (int)n ? o->jobs : (int)(n ? n : 1), child_check);
     for (size_t i = 0; !st && i < n; i++) {
         tasks[i].rs = &o->rs;
-        st = e3c_check_pool_submit(pool, &tasks[i], e3c_fixture_timeout(tasks[i].it->fx, &o->rs), i);
+        st = e3c_check_pool_submit(pool, &tasks[i], e3c_fixture_time_limit(tasks[i].it->parsed, &o->rs), i);
     }
     size_t done = 0, not_expected = 0, maxfail = (size_t)o->ctl.maxfail;
     while (!st && done < n && !cli_interrupted && !(maxfail && not_expected >= maxfail)) {
@@ -516,7 +515,7 @@ static int run_collection(collection *c, const run_opts *o)
 static void collection_free(collection *c)
 {
     for (size_t i = 0; i < c->n; i++)
-        free(c->items[i].file), free(c->items[i].dir);
+        free(c->items[i].file), free(c->items[i].dir), e3c_fixture_free(c->items[i].parsed);
     free(c->items);
     for (size_t i = 0; i < c->n_docs; i++)
         cJSON_Delete(c->docs[i]);

@@ -147,17 +147,33 @@ E3C_API e3c_status e3c_check_structured_equivariance(e3c_jit_module *m, const e3
 E3C_API e3c_status e3c_check_structured_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const char *name,
                                              const e3c_auto_jitable_options *opt, e3c_check_result *out);
 
-/** One physical check of a structured model (`kind` an e3c_check_kind: PERMUTATION,
- *  TRANSLATION, CONSERVATIVE, BATCHING, ADDITIVITY, PERIODIC_IMAGES or SMOOTHNESS) on the seeded
- *  structure, with the fixture's options `copts` (may be NULL: the defaults). *out is
- *  filled as every check's (details: the tolerance, the model calls made, the worst
- *  component); E3C_ERR_INVALID only for bad arguments. */
-E3C_API e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured *s, int kind, uint64_t seed,
-                                                 const cJSON *copts, e3c_check_result *out);
+/** Options of the physical checks of a structured model; initialise with
+ *  E3C_PHYSICAL_OPTIONS_INIT. */
+typedef struct e3c_physical_options {
+    double tolerance; /**< > 0; 0: by the model dtype (conservative: its atol and rtol) */
+    int components;   /**< conservative: force components checked by finite differences (3) */
+    double step;      /**< smoothness: the distance step h around r_max; 0: by the model dtype */
+} e3c_physical_options;
 
-/** Run one check of a structured fixture (preset expanded here) in this process. */
-E3C_API e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir, int kind, uint64_t seed,
-                                      e3c_check_result *out);
+#define E3C_PHYSICAL_OPTIONS_INIT {0.0, 3, 0.0}
+
+/** One physical check of a structured model (`kind` an e3c_check_kind: PERMUTATION,
+ *  TRANSLATION, CONSERVATIVE, BATCHING, ADDITIVITY, PERIODIC_IMAGES or
+ *  SMOOTHNESS) on the seeded
+ *  structure, with options `opt` (may be NULL: the defaults). *out is filled as every
+ *  check's (details: the tolerance, the model calls made, the worst component);
+ *  E3C_ERR_INVALID only for bad arguments. */
+E3C_API e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured *s, int kind, uint64_t seed,
+                                                 const e3c_physical_options *opt, e3c_check_result *out);
+
+struct e3c_fixture;
+
+/** Run check `kind` of a parsed structured fixture (e3c_fixture_parse: its preset already
+ *  merged, its description in fx->structured) in this process: load the model, fill what
+ *  the fixture left to it (on a copy: `fx` is not changed), check. Problems are ERRORED
+ *  results in *out; E3C_ERR_INVALID only for bad arguments (NULL, or a plain fixture). */
+E3C_API e3c_status e3c_structured_fixture_run(e3c_check_result *out, const struct e3c_fixture *fx, int kind,
+                                              uint64_t seed);
 
 #ifdef __cplusplus
 }
