@@ -8,6 +8,7 @@
 #include "e3check/fixture.h"
 #include "e3check/registry.h"
 #include "e3check/structured.h"
+#include "structured_internal.h"
 
 /* The most parameters and buffers a fixture's module tree may hold in all: 2^28 numbers,
  * the cap of one module (1 GiB in float32, 2 GiB in float64). */
@@ -282,8 +283,9 @@ static e3c_status validate_check_options(const cJSON *c)
     return E3C_OK;
 }
 
-/* The checks of a fixture from its "checks" object (or the defaults when NULL). */
-static e3c_status checks_of(const cJSON *checks, e3c_check_kind *kinds, size_t *n)
+/* The checks of a fixture from its "checks" object (or the defaults when NULL); a
+ * structured model's golden check takes other options (structured_golden.c). */
+static e3c_status checks_of(const cJSON *checks, int structured, e3c_check_kind *kinds, size_t *n)
 {
     *n = 0;
     if (!checks) {
@@ -308,7 +310,7 @@ static e3c_status checks_of(const cJSON *checks, e3c_check_kind *kinds, size_t *
             return e3c_error_set(E3C_ERR_VALUE, "key \"%s\" appears twice in \"checks\"", c->string);
         if (!cJSON_IsBool(c) && !cJSON_IsObject(c))
             return e3c_error_set(E3C_ERR_VALUE, "check \"%s\" must be true, false or an object of options", c->string);
-        e3c_status st = validate_check_options(c);
+        e3c_status st = structured && k == E3C_CHECK_GOLDEN ? structured_golden_validate(c) : validate_check_options(c);
         if (st)
             return st;
         if (!cJSON_IsFalse(c))
@@ -323,7 +325,7 @@ e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
     if (e3c_fixture_is_structured(fx) && cJSON_IsString(field(fx, "preset")) && e3c_fixture_expand_preset(&full, fx, NULL))
         full = NULL; /* a preset file not found from here: the fixture's own checks */
     const cJSON *use = full ? full : fx;
-    e3c_status st = checks_of(field(use, "checks"), kinds, n);
+    e3c_status st = checks_of(field(use, "checks"), e3c_fixture_is_structured(fx), kinds, n);
     if (!st && cJSON_IsFalse(field(field(use, "structure"), "periodic"))) { /* no cell: no periodic images */
         size_t kept = 0;
         for (size_t i = 0; i < *n; i++)

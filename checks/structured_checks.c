@@ -9,6 +9,7 @@
 #include "e3check/fixture.h"
 #include "e3check/o3.h"
 #include "e3check/structured.h"
+#include "structured_internal.h"
 
 #define MAX_CALL_ARGS 64
 
@@ -1495,6 +1496,56 @@ e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured
     return E3C_OK;
 }
 
+/* ------------------------------------------------------------------ shared ---- */
+
+e3c_status structured_seeded(const e3c_structured *s, uint64_t seed, e3c_structure **out)
+{
+    return make_structure(s, seed, out);
+}
+
+e3c_status structured_call(e3c_jit_module *m, const e3c_structured *s, const e3c_structure *st, uint64_t seed,
+                           e3c_value **out)
+{
+    phys p = {m, s, seed, 0};
+    return phys_run(&p, st, NULL, NULL, out);
+}
+
+e3c_status structured_output(const e3c_value *res, const e3c_output_spec *o, e3c_tensor **out, int *absent)
+{
+    return output_of(res, o, out, absent);
+}
+
+void structured_details(const e3c_structured *s, const e3c_structure *st, cJSON *details)
+{
+    structure_details(s, st, details);
+}
+
+e3c_status structured_load(const cJSON *fixture, const char *base_dir, cJSON **fx, e3c_structured **s,
+                           e3c_jit_module **m, char *path, size_t cap)
+{
+    *fx = NULL, *s = NULL, *m = NULL;
+    e3c_status st = e3c_fixture_expand_preset(fx, fixture, base_dir);
+    if (!st)
+        st = e3c_structured_validate(*fx);
+    if (!st)
+        st = e3c_structured_parse(s, *fx);
+    if (!st) {
+        const char *rel = cJSON_GetObjectItemCaseSensitive(*fx, "torchscript")->valuestring;
+        snprintf(path, cap, "%s%s%s", rel[0] == '/' || !base_dir ? "" : base_dir, rel[0] == '/' || !base_dir ? "" : "/",
+                 rel);
+        st = e3c_jit_load(m, path);
+    }
+    if (!st)
+        st = e3c_structured_resolve(*s, *m);
+    if (!st && (*s)->jit_settings)
+        st = e3c_structured_apply_jit_settings(*m);
+    if (st) {
+        e3c_jit_free(*m), e3c_structured_free(*s), cJSON_Delete(*fx);
+        *fx = NULL, *s = NULL, *m = NULL;
+    }
+    return st;
+}
+
 /* ------------------------------------------------------------------ fixtures ---- */
 
 e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir, int kind, uint64_t seed,
@@ -1508,21 +1559,7 @@ e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir
     e3c_structured *s = NULL;
     e3c_jit_module *m = NULL;
     char path[4096] = "";
-    e3c_status st = e3c_fixture_expand_preset(&fx, fixture, base_dir);
-    if (!st)
-        st = e3c_structured_validate(fx);
-    if (!st)
-        st = e3c_structured_parse(&s, fx);
-    if (!st) {
-        const char *rel = cJSON_GetObjectItemCaseSensitive(fx, "torchscript")->valuestring;
-        snprintf(path, sizeof path, "%s%s%s", rel[0] == '/' || !base_dir ? "" : base_dir,
-                 rel[0] == '/' || !base_dir ? "" : "/", rel);
-        st = e3c_jit_load(&m, path);
-    }
-    if (!st)
-        st = e3c_structured_resolve(s, m);
-    if (!st && s->jit_settings)
-        st = e3c_structured_apply_jit_settings(m);
+    e3c_status st = structured_load(fixture, base_dir, &fx, &s, &m, path, sizeof path);
     const cJSON *copts = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(fx, "checks"),
                                                           e3c_check_kind_name((e3c_check_kind)kind));
     if (st) {
@@ -1540,6 +1577,8 @@ e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir
     } else if (kind == E3C_CHECK_PERMUTATION || kind == E3C_CHECK_TRANSLATION || kind == E3C_CHECK_CONSERVATIVE ||
                kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY || kind == E3C_CHECK_PERIODIC_IMAGES) {
         e3c_check_structured_physical(m, s, kind, seed, copts, out);
+    } else if (kind == E3C_CHECK_GOLDEN) {
+        e3c_check_structured_golden(m, s, copts, base_dir, seed, out);
     } else {
         out->details = cJSON_CreateObject();
         out->seed = seed;
