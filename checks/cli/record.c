@@ -37,11 +37,14 @@ int record_target_ok(const char *out_path)
     return ok;
 }
 
-/* `target` relative to the folder of `out_path` when both folders resolve and share more
- * than the root (the file's own name kept, a link not followed), else `target` as it is. */
+/* `target` relative to the folder `out_path` is written in (a link to OUT followed) when
+ * both folders resolve and share more than the root (target's own name kept, a link not
+ * followed), else `target` as it is. */
 static void relative_to_out(const char *target, const char *out_path, char *buf, size_t cap)
 {
-    char *t = strdup(target), *o = strdup(out_path), *tb = strdup(target);
+    char *resolved = realpath(out_path, NULL); /* an existing OUT, through its links: where it is written */
+    char *t = strdup(target), *o = strdup(resolved ? resolved : out_path), *tb = strdup(target);
+    free(resolved);
     char tdir[PATH_MAX], odir[PATH_MAX];
     snprintf(buf, cap, "%s", target);
     if (!t || !o || !tb || !realpath(dirname(t), tdir) || !realpath(dirname(o), odir)) {
@@ -191,7 +194,7 @@ int record_golden(const char *out_path, cJSON *const *fixtures, size_t n, const 
             cli_error("model: --record: %s", e3c_error_last());
             rc = EXIT_NOT_EXPECTED;
         } else {
-            printf("e3check: recorded %zu fixture%s (%s) with their golden outputs in %s; 'e3check run %s' checks "
+            printf("e3check: recorded the golden outputs of %zu fixture%s (%s) in %s; 'e3check run %s' checks "
                    "the model against them\n",
                    n, n == 1 ? "" : "s", names, out_path, out_path);
         }
