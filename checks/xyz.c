@@ -261,7 +261,7 @@ static e3c_status parse_atom(char *line, long number, int64_t atom, const char *
             double x = h->cols[c].type == 'R' || h->cols[c].type == 'I' ? strtod(tokens[at], &end) : 0;
             int ok = h->cols[c].type == 'S'   ? 1
                      : h->cols[c].type == 'L' ? logical_value(tokens[at], &flag)
-                     : h->cols[c].type == 'I' ? !*end && x == floor(x)
+                     : h->cols[c].type == 'I' ? !*end && isfinite(x) && x == floor(x)
                                               : !*end && isfinite(x);
             if (!ok)
                 return e3c_error_set(E3C_ERR_FORMAT, "%s:%ld: \"%.40s\" in column %s of atom %lld is not %s", path,

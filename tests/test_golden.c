@@ -265,6 +265,8 @@ Test(golden, malformed_xyz_lines_are_errored_naming_the_file_and_the_line)
         {"2\nProperties=species:S:1:pos:R:3\nH 0 0 0\nC 1 0\n", "bad.xyz:4: atom 1 has 3 columns but Properties declares 4"},
         {"2\nProperties=species:S:1:pos:R:3:tag:I:1\nH 0 0 0 1\nC 1 0 0 1.5\n",
          "bad.xyz:4: \"1.5\" in column tag of atom 1 is not an integer"},
+        {"2\nProperties=species:S:1:pos:R:3:tag:I:1\nH 0 0 0 inf\nC 1 0 0 1\n",
+         "bad.xyz:3: \"inf\" in column tag of atom 0 is not an integer"},
         {"3\n\nH 0 0 0\nC 1.2 0 0\n", "bad.xyz:5: the file ends after 2 of 3 atoms"},
         {"2\n\nO 0 0 0\nC 1.2 0 0\n", "bad.xyz:3: species \"O\" is not among the model's type_names"},
     };
