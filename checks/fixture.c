@@ -11,6 +11,7 @@
 #include "e3check/json.h"
 #include "e3check/registry.h"
 #include "e3check/structured.h"
+#include "structured_internal.h"
 
 /* The most parameters and buffers a fixture's module tree may hold in all: 2^28 numbers,
  * the cap of one module (1 GiB in float32, 2 GiB in float64). */
@@ -242,8 +243,9 @@ static void check_defaults(e3c_fixture_check *c)
 }
 
 /* The checks of a fixture from its "checks" object (or the defaults when NULL), in order,
- * with their options. */
-static e3c_status checks_of(const cJSON *checks, e3c_fixture *fx)
+ * with their options; a structured model's golden check takes a structure and its outputs
+ * (structured_golden.c). */
+static e3c_status checks_of(const cJSON *checks, int structured, e3c_fixture *fx)
 {
     fx->n_checks = 0;
     if (!checks) {
@@ -268,7 +270,9 @@ static e3c_status checks_of(const cJSON *checks, e3c_fixture *fx)
             return e3c_error_set(E3C_ERR_VALUE, "key \"%s\" appears twice in \"checks\"", c->string);
         if (!cJSON_IsBool(c) && !cJSON_IsObject(c))
             return e3c_error_set(E3C_ERR_VALUE, "check \"%s\" must be true, false or an object of options", c->string);
-        e3c_status st = parse_check_options(c, &fx->check[k]);
+        fx->check[k].options = c;
+        e3c_status st = structured && k == E3C_CHECK_GOLDEN ? structured_golden_validate(c)
+                                                           : parse_check_options(c, &fx->check[k]);
         if (st)
             return st;
         if (!cJSON_IsFalse(c))
@@ -346,7 +350,7 @@ static e3c_status parse_structured(const cJSON *json, const char *base_dir, e3c_
     if (!st)
         st = e3c_structured_validate(fx->expanded);
     if (!st)
-        st = checks_of(field(fx->expanded, "checks"), fx);
+        st = checks_of(field(fx->expanded, "checks"), 1, fx);
     if (!st && cJSON_IsFalse(field(field(fx->expanded, "structure"), "periodic"))) { /* no cell: no periodic images */
         size_t kept = 0;
         for (size_t i = 0; i < fx->n_checks; i++)
@@ -423,7 +427,7 @@ static e3c_status parse_plain(const cJSON *json, const char *base_dir, e3c_fixtu
     fx->dtype = strcmp(dtype, "float64") ? E3C_FLOAT32 : E3C_FLOAT64;
     e3c_status st = parse_common(json, fx);
     if (!st)
-        st = checks_of(field(json, "checks"), fx);
+        st = checks_of(field(json, "checks"), 0, fx);
     for (size_t i = 0; !st && i < fx->n_checks; i++)
         if (fx->kinds[i] >= E3C_CHECK_PERMUTATION)
             st = e3c_error_set(E3C_ERR_VALUE, "check \"%s\" is for structured models (a \"preset\" or \"args\")",

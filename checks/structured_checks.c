@@ -10,6 +10,7 @@
 #include "e3check/fixture.h"
 #include "e3check/o3.h"
 #include "e3check/structured.h"
+#include "structured_internal.h"
 
 #define MAX_CALL_ARGS 64
 
@@ -249,7 +250,7 @@ static void input_name(const e3c_input_spec *in, char *buf, size_t cap)
 
 /* Output `o` of a result: *out a new reference, or NULL with *absent = 1 when it is None or
  * empty (an error unless declared optional). */
-static e3c_status output_of(const e3c_value *res, const e3c_output_spec *o, e3c_tensor **out, int *absent)
+e3c_status structured_output(const e3c_value *res, const e3c_output_spec *o, e3c_tensor **out, int *absent)
 {
     *out = NULL;
     *absent = 0;
@@ -428,9 +429,9 @@ static e3c_status trial(e3c_jit_module *m, const e3c_structured *s, const e3c_st
         const e3c_output_spec *o = &s->outputs[k];
         e3c_tensor *a = NULL, *b = NULL, *bt = NULL, *a64 = NULL;
         int absent_a = 0, absent_b = 0;
-        status = output_of(y1, o, &a, &absent_a);
+        status = structured_output(y1, o, &a, &absent_a);
         if (!status)
-            status = output_of(y0, o, &b, &absent_b);
+            status = structured_output(y0, o, &b, &absent_b);
         if (!status && absent_a != absent_b)
             status = e3c_error_set(E3C_ERR_VALUE, "output '%s' is absent in one call and present in the other", o->key);
         if (!status && !absent_a) {
@@ -596,7 +597,7 @@ static e3c_status declared_outputs(const e3c_structured *s, const e3c_value *y)
     for (size_t k = 0; k < s->n_outputs; k++) {
         e3c_tensor *t = NULL;
         int absent = 0;
-        e3c_status st = output_of(y, &s->outputs[k], &t, &absent);
+        e3c_status st = structured_output(y, &s->outputs[k], &t, &absent);
         e3c_tensor_free(t);
         if (st)
             return st;
@@ -653,7 +654,7 @@ static int roundtrip(e3c_jit_module *m, const e3c_structured *s, const e3c_struc
     for (size_t k = 0; ok && k < s->n_outputs; k++) {
         e3c_tensor *a = NULL, *b = NULL;
         int absent_a = 0, absent_b = 0;
-        if (output_of(before, &s->outputs[k], &a, &absent_a) || output_of(after, &s->outputs[k], &b, &absent_b) ||
+        if (structured_output(before, &s->outputs[k], &a, &absent_a) || structured_output(after, &s->outputs[k], &b, &absent_b) ||
             absent_a != absent_b || (!absent_a && !e3c_tensor_equal(a, b))) {
             snprintf(why, cap, "the reloaded model gives a different '%s'", s->outputs[k].key);
             ok = 0;
@@ -763,9 +764,9 @@ static e3c_status output_diff(const e3c_output_spec *o, const e3c_value *y1, con
     e3c_tensor *a = NULL, *b = NULL, *idx = NULL, *bp = NULL, *a64 = NULL, *b64 = NULL;
     int absent_a = 0, absent_b = 0;
     *err = -1;
-    e3c_status st = output_of(y1, o, &a, &absent_a);
+    e3c_status st = structured_output(y1, o, &a, &absent_a);
     if (!st)
-        st = output_of(y0, o, &b, &absent_b);
+        st = structured_output(y0, o, &b, &absent_b);
     if (!st && absent_a != absent_b)
         st = e3c_error_set(E3C_ERR_VALUE, "output '%s' is absent in one call and present in the other", o->key);
     if (!st && !absent_a && order && (e3c_tensor_ndim(b) < 1 || e3c_tensor_size(b, 0) != n))
@@ -1039,7 +1040,7 @@ e3c_status output_numbers(const e3c_structured *s, const e3c_value *y, int k, do
     e3c_tensor *t = NULL;
     int absent = 0;
     *vals = NULL, *n = 0;
-    e3c_status st = output_of(y, &s->outputs[k], &t, &absent);
+    e3c_status st = structured_output(y, &s->outputs[k], &t, &absent);
     if (st || absent)
         return st;
     *n = e3c_tensor_numel(t);
@@ -1490,6 +1491,24 @@ e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured
     return E3C_OK;
 }
 
+/* ------------------------------------------------------------------ shared ---- */
+
+e3c_status structured_load(e3c_jit_module **m, e3c_structured *s_run, const e3c_fixture *fx)
+{
+    *m = NULL;
+    *s_run = *fx->structured; /* resolve fills only its scalars: a shallow copy keeps fx as parsed */
+    e3c_status st = e3c_jit_load(m, fx->torchscript);
+    if (!st)
+        st = e3c_structured_resolve(s_run, *m);
+    if (!st && s_run->jit_settings)
+        st = e3c_structured_apply_jit_settings(*m);
+    if (st) {
+        e3c_jit_free(*m);
+        *m = NULL;
+    }
+    return st;
+}
+
 /* ------------------------------------------------------------------ fixtures ---- */
 
 e3c_status e3c_structured_fixture_run(e3c_check_result *out, const e3c_fixture *fx, int kind, uint64_t seed)
@@ -1498,16 +1517,12 @@ e3c_status e3c_structured_fixture_run(e3c_check_result *out, const e3c_fixture *
         return e3c_error_set(E3C_ERR_INVALID, "e3c_structured_fixture_run: NULL argument or not a structured fixture");
     memset(out, 0, sizeof *out);
     double start = now_s();
-    e3c_structured s_run = *fx->structured; /* resolve fills only its scalars: a shallow copy keeps fx as parsed */
+    e3c_structured s_run;
     const e3c_structured *s = &s_run;
     const e3c_fixture_check *c = &fx->check[(unsigned)kind < E3C_CHECK_KIND_COUNT ? kind : 0];
     e3c_jit_module *m = NULL;
+    e3c_status st = structured_load(&m, &s_run, fx);
     const char *path = fx->torchscript;
-    e3c_status st = e3c_jit_load(&m, path);
-    if (!st)
-        st = e3c_structured_resolve(&s_run, m);
-    if (!st && s->jit_settings)
-        st = e3c_structured_apply_jit_settings(m);
     if (st) {
         out->details = cJSON_CreateObject();
         out->seed = seed;
@@ -1524,6 +1539,8 @@ e3c_status e3c_structured_fixture_run(e3c_check_result *out, const e3c_fixture *
                kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY || kind == E3C_CHECK_PERIODIC_IMAGES ||
                kind == E3C_CHECK_SMOOTHNESS) {
         e3c_check_structured_physical(m, s, kind, seed, &c->physical, out);
+    } else if (kind == E3C_CHECK_GOLDEN) {
+        e3c_check_structured_golden(m, s, c->options, fx->base_dir, seed, out);
     } else {
         out->details = cJSON_CreateObject();
         out->seed = seed;

@@ -1,5 +1,7 @@
-/* What the physical checks of structured models share (checks/ only): the seeded
- * structure, one model call on a structure, and the energy and forces outputs. */
+/* What the checks of structured models share across files (checks/ only): the seeded
+ * structure, the model loaded for a parsed fixture, one model call on a structure, the
+ * declared outputs of a result. Defined in structured_checks.c; used by smoothness.c and
+ * structured_golden.c. */
 #ifndef E3CHECK_STRUCTURED_INTERNAL_H
 #define E3CHECK_STRUCTURED_INTERNAL_H
 
@@ -31,5 +33,20 @@ e3c_status output_numbers(const e3c_structured *s, const e3c_value *y, int k, do
 
 /* The smoothness check (checks/smoothness.c): fills *out. */
 void run_smoothness(phys *p, uint64_t seed, const e3c_physical_options *opt, e3c_check_result *out);
+
+/* Declared output `o` of a result: *out a new reference, or NULL with *absent = 1 when it
+ * is None or empty (an error unless it is declared optional, or missing from a dict). */
+e3c_status structured_output(const e3c_value *res, const e3c_output_spec *o, e3c_tensor **out, int *absent);
+
+struct e3c_fixture;
+
+/* The model of a parsed structured fixture, loaded (*m) with what the fixture left to it
+ * filled into *s_run (a shallow copy of fx->structured: fx is not changed) and its jit
+ * settings applied. On failure the error names the cause and *m is NULL. */
+e3c_status structured_load(e3c_jit_module **m, e3c_structured *s_run, const struct e3c_fixture *fx);
+
+/* The options of a structured fixture's golden check (`c`: the item checks.golden):
+ * known keys of the right types and ranges. E3C_ERR_VALUE naming the key. */
+e3c_status structured_golden_validate(const cJSON *c);
 
 #endif

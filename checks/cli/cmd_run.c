@@ -21,6 +21,7 @@
 #include "e3check/report.h"
 #include "e3check/structured.h"
 #include "e3check/json.h"
+#include "record.h"
 #include "select.h"
 
 /* ------------------------------------------------------------------ options ---- */
@@ -30,6 +31,7 @@ typedef struct run_opts {
     const char *preset;     /* model --preset NAME|FILE.json */
     long atoms;             /* model --atoms N (0: the preset's) */
     const char *structures; /* model --structures periodic|cluster|both */
+    const char *record;     /* model --record OUT.json: write golden fixtures, run no checks */
     int jobs, quiet, verbose;
     e3c_run_settings rs;
     cli_controls ctl;          /* selection, shards, stopping, colour (select.c) */
@@ -164,7 +166,9 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
             if (!option_long(argv[0], a, argv[++i], 1, 100000, &v))
                 return EXIT_USAGE;
             o->atoms = v;
-        } else if (allow_irreps && !strcmp(a, "--structures") && has_next &&
+        } else if (allow_irreps && !strcmp(a, "--record") && has_next)
+            o->record = argv[++i];
+        else if (allow_irreps && !strcmp(a, "--structures") && has_next &&
                  (!strcmp(argv[i + 1], "periodic") || !strcmp(argv[i + 1], "cluster") || !strcmp(argv[i + 1], "both")))
             o->structures = argv[++i];
         else if (a[0] == '-' && a[1]) {
@@ -693,6 +697,8 @@ static int model_preset(const run_opts *o, const char *file, const char *dtype)
         return EXIT_USAGE;
     }
     cJSON_Delete(probe);
+    if (o->record && !record_target_ok(o->record))
+        return EXIT_NOT_EXPECTED; /* before the model runs: nothing would be written */
     char abs_path[4096];
     absolute_path(file, abs_path, sizeof abs_path);
     char *copy = strdup(file);
@@ -721,7 +727,7 @@ static int model_preset(const run_opts *o, const char *file, const char *dtype)
         push_item(&c, fx, abs_path);
     }
     free(copy);
-    int rc = run_collection(&c, o);
+    int rc = o->record ? record_golden(o->record, c.docs, c.n_docs, &o->rs) : run_collection(&c, o);
     collection_free(&c);
     e3c_report_free(&report);
     return rc;
@@ -745,6 +751,10 @@ static int model_run(int argc, char **argv)
         dtype = "float32";
     if ((o.atoms || o.structures) && !o.preset) {
         cli_error("model: --atoms and --structures go with --preset");
+        return EXIT_USAGE;
+    }
+    if (o.record && !o.preset) {
+        cli_error("model: --record goes with --preset (it records a potential's outputs)");
         return EXIT_USAGE;
     }
     if (o.preset && n_rest == 1 && !n_ins && !n_outs)
@@ -789,7 +799,8 @@ static void model_help(FILE *out)
     fputs("usage: e3check model FILE.pt --irreps-in IRREPS [--irreps-in ...] --irreps-out IRREPS [...]\n"
           "                     [--dtype float32|float64] [run options]\n"
           "       e3check model FILE --preset nequip|mace|mace-lammps|PRESET.json [--dtype float32|float64]\n"
-          "                     [--atoms N] [--structures periodic|cluster|both] [run options]\n\n"
+          "                     [--atoms N] [--structures periodic|cluster|both] [run options]\n"
+          "       e3check model FILE --preset P [--atoms N] [--structures ...] [--seed N] --record OUT.json\n\n"
           "Check one deployed TorchScript model: auto_jitable (runs on random inputs of the\n"
           "declared widths, rejects narrower ones, round-trips) and equivariance. An entry may\n"
           "be an irreps string, cartesian_points, or none. Reports and options as 'e3check run'\n"
@@ -804,6 +815,14 @@ static void model_help(FILE *out)
           "energy), batching (MACE), additivity and, with a cell, periodic_images;\n"
           "--check smoothness runs the opt-in check that energy and forces are continuous\n"
           "as a neighbour crosses r_max.\n"
+          "\n"
+          "--record OUT.json runs no check: the model runs once (in a child process) on each\n"
+          "structure the preset run would use (--structures, --atoms, --seed) and OUT.json gets\n"
+          "a fixture per structure holding it inline and the model's outputs (17 significant\n"
+          "digits) as a golden check, with the preset's other checks turned off; paths are\n"
+          "relative to OUT's folder. 'e3check run OUT.json' then fails when the file's outputs\n"
+          "change (e.g. after recompiling or retraining). OUT is written atomically and must be\n"
+          "a regular file or a new name.\n"
           "\nequivariance options:\n"
           "  --ntrials N        rotations per case (default 1)\n"
           "  --tolerance T      largest error accepted (default e3nn's: 1e-3 float32, 1e-9 float64)\n"

@@ -56,6 +56,9 @@ typedef struct e3c_fixture_check {
     const cJSON *golden_output;            /**< golden: the expected output(s); NULL when not given */
     double atol;                           /**< golden: > 0, or 0 for the dtype's default */
     e3c_physical_options physical;         /**< permutation ... smoothness ("tolerance", "components", "step") */
+    const cJSON *options;                  /**< the check's item as written (borrowed from the fixture): the
+                                                golden check of a structured model reads its structure and
+                                                outputs here (validated when the fixture was read) */
 } e3c_fixture_check;
 
 /** A fixture read and validated once by e3c_fixture_parse, read-only afterwards: one parsed

@@ -158,15 +158,40 @@ typedef struct e3c_physical_options {
 #define E3C_PHYSICAL_OPTIONS_INIT {0.0, 3, 0.0}
 
 /** One physical check of a structured model (`kind` an e3c_check_kind: PERMUTATION,
- *  TRANSLATION, CONSERVATIVE, BATCHING, ADDITIVITY, PERIODIC_IMAGES or
- *  SMOOTHNESS) on the seeded
- *  structure, with options `opt` (may be NULL: the defaults). *out is filled as every
+ *  TRANSLATION, CONSERVATIVE, BATCHING, ADDITIVITY, PERIODIC_IMAGES or SMOOTHNESS) on the
+ *  seeded structure, with options `opt` (may be NULL: the defaults). *out is filled as every
  *  check's (details: the tolerance, the model calls made, the worst component);
  *  E3C_ERR_INVALID only for bad arguments. */
 E3C_API e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured *s, int kind, uint64_t seed,
                                                  const e3c_physical_options *opt, e3c_check_result *out);
 
 struct e3c_fixture;
+
+/** The golden check of a structured model: the structure of `copts` (the fixture's
+ *  checks.golden: "positions", "species" (type indices, or names mapped through the
+ *  model's type_names metadata or atomic_numbers buffer) and "cell", or "xyz", the first
+ *  frame of an extended-XYZ file relative to base_dir) with e3check's own neighbour list
+ *  for the model's r_max, one model call, and every declared output against "outputs"
+ *  (nested lists by key; null or absent: the output must be None or empty). An output
+ *  passes when |got - expected| / max(1, largest |expected|) <= its tolerance ("atol": a
+ *  number or an object by key; default 1e-5 float32, 1e-7 float64 by the model dtype);
+ *  another shape, a None where values are expected or a NaN FAILs. The details hold per
+ *  output the worst component (index, expected, got, error) and the tolerance; the message
+ *  names the worst output. Problems of the options, the structure or the XYZ file (file
+ *  and line) are ERRORED. *out is filled (caller frees it); E3C_ERR_INVALID only for
+ *  NULL arguments. */
+E3C_API e3c_status e3c_check_structured_golden(e3c_jit_module *m, const e3c_structured *s, const cJSON *copts,
+                                               const char *base_dir, uint64_t seed, e3c_check_result *out);
+
+/** Record a golden check: load the model of the parsed structured fixture `fx`
+ *  (e3c_fixture_parse), run it once on the seeded structure its checks use for `seed`,
+ *  and give the options of a golden check for it in *out: {"positions", "species" (type
+ *  indices), "cell" (null without one), "outputs" (every declared output by key, null
+ *  when None or empty)}. Numbers are raw JSON text with 17 significant digits, so that
+ *  they read back as the same doubles. Errors (E3C_ERR_VALUE and others) name the cause:
+ *  a model that cannot be loaded or run, an output that is not finite, a fixture batching
+ *  several structures. Caller owns *out. */
+E3C_API e3c_status e3c_structured_golden_record(cJSON **out, const struct e3c_fixture *fx, uint64_t seed);
 
 /** Run check `kind` of a parsed structured fixture (e3c_fixture_parse: its preset already
  *  merged, its description in fx->structured) in this process: load the model, fill what
