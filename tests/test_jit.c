@@ -320,6 +320,103 @@ Test(registry, builds_seed_modules_from_json)
     e3c_strings_free(&names);
 }
 
+static void build_fails_with(const char *json, const char *needle)
+{
+    cJSON *spec = cJSON_Parse(json);
+    cr_assert_not_null(spec, "bad test JSON %s", json);
+    e3c_module *m = NULL;
+    E3C_ASSERT_FAILS(e3c_registry_build(&m, spec), E3C_ERR_VALUE, needle);
+    cr_assert_null(m, "%s", json);
+    cJSON_Delete(spec);
+}
+
+static void builds(const char *json)
+{
+    cJSON *spec = cJSON_Parse(json);
+    cr_assert_not_null(spec, "bad test JSON %s", json);
+    e3c_module *m = NULL;
+    cr_assert_eq(e3c_registry_build(&m, spec), E3C_OK, "%s: %s", json, e3c_error_last());
+    cr_assert_not_null(m);
+    e3c_module_free(m);
+    cJSON_Delete(spec);
+}
+
+Test(registry, argument_errors_name_the_module_the_argument_and_why)
+{
+    build_fails_with("{\"type\": \"Norm\", \"args\": [3]}", "cannot build Norm: field \"irreps_in\" must be a string");
+    build_fails_with("{\"type\": \"Norm\"}", "cannot build Norm: missing field \"irreps_in\"");
+    build_fails_with("{\"type\": \"Norm\", \"args\": [\"1o\", \"yes\"]}",
+                     "cannot build Norm: field \"squared\" must be true or false");
+    build_fails_with("{\"type\": \"Norm\", \"args\": [\"1o\", true, 3]}", "Norm takes at most 2 positional arguments, got 3");
+    build_fails_with("{\"type\": \"BatchNorm\", \"args\": [\"1o\"], \"kwargs\": {\"eps\": \"small\"}}",
+                     "cannot build BatchNorm: field \"eps\" must be a number");
+    build_fails_with("{\"type\": \"Linear\", \"args\": [\"1o\", \"1o\"], \"kwargs\": {\"internal_weights\": 1}}",
+                     "cannot build Linear: argument \"internal_weights\" must be true, false or null");
+    build_fails_with("{\"type\": \"Linear\", \"args\": [\"1o\", \"1o\"], \"kwargs\": {\"path_normalization\": null}}",
+                     "cannot build Linear: field \"path_normalization\" must be a string");
+    build_fails_with("{\"type\": \"FullyConnectedTensorProduct\", \"args\": [\"1o\", \"1o\", \"0e\"], "
+                     "\"kwargs\": {\"in1_var\": [\"a\"]}}",
+                     "cannot build FullyConnectedTensorProduct: argument \"in1_var\" must be a list of numbers");
+    build_fails_with("{\"type\": \"FullTensorProduct\", \"args\": [\"1o\", \"1o\", 3]}",
+                     "cannot build FullTensorProduct: filter_ir_out (=a non-list) must be an iterable of e3nn.o3.Irrep");
+    build_fails_with("{\"type\": \"FullyConnectedNet\", \"args\": [[2, 2]], \"kwargs\": {\"variance_in\": null}}",
+                     "cannot build FullyConnectedNet: field \"variance_in\" must be a number");
+    build_fails_with("{\"type\": \"Gate\", \"args\": [\"0e\", 3, \"0e\", [\"sigmoid\"], \"1o\"]}",
+                     "cannot build Gate: argument \"act_scalars\" must be a list of activation names or nulls");
+    build_fails_with("{\"type\": \"SphericalHarmonics\", \"args\": [1]}",
+                     "cannot build SphericalHarmonics: argument \"normalize\" is required and must be true or false");
+    build_fails_with("{\"type\": 3}", "module: field \"type\" must be a string");
+}
+
+/* null is "not given" where e3nn's default is None, and a positional argument is read
+ * under its name: the bound arguments accept what e3nn accepts. */
+Test(registry, arguments_bind_by_position_or_name_and_null_is_not_given)
+{
+    builds("{\"type\": \"Norm\", \"kwargs\": {\"irreps_in\": \"1o\", \"squared\": true}}");
+    builds("{\"type\": \"BatchNorm\", \"args\": [\"1o\", null, null]}");
+    builds("{\"type\": \"TensorSquare\", \"args\": [\"1o\", null, null]}");
+    builds("{\"type\": \"Linear\", \"args\": [\"1o\", \"1o\"], \"kwargs\": {\"internal_weights\": null, \"f_in\": null}}");
+    builds("{\"type\": \"FullTensorProduct\", \"args\": [\"1o\", \"1o\"], \"kwargs\": {\"filter_ir_out\": [\"0e\"]}}");
+    builds("{\"type\": \"SphericalHarmonics\", \"args\": [[0, 1], true], \"kwargs\": {\"irreps_in\": null}}");
+    builds("{\"type\": \"FullyConnectedNet\", \"args\": [[2, 3, 1], null]}");
+}
+
+Test(registry, arguments_are_listed_in_positional_order)
+{
+    e3c_strings names = {0};
+    int positional = -1;
+    E3C_ASSERT_OK(e3c_registry_arguments("TensorProduct", &names, &positional));
+    cr_assert_eq(positional, 4);
+    cr_assert_geq(names.count, 5);
+    const char *first[] = {"irreps_in1", "irreps_in2", "irreps_out", "instructions"};
+    for (int i = 0; i < 4; i++)
+        cr_assert_str_eq(names.items[i], first[i], "TensorProduct's argument %d", i);
+    e3c_strings_free(&names);
+    E3C_ASSERT_FAILS(e3c_registry_arguments("Nope", &names, &positional), E3C_ERR_NOT_FOUND, "unknown module type");
+}
+
+Test(registry, arg_helpers_read_positional_then_keyword_then_fallback)
+{
+    cJSON *args = cJSON_Parse("[\"1o\", 3]"), *kwargs = cJSON_Parse("{\"name\": \"kw\", \"flag\": true}");
+    const char *s = NULL;
+    int b = -1;
+    E3C_ASSERT_OK(e3c_arg_string(args, kwargs, 0, "name", NULL, &s));
+    cr_assert_str_eq(s, "1o");
+    E3C_ASSERT_OK(e3c_arg_string(args, kwargs, 5, "name", NULL, &s));
+    cr_assert_str_eq(s, "kw");
+    E3C_ASSERT_OK(e3c_arg_string(args, kwargs, -1, "other", "dflt", &s));
+    cr_assert_str_eq(s, "dflt");
+    E3C_ASSERT_FAILS(e3c_arg_string(args, kwargs, -1, "other", NULL, &s), E3C_ERR_VALUE, "missing field \"other\"");
+    E3C_ASSERT_FAILS(e3c_arg_string(args, kwargs, 1, "count", NULL, &s), E3C_ERR_VALUE,
+                     "field \"count\" must be a string");
+    E3C_ASSERT_OK(e3c_arg_bool(args, kwargs, -1, "flag", 0, &b));
+    cr_assert_eq(b, 1);
+    E3C_ASSERT_OK(e3c_arg_bool(NULL, NULL, 0, "flag", 0, &b));
+    cr_assert_eq(b, 0);
+    E3C_ASSERT_FAILS(e3c_arg_bool(args, kwargs, 1, "count", 0, &b), E3C_ERR_VALUE, "field \"count\" must be true or false");
+    cJSON_Delete(args), cJSON_Delete(kwargs);
+}
+
 /* ------------------------------------------------------------ random inputs ---- */
 
 Test(arg_specs_randn, draws_the_declared_shapes_in_order)

@@ -30,7 +30,9 @@ struct e3c_module {
     int eval_mode; /* 0: training (torch's default), 1: eval (e3c_module_train) */
 };
 
-/* A deep copy of an array of value lists (new references to the same tensors). */
+/* Copies of value lists, new references to the same tensors (jit/values.c): one list
+ * into *out, and an array of n lists into *out. */
+e3c_status copy_values(e3c_values **out, const e3c_values *src);
 e3c_status copy_values_array(e3c_values ***out, e3c_values *const *src, size_t n);
 
 #endif

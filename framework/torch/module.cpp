@@ -22,19 +22,10 @@ struct callback_failed {
     e3c_status status;
 };
 
-// Collects the warnings raised while a trace is recorded on this thread.
-thread_local std::vector<std::string> *trace_warnings = nullptr;
-
-void note(const std::string &msg)
-{
-    if (trace_warnings)
-        trace_warnings->push_back(msg);
-}
-
-void tracer_warn(const std::string &msg) { note(msg); }
+void tracer_warn(const std::string &msg) { trace_note(msg); }
 
 struct collecting_handler : c10::WarningHandler {
-    void process(const c10::SourceLocation &, const std::string &msg, const bool) override { note(msg); }
+    void process(const c10::SourceLocation &, const std::string &msg, const bool) override { trace_note(msg); }
 };
 
 e3c_values *values_of(const torch::jit::Stack &stack)
@@ -60,15 +51,6 @@ std::string canonical_text(const std::shared_ptr<torch::jit::Graph> &g)
 }
 
 } // namespace
-
-namespace e3c_shim {
-void note_data_read(const char *what)
-{
-    if (tracer::isTracing())
-        note(std::string("a tensor was read into C by ") + what +
-             " while tracing: its value is a constant of the trace and will not follow other inputs");
-}
-} // namespace e3c_shim
 
 extern "C" {
 
@@ -237,12 +219,12 @@ e3c_status e3c_jit_trace(e3c_jit_module *m, e3c_trace_fn fn, void *ctx, const e3
             stack.emplace_back(t.t);
         collecting_handler handler;
         c10::Warning::WarningHandlerGuard guard_warn(&handler);
-        trace_warnings = &collected;
+        collect_trace_notes(&collected);
         tracer::setWarn(tracer_warn);
         struct restore {
             ~restore()
             {
-                trace_warnings = nullptr;
+                collect_trace_notes(nullptr);
             }
         } restore_on_exit;
         torch::NoGradGuard no_grad;

@@ -60,7 +60,10 @@ e3c_status check_shape(const int64_t *shape, int ndim);
 e3c_status give_tensor(e3c_tensor **out, at::Tensor t);
 char *dup_string(const std::string &s);
 e3c_status give_strings(e3c_strings *out, const std::vector<std::string> &v);
-// Record a warning when C reads tensor data while a trace is being recorded.
+// Collect this thread's trace warnings into `into` (nullptr: stop collecting), record one,
+// and record one when C reads tensor data while a trace is being recorded (trace_notes.cpp).
+void collect_trace_notes(std::vector<std::string> *into);
+void trace_note(const std::string &msg);
 void note_data_read(const char *what);
 
 } // namespace e3c_shim

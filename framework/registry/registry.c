@@ -2,8 +2,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
-#include <stdio.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +12,11 @@
 #include <unistd.h>
 
 #include "builtins.h"
+#include "ctor_args.h"
+#include "e3check/json.h"
 #include "e3check/registry.h"
 
+/* Types added at run time (plugins, a program's own main), after the built-in table. */
 typedef struct entry {
     char *name;
     e3c_module_ctor ctor;
@@ -23,20 +24,20 @@ typedef struct entry {
 
 static entry *entries;
 static size_t n_entries;
-static pthread_once_t builtins_once = PTHREAD_ONCE_INIT;
 
-static void register_builtins_once(void) { e3c_register_builtins(); }
-
-static const entry *find(const char *name)
+/* The constructor of `name`: a built-in one, else one added; NULL when unknown. */
+static e3c_module_ctor find(const char *name)
 {
+    for (size_t i = 0; i < n_builtin_types; i++)
+        if (!strcmp(builtin_types[i].name, name))
+            return builtin_types[i].ctor;
     for (size_t i = 0; i < n_entries; i++)
         if (!strcmp(entries[i].name, name))
-            return &entries[i];
+            return entries[i].ctor;
     return NULL;
 }
 
-/* Add without triggering the built-ins (they are added through this, inside the once). */
-static e3c_status add_entry(const char *type_name, e3c_module_ctor ctor)
+e3c_status e3c_registry_add(const char *type_name, e3c_module_ctor ctor)
 {
     if (!type_name || !type_name[0] || !ctor)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_add: a type needs a name and a constructor");
@@ -54,44 +55,35 @@ static e3c_status add_entry(const char *type_name, e3c_module_ctor ctor)
     return E3C_OK;
 }
 
-e3c_status e3c_registry_add(const char *type_name, e3c_module_ctor ctor)
-{
-    pthread_once(&builtins_once, register_builtins_once);
-    return add_entry(type_name, ctor);
-}
-
-void e3c_register_builtin(const char *type_name, e3c_module_ctor ctor) { add_entry(type_name, ctor); }
-
 e3c_status e3c_registry_build(e3c_module **out, const cJSON *spec)
 {
     if (!out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_build: NULL argument");
     *out = NULL;
-    pthread_once(&builtins_once, register_builtins_once);
     if (!cJSON_IsObject(spec))
         return e3c_error_set(E3C_ERR_VALUE, "a module must be a JSON object {\"type\", \"args\", \"kwargs\"}");
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(spec, "type");
+    const char *type;
+    if (e3c_json_string(&type, spec, "type"))
+        return e3c_error_prefix("module");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(spec, "args");
     const cJSON *kwargs = cJSON_GetObjectItemCaseSensitive(spec, "kwargs");
-    if (!cJSON_IsString(type))
-        return e3c_error_set(E3C_ERR_VALUE, "module \"type\" must be a string");
     for (const cJSON *f = spec->child; f; f = f->next)
         if (strcmp(f->string, "type") && strcmp(f->string, "args") && strcmp(f->string, "kwargs"))
-            return e3c_error_set(E3C_ERR_VALUE, "module %s: unknown field \"%s\"", type->valuestring, f->string);
+            return e3c_error_set(E3C_ERR_VALUE, "module %s: unknown field \"%s\"", type, f->string);
     if (args && !cJSON_IsArray(args))
-        return e3c_error_set(E3C_ERR_VALUE, "module %s: \"args\" must be an array", type->valuestring);
+        return e3c_error_set(E3C_ERR_VALUE, "module %s: \"args\" must be an array", type);
     if (kwargs && !cJSON_IsObject(kwargs))
-        return e3c_error_set(E3C_ERR_VALUE, "module %s: \"kwargs\" must be an object", type->valuestring);
-    const entry *e = find(type->valuestring);
-    if (!e)
+        return e3c_error_set(E3C_ERR_VALUE, "module %s: \"kwargs\" must be an object", type);
+    e3c_module_ctor ctor = find(type);
+    if (!ctor)
         return e3c_error_set(E3C_ERR_NOT_FOUND,
                              "unknown module type \"%s\" (see e3check types; a type of your own needs --plugin PATH, "
                              "\"plugins\" in e3check.json, or your program's e3c_registry_add)",
-                             type->valuestring);
-    e3c_status st = e->ctor(out, args, kwargs);
+                             type);
+    e3c_status st = ctor(out, args, kwargs);
     if (!st && !*out) /* a plugin's constructor may "succeed" without building anything */
         st = e3c_error_set(E3C_ERR_INTERNAL, "its constructor reported success but gave no module");
-    return st ? e3c_error_prefix("cannot build %s", type->valuestring) : E3C_OK;
+    return st ? e3c_error_prefix("cannot build %s", type) : E3C_OK;
 }
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -100,13 +92,14 @@ e3c_status e3c_registry_names(e3c_strings *out)
 {
     if (!out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_names: NULL argument");
-    pthread_once(&builtins_once, register_builtins_once);
+    size_t n = n_builtin_types + n_entries;
     out->count = 0;
-    out->items = calloc(n_entries ? n_entries : 1, sizeof *out->items);
+    out->items = calloc(n ? n : 1, sizeof *out->items);
     if (!out->items)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory listing types");
-    for (size_t i = 0; i < n_entries; i++) {
-        if (!(out->items[i] = strdup(entries[i].name))) {
+    for (size_t i = 0; i < n; i++) {
+        const char *name = i < n_builtin_types ? builtin_types[i].name : entries[i - n_builtin_types].name;
+        if (!(out->items[i] = strdup(name))) {
             e3c_strings_free(out);
             return e3c_error_set(E3C_ERR_NOMEM, "out of memory listing types");
         }
@@ -220,111 +213,41 @@ e3c_status e3c_registry_load_plugin(const char *path)
 {
     if (!path)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_load_plugin: NULL argument");
-    pthread_once(&builtins_once, register_builtins_once);
     e3c_status st = trial_load(path);
     return st ? st : load_here(path);
 }
 
 /* ------------------------------------------------------------------ arguments ---- */
 
-static const cJSON *arg_at(const cJSON *args, const cJSON *kwargs, int index, const char *name)
-{
-    const cJSON *a = index >= 0 && args ? cJSON_GetArrayItem(args, index) : NULL;
-    return a ? a : (kwargs ? cJSON_GetObjectItemCaseSensitive(kwargs, name) : NULL);
-}
-
-e3c_status e3c_arg_string(const cJSON *args, const cJSON *kwargs, int index, const char *name, const char *fallback,
-                          const char **out)
-{
-    const cJSON *a = arg_at(args, kwargs, index, name);
-    if (!a) {
-        *out = fallback;
-        return fallback ? E3C_OK : e3c_error_set(E3C_ERR_VALUE, "missing argument \"%s\"", name);
-    }
-    if (!cJSON_IsString(a))
-        return e3c_error_set(E3C_ERR_VALUE, "argument \"%s\" must be a string", name);
-    *out = a->valuestring;
-    return E3C_OK;
-}
-
-e3c_status e3c_arg_bool(const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback, int *out)
-{
-    const cJSON *a = arg_at(args, kwargs, index, name);
-    if (!a) {
-        *out = fallback;
-        return E3C_OK;
-    }
-    if (!cJSON_IsBool(a))
-        return e3c_error_set(E3C_ERR_VALUE, "argument \"%s\" must be true or false", name);
-    *out = cJSON_IsTrue(a);
-    return E3C_OK;
-}
-
-/* e3c_registry_arguments calls a constructor in probe mode: its e3c_args_check records
- * the arguments it accepts and stops it there. */
-static _Thread_local int probing, probed, probed_max;
-static _Thread_local const char *const *probed_known;
-
-/* "a, b, c" of a NULL-terminated list, into buf. */
-static const char *join_names(char *buf, size_t cap, const char *const *names)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    for (const char *const *n = names; n && *n && len < cap; n++)
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", *n);
-    return buf[0] ? buf : "none";
-}
-
 e3c_status e3c_registry_arguments(const char *type, e3c_strings *out, int *n_positional)
 {
     if (!type || !out || !n_positional)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_arguments: NULL argument");
-    pthread_once(&builtins_once, register_builtins_once);
     memset(out, 0, sizeof *out);
-    const entry *e = find(type);
-    if (!e)
+    e3c_module_ctor ctor = find(type);
+    if (!ctor)
         return e3c_error_set(E3C_ERR_NOT_FOUND, "unknown module type \"%s\" (see e3check types)", type);
     e3c_module *m = NULL;
-    probing = 1, probed = 0, probed_known = NULL;
-    e->ctor(&m, NULL, NULL);
-    probing = 0;
+    const char *const *known = NULL;
+    int max_args = 0;
+    ctor_probe_begin();
+    ctor(&m, NULL, NULL);
+    int probed = ctor_probe_end(&max_args, &known);
     e3c_module_free(m);
     if (!probed)
         return e3c_error_set(E3C_ERR_NOT_FOUND, "%s does not declare its arguments (its constructor does not call "
                              "e3c_args_check)", type);
     size_t n = 0;
-    while (probed_known && probed_known[n])
+    while (known && known[n])
         n++;
     out->items = calloc(n ? n : 1, sizeof *out->items);
     for (size_t i = 0; out->items && i < n; i++)
-        if ((out->items[i] = strdup(probed_known[i])))
+        if ((out->items[i] = strdup(known[i])))
             out->count++;
-    *n_positional = probed_max;
+    *n_positional = max_args;
     if (!out->items || out->count != n) {
         e3c_strings_free(out);
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory listing arguments");
-    }
-    return E3C_OK;
-}
-
-e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, const cJSON *kwargs,
-                          const char *const *known)
-{
-    if (probing) {
-        probed = 1, probed_max = max_args, probed_known = known;
-        return e3c_error_set(E3C_ERR_VALUE, "%s: arguments probed", type);
-    }
-    if (args && cJSON_GetArraySize(args) > max_args)
-        return e3c_error_set(E3C_ERR_VALUE, "%s takes at most %d positional arguments, got %d", type, max_args,
-                             cJSON_GetArraySize(args));
-    for (const cJSON *k = kwargs ? kwargs->child : NULL; k; k = k->next) {
-        int ok = 0;
-        for (const char *const *n = known; n && *n; n++)
-            ok |= !strcmp(*n, k->string);
-        char names[512];
-        if (!ok)
-            return e3c_error_set(E3C_ERR_VALUE, "%s got an unexpected keyword argument \"%s\" (its arguments: %s)", type,
-                                 k->string, join_names(names, sizeof names, known));
     }
     return E3C_OK;
 }
