@@ -74,7 +74,7 @@ static e3c_status validate_structured(const cJSON *fx)
     e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
     size_t n;
     if (!st)
-        st = e3c_fixture_checks(fx, kinds, &n);
+        st = e3c_fixture_checks(kinds, &n, fx);
     return st;
 }
 
@@ -130,7 +130,7 @@ e3c_status e3c_fixture_validate(const cJSON *fx)
         return e3c_error_set(E3C_ERR_VALUE, "field \"timeout_s\" must be a positive number");
     e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
     size_t n;
-    e3c_status st = e3c_fixture_checks(fx, kinds, &n);
+    e3c_status st = e3c_fixture_checks(kinds, &n, fx);
     for (size_t i = 0; !st && i < n; i++)
         if (kinds[i] >= E3C_CHECK_PERMUTATION)
             st = e3c_error_set(E3C_ERR_VALUE, "check \"%s\" is for structured models (a \"preset\" or \"args\")",
@@ -317,7 +317,7 @@ static e3c_status checks_of(const cJSON *checks, e3c_check_kind *kinds, size_t *
     return E3C_OK;
 }
 
-e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
+e3c_status e3c_fixture_checks(e3c_check_kind *kinds, size_t *n, const cJSON *fx)
 {
     cJSON *full = NULL; /* a preset's "checks", merged with the fixture's key by key */
     if (e3c_fixture_is_structured(fx) && cJSON_IsString(field(fx, "preset")) && e3c_fixture_expand_preset(&full, fx, NULL))
@@ -335,7 +335,7 @@ e3c_status e3c_fixture_checks(const cJSON *fx, e3c_check_kind *kinds, size_t *n)
     return st;
 }
 
-e3c_status e3c_fixture_expected(const cJSON *fx, e3c_check_kind kind, e3c_verdict *out)
+e3c_status e3c_fixture_expected(e3c_verdict *out, const cJSON *fx, e3c_check_kind kind)
 {
     const cJSON *e = field(field(fx, "expect"), e3c_check_kind_name(kind));
     *out = E3C_PASSED;
@@ -418,7 +418,7 @@ static e3c_status unknown_parameter(const e3c_module *m, const char *name)
     e3c_strings names = {0, NULL};
     char list[1024] = "";
     size_t len = 0;
-    if (!e3c_module_parameters(m, &names))
+    if (!e3c_module_parameters(&names, m))
         for (size_t i = 0; i < names.count && len < sizeof list; i++)
             len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", names.items[i]);
     e3c_strings_free(&names);
@@ -461,9 +461,9 @@ static e3c_status parameter_values(e3c_module *m, const cJSON *p, double **v, si
     *v = NULL, *n = 0;
     if (!cJSON_IsArray(p))
         return e3c_error_set(E3C_ERR_VALUE, "parameter \"%s\" must be a list", p->string);
-    if (e3c_module_tensor(m, p->string, &t))
+    if (e3c_module_tensor(&t, m, p->string))
         return unknown_parameter(m, p->string);
-    e3c_status st = e3c_tensor_shape(t, shape, 8, &ndim);
+    e3c_status st = e3c_tensor_shape(shape, 8, &ndim, t);
     size_t total = (size_t)e3c_tensor_numel(t), flat = (size_t)cJSON_GetArraySize(p);
     e3c_tensor_free(t);
     int nested = p->child && cJSON_IsArray(p->child);
@@ -707,9 +707,9 @@ static e3c_status golden_output(const cJSON *want, const e3c_tensor *got, size_t
     int64_t shape_got[E3C_MAX_DIMS], shape_exp[E3C_MAX_DIMS];
     int nd_got = 0, nd_exp = 0;
     if (!st)
-        st = e3c_tensor_shape(got, shape_got, E3C_MAX_DIMS, &nd_got);
+        st = e3c_tensor_shape(shape_got, E3C_MAX_DIMS, &nd_got, got);
     if (!st)
-        st = e3c_tensor_shape(expected, shape_exp, E3C_MAX_DIMS, &nd_exp);
+        st = e3c_tensor_shape(shape_exp, E3C_MAX_DIMS, &nd_exp, expected);
     if (!st && (nd_got != nd_exp || memcmp(shape_got, shape_exp, (size_t)nd_got * sizeof *shape_got))) {
         char a[96], b[96];
         format_shape(got, a, sizeof a), format_shape(expected, b, sizeof b);
@@ -722,9 +722,9 @@ static e3c_status golden_output(const cJSON *want, const e3c_tensor *got, size_t
     if (!st && (!(g = malloc((n ? n : 1) * sizeof *g)) || !(e = malloc((n ? n : 1) * sizeof *e))))
         st = e3c_error_set(E3C_ERR_NOMEM, "out of memory comparing output %zu (%zu values)", o, n);
     if (!st)
-        st = e3c_tensor_to_doubles(got, g, n);
+        st = e3c_tensor_to_doubles(g, n, got);
     if (!st)
-        st = e3c_tensor_to_doubles(expected, e, n);
+        st = e3c_tensor_to_doubles(e, n, expected);
     double scale = 1, worst = 0;
     size_t worst_i = 0;
     for (size_t i = 0; !st && i < n; i++)
@@ -829,13 +829,13 @@ static void normalized_check(const e3c_subject *s, const cJSON *copts, uint64_t 
         out->seed = seed;
         result_set(out, E3C_ERRORED, "%s", e3c_error_last());
     } else {
-        e3c_check_normalized(s, &o, out);
+        e3c_check_normalized(out, s, &o);
     }
     free(names);
 }
 
-e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_check_kind kind,
-                                 const e3c_run_settings *rs, e3c_check_result *out)
+e3c_status e3c_fixture_run_check(e3c_check_result *out, const cJSON *fx, const char *base_dir,
+                                 e3c_check_kind kind, const e3c_run_settings *rs)
 {
     if (!fx || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_check: NULL argument");
@@ -852,7 +852,7 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
             out->duration_s = now_s() - start;
             return E3C_OK;
         }
-        return e3c_structured_fixture_run(fx, base_dir, (int)kind, seed, out);
+        return e3c_structured_fixture_run(out, fx, base_dir, (int)kind, seed);
     }
     subject_holder h;
     e3c_status st = e3c_fixture_validate(fx);
@@ -877,12 +877,12 @@ e3c_status e3c_fixture_run_check(const cJSON *fx, const char *base_dir, e3c_chec
             out->seed = seed;
             result_set(out, E3C_ERRORED, "%s", e3c_error_last());
         } else
-            e3c_check_equivariance(&h.s, &o, out);
+            e3c_check_equivariance(out, &h.s, &o);
         e3c_values_free(fixed);
     } else if (kind == E3C_CHECK_AUTO_JITABLE) {
         e3c_auto_jitable_options o;
         check_auto_jitable_options(copts, seed, &o);
-        e3c_check_auto_jitable(&h.s, &o, out);
+        e3c_check_auto_jitable(out, &h.s, &o);
     } else if (kind == E3C_CHECK_NORMALIZED) {
         normalized_check(&h.s, copts, seed, out);
     } else if (kind == E3C_CHECK_GOLDEN) {
@@ -910,12 +910,12 @@ typedef struct isolated_ctx {
 static void run_in_child(void *p, e3c_check_result *out)
 {
     isolated_ctx *c = p;
-    e3c_fixture_run_check(c->fx, c->base_dir, c->kind, c->rs, out);
+    e3c_fixture_run_check(out, c->fx, c->base_dir, c->kind, c->rs);
 }
 
-e3c_status e3c_fixture_run_check_isolated(const cJSON *fx, const char *base_dir, e3c_check_kind kind,
-                                          const e3c_run_settings *rs, e3c_check_result *out)
+e3c_status e3c_fixture_run_check_isolated(e3c_check_result *out, const cJSON *fx, const char *base_dir,
+                                          e3c_check_kind kind, const e3c_run_settings *rs)
 {
     isolated_ctx c = {fx, base_dir, kind, rs};
-    return e3c_check_isolated(run_in_child, &c, e3c_fixture_timeout(fx, rs), out);
+    return e3c_check_isolated(out, run_in_child, &c, e3c_fixture_timeout(fx, rs));
 }

@@ -297,7 +297,7 @@ static void collect(collection *c, const char *path)
 static void child_check(void *p, e3c_check_result *out)
 {
     const task *t = p;
-    e3c_fixture_run_check(t->it->fx, t->it->dir, t->kind, t->rs, out);
+    e3c_fixture_run_check(out, t->it->fx, t->it->dir, t->kind, t->rs);
 }
 
 static const char *fixture_name(const cJSON *fx)
@@ -357,7 +357,7 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
         e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
         size_t nk = 0;
         if (!st)
-            st = e3c_fixture_checks(it->fx, kinds, &nk);
+            st = e3c_fixture_checks(kinds, &nk, it->fx);
         if (st) {
             char message[sizeof((e3c_check_result *)0)->message];
             snprintf(message, sizeof message, "%s: fixture \"%s\": %s", it->file, name, e3c_error_last());
@@ -370,7 +370,7 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
             task *t = &tasks[(*n_tasks)++];
             t->it = it;
             t->kind = kinds[k];
-            e3c_fixture_expected(it->fx, kinds[k], &t->expected);
+            e3c_fixture_expected(&t->expected, it->fx, kinds[k]);
         }
     }
     return tasks;
@@ -404,7 +404,7 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
         int got = 0;
         size_t tag = 0;
         e3c_check_result r;
-        st = e3c_check_pool_next(pool, 1.0, &got, &tag, &r);
+        st = e3c_check_pool_next(&got, &tag, &r, pool, 1.0);
         if (!st && got && cli_interrupted && r.status == E3C_ERRORED) {
             /* a Ctrl-C reaches the workers too: a check ended by it did not run to its end */
             e3c_check_result_free(&r);

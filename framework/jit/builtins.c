@@ -15,9 +15,9 @@ static e3c_status build_norm(e3c_module **out, const cJSON *args, const cJSON *k
     int squared;
     e3c_status st = e3c_args_check("Norm", args, 2, kwargs, known);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 0, "irreps_in", NULL, &irreps);
+        st = e3c_arg_string(&irreps, args, kwargs, 0, "irreps_in", NULL);
     if (!st)
-        st = e3c_arg_bool(args, kwargs, 1, "squared", 0, &squared);
+        st = e3c_arg_bool(&squared, args, kwargs, 1, "squared", 0);
     return st ? st : e3c_norm_new(out, irreps, squared);
 }
 
@@ -29,7 +29,7 @@ static e3c_status build_norm(e3c_module **out, const cJSON *args, const cJSON *k
         const char *irreps;                                                                    \
         e3c_status st = e3c_args_check(type, args, 1, kwargs, known);                          \
         if (!st)                                                                               \
-            st = e3c_arg_string(args, kwargs, 0, "irreps_in", NULL, &irreps);                 \
+            st = e3c_arg_string(&irreps, args, kwargs, 0, "irreps_in", NULL);                 \
         return st ? st : ctor(out, irreps);                                                    \
     }
 
@@ -99,11 +99,11 @@ static const char *const tp_kwargs[] = {"irrep_normalization", "path_normalizati
 /* The three irreps every two-input product starts with: irreps_in1, irreps_in2, irreps_out. */
 static e3c_status three_irreps(const cJSON *args, const cJSON *kwargs, const char **a, const char **b, const char **c)
 {
-    e3c_status st = e3c_arg_string(args, kwargs, 0, "irreps_in1", NULL, a);
+    e3c_status st = e3c_arg_string(a, args, kwargs, 0, "irreps_in1", NULL);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 1, "irreps_in2", NULL, b);
+        st = e3c_arg_string(b, args, kwargs, 1, "irreps_in2", NULL);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 2, "irreps_out", NULL, c);
+        st = e3c_arg_string(c, args, kwargs, 2, "irreps_out", NULL);
     return st;
 }
 
@@ -149,7 +149,7 @@ static e3c_status filter_and_norm(const cJSON *args, const cJSON *kwargs, int in
 {
     e3c_status st = ctor_string_list(ctor_arg(args, kwargs, index, "filter_ir_out"), "filter_ir_out", filter, n_filter);
     if (!st && ctor_arg(NULL, kwargs, -1, "irrep_normalization"))
-        st = e3c_arg_string(NULL, kwargs, -1, "irrep_normalization", NULL, norm);
+        st = e3c_arg_string(norm, NULL, kwargs, -1, "irrep_normalization", NULL);
     return st;
 }
 
@@ -163,9 +163,9 @@ static e3c_status build_pairwise(e3c_module **out, const cJSON *args, const cJSO
     size_t n_filter = 0;
     e3c_status st = e3c_args_check(type, args, 3, kwargs, known);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 0, "irreps_in1", NULL, &a);
+        st = e3c_arg_string(&a, args, kwargs, 0, "irreps_in1", NULL);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 1, "irreps_in2", NULL, &b);
+        st = e3c_arg_string(&b, args, kwargs, 1, "irreps_in2", NULL);
     if (!st)
         st = filter_and_norm(args, kwargs, 2, &filter, &n_filter, &norm);
     if (!st)
@@ -191,10 +191,10 @@ static e3c_status build_tensor_square(e3c_module **out, const cJSON *args, const
     size_t n_filter = 0;
     e3c_status st = e3c_args_check("TensorSquare", args, 3, kwargs, known);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 0, "irreps_in", NULL, &a);
+        st = e3c_arg_string(&a, args, kwargs, 0, "irreps_in", NULL);
     const cJSON *o = ctor_arg(args, kwargs, 1, "irreps_out");
     if (!st && o && !cJSON_IsNull(o))
-        st = e3c_arg_string(args, kwargs, 1, "irreps_out", NULL, &b);
+        st = e3c_arg_string(&b, args, kwargs, 1, "irreps_out", NULL);
     if (!st)
         st = filter_and_norm(args, kwargs, 2, &filter, &n_filter, &norm);
     if (!st)
@@ -212,9 +212,9 @@ static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON 
     int *pairs = NULL, *flags = NULL;
     e3c_status st = e3c_args_check("Linear", args, 2, kwargs, known);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 0, "irreps_in", NULL, &a);
+        st = e3c_arg_string(&a, args, kwargs, 0, "irreps_in", NULL);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 1, "irreps_out", NULL, &b);
+        st = e3c_arg_string(&b, args, kwargs, 1, "irreps_out", NULL);
     const cJSON *f_in = ctor_arg(NULL, kwargs, -1, "f_in"), *f_out = ctor_arg(NULL, kwargs, -1, "f_out");
     if (!st && ((f_in && !cJSON_IsNull(f_in)) || (f_out && !cJSON_IsNull(f_out))))
         st = e3c_error_set(E3C_ERR_VALUE, "Linear's f_in/f_out are not supported by e3check");
@@ -279,7 +279,7 @@ static e3c_status build_sh(e3c_module **out, const cJSON *args, const cJSON *kwa
     size_t nls = 0;
     e3c_status st = e3c_args_check("SphericalHarmonics", args, 4, kwargs, known);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 2, "normalization", "integral", &norm_name);
+        st = e3c_arg_string(&norm_name, args, kwargs, 2, "normalization", "integral");
     if (!st)
         st = e3c_normalization_parse(&norm, norm_name);
     if (!st && !cJSON_IsBool(nz))
@@ -295,7 +295,7 @@ static e3c_status build_sh(e3c_module **out, const cJSON *args, const cJSON *kwa
         e3c_irreps ir;
         st = e3c_irreps_parse(&ir, l->valuestring);
         if (!st)
-            st = e3c_sh_irreps_to_ls(&ir, &ls, &nls, &p_in);
+            st = e3c_sh_irreps_to_ls(&ls, &nls, &p_in, &ir);
         e3c_irreps_free(&ir);
     } else if (!st && cJSON_IsNumber(l)) {
         ls = malloc(sizeof *ls);
@@ -362,7 +362,7 @@ static e3c_status build_activation(e3c_module **out, const cJSON *args, const cJ
     size_t n = 0;
     e3c_status st = e3c_args_check("Activation", args, 2, kwargs, known);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 0, "irreps_in", NULL, &irreps);
+        st = e3c_arg_string(&irreps, args, kwargs, 0, "irreps_in", NULL);
     if (!st)
         st = act_list(ctor_arg(args, kwargs, 1, "acts"), "acts", &names, &n);
     if (!st)
@@ -379,11 +379,11 @@ static e3c_status build_extract(e3c_module **out, const cJSON *args, const cJSON
     int squeeze = 0;
     e3c_status st = e3c_args_check("Extract", args, 4, kwargs, known);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 0, "irreps_in", NULL, &irreps);
+        st = e3c_arg_string(&irreps, args, kwargs, 0, "irreps_in", NULL);
     if (!st)
         st = ctor_string_list(ctor_arg(args, kwargs, 1, "irreps_outs"), "irreps_outs", &outs, &n_outs);
     if (!st)
-        st = e3c_arg_bool(args, kwargs, 3, "squeeze_out", 0, &squeeze);
+        st = e3c_arg_bool(&squeeze, args, kwargs, 3, "squeeze_out", 0);
     const cJSON *ins = ctor_arg(args, kwargs, 2, "instructions");
     if (!st && (!cJSON_IsArray(ins) || (size_t)cJSON_GetArraySize(ins) != n_outs))
         st = e3c_error_set(E3C_ERR_VALUE, "Extract needs one instruction list per output");
@@ -417,9 +417,9 @@ static e3c_status build_extract_ir(e3c_module **out, const cJSON *args, const cJ
     const char *irreps, *ir;
     e3c_status st = e3c_args_check("ExtractIr", args, 2, kwargs, known);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 0, "irreps_in", NULL, &irreps);
+        st = e3c_arg_string(&irreps, args, kwargs, 0, "irreps_in", NULL);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 1, "ir", NULL, &ir);
+        st = e3c_arg_string(&ir, args, kwargs, 1, "ir", NULL);
     return st ? st : e3c_extract_ir_new(out, irreps, ir);
 }
 
@@ -430,15 +430,15 @@ static e3c_status build_gate(e3c_module **out, const cJSON *args, const cJSON *k
     size_t ns = 0, ng = 0;
     e3c_status st = e3c_args_check("Gate", args, 5, kwargs, known);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 0, "irreps_scalars", NULL, &s);
+        st = e3c_arg_string(&s, args, kwargs, 0, "irreps_scalars", NULL);
     if (!st)
         st = act_list(ctor_arg(args, kwargs, 1, "act_scalars"), "act_scalars", &as, &ns);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 2, "irreps_gates", NULL, &g);
+        st = e3c_arg_string(&g, args, kwargs, 2, "irreps_gates", NULL);
     if (!st)
         st = act_list(ctor_arg(args, kwargs, 3, "act_gates"), "act_gates", &ag, &ng);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 4, "irreps_gated", NULL, &v);
+        st = e3c_arg_string(&v, args, kwargs, 4, "irreps_gated", NULL);
     if (!st)
         st = e3c_gate_new(out, s, as, ns, g, ag, ng, v);
     free(as), free(ag);
@@ -453,7 +453,7 @@ static e3c_status build_fcnet(e3c_module **out, const cJSON *args, const cJSON *
     int out_act = 0;
     e3c_status st = e3c_args_check("FullyConnectedNet", args, 5, kwargs, known);
     if (!st)
-        st = e3c_arg_bool(args, kwargs, 4, "out_act", 0, &out_act);
+        st = e3c_arg_bool(&out_act, args, kwargs, 4, "out_act", 0);
     if (!st && (!cJSON_IsArray(hs) || cJSON_GetArraySize(hs) < 2))
         st = e3c_error_set(E3C_ERR_VALUE, "argument \"hs\" must list at least two layer sizes");
     if (!st && act && !cJSON_IsNull(act) && !cJSON_IsString(act))
@@ -480,9 +480,9 @@ static e3c_status build_point_conv(e3c_module **out, const cJSON *args, const cJ
     const cJSON *lmax = ctor_arg(args, kwargs, 2, "lmax");
     e3c_status st = e3c_args_check("PointConvolution", args, 3, kwargs, known);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 0, "irreps_feat", NULL, &a);
+        st = e3c_arg_string(&a, args, kwargs, 0, "irreps_feat", NULL);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 1, "irreps_out", NULL, &b);
+        st = e3c_arg_string(&b, args, kwargs, 1, "irreps_out", NULL);
     if (!st && lmax && !cJSON_IsNumber(lmax))
         st = e3c_error_set(E3C_ERR_VALUE, "argument \"lmax\" must be an integer");
     return st ? st : e3c_point_convolution_new(out, a, b, lmax ? lmax->valueint : 2);
@@ -510,19 +510,19 @@ static e3c_status build_batch_norm(e3c_module **out, const cJSON *args, const cJ
     e3c_batch_norm_options o = E3C_BATCH_NORM_OPTIONS_INIT;
     e3c_status st = e3c_args_check("BatchNorm", args, 7, kwargs, known);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 0, "irreps", NULL, &irreps);
+        st = e3c_arg_string(&irreps, args, kwargs, 0, "irreps", NULL);
     if (!st)
         st = arg_number(args, kwargs, 1, "eps", 1e-5, &o.eps);
     if (!st)
         st = arg_number(args, kwargs, 2, "momentum", 0.1, &o.momentum);
     if (!st)
-        st = e3c_arg_bool(args, kwargs, 3, "affine", 1, &o.affine);
+        st = e3c_arg_bool(&o.affine, args, kwargs, 3, "affine", 1);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 4, "reduce", "mean", &o.reduce);
+        st = e3c_arg_string(&o.reduce, args, kwargs, 4, "reduce", "mean");
     if (!st)
-        st = e3c_arg_bool(args, kwargs, 5, "instance", 0, &o.instance);
+        st = e3c_arg_bool(&o.instance, args, kwargs, 5, "instance", 0);
     if (!st)
-        st = e3c_arg_string(args, kwargs, 6, "normalization", "component", &o.normalization);
+        st = e3c_arg_string(&o.normalization, args, kwargs, 6, "normalization", "component");
     return st ? st : e3c_batch_norm_new(out, irreps, &o);
 }
 

@@ -233,8 +233,8 @@ static const cJSON *arg_at(const cJSON *args, const cJSON *kwargs, int index, co
     return a ? a : (kwargs ? cJSON_GetObjectItemCaseSensitive(kwargs, name) : NULL);
 }
 
-e3c_status e3c_arg_string(const cJSON *args, const cJSON *kwargs, int index, const char *name, const char *fallback,
-                          const char **out)
+e3c_status e3c_arg_string(const char **out, const cJSON *args, const cJSON *kwargs, int index,
+                          const char *name, const char *fallback)
 {
     const cJSON *a = arg_at(args, kwargs, index, name);
     if (!a) {
@@ -247,7 +247,7 @@ e3c_status e3c_arg_string(const cJSON *args, const cJSON *kwargs, int index, con
     return E3C_OK;
 }
 
-e3c_status e3c_arg_bool(const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback, int *out)
+e3c_status e3c_arg_bool(int *out, const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback)
 {
     const cJSON *a = arg_at(args, kwargs, index, name);
     if (!a) {
@@ -275,7 +275,7 @@ static const char *join_names(char *buf, size_t cap, const char *const *names)
     return buf[0] ? buf : "none";
 }
 
-e3c_status e3c_registry_arguments(const char *type, e3c_strings *out, int *n_positional)
+e3c_status e3c_registry_arguments(e3c_strings *out, int *n_positional, const char *type)
 {
     if (!type || !out || !n_positional)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_arguments: NULL argument");

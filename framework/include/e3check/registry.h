@@ -39,17 +39,17 @@ E3C_API e3c_status e3c_registry_load_plugin(const char *path);
 /* Helpers for constructors: argument `index` of args, else kwargs[name], else absent. */
 
 /** The argument as a string; *out = fallback when absent. */
-E3C_API e3c_status e3c_arg_string(const cJSON *args, const cJSON *kwargs, int index, const char *name,
-                          const char *fallback, const char **out);
+E3C_API e3c_status e3c_arg_string(const char **out, const cJSON *args, const cJSON *kwargs, int index,
+                                  const char *name, const char *fallback);
 
 /** The argument as a boolean; *out = fallback when absent. */
-E3C_API e3c_status e3c_arg_bool(const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback, int *out);
+E3C_API e3c_status e3c_arg_bool(int *out, const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback);
 
 /** The arguments a type's constructor accepts, as its e3c_args_check declares them: their
  *  names in positional order (*out, caller owns) and how many may be positional.
  *  E3C_ERR_NOT_FOUND for an unknown type or one whose constructor does not call
  *  e3c_args_check. */
-E3C_API e3c_status e3c_registry_arguments(const char *type, e3c_strings *out, int *n_positional);
+E3C_API e3c_status e3c_registry_arguments(e3c_strings *out, int *n_positional, const char *type);
 
 /** E3C_ERR_VALUE when `args` has more than `max_args` entries or `kwargs` a key not in
  *  the NULL-terminated `known` list. */

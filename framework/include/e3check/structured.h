@@ -138,26 +138,29 @@ E3C_API e3c_status e3c_structured_apply_jit_settings(const e3c_jit_module *m);
  *  vectors rotated and inverted; features by D(R); everything else fixed. Outputs compared
  *  per key as irreps (D(R) on the last dimension) or Cartesian rank 2 (R S R^T).
  *  Tolerance by the model dtype (e3nn's 1e-3 / 1e-9) unless opt->tolerance > 0. */
-E3C_API e3c_status e3c_check_structured_equivariance(e3c_jit_module *m, const e3c_structured *s, const char *name,
-                                             const e3c_equivariance_options *opt, e3c_check_result *out);
+E3C_API e3c_status e3c_check_structured_equivariance(e3c_check_result *out, e3c_jit_module *m,
+                                                     const e3c_structured *s, const char *name,
+                                                     const e3c_equivariance_options *opt);
 
 /** auto_jitable for a structured model: runs on the structure, strict shapes (each strict
  *  input's last dimension cut by 1, 2, 3: every call must raise; the one accepted is named
  *  with the width), save/reload round trip with identical outputs. */
-E3C_API e3c_status e3c_check_structured_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const char *name,
-                                             const e3c_auto_jitable_options *opt, e3c_check_result *out);
+E3C_API e3c_status e3c_check_structured_auto_jitable(e3c_check_result *out, e3c_jit_module *m,
+                                                     const e3c_structured *s, const char *name,
+                                                     const e3c_auto_jitable_options *opt);
 
 /** One physical check of a structured model (`kind` an e3c_check_kind: PERMUTATION,
  *  TRANSLATION, CONSERVATIVE, BATCHING, ADDITIVITY or PERIODIC_IMAGES) on the seeded
  *  structure, with the fixture's options `copts` (may be NULL: the defaults). *out is
  *  filled as every check's (details: the tolerance, the model calls made, the worst
  *  component); E3C_ERR_INVALID only for bad arguments. */
-E3C_API e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured *s, int kind, uint64_t seed,
-                                                 const cJSON *copts, e3c_check_result *out);
+E3C_API e3c_status e3c_check_structured_physical(e3c_check_result *out, e3c_jit_module *m,
+                                                 const e3c_structured *s, int kind, uint64_t seed,
+                                                 const cJSON *copts);
 
 /** Run one check of a structured fixture (preset expanded here) in this process. */
-E3C_API e3c_status e3c_structured_fixture_run(const cJSON *fixture, const char *base_dir, int kind, uint64_t seed,
-                                      e3c_check_result *out);
+E3C_API e3c_status e3c_structured_fixture_run(e3c_check_result *out, const cJSON *fixture,
+                                              const char *base_dir, int kind, uint64_t seed);
 
 #ifdef __cplusplus
 }
