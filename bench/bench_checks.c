@@ -44,7 +44,7 @@ int main(void)
     double t[5];
     for (int i = 0; i < 5; i++) {
         double t0 = bench_now_ms();
-        if (e3c_module_forward(m, args, &res))
+        if (e3c_module_forward(&res, m, args))
             die("forward");
         e3c_values_free(res);
         t[i] = bench_now_ms() - t0;
@@ -52,7 +52,7 @@ int main(void)
     double eager_ms = bench_median(t, 5);
     for (int i = 0; i < 5; i++) {
         double t0 = bench_now_ms();
-        if (e3c_module_forward(compiled, args, &res))
+        if (e3c_module_forward(&res, compiled, args))
             die("forward");
         e3c_values_free(res);
         t[i] = bench_now_ms() - t0;
@@ -66,7 +66,7 @@ int main(void)
     eo.batch = BATCH;
     e3c_check_result r;
     BENCH_MEDIAN("check equivariance (4 forward calls)", 5, {
-        if (e3c_check_equivariance(&s, &eo, &r) || r.status != E3C_PASSED)
+        if (e3c_check_equivariance(&r, &s, &eo) || r.status != E3C_PASSED)
             die("equivariance");
         e3c_check_result_free(&r);
     });
@@ -76,14 +76,14 @@ int main(void)
     e3c_auto_jitable_options ao = E3C_AUTO_JITABLE_OPTIONS_INIT;
     ao.batch = BATCH;
     BENCH_MEDIAN("check auto_jitable (3 forward calls + compile + save/load)", 5, {
-        if (e3c_check_auto_jitable(&s, &ao, &r) || r.status != E3C_PASSED)
+        if (e3c_check_auto_jitable(&r, &s, &ao) || r.status != E3C_PASSED)
             die("auto_jitable");
         e3c_check_result_free(&r);
     });
     printf("bare forward calls of auto_jitable: %.4f ms\n", 2 * compiled_ms + eager_ms);
     ao.roundtrip = 0;
     BENCH_MEDIAN("check auto_jitable without roundtrip (2 forward calls + compile)", 5, {
-        if (e3c_check_auto_jitable(&s, &ao, &r) || r.status != E3C_PASSED)
+        if (e3c_check_auto_jitable(&r, &s, &ao) || r.status != E3C_PASSED)
             die("auto_jitable");
         e3c_check_result_free(&r);
     });

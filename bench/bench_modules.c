@@ -37,16 +37,16 @@ int main(int argc, char **argv)
     e3c_values_push(in, x);
     e3c_values_push(in, y);
     for (int warm = 0; warm < 3; warm++) {
-        e3c_module_forward(m, in, &out), e3c_values_free(out);
-        e3c_module_forward(compiled, in, &out), e3c_values_free(out);
+        e3c_module_forward(&out, m, in), e3c_values_free(out);
+        e3c_module_forward(&out, compiled, in), e3c_values_free(out);
     }
     BENCH_MEDIAN("fctp 32x012 batch 1024 f32 eager", 10, {
-        if (e3c_module_forward(m, in, &out))
+        if (e3c_module_forward(&out, m, in))
             die("eager forward");
         e3c_values_free(out);
     });
     BENCH_MEDIAN("fctp 32x012 batch 1024 f32 compiled (e3check)", 10, {
-        if (e3c_module_forward(compiled, in, &out))
+        if (e3c_module_forward(&out, compiled, in))
             die("compiled forward");
         e3c_values_free(out);
     });

@@ -17,7 +17,7 @@ int main(void)
     e3c_generator *g = NULL;
     enum { N = 1000 };
     double *R = malloc(N * 9 * sizeof *R);
-    if (e3c_generator_new(&g, 0) || e3c_rand_matrix(g, E3C_FLOAT64, N, R))
+    if (e3c_generator_new(&g, 0) || e3c_rand_matrix(R, g, E3C_FLOAT64, N))
         die("rand_matrix");
     e3c_irreps ir;
     if (e3c_irreps_parse(&ir, "0e+1o+2e+3o+4e+5o+6e+7o+8e"))
@@ -27,7 +27,7 @@ int main(void)
     if (!D)
         die("malloc");
     BENCH_MEDIAN("D_from_matrix 0e+1o+...+8e x1000 float64", 11, {
-        if (e3c_irreps_D_from_matrix(&ir, N, R, D))
+        if (e3c_irreps_D_from_matrix(D, &ir, N, R))
             die("D_from_matrix");
     });
     double *Dl = malloc(41 * 41 * sizeof *Dl);
@@ -36,7 +36,7 @@ int main(void)
         snprintf(name, sizeof name, "wigner_D l=%d x1000", l);
         BENCH_MEDIAN(name, 5, {
             for (int i = 0; i < N; i++)
-                if (e3c_wigner_D_matrix(l, R + 9 * i, Dl))
+                if (e3c_wigner_D_matrix(Dl, l, R + 9 * i))
                     die("wigner_D");
         });
     }

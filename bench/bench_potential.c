@@ -85,7 +85,7 @@ int main(int argc, char **argv)
     e3c_check_result r;
     e3c_equivariance_options eo = E3C_EQUIVARIANCE_OPTIONS_INIT;
     BENCH_MEDIAN("equivariance check in process", reps, {
-        e3c_check_structured_equivariance(m, s, "b", &eo, &r);
+        e3c_check_structured_equivariance(&r, m, s, "b", &eo);
         e3c_check_result_free(&r);
     });
     BENCH_MEDIAN("seeded structure and its neighbour list (each check makes one)", reps * 5, {
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
         int calls = 0, n = reps < 64 ? reps : 64;
         for (int i = 0; i < n; i++) {
             double t0 = bench_now_ms();
-            e3c_check_structured_physical(m, s, (int)physical[k], 0, NULL, &r);
+            e3c_check_structured_physical(&r, m, s, (int)physical[k], 0, NULL);
             times[i] = bench_now_ms() - t0;
             calls = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(r.details, "model_calls"));
             if (r.status != E3C_PASSED)
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
     }
     e3c_auto_jitable_options ao = E3C_AUTO_JITABLE_OPTIONS_INIT;
     BENCH_MEDIAN("auto_jitable check in process (2 calls, 3 rejected, a save/load)", reps, {
-        e3c_check_structured_auto_jitable(m, s, "b", &ao, &r);
+        e3c_check_structured_auto_jitable(&r, m, s, "b", &ao);
         e3c_check_result_free(&r);
     });
 

@@ -153,7 +153,7 @@ static e3c_verdict roundtrip(e3c_jit_module *jit, const e3c_values *args, const 
     e3c_jit_module *again = NULL;
     e3c_values *after = NULL;
     e3c_verdict v = E3C_PASSED;
-    if (e3c_jit_save_buffer(jit, &archive, &size) || e3c_jit_load_buffer(&again, archive, size, "the saved module")) {
+    if (e3c_jit_save_buffer(&archive, &size, jit) || e3c_jit_load_buffer(&again, archive, size, "the saved module")) {
         snprintf(why, cap, "save/reload failed: %s", e3c_error_last());
         v = E3C_FAILED;
     } else if (call_jit(again, args, &after)) {
@@ -172,7 +172,7 @@ static e3c_verdict roundtrip(e3c_jit_module *jit, const e3c_values *args, const 
 static void tree_details(const e3c_module *m, cJSON *details)
 {
     e3c_strings tree = {0, NULL};
-    if (e3c_module_describe(m, "root", &tree))
+    if (e3c_module_describe(&tree, m, "root"))
         return;
     cJSON *arr = cJSON_AddArrayToObject(details, "compiled_tree");
     for (size_t i = 0; i < tree.count; i++)
@@ -236,7 +236,7 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
     if (!st && hook) { /* e3nn: a module with its own tracing inputs is run on them */
         e3c_values **lists = NULL;
         size_t count = 0;
-        st = e3c_module_tracing_inputs(s->module, 1, g, &lists, &count);
+        st = e3c_module_tracing_inputs(&lists, &count, s->module, 1, g);
         if (!st) {
             args = lists[0];
             lists[0] = NULL;
@@ -267,7 +267,7 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
     }
     if (s->module) {
         double worst = 0.0, tol = s->dtype == E3C_FLOAT64 ? 1e-10 : 1e-4;
-        if (e3c_module_forward(s->module, args, &eager)) {
+        if (e3c_module_forward(&eager, s->module, args)) {
             result_set(out, E3C_ERRORED, "eager forward: %s", e3c_error_last());
             goto done;
         }
@@ -316,7 +316,7 @@ done:
     e3c_module_free(compiled);
 }
 
-e3c_status e3c_check_auto_jitable(const e3c_subject *s, const e3c_auto_jitable_options *opt, e3c_check_result *out)
+e3c_status e3c_check_auto_jitable(e3c_check_result *out, const e3c_subject *s, const e3c_auto_jitable_options *opt)
 {
     static const e3c_auto_jitable_options defaults = E3C_AUTO_JITABLE_OPTIONS_INIT;
     if (!opt)

@@ -52,7 +52,7 @@ static e3c_status transform_irreps(const e3c_irreps *ir, const e3c_tensor *x64, 
             continue;
         double *D = malloc((size_t)(d * d) * sizeof *D);
         e3c_tensor *slice = NULL, *blocks = NULL, *rot = NULL, *flat = NULL;
-        st = D ? e3c_wigner_D_matrix(m->ir.l, proper, D) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        st = D ? e3c_wigner_D_matrix(D, m->ir.l, proper) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
         if (!st && det < 0 && m->ir.p == -1)
             for (int64_t i = 0; i < d * d; i++)
                 D[i] = -D[i];
@@ -131,7 +131,7 @@ static e3c_status transform_all(const e3c_arg_spec *specs, size_t n, const e3c_v
             st = e3c_error_prefix("%s %zu", what, i);
             break;
         }
-        st = e3c_tensor_dtype(x, &d);
+        st = e3c_tensor_dtype(&d, x);
         if (!st)
             st = cast_back && d != E3C_FLOAT64 ? e3c_tensor_to(&c, y, d) : e3c_tensor_ref(&c, y);
         if (!st)
@@ -242,7 +242,7 @@ static cJSON *case_json(const e3c_subject *s, const case_stats *cs, double tol)
             for (size_t k = 0; k < s->irreps_out[i].irreps.len && k < 256; k++) {
                 cJSON *b = cJSON_CreateObject();
                 char ir[16], text[48];
-                e3c_irrep_format(s->irreps_out[i].irreps.items[k].ir, ir, sizeof ir);
+                e3c_irrep_format(ir, sizeof ir, s->irreps_out[i].irreps.items[k].ir);
                 snprintf(text, sizeof text, "%lldx%s", (long long)s->irreps_out[i].irreps.items[k].mul, ir);
                 cJSON_AddStringToObject(b, "irreps", text);
                 json_add_error(b, "max_error", cs->max_blk[i][k]);
@@ -345,7 +345,7 @@ static e3c_status run_cases(const e3c_subject *s, const e3c_equivariance_options
     return E3C_OK;
 }
 
-e3c_status e3c_check_equivariance(const e3c_subject *s, const e3c_equivariance_options *opt, e3c_check_result *out)
+e3c_status e3c_check_equivariance(e3c_check_result *out, const e3c_subject *s, const e3c_equivariance_options *opt)
 {
     static const e3c_equivariance_options defaults = E3C_EQUIVARIANCE_OPTIONS_INIT;
     if (!opt)

@@ -505,7 +505,7 @@ e3c_status e3c_fixture_validate(const cJSON *json)
     return st;
 }
 
-e3c_status e3c_fixture_checks(const cJSON *json, e3c_check_kind *kinds, size_t *n)
+e3c_status e3c_fixture_checks(e3c_check_kind *kinds, size_t *n, const cJSON *json)
 {
     e3c_fixture *fx = NULL;
     *n = 0;
@@ -518,7 +518,7 @@ e3c_status e3c_fixture_checks(const cJSON *json, e3c_check_kind *kinds, size_t *
     return st;
 }
 
-e3c_status e3c_fixture_expected(const cJSON *json, e3c_check_kind kind, e3c_verdict *out)
+e3c_status e3c_fixture_expected(e3c_verdict *out, const cJSON *json, e3c_check_kind kind)
 {
     e3c_fixture *fx = NULL;
     *out = E3C_PASSED;
@@ -615,7 +615,7 @@ static e3c_status unknown_parameter(const e3c_module *m, const char *name)
     e3c_strings names = {0, NULL};
     char list[1024] = "";
     size_t len = 0;
-    if (!e3c_module_parameters(m, &names))
+    if (!e3c_module_parameters(&names, m))
         for (size_t i = 0; i < names.count && len < sizeof list; i++)
             len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", names.items[i]);
     e3c_strings_free(&names);
@@ -658,9 +658,9 @@ static e3c_status parameter_values(e3c_module *m, const cJSON *p, double **v, si
     *v = NULL, *n = 0;
     if (!cJSON_IsArray(p))
         return e3c_error_set(E3C_ERR_VALUE, "parameter \"%s\" must be a list", p->string);
-    if (e3c_module_tensor(m, p->string, &t))
+    if (e3c_module_tensor(&t, m, p->string))
         return unknown_parameter(m, p->string);
-    e3c_status st = e3c_tensor_shape(t, shape, 8, &ndim);
+    e3c_status st = e3c_tensor_shape(shape, 8, &ndim, t);
     size_t total = (size_t)e3c_tensor_numel(t), flat = (size_t)cJSON_GetArraySize(p);
     e3c_tensor_free(t);
     int nested = p->child && cJSON_IsArray(p->child);
@@ -820,18 +820,18 @@ e3c_status e3c_fixture_run(e3c_check_result *out, const e3c_fixture *fx, e3c_che
             result_error(out, seed);
         else {
             o.inputs = fixed;
-            e3c_check_equivariance(&h.s, &o, out);
+            e3c_check_equivariance(out, &h.s, &o);
         }
         e3c_values_free(fixed);
     } else if (kind == E3C_CHECK_AUTO_JITABLE) {
         e3c_auto_jitable_options o = c->auto_jitable;
         o.seed = seed;
-        e3c_check_auto_jitable(&h.s, &o, out);
+        e3c_check_auto_jitable(out, &h.s, &o);
     } else if (kind == E3C_CHECK_NORMALIZED) {
         e3c_normalized_options o = c->normalized;
         o.seed = seed;
         o.generator = e3c_default_generator(); /* seeded before the module was built, as a test script would */
-        e3c_check_normalized(&h.s, &o, out);
+        e3c_check_normalized(out, &h.s, &o);
     } else if (kind == E3C_CHECK_GOLDEN) {
         out->details = cJSON_CreateObject();
         out->seed = seed;
@@ -864,7 +864,7 @@ e3c_status e3c_fixture_run_isolated(e3c_check_result *out, const e3c_fixture *fx
     if (!fx || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_isolated: NULL argument");
     isolated_ctx c = {fx, kind, rs};
-    return e3c_check_isolated(run_in_child, &c, e3c_fixture_time_limit(fx, rs), out);
+    return e3c_check_isolated(out, run_in_child, &c, e3c_fixture_time_limit(fx, rs));
 }
 
 /* An invalid fixture's result: ERRORED, the reason as the message. */
@@ -879,8 +879,8 @@ static e3c_status invalid_fixture(const cJSON *json, const e3c_run_settings *rs,
     return E3C_OK;
 }
 
-e3c_status e3c_fixture_run_check(const cJSON *json, const char *base_dir, e3c_check_kind kind,
-                                 const e3c_run_settings *rs, e3c_check_result *out)
+e3c_status e3c_fixture_run_check(e3c_check_result *out, const cJSON *json, const char *base_dir, e3c_check_kind kind,
+                                 const e3c_run_settings *rs)
 {
     if (!json || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_check: NULL argument");
@@ -892,8 +892,8 @@ e3c_status e3c_fixture_run_check(const cJSON *json, const char *base_dir, e3c_ch
     return st;
 }
 
-e3c_status e3c_fixture_run_check_isolated(const cJSON *json, const char *base_dir, e3c_check_kind kind,
-                                          const e3c_run_settings *rs, e3c_check_result *out)
+e3c_status e3c_fixture_run_check_isolated(e3c_check_result *out, const cJSON *json, const char *base_dir,
+                                          e3c_check_kind kind, const e3c_run_settings *rs)
 {
     if (!json || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_check_isolated: NULL argument");

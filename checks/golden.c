@@ -113,9 +113,9 @@ static e3c_status golden_output(const cJSON *want, const e3c_tensor *got, size_t
     int64_t shape_got[E3C_MAX_DIMS], shape_exp[E3C_MAX_DIMS];
     int nd_got = 0, nd_exp = 0;
     if (!st)
-        st = e3c_tensor_shape(got, shape_got, E3C_MAX_DIMS, &nd_got);
+        st = e3c_tensor_shape(shape_got, E3C_MAX_DIMS, &nd_got, got);
     if (!st)
-        st = e3c_tensor_shape(expected, shape_exp, E3C_MAX_DIMS, &nd_exp);
+        st = e3c_tensor_shape(shape_exp, E3C_MAX_DIMS, &nd_exp, expected);
     if (!st && (nd_got != nd_exp || memcmp(shape_got, shape_exp, (size_t)nd_got * sizeof *shape_got))) {
         char a[96], b[96];
         format_shape(got, a, sizeof a), format_shape(expected, b, sizeof b);
@@ -128,9 +128,9 @@ static e3c_status golden_output(const cJSON *want, const e3c_tensor *got, size_t
     if (!st && (!(g = malloc((n ? n : 1) * sizeof *g)) || !(e = malloc((n ? n : 1) * sizeof *e))))
         st = e3c_error_set(E3C_ERR_NOMEM, "out of memory comparing output %zu (%zu values)", o, n);
     if (!st)
-        st = e3c_tensor_to_doubles(got, g, n);
+        st = e3c_tensor_to_doubles(g, n, got);
     if (!st)
-        st = e3c_tensor_to_doubles(expected, e, n);
+        st = e3c_tensor_to_doubles(e, n, expected);
     double scale = 1, worst = 0;
     size_t worst_i = 0;
     for (size_t i = 0; !st && i < n; i++)

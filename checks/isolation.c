@@ -307,7 +307,7 @@ int e3c_check_job_fd(const e3c_check_job *job) { return job ? job->fd : -1; }
 
 double e3c_check_job_time_left(const e3c_check_job *job) { return job ? job->deadline - now_s() : 0.0; }
 
-e3c_status e3c_check_job_poll(e3c_check_job *job, int *done)
+e3c_status e3c_check_job_poll(int *done, e3c_check_job *job)
 {
     if (!job || !done)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_check_job_poll: NULL argument");
@@ -316,7 +316,7 @@ e3c_status e3c_check_job_poll(e3c_check_job *job, int *done)
     return st;
 }
 
-e3c_status e3c_check_job_finish(e3c_check_job *job, int kill_now, e3c_check_result *out)
+e3c_status e3c_check_job_finish(e3c_check_result *out, e3c_check_job *job, int kill_now)
 {
     if (!job || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_check_job_finish: NULL argument");
@@ -340,7 +340,7 @@ e3c_status e3c_check_job_finish(e3c_check_job *job, int kill_now, e3c_check_resu
     return E3C_OK;
 }
 
-e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_check_result *out)
+e3c_status e3c_check_isolated(e3c_check_result *out, e3c_check_fn fn, void *ctx, double timeout_s)
 {
     if (!out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_check_isolated: NULL result");
@@ -349,12 +349,12 @@ e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_
     if (st)
         return st;
     int done = 0;
-    while (!(st = e3c_check_job_poll(job, &done)) && !done) {
+    while (!(st = e3c_check_job_poll(&done, job)) && !done) {
         struct pollfd p = {e3c_check_job_fd(job), POLLIN, 0};
         double left = e3c_check_job_time_left(job);
         poll(&p, 1, left > 0 ? (int)(left * 1000) + 1 : 0);
     }
-    return e3c_check_job_finish(job, 0, out);
+    return e3c_check_job_finish(out, job, 0);
 }
 
 /* ------------------------------------------------------------ the worker pool ---- */
@@ -606,7 +606,7 @@ static int collect(e3c_check_pool *p, worker *w, size_t *tag, e3c_check_result *
     return 1;
 }
 
-e3c_status e3c_check_pool_next(e3c_check_pool *p, double wait_s, int *got, size_t *tag, e3c_check_result *out)
+e3c_status e3c_check_pool_next(int *got, size_t *tag, e3c_check_result *out, e3c_check_pool *p, double wait_s)
 {
     if (!p || !got || !tag || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_check_pool_next: NULL argument");

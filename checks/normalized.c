@@ -141,7 +141,7 @@ static e3c_status one_draw(norm_subject *c, const e3c_normalized_options *opt, i
             continue; /* not an irreps output */
         if (e3c_tensor_ndim(y) != 2 || e3c_tensor_size(y, 0) != opt->n_input || e3c_tensor_size(y, 1) != mo->dims[o]) {
             char buf[128];
-            e3c_tensor_describe(y, buf, sizeof buf);
+            e3c_tensor_describe(buf, sizeof buf, y);
             st = e3c_error_set(E3C_ERR_VALUE, "output %zu is %s, expected [%d, %lld]", o, buf, opt->n_input,
                                (long long)mo->dims[o]);
             break;
@@ -152,7 +152,7 @@ static e3c_status one_draw(norm_subject *c, const e3c_normalized_options *opt, i
         if (!st)
             st = e3c_tensor_sum(&sum, sq, 0, 0);
         if (!st)
-            st = e3c_tensor_to_doubles(sum, s, (size_t)mo->dims[o]);
+            st = e3c_tensor_to_doubles(s, (size_t)mo->dims[o], sum);
         for (int64_t k = 0; !st && k < mo->dims[o]; k++)
             mo->mean[o][k] += (s[k] - opt->n_input * mo->mean[o][k]) / (opt->n_input + mo->n_samples);
         e3c_tensor_free(sq), e3c_tensor_free(sum), free(s);
@@ -185,7 +185,7 @@ static int judge(const e3c_subject *s, const moments *mo, int norm, double atol,
                     break;
             }
             char name[64], irs[32];
-            e3c_irrep_format(ir->items[i].ir, irs, sizeof irs);
+            e3c_irrep_format(irs, sizeof irs, ir->items[i].ir);
             snprintf(name, sizeof name, "%lldx%s", (long long)ir->items[i].mul, irs);
             if (width) {
                 cJSON *e = cJSON_CreateObject();
@@ -257,7 +257,7 @@ static void add_options(cJSON *d, const e3c_normalized_options *opt, int n_weigh
     }
 }
 
-e3c_status e3c_check_normalized(const e3c_subject *s, const e3c_normalized_options *opt, e3c_check_result *out)
+e3c_status e3c_check_normalized(e3c_check_result *out, const e3c_subject *s, const e3c_normalized_options *opt)
 {
     e3c_normalized_options defaults = E3C_NORMALIZED_OPTIONS_INIT;
     opt = opt ? opt : &defaults;

@@ -137,7 +137,7 @@ void check_add_step(cJSON *steps, const char *name, const char *outcome, const c
 e3c_status check_draw_case(e3c_generator *g, size_t n_matrix, int parity_k, int translate, double R[9], double t[3])
 {
     t[0] = t[1] = t[2] = 0;
-    e3c_status st = e3c_rand_matrix(g, E3C_FLOAT64, n_matrix, R);
+    e3c_status st = e3c_rand_matrix(R, g, E3C_FLOAT64, n_matrix);
     if (!st && parity_k)
         for (int i = 0; i < 9; i++)
             R[i] = -R[i];
@@ -147,7 +147,7 @@ e3c_status check_draw_case(e3c_generator *g, size_t n_matrix, int parity_k, int 
     int64_t shape[2] = {1, 3};
     st = e3c_randn(&tr, g, E3C_FLOAT64, shape, 2);
     if (!st)
-        st = e3c_tensor_to_doubles(tr, t, 3);
+        st = e3c_tensor_to_doubles(t, 3, tr);
     e3c_tensor_free(tr);
     for (int j = 0; j < 3; j++)
         t[j] *= 10.0;

@@ -462,7 +462,7 @@ static int extra_number(const e3c_jit_module *m, const char *name, double *out)
 {
     char *text = NULL, *end = NULL;
     size_t len = 0;
-    if (e3c_jit_extra_file(m, name, &text, &len))
+    if (e3c_jit_extra_file(&text, &len, m, name))
         return 0;
     double v = strtod(text, &end);
     int ok = end != text;
@@ -476,7 +476,7 @@ static int count_words(const e3c_jit_module *m, const char *name)
 {
     char *text = NULL;
     size_t len = 0;
-    if (e3c_jit_extra_file(m, name, &text, &len))
+    if (e3c_jit_extra_file(&text, &len, m, name))
         return 0;
     int n = 0, in_word = 0;
     for (const char *p = text; *p; p++) {
@@ -496,8 +496,8 @@ e3c_status e3c_structured_resolve(e3c_structured *s, const e3c_jit_module *m)
     e3c_tensor *t = NULL;
     if (!(s->structure.r_max > 0)) {
         double r = 0;
-        if (!extra_number(m, "r_max", &r) && !e3c_jit_attribute_tensor(m, "r_max", &t) && e3c_tensor_numel(t) == 1)
-            e3c_tensor_to_doubles(t, &r, 1);
+        if (!extra_number(m, "r_max", &r) && !e3c_jit_attribute_tensor(&t, m, "r_max") && e3c_tensor_numel(t) == 1)
+            e3c_tensor_to_doubles(&r, 1, t);
         e3c_tensor_free(t), t = NULL;
         if (!(r > 0))
             return e3c_error_set(E3C_ERR_VALUE, "r_max is not in the model's metadata or buffers: give structure.r_max");
@@ -507,7 +507,7 @@ e3c_status e3c_structured_resolve(e3c_structured *s, const e3c_jit_module *m)
         double n = 0;
         if (!extra_number(m, "n_species", &n))
             n = count_words(m, "type_names");
-        if (!(n > 0) && !e3c_jit_attribute_tensor(m, "atomic_numbers", &t))
+        if (!(n > 0) && !e3c_jit_attribute_tensor(&t, m, "atomic_numbers"))
             n = (double)e3c_tensor_numel(t);
         e3c_tensor_free(t), t = NULL;
         for (size_t i = 0; !(n > 0) && i < s->n_inputs; i++)
@@ -523,10 +523,10 @@ e3c_status e3c_structured_resolve(e3c_structured *s, const e3c_jit_module *m)
         char *text = NULL;
         size_t len = 0;
         int found = 0;
-        if (!e3c_jit_extra_file(m, "model_dtype", &text, &len) && !e3c_dtype_parse(&s->model_dtype, text))
+        if (!e3c_jit_extra_file(&text, &len, m, "model_dtype") && !e3c_dtype_parse(&s->model_dtype, text))
             found = 1;
         free(text);
-        if (!found && !e3c_jit_floating_dtype(m, &s->model_dtype, &found) && !found)
+        if (!found && !e3c_jit_floating_dtype(&s->model_dtype, &found, m) && !found)
             s->model_dtype = s->input_dtype;
         s->has_model_dtype = 1;
     }
@@ -540,7 +540,7 @@ e3c_status e3c_structured_apply_jit_settings(const e3c_jit_module *m)
     char *text = NULL;
     size_t len = 0;
     e3c_status st = E3C_OK;
-    if (!e3c_jit_extra_file(m, "_jit_fusion_strategy", &text, &len) && len)
+    if (!e3c_jit_extra_file(&text, &len, m, "_jit_fusion_strategy") && len)
         st = e3c_jit_set_fusion_strategy(text);
     else {
         double depth = 0;

@@ -103,7 +103,7 @@ static e3c_status apply_irreps(const e3c_irreps *ir, const e3c_tensor *x, const 
     double *D = malloc((size_t)(d * d) * sizeof *D);
     if (!D)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
-    e3c_status st = e3c_irreps_D_from_matrix(ir, 1, R, D);
+    e3c_status st = e3c_irreps_D_from_matrix(D, ir, 1, R);
     if (!st)
         st = times_transposed(x, D, d, out);
     free(D);
@@ -140,7 +140,7 @@ static e3c_status transform_input(const e3c_structured *s, const e3c_input_spec 
     }
     e3c_dtype have;
     if (!st)
-        st = e3c_tensor_dtype(y, &have);
+        st = e3c_tensor_dtype(&have, y);
     if (!st && have != in->dtype) {
         e3c_tensor *c = NULL;
         st = e3c_tensor_to(&c, y, in->dtype);
@@ -265,7 +265,7 @@ e3c_status structured_output(const e3c_value *res, const e3c_output_spec *o, e3c
         if (st == E3C_ERR_NOT_FOUND) {
             e3c_strings keys = {0, NULL};
             char list[1024] = "";
-            if (!e3c_value_dict_keys(res, &keys))
+            if (!e3c_value_dict_keys(&keys, res))
                 for (size_t i = 0; i < keys.count; i++)
                     snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", keys.items[i]);
             e3c_strings_free(&keys);
@@ -289,7 +289,7 @@ e3c_status structured_output(const e3c_value *res, const e3c_output_spec *o, e3c
         }
     } else {
         char *type = NULL;
-        e3c_value_type_name(res, &type);
+        e3c_value_type_name(&type, res);
         st = e3c_error_set(E3C_ERR_VALUE, "the model returned %s, not a dict, tuple or tensor", type ? type : "a value");
         free(type);
     }
@@ -328,7 +328,7 @@ static e3c_status transform_output(const e3c_output_spec *o, const e3c_tensor *y
             e3c_tensor_free(col), e3c_tensor_free(rot);
         } else if (got != want) {
             char *text = NULL;
-            e3c_irreps_format(&o->irreps, &text);
+            e3c_irreps_format(&text, &o->irreps);
             st = e3c_error_set(E3C_ERR_VALUE, "output '%s' has width %lld but its declared irreps %s have dimension %lld",
                                o->key, (long long)got, text ? text : "?", (long long)want);
             free(text);
@@ -338,7 +338,7 @@ static e3c_status transform_output(const e3c_output_spec *o, const e3c_tensor *y
     } else {
         if (e3c_tensor_ndim(y64) < 2 || e3c_tensor_size(y64, -1) != 3 || e3c_tensor_size(y64, -2) != 3) {
             char shape[128];
-            e3c_tensor_describe(y64, shape, sizeof shape);
+            e3c_tensor_describe(shape, sizeof shape, y64);
             st = e3c_error_set(E3C_ERR_VALUE, "output '%s' is %s, not [..., 3, 3] as a cartesian2 output", o->key, shape);
         } else {
             e3c_tensor *Rt = NULL, *left = NULL;
@@ -571,8 +571,9 @@ static void run_equivariance(e3c_jit_module *m, const e3c_structured *s, const c
     e3c_structure_free(st);
 }
 
-e3c_status e3c_check_structured_equivariance(e3c_jit_module *m, const e3c_structured *s, const char *name,
-                                             const e3c_equivariance_options *opt, e3c_check_result *out)
+e3c_status e3c_check_structured_equivariance(e3c_check_result *out, e3c_jit_module *m,
+                                             const e3c_structured *s, const char *name,
+                                             const e3c_equivariance_options *opt)
 {
     static const e3c_equivariance_options defaults = E3C_EQUIVARIANCE_OPTIONS_INIT;
     if (!opt)
@@ -644,7 +645,7 @@ static int roundtrip(e3c_jit_module *m, const e3c_structured *s, const e3c_struc
     e3c_jit_module *again = NULL;
     e3c_value *after = NULL;
     int ok = 1;
-    if (e3c_jit_save_buffer(m, &archive, &size) || e3c_jit_load_buffer(&again, archive, size, "the saved model")) {
+    if (e3c_jit_save_buffer(&archive, &size, m) || e3c_jit_load_buffer(&again, archive, size, "the saved model")) {
         snprintf(why, cap, "save/reload failed: %s", e3c_error_last());
         ok = 0;
     } else if (run_on(again, s, st, base, NULL, NULL, SIZE_MAX, 0, &after)) {
@@ -721,8 +722,9 @@ done:
     e3c_structure_free(st);
 }
 
-e3c_status e3c_check_structured_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const char *name,
-                                             const e3c_auto_jitable_options *opt, e3c_check_result *out)
+e3c_status e3c_check_structured_auto_jitable(e3c_check_result *out, e3c_jit_module *m,
+                                             const e3c_structured *s, const char *name,
+                                             const e3c_auto_jitable_options *opt)
 {
     static const e3c_auto_jitable_options defaults = E3C_AUTO_JITABLE_OPTIONS_INIT;
     if (!opt)
@@ -979,7 +981,7 @@ static void run_translation(phys *p, uint64_t seed, double tol, e3c_check_result
     if (!status)
         status = e3c_randn(&tt, g, E3C_FLOAT64, shape, 2);
     if (!status)
-        status = e3c_tensor_to_doubles(tt, t, 3);
+        status = e3c_tensor_to_doubles(t, 3, tt);
     for (int j = 0; j < 3; j++)
         t[j] *= 10.0;
     if (!status && (status = phys_run(p, st, NULL, NULL, &y0)))
@@ -1017,7 +1019,7 @@ int forces_output(const e3c_structured *s)
     for (size_t k = 0; k < s->n_outputs; k++) {
         char *text = NULL;
         int yes = s->outputs[k].per == E3C_PER_ATOM && s->outputs[k].kind == E3C_OUTPUT_IRREPS &&
-                  !e3c_irreps_format(&s->outputs[k].irreps, &text) && text && (!strcmp(text, "1x1o") || !strcmp(text, "1o"));
+                  !e3c_irreps_format(&text, &s->outputs[k].irreps) && text && (!strcmp(text, "1x1o") || !strcmp(text, "1o"));
         free(text);
         if (yes)
             return (int)k;
@@ -1045,7 +1047,7 @@ e3c_status output_numbers(const e3c_structured *s, const e3c_value *y, int k, do
         return st;
     *n = e3c_tensor_numel(t);
     *vals = malloc((size_t)(*n ? *n : 1) * sizeof **vals);
-    st = *vals ? e3c_tensor_to_doubles(t, *vals, (size_t)*n) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    st = *vals ? e3c_tensor_to_doubles(*vals, (size_t)*n, t) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     e3c_tensor_free(t);
     return st;
 }
@@ -1433,8 +1435,8 @@ static void run_periodic_images(phys *p, uint64_t seed, double tol, e3c_check_re
     e3c_structure_free(st), e3c_structure_free(moved);
 }
 
-e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured *s, int kind, uint64_t seed,
-                                         const e3c_physical_options *opt, e3c_check_result *out)
+e3c_status e3c_check_structured_physical(e3c_check_result *out, e3c_jit_module *m, const e3c_structured *s, int kind,
+                                         uint64_t seed, const e3c_physical_options *opt)
 {
     double start = 0;
     e3c_status begun = begin("structured physical check", m, s, seed, out, &start);
@@ -1530,17 +1532,17 @@ e3c_status e3c_structured_fixture_run(e3c_check_result *out, const e3c_fixture *
     } else if (kind == E3C_CHECK_EQUIVARIANCE) {
         e3c_equivariance_options o = c->equivariance;
         o.seed = seed;
-        e3c_check_structured_equivariance(m, s, path, &o, out);
+        e3c_check_structured_equivariance(out, m, s, path, &o);
     } else if (kind == E3C_CHECK_AUTO_JITABLE) {
         e3c_auto_jitable_options o = c->auto_jitable;
         o.seed = seed;
-        e3c_check_structured_auto_jitable(m, s, path, &o, out);
+        e3c_check_structured_auto_jitable(out, m, s, path, &o);
     } else if (kind == E3C_CHECK_PERMUTATION || kind == E3C_CHECK_TRANSLATION || kind == E3C_CHECK_CONSERVATIVE ||
                kind == E3C_CHECK_BATCHING || kind == E3C_CHECK_ADDITIVITY || kind == E3C_CHECK_PERIODIC_IMAGES ||
                kind == E3C_CHECK_SMOOTHNESS) {
-        e3c_check_structured_physical(m, s, kind, seed, &c->physical, out);
+        e3c_check_structured_physical(out, m, s, kind, seed, &c->physical);
     } else if (kind == E3C_CHECK_GOLDEN) {
-        e3c_check_structured_golden(m, s, c->options, fx->base_dir, seed, out);
+        e3c_check_structured_golden(out, m, s, c->options, fx->base_dir, seed);
     } else {
         out->details = cJSON_CreateObject();
         out->seed = seed;

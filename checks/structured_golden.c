@@ -213,13 +213,13 @@ static e3c_status species_table_read(const e3c_jit_module *m, species_table *t)
 {
     memset(t, 0, sizeof *t);
     size_t len = 0;
-    if (e3c_jit_extra_file(m, "type_names", &t->type_names, &len))
+    if (e3c_jit_extra_file(&t->type_names, &len, m, "type_names"))
         t->type_names = NULL;
     e3c_tensor *z = NULL;
-    if (!t->type_names && !e3c_jit_attribute_tensor(m, "atomic_numbers", &z)) {
+    if (!t->type_names && !e3c_jit_attribute_tensor(&z, m, "atomic_numbers")) {
         t->n_numbers = e3c_tensor_numel(z);
         t->numbers = malloc((size_t)(t->n_numbers ? t->n_numbers : 1) * sizeof *t->numbers);
-        e3c_status st = t->numbers ? e3c_tensor_to_doubles(z, t->numbers, (size_t)t->n_numbers)
+        e3c_status st = t->numbers ? e3c_tensor_to_doubles(t->numbers, (size_t)t->n_numbers, z)
                                    : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
         e3c_tensor_free(z);
         if (st) {
@@ -455,7 +455,7 @@ static e3c_status compare_output(const e3c_output_spec *o, const e3c_value *y, c
         return E3C_OK;
     }
     if (!absent)
-        st = e3c_tensor_shape(t, gshape, E3C_MAX_DIMS, &gnd);
+        st = e3c_tensor_shape(gshape, E3C_MAX_DIMS, &gnd, t);
     char a[128], b[128];
     if (!st && absent && want_none) {
         cJSON_AddStringToObject(d, "status", "absent as expected");
@@ -481,7 +481,7 @@ static e3c_status compare_output(const e3c_output_spec *o, const e3c_value *y, c
             cJSON_AddStringToObject(d, "status", "failed");
         } else if (!st) {
             g = malloc((size_t)(n ? n : 1) * sizeof *g);
-            st = g ? e3c_tensor_to_doubles(t, g, (size_t)n) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+            st = g ? e3c_tensor_to_doubles(g, (size_t)n, t) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
             double scale = 1, worst = 0;
             int64_t at = 0, bad = -1;
             for (int64_t i = 0; !st && i < n; i++)
@@ -602,8 +602,8 @@ static void golden_verdict(const e3c_structured *s, const e3c_value *y, const cJ
     free(r);
 }
 
-e3c_status e3c_check_structured_golden(e3c_jit_module *m, const e3c_structured *s, const cJSON *copts,
-                                       const char *base_dir, uint64_t seed, e3c_check_result *out)
+e3c_status e3c_check_structured_golden(e3c_check_result *out, e3c_jit_module *m, const e3c_structured *s,
+                                       const cJSON *copts, const char *base_dir, uint64_t seed)
 {
     if (!m || !s || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_check_structured_golden: NULL argument");
@@ -687,12 +687,12 @@ static e3c_status record_output(const e3c_output_spec *o, const e3c_value *y, cJ
         return *out ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     }
     if (!st)
-        st = e3c_tensor_shape(t, shape, E3C_MAX_DIMS, &nd);
+        st = e3c_tensor_shape(shape, E3C_MAX_DIMS, &nd, t);
     int64_t n = shape_numel(shape, nd);
     if (!st && !(v = malloc((size_t)(n ? n : 1) * sizeof *v)))
         st = e3c_error_set(E3C_ERR_NOMEM, "out of memory for output '%s'", o->key);
     if (!st)
-        st = e3c_tensor_to_doubles(t, v, (size_t)n);
+        st = e3c_tensor_to_doubles(v, (size_t)n, t);
     for (int64_t i = 0; !st && i < n; i++)
         if (!isfinite(v[i])) {
             char at[128];

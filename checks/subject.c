@@ -7,7 +7,7 @@
 
 e3c_status subject_call(const e3c_subject *s, const e3c_values *in, e3c_values **out)
 {
-    return s->module ? e3c_module_forward(s->module, in, out) : e3c_jit_run(out, s->script, NULL, in);
+    return s->module ? e3c_module_forward(out, s->module, in) : e3c_jit_run(out, s->script, NULL, in);
 }
 
 int64_t spec_width(const e3c_arg_spec *spec)
@@ -36,7 +36,7 @@ e3c_status tensor_first_nonfinite(const e3c_tensor *t, int *found, int64_t *inde
     *found = 0;
     if (!v)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory reading %lld output values", (long long)n);
-    e3c_status st = e3c_tensor_to_doubles(t, v, (size_t)n);
+    e3c_status st = e3c_tensor_to_doubles(v, (size_t)n, t);
     for (int64_t i = 0; !st && i < n && !*found; i++)
         if (!isfinite(v[i])) {
             *found = 1;
@@ -61,7 +61,7 @@ void format_index(const e3c_tensor *t, int64_t flat, char *buf, size_t cap)
 {
     int64_t shape[E3C_MAX_DIMS], idx[E3C_MAX_DIMS];
     int nd = 0;
-    if (e3c_tensor_shape(t, shape, E3C_MAX_DIMS, &nd))
+    if (e3c_tensor_shape(shape, E3C_MAX_DIMS, &nd, t))
         nd = 0;
     for (int d = nd - 1; d >= 0; d--) {
         idx[d] = shape[d] ? flat % shape[d] : 0;
@@ -74,7 +74,7 @@ void format_shape(const e3c_tensor *t, char *buf, size_t cap)
 {
     int64_t shape[E3C_MAX_DIMS];
     int nd = 0;
-    if (e3c_tensor_shape(t, shape, E3C_MAX_DIMS, &nd))
+    if (e3c_tensor_shape(shape, E3C_MAX_DIMS, &nd, t))
         nd = 0;
     format_list(shape, nd, buf, cap);
 }

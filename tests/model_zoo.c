@@ -312,7 +312,7 @@ static void make_broken_models(const char *dir, e3c_generator *g)
     e3c_jit_module *m = linear_module("IrrepLinear", g, E3C_FLOAT32, cut.irreps_in[0], cut.irreps_out[0], "");
     void *bytes = NULL;
     size_t size = 0;
-    E3C_ASSERT_OK(e3c_jit_save_buffer(m, &bytes, &size));
+    E3C_ASSERT_OK(e3c_jit_save_buffer(&bytes, &size, m));
     e3c_jit_free(m);
     write_bytes(dir, "truncated_archive_f32.pt", bytes, size / 2);
     free(bytes);

@@ -27,5 +27,7 @@ static e3c_status build_doubling(e3c_module **out, const cJSON *args, const cJSO
     return st;
 }
 
+E3C_PLUGIN_DECLARE_API_VERSION;
+
 e3c_status e3check_plugin_init(void);
 e3c_status e3check_plugin_init(void) { return e3c_registry_add("Doubling", build_doubling); }

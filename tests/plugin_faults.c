@@ -8,6 +8,8 @@
 
 #include "e3check/registry.h"
 
+E3C_PLUGIN_DECLARE_API_VERSION;
+
 e3c_status e3check_plugin_init(void);
 e3c_status e3check_plugin_init(void)
 {

@@ -76,6 +76,8 @@ static e3c_status build_chatty(e3c_module **out, const cJSON *args, const cJSON 
     return build(out, &chatty_class);
 }
 
+E3C_PLUGIN_DECLARE_API_VERSION;
+
 e3c_status e3check_plugin_init(void);
 e3c_status e3check_plugin_init(void)
 {

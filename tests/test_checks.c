@@ -139,7 +139,7 @@ Test(equivariance, mixing_0e_and_1o_fails_rotation)
     fixture f;
     make(&f, &mix_class, "1x0e+1x1o", "1x0e+1x1o", E3C_FLOAT64);
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_equivariance(&r, &f.s, NULL));
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
     cr_assert_not(case_passed(&r, 0));
     /* the per-block errors point at the scalar block */
@@ -157,7 +157,7 @@ Test(equivariance, wrongly_declared_parity_fails_only_the_parity_cases)
     fixture f;
     make(&f, &identity_class, "1x1o", "1x1e", E3C_FLOAT64);
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_equivariance(&r, &f.s, NULL));
     cr_assert_eq(r.status, E3C_FAILED);
     cr_assert(case_passed(&r, 0));
     cr_assert_not(case_passed(&r, 1));
@@ -173,7 +173,7 @@ Test(equivariance, absolute_positions_fail_only_the_translation_cases)
     fixture f;
     make(&f, &identity_class, "cartesian_points", "1x1o", E3C_FLOAT64);
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_equivariance(&r, &f.s, NULL));
     cr_assert_eq(r.status, E3C_FAILED);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.details, "cases")), 4);
     cr_assert(case_passed(&r, 0));
@@ -194,8 +194,8 @@ Test(equivariance, same_seed_same_numbers_and_format_matches_e3nn)
     e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
     o.seed = 11;
     e3c_check_result a, b;
-    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, &o, &a));
-    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, &o, &b));
+    E3C_ASSERT_OK(e3c_check_equivariance(&a, &f.s, &o));
+    E3C_ASSERT_OK(e3c_check_equivariance(&b, &f.s, &o));
     cr_assert_eq(cJSON_GetObjectItem(a.details, "max_error")->valuedouble,
                  cJSON_GetObjectItem(b.details, "max_error")->valuedouble);
     cr_assert_eq(a.seed, 11);
@@ -209,7 +209,7 @@ Test(auto_jitable, accepting_any_width_fails_strict_shapes)
     fixture f;
     make(&f, &sum_class, "2x1o", "1x0e", E3C_FLOAT32);
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_auto_jitable(&f.s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&r, &f.s, NULL));
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
     cr_assert(strstr(r.message, "Traced function didn't error on bad input shape: input 0 accepted a width of 5"), "%s", r.message);
     cr_assert(strstr(r.message, "the module must check each input's last dimension itself"), "no next step: %s", r.message);
@@ -222,7 +222,7 @@ Test(auto_jitable, compiled_form_that_differs_from_eager_fails)
     fixture f;
     make(&f, &differs_class, "1x1o", "1x1o", E3C_FLOAT64);
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_auto_jitable(&f.s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&r, &f.s, NULL));
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
     cr_assert(strstr(r.message, "differs from the eager one"), "%s", r.message);
     e3c_check_result_free(&r);
@@ -235,7 +235,7 @@ Test(auto_jitable, unannotated_module_is_refused_with_e3nns_message)
     fixture f;
     make(&f, &plain, "1x1o", "1x1o", E3C_FLOAT32);
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_auto_jitable(&f.s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&r, &f.s, NULL));
     cr_assert_eq(r.status, E3C_FAILED);
     cr_assert_str_eq(r.message, "assert_auto_jitable is only for modules marked with @compile_mode");
     e3c_check_result_free(&r);
@@ -251,13 +251,13 @@ Test(auto_jitable, a_good_traced_module_passes_with_its_tree)
     E3C_ASSERT_OK(e3c_arg_spec_parse(&out, "3x0e"));
     e3c_subject s = {norm, NULL, NULL, &in, 1, &out, 1, E3C_FLOAT32};
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_auto_jitable(&s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&r, &s, NULL));
     cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
     cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(r.details, "compiled_tree"), 0)->valuestring,
                      "root Norm mode=trace traced");
     cr_assert_eq(e3c_module_compiled_as(norm), E3C_EAGER, "the subject is left untouched");
     e3c_check_result_free(&r);
-    E3C_ASSERT_OK(e3c_check_equivariance(&s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_equivariance(&r, &s, NULL));
     cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
     e3c_check_result_free(&r);
     e3c_arg_spec_free(&in), e3c_arg_spec_free(&out);
@@ -272,7 +272,7 @@ static void run_equivariance(void *ctx, e3c_check_result *out)
 {
     fixture f;
     make(&f, ((iso *)ctx)->cls, "1x1o", "1x1o", E3C_FLOAT32);
-    e3c_check_equivariance(&f.s, NULL, out);
+    e3c_check_equivariance(out, &f.s, NULL);
     drop(&f);
 }
 
@@ -305,7 +305,7 @@ Test(isolation, abort_segfault_and_endless_loop_end_errored)
         int saved = stderr_off();
         /* only the endless loop gets the short limit: a crash on a loaded machine may take
          * longer than 1 s to happen, and must still be named as the crash */
-        e3c_status st = e3c_check_isolated(run_equivariance, &ctx, i == 2 ? 1.0 : 30.0, &r);
+        e3c_status st = e3c_check_isolated(&r, run_equivariance, &ctx, i == 2 ? 1.0 : 30.0);
         stderr_on(saved);
         E3C_ASSERT_OK(st);
         int named = strstr(r.message, needles[i]) || (i < 2 && strstr(r.message, "without a result"));
@@ -320,7 +320,7 @@ Test(isolation, abort_segfault_and_endless_loop_end_errored)
     iso mem = {&memory_class};
     e3c_check_result rm;
     int saved = stderr_off();
-    e3c_status mst = e3c_check_isolated(run_equivariance, &mem, 30.0, &rm);
+    e3c_status mst = e3c_check_isolated(&rm, run_equivariance, &mem, 30.0);
     stderr_on(saved);
     E3C_ASSERT_OK(mst);
     cr_assert_eq(rm.status, E3C_ERRORED, "%s", rm.message);
@@ -328,7 +328,7 @@ Test(isolation, abort_segfault_and_endless_loop_end_errored)
 
     iso ok = {&identity_class};
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_isolated(run_equivariance, &ok, 30.0, &r));
+    E3C_ASSERT_OK(e3c_check_isolated(&r, run_equivariance, &ok, 30.0));
     cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
     cr_assert_not_null(cJSON_GetObjectItem(r.details, "cases"), "details cross the process boundary");
     e3c_check_result_free(&r);
@@ -370,7 +370,7 @@ Test(isolation, pool_reuses_workers_and_replaces_the_ones_that_die)
         int got = 0;
         size_t tag = 99;
         e3c_check_result one;
-        E3C_ASSERT_OK(e3c_check_pool_next(p, 5.0, &got, &tag, &one));
+        E3C_ASSERT_OK(e3c_check_pool_next(&got, &tag, &one, p, 5.0));
         if (!got)
             continue;
         cr_assert(tag < 10 && !seen[tag], "tag %zu returned twice or out of range", tag);
@@ -406,7 +406,7 @@ static void run_pid_checks(e3c_check_pool *p, size_t n, long *pids)
         int got = 0;
         size_t tag = 0;
         e3c_check_result r;
-        E3C_ASSERT_OK(e3c_check_pool_next(p, 5.0, &got, &tag, &r));
+        E3C_ASSERT_OK(e3c_check_pool_next(&got, &tag, &r, p, 5.0));
         if (got) {
             cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
             cr_assert_lt(tag, n);
@@ -480,7 +480,7 @@ static void run_fixture_text(const char *text, e3c_check_kind kind, e3c_check_re
 {
     cJSON *fx = cJSON_Parse(text);
     cr_assert_not_null(fx, "bad fixture text %s", text);
-    E3C_ASSERT_OK(e3c_fixture_run_check(fx, ".", kind, NULL, r));
+    E3C_ASSERT_OK(e3c_fixture_run_check(r, fx, ".", kind, NULL));
     cJSON_Delete(fx);
 }
 
@@ -553,12 +553,12 @@ Test(fail_closed, a_check_refusing_its_arguments_leaves_an_errored_result)
     e3c_subject none = {NULL, NULL, NULL, &in, 1, &in, 1, E3C_FLOAT32};
     e3c_check_result r;
     memset(&r, 0, sizeof r); /* zeroed: PASSED with an empty message if nothing is written */
-    cr_assert_eq(e3c_check_equivariance(&none, NULL, &r), E3C_ERR_INVALID);
+    cr_assert_eq(e3c_check_equivariance(&r, &none, NULL), E3C_ERR_INVALID);
     cr_assert_eq(r.status, E3C_ERRORED);
     cr_assert(r.message[0], "the result says why");
     e3c_check_result_free(&r);
     memset(&r, 0, sizeof r);
-    cr_assert_eq(e3c_check_auto_jitable(&none, NULL, &r), E3C_ERR_INVALID);
+    cr_assert_eq(e3c_check_auto_jitable(&r, &none, NULL), E3C_ERR_INVALID);
     cr_assert_eq(r.status, E3C_ERRORED);
     e3c_check_result_free(&r);
     e3c_arg_spec_free(&in);
@@ -591,7 +591,7 @@ Test(auto_jitable, a_module_that_accepts_wider_inputs_fails_strict_shapes)
     fixture f;
     make(&f, &first_four_class, "1x0e+1x1o", "1x0e+1x1o", E3C_FLOAT64);
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_auto_jitable(&f.s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&r, &f.s, NULL));
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
     cr_assert(strstr(r.message, "input 0 accepted a width of 5 instead of 4"), "%s", r.message);
     e3c_check_result_free(&r);
@@ -603,7 +603,7 @@ Test(auto_jitable, nan_outputs_are_named_as_the_cause)
     fixture f;
     make(&f, &nan_class, "1x0e+1x1o", "1x0e+1x1o", E3C_FLOAT64);
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_auto_jitable(&f.s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&r, &f.s, NULL));
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
     cr_assert(strstr(r.message, "output 0 holds NaN at index [") && !strstr(r.message, "round trip"), "%s", r.message);
     e3c_check_result_free(&r);
@@ -615,7 +615,7 @@ Test(auto_jitable, out_of_memory_drawing_trace_inputs_is_errored)
     fixture f;
     make(&f, &identity_class, "1099511627776x0e", "1099511627776x0e", E3C_FLOAT32); /* 2^40 columns */
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_auto_jitable(&f.s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&r, &f.s, NULL));
     cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
     cr_assert(strstr(r.message, "memory"), "%s", r.message);
     e3c_check_result_free(&r);
@@ -631,7 +631,7 @@ Test(auto_jitable, width_zero_needs_no_narrower_input_and_can_pass)
     E3C_ASSERT_OK(e3c_arg_spec_parse(&out, ""));
     e3c_subject s = {norm, NULL, NULL, &in, 1, &out, 1, E3C_FLOAT32};
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_auto_jitable(&s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&r, &s, NULL));
     cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
     const cJSON *step = NULL, *steps = cJSON_GetObjectItem(r.details, "steps");
     const char *detail = NULL;
@@ -649,7 +649,7 @@ Test(equivariance, nan_outputs_show_nan_per_block_not_zero)
     fixture f;
     make(&f, &nan_class, "1x0e+1x1o", "1x0e+1x1o", E3C_FLOAT64);
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_equivariance(&r, &f.s, NULL));
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
     cr_assert(strstr(r.message, "nan"), "%s", r.message);
     const cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItem(r.details, "cases"), 0);
@@ -671,7 +671,7 @@ static void writes_nothing(void *ctx, e3c_check_result *out)
 Test(fail_closed, an_isolated_check_that_writes_no_verdict_is_errored)
 {
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_isolated(writes_nothing, NULL, 30.0, &r));
+    E3C_ASSERT_OK(e3c_check_isolated(&r, writes_nothing, NULL, 30.0));
     cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
     cr_assert(strstr(r.message, "without a verdict"), "%s", r.message);
     e3c_check_result_free(&r);
@@ -704,7 +704,7 @@ Test(equivariance, an_output_of_another_shape_under_rotation_is_named_not_broadc
     e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
     o.batch = 2;
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_equivariance(&f.s, &o, &r));
+    E3C_ASSERT_OK(e3c_check_equivariance(&r, &f.s, &o));
     cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
     cr_assert(strstr(r.message, "output 0 changed shape under rotation: [1, 2] instead of [2, 1]"), "%s", r.message);
     e3c_check_result_free(&r);
@@ -718,7 +718,7 @@ Test(auto_jitable, a_compiled_output_of_another_shape_fails_and_is_not_blamed_on
     fixture f;
     make(&f, &cls, "2x0e", "2x0e", E3C_FLOAT64);
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_auto_jitable(&f.s, NULL, &r));
+    E3C_ASSERT_OK(e3c_check_auto_jitable(&r, &f.s, NULL));
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
     cr_assert(strstr(r.message, "do not match the eager one's") && strstr(r.message, "shapes"), "%s", r.message);
     e3c_check_result_free(&r);
@@ -754,7 +754,7 @@ static void assert_output(const e3c_check_result *r)
 Test(isolation, what_a_check_prints_goes_into_its_result_even_when_it_dies)
 {
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_isolated(chatty_check, NULL, 30.0, &r));
+    E3C_ASSERT_OK(e3c_check_isolated(&r, chatty_check, NULL, 30.0));
     cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
     assert_output(&r);
     e3c_check_result_free(&r);
@@ -768,7 +768,7 @@ Test(isolation, what_a_check_prints_goes_into_its_result_even_when_it_dies)
     for (int done = 0; done < 2;) {
         int have = 0;
         size_t tag = 9;
-        E3C_ASSERT_OK(e3c_check_pool_next(p, 5.0, &have, &tag, &r));
+        E3C_ASSERT_OK(e3c_check_pool_next(&have, &tag, &r, p, 5.0));
         if (have) {
             cr_assert_lt(tag, 2);
             got[tag] = r, done++;

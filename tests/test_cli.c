@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
+#include "e3check/registry.h"
 
 /* Run `e3check ARGS` with `input` on stdin (may be NULL); capture everything. */
 static run_result *run_cli(const char *args, const char *input) { return run_program(NULL, E3C_CLI_PATH, args, input); }
@@ -390,6 +391,36 @@ Test(cli, plugins_register_module_types_for_types_run_and_compile)
     snprintf(args, sizeof args, "types --plugin /no/such/plugin.so");
     r = run_cli(args, NULL);
     assert_one_line_error(r, "cannot load plugin '/no/such/plugin.so'");
+}
+
+Test(cli, a_plugin_declaring_another_api_version_or_none_is_refused_before_its_init_runs)
+{
+    const char *plugins[] = {E3C_TEST_PLUGIN_VERSION_OLD, E3C_TEST_PLUGIN_VERSION_NONE};
+    char expected[64];
+    snprintf(expected, sizeof expected, "this e3check expects version %d", E3C_API_VERSION);
+    const char *why[] = {"was built for plugin API version 1;", "declares no plugin API version"};
+    for (int i = 0; i < 2; i++) {
+        char args[4096], needle[1200];
+        snprintf(args, sizeof args, "types --plugin '%s'", plugins[i]);
+        run_result *r = run_cli(args, NULL);
+        cr_assert_eq(r->status, 4, "%s: status %d, %s", plugins[i], r->status, r->err);
+        snprintf(needle, sizeof needle, "plugin '%s'", plugins[i]);
+        assert_one_line_error(r, needle), assert_one_line_error(r, why[i]), assert_one_line_error(r, expected);
+        cr_assert_null(strstr(r->err, "INIT-RAN"), "the init of %s ran: %s", plugins[i], r->err);
+        cr_assert_null(strstr(r->out, "VersionProbe"), "%s", r->out);
+    }
+    /* the library call itself: E3C_ERR_FORMAT, the type not registered */
+    cr_assert_eq(e3c_registry_load_plugin(E3C_TEST_PLUGIN_VERSION_OLD), E3C_ERR_FORMAT);
+    cr_assert(strstr(e3c_error_last(), "was built for plugin API version 1;"), "%s", e3c_error_last());
+    cr_assert_eq(e3c_registry_load_plugin(E3C_TEST_PLUGIN_VERSION_NONE), E3C_ERR_FORMAT);
+    cr_assert(strstr(e3c_error_last(), "declares no plugin API version"), "%s", e3c_error_last());
+    e3c_strings names = {0};
+    cr_assert_eq(e3c_registry_names(&names), E3C_OK);
+    for (size_t i = 0; i < names.count; i++)
+        cr_assert_str_neq(names.items[i], "VersionProbe");
+    e3c_strings_free(&names);
+    /* and the plugin built for this version still loads */
+    cr_assert_eq(e3c_registry_load_plugin(E3C_TEST_PLUGIN), E3C_OK, "%s", e3c_error_last());
 }
 
 /* ------------------------------------------------ reports never damage files ---- */

@@ -29,7 +29,7 @@ static cJSON *expected(cJSON *fx, const char *key) { return cJSON_GetObjectItem(
 /* The golden check of fx, paths relative to `dir` (NULL: the potentials folder). */
 static e3c_verdict run_golden(const cJSON *fx, const char *dir, e3c_check_result *r)
 {
-    E3C_ASSERT_OK(e3c_fixture_run_check(fx, dir ? dir : potentials_dir(), E3C_CHECK_GOLDEN, NULL, r));
+    E3C_ASSERT_OK(e3c_fixture_run_check(r, fx, dir ? dir : potentials_dir(), E3C_CHECK_GOLDEN, NULL));
     return r->status;
 }
 
@@ -66,10 +66,10 @@ Test(golden, the_recorded_fixtures_get_their_expected_verdicts, .timeout = 300)
         E3C_ASSERT_OK(e3c_fixture_validate(fx));
         e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
         size_t nk = 0;
-        E3C_ASSERT_OK(e3c_fixture_checks(fx, kinds, &nk));
+        E3C_ASSERT_OK(e3c_fixture_checks(kinds, &nk, fx));
         cr_assert(nk == 1 && kinds[0] == E3C_CHECK_GOLDEN, "a recorded fixture runs golden only");
         e3c_verdict want;
-        E3C_ASSERT_OK(e3c_fixture_expected(fx, E3C_CHECK_GOLDEN, &want));
+        E3C_ASSERT_OK(e3c_fixture_expected(&want, fx, E3C_CHECK_GOLDEN));
         e3c_check_result r;
         const char *name = cJSON_GetObjectItem(fx, "name")->valuestring;
         cr_assert_eq(run_golden(fx, NULL, &r), want, "%s: %s (%s)", name, e3c_verdict_name(r.status), r.message);

@@ -51,12 +51,12 @@ Test(seed, scripting_mymodule_agrees_with_eager)
     e3c_generator *g = NULL;
     E3C_ASSERT_OK(e3c_generator_new(&g, 0));
     e3c_tensor *x = randn_irreps(g, IRREPS, 2), *eager = NULL, *compiled = NULL;
-    E3C_ASSERT_OK(e3c_module_forward1(mod, x, &eager));
+    E3C_ASSERT_OK(e3c_module_forward1(&eager, mod, x));
     E3C_ASSERT_OK(e3c_module_script(&scripted, mod, NULL));
     cr_assert_eq(scripted, mod, "in place by default, as e3nn");
     cr_assert_eq(e3c_module_compiled_as(mod), E3C_SCRIPTED);
     compiled_child(mod, "norm", E3C_TRACED);
-    E3C_ASSERT_OK(e3c_module_forward1(mod, x, &compiled));
+    E3C_ASSERT_OK(e3c_module_forward1(&compiled, mod, x));
     assert_same(eager, compiled, 1e-6);
     /* e3nn leaves "script" on an undecorated module after script() */
     cr_assert_eq(e3c_module_mode(mod), E3C_MODE_SCRIPT);
@@ -81,23 +81,23 @@ Test(seed, traced_anothermodule_keeps_the_scripted_childs_control_flow)
     int64_t shape[2] = {2, 5};
     e3c_tensor *zeros = NULL, *y = NULL;
     E3C_ASSERT_OK(e3c_tensor_zeros(&zeros, E3C_FLOAT32, shape, 2));
-    E3C_ASSERT_OK(e3c_module_forward1(mod2, zeros, &y));
+    E3C_ASSERT_OK(e3c_module_forward1(&y, mod2, zeros));
     float got[6];
     cr_assert_eq(e3c_tensor_numel(y), 6);
-    E3C_ASSERT_OK(e3c_tensor_copy_to(y, got, sizeof got));
+    E3C_ASSERT_OK(e3c_tensor_copy_to(got, sizeof got, y));
     for (int i = 0; i < 6; i++)
         cr_assert_eq(got[i], 3.0f);
 
     /* random input: the first row is returned (shape (3,)), a data-dependent branch */
     e3c_tensor *x = randn_irreps(g, IRREPS, 3), *z = NULL;
     e3c_tensor_free(y);
-    E3C_ASSERT_OK(e3c_module_forward1(mod2, x, &y));
+    E3C_ASSERT_OK(e3c_module_forward1(&y, mod2, x));
     cr_assert_eq(e3c_tensor_ndim(y), 1);
     cr_assert_eq(e3c_tensor_size(y, 0), 3);
     /* the eager C forward of a fresh module agrees */
     e3c_module *fresh = NULL;
     E3C_ASSERT_OK(e3c_seed_another_new(&fresh, IRREPS));
-    E3C_ASSERT_OK(e3c_module_forward1(fresh, x, &z));
+    E3C_ASSERT_OK(e3c_module_forward1(&z, fresh, x));
     assert_same(y, z, 1e-6);
 
     /* after save and load too */
@@ -109,11 +109,11 @@ Test(seed, traced_anothermodule_keeps_the_scripted_childs_control_flow)
     E3C_ASSERT_OK(e3c_jit_load(&loaded, path));
     E3C_ASSERT_OK(e3c_jit_run(&res, loaded, NULL, in));
     float reloaded[6];
-    E3C_ASSERT_OK(e3c_tensor_copy_to(e3c_values_get(res, 0), reloaded, sizeof reloaded));
+    E3C_ASSERT_OK(e3c_tensor_copy_to(reloaded, sizeof reloaded, e3c_values_get(res, 0)));
     for (int i = 0; i < 6; i++)
         cr_assert_eq(reloaded[i], 3.0f, "after save and load");
     char *graph = NULL;
-    E3C_ASSERT_OK(e3c_jit_graph(loaded, "forward", &graph));
+    E3C_ASSERT_OK(e3c_jit_graph(&graph, loaded, "forward"));
     cr_assert(strstr(graph, "prim::CallMethod"), "the traced graph calls the scripted child: %s", graph);
     free(graph);
 
@@ -147,10 +147,10 @@ Test(seed, tracing_module_compiles_with_its_own_hook_and_int64_input)
     E3C_ASSERT_OK(e3c_values_new(&in));
     E3C_ASSERT_OK(e3c_values_push(in, x));
     E3C_ASSERT_OK(e3c_values_push(in, ix));
-    E3C_ASSERT_OK(e3c_module_forward(mod3, in, &res));
+    E3C_ASSERT_OK(e3c_module_forward(&res, mod3, in));
     e3c_module *fresh = NULL;
     E3C_ASSERT_OK(e3c_seed_tracing_new(&fresh));
-    E3C_ASSERT_OK(e3c_module_forward(fresh, in, &eager));
+    E3C_ASSERT_OK(e3c_module_forward(&eager, fresh, in));
     assert_same(e3c_values_get(res, 0), e3c_values_get(eager, 0), 1e-5);
     e3c_values_free(in), e3c_values_free(res), e3c_values_free(eager);
     e3c_tensor_free(x), e3c_tensor_free(ix);
@@ -184,7 +184,7 @@ Test(compile, in_place_false_leaves_the_original_untouched)
     cr_assert_eq(e3c_module_compiled_as(copy), E3C_SCRIPTED);
     compiled_child(copy, "norm", E3C_TRACED);
     e3c_strings tree = {0};
-    E3C_ASSERT_OK(e3c_module_describe(copy, "mod", &tree));
+    E3C_ASSERT_OK(e3c_module_describe(&tree, copy, "mod"));
     cr_assert_eq(tree.count, 2);
     cr_assert_str_eq(tree.items[0], "mod MyModuleLoop mode=script scripted");
     cr_assert_str_eq(tree.items[1], "mod.norm Norm mode=trace traced");
@@ -385,14 +385,14 @@ Test(registry, arguments_are_listed_in_positional_order)
 {
     e3c_strings names = {0};
     int positional = -1;
-    E3C_ASSERT_OK(e3c_registry_arguments("TensorProduct", &names, &positional));
+    E3C_ASSERT_OK(e3c_registry_arguments(&names, &positional, "TensorProduct"));
     cr_assert_eq(positional, 4);
     cr_assert_geq(names.count, 5);
     const char *first[] = {"irreps_in1", "irreps_in2", "irreps_out", "instructions"};
     for (int i = 0; i < 4; i++)
         cr_assert_str_eq(names.items[i], first[i], "TensorProduct's argument %d", i);
     e3c_strings_free(&names);
-    E3C_ASSERT_FAILS(e3c_registry_arguments("Nope", &names, &positional), E3C_ERR_NOT_FOUND, "unknown module type");
+    E3C_ASSERT_FAILS(e3c_registry_arguments(&names, &positional, "Nope"), E3C_ERR_NOT_FOUND, "unknown module type");
 }
 
 Test(registry, arg_helpers_read_positional_then_keyword_then_fallback)
@@ -400,20 +400,20 @@ Test(registry, arg_helpers_read_positional_then_keyword_then_fallback)
     cJSON *args = cJSON_Parse("[\"1o\", 3]"), *kwargs = cJSON_Parse("{\"name\": \"kw\", \"flag\": true}");
     const char *s = NULL;
     int b = -1;
-    E3C_ASSERT_OK(e3c_arg_string(args, kwargs, 0, "name", NULL, &s));
+    E3C_ASSERT_OK(e3c_arg_string(&s, args, kwargs, 0, "name", NULL));
     cr_assert_str_eq(s, "1o");
-    E3C_ASSERT_OK(e3c_arg_string(args, kwargs, 5, "name", NULL, &s));
+    E3C_ASSERT_OK(e3c_arg_string(&s, args, kwargs, 5, "name", NULL));
     cr_assert_str_eq(s, "kw");
-    E3C_ASSERT_OK(e3c_arg_string(args, kwargs, -1, "other", "dflt", &s));
+    E3C_ASSERT_OK(e3c_arg_string(&s, args, kwargs, -1, "other", "dflt"));
     cr_assert_str_eq(s, "dflt");
-    E3C_ASSERT_FAILS(e3c_arg_string(args, kwargs, -1, "other", NULL, &s), E3C_ERR_VALUE, "missing field \"other\"");
-    E3C_ASSERT_FAILS(e3c_arg_string(args, kwargs, 1, "count", NULL, &s), E3C_ERR_VALUE,
+    E3C_ASSERT_FAILS(e3c_arg_string(&s, args, kwargs, -1, "other", NULL), E3C_ERR_VALUE, "missing field \"other\"");
+    E3C_ASSERT_FAILS(e3c_arg_string(&s, args, kwargs, 1, "count", NULL), E3C_ERR_VALUE,
                      "field \"count\" must be a string");
-    E3C_ASSERT_OK(e3c_arg_bool(args, kwargs, -1, "flag", 0, &b));
+    E3C_ASSERT_OK(e3c_arg_bool(&b, args, kwargs, -1, "flag", 0));
     cr_assert_eq(b, 1);
-    E3C_ASSERT_OK(e3c_arg_bool(NULL, NULL, 0, "flag", 0, &b));
+    E3C_ASSERT_OK(e3c_arg_bool(&b, NULL, NULL, 0, "flag", 0));
     cr_assert_eq(b, 0);
-    E3C_ASSERT_FAILS(e3c_arg_bool(args, kwargs, 1, "count", 0, &b), E3C_ERR_VALUE, "field \"count\" must be true or false");
+    E3C_ASSERT_FAILS(e3c_arg_bool(&b, args, kwargs, 1, "count", 0), E3C_ERR_VALUE, "field \"count\" must be true or false");
     cJSON_Delete(args), cJSON_Delete(kwargs);
 }
 

@@ -43,7 +43,7 @@ static void compare(const char *name, const char *form, const e3c_values *got, c
                      name, form, o, (long long)e3c_tensor_numel(e3c_values_get(got, o)), n);
         double *a = malloc((n ? n : 1) * sizeof *a), *b = malloc((n ? n : 1) * sizeof *b);
         json_flatten(w, b, n);
-        E3C_ASSERT_OK(e3c_tensor_to_doubles(e3c_values_get(got, o), a, n));
+        E3C_ASSERT_OK(e3c_tensor_to_doubles(a, n, e3c_values_get(got, o)));
         for (size_t i = 0; i < n; i++)
             cr_assert(close_rel(a[i], b[i], 1e-12), "%s (%s): output %zu [%zu] = %.17g, e3nn %.17g", name, form, o, i, a[i], b[i]);
         free(a), free(b);
@@ -86,7 +86,7 @@ static void run_case(const cJSON *c)
         set_values(m, "bias", cJSON_GetObjectItem(c, "bias"));
     int many = !strcmp(cJSON_GetObjectItem(c, "module")->valuestring, "Extract") &&
                cJSON_IsArray(cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "output"), 0), 0));
-    st = e3c_module_forward(m, in, &eager);
+    st = e3c_module_forward(&eager, m, in);
     cr_assert_eq(st, E3C_OK, "%s eager: %s", name, e3c_error_last());
     compare(name, "eager", eager, cJSON_GetObjectItem(c, "output"), many);
     e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
@@ -138,25 +138,25 @@ Test(modules, normalize2mom_constants_are_e3nns_monte_carlo_values)
         const char *name = strncmp(c->string, "identity", 8) ? c->string : "identity";
         double cst = 0, fresh = 0;
         int parity = 2, fresh_parity = 3;
-        E3C_ASSERT_OK(e3c_normalize2mom(name, &cst, &parity));
+        E3C_ASSERT_OK(e3c_normalize2mom(&cst, &parity, name));
         cr_assert_eq(cst, cJSON_GetObjectItem(c, "cst")->valuedouble, "%s: %.17g vs e3nn %.17g", name, cst,
                      cJSON_GetObjectItem(c, "cst")->valuedouble);
         /* the build-time table is what the Monte-Carlo procedure gives now, bit for bit */
-        E3C_ASSERT_OK(e3c_normalize2mom_monte_carlo(name, &fresh, &fresh_parity));
+        E3C_ASSERT_OK(e3c_normalize2mom_monte_carlo(&fresh, &fresh_parity, name));
         cr_assert_eq(fresh, cst, "%s: Monte Carlo %.17g, table %.17g", name, fresh, cst);
         cr_assert_eq(fresh_parity, parity, "%s: parity %d, table %d", name, fresh_parity, parity);
         n++;
     }
     cr_assert_eq(n, 9);
     int parity;
-    E3C_ASSERT_OK(e3c_normalize2mom("tanh", NULL, &parity));
+    E3C_ASSERT_OK(e3c_normalize2mom(NULL, &parity, "tanh"));
     cr_assert_eq(parity, -1);
-    E3C_ASSERT_OK(e3c_normalize2mom("abs", NULL, &parity));
+    E3C_ASSERT_OK(e3c_normalize2mom(NULL, &parity, "abs"));
     cr_assert_eq(parity, 1);
-    E3C_ASSERT_OK(e3c_normalize2mom("silu", NULL, &parity));
+    E3C_ASSERT_OK(e3c_normalize2mom(NULL, &parity, "silu"));
     cr_assert_eq(parity, 0);
-    E3C_ASSERT_FAILS(e3c_normalize2mom("swish", NULL, &parity), E3C_ERR_VALUE, "unknown activation \"swish\"");
-    E3C_ASSERT_FAILS(e3c_normalize2mom_monte_carlo("swish", NULL, NULL), E3C_ERR_VALUE, "unknown activation");
+    E3C_ASSERT_FAILS(e3c_normalize2mom(NULL, &parity, "swish"), E3C_ERR_VALUE, "unknown activation \"swish\"");
+    E3C_ASSERT_FAILS(e3c_normalize2mom_monte_carlo(NULL, NULL, "swish"), E3C_ERR_VALUE, "unknown activation");
     cJSON_Delete(g);
 }
 
@@ -250,7 +250,7 @@ static e3c_tensor *forward_of(e3c_module *m, const e3c_tensor *const *inputs, si
     if (compiled)
         E3C_ASSERT_OK(e3c_jit_run(&out, e3c_module_jit(m), NULL, in));
     else
-        E3C_ASSERT_OK(e3c_module_forward(m, in, &out));
+        E3C_ASSERT_OK(e3c_module_forward(&out, m, in));
     e3c_tensor *t = NULL;
     E3C_ASSERT_OK(e3c_tensor_ref(&t, e3c_values_get(out, 0)));
     e3c_values_free(in), e3c_values_free(out);
@@ -262,8 +262,8 @@ static double rel_error(const e3c_tensor *a, const e3c_tensor *b)
 {
     int64_t sa[8], sb[8];
     int na = 0, nb = 0;
-    E3C_ASSERT_OK(e3c_tensor_shape(a, sa, 8, &na));
-    E3C_ASSERT_OK(e3c_tensor_shape(b, sb, 8, &nb));
+    E3C_ASSERT_OK(e3c_tensor_shape(sa, 8, &na, a));
+    E3C_ASSERT_OK(e3c_tensor_shape(sb, 8, &nb, b));
     cr_assert_eq(na, nb, "rank %d vs %d", na, nb);
     for (int i = 0; i < na; i++)
         cr_assert_eq(sa[i], sb[i], "dimension %d: %lld vs %lld", i, (long long)sa[i], (long long)sb[i]);
@@ -315,7 +315,7 @@ static void check_shared_weight_paths(e3c_module *m64, e3c_module *per_batch, co
             e3c_tensor *rep[2] = {NULL, NULL};
             for (size_t k = 0; k < n_params; k++) {
                 e3c_tensor *p = NULL;
-                E3C_ASSERT_OK(e3c_module_tensor(m64, params[k], &p));
+                E3C_ASSERT_OK(e3c_module_tensor(&p, m64, params[k]));
                 int64_t ws[2] = {cases[c].b[0][0], e3c_tensor_numel(p)};
                 E3C_ASSERT_OK(e3c_tensor_expand(&rep[k], p, ws, 2));
                 pin[n_in + k] = rep[k];
@@ -447,7 +447,7 @@ Test(modules, spherical_harmonics_program_matches_o3_for_every_normalization_and
         E3C_ASSERT_OK(e3c_spherical_harmonics_module_new(&m, ls, 7, -1, 1, norms[k]));
         enum { WIDTH = 49 };
         double want[4 * WIDTH], got[4 * WIDTH];
-        E3C_ASSERT_OK(e3c_spherical_harmonics(ls, 7, 4, &xyz[0][0], 1, norms[k], want));
+        E3C_ASSERT_OK(e3c_spherical_harmonics(want, ls, 7, 4, &xyz[0][0], 1, norms[k]));
         e3c_values *in = NULL, *eager = NULL, *jit = NULL;
         e3c_tensor *x = NULL;
         const int64_t shape[2] = {4, 3};
@@ -456,12 +456,12 @@ Test(modules, spherical_harmonics_program_matches_o3_for_every_normalization_and
         E3C_ASSERT_OK(e3c_values_push(in, x));
         e3c_compile_options opt = E3C_COMPILE_OPTIONS_INIT;
         opt.in_place = 0;
-        E3C_ASSERT_OK(e3c_module_forward(m, in, &eager));
+        E3C_ASSERT_OK(e3c_module_forward(&eager, m, in));
         E3C_ASSERT_OK(e3c_module_compile(&compiled, m, &opt));
         E3C_ASSERT_OK(e3c_jit_run(&jit, e3c_module_jit(compiled), NULL, in));
         const e3c_values *outs[2] = {eager, jit};
         for (int w = 0; w < 2; w++) {
-            E3C_ASSERT_OK(e3c_tensor_to_doubles(e3c_values_get(outs[w], 0), got, 4 * WIDTH));
+            E3C_ASSERT_OK(e3c_tensor_to_doubles(got, 4 * WIDTH, e3c_values_get(outs[w], 0)));
             for (int i = 0; i < 4 * WIDTH; i++)
                 cr_assert(fabs(got[i] - want[i]) <= 1e-12 * fmax(1.0, fabs(want[i])),
                           "normalization %d, %s, value %d: %.17g, o3 says %.17g", k, w ? "compiled" : "eager", i,
@@ -596,7 +596,7 @@ static void expect_o3_harmonics(e3c_module *m, const int *ls, size_t nls, const 
     for (size_t i = 0; i < nls; i++)
         width += 2 * (size_t)ls[i] + 1;
     double *want = malloc(n * width * sizeof *want), *got = malloc(n * width * sizeof *got);
-    E3C_ASSERT_OK(e3c_spherical_harmonics(ls, nls, n, xyz, normalize, norm, want));
+    E3C_ASSERT_OK(e3c_spherical_harmonics(want, ls, nls, n, xyz, normalize, norm));
     e3c_module *compiled = NULL;
     e3c_compile_options copt = E3C_COMPILE_OPTIONS_INIT;
     copt.in_place = 0;
@@ -609,7 +609,7 @@ static void expect_o3_harmonics(e3c_module *m, const int *ls, size_t nls, const 
         e3c_tensor *y = forward_of(c ? compiled : m, xs, 1, c);
         cr_assert_eq(e3c_tensor_size(y, 0), (int64_t)n / 2);
         cr_assert_eq(e3c_tensor_size(y, -1), (int64_t)width);
-        E3C_ASSERT_OK(e3c_tensor_to_doubles(y, got, n * width));
+        E3C_ASSERT_OK(e3c_tensor_to_doubles(got, n * width, y));
         for (size_t i = 0; i < n * width; i++)
             cr_assert(fabs(got[i] - want[i]) <= 1e-12 * fmax(1.0, fabs(want[i])), "%s, %s, value %zu: %.17g, o3 says %.17g",
                       what, c ? "compiled" : "eager", i, got[i], want[i]);
@@ -720,7 +720,7 @@ Test(modules, library_modules_reject_inputs_of_another_width_eager_and_compiled,
         const e3c_arg_spec *specs = e3c_module_irreps_in(m, &n);
         cr_assert(specs && n >= 1 && n <= 2, "%s: declared inputs", cases[c].spec);
         e3c_values *good = inputs_of_widths(specs, n, 0, 0, g), *out = NULL;
-        E3C_ASSERT_OK(e3c_module_forward(m, good, &out));
+        E3C_ASSERT_OK(e3c_module_forward(&out, m, good));
         e3c_values_free(out);
         E3C_ASSERT_OK(e3c_jit_run(&out, e3c_module_jit(compiled), NULL, good));
         e3c_values_free(out), e3c_values_free(good);
@@ -728,7 +728,7 @@ Test(modules, library_modules_reject_inputs_of_another_width_eager_and_compiled,
             for (size_t d = 0; d < sizeof deltas / sizeof *deltas; d++) {
                 e3c_values *bad = inputs_of_widths(specs, n, i, deltas[d], g);
                 e3c_values *y = NULL;
-                e3c_status st = e3c_module_forward(m, bad, &y);
+                e3c_status st = e3c_module_forward(&y, m, bad);
                 cr_assert_eq(st, E3C_ERR_VALUE, "%s eager, input %zu %+lld columns: %s", cases[c].spec, i,
                              (long long)deltas[d], st ? e3c_error_last() : "accepted");
                 cr_assert(strstr(e3c_error_last(), cases[c].needle[i]), "%s eager: \"%s\" lacks \"%s\"", cases[c].spec,

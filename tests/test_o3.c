@@ -29,10 +29,10 @@ Test(rotation, axis_matrices_and_euler_angles_match_e3nn)
     cJSON *g = rot_golden();
     const cJSON *conv = cJSON_GetObjectItem(g, "conventions");
     double t = cJSON_GetObjectItem(conv, "t")->valuedouble, R[9], want[9];
-    void (*fns[3])(double, double *) = {e3c_matrix_x, e3c_matrix_y, e3c_matrix_z};
+    void (*fns[3])(double *, double) = {e3c_matrix_x, e3c_matrix_y, e3c_matrix_z};
     const char *names[3] = {"matrix_x(t)", "matrix_y(t)", "matrix_z(t)"};
     for (int i = 0; i < 3; i++) {
-        fns[i](t, R);
+        fns[i](R, t);
         json_flatten(cJSON_GetObjectItem(conv, names[i]), want, 9);
         assert_all_close(R, want, 9, 0, names[i]);
     }
@@ -42,7 +42,7 @@ Test(rotation, axis_matrices_and_euler_angles_match_e3nn)
         double a[3];
         json_flatten(cJSON_GetObjectItem(c, "angles"), a, 3);
         json_flatten(cJSON_GetObjectItem(c, "R"), want, 9);
-        e3c_angles_to_matrix(a[0], a[1], a[2], R);
+        e3c_angles_to_matrix(R, a[0], a[1], a[2]);
         assert_all_close(R, want, 9, TOL, "angles_to_matrix");
     }
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "matrix_to_angles"))
@@ -50,7 +50,7 @@ Test(rotation, axis_matrices_and_euler_angles_match_e3nn)
         double a[3], got[3];
         json_flatten(cJSON_GetObjectItem(c, "angles"), a, 3);
         json_flatten(cJSON_GetObjectItem(c, "R"), R, 9);
-        E3C_ASSERT_OK(e3c_matrix_to_angles(R, &got[0], &got[1], &got[2]));
+        E3C_ASSERT_OK(e3c_matrix_to_angles(&got[0], &got[1], &got[2], R));
         assert_all_close(got, a, 3, TOL, "matrix_to_angles");
     }
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "xyz_to_angles"))
@@ -58,7 +58,7 @@ Test(rotation, axis_matrices_and_euler_angles_match_e3nn)
         double v[3], ab[2], got[2];
         json_flatten(cJSON_GetObjectItem(c, "xyz"), v, 3);
         json_flatten(cJSON_GetObjectItem(c, "alpha_beta"), ab, 2);
-        e3c_xyz_to_angles(v, &got[0], &got[1]);
+        e3c_xyz_to_angles(&got[0], &got[1], v);
         assert_all_close(got, ab, 2, TOL, "xyz_to_angles");
     }
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "angles_to_xyz"))
@@ -66,11 +66,11 @@ Test(rotation, axis_matrices_and_euler_angles_match_e3nn)
         double v[3], ab[2], got[3];
         json_flatten(cJSON_GetObjectItem(c, "xyz"), v, 3);
         json_flatten(cJSON_GetObjectItem(c, "alpha_beta"), ab, 2);
-        e3c_angles_to_xyz(ab[0], ab[1], got);
+        e3c_angles_to_xyz(got, ab[0], ab[1]);
         assert_all_close(got, v, 3, TOL, "angles_to_xyz");
     }
     double improper[9] = {-1, 0, 0, 0, -1, 0, 0, 0, -1}, a, b, cc;
-    E3C_ASSERT_FAILS(e3c_matrix_to_angles(improper, &a, &b, &cc), E3C_ERR_VALUE, "det = -1");
+    E3C_ASSERT_FAILS(e3c_matrix_to_angles(&a, &b, &cc, improper), E3C_ERR_VALUE, "det = -1");
     cJSON_Delete(g);
 }
 
@@ -86,19 +86,19 @@ Test(rotation, seeded_rand_matrix_is_bit_identical_to_e3nn)
         double want[27], R[27], ang[3];
         e3c_generator *gen = NULL;
         E3C_ASSERT_OK(e3c_generator_new(&gen, 0));
-        E3C_ASSERT_OK(e3c_rand_matrix(gen, dt, 0, R));
+        E3C_ASSERT_OK(e3c_rand_matrix(R, gen, dt, 0));
         json_flatten(cJSON_GetObjectItem(gd, "rand_matrix()"), want, 9);
         assert_all_close(R, want, 9, tol, dtypes[d]);
         e3c_generator_free(gen);
 
         E3C_ASSERT_OK(e3c_generator_new(&gen, 0));
-        E3C_ASSERT_OK(e3c_rand_angles(gen, dt, 0, &ang[0], &ang[1], &ang[2]));
+        E3C_ASSERT_OK(e3c_rand_angles(&ang[0], &ang[1], &ang[2], gen, dt, 0));
         json_flatten(cJSON_GetObjectItem(gd, "rand_angles()"), want, 3);
         assert_all_close(ang, want, 3, tol, "rand_angles()");
         e3c_generator_free(gen);
 
         E3C_ASSERT_OK(e3c_generator_new(&gen, 0));
-        E3C_ASSERT_OK(e3c_rand_matrix(gen, dt, 3, R));
+        E3C_ASSERT_OK(e3c_rand_matrix(R, gen, dt, 3));
         json_flatten(cJSON_GetObjectItem(gd, "rand_matrix(3)"), want, 27);
         assert_all_close(R, want, 27, tol, "rand_matrix(3)");
         e3c_generator_free(gen);
@@ -109,27 +109,27 @@ Test(rotation, seeded_rand_matrix_is_bit_identical_to_e3nn)
 Test(rotation, validation_and_nearest_rotation)
 {
     double R[9];
-    e3c_angles_to_matrix(0.4, 1.2, -2.0, R);
+    e3c_angles_to_matrix(R, 0.4, 1.2, -2.0);
     int sign = 0;
-    E3C_ASSERT_OK(e3c_rotation_check(R, 1e-9, &sign));
+    E3C_ASSERT_OK(e3c_rotation_check(&sign, R, 1e-9));
     cr_assert_eq(sign, 1);
     double M[9];
     for (int i = 0; i < 9; i++)
         M[i] = -R[i];
-    E3C_ASSERT_OK(e3c_rotation_check(M, 1e-9, &sign));
+    E3C_ASSERT_OK(e3c_rotation_check(&sign, M, 1e-9));
     cr_assert_eq(sign, -1);
     M[4] += 1e-4;
-    E3C_ASSERT_FAILS(e3c_rotation_check(M, 1e-9, NULL), E3C_ERR_VALUE, "not orthogonal");
+    E3C_ASSERT_FAILS(e3c_rotation_check(NULL, M, 1e-9), E3C_ERR_VALUE, "not orthogonal");
     double fixed[9];
-    E3C_ASSERT_OK(e3c_rotation_nearest(M, fixed));
-    E3C_ASSERT_OK(e3c_rotation_check(fixed, 1e-12, &sign));
+    E3C_ASSERT_OK(e3c_rotation_nearest(fixed, M));
+    E3C_ASSERT_OK(e3c_rotation_check(&sign, fixed, 1e-12));
     cr_assert_eq(sign, -1, "the nearest orthogonal matrix keeps the handedness");
     for (int i = 0; i < 9; i++)
         cr_assert(fabs(fixed[i] + R[i]) < 1e-4);
     double zero[9] = {0};
-    E3C_ASSERT_FAILS(e3c_rotation_nearest(zero, fixed), E3C_ERR_VALUE, "singular");
+    E3C_ASSERT_FAILS(e3c_rotation_nearest(fixed, zero), E3C_ERR_VALUE, "singular");
     double nan_m[9] = {NAN, 0, 0, 0, 1, 0, 0, 0, 1};
-    E3C_ASSERT_FAILS(e3c_rotation_check(nan_m, 1e-9, NULL), E3C_ERR_VALUE, "not orthogonal");
+    E3C_ASSERT_FAILS(e3c_rotation_check(NULL, nan_m, 1e-9), E3C_ERR_VALUE, "not orthogonal");
 }
 
 Test(wigner, D_matches_e3nn_golden_for_l_up_to_4)
@@ -144,7 +144,7 @@ Test(wigner, D_matches_e3nn_golden_for_l_up_to_4)
         json_flatten(cJSON_GetObjectItem(c, "angles"), a, 3);
         size_t size = json_flatten(cJSON_GetObjectItem(c, "D"), want, 81);
         cr_assert_eq(size, (size_t)(2 * l + 1) * (2 * l + 1));
-        E3C_ASSERT_OK(e3c_wigner_D_angles(l, a[0], a[1], a[2], D));
+        E3C_ASSERT_OK(e3c_wigner_D_angles(D, l, a[0], a[1], a[2]));
         assert_all_close(D, want, size, TOL, "wigner_D");
         n++;
     }
@@ -165,14 +165,14 @@ Test(wigner, D_from_matrix_matches_e3nn_with_parity)
         json_flatten(cJSON_GetObjectItem(c, "R"), R, 9);
         size_t size = json_flatten(cJSON_GetObjectItem(c, "D"), want, 400);
         cr_assert_eq(size, (size_t)(dim * dim));
-        E3C_ASSERT_OK(e3c_irreps_D_from_matrix(&ir, 1, R, D));
+        E3C_ASSERT_OK(e3c_irreps_D_from_matrix(D, &ir, 1, R));
         assert_all_close(D, want, size, TOL, cJSON_GetObjectItem(c, "irreps")->valuestring);
         e3c_irreps_free(&ir);
     }
     e3c_irreps empty;
     E3C_ASSERT_OK(e3c_irreps_parse(&empty, ""));
     double I3[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, D[1];
-    E3C_ASSERT_FAILS(e3c_irreps_D_from_matrix(&empty, 1, I3, D), E3C_ERR_VALUE, "no entries");
+    E3C_ASSERT_FAILS(e3c_irreps_D_from_matrix(D, &empty, 1, I3), E3C_ERR_VALUE, "no entries");
     e3c_irreps_free(&empty);
     cJSON_Delete(g);
 }
@@ -180,14 +180,14 @@ Test(wigner, D_from_matrix_matches_e3nn_with_parity)
 Test(wigner, l1_is_R_and_identity_maps_to_identity)
 {
     double R[9], D[9];
-    e3c_angles_to_matrix(1.0, 2.0, 3.0, R);
-    E3C_ASSERT_OK(e3c_wigner_D_matrix(1, R, D));
+    e3c_angles_to_matrix(R, 1.0, 2.0, 3.0);
+    E3C_ASSERT_OK(e3c_wigner_D_matrix(D, 1, R));
     assert_all_close(D, R, 9, 0, "D1 == R");
     double I3[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
     for (int l = 0; l <= 20; l++) {
         int d = 2 * l + 1;
         double *Dl = malloc(sizeof(double) * d * d);
-        E3C_ASSERT_OK(e3c_wigner_D_matrix(l, I3, Dl));
+        E3C_ASSERT_OK(e3c_wigner_D_matrix(Dl, l, I3));
         for (int i = 0; i < d * d; i++)
             cr_assert(fabs(Dl[i] - (i % (d + 1) == 0 ? 1.0 : 0.0)) <= 1e-15, "D%d(I)[%d] = %g", l, i, Dl[i]);
         free(Dl);
@@ -200,16 +200,16 @@ Test(wigner, homomorphism_and_orthogonality_up_to_l20)
     e3c_generator *g = NULL;
     E3C_ASSERT_OK(e3c_generator_new(&g, 1234));
     double R[27];
-    E3C_ASSERT_OK(e3c_rand_matrix(g, E3C_FLOAT64, 3, R));
+    E3C_ASSERT_OK(e3c_rand_matrix(R, g, E3C_FLOAT64, 3));
     double R12[9];
     matmul(R, R + 9, R12, 3);
     for (int l = 0; l <= 20; l++) {
         int d = 2 * l + 1;
         size_t n = (size_t)d * d;
         double *D1 = malloc(n * 8), *D2 = malloc(n * 8), *D12 = malloc(n * 8), *P = malloc(n * 8);
-        E3C_ASSERT_OK(e3c_wigner_D_matrix(l, R, D1));
-        E3C_ASSERT_OK(e3c_wigner_D_matrix(l, R + 9, D2));
-        E3C_ASSERT_OK(e3c_wigner_D_matrix(l, R12, D12));
+        E3C_ASSERT_OK(e3c_wigner_D_matrix(D1, l, R));
+        E3C_ASSERT_OK(e3c_wigner_D_matrix(D2, l, R + 9));
+        E3C_ASSERT_OK(e3c_wigner_D_matrix(D12, l, R12));
         matmul(D1, D2, P, d);
         for (size_t i = 0; i < n; i++)
             cr_assert(fabs(P[i] - D12[i]) <= 1e-12, "l=%d: D(R1R2) - D(R1)D(R2) = %g", l, P[i] - D12[i]);
@@ -230,17 +230,17 @@ Test(wigner, improper_matrices_apply_parity)
     e3c_irreps ir;
     E3C_ASSERT_OK(e3c_irreps_parse(&ir, "1o+2e"));
     double minus_I[9] = {-1, 0, 0, 0, -1, 0, 0, 0, -1}, D[64];
-    E3C_ASSERT_OK(e3c_irreps_D_from_matrix(&ir, 1, minus_I, D));
+    E3C_ASSERT_OK(e3c_irreps_D_from_matrix(D, &ir, 1, minus_I));
     for (int i = 0; i < 8; i++)
         for (int j = 0; j < 8; j++)
             cr_assert(fabs(D[i * 8 + j] - (i == j ? (i < 3 ? -1.0 : 1.0) : 0.0)) < 1e-15);
     e3c_irreps_free(&ir);
     E3C_ASSERT_OK(e3c_irreps_parse(&ir, "1e"));
     double R[9], mR[9];
-    e3c_angles_to_matrix(0.1, 0.2, 0.3, R);
+    e3c_angles_to_matrix(R, 0.1, 0.2, 0.3);
     for (int i = 0; i < 9; i++)
         mR[i] = -R[i];
-    E3C_ASSERT_OK(e3c_irreps_D_from_matrix(&ir, 1, mR, D));
+    E3C_ASSERT_OK(e3c_irreps_D_from_matrix(D, &ir, 1, mR));
     assert_all_close(D, R, 9, 1e-15, "pseudovector");
     e3c_irreps_free(&ir);
 }
@@ -258,12 +258,12 @@ Test(wigner_3j, matches_e3nn_golden_and_closed_forms)
         double want[512], C[512];
         size_t n = json_flatten(c, want, 512);
         cr_assert_eq(n, (size_t)(2 * l1 + 1) * (2 * l2 + 1) * (2 * l3 + 1));
-        E3C_ASSERT_OK(e3c_wigner_3j(l1, l2, l3, C));
+        E3C_ASSERT_OK(e3c_wigner_3j(C, l1, l2, l3));
         assert_all_close(C, want, n, TOL, c->string);
     }
     double C[27];
-    E3C_ASSERT_FAILS(e3c_wigner_3j(1, 1, 3, C), E3C_ERR_VALUE, "|l2 - l3| <= l1 <= l2 + l3");
-    E3C_ASSERT_OK(e3c_wigner_3j(1, 1, 1, C));
+    E3C_ASSERT_FAILS(e3c_wigner_3j(C, 1, 1, 3), E3C_ERR_VALUE, "|l2 - l3| <= l1 <= l2 + l3");
+    E3C_ASSERT_OK(e3c_wigner_3j(C, 1, 1, 1));
     cr_assert(fabs(C[0 * 9 + 1 * 3 + 2] - 1 / sqrt(6)) < 1e-15, "C[0,1,2] = +1/sqrt(6)");
     cJSON_Delete(g);
 }
@@ -272,18 +272,18 @@ Test(wigner_3j, matches_e3nn_golden_and_closed_forms)
 Test(wigner_3j, invariant_and_normalized_for_all_triples_to_l8)
 {
     double R[9];
-    e3c_angles_to_matrix(0.7, -1.3, 2.9, R);
+    e3c_angles_to_matrix(R, 0.7, -1.3, 2.9);
     double *C = malloc(17 * 17 * 17 * 8), *T = malloc(17 * 17 * 17 * 8);
     double *D[9];
     for (int l = 0; l <= 8; l++) {
         D[l] = malloc((size_t)(2 * l + 1) * (2 * l + 1) * 8);
-        E3C_ASSERT_OK(e3c_wigner_D_matrix(l, R, D[l]));
+        E3C_ASSERT_OK(e3c_wigner_D_matrix(D[l], l, R));
     }
     for (int l1 = 0; l1 <= 8; l1++)
         for (int l2 = 0; l2 <= 8; l2++)
             for (int l3 = abs(l1 - l2); l3 <= l1 + l2 && l3 <= 8; l3++) {
                 int a = 2 * l1 + 1, b = 2 * l2 + 1, c = 2 * l3 + 1;
-                E3C_ASSERT_OK(e3c_wigner_3j(l1, l2, l3, C));
+                E3C_ASSERT_OK(e3c_wigner_3j(C, l1, l2, l3));
                 double norm = 0;
                 for (int i = 0; i < a * b * c; i++)
                     norm += C[i] * C[i];
@@ -336,7 +336,7 @@ Test(spherical_harmonics, match_e3nn_golden_for_every_normalization)
         E3C_ASSERT_OK(e3c_normalization_parse(&norm, cJSON_GetObjectItem(c, "normalization")->valuestring));
         double want[64], got[64];
         size_t size = json_flatten(cJSON_GetObjectItem(c, "sh"), want, 64);
-        E3C_ASSERT_OK(e3c_spherical_harmonics(ls, nls, 1, x, cJSON_IsTrue(cJSON_GetObjectItem(c, "normalize")), norm, got));
+        E3C_ASSERT_OK(e3c_spherical_harmonics(got, ls, nls, 1, x, cJSON_IsTrue(cJSON_GetObjectItem(c, "normalize")), norm));
         assert_all_close(got, want, size, TOL, "sh");
         n++;
     }
@@ -348,15 +348,15 @@ Test(spherical_harmonics, match_e3nn_golden_for_every_normalization)
 Test(spherical_harmonics, are_equivariant_up_to_l_20)
 {
     double R[9], x[3] = {0.3, -1.2, 0.8}, rx[3];
-    e3c_angles_to_matrix(2.1, 0.4, -0.9, R);
+    e3c_angles_to_matrix(R, 2.1, 0.4, -0.9);
     for (int i = 0; i < 3; i++)
         rx[i] = R[3 * i] * x[0] + R[3 * i + 1] * x[1] + R[3 * i + 2] * x[2];
     for (int l = 0; l <= 20; l++) {
         int d = 2 * l + 1;
         double y[41], yr[41], D[41 * 41];
-        E3C_ASSERT_OK(e3c_spherical_harmonics(&l, 1, 1, x, 0, E3C_NORM_COMPONENT, y));
-        E3C_ASSERT_OK(e3c_spherical_harmonics(&l, 1, 1, rx, 0, E3C_NORM_COMPONENT, yr));
-        E3C_ASSERT_OK(e3c_wigner_D_matrix(l, R, D));
+        E3C_ASSERT_OK(e3c_spherical_harmonics(y, &l, 1, 1, x, 0, E3C_NORM_COMPONENT));
+        E3C_ASSERT_OK(e3c_spherical_harmonics(yr, &l, 1, 1, rx, 0, E3C_NORM_COMPONENT));
+        E3C_ASSERT_OK(e3c_wigner_D_matrix(D, l, R));
         double scale = pow(sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]), l);
         for (int i = 0; i < d; i++) {
             double s = 0;
@@ -371,19 +371,19 @@ Test(spherical_harmonics, zero_vector_and_norms)
 {
     int ls[3] = {0, 1, 5};
     double zero[3] = {0, 0, 0}, out[1 + 3 + 11];
-    E3C_ASSERT_OK(e3c_spherical_harmonics(ls, 3, 1, zero, 1, E3C_NORM_COMPONENT, out));
+    E3C_ASSERT_OK(e3c_spherical_harmonics(out, ls, 3, 1, zero, 1, E3C_NORM_COMPONENT));
     cr_assert_eq(out[0], 1.0);
     for (int i = 1; i < 15; i++)
         cr_assert_eq(out[i], 0.0);
     double x[3] = {0.6, 0.0, 0.8}, y[11];
     int l = 5;
-    E3C_ASSERT_OK(e3c_spherical_harmonics(&l, 1, 1, x, 1, E3C_NORM_NORM, y));
+    E3C_ASSERT_OK(e3c_spherical_harmonics(y, &l, 1, 1, x, 1, E3C_NORM_NORM));
     double s = 0;
     for (int i = 0; i < 11; i++)
         s += y[i] * y[i];
     cr_assert(fabs(s - 1) < 1e-13, "|Y^5| = 1 in norm normalization");
     int bad = -1;
-    E3C_ASSERT_FAILS(e3c_spherical_harmonics(&bad, 1, 1, x, 1, E3C_NORM_NORM, y), E3C_ERR_VALUE, "l = -1");
+    E3C_ASSERT_FAILS(e3c_spherical_harmonics(y, &bad, 1, 1, x, 1, E3C_NORM_NORM), E3C_ERR_VALUE, "l = -1");
 }
 
 /* ------------------------------------------- exact reference for l up to 20 ---- */
@@ -498,7 +498,7 @@ Test(wigner, D_agrees_with_e3nns_definition_to_1e12_up_to_l20, .timeout = 120)
             int d = 2 * l + 1;
             double *want = malloc(sizeof *want * d * d), *got = malloc(sizeof *got * d * d);
             ref_wigner_D(l, angles[t][0], angles[t][1], angles[t][2], want);
-            E3C_ASSERT_OK(e3c_wigner_D_angles(l, angles[t][0], angles[t][1], angles[t][2], got));
+            E3C_ASSERT_OK(e3c_wigner_D_angles(got, l, angles[t][0], angles[t][1], angles[t][2]));
             for (int i = 0; i < d * d; i++) {
                 double err = fabs(got[i] - want[i]);
                 worst = err > worst ? err : worst;
@@ -524,13 +524,13 @@ Test(wigner, D_from_matrix_of_random_irreps_is_an_orthogonal_representation)
         int64_t d = e3c_irreps_dim(&ir);
         double R[18], R12[9], *D1 = malloc(sizeof(double) * d * d), *D2 = malloc(sizeof(double) * d * d),
                           *D12 = malloc(sizeof(double) * d * d), *P = malloc(sizeof(double) * d * d);
-        E3C_ASSERT_OK(e3c_rand_matrix(g, E3C_FLOAT64, 2, R));
+        E3C_ASSERT_OK(e3c_rand_matrix(R, g, E3C_FLOAT64, 2));
         for (int i = 0; i < 9; i++)
             R[9 + i] = -R[9 + i]; /* the second is improper */
         matmul(R, R + 9, R12, 3);
-        E3C_ASSERT_OK(e3c_irreps_D_from_matrix(&ir, 1, R, D1));
-        E3C_ASSERT_OK(e3c_irreps_D_from_matrix(&ir, 1, R + 9, D2));
-        E3C_ASSERT_OK(e3c_irreps_D_from_matrix(&ir, 1, R12, D12));
+        E3C_ASSERT_OK(e3c_irreps_D_from_matrix(D1, &ir, 1, R));
+        E3C_ASSERT_OK(e3c_irreps_D_from_matrix(D2, &ir, 1, R + 9));
+        E3C_ASSERT_OK(e3c_irreps_D_from_matrix(D12, &ir, 1, R12));
         matmul(D1, D2, P, (int)d);
         for (int64_t i = 0; i < d * d; i++)
             cr_assert(fabs(P[i] - D12[i]) < 1e-12, "D(R1 R2) = D(R1) D(R2) for random irreps #%d", k);

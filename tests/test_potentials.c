@@ -71,7 +71,7 @@ static double scalar_of(const e3c_value *out, const char *key)
     double v = NAN;
     E3C_ASSERT_OK(e3c_value_dict_get(&t, out, key));
     cr_assert_not_null(t, "%s is None", key);
-    E3C_ASSERT_OK(e3c_tensor_to_doubles(t, &v, 1));
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(&v, 1, t));
     e3c_tensor_free(t);
     return v;
 }
@@ -97,7 +97,7 @@ Test(values, dict_in_dict_out_with_autograd_forces)
     cr_assert(isfinite(energy) && energy != 0.0);
     /* the forces sum to zero (translation invariance of a correct potential) */
     double fv[18], sum[3] = {0, 0, 0};
-    E3C_ASSERT_OK(e3c_tensor_to_doubles(f, fv, 18));
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(fv, 18, f));
     for (int i = 0; i < 6; i++)
         for (int k = 0; k < 3; k++)
             sum[k] += fv[3 * i + k];
@@ -196,7 +196,7 @@ Test(values, optional_outputs_are_none_unless_asked)
     /* the strained path (shifts from unit_shifts @ cell) gives the same energy */
     cr_assert(fabs(scalar_of(out, "energy") - e_plain) < 1e-12);
     e3c_strings keys = {0};
-    E3C_ASSERT_OK(e3c_value_dict_keys(out, &keys));
+    E3C_ASSERT_OK(e3c_value_dict_keys(&keys, out));
     cr_assert(keys.count >= 8);
     e3c_strings_free(&keys);
     e3c_tensor_free(stress), e3c_tensor_free(forces);
@@ -223,13 +223,13 @@ Test(values, an_int_is_accepted_for_a_float_argument)
     E3C_ASSERT_OK(e3c_jit_invoke(&out, m, NULL, &defaults, 1, 0));
     e3c_tensor *y = NULL;
     E3C_ASSERT_OK(e3c_value_get_tensor(&y, out));
-    E3C_ASSERT_OK(e3c_tensor_to_doubles(y, &got, 1));
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(&got, 1, y));
     cr_assert_float_eq(got, 6.0, 1e-12);
     e3c_tensor_free(y), e3c_value_free(out);
     e3c_call_arg named[2] = {{NULL, x}, {"s", three}};
     E3C_ASSERT_OK(e3c_jit_invoke(&out, m, NULL, named, 2, 0));
     E3C_ASSERT_OK(e3c_value_get_tensor(&y, out));
-    E3C_ASSERT_OK(e3c_tensor_to_doubles(y, &got, 1));
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(&got, 1, y));
     cr_assert_float_eq(got, 12.0, 1e-12);
     e3c_tensor_free(y), e3c_value_free(out);
     e3c_call_arg float_for_int[2] = {{NULL, x}, {"n", half}};
@@ -269,14 +269,14 @@ Test(values, extra_files_round_trip_as_metadata)
     E3C_ASSERT_OK(e3c_jit_load(&m, potential("nequip_f32.pth")));
     char *text = NULL;
     size_t len = 0;
-    E3C_ASSERT_OK(e3c_jit_extra_file(m, "model_dtype", &text, &len));
+    E3C_ASSERT_OK(e3c_jit_extra_file(&text, &len, m, "model_dtype"));
     cr_assert_str_eq(text, "float32");
     free(text);
-    E3C_ASSERT_OK(e3c_jit_extra_file(m, "r_max", &text, &len));
+    E3C_ASSERT_OK(e3c_jit_extra_file(&text, &len, m, "r_max"));
     cr_assert_str_eq(text, "4.0");
     free(text);
     E3C_ASSERT_OK(e3c_jit_set_extra_file(m, "note", "abc", 3));
-    E3C_ASSERT_OK(e3c_jit_extra_file(m, "note", &text, &len));
+    E3C_ASSERT_OK(e3c_jit_extra_file(&text, &len, m, "note"));
     cr_assert_eq(len, 3);
     free(text);
     e3c_jit_free(m);
@@ -461,34 +461,34 @@ static void assert_same_module(const char *name, const char *a_path, const char 
     E3C_ASSERT_OK(e3c_jit_load(&a, a_path));
     E3C_ASSERT_OK(e3c_jit_load(&b, b_path));
     e3c_strings ma = {0}, mb = {0};
-    E3C_ASSERT_OK(e3c_jit_methods(a, &ma));
-    E3C_ASSERT_OK(e3c_jit_methods(b, &mb));
+    E3C_ASSERT_OK(e3c_jit_methods(&ma, a));
+    E3C_ASSERT_OK(e3c_jit_methods(&mb, b));
     cr_assert_eq(ma.count, mb.count, "%s: methods differ", name);
     for (size_t i = 0; i < ma.count; i++) {
         cr_assert_str_eq(ma.items[i], mb.items[i], "%s", name);
         char method[128], *ga = NULL, *gb = NULL;
         snprintf(method, sizeof method, "%.*s", (int)(strchr(ma.items[i], '(') - ma.items[i]), ma.items[i]);
-        E3C_ASSERT_OK(e3c_jit_graph(a, method, &ga));
-        E3C_ASSERT_OK(e3c_jit_graph(b, method, &gb));
+        E3C_ASSERT_OK(e3c_jit_graph(&ga, a, method));
+        E3C_ASSERT_OK(e3c_jit_graph(&gb, b, method));
         cr_assert_str_eq(ga, gb, "%s: %s is not current: regenerate with gen_potentials", name, method);
         free(ga), free(gb);
     }
     e3c_strings_free(&ma), e3c_strings_free(&mb);
     e3c_strings attrs = {0}, files = {0};
-    E3C_ASSERT_OK(e3c_jit_attributes(a, &attrs));
+    E3C_ASSERT_OK(e3c_jit_attributes(&attrs, a));
     for (size_t i = 0; i < attrs.count; i++) {
         e3c_tensor *ta = NULL, *tb = NULL;
-        E3C_ASSERT_OK(e3c_jit_attribute_tensor(a, attrs.items[i], &ta));
-        E3C_ASSERT_OK(e3c_jit_attribute_tensor(b, attrs.items[i], &tb));
+        E3C_ASSERT_OK(e3c_jit_attribute_tensor(&ta, a, attrs.items[i]));
+        E3C_ASSERT_OK(e3c_jit_attribute_tensor(&tb, b, attrs.items[i]));
         cr_assert(e3c_tensor_equal(ta, tb), "%s: buffer %s differs", name, attrs.items[i]);
         e3c_tensor_free(ta), e3c_tensor_free(tb);
     }
-    E3C_ASSERT_OK(e3c_jit_extra_files(a, &files));
+    E3C_ASSERT_OK(e3c_jit_extra_files(&files, a));
     for (size_t i = 0; i < files.count; i++) {
         char *fa = NULL, *fb = NULL;
         size_t la = 0, lb = 0;
-        E3C_ASSERT_OK(e3c_jit_extra_file(a, files.items[i], &fa, &la));
-        E3C_ASSERT_OK(e3c_jit_extra_file(b, files.items[i], &fb, &lb));
+        E3C_ASSERT_OK(e3c_jit_extra_file(&fa, &la, a, files.items[i]));
+        E3C_ASSERT_OK(e3c_jit_extra_file(&fb, &lb, b, files.items[i]));
         cr_assert(la == lb && !memcmp(fa, fb, la), "%s: extra file %s differs", name, files.items[i]);
         free(fa), free(fb);
     }

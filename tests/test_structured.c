@@ -42,7 +42,7 @@ static e3c_verdict equivariance(e3c_jit_module *m, const e3c_structured *s, e3c_
 {
     e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
     o.seed = 3;
-    E3C_ASSERT_OK(e3c_check_structured_equivariance(m, s, "model", &o, r));
+    E3C_ASSERT_OK(e3c_check_structured_equivariance(r, m, s, "model", &o));
     return r->status;
 }
 
@@ -58,12 +58,12 @@ Test(structured, the_builtin_suite_gives_every_expected_verdict, .timeout = 300)
         E3C_ASSERT_OK(e3c_fixture_validate(fx));
         e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
         size_t nk = 0;
-        E3C_ASSERT_OK(e3c_fixture_checks(fx, kinds, &nk));
+        E3C_ASSERT_OK(e3c_fixture_checks(kinds, &nk, fx));
         for (size_t k = 0; k < nk; k++) {
             e3c_verdict want;
             e3c_check_result r;
-            E3C_ASSERT_OK(e3c_fixture_expected(fx, kinds[k], &want));
-            E3C_ASSERT_OK(e3c_fixture_run_check(fx, potentials_dir(), kinds[k], NULL, &r));
+            E3C_ASSERT_OK(e3c_fixture_expected(&want, fx, kinds[k]));
+            E3C_ASSERT_OK(e3c_fixture_run_check(&r, fx, potentials_dir(), kinds[k], NULL));
             cr_assert_eq(r.status, want, "%s %s: %s (%s)", cJSON_GetObjectItem(fx, "name")->valuestring,
                          e3c_check_kind_name(kinds[k]), e3c_verdict_name(r.status), r.message);
             e3c_check_result_free(&r);
@@ -85,7 +85,7 @@ Test(structured, correct_potentials_pass_on_several_seeds, .timeout = 300)
                 e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
                 o.seed = seed;
                 e3c_check_result r;
-                E3C_ASSERT_OK(e3c_check_structured_equivariance(m, s, files[f], &o, &r));
+                E3C_ASSERT_OK(e3c_check_structured_equivariance(&r, m, s, files[f], &o));
                 cr_assert_eq(r.status, E3C_PASSED, "%s periodic=%d seed %llu: %s", files[f], periodic,
                              (unsigned long long)seed, r.message);
                 e3c_check_result_free(&r);
@@ -142,13 +142,13 @@ Test(structured, width_one_positions_are_a_failed_strict_shape_step)
     e3c_structured *s = described("mace", m, 0);
     e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_structured_auto_jitable(m, s, "mace_width1", &o, &r));
+    E3C_ASSERT_OK(e3c_check_structured_auto_jitable(&r, m, s, "mace_width1", &o));
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
     cr_assert(strstr(r.message, "input data.positions accepted a width of 1 instead of 3"), "%s", r.message);
     e3c_check_result_free(&r);
     /* the correct one rejects widths 2, 1 and 0, and round-trips */
     e3c_jit_module *ok = load("mace_f64.model");
-    E3C_ASSERT_OK(e3c_check_structured_auto_jitable(ok, s, "mace_f64", &o, &r));
+    E3C_ASSERT_OK(e3c_check_structured_auto_jitable(&r, ok, s, "mace_f64", &o));
     cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
     cr_assert(strstr(r.message, "rejects bad widths") && strstr(r.message, "round-trips"), "%s", r.message);
     e3c_check_result_free(&r);
@@ -332,7 +332,7 @@ Test(structured_cli, inspect_names_a_newer_pytorch)
     fclose(f);
     int64_t format = 0, max_format = 0;
     char *producer = NULL;
-    E3C_ASSERT_OK(e3c_jit_archive_info(dst, &format, &producer, &max_format));
+    E3C_ASSERT_OK(e3c_jit_archive_info(&format, &producer, &max_format, dst));
     cr_assert_eq(format, 99);
     cr_assert_eq(max_format, 10);
     free(producer);
@@ -342,7 +342,7 @@ Test(structured_cli, inspect_names_a_newer_pytorch)
                   strstr(out, "Torch_DIR") && strstr(out, e3c_torch_version()),
               "%s", out);
     /* a file of this libtorch's own format is not called newer */
-    E3C_ASSERT_OK(e3c_jit_archive_info(src, &format, &producer, &max_format));
+    E3C_ASSERT_OK(e3c_jit_archive_info(&format, &producer, &max_format, src));
     cr_assert(format >= 1 && format <= max_format);
     cr_assert_str_eq(producer, "");
     free(producer);
@@ -390,7 +390,7 @@ Test(structured, edge_src_dst_features_plain_args_and_tuple_outputs)
             cr_assert(strstr(r.message, "in output '0'") || strstr(r.message, "in output '1'"), "%s", r.message);
         e3c_check_result_free(&r);
         e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
-        E3C_ASSERT_OK(e3c_check_structured_auto_jitable(m, s, "edge", &o, &r));
+        E3C_ASSERT_OK(e3c_check_structured_auto_jitable(&r, m, s, "edge", &o));
         cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
         e3c_check_result_free(&r);
         e3c_jit_free(m);
@@ -451,21 +451,21 @@ Test(structured, a_missing_or_mismatched_model_is_errored_and_named)
 {
     cJSON *fx = cJSON_Parse("{\"name\": \"m\", \"preset\": \"nequip\", \"torchscript\": \"no_such.pth\"}");
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_fixture_run_check(fx, potentials_dir(), E3C_CHECK_EQUIVARIANCE, NULL, &r));
+    E3C_ASSERT_OK(e3c_fixture_run_check(&r, fx, potentials_dir(), E3C_CHECK_EQUIVARIANCE, NULL));
     cr_assert_eq(r.status, E3C_ERRORED);
     cr_assert(strstr(r.message, "no_such.pth"), "%s", r.message);
     e3c_check_result_free(&r);
     cJSON_Delete(fx);
     /* a MACE file under the NequIP preset: the dict lacks MACE's keys, named by the model */
     fx = cJSON_Parse("{\"name\": \"m\", \"preset\": \"nequip\", \"torchscript\": \"mace_f64.model\"}");
-    E3C_ASSERT_OK(e3c_fixture_run_check(fx, potentials_dir(), E3C_CHECK_AUTO_JITABLE, NULL, &r));
+    E3C_ASSERT_OK(e3c_fixture_run_check(&r, fx, potentials_dir(), E3C_CHECK_AUTO_JITABLE, NULL));
     cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
     cr_assert(strstr(r.message, "positions"), "%s", r.message);
     e3c_check_result_free(&r);
     cJSON_Delete(fx);
     /* the LAMMPS wrapper under the mace preset: compute_force is not among its arguments */
     fx = cJSON_Parse("{\"name\": \"m\", \"preset\": \"mace\", \"torchscript\": \"mace_lammps_f64.pt\"}");
-    E3C_ASSERT_OK(e3c_fixture_run_check(fx, potentials_dir(), E3C_CHECK_EQUIVARIANCE, NULL, &r));
+    E3C_ASSERT_OK(e3c_fixture_run_check(&r, fx, potentials_dir(), E3C_CHECK_EQUIVARIANCE, NULL));
     cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
     cr_assert(strstr(r.message, "has no argument named 'compute_force'"), "%s", r.message);
     e3c_check_result_free(&r);
@@ -631,7 +631,7 @@ Test(physical, the_checks_are_for_structured_models_and_on_by_default_for_preset
         cJSON *pot = cJSON_Parse(texts[t]);
         e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
         size_t n = 0;
-        E3C_ASSERT_OK(e3c_fixture_checks(pot, kinds, &n));
+        E3C_ASSERT_OK(e3c_fixture_checks(kinds, &n, pot));
         int seen = 0;
         for (size_t i = 0; i < n; i++)
             seen |= 1 << kinds[i];
@@ -768,7 +768,7 @@ Test(smoothness, opt_in_for_structured_models_only)
     for (int t = 0; t < 3; t++) {
         cJSON *fx = cJSON_Parse(texts[t]);
         E3C_ASSERT_OK(e3c_fixture_validate(fx));
-        E3C_ASSERT_OK(e3c_fixture_checks(fx, kinds, &n));
+        E3C_ASSERT_OK(e3c_fixture_checks(kinds, &n, fx));
         int seen = 0;
         for (size_t i = 0; i < n; i++)
             seen |= kinds[i] == E3C_CHECK_SMOOTHNESS;
@@ -790,7 +790,7 @@ Test(smoothness, opt_in_for_structured_models_only)
                                "[\"1o\"], \"checks\": {\"smoothness\": true}}");
     E3C_ASSERT_FAILS(e3c_fixture_validate(plain), E3C_ERR_VALUE, "check \"smoothness\" is for structured models");
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_fixture_run_check(plain, potentials_dir(), E3C_CHECK_SMOOTHNESS, NULL, &r));
+    E3C_ASSERT_OK(e3c_fixture_run_check(&r, plain, potentials_dir(), E3C_CHECK_SMOOTHNESS, NULL));
     cr_assert_eq(r.status, E3C_ERRORED, "%s", r.message);
     cr_assert(strstr(r.message, "smoothness") && strstr(r.message, "structured"), "%s", r.message);
     e3c_check_result_free(&r);

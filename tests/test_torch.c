@@ -14,11 +14,11 @@ Test(tensor, float64_data_round_trips_exactly)
     e3c_tensor *t = NULL;
     E3C_ASSERT_OK(e3c_tensor_from_data(&t, data, E3C_FLOAT64, shape, 2));
     double back[6];
-    E3C_ASSERT_OK(e3c_tensor_copy_to(t, back, sizeof back));
+    E3C_ASSERT_OK(e3c_tensor_copy_to(back, sizeof back, t));
     cr_assert_arr_eq(back, data, sizeof data);
     int64_t got[E3C_MAX_DIMS];
     int ndim = 0;
-    E3C_ASSERT_OK(e3c_tensor_shape(t, got, E3C_MAX_DIMS, &ndim));
+    E3C_ASSERT_OK(e3c_tensor_shape(got, E3C_MAX_DIMS, &ndim, t));
     cr_assert_eq(ndim, 2);
     cr_assert_eq(got[0], 2);
     cr_assert_eq(got[1], 3);
@@ -26,7 +26,7 @@ Test(tensor, float64_data_round_trips_exactly)
     cr_assert_eq(e3c_tensor_size(t, -1), 3);
     cr_assert_eq(e3c_tensor_size(t, 2), -1);
     e3c_dtype d;
-    E3C_ASSERT_OK(e3c_tensor_dtype(t, &d));
+    E3C_ASSERT_OK(e3c_tensor_dtype(&d, t));
     cr_assert_eq(d, E3C_FLOAT64);
     e3c_tensor_free(t);
 }
@@ -41,15 +41,15 @@ Test(tensor, float32_and_int64_round_trip)
     E3C_ASSERT_OK(e3c_tensor_from_data(&ti, i, E3C_INT64, &n4, 1));
     float fb[3];
     int64_t ib[4];
-    E3C_ASSERT_OK(e3c_tensor_copy_to(tf, fb, sizeof fb));
-    E3C_ASSERT_OK(e3c_tensor_copy_to(ti, ib, sizeof ib));
+    E3C_ASSERT_OK(e3c_tensor_copy_to(fb, sizeof fb, tf));
+    E3C_ASSERT_OK(e3c_tensor_copy_to(ib, sizeof ib, ti));
     cr_assert_arr_eq(fb, f, sizeof f);
     cr_assert_arr_eq(ib, i, sizeof i);
     double as_double[3];
-    E3C_ASSERT_OK(e3c_tensor_to_doubles(tf, as_double, 3));
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(as_double, 3, tf));
     cr_assert_eq(as_double[1], -3.5);
     char desc[64];
-    e3c_tensor_describe(ti, desc, sizeof desc);
+    e3c_tensor_describe(desc, sizeof desc, ti);
     cr_assert_str_eq(desc, "int64[4]");
     e3c_tensor_free(tf);
     e3c_tensor_free(ti);
@@ -65,7 +65,7 @@ Test(tensor, zero_d_and_empty_tensors_work)
     int64_t shape[2] = {0, 5};
     E3C_ASSERT_OK(e3c_tensor_from_data(&e, NULL, E3C_FLOAT32, shape, 2));
     cr_assert_eq(e3c_tensor_numel(e), 0);
-    E3C_ASSERT_OK(e3c_tensor_copy_to(e, NULL, 0));
+    E3C_ASSERT_OK(e3c_tensor_copy_to(NULL, 0, e));
     e3c_tensor_free(s);
     e3c_tensor_free(e);
 }
@@ -81,7 +81,7 @@ Test(tensor, bad_arguments_are_rejected_with_a_message)
     int64_t n = 2;
     E3C_ASSERT_OK(e3c_tensor_zeros(&t, E3C_FLOAT64, &n, 1));
     double buf[3];
-    E3C_ASSERT_FAILS(e3c_tensor_copy_to(t, buf, sizeof buf), E3C_ERR_INVALID, "16 bytes");
+    E3C_ASSERT_FAILS(e3c_tensor_copy_to(buf, sizeof buf, t), E3C_ERR_INVALID, "16 bytes");
     e3c_tensor *cut = NULL;
     E3C_ASSERT_FAILS(e3c_tensor_narrow_last(&cut, t, 3), E3C_ERR_INVALID, "cannot keep 3 of 2");
     e3c_dtype d;
@@ -123,8 +123,8 @@ Test(generator, seeded_draws_match_torch_manual_seed)
     E3C_ASSERT_OK(e3c_rand(&u, gen, E3C_FLOAT64, &two, 1));
     E3C_ASSERT_OK(e3c_rand(&v, gen, E3C_FLOAT64, NULL, 0));
     double uu[2], vv;
-    E3C_ASSERT_OK(e3c_tensor_to_doubles(u, uu, 2));
-    E3C_ASSERT_OK(e3c_tensor_to_doubles(v, &vv, 1));
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(uu, 2, u));
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(&vv, 1, v));
     const double two_pi = 2 * 3.141592653589793;
     cr_assert_eq(two_pi * uu[0], want[0], "alpha %.17g != %.17g", two_pi * uu[0], want[0]);
     cr_assert_eq(acos(2 * vv - 1), want[1], "beta %.17g != %.17g", acos(2 * vv - 1), want[1]);
@@ -217,21 +217,21 @@ Test(jit, introspection_lists_methods_submodules_attributes)
 {
     e3c_jit_module *m = load_model("seed_mymodule_f32.pt");
     char *type = NULL;
-    E3C_ASSERT_OK(e3c_jit_type_name(m, &type));
+    E3C_ASSERT_OK(e3c_jit_type_name(&type, m));
     cr_assert_str_eq(type, "MyModule");
     e3c_strings methods = {0}, subs = {0}, attrs = {0}, extra = {0};
-    E3C_ASSERT_OK(e3c_jit_methods(m, &methods));
+    E3C_ASSERT_OK(e3c_jit_methods(&methods, m));
     cr_assert_eq(methods.count, 1);
     cr_assert_str_eq(methods.items[0], "forward(Tensor x) -> Tensor");
-    E3C_ASSERT_OK(e3c_jit_submodules(m, &subs));
+    E3C_ASSERT_OK(e3c_jit_submodules(&subs, m));
     cr_assert_eq(subs.count, 1);
     cr_assert_str_eq(subs.items[0], "norm: BlockNorm");
-    E3C_ASSERT_OK(e3c_jit_attributes(m, &attrs));
+    E3C_ASSERT_OK(e3c_jit_attributes(&attrs, m));
     cr_assert_geq(attrs.count, 1);
-    E3C_ASSERT_OK(e3c_jit_extra_files(m, &extra));
+    E3C_ASSERT_OK(e3c_jit_extra_files(&extra, m));
     cr_assert_eq(extra.count, 0);
     char *value = NULL;
-    E3C_ASSERT_FAILS(e3c_jit_attribute_string(m, "nope", &value), E3C_ERR_NOT_FOUND, "'nope'");
+    E3C_ASSERT_FAILS(e3c_jit_attribute_string(&value, m, "nope"), E3C_ERR_NOT_FOUND, "'nope'");
     e3c_values *out = NULL;
     E3C_ASSERT_FAILS(e3c_jit_run(&out, m, "backward", NULL), E3C_ERR_NOT_FOUND, "no method 'backward'");
     e3c_strings_free(&methods);
@@ -246,20 +246,20 @@ Test(jit, tuple_results_and_attributes_are_read)
 {
     e3c_jit_module *m = load_model("block_norm_f64.pt");
     char *muls = NULL;
-    E3C_ASSERT_OK(e3c_jit_attribute_string(m, "muls", &muls));
+    E3C_ASSERT_OK(e3c_jit_attribute_string(&muls, m, "muls"));
     cr_assert_str_eq(muls, "Tensor int64[3]");
     free(muls);
     e3c_tensor *t = NULL;
     double values[3];
-    E3C_ASSERT_OK(e3c_jit_attribute_tensor(m, "muls", &t));
-    E3C_ASSERT_OK(e3c_tensor_to_doubles(t, values, 3));
+    E3C_ASSERT_OK(e3c_jit_attribute_tensor(&t, m, "muls"));
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(values, 3, t));
     cr_assert(values[0] == 3 && values[1] == 2 && values[2] == 1, "muls %g %g %g", values[0], values[1], values[2]);
     e3c_tensor_free(t);
     e3c_jit_free(m);
 
     m = load_model("tuple_linear_sqnorm_f32.pt");
     e3c_strings methods = {0};
-    E3C_ASSERT_OK(e3c_jit_methods(m, &methods));
+    E3C_ASSERT_OK(e3c_jit_methods(&methods, m));
     cr_assert_str_eq(methods.items[0], "forward(Tensor x) -> Tuple[Tensor, Tensor]");
     e3c_strings_free(&methods);
     e3c_jit_free(m);
@@ -324,13 +324,13 @@ Test(jit, archives_in_memory_round_trip_and_are_checked_like_files)
     e3c_jit_module *m = load_model("irrep_linear_f32.pt"), *back = NULL;
     void *bytes = NULL;
     size_t size = 0;
-    E3C_ASSERT_OK(e3c_jit_save_buffer(m, &bytes, &size));
+    E3C_ASSERT_OK(e3c_jit_save_buffer(&bytes, &size, m));
     cr_assert(size > 4 && memcmp(bytes, "PK\x03\x04", 4) == 0, "a zip archive, as torch.jit.save writes");
     E3C_ASSERT_OK(e3c_jit_load_buffer(&back, bytes, size, "in memory"));
     assert_same_outputs(m, back);
     e3c_strings extra_a = {0, NULL}, extra_b = {0, NULL};
-    E3C_ASSERT_OK(e3c_jit_extra_files(m, &extra_a));
-    E3C_ASSERT_OK(e3c_jit_extra_files(back, &extra_b));
+    E3C_ASSERT_OK(e3c_jit_extra_files(&extra_a, m));
+    E3C_ASSERT_OK(e3c_jit_extra_files(&extra_b, back));
     cr_assert_eq(extra_a.count, extra_b.count, "extra files survive the round trip");
     e3c_strings_free(&extra_a), e3c_strings_free(&extra_b);
 

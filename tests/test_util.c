@@ -183,12 +183,12 @@ static int fixture_mismatches(const cJSON *fx, const char *dir, const char *file
     e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
     size_t nk = 0;
     int bad = 0;
-    E3C_ASSERT_OK(e3c_fixture_checks(fx, kinds, &nk));
+    E3C_ASSERT_OK(e3c_fixture_checks(kinds, &nk, fx));
     for (size_t k = 0; k < nk; k++) {
         e3c_verdict want;
-        E3C_ASSERT_OK(e3c_fixture_expected(fx, kinds[k], &want));
+        E3C_ASSERT_OK(e3c_fixture_expected(&want, fx, kinds[k]));
         e3c_check_result r;
-        E3C_ASSERT_OK(e3c_fixture_run_check_isolated(fx, dir, kinds[k], &rs, &r));
+        E3C_ASSERT_OK(e3c_fixture_run_check_isolated(&r, fx, dir, kinds[k], &rs));
         (*checked)++;
         if (r.status != want) {
             bad++;

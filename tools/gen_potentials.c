@@ -325,7 +325,7 @@ static e3c_status build_lammps(e3c_jit_module **out, e3c_dtype dtype)
     static const char *const shared[] = {"r_max", "atomic_numbers"};
     for (int i = 0; !st && i < 2; i++) {
         e3c_tensor *t = NULL;
-        st = e3c_jit_attribute_tensor(inner, shared[i], &t);
+        st = e3c_jit_attribute_tensor(&t, inner, shared[i]);
         if (!st)
             st = e3c_jit_add_tensor(*out, shared[i], t, 0);
         e3c_tensor_free(t);

@@ -191,7 +191,7 @@ static int run(int argc, char **argv)
     }
     for (size_t i = 0; i < warnings.count; i++)
         fprintf(stderr, "e3check: warning: %s\n", warnings.items[i]);
-    if (!quiet && e3c_module_describe(compiled, "root", &tree) == E3C_OK)
+    if (!quiet && e3c_module_describe(&tree, compiled, "root") == E3C_OK)
         for (size_t i = 0; i < tree.count; i++)
             printf("%s\n", tree.items[i]);
     if (!quiet)

@@ -39,7 +39,7 @@ static void print_attributes(const e3c_jit_module *m, const e3c_strings *names)
     printf("attributes:%s\n", names->count ? "" : " (none)");
     for (size_t i = 0; i < names->count; i++) {
         char *value = NULL;
-        if (e3c_jit_attribute_string(m, names->items[i], &value) == E3C_OK)
+        if (e3c_jit_attribute_string(&value, m, names->items[i]) == E3C_OK)
             printf("  %s = %s\n", names->items[i], value);
         else
             printf("  %s (unreadable: %s)\n", names->items[i], e3c_error_last());
@@ -54,7 +54,7 @@ static void print_metadata(const e3c_jit_module *m, const e3c_strings *names)
     for (size_t i = 0; i < names->count; i++) {
         char *text = NULL;
         size_t len = 0;
-        if (e3c_jit_extra_file(m, names->items[i], &text, &len)) {
+        if (e3c_jit_extra_file(&text, &len, m, names->items[i])) {
             printf("  %s (unreadable: %s)\n", names->items[i], e3c_error_last());
             continue;
         }
@@ -126,7 +126,7 @@ static int explain_newer(const char *path)
 {
     int64_t format = 0, max_format = 0;
     char *producer = NULL;
-    if (e3c_jit_archive_info(path, &format, &producer, &max_format))
+    if (e3c_jit_archive_info(&format, &producer, &max_format, path))
         return 0;
     int newer_producer = producer && *producer && strcmp(producer, e3c_torch_version()) > 0 &&
                          strncmp(producer, e3c_torch_version(), 4) != 0;
@@ -151,9 +151,9 @@ static int inspect_one(const char *path)
     char *type = NULL;
     e3c_strings methods = {0}, subs = {0}, attrs = {0}, extra = {0};
     int rc = EXIT_NOT_EXPECTED;
-    if (e3c_jit_load(&m, path) || e3c_jit_type_name(m, &type) || e3c_jit_methods(m, &methods) ||
-        e3c_jit_submodules(m, &subs) || e3c_jit_attributes(m, &attrs) ||
-        e3c_jit_extra_files(m, &extra)) {
+    if (e3c_jit_load(&m, path) || e3c_jit_type_name(&type, m) || e3c_jit_methods(&methods, m) ||
+        e3c_jit_submodules(&subs, m) || e3c_jit_attributes(&attrs, m) ||
+        e3c_jit_extra_files(&extra, m)) {
         if (m || !explain_newer(path))
             cli_error("%s", e3c_error_last());
         goto done;

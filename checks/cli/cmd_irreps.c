@@ -19,7 +19,7 @@ static void print_derived(const char *title, const e3c_irreps *ir, e3c_status (*
 {
     e3c_irreps out;
     char *text = NULL;
-    if (op(&out, ir) == E3C_OK && e3c_irreps_format(&out, &text) == E3C_OK)
+    if (op(&out, ir) == E3C_OK && e3c_irreps_format(&text, &out) == E3C_OK)
         printf("%-11s %s\n", title, text[0] ? text : "(empty)");
     free(text);
     e3c_irreps_free(&out);
@@ -37,18 +37,18 @@ static int describe(const char *s)
     size_t *p = NULL;
     e3c_irreps sorted = {0, NULL};
     int lmax;
-    e3c_irreps_format(&ir, &text);
+    e3c_irreps_format(&text, &ir);
     printf("irreps      %s\n", text && text[0] ? text : "(empty)");
     printf("dim         %lld\n", (long long)e3c_irreps_dim(&ir));
     printf("num_irreps  %lld\n", (long long)e3c_irreps_num_irreps(&ir));
-    if (e3c_irreps_lmax(&ir, &lmax) == E3C_OK)
+    if (e3c_irreps_lmax(&lmax, &ir) == E3C_OK)
         printf("lmax        %d\n", lmax);
     else
         printf("lmax        (none: %s)\n", e3c_error_last());
     print_derived("simplified", &ir, e3c_irreps_simplify);
     if (e3c_irreps_sort(&sorted, &p, NULL, &ir) == E3C_OK) {
         char *st = NULL;
-        e3c_irreps_format(&sorted, &st);
+        e3c_irreps_format(&st, &sorted);
         printf("sorted      %s  (p =", st && st[0] ? st : "(empty)");
         for (size_t i = 0; i < ir.len; i++)
             printf(" %zu", p[i]);
@@ -56,11 +56,11 @@ static int describe(const char *s)
         free(st);
     }
     print_derived("regrouped", &ir, e3c_irreps_regroup);
-    if (e3c_irreps_slices(&ir, &slices) == E3C_OK) {
+    if (e3c_irreps_slices(&slices, &ir) == E3C_OK) {
         printf("slices\n");
         for (size_t i = 0; i < ir.len; i++) {
             char irs[16];
-            e3c_irrep_format(ir.items[i].ir, irs, sizeof irs);
+            e3c_irrep_format(irs, sizeof irs, ir.items[i].ir);
             printf("  %lldx%-5s [%lld, %lld)\n", (long long)ir.items[i].mul, irs, (long long)slices[2 * i],
                    (long long)slices[2 * i + 1]);
         }

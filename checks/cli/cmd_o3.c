@@ -53,7 +53,7 @@ static e3c_status parse_irreps_field(const cJSON *q, const char *key, e3c_irreps
 static cJSON *irreps_text(const e3c_irreps *ir)
 {
     char *t = NULL;
-    if (e3c_irreps_format(ir, &t))
+    if (e3c_irreps_format(&t, ir))
         return NULL;
     cJSON *s = cJSON_CreateString(t);
     free(t);
@@ -99,7 +99,7 @@ static e3c_status q_irreps(const cJSON *q, cJSON *a)
     if (!st)
         st = add(a, "num_irreps", cJSON_CreateNumber((double)e3c_irreps_num_irreps(&ir)));
     if (!st)
-        st = e3c_irreps_ls(&ir, &ls, &nls);
+        st = e3c_irreps_ls(&ls, &nls, &ir);
     if (!st) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; arr && i < nls; i++)
@@ -107,9 +107,9 @@ static e3c_status q_irreps(const cJSON *q, cJSON *a)
         st = add(a, "ls", arr);
     }
     if (!st)
-        st = add(a, "lmax", e3c_irreps_lmax(&ir, &lmax) ? cJSON_CreateNull() : cJSON_CreateNumber(lmax));
+        st = add(a, "lmax", e3c_irreps_lmax(&lmax, &ir) ? cJSON_CreateNull() : cJSON_CreateNumber(lmax));
     if (!st)
-        st = e3c_irreps_slices(&ir, &slices);
+        st = e3c_irreps_slices(&slices, &ir);
     if (!st) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; arr && i < ir.len; i++) {
@@ -162,7 +162,7 @@ static e3c_status q_wigner_D(const cJSON *q, cJSON *a)
     double *D = malloc(d * d * sizeof *D);
     if (!D)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
-    st = e3c_wigner_D_angles(l, ang[0], ang[1], ang[2], D);
+    st = e3c_wigner_D_angles(D, l, ang[0], ang[1], ang[2]);
     if (!st)
         st = add(a, "D", e3c_json_matrix_of(D, d, d));
     free(D);
@@ -178,7 +178,7 @@ static e3c_status answer_D(cJSON *a, const e3c_irreps *ir, const double *R, cons
     double *D = malloc((dim ? dim * dim : 1) * sizeof *D);
     if (!D)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
-    st = R ? e3c_irreps_D_from_matrix(ir, 1, R, D) : e3c_irreps_D_from_angles(ir, ang[0], ang[1], ang[2], k, D);
+    st = R ? e3c_irreps_D_from_matrix(D, ir, 1, R) : e3c_irreps_D_from_angles(D, ir, ang[0], ang[1], ang[2], k);
     if (st && !R) { /* the library's shared checks speak of D_from_matrix: name the query's op */
         const char *m = e3c_error_last();
         st = e3c_error_set(e3c_error_last_status(), "D_from_angles: %s",
@@ -213,7 +213,7 @@ static e3c_status q_D_from_matrix(const cJSON *q, cJSON *a)
     double R[9];
     e3c_status st = e3c_json_matrix3(R, q, "R");
     if (!st)
-        st = e3c_rotation_check(R, 1e-6, NULL);
+        st = e3c_rotation_check(NULL, R, 1e-6);
     if (!st)
         st = parse_irreps_field(q, "irreps", &ir);
     if (st)
@@ -236,7 +236,7 @@ static e3c_status q_wigner_3j(const cJSON *q, cJSON *a)
     double *C = malloc(d1 * d2 * d3 * sizeof *C);
     if (!C)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
-    st = e3c_wigner_3j(l1, l2, l3, C);
+    st = e3c_wigner_3j(C, l1, l2, l3);
     cJSON *outer = st ? NULL : cJSON_CreateArray();
     for (size_t i = 0; outer && i < d1; i++)
         cJSON_AddItemToArray(outer, e3c_json_matrix_of(C + i * d2 * d3, d2, d3));
@@ -256,7 +256,7 @@ static e3c_status sh_degrees(const cJSON *q, int **ls, size_t *nls)
         if (!st)
             st = bounded("spherical_harmonics' Y", 1, irreps_count(&ir, 1));
         if (!st)
-            st = e3c_sh_irreps_to_ls(&ir, ls, nls, NULL);
+            st = e3c_sh_irreps_to_ls(ls, nls, NULL, &ir);
         e3c_irreps_free(&ir);
         return st;
     }
@@ -314,7 +314,7 @@ static e3c_status q_spherical_harmonics(const cJSON *q, cJSON *a)
     st = bounded("spherical_harmonics' Y", 1, wide);
     size_t width = st ? 0 : (size_t)wide;
     double *Y = st ? NULL : malloc((width ? width : 1) * sizeof *Y);
-    st = st ? st : Y ? e3c_spherical_harmonics(ls, nls, 1, x, normalize, norm, Y) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    st = st ? st : Y ? e3c_spherical_harmonics(Y, ls, nls, 1, x, normalize, norm) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     if (!st)
         st = add(a, "Y", e3c_json_array_of(Y, width));
     free(Y);
@@ -328,7 +328,7 @@ static e3c_status q_angles_to_matrix(const cJSON *q, cJSON *a)
     e3c_status st = e3c_json_doubles(ang, 3, q, "angles");
     if (st)
         return st;
-    e3c_angles_to_matrix(ang[0], ang[1], ang[2], R);
+    e3c_angles_to_matrix(R, ang[0], ang[1], ang[2]);
     return add(a, "R", e3c_json_matrix_of(R, 3, 3));
 }
 
@@ -337,7 +337,7 @@ static e3c_status q_matrix_to_angles(const cJSON *q, cJSON *a)
     double R[9], ang[3];
     e3c_status st = e3c_json_matrix3(R, q, "R");
     if (!st)
-        st = e3c_matrix_to_angles(R, &ang[0], &ang[1], &ang[2]);
+        st = e3c_matrix_to_angles(&ang[0], &ang[1], &ang[2], R);
     return st ? st : add(a, "angles", e3c_json_array_of(ang, 3));
 }
 
@@ -363,7 +363,7 @@ static e3c_status q_rand_matrix(const cJSON *q, cJSON *a)
     e3c_generator *g = NULL;
     st = R ? e3c_generator_new(&g, (uint64_t)seed) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     if (!st)
-        st = e3c_rand_matrix(g, dtype, (size_t)n, R);
+        st = e3c_rand_matrix(R, g, dtype, (size_t)n);
     cJSON *arr = st ? NULL : cJSON_CreateArray();
     for (int i = 0; arr && i < n; i++)
         cJSON_AddItemToArray(arr, e3c_json_matrix_of(R + 9 * i, 3, 3));
@@ -411,7 +411,7 @@ static e3c_status q_randn(const cJSON *q, cJSON *a)
     if (!st)
         st = e3c_irreps_randn(&x, &ir, g, size, 2, norm, dtype);
     if (!st)
-        st = e3c_tensor_to_doubles(x, v, n);
+        st = e3c_tensor_to_doubles(v, n, x);
     if (!st)
         st = add(a, "x", e3c_json_matrix_of(v, (size_t)batch, dim));
     free(v);

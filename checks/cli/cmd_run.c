@@ -407,7 +407,7 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
         int got = 0;
         size_t tag = 0;
         e3c_check_result r;
-        st = e3c_check_pool_next(pool, 1.0, &got, &tag, &r);
+        st = e3c_check_pool_next(&got, &tag, &r, pool, 1.0);
         if (!st && got && cli_interrupted && r.status == E3C_ERRORED) {
             /* a Ctrl-C reaches the workers too: a check ended by it did not run to its end */
             e3c_check_result_free(&r);

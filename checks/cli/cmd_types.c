@@ -37,7 +37,7 @@ static void print_signature(const char *type)
 {
     e3c_strings args = {0, NULL};
     int positional = 0;
-    if (e3c_registry_arguments(type, &args, &positional)) {
+    if (e3c_registry_arguments(&args, &positional, type)) {
         printf("%s(...): %s\n", type, e3c_error_last());
         return;
     }
@@ -52,7 +52,7 @@ static void print_signature(const char *type)
 static void print_parameters(const e3c_module *m)
 {
     e3c_strings names = {0, NULL};
-    if (e3c_module_parameters(m, &names)) {
+    if (e3c_module_parameters(&names, m)) {
         printf("parameters: %s\n", e3c_error_last());
         return;
     }
@@ -62,7 +62,7 @@ static void print_parameters(const e3c_module *m)
         int64_t shape[8];
         int ndim = 0;
         printf("  %s [", names.items[i]);
-        if (!e3c_module_tensor(m, names.items[i], &t) && !e3c_tensor_shape(t, shape, 8, &ndim))
+        if (!e3c_module_tensor(&t, m, names.items[i]) && !e3c_tensor_shape(shape, 8, &ndim, t))
             for (int d = 0; d < ndim; d++)
                 printf("%s%lld", d ? ", " : "", (long long)shape[d]);
         printf("]\n");

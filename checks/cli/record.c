@@ -166,7 +166,7 @@ int record_golden(const char *out_path, cJSON *const *fixtures, size_t n, const 
         e3c_status st = e3c_fixture_parse(&parsed, fixtures[i], NULL);
         record_ctx ctx = {parsed, rs->has_seed ? rs->seed : 0};
         if (!st)
-            st = e3c_check_isolated(record_child, &ctx, e3c_fixture_time_limit(parsed, rs), &r);
+            st = e3c_check_isolated(&r, record_child, &ctx, e3c_fixture_time_limit(parsed, rs));
         cJSON *golden = st ? NULL : cJSON_DetachItemFromObjectCaseSensitive(r.details, "golden");
         if (cli_interrupted) {
             cli_error("model: --record interrupted: nothing written to %s", out_path);

@@ -17,7 +17,7 @@ static e3c_status rand_int(e3c_generator *g, int lo, int hi, int *out)
     double v;
     e3c_status st = e3c_rand(&u, g, E3C_FLOAT64, NULL, 0);
     if (!st)
-        st = e3c_tensor_to_doubles(u, &v, 1);
+        st = e3c_tensor_to_doubles(&v, 1, u);
     e3c_tensor_free(u);
     if (!st) {
         int k = lo + (int)floor(v * (hi - lo + 1));
@@ -42,7 +42,7 @@ static e3c_status cast_floating(e3c_values **list, e3c_dtype dtype)
         const e3c_tensor *t = e3c_values_get(*list, i);
         e3c_dtype d;
         e3c_tensor *c = NULL;
-        st = e3c_tensor_dtype(t, &d);
+        st = e3c_tensor_dtype(&d, t);
         if (!st)
             st = (d == E3C_FLOAT32 || d == E3C_FLOAT64) ? e3c_tensor_to(&c, t, dtype) : e3c_tensor_ref(&c, t);
         if (!st)
@@ -63,7 +63,7 @@ int e3c_module_has_tracing_hook(const e3c_module *m)
     return m && (m->n_fixed_inputs > 0 || m->cls->make_tracing_inputs != NULL);
 }
 
-e3c_status e3c_module_tracing_inputs(e3c_module *m, int n, e3c_generator *g, e3c_values ***out, size_t *count)
+e3c_status e3c_module_tracing_inputs(e3c_values ***out, size_t *count, e3c_module *m, int n, e3c_generator *g)
 {
     if (!m || !g || !out || !count)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_module_tracing_inputs: NULL argument");
@@ -183,10 +183,10 @@ static e3c_status trace_self(compile_ctx *cx, e3c_module *m, const char *path)
     size_t count = 0;
     char *graph0 = NULL;
     e3c_strings warns = {0, NULL};
-    e3c_status st = e3c_module_tracing_inputs(m, cx->opt->n_trace_checks, cx->g, &inputs, &count);
+    e3c_status st = e3c_module_tracing_inputs(&inputs, &count, m, cx->opt->n_trace_checks, cx->g);
     if (st)
         return e3c_error_prefix("cannot trace %s", path);
-    st = e3c_jit_trace(m->jit, trace_callback, m, inputs[0], 1, &graph0, &warns);
+    st = e3c_jit_trace(&graph0, &warns, m->jit, trace_callback, m, inputs[0], 1);
     if (st)
         st = e3c_error_prefix("tracing %s failed", path);
     for (size_t i = 0; !st && i < warns.count; i++)
@@ -196,7 +196,7 @@ static e3c_status trace_self(compile_ctx *cx, e3c_module *m, const char *path)
         m->compiled = E3C_TRACED;
     for (size_t i = 0; !st && i < count; i++) {
         char *graph = NULL;
-        st = e3c_jit_trace(m->jit, trace_callback, m, inputs[i], 0, &graph, NULL);
+        st = e3c_jit_trace(&graph, NULL, m->jit, trace_callback, m, inputs[i], 0);
         if (st)
             st = e3c_error_prefix("trace check of %s failed on check input %zu", path, i);
         else if (strcmp(graph, graph0) != 0) {
@@ -421,7 +421,7 @@ static e3c_status describe_rec(const e3c_module *m, const char *path, e3c_string
     return E3C_OK;
 }
 
-e3c_status e3c_module_describe(const e3c_module *m, const char *root_name, e3c_strings *out)
+e3c_status e3c_module_describe(e3c_strings *out, const e3c_module *m, const char *root_name)
 {
     if (!m || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_module_describe: NULL argument");

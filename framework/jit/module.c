@@ -278,7 +278,7 @@ e3c_status e3c_module_add_constant(e3c_module *m, const char *name, const e3c_te
     return e3c_jit_add_constant(m->jit, name, t);
 }
 
-e3c_status e3c_module_tensor(const e3c_module *m, const char *name, e3c_tensor **out)
+e3c_status e3c_module_tensor(e3c_tensor **out, const e3c_module *m, const char *name)
 {
     if (!m || !name || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_module_tensor: NULL argument");
@@ -289,22 +289,22 @@ e3c_status e3c_module_tensor(const e3c_module *m, const char *name, e3c_tensor *
         const e3c_module *c = e3c_module_child(m, child);
         if (!c)
             return e3c_error_set(E3C_ERR_NOT_FOUND, "module %s has no child \"%s\" (in \"%s\")", m->cls->name, child, name);
-        return e3c_module_tensor(c, dot + 1, out);
+        return e3c_module_tensor(out, c, dot + 1);
     }
-    return e3c_jit_attribute_tensor(m->jit, name, out);
+    return e3c_jit_attribute_tensor(out, m->jit, name);
 }
 
-e3c_status e3c_module_parameters(const e3c_module *m, e3c_strings *out)
+e3c_status e3c_module_parameters(e3c_strings *out, const e3c_module *m)
 {
     if (!m || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_module_parameters: NULL argument");
-    return e3c_jit_parameters(m->jit, out);
+    return e3c_jit_parameters(out, m->jit);
 }
 
 e3c_status e3c_module_set_tensor_values(e3c_module *m, const char *name, const double *values, size_t n)
 {
     e3c_tensor *t = NULL;
-    e3c_status st = e3c_module_tensor(m, name, &t);
+    e3c_status st = e3c_module_tensor(&t, m, name);
     if (!st)
         st = e3c_tensor_assign(t, values, n);
     e3c_tensor_free(t);
@@ -430,7 +430,7 @@ e3c_status e3c_module_named_tensors(e3c_strings *names, e3c_values **tensors, co
     return e3c_jit_named_tensors(names, tensors, m->jit, (e3c_state_kind)which);
 }
 
-e3c_status e3c_module_forward(e3c_module *m, const e3c_values *in, e3c_values **out)
+e3c_status e3c_module_forward(e3c_values **out, e3c_module *m, const e3c_values *in)
 {
     if (!m || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_module_forward: NULL argument");
@@ -440,15 +440,15 @@ e3c_status e3c_module_forward(e3c_module *m, const e3c_values *in, e3c_values **
     return m->cls->forward(m, in, out);
 }
 
-e3c_status e3c_module_call_child(e3c_module *m, const char *name, const e3c_values *in, e3c_values **out)
+e3c_status e3c_module_call_child(e3c_values **out, e3c_module *m, const char *name, const e3c_values *in)
 {
     e3c_module *child = e3c_module_child(m, name);
     if (!child)
         return e3c_error_set(E3C_ERR_NOT_FOUND, "module %s has no child \"%s\"", m ? m->cls->name : "?", name);
-    return e3c_module_forward(child, in, out);
+    return e3c_module_forward(out, child, in);
 }
 
-e3c_status e3c_module_forward1(e3c_module *m, const e3c_tensor *x, e3c_tensor **out)
+e3c_status e3c_module_forward1(e3c_tensor **out, e3c_module *m, const e3c_tensor *x)
 {
     if (!out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_module_forward1: NULL argument");
@@ -458,7 +458,7 @@ e3c_status e3c_module_forward1(e3c_module *m, const e3c_tensor *x, e3c_tensor **
     if (!st)
         st = e3c_values_push(in, x);
     if (!st)
-        st = e3c_module_forward(m, in, &res);
+        st = e3c_module_forward(&res, m, in);
     if (!st && e3c_values_count(res) != 1)
         st = e3c_error_set(E3C_ERR_VALUE, "%s returned %zu outputs, expected one", m->cls->name, e3c_values_count(res));
     if (!st)
@@ -550,9 +550,9 @@ e3c_dtype e3c_module_dtype(const e3c_module *m)
 {
     e3c_dtype d = E3C_FLOAT32;
     int found = 0;
-    if (m && e3c_jit_floating_dtype(m->jit, &d, &found) == E3C_OK && found)
+    if (m && e3c_jit_floating_dtype(&d, &found, m->jit) == E3C_OK && found)
         return d;
-    if (m && e3c_jit_constant_dtype(m->jit, &d, &found) == E3C_OK && found)
+    if (m && e3c_jit_constant_dtype(&d, &found, m->jit) == E3C_OK && found)
         return d; /* e3check's own constants follow the dtype the module was built in */
     return E3C_FLOAT32;
 }

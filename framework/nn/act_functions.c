@@ -64,7 +64,7 @@ static e3c_status monte_carlo(int a, double *cst)
     if (!st)
         st = e3c_tensor_sum_all(&sum, f2);
     if (!st)
-        st = e3c_tensor_to_doubles(sum, &total, 1);
+        st = e3c_tensor_to_doubles(&total, 1, sum);
     if (!st)
         *cst = 1.0 / sqrt(total / (double)n); /* ATen computes pow(x, -0.5) as rsqrt */
     e3c_generator_free(g), e3c_tensor_free(z), e3c_tensor_free(f), e3c_tensor_free(f2), e3c_tensor_free(sum);
@@ -86,7 +86,7 @@ static e3c_status probe_parity(int a, double cst, int *parity)
     if (!st)
         st = act_apply(a, x, &y);
     if (!st)
-        st = e3c_tensor_to_doubles(y, v, 512);
+        st = e3c_tensor_to_doubles(v, 512, y);
     double even = 0, odd = 0;
     for (int i = 0; !st && i < 256; i++) {
         even = fmax(even, fabs(cst * v[i] - cst * v[256 + i]));
@@ -97,7 +97,7 @@ static e3c_status probe_parity(int a, double cst, int *parity)
     return st;
 }
 
-e3c_status e3c_normalize2mom_monte_carlo(const char *name, double *cst, int *parity)
+e3c_status e3c_normalize2mom_monte_carlo(double *cst, int *parity, const char *name)
 {
     int a = act_index(name);
     double c = 0;

@@ -8,7 +8,7 @@
 #include "e3check/nn.h"
 #include "nn_internal.h"
 
-e3c_status e3c_normalize2mom(const char *name, double *cst, int *parity)
+e3c_status e3c_normalize2mom(double *cst, int *parity, const char *name)
 {
     int a = act_lookup(name);
     if (a < 0)
@@ -106,7 +106,7 @@ e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const cha
         s->act[i] = -1;
         if (act_names[i]) {
             int parity;
-            st = e3c_normalize2mom(act_names[i], &s->cst[i], &parity);
+            st = e3c_normalize2mom(&s->cst[i], &parity, act_names[i]);
             if (st)
                 break;
             s->act[i] = act_lookup(act_names[i]);
@@ -134,7 +134,7 @@ e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const cha
     }
     char *out_text = NULL;
     e3c_module *m = NULL;
-    st = e3c_irreps_format(&s->out, &out_text);
+    st = e3c_irreps_format(&out_text, &s->out);
     if (!st)
         st = e3c_module_new(&m, &activation_class, s);
     else

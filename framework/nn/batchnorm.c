@@ -35,14 +35,14 @@ static e3c_status read_tensor(const e3c_module *m, const char *name, int64_t n, 
 {
     e3c_tensor *t = NULL;
     *out = NULL;
-    e3c_status st = e3c_module_tensor(m, name, &t);
+    e3c_status st = e3c_module_tensor(&t, m, name);
     if (!st && e3c_tensor_numel(t) != n)
         st = e3c_error_set(E3C_ERR_VALUE, "BatchNorm: %s has %lld values, expected %lld", name,
                            (long long)e3c_tensor_numel(t), (long long)n);
     if (!st && !(*out = malloc((size_t)(n ? n : 1) * sizeof **out)))
         st = e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     if (!st)
-        st = e3c_tensor_to_doubles(t, *out, (size_t)n);
+        st = e3c_tensor_to_doubles(*out, (size_t)n, t);
     e3c_tensor_free(t);
     if (st) {
         free(*out);
@@ -55,7 +55,7 @@ static e3c_status read_tensor(const e3c_module *m, const char *name, int64_t n, 
 static e3c_status write_tensor(e3c_module *m, const char *name, const double *v, int64_t n)
 {
     e3c_tensor *t = NULL;
-    e3c_status st = e3c_module_tensor(m, name, &t);
+    e3c_status st = e3c_module_tensor(&t, m, name);
     if (!st)
         st = e3c_tensor_assign(t, v, (size_t)n);
     e3c_tensor_free(t);
@@ -193,9 +193,9 @@ static e3c_status bn_forward(e3c_module *self, const e3c_values *in, e3c_values 
     int64_t shape[E3C_MAX_DIMS];
     int nd = 0;
     e3c_dtype dtype;
-    e3c_status st = e3c_tensor_shape(x, shape, E3C_MAX_DIMS, &nd);
+    e3c_status st = e3c_tensor_shape(shape, E3C_MAX_DIMS, &nd, x);
     if (!st)
-        st = e3c_tensor_dtype(x, &dtype);
+        st = e3c_tensor_dtype(&dtype, x);
     if (st)
         return st;
     if (nd < 2)
@@ -213,7 +213,7 @@ static e3c_status bn_forward(e3c_module *self, const e3c_values *in, e3c_values 
     if (!st)
         st = e3c_tensor_to(&x64, x, E3C_FLOAT64);
     if (!st)
-        st = e3c_tensor_data(x64, &data);
+        st = e3c_tensor_data(&data, x64);
     if (!st && !(w.y = calloc((size_t)(numel ? numel : 1), sizeof *w.y)))
         st = e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     if (!st) {
@@ -301,7 +301,7 @@ e3c_status e3c_batch_norm_new(e3c_module **out, const char *irreps, const e3c_ba
                              (long long)n, (long long)NN_MAX_ELEMENTS);
     }
     char *text = NULL;
-    st = e3c_irreps_format(&s->irreps, &text);
+    st = e3c_irreps_format(&text, &s->irreps);
     int affine = s->affine, instance = s->instance;
     int64_t nsc = s->num_scalar, nf = s->num_features;
     e3c_module *m = NULL;

@@ -190,7 +190,7 @@ e3c_status e3c_extract_ir_new(e3c_module **out, const char *irreps_in, const cha
     if (!st)
         st = idx && entries ? e3c_irreps_from_entries(&o, entries, n) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     if (!st)
-        st = e3c_irreps_format(&o, &text);
+        st = e3c_irreps_format(&text, &o);
     const char *outs[1] = {text};
     const int *ins[1] = {idx};
     if (!st)
@@ -238,7 +238,7 @@ static e3c_status gate_forward(e3c_module *self, const e3c_values *in, e3c_value
     if (!st)
         st = e3c_values_push(args, sc);
     if (!st)
-        st = e3c_module_call_child(self, "act_scalars", args, &r1);
+        st = e3c_module_call_child(&r1, self, "act_scalars", args);
     int gated = !st && e3c_tensor_size(ga, -1) > 0;
     if (gated) {
         e3c_values *a2 = NULL, *a3 = NULL;
@@ -246,7 +246,7 @@ static e3c_status gate_forward(e3c_module *self, const e3c_values *in, e3c_value
         if (!st)
             st = e3c_values_push(a2, ga);
         if (!st)
-            st = e3c_module_call_child(self, "act_gates", a2, &r2);
+            st = e3c_module_call_child(&r2, self, "act_gates", a2);
         if (!st)
             st = e3c_values_new(&a3);
         if (!st)
@@ -254,7 +254,7 @@ static e3c_status gate_forward(e3c_module *self, const e3c_values *in, e3c_value
         if (!st)
             st = e3c_values_push(a3, e3c_values_get(r2, 0));
         if (!st)
-            st = e3c_module_call_child(self, "mul", a3, &r3);
+            st = e3c_module_call_child(&r3, self, "mul", a3);
         e3c_values_free(a2), e3c_values_free(a3);
     }
     e3c_tensor *y = NULL;
@@ -321,9 +321,9 @@ e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char
         st = simplified_text(irreps_gates, &G);
     if (!st)
         st = simplified_text(irreps_gated, &V);
-    if (!st && S.len && !e3c_irreps_lmax(&S, &lmax) && lmax > 0)
+    if (!st && S.len && !e3c_irreps_lmax(&lmax, &S) && lmax > 0)
         st = e3c_error_set(E3C_ERR_VALUE, "Scalars must be scalars, instead got irreps_scalars = %s", irreps_scalars);
-    if (!st && G.len && !e3c_irreps_lmax(&G, &lmax) && lmax > 0)
+    if (!st && G.len && !e3c_irreps_lmax(&lmax, &G) && lmax > 0)
         st = e3c_error_set(E3C_ERR_VALUE, "Gate scalars must be scalars, instead got irreps_gates = %s", irreps_gates);
     if (!st && e3c_irreps_num_irreps(&G) != e3c_irreps_num_irreps(&V))
         st = e3c_error_set(E3C_ERR_VALUE, "There are %lld irreps in irreps_gated, but a different number (%lld) of gate scalars in irreps_gates",
@@ -355,9 +355,9 @@ e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char
         st = e3c_activation_new(&ag, irreps_gates, act_gates, n_gates);
     size_t n;
     if (!st)
-        st = e3c_irreps_format(&e3c_module_irreps_out(ag, &n)[0].irreps, &ag_out);
+        st = e3c_irreps_format(&ag_out, &e3c_module_irreps_out(ag, &n)[0].irreps);
     if (!st)
-        st = e3c_irreps_format(&V, &v_text);
+        st = e3c_irreps_format(&v_text, &V);
     if (!st)
         st = e3c_elementwise_tp_new(&mul, v_text, ag_out, NULL, 0, NULL);
     if (!st) {
@@ -381,11 +381,11 @@ e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char
         st = e3c_irreps_concat(&o, &e3c_module_irreps_out(e3c_module_child(m, "act_scalars"), &n)[0].irreps,
                                &e3c_module_irreps_out(e3c_module_child(m, "mul"), &n)[0].irreps);
         if (!st)
-            st = e3c_irreps_format(&o, &out_text);
+            st = e3c_irreps_format(&out_text, &o);
         e3c_irreps_free(&o);
     }
     if (!st)
-        st = e3c_irreps_format(&in_simple, &in_text);
+        st = e3c_irreps_format(&in_text, &in_simple);
     const char *ins[1] = {in_text}, *outs[1] = {out_text};
     if (!st)
         st = e3c_module_set_irreps_in(m, ins, 1);

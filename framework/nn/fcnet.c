@@ -21,7 +21,7 @@ static e3c_status layer_forward(e3c_module *self, const e3c_values *in, e3c_valu
     if (e3c_values_count(in) != 1)
         return e3c_error_set(E3C_ERR_VALUE, "a FullyConnectedNet layer takes one input");
     e3c_tensor *w = NULL, *ws = NULL, *y = NULL, *f = NULL, *g = NULL, *h = NULL;
-    e3c_status st = e3c_module_tensor(self, "weight", &w);
+    e3c_status st = e3c_module_tensor(&w, self, "weight");
     if (!st)
         st = e3c_tensor_scalar(&ws, w, E3C_OP_DIV, s->in_scale);
     if (!st)
@@ -58,7 +58,7 @@ static e3c_status fcnet_forward(e3c_module *self, const e3c_values *in, e3c_valu
         st = e3c_values_push(cur, e3c_values_get(in, i));
     for (size_t i = 0; !st && i < e3c_module_child_count(self); i++) {
         e3c_values *next = NULL;
-        st = e3c_module_forward(e3c_module_child_at(self, i), cur, &next);
+        st = e3c_module_forward(&next, e3c_module_child_at(self, i), cur);
         e3c_values_free(cur);
         cur = next;
     }
@@ -97,7 +97,7 @@ e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n
     }
     double cst = 1.0;
     int a = -1;
-    e3c_status st = act ? e3c_normalize2mom(act, &cst, NULL) : E3C_OK;
+    e3c_status st = act ? e3c_normalize2mom(&cst, NULL, act) : E3C_OK;
     if (act && !st)
         a = act_lookup(act);
     e3c_module *m = NULL;

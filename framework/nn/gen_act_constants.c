@@ -26,7 +26,7 @@ int main(int argc, char **argv)
     for (int a = 0; act_name(a); a++) {
         double cst = 0;
         int parity = 0;
-        if (e3c_normalize2mom_monte_carlo(act_name(a), &cst, &parity)) {
+        if (e3c_normalize2mom_monte_carlo(&cst, &parity, act_name(a))) {
             fprintf(stderr, "gen_act_constants: %s: %s\n", act_name(a), e3c_error_last());
             fclose(f);
             remove(tmp);

@@ -87,7 +87,7 @@ static e3c_status lin_dense_forward(e3c_module *self, const lin_state *s, const 
 {
     int64_t shape[2] = {e3c_irreps_dim(&s->in), e3c_irreps_dim(&s->out)};
     e3c_tensor *B = NULL, *flat = NULL, *M = NULL, *xm = NULL, *Bb = NULL, *bias = NULL;
-    e3c_status st = e3c_module_tensor(self, "dense_basis", &B);
+    e3c_status st = e3c_module_tensor(&B, self, "dense_basis");
     if (!st)
         st = e3c_tensor_matmul(&flat, w, B);
     if (!st)
@@ -95,7 +95,7 @@ static e3c_status lin_dense_forward(e3c_module *self, const lin_state *s, const 
     if (!st)
         st = e3c_tensor_matmul(s->bias_numel ? &xm : y, x, M);
     if (!st && s->bias_numel) {
-        st = e3c_module_tensor(self, "dense_bias_basis", &Bb);
+        st = e3c_module_tensor(&Bb, self, "dense_bias_basis");
         if (!st)
             st = e3c_tensor_matmul(&bias, b, Bb);
         if (!st)
@@ -126,9 +126,9 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
             st = e3c_tensor_ref(&b, e3c_values_get(in, 2));
     } else {
         if (s->weight_numel > 0)
-            st = e3c_module_tensor(self, "weight", &w);
+            st = e3c_module_tensor(&w, self, "weight");
         if (!st && s->bias_numel > 0)
-            st = e3c_module_tensor(self, "bias", &b);
+            st = e3c_module_tensor(&b, self, "bias");
     }
     if (!st && s->dense) {
         e3c_tensor *y = NULL;
@@ -140,7 +140,7 @@ static e3c_status lin_forward(e3c_module *self, const e3c_values *in, e3c_values
     int64_t batch[E3C_MAX_DIMS];
     int nb = 0;
     if (!st && s->shared) {
-        st = e3c_tensor_shape(x, batch, E3C_MAX_DIMS, &nb);
+        st = e3c_tensor_shape(batch, E3C_MAX_DIMS, &nb, x);
         if (!st)
             st = nn_flatten_to(&xf, x, batch, nb - 1, e3c_irreps_dim(&s->in));
         nb--;

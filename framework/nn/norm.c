@@ -91,7 +91,7 @@ e3c_status e3c_norm_new(e3c_module **out, const char *irreps_in, int squared)
     }
     char *in_text = NULL, out_text[64];
     int64_t n_out = e3c_irreps_num_irreps(&s->irreps);
-    st = e3c_irreps_format(&s->irreps, &in_text);
+    st = e3c_irreps_format(&in_text, &s->irreps);
     snprintf(out_text, sizeof out_text, "%lldx0e", (long long)n_out);
     e3c_module *m = NULL;
     if (!st)

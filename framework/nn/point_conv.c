@@ -26,7 +26,7 @@ static e3c_status call1(e3c_module *self, const char *child, const e3c_tensor *a
     if (!st && b)
         st = e3c_values_push(in, b);
     if (!st)
-        st = e3c_module_call_child(self, child, in, &res);
+        st = e3c_module_call_child(&res, self, child, in);
     e3c_values_free(in);
     return st ? (e3c_values_free(res), st) : first(res, out);
 }
@@ -55,7 +55,7 @@ static e3c_status point_forward(e3c_module *self, const e3c_values *in, e3c_valu
     int64_t shape[E3C_MAX_DIMS];
     int nd = 0;
     if (!st)
-        st = e3c_tensor_shape(rel, shape, E3C_MAX_DIMS, &nd);
+        st = e3c_tensor_shape(shape, E3C_MAX_DIMS, &nd, rel);
     if (!st)
         st = e3c_tensor_unsqueeze(&f, feat, -3);
     if (!st) {

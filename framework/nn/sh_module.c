@@ -273,7 +273,7 @@ static e3c_status dense_forward(e3c_module *self, const sh_state *s, const e3c_t
         }
     }
     if (!st)
-        st = e3c_module_tensor(self, "dense_basis", &B);
+        st = e3c_module_tensor(&B, self, "dense_basis");
     if (!st)
         st = e3c_tensor_matmul(y, p, B);
     e3c_tensor_free(first), e3c_tensor_free(ones), e3c_tensor_free(v), e3c_tensor_free(p), e3c_tensor_free(B),
@@ -437,7 +437,7 @@ e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, s
     if (!st)
         st = e3c_irreps_simplify(&simple, &ir);
     if (!st)
-        st = e3c_irreps_format(&simple, &text);
+        st = e3c_irreps_format(&text, &simple);
     const char *ins[1] = {p_in == -1 ? "1x1o" : "1x1e"}, *outs[1] = {text};
     if (!st)
         st = e3c_module_set_irreps_in(m, ins, 1);

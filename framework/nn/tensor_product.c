@@ -267,7 +267,7 @@ static e3c_status register_dense(e3c_module *m, tp_state *s, e3c_dtype dtype)
             continue;
         int l1 = s->in1.items[t->i1].ir.l, l2 = s->in2.items[t->i2].ir.l, lo = s->out.items[t->io].ir.l;
         double *C = malloc((size_t)((2 * l1 + 1) * (2 * l2 + 1) * (2 * lo + 1)) * sizeof *C);
-        st = C ? e3c_wigner_3j(l1, l2, lo, C) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        st = C ? e3c_wigner_3j(C, l1, l2, lo) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
         f.t = t, f.C = C;
         if (!st)
             dense_path(&f);
@@ -291,12 +291,12 @@ static e3c_status dense_matrix(e3c_module *self, const tp_state *s, const e3c_te
     int64_t shape[2] = {e3c_irreps_dim(&s->in1) * e3c_irreps_dim(&s->in2), e3c_irreps_dim(&s->out)};
     e3c_status st = E3C_OK;
     if (s->weight_numel > 0) {
-        st = e3c_module_tensor(self, "dense_basis", &basis);
+        st = e3c_module_tensor(&basis, self, "dense_basis");
         if (!st)
             st = e3c_tensor_matmul(&lin, weight, basis);
     }
     if (!st && s->dense_constant) {
-        st = e3c_module_tensor(self, "dense_constant", &constant);
+        st = e3c_module_tensor(&constant, self, "dense_constant");
         if (!st)
             st = lin ? e3c_tensor_binary(&sum, lin, constant, E3C_OP_ADD) : e3c_tensor_ref(&sum, constant);
     } else if (!st)
@@ -586,7 +586,7 @@ static e3c_status second_with_3j(e3c_module *self, const tp_state *s, const tp_i
     char name[64];
     e3c_tensor *C = NULL, *YC0 = NULL;
     w3j_name(s, t, name, sizeof name);
-    e3c_status st = e3c_module_tensor(self, name, &C);
+    e3c_status st = e3c_module_tensor(&C, self, name);
     const e3c_tensor *ops[2] = {B, C};
     if (!st)
         st = e3c_tensor_einsum(&YC0, first_equation, ops, 2);
@@ -602,10 +602,10 @@ static e3c_status select_pairs(e3c_module *self, int64_t mul, e3c_tensor **A, e3
     e3c_tensor *pu = NULL, *pv = NULL, *A2 = NULL, *YC2 = NULL;
     char name[64];
     snprintf(name, sizeof name, "pairs_%lld_u", (long long)mul);
-    e3c_status st = e3c_module_tensor(self, name, &pu);
+    e3c_status st = e3c_module_tensor(&pu, self, name);
     snprintf(name, sizeof name, "pairs_%lld_v", (long long)mul);
     if (!st)
-        st = e3c_module_tensor(self, name, &pv);
+        st = e3c_module_tensor(&pv, self, name);
     if (!st)
         st = e3c_tensor_index_select(&A2, *A, -2, pu);
     if (!st)
@@ -733,7 +733,7 @@ static e3c_status fused_block(e3c_module *self, const tp_state *s, int o, const 
     e3c_dtype dtype = E3C_FLOAT32;
     e3c_tensor *tc = NULL, *W = NULL;
     e3c_values *ws = NULL;
-    e3c_status st = e3c_tensor_dtype(x1, &dtype);
+    e3c_status st = e3c_tensor_dtype(&dtype, x1);
     if (!st)
         st = e3c_tensor_zeros(&tc, dtype, shape, 3);
     if (!st)
@@ -784,7 +784,7 @@ static e3c_status flatten_batch(const tp_state *s, const e3c_tensor *x1, const e
                                 e3c_tensor **f2, int64_t *batch, int *nb)
 {
     *f1 = *f2 = NULL;
-    e3c_status st = e3c_tensor_broadcast_batch(x1, x2, batch, E3C_MAX_DIMS - 1, nb);
+    e3c_status st = e3c_tensor_broadcast_batch(batch, E3C_MAX_DIMS - 1, nb, x1, x2);
     if (!st)
         st = nn_flatten_to(f1, x1, batch, *nb, e3c_irreps_dim(&s->in1));
     if (!st)
@@ -845,7 +845,7 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
     if (s->weight_numel > 0 && !s->internal_weights)
         st = e3c_tensor_ref(&weight, e3c_values_get(in, s->square ? 1 : 2));
     else if (s->weight_numel > 0)
-        st = e3c_module_tensor(self, "weight", &weight);
+        st = e3c_module_tensor(&weight, self, "weight");
     if (!st && s->dense) {
         e3c_tensor *y = NULL;
         st = dense_forward(self, s, x1, x2, weight, &y);
@@ -907,13 +907,13 @@ static e3c_status register_tensors(e3c_module *m, tp_state *s, e3c_dtype dtype)
         char name[64];
         w3j_name(s, t, name, sizeof name);
         e3c_tensor *existing = NULL;
-        if (e3c_module_tensor(m, name, &existing) == E3C_OK) {
+        if (e3c_module_tensor(&existing, m, name) == E3C_OK) {
             e3c_tensor_free(existing);
         } else {
             int64_t shape[3] = {2 * l1 + 1, 2 * l2 + 1, 2 * lo + 1};
             double *P = malloc((size_t)(shape[0] * shape[1] * shape[2]) * sizeof *P);
             e3c_tensor *c64 = NULL, *c = NULL;
-            st = P ? e3c_wigner_3j(l1, l2, lo, P) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+            st = P ? e3c_wigner_3j(P, l1, l2, lo) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
             if (!st)
                 st = e3c_tensor_from_data(&c64, P, E3C_FLOAT64, shape, 3);
             if (!st)
@@ -928,7 +928,7 @@ static e3c_status register_tensors(e3c_module *m, tp_state *s, e3c_dtype dtype)
             char nu[64], nv[64];
             snprintf(nu, sizeof nu, "pairs_%lld_u", (long long)mul);
             snprintf(nv, sizeof nv, "pairs_%lld_v", (long long)mul);
-            if (e3c_module_tensor(m, nu, &existing) == E3C_OK) {
+            if (e3c_module_tensor(&existing, m, nu) == E3C_OK) {
                 e3c_tensor_free(existing);
                 continue;
             }
@@ -963,11 +963,11 @@ static e3c_status register_tensors(e3c_module *m, tp_state *s, e3c_dtype dtype)
 static e3c_status declare_irreps(e3c_module *m, const tp_state *s)
 {
     char *a = NULL, *b = NULL, *c = NULL;
-    e3c_status st = e3c_irreps_format(&s->in1, &a);
+    e3c_status st = e3c_irreps_format(&a, &s->in1);
     if (!st)
-        st = e3c_irreps_format(&s->in2, &b);
+        st = e3c_irreps_format(&b, &s->in2);
     if (!st)
-        st = e3c_irreps_format(&s->out, &c);
+        st = e3c_irreps_format(&c, &s->out);
     const char *ins[3] = {a, b, NULL}, *outs[1] = {c};
     if (!st)
         st = e3c_module_set_irreps_in(m, ins, s->square ? 1 : 2);

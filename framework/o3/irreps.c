@@ -124,7 +124,7 @@ e3c_status e3c_irrep_parse(e3c_irrep *out, const char *s)
                          ECHO(b, (size_t)(end - b)), why);
 }
 
-void e3c_irrep_format(e3c_irrep ir, char *buf, size_t cap)
+void e3c_irrep_format(char *buf, size_t cap, e3c_irrep ir)
 {
     if (buf && cap)
         snprintf(buf, cap, "%d%c", ir.l, ir.p == 1 ? 'e' : 'o');
@@ -258,7 +258,7 @@ e3c_status e3c_irreps_copy(e3c_irreps *out, const e3c_irreps *irreps)
     return e3c_irreps_from_entries(out, irreps->items, irreps->len);
 }
 
-e3c_status e3c_irreps_format(const e3c_irreps *irreps, char **out)
+e3c_status e3c_irreps_format(char **out, const e3c_irreps *irreps)
 {
     if (!irreps || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_irreps_format: NULL argument");
@@ -303,7 +303,7 @@ int64_t e3c_irreps_num_irreps(const e3c_irreps *irreps)
     return n;
 }
 
-e3c_status e3c_irreps_lmax(const e3c_irreps *irreps, int *out)
+e3c_status e3c_irreps_lmax(int *out, const e3c_irreps *irreps)
 {
     if (!irreps || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_irreps_lmax: NULL argument");
@@ -321,7 +321,7 @@ e3c_status e3c_irreps_lmax(const e3c_irreps *irreps, int *out)
     return E3C_OK;
 }
 
-e3c_status e3c_irreps_ls(const e3c_irreps *irreps, int **out, size_t *n)
+e3c_status e3c_irreps_ls(int **out, size_t *n, const e3c_irreps *irreps)
 {
     if (!irreps || !out || !n)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_irreps_ls: NULL argument");
@@ -346,7 +346,7 @@ int64_t e3c_irreps_offset(const e3c_irreps *irreps, size_t i)
     return o;
 }
 
-e3c_status e3c_irreps_slices(const e3c_irreps *irreps, int64_t **out)
+e3c_status e3c_irreps_slices(int64_t **out, const e3c_irreps *irreps)
 {
     if (!irreps || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_irreps_slices: NULL argument");

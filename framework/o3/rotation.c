@@ -8,21 +8,21 @@
 
 static const double PI = 3.141592653589793;
 
-void e3c_matrix_x(double t, double R[9])
+void e3c_matrix_x(double R[9], double t)
 {
     double c = cos(t), s = sin(t);
     const double m[9] = {1, 0, 0, 0, c, -s, 0, s, c};
     memcpy(R, m, sizeof m);
 }
 
-void e3c_matrix_y(double t, double R[9])
+void e3c_matrix_y(double R[9], double t)
 {
     double c = cos(t), s = sin(t);
     const double m[9] = {c, 0, s, 0, 1, 0, -s, 0, c};
     memcpy(R, m, sizeof m);
 }
 
-void e3c_matrix_z(double t, double R[9])
+void e3c_matrix_z(double R[9], double t)
 {
     double c = cos(t), s = sin(t);
     const double m[9] = {c, -s, 0, s, c, 0, 0, 0, 1};
@@ -43,12 +43,12 @@ static void matmul3(const double a[9], const double b[9], double out[9])
     memcpy(out, r, sizeof r);
 }
 
-void e3c_angles_to_matrix(double alpha, double beta, double gamma, double R[9])
+void e3c_angles_to_matrix(double R[9], double alpha, double beta, double gamma)
 {
     double ya[9], xb[9], yc[9];
-    e3c_matrix_y(alpha, ya);
-    e3c_matrix_x(beta, xb);
-    e3c_matrix_y(gamma, yc);
+    e3c_matrix_y(ya, alpha);
+    e3c_matrix_x(xb, beta);
+    e3c_matrix_y(yc, gamma);
     matmul3(ya, xb, R);
     matmul3(R, yc, R);
 }
@@ -59,7 +59,7 @@ static double det3(const double R[9])
            R[2] * (R[3] * R[7] - R[4] * R[6]);
 }
 
-void e3c_xyz_to_angles(const double v[3], double *alpha, double *beta)
+void e3c_xyz_to_angles(double *alpha, double *beta, const double v[3])
 {
     double n = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
     double d = n > 1e-12 ? n : 1e-12; /* F.normalize's eps: zero stays zero */
@@ -69,14 +69,14 @@ void e3c_xyz_to_angles(const double v[3], double *alpha, double *beta)
     *alpha = atan2(x, z);
 }
 
-void e3c_angles_to_xyz(double alpha, double beta, double v[3])
+void e3c_angles_to_xyz(double v[3], double alpha, double beta)
 {
     v[0] = sin(beta) * sin(alpha);
     v[1] = cos(beta);
     v[2] = sin(beta) * cos(alpha);
 }
 
-e3c_status e3c_matrix_to_angles(const double R[9], double *alpha, double *beta, double *gamma)
+e3c_status e3c_matrix_to_angles(double *alpha, double *beta, double *gamma, const double R[9])
 {
     if (!R || !alpha || !beta || !gamma)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_matrix_to_angles: NULL argument");
@@ -86,9 +86,9 @@ e3c_status e3c_matrix_to_angles(const double R[9], double *alpha, double *beta, 
                              "matrix_to_angles needs a proper rotation (det = 1), got det = %.6g", det);
     const double ey[3] = {R[1], R[4], R[7]}; /* R @ (0, 1, 0) */
     double a, b;
-    e3c_xyz_to_angles(ey, &a, &b);
+    e3c_xyz_to_angles(&a, &b, ey);
     double Rab[9], Rt[9], rest[9];
-    e3c_angles_to_matrix(a, b, 0.0, Rab);
+    e3c_angles_to_matrix(Rab, a, b, 0.0);
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++)
             Rt[3 * i + j] = Rab[3 * j + i];
@@ -101,8 +101,8 @@ e3c_status e3c_matrix_to_angles(const double R[9], double *alpha, double *beta, 
 
 /* Draw e3nn's rand_angles: u = rand(2, n), v = rand(n), in dtype. `shape_n` = 0 means
  * the 0-d case (rand(2) and rand(())). */
-e3c_status e3c_rand_angles(e3c_generator *g, e3c_dtype dtype, size_t n, double *alpha, double *beta,
-                           double *gamma)
+e3c_status e3c_rand_angles(double *alpha, double *beta, double *gamma, e3c_generator *g, e3c_dtype dtype,
+                           size_t n)
 {
     if (!g || !alpha || !beta || !gamma)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_rand_angles: NULL argument");
@@ -119,9 +119,9 @@ e3c_status e3c_rand_angles(e3c_generator *g, e3c_dtype dtype, size_t n, double *
     if (!st)
         st = e3c_rand(&v, g, dtype, vshape, n ? 1 : 0);
     if (!st)
-        st = e3c_tensor_to_doubles(u, ud, 2 * count);
+        st = e3c_tensor_to_doubles(ud, 2 * count, u);
     if (!st)
-        st = e3c_tensor_to_doubles(v, vd, count);
+        st = e3c_tensor_to_doubles(vd, count, v);
     for (size_t i = 0; !st && i < count; i++) {
         if (dtype == E3C_FLOAT64) {
             alpha[i] = 2 * PI * ud[i];
@@ -167,7 +167,7 @@ static void angles_to_matrix_f32(float a, float b, float c, double R[9])
         R[i] = r[i];
 }
 
-e3c_status e3c_rand_matrix(e3c_generator *g, e3c_dtype dtype, size_t n, double *R)
+e3c_status e3c_rand_matrix(double *R, e3c_generator *g, e3c_dtype dtype, size_t n)
 {
     if (!R)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_rand_matrix: NULL argument");
@@ -175,10 +175,10 @@ e3c_status e3c_rand_matrix(e3c_generator *g, e3c_dtype dtype, size_t n, double *
     double *angles = malloc(3 * count * sizeof *angles);
     if (!angles)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory for %zu rotations", n);
-    e3c_status st = e3c_rand_angles(g, dtype, n, angles, angles + count, angles + 2 * count);
+    e3c_status st = e3c_rand_angles(angles, angles + count, angles + 2 * count, g, dtype, n);
     for (size_t i = 0; !st && i < count; i++) {
         if (dtype == E3C_FLOAT64)
-            e3c_angles_to_matrix(angles[i], angles[count + i], angles[2 * count + i], R + 9 * i);
+            e3c_angles_to_matrix(R + 9 * i, angles[i], angles[count + i], angles[2 * count + i]);
         else
             angles_to_matrix_f32((float)angles[i], (float)angles[count + i], (float)angles[2 * count + i],
                                  R + 9 * i);
@@ -187,7 +187,7 @@ e3c_status e3c_rand_matrix(e3c_generator *g, e3c_dtype dtype, size_t n, double *
     return st;
 }
 
-e3c_status e3c_rotation_check(const double R[9], double tol, int *det_sign)
+e3c_status e3c_rotation_check(int *det_sign, const double R[9], double tol)
 {
     if (!R)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_rotation_check: NULL argument");
@@ -212,7 +212,7 @@ e3c_status e3c_rotation_check(const double R[9], double tol, int *det_sign)
     return E3C_OK;
 }
 
-e3c_status e3c_rotation_nearest(const double M[9], double R[9])
+e3c_status e3c_rotation_nearest(double R[9], const double M[9])
 {
     if (!M || !R)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_rotation_nearest: NULL argument");

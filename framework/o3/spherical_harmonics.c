@@ -56,8 +56,8 @@ static void solid_harmonics(int lmax, double x, double y, double z, double *out,
     }
 }
 
-e3c_status e3c_spherical_harmonics(const int *ls, size_t nls, size_t n, const double *xyz, int normalize,
-                                   e3c_normalization normalization, double *out)
+e3c_status e3c_spherical_harmonics(double *out, const int *ls, size_t nls, size_t n, const double *xyz,
+                                   int normalize, e3c_normalization normalization)
 {
     if ((nls && !ls) || (n && (!xyz || !out)))
         return e3c_error_set(E3C_ERR_INVALID, "e3c_spherical_harmonics: NULL argument");
@@ -103,7 +103,7 @@ e3c_status e3c_spherical_harmonics(const int *ls, size_t nls, size_t n, const do
     return E3C_OK;
 }
 
-e3c_status e3c_sh_irreps_to_ls(const e3c_irreps *irreps_out, int **ls, size_t *nls, int *p_in)
+e3c_status e3c_sh_irreps_to_ls(int **ls, size_t *nls, int *p_in, const e3c_irreps *irreps_out)
 {
     if (!irreps_out || !ls || !nls)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_sh_irreps_to_ls: NULL argument");
@@ -121,7 +121,7 @@ e3c_status e3c_sh_irreps_to_ls(const e3c_irreps *irreps_out, int **ls, size_t *n
         int want = (input_p == -1 && m->ir.l % 2) ? -1 : 1;
         if (m->ir.p != want) {
             char *text = NULL;
-            e3c_irreps_format(irreps_out, &text);
+            e3c_irreps_format(&text, irreps_out);
             e3c_error_set(E3C_ERR_VALUE,
                           "irreps_out `%s` passed to SphericalHarmonics asked for an output of l = %d with "
                           "parity p = %d, which is inconsistent with the input parity %d \xe2\x80\x94 the output "

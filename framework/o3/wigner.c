@@ -110,7 +110,7 @@ static size_t bands_size(int lmax) { return (size_t)(lmax + 1) * (2 * lmax + 1) 
 
 static size_t band_offset(int l) { return l == 0 ? 0 : bands_size(l - 1); }
 
-e3c_status e3c_wigner_D_matrix(int l, const double R[9], double *D)
+e3c_status e3c_wigner_D_matrix(double *D, int l, const double R[9])
 {
     if (!R || !D)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_wigner_D_matrix: NULL argument");
@@ -125,11 +125,11 @@ e3c_status e3c_wigner_D_matrix(int l, const double R[9], double *D)
     return E3C_OK;
 }
 
-e3c_status e3c_wigner_D_angles(int l, double alpha, double beta, double gamma, double *D)
+e3c_status e3c_wigner_D_angles(double *D, int l, double alpha, double beta, double gamma)
 {
     double R[9];
-    e3c_angles_to_matrix(alpha, beta, gamma, R);
-    return e3c_wigner_D_matrix(l, R, D);
+    e3c_angles_to_matrix(R, alpha, beta, gamma);
+    return e3c_wigner_D_matrix(D, l, R);
 }
 
 /* Write the blocks of one rotation's D into `out` (dim x dim, already zeroed), each
@@ -172,7 +172,7 @@ static e3c_status irreps_lmax_any(const e3c_irreps *irreps, int *lmax)
     return E3C_OK;
 }
 
-e3c_status e3c_irreps_D_from_matrix(const e3c_irreps *irreps, size_t n, const double *R, double *D)
+e3c_status e3c_irreps_D_from_matrix(double *D, const e3c_irreps *irreps, size_t n, const double *R)
 {
     int lmax;
     e3c_status st = irreps_lmax_any(irreps, &lmax);
@@ -200,8 +200,8 @@ e3c_status e3c_irreps_D_from_matrix(const e3c_irreps *irreps, size_t n, const do
     return E3C_OK;
 }
 
-e3c_status e3c_irreps_D_from_angles(const e3c_irreps *irreps, double alpha, double beta, double gamma, int k,
-                                    double *D)
+e3c_status e3c_irreps_D_from_angles(double *D, const e3c_irreps *irreps, double alpha, double beta,
+                                    double gamma, int k)
 {
     int lmax;
     e3c_status st = irreps_lmax_any(irreps, &lmax);
@@ -211,7 +211,7 @@ e3c_status e3c_irreps_D_from_angles(const e3c_irreps *irreps, double alpha, doub
         return e3c_error_set(E3C_ERR_INVALID, "e3c_irreps_D_from_angles: NULL argument");
     int64_t dim = e3c_irreps_dim(irreps);
     double R[9];
-    e3c_angles_to_matrix(alpha, beta, gamma, R);
+    e3c_angles_to_matrix(R, alpha, beta, gamma);
     double *bands = malloc(bands_size(lmax) * sizeof *bands);
     if (!bands)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory for Wigner D bands up to l = %d", lmax);
@@ -229,7 +229,7 @@ e3c_status e3c_irreps_D_from_matrix_tensor(e3c_tensor **out, const e3c_irreps *i
     *out = NULL;
     int64_t shape[E3C_MAX_DIMS];
     int ndim = 0;
-    e3c_status st = e3c_tensor_shape(R, shape, E3C_MAX_DIMS, &ndim);
+    e3c_status st = e3c_tensor_shape(shape, E3C_MAX_DIMS, &ndim, R);
     if (st)
         return st;
     if (ndim < 2 || shape[ndim - 1] != 3 || shape[ndim - 2] != 3)
@@ -244,11 +244,11 @@ e3c_status e3c_irreps_D_from_matrix_tensor(e3c_tensor **out, const e3c_irreps *i
     if (!st)
         st = e3c_tensor_zeros(&D, E3C_FLOAT64, shape, ndim);
     if (!st)
-        st = e3c_tensor_data(Rd, &rdata);
+        st = e3c_tensor_data(&rdata, Rd);
     if (!st)
-        st = e3c_tensor_data(D, &ddata);
+        st = e3c_tensor_data(&ddata, D);
     if (!st)
-        st = e3c_irreps_D_from_matrix(irreps, n, rdata, ddata);
+        st = e3c_irreps_D_from_matrix(ddata, irreps, n, rdata);
     e3c_tensor_free(Rd);
     if (st) {
         e3c_tensor_free(D);

@@ -86,7 +86,7 @@ static int rows_of(int l, int col, int rows[2])
     return rows[0] == rows[1] ? 1 : 2;
 }
 
-e3c_status e3c_wigner_3j(int l1, int l2, int l3, double *C)
+e3c_status e3c_wigner_3j(double *C, int l1, int l2, int l3)
 {
     if (!C)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_wigner_3j: NULL argument");

@@ -290,7 +290,7 @@ static e3c_status sh_ls(int **ls, size_t *nls, int *p_in, const cJSON *l)
         e3c_irreps ir;
         st = e3c_irreps_parse(&ir, l->valuestring);
         if (!st)
-            st = e3c_sh_irreps_to_ls(&ir, ls, nls, p_in);
+            st = e3c_sh_irreps_to_ls(ls, nls, p_in, &ir);
         e3c_irreps_free(&ir);
     } else if (cJSON_IsNumber(l)) {
         *ls = malloc(sizeof **ls);

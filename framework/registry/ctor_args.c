@@ -231,8 +231,8 @@ static e3c_status bind_single(cJSON **out, const cJSON *args, const cJSON *kwarg
     return st;
 }
 
-e3c_status e3c_arg_string(const cJSON *args, const cJSON *kwargs, int index, const char *name, const char *fallback,
-                          const char **out)
+e3c_status e3c_arg_string(const char **out, const cJSON *args, const cJSON *kwargs, int index, const char *name,
+                          const char *fallback)
 {
     cJSON *a;
     e3c_status st = bind_single(&a, args, kwargs, index, name);
@@ -242,7 +242,7 @@ e3c_status e3c_arg_string(const cJSON *args, const cJSON *kwargs, int index, con
     return st;
 }
 
-e3c_status e3c_arg_bool(const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback, int *out)
+e3c_status e3c_arg_bool(int *out, const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback)
 {
     cJSON *a;
     e3c_status st = bind_single(&a, args, kwargs, index, name);

@@ -111,12 +111,34 @@ e3c_status e3c_registry_names(e3c_strings *out)
 
 enum { PLUGIN_INIT_LIMIT_S = 60 }; /* how long a plugin's trial load may take */
 
-/* dlopen `path` and run its init here; the error names the plugin. */
+/* E3C_OK when the plugin `lib` (from `path`) declares this E3C_API_VERSION. */
+static e3c_status check_api_version(void *lib, const char *path)
+{
+    const int *version = dlsym(lib, "e3check_plugin_api_version");
+    if (!version)
+        return e3c_error_set(E3C_ERR_FORMAT,
+                             "plugin '%s' declares no plugin API version (E3C_PLUGIN_DECLARE_API_VERSION); "
+                             "this e3check expects version %d (rebuild the plugin against this e3check)",
+                             path, E3C_API_VERSION);
+    if (*version != E3C_API_VERSION)
+        return e3c_error_set(E3C_ERR_FORMAT,
+                             "plugin '%s' was built for plugin API version %d; this e3check expects version %d "
+                             "(rebuild the plugin against this e3check)",
+                             path, *version, E3C_API_VERSION);
+    return E3C_OK;
+}
+
+/* dlopen `path`, check its API version and run its init here; the error names the plugin. */
 static e3c_status load_here(const char *path)
 {
     void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!lib)
         return e3c_error_set(E3C_ERR_IO, "cannot load plugin '%s': %s", path, dlerror());
+    e3c_status version_st = check_api_version(lib, path);
+    if (version_st) {
+        dlclose(lib);
+        return version_st;
+    }
     e3c_status (*init)(void);
     *(void **)&init = dlsym(lib, "e3check_plugin_init");
     if (!init)
@@ -219,7 +241,7 @@ e3c_status e3c_registry_load_plugin(const char *path)
 
 /* ------------------------------------------------------------------ arguments ---- */
 
-e3c_status e3c_registry_arguments(const char *type, e3c_strings *out, int *n_positional)
+e3c_status e3c_registry_arguments(e3c_strings *out, int *n_positional, const char *type)
 {
     if (!type || !out || !n_positional)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_registry_arguments: NULL argument");

@@ -10,7 +10,7 @@
 static e3c_status child_output(e3c_module *self, const char *name, const e3c_values *in, e3c_tensor **out)
 {
     e3c_values *res = NULL;
-    e3c_status st = e3c_module_call_child(self, name, in, &res);
+    e3c_status st = e3c_module_call_child(&res, self, name, in);
     if (!st)
         st = e3c_tensor_ref(out, e3c_values_get(res, 0));
     e3c_values_free(res);
@@ -34,9 +34,9 @@ static e3c_status with_norm_child(e3c_module **out, const e3c_module_class *cls,
         ins = e3c_module_irreps_in(e3c_module_child(m, "norm"), &n);
         outs = e3c_module_irreps_out(e3c_module_child(m, "norm"), &n);
         char *in_text = NULL, *out_text = NULL;
-        st = e3c_irreps_format(&ins[0].irreps, &in_text);
+        st = e3c_irreps_format(&in_text, &ins[0].irreps);
         if (!st)
-            st = e3c_irreps_format(&outs[0].irreps, &out_text);
+            st = e3c_irreps_format(&out_text, &outs[0].irreps);
         const char *a[1] = {in_text}, *b[1] = {out_text};
         if (!st)
             st = e3c_module_set_irreps_in(m, a, 1);
@@ -186,7 +186,7 @@ static e3c_status tracing_inputs(e3c_module *self, int n, e3c_generator *g, e3c_
         double v = 0;
         st = e3c_rand(&u, g, E3C_FLOAT64, NULL, 0);
         if (!st)
-            st = e3c_tensor_to_doubles(u, &v, 1);
+            st = e3c_tensor_to_doubles(&v, 1, u);
         int64_t shape[2] = {5, 1 + (int64_t)(v * 3)};
         if (!st)
             st = e3c_randn(&x, g, E3C_FLOAT32, shape, 2);
@@ -227,7 +227,7 @@ static e3c_status identity_forward(e3c_module *self, const e3c_values *in, e3c_v
 
 static e3c_status supermod_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
 {
-    return e3c_module_call_child(self, "child", in, out);
+    return e3c_module_call_child(out, self, "child", in);
 }
 
 static const e3c_module_class childmod_class = {.name = "ChildMod", .mode = "unsupported", .forward = identity_forward};

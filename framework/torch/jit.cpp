@@ -207,7 +207,7 @@ e3c_status e3c_jit_save(const e3c_jit_module *m, const char *path)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_save: NULL argument");
     void *data = nullptr;
     size_t size = 0;
-    if (e3c_jit_save_buffer(m, &data, &size))
+    if (e3c_jit_save_buffer(&data, &size, m))
         return e3c_error_prefix("cannot save '%s'", path);
     /* the same rules as every report: atomic for files, in place for devices */
     e3c_status st = e3c_file_write_atomic(path, data, size);
@@ -215,7 +215,7 @@ e3c_status e3c_jit_save(const e3c_jit_module *m, const char *path)
     return st;
 }
 
-e3c_status e3c_jit_save_buffer(const e3c_jit_module *m, void **data, size_t *size)
+e3c_status e3c_jit_save_buffer(void **data, size_t *size, const e3c_jit_module *m)
 {
     if (!m || !data || !size)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_save_buffer: NULL argument");
@@ -264,7 +264,7 @@ e3c_status e3c_jit_run(e3c_values **out, e3c_jit_module *m, const char *method, 
     });
 }
 
-e3c_status e3c_jit_type_name(const e3c_jit_module *m, char **out)
+e3c_status e3c_jit_type_name(char **out, const e3c_jit_module *m)
 {
     if (!m || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_type_name: NULL argument");
@@ -274,7 +274,7 @@ e3c_status e3c_jit_type_name(const e3c_jit_module *m, char **out)
     });
 }
 
-e3c_status e3c_jit_methods(const e3c_jit_module *m, e3c_strings *out)
+e3c_status e3c_jit_methods(e3c_strings *out, const e3c_jit_module *m)
 {
     if (!m || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_methods: NULL argument");
@@ -286,7 +286,7 @@ e3c_status e3c_jit_methods(const e3c_jit_module *m, e3c_strings *out)
     });
 }
 
-e3c_status e3c_jit_submodules(const e3c_jit_module *m, e3c_strings *out)
+e3c_status e3c_jit_submodules(e3c_strings *out, const e3c_jit_module *m)
 {
     if (!m || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_submodules: NULL argument");
@@ -299,7 +299,7 @@ e3c_status e3c_jit_submodules(const e3c_jit_module *m, e3c_strings *out)
     });
 }
 
-e3c_status e3c_jit_attributes(const e3c_jit_module *m, e3c_strings *out)
+e3c_status e3c_jit_attributes(e3c_strings *out, const e3c_jit_module *m)
 {
     if (!m || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_attributes: NULL argument");
@@ -314,7 +314,7 @@ e3c_status e3c_jit_attributes(const e3c_jit_module *m, e3c_strings *out)
     });
 }
 
-e3c_status e3c_jit_parameters(const e3c_jit_module *m, e3c_strings *out)
+e3c_status e3c_jit_parameters(e3c_strings *out, const e3c_jit_module *m)
 {
     if (!m || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_parameters: NULL argument");
@@ -326,7 +326,7 @@ e3c_status e3c_jit_parameters(const e3c_jit_module *m, e3c_strings *out)
     });
 }
 
-e3c_status e3c_jit_attribute_string(const e3c_jit_module *m, const char *name, char **out)
+e3c_status e3c_jit_attribute_string(char **out, const e3c_jit_module *m, const char *name)
 {
     if (!m || !name || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_attribute_string: NULL argument");
@@ -342,7 +342,7 @@ e3c_status e3c_jit_attribute_string(const e3c_jit_module *m, const char *name, c
         } else if (v.isTensor()) {
             e3c_tensor tmp{v.toTensor()};
             char buf[256];
-            e3c_tensor_describe(&tmp, buf, sizeof buf);
+            e3c_tensor_describe(buf, sizeof buf, &tmp);
             text = std::string("Tensor ") + buf;
         } else {
             std::ostringstream os;
@@ -354,7 +354,7 @@ e3c_status e3c_jit_attribute_string(const e3c_jit_module *m, const char *name, c
     });
 }
 
-e3c_status e3c_jit_attribute_tensor(const e3c_jit_module *m, const char *name, e3c_tensor **out)
+e3c_status e3c_jit_attribute_tensor(e3c_tensor **out, const e3c_jit_module *m, const char *name)
 {
     if (!m || !name || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_attribute_tensor: NULL argument");
@@ -371,7 +371,7 @@ e3c_status e3c_jit_attribute_tensor(const e3c_jit_module *m, const char *name, e
     });
 }
 
-e3c_status e3c_jit_extra_files(const e3c_jit_module *m, e3c_strings *out)
+e3c_status e3c_jit_extra_files(e3c_strings *out, const e3c_jit_module *m)
 {
     if (!m || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_extra_files: NULL argument");
@@ -383,7 +383,7 @@ e3c_status e3c_jit_extra_files(const e3c_jit_module *m, e3c_strings *out)
     });
 }
 
-e3c_status e3c_jit_extra_file(const e3c_jit_module *m, const char *name, char **out, size_t *len)
+e3c_status e3c_jit_extra_file(char **out, size_t *len, const e3c_jit_module *m, const char *name)
 {
     if (!m || !name || !out || !len)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_extra_file: NULL argument");

@@ -118,7 +118,7 @@ e3c_status e3c_jit_submodule(e3c_jit_module **out, const e3c_jit_module *m, cons
     });
 }
 
-e3c_status e3c_jit_floating_dtype(const e3c_jit_module *m, e3c_dtype *out, int *found)
+e3c_status e3c_jit_floating_dtype(e3c_dtype *out, int *found, const e3c_jit_module *m)
 {
     if (!m || !out || !found)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_floating_dtype: NULL argument");
@@ -201,8 +201,8 @@ e3c_status e3c_jit_warm_up(void)
     });
 }
 
-e3c_status e3c_jit_trace(e3c_jit_module *m, e3c_trace_fn fn, void *ctx, const e3c_values *inputs, int install,
-                         char **graph, e3c_strings *warnings)
+e3c_status e3c_jit_trace(char **graph, e3c_strings *warnings, e3c_jit_module *m, e3c_trace_fn fn, void *ctx,
+                         const e3c_values *inputs, int install)
 {
     if (!m || !fn || !inputs)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_trace: NULL argument");
@@ -334,7 +334,7 @@ e3c_status e3c_jit_call(e3c_values **out, e3c_jit_module *m, const char *method,
     });
 }
 
-e3c_status e3c_jit_graph(const e3c_jit_module *m, const char *method, char **out)
+e3c_status e3c_jit_graph(char **out, const e3c_jit_module *m, const char *method)
 {
     if (!m || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_graph: NULL argument");

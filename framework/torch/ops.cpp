@@ -183,7 +183,7 @@ e3c_status e3c_tensor_channel_mix(e3c_tensor **out, const e3c_tensor *t, const e
     });
 }
 
-e3c_status e3c_tensor_broadcast_batch(const e3c_tensor *a, const e3c_tensor *b, int64_t *shape, int cap, int *ndim)
+e3c_status e3c_tensor_broadcast_batch(int64_t *shape, int cap, int *ndim, const e3c_tensor *a, const e3c_tensor *b)
 {
     if (!a || !b || !shape || !ndim)
         return e3c_error_set(E3C_ERR_INVALID, "tensor_broadcast_batch: NULL argument");

@@ -83,7 +83,7 @@ e3c_status e3c_jit_constants_to_dtype(e3c_jit_module *m, e3c_dtype dtype)
     });
 }
 
-e3c_status e3c_jit_constant_dtype(const e3c_jit_module *m, e3c_dtype *out, int *found)
+e3c_status e3c_jit_constant_dtype(e3c_dtype *out, int *found, const e3c_jit_module *m)
 {
     if (!m || !out || !found)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_constant_dtype: NULL argument");
@@ -145,8 +145,8 @@ e3c_status e3c_tensor_copy_(e3c_tensor *dst, const e3c_tensor *src)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_copy_: NULL argument");
     if (dst->t.sizes() != src->t.sizes()) {
         char a[128], b[128];
-        e3c_tensor_describe(dst, a, sizeof a);
-        e3c_tensor_describe(src, b, sizeof b);
+        e3c_tensor_describe(a, sizeof a, dst);
+        e3c_tensor_describe(b, sizeof b, src);
         return e3c_error_set(E3C_ERR_VALUE, "shape mismatch: the module holds %s, the value is %s", a, b);
     }
     return guard("copy_", [&] {

@@ -222,7 +222,7 @@ void e3c_tensor_free(e3c_tensor *t) { delete t; }
 
 int e3c_tensor_ndim(const e3c_tensor *t) { return t ? static_cast<int>(t->t.dim()) : 0; }
 
-e3c_status e3c_tensor_shape(const e3c_tensor *t, int64_t *shape, int cap, int *ndim)
+e3c_status e3c_tensor_shape(int64_t *shape, int cap, int *ndim, const e3c_tensor *t)
 {
     if (!t || !ndim || (cap > 0 && !shape))
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_shape: NULL argument");
@@ -249,7 +249,7 @@ int64_t e3c_tensor_size(const e3c_tensor *t, int dim)
 
 int64_t e3c_tensor_numel(const e3c_tensor *t) { return t ? t->t.numel() : 0; }
 
-e3c_status e3c_tensor_dtype(const e3c_tensor *t, e3c_dtype *out)
+e3c_status e3c_tensor_dtype(e3c_dtype *out, const e3c_tensor *t)
 {
     if (!t || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_dtype: NULL argument");
@@ -259,7 +259,7 @@ e3c_status e3c_tensor_dtype(const e3c_tensor *t, e3c_dtype *out)
     return E3C_OK;
 }
 
-e3c_status e3c_tensor_copy_to(const e3c_tensor *t, void *dst, size_t nbytes)
+e3c_status e3c_tensor_copy_to(void *dst, size_t nbytes, const e3c_tensor *t)
 {
     if (!t || (nbytes && !dst))
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_copy_to: NULL argument");
@@ -275,7 +275,7 @@ e3c_status e3c_tensor_copy_to(const e3c_tensor *t, void *dst, size_t nbytes)
     });
 }
 
-e3c_status e3c_tensor_to_doubles(const e3c_tensor *t, double *dst, size_t cap)
+e3c_status e3c_tensor_to_doubles(double *dst, size_t cap, const e3c_tensor *t)
 {
     if (!t || (cap && !dst))
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_to_doubles: NULL argument");
@@ -291,7 +291,7 @@ e3c_status e3c_tensor_to_doubles(const e3c_tensor *t, double *dst, size_t cap)
     });
 }
 
-e3c_status e3c_tensor_data(e3c_tensor *t, void **out)
+e3c_status e3c_tensor_data(void **out, e3c_tensor *t)
 {
     if (!t || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_data: NULL argument");
@@ -430,7 +430,7 @@ e3c_status e3c_tensor_normalize(e3c_tensor **out, const e3c_tensor *t, int dim)
     });
 }
 
-void e3c_tensor_describe(const e3c_tensor *t, char *buf, size_t cap)
+void e3c_tensor_describe(char *buf, size_t cap, const e3c_tensor *t)
 {
     if (!buf || cap == 0)
         return;

@@ -208,7 +208,7 @@ e3c_value_kind e3c_value_kind_of(const e3c_value *v)
     return E3C_VALUE_OTHER;
 }
 
-e3c_status e3c_value_type_name(const e3c_value *v, char **out)
+e3c_status e3c_value_type_name(char **out, const e3c_value *v)
 {
     if (!v || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_value_type_name: NULL argument");
@@ -243,7 +243,7 @@ e3c_status e3c_value_get_number(double *out, const e3c_value *v)
     return E3C_OK;
 }
 
-e3c_status e3c_value_dict_keys(const e3c_value *dict, e3c_strings *out)
+e3c_status e3c_value_dict_keys(e3c_strings *out, const e3c_value *dict)
 {
     if (!dict || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_value_dict_keys: NULL argument");
@@ -433,7 +433,7 @@ e3c_status e3c_jit_set_fusion_strategy(const char *spec)
     });
 }
 
-e3c_status e3c_jit_archive_info(const char *path, int64_t *format, char **producer, int64_t *max_format)
+e3c_status e3c_jit_archive_info(int64_t *format, char **producer, int64_t *max_format, const char *path)
 {
     if (!path || !format || !producer || !max_format)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_archive_info: NULL argument");

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     e3c_jit_module *m = NULL;
     if (e3c_jit_load_buffer(&m, data, size, "fuzz") == E3C_OK) {
         e3c_strings methods = {0, NULL};
-        e3c_jit_methods(m, &methods);
+        e3c_jit_methods(&methods, m);
         e3c_strings_free(&methods);
         e3c_jit_free(m);
     }

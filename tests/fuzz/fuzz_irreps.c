@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *s = malloc(size + 1); memcpy(s, data, size); s[size] = 0;
     e3c_irreps ir;
     if (e3c_irreps_parse(&ir, s) == E3C_OK) {
-        char *t = NULL; e3c_irreps_format(&ir, &t);
+        char *t = NULL; e3c_irreps_format(&t, &ir);
         e3c_irreps again; if (t && e3c_irreps_parse(&again, t) == E3C_OK) { if (!e3c_irreps_equal(&ir, &again)) abort(); e3c_irreps_free(&again); }
         free(t);
         e3c_irreps o; if (e3c_irreps_simplify(&o, &ir) == E3C_OK) e3c_irreps_free(&o);

@@ -8,8 +8,8 @@ int main(void)
     e3c_irreps ir;
     e3c_generator *g = NULL;
     double R[9], D[64];
-    if (e3c_irreps_parse(&ir, "1o + 2e") || e3c_generator_new(&g, 0) || e3c_rand_matrix(g, E3C_FLOAT64, 1, R) ||
-        e3c_irreps_D_from_matrix(&ir, 1, R, D)) {
+    if (e3c_irreps_parse(&ir, "1o + 2e") || e3c_generator_new(&g, 0) || e3c_rand_matrix(R, g, E3C_FLOAT64, 1) ||
+        e3c_irreps_D_from_matrix(D, &ir, 1, R)) {
         fprintf(stderr, "consumer: %s\n", e3c_error_last());
         return 1;
     }

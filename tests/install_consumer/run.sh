@@ -2,9 +2,10 @@
 # Install e3check from BUILD into a fresh prefix, then: run the installed e3check on a
 # fixture with LD_LIBRARY_PATH unset (its RPATH must find the libraries); configure, build
 # and test a consumer project with find_package(e3check) (the library and e3check::cli in
-# add_test); build the consumer again with pkg-config; check share/e3check/.
+# add_test); build the consumer again with pkg-config; check share/e3check/ and that the
+# consumer needs the libraries by their soname version SOVERSION (libe3check.so.0.2).
 set -euo pipefail
-build=$1 src=$2 work=$3 fixture=$4
+build=$1 src=$2 work=$3 fixture=$4 soversion=$5
 rm -rf "$work" && mkdir -p "$work"
 prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" > "$work/install.log"
@@ -22,5 +23,8 @@ env -u LD_LIBRARY_PATH ctest --test-dir "$work/consumer" --output-on-failure
 PKG_CONFIG_PATH="$prefix/lib/pkgconfig" cc $flags -std=c11 "$src/consumer.c" -o "$work/consumer_pc" \
   $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs e3check)
 LD_LIBRARY_PATH="$prefix/lib:${LD_LIBRARY_PATH:-}" "$work/consumer_pc"
+needed=$(objdump -p "$work/consumer_pc" | awk '$1 == "NEEDED" && $2 ~ /^libe3check/ { print $2 }')
+[[ $needed == "libe3check.so.$soversion" ]] \
+  || { echo "the consumer needs '$needed', not libe3check.so.$soversion" >&2; exit 1; }
 LD_LIBRARY_PATH="$prefix/lib:${LD_LIBRARY_PATH:-}" "$work/consumer/consumer_cli" | grep -q "^dim *8$"
 echo "1 passed, 0 failed"

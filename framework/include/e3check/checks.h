@@ -74,7 +74,7 @@ typedef struct e3c_equivariance_options {
  *  details: cases with max error per output and per irrep block, tolerance, the worst
  *  rotation, translation and case, and e3nn's formatted message. Never fails as a C call
  *  except for bad arguments: problems are in the result. */
-E3C_API e3c_status e3c_check_equivariance(const e3c_subject *s, const e3c_equivariance_options *opt, e3c_check_result *out);
+E3C_API e3c_status e3c_check_equivariance(e3c_check_result *out, const e3c_subject *s, const e3c_equivariance_options *opt);
 
 /** e3nn's format_equivariance_error line for one case:
  *  "(parity_k=K, did_translate=True|False) -> max error=%.3e in argument I". */
@@ -100,7 +100,7 @@ typedef struct e3c_auto_jitable_options {
  *  input unless the module has its own tracing inputs, save/reload round trip. For a
  *  TorchScript file: runs on random inputs of the declared widths, strict shapes, round
  *  trip. details: each step's outcome, the warnings, and the compiled tree. */
-E3C_API e3c_status e3c_check_auto_jitable(const e3c_subject *s, const e3c_auto_jitable_options *opt, e3c_check_result *out);
+E3C_API e3c_status e3c_check_auto_jitable(e3c_check_result *out, const e3c_subject *s, const e3c_auto_jitable_options *opt);
 
 /* ------------------------------------------------------------------ normalized ---- */
 
@@ -131,7 +131,7 @@ typedef struct e3c_normalized_options {
  *  target, worst component and error. ERRORED for an invalid normalization, inputs that
  *  cannot be drawn, a forward that fails or returns other shapes; SKIPPED when every
  *  input or every output has no irreps (e3nn then checks nothing). */
-E3C_API e3c_status e3c_check_normalized(const e3c_subject *s, const e3c_normalized_options *opt, e3c_check_result *out);
+E3C_API e3c_status e3c_check_normalized(e3c_check_result *out, const e3c_subject *s, const e3c_normalized_options *opt);
 
 /* ------------------------------------------------------------------ isolation ----- */
 
@@ -146,7 +146,7 @@ typedef void (*e3c_check_fn)(void *ctx, e3c_check_result *out);
  *  at 1.25 x its time limit + 6 s should nobody kill it, and has its standard output and
  *  error captured: the first 4 KiB go into the result's details ("output", "output_bytes",
  *  "output_truncated"), also when it crashed or timed out; its files stop at 16 MiB. */
-E3C_API e3c_status e3c_check_isolated(e3c_check_fn fn, void *ctx, double timeout_s, e3c_check_result *out);
+E3C_API e3c_status e3c_check_isolated(e3c_check_result *out, e3c_check_fn fn, void *ctx, double timeout_s);
 
 /** A check running in a child process (see e3c_check_start). */
 typedef struct e3c_check_job e3c_check_job;
@@ -163,12 +163,12 @@ E3C_API double e3c_check_job_time_left(const e3c_check_job *job);
 
 /** Read what the child wrote so far without blocking; *done = 1 once it has finished or
  *  its deadline passed. */
-E3C_API e3c_status e3c_check_job_poll(e3c_check_job *job, int *done);
+E3C_API e3c_status e3c_check_job_poll(int *done, e3c_check_job *job);
 
 /** Wait for the child (killing it when past its deadline, or when `kill_now`), fill
  *  *out with its result (or an ERRORED one naming the signal or the timeout) and free
  *  the job. */
-E3C_API e3c_status e3c_check_job_finish(e3c_check_job *job, int kill_now, e3c_check_result *out);
+E3C_API e3c_status e3c_check_job_finish(e3c_check_result *out, e3c_check_job *job, int kill_now);
 
 /** A pool of worker processes that run checks: each worker is forked once and runs the
  *  checks it is handed one after another, so a check costs no fork of its own. Isolation
@@ -193,7 +193,7 @@ E3C_API e3c_status e3c_check_pool_submit(e3c_check_pool *p, void *ctx, double ti
  *  when the running one's result is out; if the worker dies first, that check goes back
  *  to the queue). Once every queued check has been handed out, idle workers are told to
  *  end, so they exit while the last checks run; e3c_check_pool_free reaps them. */
-E3C_API e3c_status e3c_check_pool_next(e3c_check_pool *p, double wait_s, int *got, size_t *tag, e3c_check_result *out);
+E3C_API e3c_status e3c_check_pool_next(int *got, size_t *tag, e3c_check_result *out, e3c_check_pool *p, double wait_s);
 
 /** How many checks are running now. */
 E3C_API size_t e3c_check_pool_running(const e3c_check_pool *p);

@@ -120,11 +120,11 @@ E3C_API e3c_status e3c_fixture_run_isolated(e3c_check_result *out, const e3c_fix
 /** Which checks `fixture` enables (default: auto_jitable and equivariance, and for a
  *  structured model with a preset, the preset's checks merged with the fixture's), in order;
  *  kinds[] gets up to E3C_CHECK_KIND_COUNT. E3C_ERR_VALUE for an invalid fixture. */
-E3C_API e3c_status e3c_fixture_checks(const cJSON *fixture, e3c_check_kind *kinds, size_t *n);
+E3C_API e3c_status e3c_fixture_checks(e3c_check_kind *kinds, size_t *n, const cJSON *fixture);
 
 /** The verdict a fixture expects of a check ("pass" -> PASSED default, "fail" -> FAILED,
  *  "error" -> ERRORED). E3C_ERR_VALUE for an invalid fixture. */
-E3C_API e3c_status e3c_fixture_expected(const cJSON *fixture, e3c_check_kind kind, e3c_verdict *out);
+E3C_API e3c_status e3c_fixture_expected(e3c_verdict *out, const cJSON *fixture, e3c_check_kind kind);
 
 /** The fixture's time limit for one check in seconds (120 for an invalid fixture without rs). */
 E3C_API double e3c_fixture_timeout(const cJSON *fixture, const e3c_run_settings *rs);
@@ -149,13 +149,14 @@ E3C_API e3c_status e3c_fixture_build_module(e3c_module **out, const cJSON *fixtu
 /** Run one check of a fixture in this process: parse it (paths relative to `base_dir`),
  *  then e3c_fixture_run. An invalid fixture is an ERRORED result; the function fails only
  *  for bad arguments. */
-E3C_API e3c_status e3c_fixture_run_check(const cJSON *fixture, const char *base_dir, e3c_check_kind kind,
-                                 const e3c_run_settings *rs, e3c_check_result *out);
+E3C_API e3c_status e3c_fixture_run_check(e3c_check_result *out, const cJSON *fixture, const char *base_dir,
+                                         e3c_check_kind kind, const e3c_run_settings *rs);
 
 /** The same in a child process with the fixture's time limit (crashes and hangs become
  *  ERRORED). */
-E3C_API e3c_status e3c_fixture_run_check_isolated(const cJSON *fixture, const char *base_dir, e3c_check_kind kind,
-                                          const e3c_run_settings *rs, e3c_check_result *out);
+E3C_API e3c_status e3c_fixture_run_check_isolated(e3c_check_result *out, const cJSON *fixture,
+                                                  const char *base_dir, e3c_check_kind kind,
+                                                  const e3c_run_settings *rs);
 
 #ifdef __cplusplus
 }

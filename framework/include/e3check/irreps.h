@@ -59,7 +59,7 @@ typedef enum e3c_normalization {
 E3C_API e3c_status e3c_irrep_parse(e3c_irrep *out, const char *s);
 
 /** Write "1o" / "2e" into buf (always NUL-terminated; 16 bytes suffice). */
-E3C_API void e3c_irrep_format(e3c_irrep ir, char *buf, size_t cap);
+E3C_API void e3c_irrep_format(char *buf, size_t cap, e3c_irrep ir);
 
 /** Dimension 2l+1. */
 static inline int64_t e3c_irrep_dim(e3c_irrep ir) { return 2 * (int64_t)ir.l + 1; }
@@ -82,7 +82,7 @@ E3C_API void e3c_irreps_free(e3c_irreps *irreps);
 E3C_API e3c_status e3c_irreps_copy(e3c_irreps *out, const e3c_irreps *irreps);
 
 /** e3nn's canonical text ("2x0e+1x1o", "" when empty). Caller owns *out (free()). */
-E3C_API e3c_status e3c_irreps_format(const e3c_irreps *irreps, char **out);
+E3C_API e3c_status e3c_irreps_format(char **out, const e3c_irreps *irreps);
 
 /** Entry-wise equality (as e3nn: "1e" == "1x1e", "0x1e" != ""). */
 E3C_API int e3c_irreps_equal(const e3c_irreps *a, const e3c_irreps *b);
@@ -95,16 +95,16 @@ E3C_API int64_t e3c_irreps_num_irreps(const e3c_irreps *irreps);
 
 /** Largest l over entries with mul > 0. E3C_ERR_VALUE for an empty Irreps ("Cannot get
  *  lmax of empty Irreps") and for one whose multiplicities are all zero. */
-E3C_API e3c_status e3c_irreps_lmax(const e3c_irreps *irreps, int *out);
+E3C_API e3c_status e3c_irreps_lmax(int *out, const e3c_irreps *irreps);
 
 /** Each l repeated mul times. Caller owns *out (free()); *n gets the count. */
-E3C_API e3c_status e3c_irreps_ls(const e3c_irreps *irreps, int **out, size_t *n);
+E3C_API e3c_status e3c_irreps_ls(int **out, size_t *n, const e3c_irreps *irreps);
 
 /** Offset of entry i (0 <= i <= len) in the flat layout: the dimension of entries 0..i-1. */
 E3C_API int64_t e3c_irreps_offset(const e3c_irreps *irreps, size_t i);
 
 /** Start and stop offset of every entry: out[2i], out[2i+1]. Caller owns *out (free()). */
-E3C_API e3c_status e3c_irreps_slices(const e3c_irreps *irreps, int64_t **out);
+E3C_API e3c_status e3c_irreps_slices(int64_t **out, const e3c_irreps *irreps);
 
 /** Total multiplicity of `ir`. */
 E3C_API int64_t e3c_irreps_count(const e3c_irreps *irreps, e3c_irrep ir);

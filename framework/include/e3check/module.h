@@ -141,11 +141,11 @@ E3C_API void e3c_module_limit_elements(int64_t max_elements);
 
 /** A new reference to parameter or buffer `name` (for use inside forward: reads of it
  *  are recorded as attribute reads when tracing). Caller owns *out. */
-E3C_API e3c_status e3c_module_tensor(const e3c_module *m, const char *name, e3c_tensor **out);
+E3C_API e3c_status e3c_module_tensor(e3c_tensor **out, const e3c_module *m, const char *name);
 
 /** The parameters of the module tree by e3nn's state-dict names, in e3nn's order
  *  (e3c_jit_parameters of its TorchScript form, compiled or not). Caller owns *out. */
-E3C_API e3c_status e3c_module_parameters(const e3c_module *m, e3c_strings *out);
+E3C_API e3c_status e3c_module_parameters(e3c_strings *out, const e3c_module *m);
 
 /** Replace the values of parameter or buffer `name` with `n` doubles (e3nn's flat order),
  *  converted to its dtype. E3C_ERR_VALUE when n differs from its size. */
@@ -201,13 +201,13 @@ E3C_API e3c_compiled_as e3c_module_compiled_as(const e3c_module *m);
 
 /** Run the module: its compiled TorchScript forward when compiled, else its eager C
  *  forward. Inside a trace, a compiled module is recorded as one method call. */
-E3C_API e3c_status e3c_module_forward(e3c_module *m, const e3c_values *in, e3c_values **out);
+E3C_API e3c_status e3c_module_forward(e3c_values **out, e3c_module *m, const e3c_values *in);
 
 /** Run child `name` (for use inside a forward). */
-E3C_API e3c_status e3c_module_call_child(e3c_module *m, const char *name, const e3c_values *in, e3c_values **out);
+E3C_API e3c_status e3c_module_call_child(e3c_values **out, e3c_module *m, const char *name, const e3c_values *in);
 
 /** Run the module on one tensor and return its single output. Caller owns *out. */
-E3C_API e3c_status e3c_module_forward1(e3c_module *m, const e3c_tensor *x, e3c_tensor **out);
+E3C_API e3c_status e3c_module_forward1(e3c_tensor **out, e3c_module *m, const e3c_tensor *x);
 
 /** A deep copy (parameters copied; state shared, it is immutable). Caller owns *out. */
 E3C_API e3c_status e3c_module_clone(e3c_module **out, const e3c_module *m);
@@ -256,7 +256,7 @@ E3C_API e3c_status e3c_module_trace(e3c_module **out, e3c_module *m, const e3c_v
  *  random batch size in 1..4 per list, cartesian_points as (batch, 3)), floating tensors
  *  cast to e3c_module_dtype. *out: new array of new lists (caller frees each and the
  *  array); *count lists. */
-E3C_API e3c_status e3c_module_tracing_inputs(e3c_module *m, int n, e3c_generator *g, e3c_values ***out, size_t *count);
+E3C_API e3c_status e3c_module_tracing_inputs(e3c_values ***out, size_t *count, e3c_module *m, int n, e3c_generator *g);
 
 /** True when the instance has fixed tracing inputs or its class a hook (e3nn's
  *  hasattr(mod, "_make_tracing_inputs")). */
@@ -272,7 +272,7 @@ E3C_API void e3c_values_array_free(e3c_values **lists, size_t count);
 
 /** The tree, one line per node in pre-order: "PATH CLASS mode=MODE HOW" where HOW is
  *  traced, scripted or eager. Caller owns *out. */
-E3C_API e3c_status e3c_module_describe(const e3c_module *m, const char *root_name, e3c_strings *out);
+E3C_API e3c_status e3c_module_describe(e3c_strings *out, const e3c_module *m, const char *root_name);
 
 /** The module's TorchScript form (borrowed), or NULL when it is not compiled. */
 E3C_API e3c_jit_module *e3c_module_jit(const e3c_module *m);

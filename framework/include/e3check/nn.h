@@ -66,11 +66,11 @@ E3C_API extern const e3c_module_class e3c_batch_norm_class;
  *  value), and the parity of f*cst probed on [0, 10] (1 even, -1 odd, 0 neither). The
  *  build runs that procedure once per function (gen_act_constants) and this looks the
  *  result up. Either output may be NULL; E3C_ERR_VALUE for an unknown name. */
-E3C_API e3c_status e3c_normalize2mom(const char *name, double *cst, int *parity);
+E3C_API e3c_status e3c_normalize2mom(double *cst, int *parity, const char *name);
 
 /** The same constant and parity computed now by e3nn's Monte-Carlo procedure (about 25 ms;
  *  what the build ran, and what the tests compare the table with). */
-E3C_API e3c_status e3c_normalize2mom_monte_carlo(const char *name, double *cst, int *parity);
+E3C_API e3c_status e3c_normalize2mom_monte_carlo(double *cst, int *parity, const char *name);
 
 /** True when `name` is an activation e3check knows. */
 E3C_API int e3c_activation_known(const char *name);

@@ -29,7 +29,22 @@ E3C_API e3c_status e3c_registry_build(e3c_module **out, const cJSON *spec);
 /** The registered type names, sorted. Caller owns *out. */
 E3C_API e3c_status e3c_registry_names(e3c_strings *out);
 
-/** Load a shared library of module types: dlopen it and call its
+/** The version of the API a plugin is compiled against: it changes whenever a plugin built
+ *  for the previous one would misbehave (2 since e3check 0.2, which put out-parameters
+ *  first). A plugin declares it with E3C_PLUGIN_DECLARE_API_VERSION. */
+#define E3C_API_VERSION 2
+
+/** The symbol a plugin exports to declare the E3C_API_VERSION it was compiled against
+ *  (defined by E3C_PLUGIN_DECLARE_API_VERSION, never by e3check itself). */
+E3C_API extern const int e3check_plugin_api_version;
+
+/** Write `E3C_PLUGIN_DECLARE_API_VERSION;` once at file scope in a plugin's source: it
+ *  defines e3check_plugin_api_version as the E3C_API_VERSION of these headers. */
+#define E3C_PLUGIN_DECLARE_API_VERSION E3C_API const int e3check_plugin_api_version = E3C_API_VERSION
+
+/** Load a shared library of module types: dlopen it, check that it declares this
+ *  E3C_API_VERSION (E3C_ERR_FORMAT naming the file, its version and the one expected, or
+ *  saying it declares none; its init is then not run) and call its
  *  `e3c_status e3check_plugin_init(void)`, which registers types with e3c_registry_add.
  *  The library is first loaded and initialised in a forked child (so its init runs twice):
  *  an init that crashes, aborts, exits the process, hangs for 60 s or fails without a
@@ -39,17 +54,17 @@ E3C_API e3c_status e3c_registry_load_plugin(const char *path);
 /* Helpers for constructors: argument `index` of args, else kwargs[name], else absent. */
 
 /** The argument as a string; *out = fallback when absent. */
-E3C_API e3c_status e3c_arg_string(const cJSON *args, const cJSON *kwargs, int index, const char *name,
-                          const char *fallback, const char **out);
+E3C_API e3c_status e3c_arg_string(const char **out, const cJSON *args, const cJSON *kwargs, int index,
+                                  const char *name, const char *fallback);
 
 /** The argument as a boolean; *out = fallback when absent. */
-E3C_API e3c_status e3c_arg_bool(const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback, int *out);
+E3C_API e3c_status e3c_arg_bool(int *out, const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback);
 
 /** The arguments a type's constructor accepts, as its e3c_args_check declares them: their
  *  names in positional order (*out, caller owns) and how many may be positional.
  *  E3C_ERR_NOT_FOUND for an unknown type or one whose constructor does not call
  *  e3c_args_check. */
-E3C_API e3c_status e3c_registry_arguments(const char *type, e3c_strings *out, int *n_positional);
+E3C_API e3c_status e3c_registry_arguments(e3c_strings *out, int *n_positional, const char *type);
 
 /** E3C_ERR_VALUE when `args` has more than `max_args` entries or `kwargs` a key not in
  *  the NULL-terminated `known` list. */

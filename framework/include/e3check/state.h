@@ -40,7 +40,7 @@ E3C_API e3c_status e3c_jit_constants_to_dtype(e3c_jit_module *m, e3c_dtype dtype
 
 /** The dtype of the first floating plain tensor attribute of `m` or its submodules
  *  (depth first); *found = 0 when there is none. */
-E3C_API e3c_status e3c_jit_constant_dtype(const e3c_jit_module *m, e3c_dtype *out, int *found);
+E3C_API e3c_status e3c_jit_constant_dtype(e3c_dtype *out, int *found, const e3c_jit_module *m);
 
 /** In place: fill `t` with standard normal draws from `g`, as torch's
  *  t.normal_(generator=g) (the same draws as torch.randn of its shape and dtype). */

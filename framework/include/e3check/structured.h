@@ -138,14 +138,16 @@ E3C_API e3c_status e3c_structured_apply_jit_settings(const e3c_jit_module *m);
  *  vectors rotated and inverted; features by D(R); everything else fixed. Outputs compared
  *  per key as irreps (D(R) on the last dimension) or Cartesian rank 2 (R S R^T).
  *  Tolerance by the model dtype (e3nn's 1e-3 / 1e-9) unless opt->tolerance > 0. */
-E3C_API e3c_status e3c_check_structured_equivariance(e3c_jit_module *m, const e3c_structured *s, const char *name,
-                                             const e3c_equivariance_options *opt, e3c_check_result *out);
+E3C_API e3c_status e3c_check_structured_equivariance(e3c_check_result *out, e3c_jit_module *m,
+                                                     const e3c_structured *s, const char *name,
+                                                     const e3c_equivariance_options *opt);
 
 /** auto_jitable for a structured model: runs on the structure, strict shapes (each strict
  *  input's last dimension cut by 1, 2, 3: every call must raise; the one accepted is named
  *  with the width), save/reload round trip with identical outputs. */
-E3C_API e3c_status e3c_check_structured_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const char *name,
-                                             const e3c_auto_jitable_options *opt, e3c_check_result *out);
+E3C_API e3c_status e3c_check_structured_auto_jitable(e3c_check_result *out, e3c_jit_module *m,
+                                                     const e3c_structured *s, const char *name,
+                                                     const e3c_auto_jitable_options *opt);
 
 /** Options of the physical checks of a structured model; initialise with
  *  E3C_PHYSICAL_OPTIONS_INIT. */
@@ -162,8 +164,8 @@ typedef struct e3c_physical_options {
  *  seeded structure, with options `opt` (may be NULL: the defaults). *out is filled as every
  *  check's (details: the tolerance, the model calls made, the worst component);
  *  E3C_ERR_INVALID only for bad arguments. */
-E3C_API e3c_status e3c_check_structured_physical(e3c_jit_module *m, const e3c_structured *s, int kind, uint64_t seed,
-                                                 const e3c_physical_options *opt, e3c_check_result *out);
+E3C_API e3c_status e3c_check_structured_physical(e3c_check_result *out, e3c_jit_module *m, const e3c_structured *s,
+                                                 int kind, uint64_t seed, const e3c_physical_options *opt);
 
 struct e3c_fixture;
 
@@ -180,8 +182,8 @@ struct e3c_fixture;
  *  names the worst output. Problems of the options, the structure or the XYZ file (file
  *  and line) are ERRORED. *out is filled (caller frees it); E3C_ERR_INVALID only for
  *  NULL arguments. */
-E3C_API e3c_status e3c_check_structured_golden(e3c_jit_module *m, const e3c_structured *s, const cJSON *copts,
-                                               const char *base_dir, uint64_t seed, e3c_check_result *out);
+E3C_API e3c_status e3c_check_structured_golden(e3c_check_result *out, e3c_jit_module *m, const e3c_structured *s,
+                                               const cJSON *copts, const char *base_dir, uint64_t seed);
 
 /** Record a golden check: load the model of the parsed structured fixture `fx`
  *  (e3c_fixture_parse), run it once on the seeded structure its checks use for `seed`,

@@ -101,7 +101,7 @@ E3C_API void e3c_tensor_free(e3c_tensor *t);
 E3C_API int e3c_tensor_ndim(const e3c_tensor *t);
 
 /** Copy the shape into `shape` (room for `cap` entries); sets *ndim. */
-E3C_API e3c_status e3c_tensor_shape(const e3c_tensor *t, int64_t *shape, int cap, int *ndim);
+E3C_API e3c_status e3c_tensor_shape(int64_t *shape, int cap, int *ndim, const e3c_tensor *t);
 
 /** Size of dimension `dim` (negative counts from the end); -1 when out of range. */
 E3C_API int64_t e3c_tensor_size(const e3c_tensor *t, int dim);
@@ -110,18 +110,18 @@ E3C_API int64_t e3c_tensor_size(const e3c_tensor *t, int dim);
 E3C_API int64_t e3c_tensor_numel(const e3c_tensor *t);
 
 /** Element type; fails for dtypes e3check does not handle (complex, half, ...). */
-E3C_API e3c_status e3c_tensor_dtype(const e3c_tensor *t, e3c_dtype *out);
+E3C_API e3c_status e3c_tensor_dtype(e3c_dtype *out, const e3c_tensor *t);
 
 /** Copy the elements (row-major, in the tensor's own dtype) into `dst`, which must hold
  *  exactly `nbytes` = numel * element size. */
-E3C_API e3c_status e3c_tensor_copy_to(const e3c_tensor *t, void *dst, size_t nbytes);
+E3C_API e3c_status e3c_tensor_copy_to(void *dst, size_t nbytes, const e3c_tensor *t);
 
 /** Copy the elements converted to double into `dst` (room for `cap` values). */
-E3C_API e3c_status e3c_tensor_to_doubles(const e3c_tensor *t, double *dst, size_t cap);
+E3C_API e3c_status e3c_tensor_to_doubles(double *dst, size_t cap, const e3c_tensor *t);
 
 /** Borrowed pointer to the elements of a contiguous tensor (row-major), for writing or
  *  reading in place. Fails for a non-contiguous tensor. Valid while `t` lives. */
-E3C_API e3c_status e3c_tensor_data(e3c_tensor *t, void **out);
+E3C_API e3c_status e3c_tensor_data(void **out, e3c_tensor *t);
 
 /** A new contiguous copy of `t` converted to `dtype`. Caller owns *out. */
 E3C_API e3c_status e3c_tensor_to(e3c_tensor **out, const e3c_tensor *t, e3c_dtype dtype);
@@ -161,7 +161,7 @@ E3C_API e3c_status e3c_tensor_cat(e3c_tensor **out, const e3c_values *parts, int
 E3C_API e3c_status e3c_tensor_normalize(e3c_tensor **out, const e3c_tensor *t, int dim);
 
 /** A short description such as "float32[2, 3]" written into buf (always terminated). */
-E3C_API void e3c_tensor_describe(const e3c_tensor *t, char *buf, size_t cap);
+E3C_API void e3c_tensor_describe(char *buf, size_t cap, const e3c_tensor *t);
 
 /** Save a tensor with torch.save's format (a zip archive holding a pickle). */
 E3C_API e3c_status e3c_tensor_save(const e3c_tensor *t, const char *path);
@@ -237,7 +237,7 @@ E3C_API e3c_status e3c_tensor_channel_mix(e3c_tensor **out, const e3c_tensor *t,
 
 /** The shape both of a's and b's leading dimensions (all but the last) broadcast to, into
  *  shape[cap] with *ndim set; E3C_ERR_VALUE naming both shapes when they do not. */
-E3C_API e3c_status e3c_tensor_broadcast_batch(const e3c_tensor *a, const e3c_tensor *b, int64_t *shape, int cap, int *ndim);
+E3C_API e3c_status e3c_tensor_broadcast_batch(int64_t *shape, int cap, int *ndim, const e3c_tensor *a, const e3c_tensor *b);
 
 /** torch.stack(parts, dim). Caller owns *out. */
 E3C_API e3c_status e3c_tensor_stack(e3c_tensor **out, const e3c_values *parts, int dim);
@@ -315,7 +315,7 @@ E3C_API e3c_status e3c_jit_save(const e3c_jit_module *m, const char *path);
 
 /** Serialize `m` in torch.jit.save's format into memory: *data (malloc'd, caller frees)
  *  holds *size bytes, the bytes e3c_jit_save would write. */
-E3C_API e3c_status e3c_jit_save_buffer(const e3c_jit_module *m, void **data, size_t *size);
+E3C_API e3c_status e3c_jit_save_buffer(void **data, size_t *size, const e3c_jit_module *m);
 
 /** Load a TorchScript archive from `size` bytes at `data` onto the CPU, with
  *  e3c_jit_load's checks and E3C_ERR_FORMAT reasons; `name` stands for the archive in
@@ -334,34 +334,34 @@ E3C_API e3c_status e3c_jit_run(e3c_values **out, e3c_jit_module *m, const char *
 
 /** The module's qualified type name without the `__torch__.` prefix. Caller owns *out
  *  (free()). */
-E3C_API e3c_status e3c_jit_type_name(const e3c_jit_module *m, char **out);
+E3C_API e3c_status e3c_jit_type_name(char **out, const e3c_jit_module *m);
 
 /** Methods as signatures, e.g. "forward(Tensor x) -> Tensor", in definition order. */
-E3C_API e3c_status e3c_jit_methods(const e3c_jit_module *m, e3c_strings *out);
+E3C_API e3c_status e3c_jit_methods(e3c_strings *out, const e3c_jit_module *m);
 
 /** Every submodule, recursively, as "path: TypeName" (path like "block.norm"). */
-E3C_API e3c_status e3c_jit_submodules(const e3c_jit_module *m, e3c_strings *out);
+E3C_API e3c_status e3c_jit_submodules(e3c_strings *out, const e3c_jit_module *m);
 
 /** Attribute names of the module itself (parameters, buffers and plain attributes). */
-E3C_API e3c_status e3c_jit_attributes(const e3c_jit_module *m, e3c_strings *out);
+E3C_API e3c_status e3c_jit_attributes(e3c_strings *out, const e3c_jit_module *m);
 
 /** The names of the parameters (not buffers) of the module and its submodules, by
  *  state-dict name ("layer0.weight"), in state-dict order. Caller owns *out. */
-E3C_API e3c_status e3c_jit_parameters(const e3c_jit_module *m, e3c_strings *out);
+E3C_API e3c_status e3c_jit_parameters(e3c_strings *out, const e3c_jit_module *m);
 
 /** The value of attribute `name` printed as TorchScript prints it ("1x0e+1x1o", "3",
  *  "Tensor float32[3, 3]" for a tensor). E3C_ERR_NOT_FOUND when absent. Caller owns *out. */
-E3C_API e3c_status e3c_jit_attribute_string(const e3c_jit_module *m, const char *name, char **out);
+E3C_API e3c_status e3c_jit_attribute_string(char **out, const e3c_jit_module *m, const char *name);
 
 /** A new reference to tensor attribute `name` (a parameter or buffer). */
-E3C_API e3c_status e3c_jit_attribute_tensor(const e3c_jit_module *m, const char *name, e3c_tensor **out);
+E3C_API e3c_status e3c_jit_attribute_tensor(e3c_tensor **out, const e3c_jit_module *m, const char *name);
 
 /** The names of the archive's extra files (the `_extra_files` of torch.jit.save). */
-E3C_API e3c_status e3c_jit_extra_files(const e3c_jit_module *m, e3c_strings *out);
+E3C_API e3c_status e3c_jit_extra_files(e3c_strings *out, const e3c_jit_module *m);
 
 /** The content of extra file `name` (not NUL-terminated; *len bytes, plus a terminating
  *  NUL for convenience). E3C_ERR_NOT_FOUND when absent. Caller owns *out (free()). */
-E3C_API e3c_status e3c_jit_extra_file(const e3c_jit_module *m, const char *name, char **out, size_t *len);
+E3C_API e3c_status e3c_jit_extra_file(char **out, size_t *len, const e3c_jit_module *m, const char *name);
 
 /* ------------------------------------------------ building TorchScript modules ----- */
 
@@ -385,7 +385,7 @@ E3C_API e3c_status e3c_jit_submodule(e3c_jit_module **out, const e3c_jit_module 
 
 /** The dtype of the first floating parameter, else first floating buffer, of `m` and its
  *  submodules (recursively, in registration order); *found = 0 when there is none. */
-E3C_API e3c_status e3c_jit_floating_dtype(const e3c_jit_module *m, e3c_dtype *out, int *found);
+E3C_API e3c_status e3c_jit_floating_dtype(e3c_dtype *out, int *found, const e3c_jit_module *m);
 
 /** Convert every floating parameter and buffer of `m` (and its submodules) to `dtype`. */
 E3C_API e3c_status e3c_jit_to_dtype(e3c_jit_module *m, e3c_dtype dtype);
@@ -408,8 +408,8 @@ typedef e3c_status (*e3c_trace_fn)(void *ctx, const e3c_values *inputs, e3c_valu
  *  for comparing traces; `warnings` (may be NULL) gets every warning raised while tracing:
  *  libtorch's tracer warnings, other libtorch warnings, and reads of tensor data into C.
  *  Caller owns *graph (free()) and *warnings. */
-E3C_API e3c_status e3c_jit_trace(e3c_jit_module *m, e3c_trace_fn fn, void *ctx, const e3c_values *inputs, int install,
-                         char **graph, e3c_strings *warnings);
+E3C_API e3c_status e3c_jit_trace(char **graph, e3c_strings *warnings, e3c_jit_module *m, e3c_trace_fn fn,
+                                 void *ctx, const e3c_values *inputs, int install);
 
 /** True (1) while a trace is being recorded on this thread. */
 E3C_API int e3c_tracing(void);
@@ -420,7 +420,7 @@ E3C_API int e3c_tracing(void);
 E3C_API e3c_status e3c_jit_call(e3c_values **out, e3c_jit_module *m, const char *method, const e3c_values *args);
 
 /** The graph of `method` as text. Caller owns *out (free()). */
-E3C_API e3c_status e3c_jit_graph(const e3c_jit_module *m, const char *method, char **out);
+E3C_API e3c_status e3c_jit_graph(char **out, const e3c_jit_module *m, const char *method);
 
 #ifdef __cplusplus
 }

@@ -57,14 +57,14 @@ E3C_API void e3c_value_free(e3c_value *v);
 /** The kind of `v` (E3C_VALUE_NONE for NULL). */
 E3C_API e3c_value_kind e3c_value_kind_of(const e3c_value *v);
 /** TorchScript's name of the value's type, e.g. "Dict(str, Tensor)". Caller owns *out (free()). */
-E3C_API e3c_status e3c_value_type_name(const e3c_value *v, char **out);
+E3C_API e3c_status e3c_value_type_name(char **out, const e3c_value *v);
 /** A new reference to the tensor a tensor value holds. E3C_ERR_VALUE otherwise. */
 E3C_API e3c_status e3c_value_get_tensor(e3c_tensor **out, const e3c_value *v);
 /** The number a bool, int or float value holds, as a double. E3C_ERR_VALUE otherwise. */
 E3C_API e3c_status e3c_value_get_number(double *out, const e3c_value *v);
 
 /** The keys of a dict value in its order. Caller owns *out. */
-E3C_API e3c_status e3c_value_dict_keys(const e3c_value *dict, e3c_strings *out);
+E3C_API e3c_status e3c_value_dict_keys(e3c_strings *out, const e3c_value *dict);
 /** Entry `key` of a dict: *out is a new tensor reference, or NULL when the entry is None
  *  (Dict[str, Optional[Tensor]]). E3C_ERR_NOT_FOUND when the key is absent. */
 E3C_API e3c_status e3c_value_dict_get(e3c_tensor **out, const e3c_value *dict, const char *key);
@@ -131,7 +131,7 @@ E3C_API e3c_status e3c_jit_set_fusion_strategy(const char *spec);
  *  recorded in the archive (NequIP's `torch_version` extra file; "" when none; caller frees)
  *  and *max_format the highest format this libtorch reads. E3C_ERR_IO when the file cannot
  *  be read. */
-E3C_API e3c_status e3c_jit_archive_info(const char *path, int64_t *format, char **producer, int64_t *max_format);
+E3C_API e3c_status e3c_jit_archive_info(int64_t *format, char **producer, int64_t *max_format, const char *path);
 
 #ifdef __cplusplus
 }
