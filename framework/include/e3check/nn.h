@@ -43,7 +43,9 @@ typedef struct e3c_batch_norm_options {
     const char *normalization; /**< "component" (NULL) or "norm" */
 } e3c_batch_norm_options;
 
+/* clang-format off */
 #define E3C_BATCH_NORM_OPTIONS_INIT {1e-5, 0.1, 1, "mean", 0, "component"}
+/* clang-format on */
 
 /** e3nn's nn.BatchNorm(irreps, eps, momentum, affine, reduce, instance, normalization),
  *  mode "unsupported" (compiling it fails naming the module, as e3nn's does). Buffers
@@ -132,7 +134,9 @@ typedef struct e3c_linear_options {
     int internal_weights, shared_weights; /**< -1: e3nn's defaults */
 } e3c_linear_options;
 
+/* clang-format off */
 #define E3C_LINEAR_OPTIONS_INIT {NULL, 0, 0, NULL, 0, NULL, -1, -1}
+/* clang-format on */
 
 /** e3nn's o3.Linear (mode "script"): out[w] = sum over paths of x[u] W[u, w] / sqrt(fan-in),
  *  biases (not normalised) on 0e outputs; "weight" and "bias" in e3nn's flat order. */
@@ -166,7 +170,9 @@ typedef struct e3c_tp_options {
     int shared_weights;   /**< -1: e3nn's default (true) */
 } e3c_tp_options;
 
+/* clang-format off */
 #define E3C_TP_OPTIONS_INIT {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, -1, -1}
+/* clang-format on */
 
 /** e3nn's o3.TensorProduct with explicit instructions (mode "script"; TorchScript source
  *  generated for the instance). Internal weights are drawn with randn from the global
