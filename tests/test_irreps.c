@@ -33,24 +33,25 @@ static void check_valid(const char *input, const cJSON *g)
 {
     e3c_irreps ir = parse_ok(input);
     assert_repr(&ir, cJSON_GetObjectItem(g, "repr")->valuestring, "repr", input);
-    cr_assert_eq(ir.len, (size_t)cJSON_GetObjectItem(g, "len")->valueint);
+    cr_assert_eq(ir.len, (size_t)cJSON_GetObjectItem(g, "len")->valueint, "%slen %zu", test_case(), ir.len);
     cr_assert_eq(e3c_irreps_dim(&ir), cJSON_GetObjectItem(g, "dim")->valueint, "dim of \"%s\"", input);
-    cr_assert_eq(e3c_irreps_num_irreps(&ir), cJSON_GetObjectItem(g, "num_irreps")->valueint);
+    cr_assert_eq(e3c_irreps_num_irreps(&ir), cJSON_GetObjectItem(g, "num_irreps")->valueint, "%snum_irreps",
+                 test_case());
 
     int *ls = NULL;
     size_t nls = 0;
     E3C_ASSERT_OK(e3c_irreps_ls(&ls, &nls, &ir));
     const cJSON *gls = cJSON_GetObjectItem(g, "ls");
-    cr_assert_eq(nls, (size_t)cJSON_GetArraySize(gls));
+    cr_assert_eq(nls, (size_t)cJSON_GetArraySize(gls), "%s%zu ls", test_case(), nls);
     for (size_t i = 0; i < nls; i++)
-        cr_assert_eq(ls[i], cJSON_GetArrayItem(gls, (int)i)->valueint);
+        cr_assert_eq(ls[i], cJSON_GetArrayItem(gls, (int)i)->valueint, "%sls[%zu] = %d", test_case(), i, ls[i]);
     free(ls);
 
     const cJSON *glmax = cJSON_GetObjectItem(g, "lmax");
     int lmax = -1;
     if (cJSON_GetObjectItem(glmax, "value")) {
         E3C_ASSERT_OK(e3c_irreps_lmax(&lmax, &ir));
-        cr_assert_eq(lmax, cJSON_GetObjectItem(glmax, "value")->valueint);
+        cr_assert_eq(lmax, cJSON_GetObjectItem(glmax, "value")->valueint, "%slmax %d", test_case(), lmax);
     } else
         cr_assert_eq(e3c_irreps_lmax(&lmax, &ir), E3C_ERR_VALUE, "lmax of \"%s\" should fail", input);
 
@@ -60,8 +61,8 @@ static void check_valid(const char *input, const cJSON *g)
     size_t i = 0;
     cJSON_ArrayForEach(gs, cJSON_GetObjectItem(g, "slices"))
     {
-        cr_assert_eq(slices[2 * i], cJSON_GetArrayItem(gs, 0)->valueint);
-        cr_assert_eq(slices[2 * i + 1], cJSON_GetArrayItem(gs, 1)->valueint);
+        cr_assert_eq(slices[2 * i], cJSON_GetArrayItem(gs, 0)->valueint, "%sslice %zu start", test_case(), i);
+        cr_assert_eq(slices[2 * i + 1], cJSON_GetArrayItem(gs, 1)->valueint, "%sslice %zu stop", test_case(), i);
         cr_assert_eq(e3c_irreps_offset(&ir, i), slices[2 * i], "offset of entry %zu of \"%s\"", i, input);
         i++;
     }
@@ -85,8 +86,10 @@ static void check_valid(const char *input, const cJSON *g)
     E3C_ASSERT_OK(e3c_irreps_sort(&out, &p, &inv, &ir));
     assert_repr(&out, cJSON_GetObjectItem(gsort, "irreps")->valuestring, "sort", input);
     for (size_t k = 0; k < ir.len; k++) {
-        cr_assert_eq(p[k], (size_t)cJSON_GetArrayItem(cJSON_GetObjectItem(gsort, "p"), (int)k)->valueint);
-        cr_assert_eq(inv[k], (size_t)cJSON_GetArrayItem(cJSON_GetObjectItem(gsort, "inv"), (int)k)->valueint);
+        cr_assert_eq(p[k], (size_t)cJSON_GetArrayItem(cJSON_GetObjectItem(gsort, "p"), (int)k)->valueint,
+                     "%ssort p[%zu] = %zu", test_case(), k, p[k]);
+        cr_assert_eq(inv[k], (size_t)cJSON_GetArrayItem(cJSON_GetObjectItem(gsort, "inv"), (int)k)->valueint,
+                     "%ssort inv[%zu] = %zu", test_case(), k, inv[k]);
     }
     free(p);
     free(inv);
@@ -96,61 +99,72 @@ static void check_valid(const char *input, const cJSON *g)
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "count"))
         cr_assert_eq(e3c_irreps_count(&ir, irrep_of(c->string)), c->valueint, "count(%s) of \"%s\"", c->string, input);
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "contains"))
-        cr_assert_eq(e3c_irreps_contains(&ir, irrep_of(c->string)), cJSON_IsTrue(c));
+        cr_assert_eq(e3c_irreps_contains(&ir, irrep_of(c->string)), cJSON_IsTrue(c), "%scontains(%s)", test_case(),
+                     c->string);
     e3c_irreps_free(&ir);
 }
 
-Test(irreps, every_golden_valid_string_matches_e3nn)
+/* The number of cases of each table in golden/irreps.json. */
+enum { N_VALID = 20, N_INVALID = 18, N_IRREP_VALID = 13, N_IRREP_INVALID = 9 };
+
+ParameterizedTestParameters(irreps, every_golden_valid_string_matches_e3nn) { return case_indices(N_VALID); }
+
+ParameterizedTest(size_t *i, irreps, every_golden_valid_string_matches_e3nn)
 {
     cJSON *g = golden();
-    const cJSON *v;
-    int n = 0;
-    cJSON_ArrayForEach(v, cJSON_GetObjectItem(g, "valid"))
-    {
-        check_valid(v->string, v);
-        n++;
-    }
-    cr_assert_eq(n, 20);
+    const cJSON *v = table_case(cJSON_GetObjectItem(g, "valid"), "valid", *i, N_VALID);
+    check_valid(v->string, v);
     cJSON_Delete(g);
 }
 
-Test(irreps, every_golden_invalid_string_is_rejected_with_e3nns_message)
+ParameterizedTestParameters(irreps, every_golden_invalid_string_is_rejected_with_e3nns_message)
+{
+    return case_indices(N_INVALID);
+}
+
+ParameterizedTest(size_t *i, irreps, every_golden_invalid_string_is_rejected_with_e3nns_message)
 {
     cJSON *g = golden();
-    const cJSON *v;
-    cJSON_ArrayForEach(v, cJSON_GetObjectItem(g, "invalid"))
-    {
-        e3c_irreps ir;
-        const char *msg = cJSON_GetObjectItem(v, "message")->valuestring;
-        E3C_ASSERT_FAILS(e3c_irreps_parse(&ir, v->string), E3C_ERR_VALUE, msg);
-        cr_assert_eq(strncmp(e3c_error_last(), msg, strlen(msg)), 0, "message: %s", e3c_error_last());
-        cr_assert_eq(ir.len, 0);
-        cr_assert_null(ir.items);
-    }
+    const cJSON *v = table_case(cJSON_GetObjectItem(g, "invalid"), "invalid", *i, N_INVALID);
+    e3c_irreps ir;
+    const char *msg = cJSON_GetObjectItem(v, "message")->valuestring;
+    E3C_ASSERT_FAILS(e3c_irreps_parse(&ir, v->string), E3C_ERR_VALUE, msg);
+    cr_assert_eq(strncmp(e3c_error_last(), msg, strlen(msg)), 0, "%smessage: %s", test_case(), e3c_error_last());
+    cr_assert_eq(ir.len, 0, "%slen %zu", test_case(), ir.len);
+    cr_assert_null(ir.items, "%sitems left", test_case());
     cJSON_Delete(g);
 }
 
-Test(irreps, single_irreps_parse_like_e3nn)
+ParameterizedTestParameters(irreps, single_irreps_parse_like_e3nn) { return case_indices(N_IRREP_VALID); }
+
+ParameterizedTest(size_t *i, irreps, single_irreps_parse_like_e3nn)
 {
     cJSON *g = golden();
-    const cJSON *v;
-    cJSON_ArrayForEach(v, cJSON_GetObjectItem(g, "irrep_valid"))
-    {
-        const cJSON *val = cJSON_GetObjectItem(v, "value");
-        e3c_irrep ir = irrep_of(v->string);
-        cr_assert_eq(ir.l, cJSON_GetArrayItem(val, 0)->valueint, "l of \"%s\"", v->string);
-        cr_assert_eq(ir.p, cJSON_GetArrayItem(val, 1)->valueint, "p of \"%s\"", v->string);
-        char buf[16];
-        e3c_irrep_format(buf, sizeof buf, ir);
-        cr_assert_str_eq(buf, cJSON_GetArrayItem(val, 2)->valuestring);
-        cr_assert_eq(e3c_irrep_dim(ir), cJSON_GetArrayItem(val, 3)->valueint);
-    }
-    cJSON_ArrayForEach(v, cJSON_GetObjectItem(g, "irrep_invalid"))
-    {
-        e3c_irrep ir;
-        const char *msg = cJSON_GetObjectItem(v, "message")->valuestring;
-        E3C_ASSERT_FAILS(e3c_irrep_parse(&ir, v->string), E3C_ERR_VALUE, msg);
-    }
+    const cJSON *v = table_case(cJSON_GetObjectItem(g, "irrep_valid"), "irrep_valid", *i, N_IRREP_VALID);
+    const cJSON *val = cJSON_GetObjectItem(v, "value");
+    e3c_irrep ir = irrep_of(v->string);
+    cr_assert_eq(ir.l, cJSON_GetArrayItem(val, 0)->valueint, "%sl %d", test_case(), ir.l);
+    cr_assert_eq(ir.p, cJSON_GetArrayItem(val, 1)->valueint, "%sp %d", test_case(), ir.p);
+    char buf[16];
+    e3c_irrep_format(ir, buf, sizeof buf);
+    cr_assert_str_eq(buf, cJSON_GetArrayItem(val, 2)->valuestring, "%stext %s", test_case(), buf);
+    cr_assert_eq(e3c_irrep_dim(ir), cJSON_GetArrayItem(val, 3)->valueint, "%sdim %lld", test_case(),
+                 (long long)e3c_irrep_dim(ir));
+    cJSON_Delete(g);
+}
+
+ParameterizedTestParameters(irreps, single_invalid_irreps_are_rejected_with_e3nns_message)
+{
+    return case_indices(N_IRREP_INVALID);
+}
+
+ParameterizedTest(size_t *i, irreps, single_invalid_irreps_are_rejected_with_e3nns_message)
+{
+    cJSON *g = golden();
+    const cJSON *v = table_case(cJSON_GetObjectItem(g, "irrep_invalid"), "irrep_invalid", *i, N_IRREP_INVALID);
+    e3c_irrep ir;
+    const char *msg = cJSON_GetObjectItem(v, "message")->valuestring;
+    E3C_ASSERT_FAILS(e3c_irrep_parse(&ir, v->string), E3C_ERR_VALUE, msg);
     cJSON_Delete(g);
 }
 

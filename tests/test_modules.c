@@ -50,9 +50,9 @@ static void compare(const char *name, const char *form, const e3c_values *got, c
     }
 }
 
-static void run_case(const cJSON *c)
+/* `name`: the case's, for messages. */
+static void run_case(const cJSON *c, const char *name)
 {
-    const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
     cJSON *spec = cJSON_CreateObject();
     cJSON_AddStringToObject(spec, "type", cJSON_GetObjectItem(c, "module")->valuestring);
     cJSON_AddItemToObject(spec, "args", cJSON_Duplicate(cJSON_GetObjectItem(c, "args"), 1));
@@ -106,48 +106,61 @@ static void run_case(const cJSON *c)
     cJSON_Delete(spec);
 }
 
-Test(modules, every_golden_case_matches_e3nn_eager_and_compiled, .timeout = 300)
+/* The number of cases of golden/modules.json, each run twice: with the small products in
+ * their dense form (even parameters), then walking their paths (odd parameters). */
+enum { N_MODULE_CASES = 18 };
+
+ParameterizedTestParameters(modules, every_golden_case_matches_e3nn_eager_and_compiled)
+{
+    return case_indices(2 * N_MODULE_CASES);
+}
+
+ParameterizedTest(size_t *i, modules, every_golden_case_matches_e3nn_eager_and_compiled, .timeout = 300)
 {
     cJSON *g = load_json(data_path("golden/modules.json"));
-    const cJSON *c;
-    int n = 0;
-    const char *only = getenv("E3C_GOLDEN_ONLY");
-    for (int form = 0; form < 2; form++) { /* the small products dense, then walking their paths */
-        int64_t old = e3c_nn_set_dense_limit(form ? 0 : E3C_NN_DENSE_LIMIT);
-        cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "cases"))
-        {
-            if (only && !strstr(cJSON_GetObjectItem(c, "name")->valuestring, only))
-                continue;
-            run_case(c);
-            n++;
-        }
-        e3c_nn_set_dense_limit(old);
+    int paths = (int)(*i % 2);
+    const cJSON *c = table_case(cJSON_GetObjectItem(g, "cases"), "modules", *i / 2, N_MODULE_CASES);
+    const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
+    set_test_case("modules #%zu (%s, %s)", *i / 2, name, paths ? "walking the paths" : "dense");
+    char named[256];
+    snprintf(named, sizeof named, "%s (%s)", name, paths ? "walking the paths" : "dense");
+    const char *only = getenv("E3C_GOLDEN_ONLY"); /* run the cases whose name holds this text */
+    if (only && !strstr(name, only)) {
+        cJSON_Delete(g);
+        cr_skip_test("%snot selected by E3C_GOLDEN_ONLY", test_case());
     }
-    cr_assert(n == 36 || only, "ran %d of 2 x 18 golden cases", n);
+    e3c_nn_set_dense_limit(paths ? 0 : E3C_NN_DENSE_LIMIT);
+    run_case(c, named);
+    cJSON_Delete(g);
+}
+/* The number of activations in golden/modules.json's normalize2mom_constants. */
+enum { N_NORMALIZE2MOM = 9 };
+
+ParameterizedTestParameters(modules, normalize2mom_constants_are_e3nns_monte_carlo_values)
+{
+    return case_indices(N_NORMALIZE2MOM);
+}
+
+ParameterizedTest(size_t *i, modules, normalize2mom_constants_are_e3nns_monte_carlo_values)
+{
+    cJSON *g = load_json(data_path("golden/modules.json"));
+    const cJSON *c =
+        table_case(cJSON_GetObjectItem(g, "normalize2mom_constants"), "normalize2mom_constants", *i, N_NORMALIZE2MOM);
+    const char *name = strncmp(c->string, "identity", 8) ? c->string : "identity";
+    double cst = 0, fresh = 0;
+    int parity = 2, fresh_parity = 3;
+    E3C_ASSERT_OK(e3c_normalize2mom(name, &cst, &parity));
+    cr_assert_eq(cst, cJSON_GetObjectItem(c, "cst")->valuedouble, "%s: %.17g vs e3nn %.17g", name, cst,
+                 cJSON_GetObjectItem(c, "cst")->valuedouble);
+    /* the build-time table is what the Monte-Carlo procedure gives now, bit for bit */
+    E3C_ASSERT_OK(e3c_normalize2mom_monte_carlo(name, &fresh, &fresh_parity));
+    cr_assert_eq(fresh, cst, "%s: Monte Carlo %.17g, table %.17g", name, fresh, cst);
+    cr_assert_eq(fresh_parity, parity, "%s: parity %d, table %d", name, fresh_parity, parity);
     cJSON_Delete(g);
 }
 
-
-Test(modules, normalize2mom_constants_are_e3nns_monte_carlo_values)
+Test(modules, normalize2mom_parities_and_unknown_activations)
 {
-    cJSON *g = load_json(data_path("golden/modules.json"));
-    const cJSON *c;
-    int n = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "normalize2mom_constants"))
-    {
-        const char *name = strncmp(c->string, "identity", 8) ? c->string : "identity";
-        double cst = 0, fresh = 0;
-        int parity = 2, fresh_parity = 3;
-        E3C_ASSERT_OK(e3c_normalize2mom(&cst, &parity, name));
-        cr_assert_eq(cst, cJSON_GetObjectItem(c, "cst")->valuedouble, "%s: %.17g vs e3nn %.17g", name, cst,
-                     cJSON_GetObjectItem(c, "cst")->valuedouble);
-        /* the build-time table is what the Monte-Carlo procedure gives now, bit for bit */
-        E3C_ASSERT_OK(e3c_normalize2mom_monte_carlo(&fresh, &fresh_parity, name));
-        cr_assert_eq(fresh, cst, "%s: Monte Carlo %.17g, table %.17g", name, fresh, cst);
-        cr_assert_eq(fresh_parity, parity, "%s: parity %d, table %d", name, fresh_parity, parity);
-        n++;
-    }
-    cr_assert_eq(n, 9);
     int parity;
     E3C_ASSERT_OK(e3c_normalize2mom(NULL, &parity, "tanh"));
     cr_assert_eq(parity, -1);
@@ -155,9 +168,8 @@ Test(modules, normalize2mom_constants_are_e3nns_monte_carlo_values)
     cr_assert_eq(parity, 1);
     E3C_ASSERT_OK(e3c_normalize2mom(NULL, &parity, "silu"));
     cr_assert_eq(parity, 0);
-    E3C_ASSERT_FAILS(e3c_normalize2mom(NULL, &parity, "swish"), E3C_ERR_VALUE, "unknown activation \"swish\"");
-    E3C_ASSERT_FAILS(e3c_normalize2mom_monte_carlo(NULL, NULL, "swish"), E3C_ERR_VALUE, "unknown activation");
-    cJSON_Delete(g);
+    E3C_ASSERT_FAILS(e3c_normalize2mom("swish", NULL, &parity), E3C_ERR_VALUE, "unknown activation \"swish\"");
+    E3C_ASSERT_FAILS(e3c_normalize2mom_monte_carlo("swish", NULL, NULL), E3C_ERR_VALUE, "unknown activation");
 }
 
 static void build_fails(const char *json, e3c_status status, const char *needle)

@@ -132,49 +132,54 @@ Test(rotation, validation_and_nearest_rotation)
     E3C_ASSERT_FAILS(e3c_rotation_check(NULL, nan_m, 1e-9), E3C_ERR_VALUE, "not orthogonal");
 }
 
-Test(wigner, D_matches_e3nn_golden_for_l_up_to_4)
+/* The number of cases of each table in golden/rotation_wigner.json and golden/sh_randn.json. */
+enum { N_WIGNER_D = 20, N_D_FROM_MATRIX = 15, N_WIGNER_3J = 10, N_SH = 7 };
+
+ParameterizedTestParameters(wigner, D_matches_e3nn_golden_for_l_up_to_4) { return case_indices(N_WIGNER_D); }
+
+ParameterizedTest(size_t *i, wigner, D_matches_e3nn_golden_for_l_up_to_4)
 {
     cJSON *g = rot_golden();
-    const cJSON *c;
-    int n = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "wigner_D"))
-    {
-        int l = cJSON_GetObjectItem(c, "l")->valueint;
-        double a[3], want[81], D[81];
-        json_flatten(cJSON_GetObjectItem(c, "angles"), a, 3);
-        size_t size = json_flatten(cJSON_GetObjectItem(c, "D"), want, 81);
-        cr_assert_eq(size, (size_t)(2 * l + 1) * (2 * l + 1));
-        E3C_ASSERT_OK(e3c_wigner_D_angles(D, l, a[0], a[1], a[2]));
-        assert_all_close(D, want, size, TOL, "wigner_D");
-        n++;
-    }
-    cr_assert_eq(n, 20);
+    const cJSON *c = table_case(cJSON_GetObjectItem(g, "wigner_D"), "wigner_D", *i, N_WIGNER_D);
+    int l = cJSON_GetObjectItem(c, "l")->valueint;
+    set_test_case("wigner_D #%zu (l = %d)", *i, l);
+    double a[3], want[81], D[81];
+    json_flatten(cJSON_GetObjectItem(c, "angles"), a, 3);
+    size_t size = json_flatten(cJSON_GetObjectItem(c, "D"), want, 81);
+    cr_assert_eq(size, (size_t)(2 * l + 1) * (2 * l + 1), "%s%zu values", test_case(), size);
+    E3C_ASSERT_OK(e3c_wigner_D_angles(D, l, a[0], a[1], a[2]));
+    assert_all_close(D, want, size, TOL, test_case());
     cJSON_Delete(g);
 }
 
-Test(wigner, D_from_matrix_matches_e3nn_with_parity)
+ParameterizedTestParameters(wigner, D_from_matrix_matches_e3nn_with_parity) { return case_indices(N_D_FROM_MATRIX); }
+
+ParameterizedTest(size_t *i, wigner, D_from_matrix_matches_e3nn_with_parity)
 {
     cJSON *g = rot_golden();
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "D_from_matrix"))
-    {
-        e3c_irreps ir;
-        E3C_ASSERT_OK(e3c_irreps_parse(&ir, cJSON_GetObjectItem(c, "irreps")->valuestring));
-        int64_t dim = e3c_irreps_dim(&ir);
-        double R[9], want[400], D[400];
-        json_flatten(cJSON_GetObjectItem(c, "R"), R, 9);
-        size_t size = json_flatten(cJSON_GetObjectItem(c, "D"), want, 400);
-        cr_assert_eq(size, (size_t)(dim * dim));
-        E3C_ASSERT_OK(e3c_irreps_D_from_matrix(D, &ir, 1, R));
-        assert_all_close(D, want, size, TOL, cJSON_GetObjectItem(c, "irreps")->valuestring);
-        e3c_irreps_free(&ir);
-    }
+    const cJSON *c = table_case(cJSON_GetObjectItem(g, "D_from_matrix"), "D_from_matrix", *i, N_D_FROM_MATRIX);
+    const char *irreps = cJSON_GetObjectItem(c, "irreps")->valuestring;
+    set_test_case("D_from_matrix #%zu (%s, R %s)", *i, irreps, cJSON_GetObjectItem(c, "R_name")->valuestring);
+    e3c_irreps ir;
+    E3C_ASSERT_OK(e3c_irreps_parse(&ir, irreps));
+    int64_t dim = e3c_irreps_dim(&ir);
+    double R[9], want[400], D[400];
+    json_flatten(cJSON_GetObjectItem(c, "R"), R, 9);
+    size_t size = json_flatten(cJSON_GetObjectItem(c, "D"), want, 400);
+    cr_assert_eq(size, (size_t)(dim * dim), "%s%zu values", test_case(), size);
+    E3C_ASSERT_OK(e3c_irreps_D_from_matrix(D, &ir, 1, R));
+    assert_all_close(D, want, size, TOL, test_case());
+    e3c_irreps_free(&ir);
+    cJSON_Delete(g);
+}
+
+Test(wigner, D_from_matrix_of_no_irreps_is_refused)
+{
     e3c_irreps empty;
     E3C_ASSERT_OK(e3c_irreps_parse(&empty, ""));
     double I3[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, D[1];
     E3C_ASSERT_FAILS(e3c_irreps_D_from_matrix(D, &empty, 1, I3), E3C_ERR_VALUE, "no entries");
     e3c_irreps_free(&empty);
-    cJSON_Delete(g);
 }
 
 Test(wigner, l1_is_R_and_identity_maps_to_identity)
@@ -247,25 +252,28 @@ Test(wigner, improper_matrices_apply_parity)
 
 /* ------------------------------------------------------------------ Wigner 3j ---- */
 
-Test(wigner_3j, matches_e3nn_golden_and_closed_forms)
+ParameterizedTestParameters(wigner_3j, matches_e3nn_golden) { return case_indices(N_WIGNER_3J); }
+
+ParameterizedTest(size_t *i, wigner_3j, matches_e3nn_golden)
 {
     cJSON *g = rot_golden();
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "wigner_3j"))
-    {
-        int l1, l2, l3;
-        cr_assert_eq(sscanf(c->string, "%d,%d,%d", &l1, &l2, &l3), 3);
-        double want[512], C[512];
-        size_t n = json_flatten(c, want, 512);
-        cr_assert_eq(n, (size_t)(2 * l1 + 1) * (2 * l2 + 1) * (2 * l3 + 1));
-        E3C_ASSERT_OK(e3c_wigner_3j(C, l1, l2, l3));
-        assert_all_close(C, want, n, TOL, c->string);
-    }
+    const cJSON *c = table_case(cJSON_GetObjectItem(g, "wigner_3j"), "wigner_3j", *i, N_WIGNER_3J);
+    int l1, l2, l3;
+    cr_assert_eq(sscanf(c->string, "%d,%d,%d", &l1, &l2, &l3), 3, "%snot l1,l2,l3", test_case());
+    double want[512], C[512];
+    size_t n = json_flatten(c, want, 512);
+    cr_assert_eq(n, (size_t)(2 * l1 + 1) * (2 * l2 + 1) * (2 * l3 + 1), "%s%zu values", test_case(), n);
+    E3C_ASSERT_OK(e3c_wigner_3j(C, l1, l2, l3));
+    assert_all_close(C, want, n, TOL, test_case());
+    cJSON_Delete(g);
+}
+
+Test(wigner_3j, matches_closed_forms_and_refuses_impossible_triples)
+{
     double C[27];
     E3C_ASSERT_FAILS(e3c_wigner_3j(C, 1, 1, 3), E3C_ERR_VALUE, "|l2 - l3| <= l1 <= l2 + l3");
     E3C_ASSERT_OK(e3c_wigner_3j(C, 1, 1, 1));
     cr_assert(fabs(C[0 * 9 + 1 * 3 + 2] - 1 / sqrt(6)) < 1e-15, "C[0,1,2] = +1/sqrt(6)");
-    cJSON_Delete(g);
 }
 
 /* C_{lmn} = C_{ijk} D1_{il} D2_{jm} D3_{kn} and sum C^2 = 1 for every triple up to l = 8. */
@@ -312,35 +320,37 @@ Test(wigner_3j, invariant_and_normalized_for_all_triples_to_l8)
 
 static int ls_range[5] = {0, 1, 2, 3, 4};
 
-Test(spherical_harmonics, match_e3nn_golden_for_every_normalization)
+ParameterizedTestParameters(spherical_harmonics, match_e3nn_golden_for_every_normalization)
+{
+    return case_indices(N_SH);
+}
+
+ParameterizedTest(size_t *i, spherical_harmonics, match_e3nn_golden_for_every_normalization)
 {
     cJSON *g = load_json(data_path("golden/sh_randn.json"));
     double x[3];
     json_flatten(cJSON_GetObjectItem(g, "x"), x, 3);
-    const cJSON *c;
-    int n = 0;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "cases"))
-    {
-        int ls[8];
-        size_t nls;
-        const cJSON *larg = cJSON_GetObjectItem(c, "l_arg");
-        if (larg) {
-            nls = (size_t)cJSON_GetArraySize(larg);
-            for (size_t i = 0; i < nls; i++)
-                ls[i] = cJSON_GetArrayItem(larg, (int)i)->valueint;
-        } else {
-            nls = 5;
-            memcpy(ls, ls_range, sizeof ls_range);
-        }
-        e3c_normalization norm;
-        E3C_ASSERT_OK(e3c_normalization_parse(&norm, cJSON_GetObjectItem(c, "normalization")->valuestring));
-        double want[64], got[64];
-        size_t size = json_flatten(cJSON_GetObjectItem(c, "sh"), want, 64);
-        E3C_ASSERT_OK(e3c_spherical_harmonics(got, ls, nls, 1, x, cJSON_IsTrue(cJSON_GetObjectItem(c, "normalize")), norm));
-        assert_all_close(got, want, size, TOL, "sh");
-        n++;
+    const cJSON *c = table_case(cJSON_GetObjectItem(g, "cases"), "sh", *i, N_SH);
+    int ls[8];
+    size_t nls;
+    const cJSON *larg = cJSON_GetObjectItem(c, "l_arg");
+    if (larg) {
+        nls = (size_t)cJSON_GetArraySize(larg);
+        for (size_t k = 0; k < nls; k++)
+            ls[k] = cJSON_GetArrayItem(larg, (int)k)->valueint;
+    } else {
+        nls = 5;
+        memcpy(ls, ls_range, sizeof ls_range);
     }
-    cr_assert_eq(n, 7);
+    const char *normalization = cJSON_GetObjectItem(c, "normalization")->valuestring;
+    int normalize = cJSON_IsTrue(cJSON_GetObjectItem(c, "normalize"));
+    set_test_case("sh #%zu (%zu degrees, normalize=%d, %s)", *i, nls, normalize, normalization);
+    e3c_normalization norm;
+    E3C_ASSERT_OK(e3c_normalization_parse(&norm, normalization));
+    double want[64], got[64];
+    size_t size = json_flatten(cJSON_GetObjectItem(c, "sh"), want, 64);
+    E3C_ASSERT_OK(e3c_spherical_harmonics(got, ls, nls, 1, x, normalize, norm));
+    assert_all_close(got, want, size, TOL, test_case());
     cJSON_Delete(g);
 }
 

@@ -3,8 +3,53 @@
 #include "e3check/fixture.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <ftw.h>
 #include <unistd.h>
+
+static void free_case_indices(struct criterion_test_params *p) { cr_free(p->params); }
+
+struct criterion_test_params case_indices(size_t n)
+{
+    size_t *index = cr_malloc((n ? n : 1) * sizeof *index);
+    if (!index)
+        abort(); /* never run no cases in silence */
+    for (size_t i = 0; i < n; i++)
+        index[i] = i;
+    return cr_make_param_array(size_t, index, n, free_case_indices);
+}
+
+static char case_name[512];
+
+void set_test_case(const char *fmt, ...)
+{
+    case_name[0] = '\0';
+    if (!fmt)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(case_name, sizeof case_name - 2, fmt, ap);
+    va_end(ap);
+    strcat(case_name, ": ");
+}
+
+const char *test_case(void) { return case_name; }
+
+const cJSON *table_case(const cJSON *table, const char *what, size_t index, size_t n)
+{
+    set_test_case("%s #%zu", what, index);
+    cr_assert(cJSON_IsArray(table) || cJSON_IsObject(table), "%sno table \"%s\" in the data", test_case(), what);
+    size_t size = (size_t)cJSON_GetArraySize(table);
+    cr_assert_eq(size, n, "%sthe data holds %zu cases, the test runs %zu", test_case(), size, n);
+    const cJSON *c = cJSON_GetArrayItem(table, (int)index);
+    cr_assert_not_null(c, "%smissing", test_case());
+    const cJSON *name = cJSON_GetObjectItem(c, "name");
+    if (c->string)
+        set_test_case("%s[\"%s\"]", what, c->string);
+    else if (cJSON_IsString(name))
+        set_test_case("%s #%zu (%s)", what, index, name->valuestring);
+    return c;
+}
 
 const char *data_path(const char *relative)
 {

@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,19 +16,38 @@
 #define E3C_ASSERT_OK(expr)                                                                    \
     do {                                                                                       \
         e3c_status st_ = (expr);                                                               \
-        cr_assert_eq(st_, E3C_OK, "%s -> %s: %s", #expr, e3c_status_name(st_), e3c_error_last()); \
+        cr_assert_eq(st_, E3C_OK, "%s%s -> %s: %s", test_case(), #expr, e3c_status_name(st_),    \
+                     e3c_error_last());                                                        \
     } while (0)
 
 /** Assert that an e3check call failed with `status` and a message containing `needle`. */
 #define E3C_ASSERT_FAILS(expr, status, needle)                                                 \
     do {                                                                                       \
         e3c_status st_ = (expr);                                                               \
-        cr_assert_eq(st_, (status), "%s -> %s (%s), wanted %s", #expr, e3c_status_name(st_),    \
-                     e3c_error_last(), e3c_status_name(status));                               \
-        cr_assert(strstr(e3c_error_last(), (needle)) != NULL, "message \"%s\" lacks \"%s\"",   \
-                  e3c_error_last(), (needle));                                                 \
-        cr_assert(strchr(e3c_error_last(), '\n') == NULL, "message is not one line");          \
+        cr_assert_eq(st_, (status), "%s%s -> %s (%s), wanted %s", test_case(), #expr,          \
+                     e3c_status_name(st_), e3c_error_last(), e3c_status_name(status));         \
+        cr_assert(strstr(e3c_error_last(), (needle)) != NULL, "%smessage \"%s\" lacks \"%s\"", \
+                  test_case(), e3c_error_last(), (needle));                                    \
+        cr_assert(strchr(e3c_error_last(), '\n') == NULL, "%smessage is not one line", test_case()); \
     } while (0)
+
+/** Criterion parameters 0 .. n-1 (size_t, in Criterion's shared memory) for a
+ *  ParameterizedTest over the n cases of a table: each case runs in its own process and
+ *  passes or fails on its own. */
+struct criterion_test_params case_indices(size_t n);
+
+/** Case `index` of `table` (a JSON array or object named `what` in messages), after
+ *  asserting that the table holds exactly `n` cases, the number of parameters (a case added
+ *  to the data must be added to the test, never skipped). Names the case for test_case():
+ *  `what` and its key, or its "name" member, or its index. Borrowed from `table`. */
+const cJSON *table_case(const cJSON *table, const char *what, size_t index, size_t n);
+
+/** Name the table case this test process runs (printf format); NULL: none. */
+void set_test_case(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/** "NAME: " for the case named by set_test_case or table_case, "" when none: the prefix of
+ *  E3C_ASSERT_* messages, and of a table test's own ones. */
+const char *test_case(void);
 
 /** Path of a file under the repository's tests/data/ (e3nn's golden values, test files).
  *  Returns a static buffer. */

@@ -49,9 +49,9 @@ typedef struct e3c_structure_options {
     double volume_per_atom; /**< sets the size of the cell (or of the cluster's box) */
     uint64_t seed;
 } e3c_structure_options;
-
+/* clang-format off */
 #define E3C_STRUCTURE_OPTIONS_INIT {8, 2, 1.0, 4.0, 1, 12.0, 0}
-
+/* clang-format on */
 /** A seeded random structure: positions at least min_distance apart (counting periodic
  *  images), species, an optional triclinic cell (a cube of the volume's side, sheared and
  *  stretched by up to 15%), and its neighbour list for r_max. E3C_ERR_VALUE when the atoms

@@ -64,9 +64,9 @@ typedef struct e3c_equivariance_options {
     int batch;          /**< batch of random inputs; 0: drawn in 1..4 */
     const e3c_values *inputs; /**< fixed inputs (e3nn's args_in), or NULL for random ones */
 } e3c_equivariance_options;
-
+/* clang-format off */
 #define E3C_EQUIVARIANCE_OPTIONS_INIT {1, 1, 1, 0.0, 0, 0, NULL}
-
+/* clang-format on */
 /** e3nn's equivariance_error + assert_equivariant on random inputs of the declared irreps.
  *  Cases (parity_k, did_translate) in e3nn's order; inputs transformed in float64 by
  *  D_from_matrix, cartesian_points rotated and translated, none left alone; the seeded
@@ -91,9 +91,9 @@ typedef struct e3c_auto_jitable_options {
     uint64_t seed;
     int batch; /**< batch of random inputs; 0: drawn in 1..4 */
 } e3c_auto_jitable_options;
-
+/* clang-format off */
 #define E3C_AUTO_JITABLE_OPTIONS_INIT {2, 1, 1, 1, 0, 0}
-
+/* clang-format on */
 /** e3nn's assert_auto_jitable and more. For a module: refused (FAILED) without a compile
  *  mode, with e3nn's message; compiled (a copy: the subject stays untouched), compiled and
  *  eager outputs compared on fresh inputs (tolerance by dtype), strict shapes for every
@@ -117,9 +117,9 @@ typedef struct e3c_normalized_options {
     e3c_generator *generator;   /**< borrowed; when set, the draws continue it and `seed` is only
                                      reported (e3nn's global generator after building the module) */
 } e3c_normalized_options;
-
+/* clang-format off */
 #define E3C_NORMALIZED_OPTIONS_INIT {NULL, 10000, 0, 0.1, 0, NULL, 0, NULL}
-
+/* clang-format on */
 /** e3nn's assert_normalized on a copy of the subject (the subject stays untouched):
  *  n_weight times, every weight (the module's or the file's parameters, or those named)
  *  is redrawn from a standard normal (param.normal_()), then n_input component-normalised

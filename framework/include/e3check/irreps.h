@@ -145,9 +145,9 @@ typedef struct e3c_random_irreps_options {
     int len_max;
     int allow_empty; /**< 0: at least one entry and one irrep (1) */
 } e3c_random_irreps_options;
-
+/* clang-format off */
 #define E3C_RANDOM_IRREPS_OPTIONS_INIT {4, 0, 5, 0, 4, 1}
-
+/* clang-format on */
 /** One random Irreps with e3nn's random_irreps distributions: len uniform in
  *  len_min..len_max, each entry (mul uniform, (l uniform, parity +-1 with equal odds)),
  *  not sorted or simplified, zero multiplicities allowed; without allow_empty, len_min is

@@ -228,9 +228,9 @@ typedef struct e3c_compile_options {
     uint64_t seed;           /**< seeds the generated tracing inputs and batch sizes */
     e3c_strings *warnings;   /**< if not NULL, receives the warnings (caller frees) */
 } e3c_compile_options;
-
+/* clang-format off */
 #define E3C_COMPILE_OPTIONS_INIT {1, 1, 0, 1e-5, 0, NULL}
-
+/* clang-format on */
 /** Compile `m` and its tree as e3nn's compile() does (see the file comment). With
  *  in_place, *out is `m` itself (not a new reference); otherwise *out is a compiled copy
  *  the caller owns and `m` is untouched. Errors name the module's path in the tree

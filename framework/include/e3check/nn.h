@@ -42,9 +42,9 @@ typedef struct e3c_batch_norm_options {
     int instance;              /**< statistics per batch row; no running statistics */
     const char *normalization; /**< "component" (NULL) or "norm" */
 } e3c_batch_norm_options;
-
+/* clang-format off */
 #define E3C_BATCH_NORM_OPTIONS_INIT {1e-5, 0.1, 1, "mean", 0, "component"}
-
+/* clang-format on */
 /** e3nn's nn.BatchNorm(irreps, eps, momentum, affine, reduce, instance, normalization),
  *  mode "unsupported" (compiling it fails naming the module, as e3nn's does). Buffers
  *  running_mean (0e channels, zeros) and running_var (every channel, ones) unless
@@ -131,9 +131,9 @@ typedef struct e3c_linear_options {
     const char *path_normalization; /**< "element" (NULL) or "path" */
     int internal_weights, shared_weights; /**< -1: e3nn's defaults */
 } e3c_linear_options;
-
+/* clang-format off */
 #define E3C_LINEAR_OPTIONS_INIT {NULL, 0, 0, NULL, 0, NULL, -1, -1}
-
+/* clang-format on */
 /** e3nn's o3.Linear (mode "script"): out[w] = sum over paths of x[u] W[u, w] / sqrt(fan-in),
  *  biases (not normalised) on 0e outputs; "weight" and "bias" in e3nn's flat order. */
 E3C_API e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *irreps_out, const e3c_linear_options *opt);
@@ -165,9 +165,9 @@ typedef struct e3c_tp_options {
     int internal_weights; /**< -1: e3nn's default */
     int shared_weights;   /**< -1: e3nn's default (true) */
 } e3c_tp_options;
-
+/* clang-format off */
 #define E3C_TP_OPTIONS_INIT {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, -1, -1}
-
+/* clang-format on */
 /** e3nn's o3.TensorProduct with explicit instructions (mode "script"; TorchScript source
  *  generated for the instance). Internal weights are drawn with randn from the global
  *  generator (e3c_manual_seed). Invalid instructions fail here, naming the instruction. */
