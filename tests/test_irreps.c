@@ -146,7 +146,7 @@ ParameterizedTest(size_t *i, irreps, single_irreps_parse_like_e3nn)
     cr_assert_eq(ir.l, cJSON_GetArrayItem(val, 0)->valueint, "%sl %d", test_case(), ir.l);
     cr_assert_eq(ir.p, cJSON_GetArrayItem(val, 1)->valueint, "%sp %d", test_case(), ir.p);
     char buf[16];
-    e3c_irrep_format(ir, buf, sizeof buf);
+    e3c_irrep_format(buf, sizeof buf, ir);
     cr_assert_str_eq(buf, cJSON_GetArrayItem(val, 2)->valuestring, "%stext %s", test_case(), buf);
     cr_assert_eq(e3c_irrep_dim(ir), cJSON_GetArrayItem(val, 3)->valueint, "%sdim %lld", test_case(),
                  (long long)e3c_irrep_dim(ir));
