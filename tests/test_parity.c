@@ -102,13 +102,13 @@ ParameterizedTest(size_t *i, batchnorm, six_configurations_match_e3nn_train_runn
     cJSON_ArrayForEach(p, running)
     {
         e3c_tensor *t = NULL;
-        E3C_ASSERT_OK(e3c_module_tensor(m, p->string, &t));
+        E3C_ASSERT_OK(e3c_module_tensor(&t, m, p->string));
         expect_values(p->string, cfg, t, p);
         e3c_tensor_free(t);
     }
     if (!cJSON_GetArraySize(running)) { /* instance: no running statistics at all */
         e3c_tensor *t = NULL;
-        cr_assert_neq(e3c_module_tensor(m, "running_mean", &t), E3C_OK, "config %d: instance has no running_mean", cfg);
+        cr_assert_neq(e3c_module_tensor(&t, m, "running_mean"), E3C_OK, "config %d: instance has no running_mean", cfg);
     }
     e3c_module_train(m, 0);
     e3c_tensor *y = forward1(m, cJSON_GetObjectItem(c, "eval_input"));
@@ -117,7 +117,7 @@ ParameterizedTest(size_t *i, batchnorm, six_configurations_match_e3nn_train_runn
     cJSON_ArrayForEach(p, running) /* eval leaves the running statistics alone */
     {
         e3c_tensor *t = NULL;
-        E3C_ASSERT_OK(e3c_module_tensor(m, p->string, &t));
+        E3C_ASSERT_OK(e3c_module_tensor(&t, m, p->string));
         expect_values(p->string, cfg, t, p);
         e3c_tensor_free(t);
     }
@@ -270,7 +270,7 @@ ParameterizedTest(size_t *i, normalized, e3nn_verdicts_on_its_six_modules, .time
     e3c_normalized_options o = E3C_NORMALIZED_OPTIONS_INIT;
     o.normalization = cJSON_IsString(nz) ? nz->valuestring : NULL;
     e3c_check_result r;
-    E3C_ASSERT_OK(e3c_check_normalized(&s, &o, &r));
+    E3C_ASSERT_OK(e3c_check_normalized(&r, &s, &o));
     int want_fail = !strncmp(verdict, "fail", 4);
     cr_assert_eq(r.status, want_fail ? E3C_FAILED : E3C_PASSED, "%s: %s %s, e3nn: %s", name,
                  e3c_verdict_name(r.status), r.message, verdict);
