@@ -58,7 +58,8 @@ int main(void)
         t[i] = bench_now_ms() - t0;
     }
     double compiled_ms = bench_median(t, 5);
-    printf("forward eager batch %d: %.4f ms\nforward compiled batch %d: %.4f ms\n", BATCH, eager_ms, BATCH, compiled_ms);
+    printf("forward eager batch %d: %.4f ms\nforward compiled batch %d: %.4f ms\n", BATCH, eager_ms, BATCH,
+           compiled_ms);
 
     /* equivariance, ntrials 1, parity: 2 cases x 2 calls of the eager module */
     e3c_subject s = {m, NULL, NULL, in, 2, out, 1, E3C_FLOAT32};

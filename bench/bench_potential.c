@@ -61,8 +61,10 @@ int main(int argc, char **argv)
         const char *key;
         e3c_structure_field f;
         e3c_dtype dt;
-    } keys[] = {{"pos", E3C_FIELD_POSITIONS, E3C_FLOAT64},     {"edge_index", E3C_FIELD_EDGE_INDEX, E3C_INT64},
-                {"atom_types", E3C_FIELD_SPECIES, E3C_INT64},  {"cell", E3C_FIELD_CELL, E3C_FLOAT64},
+    } keys[] = {{"pos", E3C_FIELD_POSITIONS, E3C_FLOAT64},
+                {"edge_index", E3C_FIELD_EDGE_INDEX, E3C_INT64},
+                {"atom_types", E3C_FIELD_SPECIES, E3C_INT64},
+                {"cell", E3C_FIELD_CELL, E3C_FLOAT64},
                 {"edge_cell_shift", E3C_FIELD_UNIT_SHIFTS, E3C_FLOAT64}};
     for (size_t k = 0; k < 5; k++) {
         e3c_tensor *t = NULL;
@@ -132,8 +134,8 @@ int main(int argc, char **argv)
 
     /* end to end */
     char *version[] = {(char *)cli, "--version", NULL};
-    char *model[] = {(char *)cli, "model", (char *)file, "--preset", "nequip", "--atoms", "32", "--structures",
-                     "periodic", "--report", "/dev/null", "-q", NULL};
+    char *model[] = {(char *)cli,    "model",    (char *)file, "--preset",  "nequip", "--atoms", "32",
+                     "--structures", "periodic", "--report",   "/dev/null", "-q",     NULL};
     if (spawn_quiet(model) != 0)
         fprintf(stderr, "bench_potential: e3check model did not exit 0\n");
     BENCH_MEDIAN("e3check --version (start-up)", reps, spawn_quiet(version));

@@ -27,17 +27,17 @@ static inline double bench_median(double *v, int n)
 }
 
 /* Time `body` (a statement) `reps` times and print the median under `name`. */
-#define BENCH_MEDIAN(name, reps, body)                                                         \
-    do {                                                                                       \
-        double times_[256];                                                                    \
-        int n_ = (reps) < 256 ? (reps) : 256;                                                  \
-        for (int r_ = 0; r_ < n_; r_++) {                                                      \
-            double t0_ = bench_now_ms();                                                       \
-            body;                                                                              \
-            times_[r_] = bench_now_ms() - t0_;                                                 \
-        }                                                                                      \
-        printf("%s: %.4f ms\n", (name), bench_median(times_, n_));                             \
-        fflush(stdout);                                                                        \
+#define BENCH_MEDIAN(name, reps, body)                             \
+    do {                                                           \
+        double times_[256];                                        \
+        int n_ = (reps) < 256 ? (reps) : 256;                      \
+        for (int r_ = 0; r_ < n_; r_++) {                          \
+            double t0_ = bench_now_ms();                           \
+            body;                                                  \
+            times_[r_] = bench_now_ms() - t0_;                     \
+        }                                                          \
+        printf("%s: %.4f ms\n", (name), bench_median(times_, n_)); \
+        fflush(stdout);                                            \
     } while (0)
 
 #endif

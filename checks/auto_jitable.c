@@ -65,8 +65,10 @@ static int strict_shapes(e3c_jit_module *jit, const e3c_subject *s, const e3c_va
         const e3c_tensor *x = e3c_values_get(args, i);
         int64_t width = e3c_tensor_size(x, -1);
         if (width == 0)
-            snprintf(note + strlen(note), note_cap - strlen(note), "; input %zu has width 0: no narrower input exists, "
-                     "only wider ones were tried", i);
+            snprintf(note + strlen(note), note_cap - strlen(note),
+                     "; input %zu has width 0: no narrower input exists, "
+                     "only wider ones were tried",
+                     i);
         for (int d = 0; d < 6; d++) {
             if (width + deltas[d] < 0)
                 continue;
@@ -107,8 +109,11 @@ static int nonfinite_output(const e3c_values *ys, char *why, size_t cap)
         if (found) {
             char index[128];
             format_index(e3c_values_get(ys, i), at, index, sizeof index);
-            snprintf(why, cap, "output %zu holds %s at index %s on the check's inputs",
-                     i, isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf", index);
+            snprintf(why, cap, "output %zu holds %s at index %s on the check's inputs", i,
+                     isnan(v) ? "NaN"
+                     : v > 0  ? "inf"
+                              : "-inf",
+                     index);
             return 1;
         }
     }
@@ -120,7 +125,8 @@ static e3c_status compare_lists(const e3c_values *a, const e3c_values *b, double
 {
     *worst = 0.0;
     if (e3c_values_count(a) != e3c_values_count(b))
-        return e3c_error_set(E3C_ERR_VALUE, "%zu outputs compiled, %zu eager", e3c_values_count(a), e3c_values_count(b));
+        return e3c_error_set(E3C_ERR_VALUE, "%zu outputs compiled, %zu eager", e3c_values_count(a),
+                             e3c_values_count(b));
     for (size_t i = 0; i < e3c_values_count(a); i++) {
         double d, scale;
         e3c_status st = e3c_tensor_max_abs_diff(&d, e3c_values_get(a, i), e3c_values_get(b, i));
@@ -146,7 +152,8 @@ static int all_equal(const e3c_values *a, const e3c_values *b)
 
 /* Save, reload, rerun. Returns a verdict; `why` explains a failure. */
 /* Save to memory, load back, rerun: the outputs must be identical. */
-static e3c_verdict roundtrip(e3c_jit_module *jit, const e3c_values *args, const e3c_values *before, char *why, size_t cap)
+static e3c_verdict roundtrip(e3c_jit_module *jit, const e3c_values *args, const e3c_values *before, char *why,
+                             size_t cap)
 {
     void *archive = NULL;
     size_t size = 0;
@@ -272,14 +279,16 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
             goto done;
         }
         if (compare_lists(ys, eager, &worst)) { /* another number of outputs or another shape */
-            result_set(out, E3C_FAILED, "the compiled module's outputs do not match the eager one's: %s", e3c_error_last());
+            result_set(out, E3C_FAILED, "the compiled module's outputs do not match the eager one's: %s",
+                       e3c_error_last());
             check_add_step(steps, "compiled_vs_eager", "failed", out->message);
             goto done;
         }
         json_add_error(out->details, "compiled_vs_eager_error", worst);
         cJSON_AddNumberToObject(out->details, "compiled_vs_eager_tolerance", tol);
         if (!(worst <= tol)) {
-            result_set(out, E3C_FAILED, "the compiled module differs from the eager one by %.3e (tolerance %.0e)", worst, tol);
+            result_set(out, E3C_FAILED, "the compiled module differs from the eager one by %.3e (tolerance %.0e)",
+                       worst, tol);
             check_add_step(steps, "compiled_vs_eager", "failed", out->message);
             goto done;
         }
@@ -287,7 +296,8 @@ static void run_checks(const e3c_subject *s, const e3c_auto_jitable_options *opt
     }
     char note[512] = "";
     if (!opt->strict_shapes || hook) {
-        check_add_step(steps, "strict_shapes", "skipped", hook ? "the module makes its own tracing inputs" : "disabled");
+        check_add_step(steps, "strict_shapes", "skipped",
+                       hook ? "the module makes its own tracing inputs" : "disabled");
     } else if (!strict_shapes(jit, s, args, why, sizeof why, note, sizeof note)) {
         result_set(out, E3C_FAILED,
                    "Traced function didn't error on bad input shape: %s (the module must check each input's last "

@@ -37,8 +37,8 @@ static e3c_status apply_transposed(const e3c_tensor *x, const double *M, int64_t
  * entry (mul, l) as (..., mul, 2l+1) @ D_l^T, times p for an improper R. */
 static e3c_status transform_irreps(const e3c_irreps *ir, const e3c_tensor *x64, const double R[9], e3c_tensor **out)
 {
-    double det = R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) +
-                 R[2] * (R[3] * R[7] - R[4] * R[6]);
+    double det =
+        R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) + R[2] * (R[3] * R[7] - R[4] * R[6]);
     double proper[9];
     for (int i = 0; i < 9; i++)
         proper[i] = det < 0 ? -R[i] : R[i];
@@ -148,9 +148,9 @@ static e3c_status transform_all(const e3c_arg_spec *specs, size_t n, const e3c_v
 
 typedef struct case_stats {
     int parity_k, translate;
-    double *max_out;   /* per output */
-    double **max_blk;  /* per output, per irreps entry */
-    double worst;      /* over outputs */
+    double *max_out;  /* per output */
+    double **max_blk; /* per output, per irreps entry */
+    double worst;     /* over outputs */
     double worst_R[9], worst_t[3];
 } case_stats;
 

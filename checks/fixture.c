@@ -17,12 +17,14 @@
  * the cap of one module (1 GiB in float32, 2 GiB in float64). */
 #define FIXTURE_MAX_ELEMENTS ((int64_t)1 << 28)
 
-static const char *const kind_names[E3C_CHECK_KIND_COUNT] = {"auto_jitable", "equivariance", "golden", "normalized",
-                                                               "permutation", "translation", "conservative",
-                                                               "batching", "additivity", "periodic_images",
-                                                               "smoothness"};
+static const char *const kind_names[E3C_CHECK_KIND_COUNT] = {
+    "auto_jitable", "equivariance", "golden",     "normalized",      "permutation", "translation",
+    "conservative", "batching",     "additivity", "periodic_images", "smoothness"};
 
-const char *e3c_check_kind_name(e3c_check_kind k) { return (unsigned)k < E3C_CHECK_KIND_COUNT ? kind_names[k] : "unknown"; }
+const char *e3c_check_kind_name(e3c_check_kind k)
+{
+    return (unsigned)k < E3C_CHECK_KIND_COUNT ? kind_names[k] : "unknown";
+}
 
 static const cJSON *field(const cJSON *o, const char *name) { return cJSON_GetObjectItemCaseSensitive(o, name); }
 
@@ -50,7 +52,6 @@ static e3c_status duplicate_keys(const cJSON *j, const char *where)
     return E3C_OK;
 }
 
-
 /* The options a check takes in a fixture ("checks": {"NAME": {...}}), with their types and
  * ranges (fixture.schema.json says the same): anything else is refused when the fixture
  * is read, naming the check, the key and what is allowed, rather than ignored or clamped. */
@@ -59,10 +60,10 @@ typedef enum { OPT_BOOL, OPT_INT, OPT_NUMBER, OPT_ENUM, OPT_ANY_LIST, OPT_NAME_L
 typedef struct check_option {
     const char *check, *key;
     opt_type type;
-    double min, max;      /* OPT_INT and OPT_NUMBER: the closed range, but min_open excludes min */
+    double min, max; /* OPT_INT and OPT_NUMBER: the closed range, but min_open excludes min */
     int min_open;
-    const char *choices;  /* OPT_ENUM: "a|b" */
-    size_t at;            /* AT(field): where e3c_fixture_check keeps the value; 0: nowhere */
+    const char *choices; /* OPT_ENUM: "a|b" */
+    size_t at;           /* AT(field): where e3c_fixture_check keeps the value; 0: nowhere */
 } check_option;
 
 /* Where an option goes in e3c_fixture_check, plus one so that 0 means "not kept". */
@@ -163,8 +164,8 @@ static e3c_status option_value(const char *name, const check_option *o, const cJ
     if (!what)
         return E3C_OK;
     char *shown = cJSON_PrintUnformatted(v);
-    e3c_status st = e3c_error_set(E3C_ERR_VALUE, "check \"%s\" option \"%s\" must be %s, not %.60s", name, o->key,
-                                  what, shown ? shown : "that");
+    e3c_status st = e3c_error_set(E3C_ERR_VALUE, "check \"%s\" option \"%s\" must be %s, not %.60s", name, o->key, what,
+                                  shown ? shown : "that");
     cJSON_free(shown);
     return st;
 }
@@ -176,21 +177,11 @@ static e3c_status option_store(e3c_fixture_check *c, const check_option *o, cons
         return E3C_OK;
     char *slot = (char *)c + o->at - 1;
     switch (o->type) {
-    case OPT_BOOL:
-        *(int *)slot = cJSON_IsTrue(v);
-        break;
-    case OPT_INT:
-        *(int *)slot = (int)v->valuedouble;
-        break;
-    case OPT_NUMBER:
-        *(double *)slot = v->valuedouble;
-        break;
-    case OPT_ENUM:
-        *(const char **)slot = v->valuestring;
-        break;
-    case OPT_ANY_LIST:
-        *(const cJSON **)slot = v;
-        break;
+    case OPT_BOOL: *(int *)slot = cJSON_IsTrue(v); break;
+    case OPT_INT: *(int *)slot = (int)v->valuedouble; break;
+    case OPT_NUMBER: *(double *)slot = v->valuedouble; break;
+    case OPT_ENUM: *(const char **)slot = v->valuestring; break;
+    case OPT_ANY_LIST: *(const cJSON **)slot = v; break;
     case OPT_NAME_LIST: { /* normalized.weights: the names, and their count just after */
         size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
         const char **names = calloc(n + 1, sizeof *names);
@@ -218,8 +209,8 @@ static e3c_status parse_check_options(const cJSON *c, e3c_fixture_check *out)
         if (!o) {
             char keys[512];
             allowed_keys(c->string, keys, sizeof keys);
-            return e3c_error_set(E3C_ERR_VALUE, "check \"%s\" has no option \"%s\" (it takes %s)", c->string,
-                                 v->string, keys);
+            return e3c_error_set(E3C_ERR_VALUE, "check \"%s\" has no option \"%s\" (it takes %s)", c->string, v->string,
+                                 keys);
         }
         e3c_status st = option_value(c->string, o, v);
         if (!st)
@@ -229,7 +220,6 @@ static e3c_status parse_check_options(const cJSON *c, e3c_fixture_check *out)
     }
     return E3C_OK;
 }
-
 
 /* Every kind's options at their defaults, expected to pass. */
 static void check_defaults(e3c_fixture_check *c)
@@ -262,7 +252,8 @@ static e3c_status checks_of(const cJSON *checks, int structured, e3c_fixture *fx
             if (!strcmp(c->string, kind_names[i]))
                 k = i;
         if (k < 0)
-            return e3c_error_set(E3C_ERR_VALUE, "unknown check \"%s\" (auto_jitable, equivariance, golden, "
+            return e3c_error_set(E3C_ERR_VALUE,
+                                 "unknown check \"%s\" (auto_jitable, equivariance, golden, "
                                  "normalized, permutation, translation, conservative, batching, "
                                  "additivity, periodic_images or smoothness)",
                                  c->string);
@@ -271,8 +262,8 @@ static e3c_status checks_of(const cJSON *checks, int structured, e3c_fixture *fx
         if (!cJSON_IsBool(c) && !cJSON_IsObject(c))
             return e3c_error_set(E3C_ERR_VALUE, "check \"%s\" must be true, false or an object of options", c->string);
         fx->check[k].options = c;
-        e3c_status st = structured && k == E3C_CHECK_GOLDEN ? structured_golden_validate(c)
-                                                           : parse_check_options(c, &fx->check[k]);
+        e3c_status st =
+            structured && k == E3C_CHECK_GOLDEN ? structured_golden_validate(c) : parse_check_options(c, &fx->check[k]);
         if (st)
             return st;
         if (!cJSON_IsFalse(c))
@@ -297,7 +288,8 @@ static e3c_status parse_expect(const cJSON *expect, e3c_fixture *fx)
             if (!strcmp(e->valuestring, words[i]))
                 w = i;
         if (k < 0 || w < 0)
-            return e3c_error_set(E3C_ERR_VALUE, "\"expect\".\"%s\" must name a check and be pass, fail or error", e->string);
+            return e3c_error_set(E3C_ERR_VALUE, "\"expect\".\"%s\" must name a check and be pass, fail or error",
+                                 e->string);
         fx->check[k].expected = verdicts[w];
     }
     return E3C_OK;
@@ -388,9 +380,9 @@ static e3c_status check_module(const cJSON *m)
 /* A module or TorchScript fixture. */
 static e3c_status parse_plain(const cJSON *json, const char *base_dir, e3c_fixture *fx)
 {
-    static const char *const known[] = {"name", "description", "module", "parameters", "torchscript", "irreps_in",
-                                        "irreps_out", "dtype", "seed", "inputs", "checks", "timeout_s", "expect",
-                                        "expect_detail", NULL};
+    static const char *const known[] = {"name",      "description", "module", "parameters",    "torchscript",
+                                        "irreps_in", "irreps_out",  "dtype",  "seed",          "inputs",
+                                        "checks",    "timeout_s",   "expect", "expect_detail", NULL};
     for (const cJSON *f = json->child; f; f = f->next) {
         int ok = 0;
         for (const char *const *k = known; *k; k++)
@@ -418,8 +410,10 @@ static e3c_status parse_plain(const cJSON *json, const char *base_dir, e3c_fixtu
         if (lists[i] && !cJSON_IsArray(lists[i]))
             return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be a list", key);
         const cJSON *e;
-        cJSON_ArrayForEach(e, lists[i]) if (!cJSON_IsString(e) && !cJSON_IsNull(e)) return e3c_error_set(
-            E3C_ERR_VALUE, "field \"%s\" entries must be irreps strings, \"cartesian_points\" or null", key);
+        cJSON_ArrayForEach(e, lists[i])
+            if (!cJSON_IsString(e) && !cJSON_IsNull(e))
+                return e3c_error_set(E3C_ERR_VALUE,
+                                     "field \"%s\" entries must be irreps strings, \"cartesian_points\" or null", key);
     }
     const char *dtype = NULL;
     if (e3c_json_string_or(&dtype, json, "dtype", "float32") || (strcmp(dtype, "float32") && strcmp(dtype, "float64")))
@@ -522,8 +516,9 @@ e3c_status e3c_fixture_expected(e3c_verdict *out, const cJSON *json, e3c_check_k
 {
     e3c_fixture *fx = NULL;
     *out = E3C_PASSED;
-    e3c_status st = (unsigned)kind < E3C_CHECK_KIND_COUNT ? e3c_fixture_parse(&fx, json, NULL)
-                                                          : e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_expected: no such check");
+    e3c_status st = (unsigned)kind < E3C_CHECK_KIND_COUNT
+                        ? e3c_fixture_parse(&fx, json, NULL)
+                        : e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_expected: no such check");
     if (!st)
         *out = fx->check[kind].expected;
     e3c_fixture_free(fx);
@@ -555,7 +550,6 @@ e3c_dtype e3c_fixture_dtype(const cJSON *json)
 }
 
 /* ------------------------------------------------------------------ running ---- */
-
 
 typedef struct subject_holder {
     e3c_subject s;
@@ -620,8 +614,9 @@ static e3c_status unknown_parameter(const e3c_module *m, const char *name)
             len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", names.items[i]);
     e3c_strings_free(&names);
     const char *type = e3c_module_class_of(m)->name;
-    return e3c_error_set(E3C_ERR_VALUE, "%s has no parameter \"%s\"; its parameters: %s (shapes: e3check types %s --args ...)",
-                         type, name, len ? list : "none", type);
+    return e3c_error_set(E3C_ERR_VALUE,
+                         "%s has no parameter \"%s\"; its parameters: %s (shapes: e3check types %s --args ...)", type,
+                         name, len ? list : "none", type);
 }
 
 /* Append the numbers of `v` (a number, or a list nested as `shape[d..]`) to out[*n]. */
@@ -640,8 +635,7 @@ static e3c_status flatten_nested(const cJSON *v, const int64_t *shape, int ndim,
                              "(or give one flat list of every value)",
                              name, d, (long long)shape[d]);
     const cJSON *x;
-    cJSON_ArrayForEach(x, v)
-    {
+    cJSON_ArrayForEach(x, v) {
         e3c_status st = flatten_nested(x, shape, ndim, d + 1, out, n, name);
         if (st)
             return st;
@@ -671,8 +665,7 @@ static e3c_status parameter_values(e3c_module *m, const cJSON *p, double **v, si
         st = flatten_nested(p, shape, ndim, 0, *v, n, p->string);
     const cJSON *x;
     if (!st && !nested)
-        cJSON_ArrayForEach(x, p)
-        {
+        cJSON_ArrayForEach(x, p) {
             if (!cJSON_IsNumber(x))
                 return e3c_error_set(E3C_ERR_VALUE, "parameter \"%s\" must hold numbers", p->string);
             (*v)[(*n)++] = x->valuedouble;
@@ -872,10 +865,10 @@ static e3c_status invalid_fixture(const cJSON *json, const e3c_run_settings *rs,
 {
     const cJSON *seed = field(json, "seed");
     memset(out, 0, sizeof *out);
-    result_error(out, rs && rs->has_seed ? rs->seed : cJSON_IsNumber(seed) && seed->valuedouble >= 0 &&
-                                                          seed->valuedouble <= E3C_FIXTURE_SEED_MAX
-                                                          ? (uint64_t)seed->valuedouble
-                                                          : 0);
+    result_error(out, rs && rs->has_seed ? rs->seed
+                      : cJSON_IsNumber(seed) && seed->valuedouble >= 0 && seed->valuedouble <= E3C_FIXTURE_SEED_MAX
+                          ? (uint64_t)seed->valuedouble
+                          : 0);
     return E3C_OK;
 }
 

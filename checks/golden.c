@@ -153,8 +153,10 @@ static e3c_status golden_output(const cJSON *want, const e3c_tensor *got, size_t
     if (!st && n) {
         char index[128];
         format_index(got, (int64_t)worst_i, index, sizeof index);
-        snprintf(at, at_cap, "output %zu at index %s is %.17g where %.17g is expected (relative error %.3e: the "
-                 "difference divided by max(1, largest |expected|) = %.6g)", o, index, g[worst_i], e[worst_i], *err, scale);
+        snprintf(at, at_cap,
+                 "output %zu at index %s is %.17g where %.17g is expected (relative error %.3e: the "
+                 "difference divided by max(1, largest |expected|) = %.6g)",
+                 o, index, g[worst_i], e[worst_i], *err, scale);
     }
     free(g), free(e);
     e3c_tensor_free(expected);

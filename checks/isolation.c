@@ -42,8 +42,8 @@ static int write_all(int fd, const char *buf, size_t n)
 /* ------------------------------------------------------------ captured output ---- */
 
 enum {
-    CAPTURE_KEEP = 4096,          /* bytes of a check's output kept in its result */
-    CAPTURE_FILE_MAX = 16 << 20,  /* a child's files (the capture too) stop growing here */
+    CAPTURE_KEEP = 4096,         /* bytes of a check's output kept in its result */
+    CAPTURE_FILE_MAX = 16 << 20, /* a child's files (the capture too) stop growing here */
 };
 
 /* A file for a child's standard output and error (in memory; a temporary file when
@@ -85,7 +85,11 @@ static void capture_redirect(int fd)
  * surrogate, past U+10FFFF) or cut. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    size_t len = s[0] < 0x80             ? 1
+                 : (s[0] & 0xE0) == 0xC0 ? 2
+                 : (s[0] & 0xF0) == 0xE0 ? 3
+                 : (s[0] & 0xF8) == 0xF0 ? 4
+                                         : 0;
     if (!len || len > n || (len == 2 && s[0] < 0xC2) || s[0] > 0xF4)
         return 0;
     if (len > 2 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0) || (s[0] == 0xF0 && s[1] < 0x90) ||
@@ -329,8 +333,8 @@ e3c_status e3c_check_job_finish(e3c_check_result *out, e3c_check_job *job, int k
     int status = reap(job->pid);
     int sent = job->in.eof && WIFEXITED(status) && WEXITSTATUS(status) == 0 && inbox_complete(&job->in);
     if (!sent || inbox_take(&job->in, out) != 0) {
-        errored_exit(out, status, timed_out, job->timeout_s, kill_now && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
-                     now_s() - job->start);
+        errored_exit(out, status, timed_out, job->timeout_s,
+                     kill_now && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, now_s() - job->start);
         capture_take(job->capture_fd, out->details);
     }
     if (job->capture_fd >= 0)
@@ -597,7 +601,7 @@ static int collect(e3c_check_pool *p, worker *w, size_t *tag, e3c_check_result *
     double timeout_s = w->jobs[0].timeout_s;
     requeue_waiting(p, w);
     int capture_fd = w->capture_fd;
-    w->capture_fd = -1; /* kept until what the check printed is read */
+    w->capture_fd = -1;            /* kept until what the check printed is read */
     int status = worker_end(w, 1); /* past its deadline: killed; ended: reaped */
     errored_exit(out, status, hung, timeout_s, 0, elapsed);
     capture_take(capture_fd, out->details);

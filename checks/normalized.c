@@ -202,8 +202,9 @@ static int judge(const e3c_subject *s, const moments *mo, int norm, double atol,
                 cJSON_AddItemToArray(list, e);
                 if (ok && !(worst <= atol)) {
                     ok = 0;
-                    result_set(out, E3C_FAILED, "< x_i^2 > !~= %f for output irrep #%zu, %s.Max componentwise error: %f",
-                               target, i, name, worst);
+                    result_set(out, E3C_FAILED,
+                               "< x_i^2 > !~= %f for output irrep #%zu, %s.Max componentwise error: %f", target, i,
+                               name, worst);
                 }
                 worst_all = isnan(worst) || worst > worst_all ? worst : worst_all;
             }
@@ -280,7 +281,8 @@ e3c_status e3c_check_normalized(e3c_check_result *out, const e3c_subject *s, con
                    n_weight, opt->atol);
     } else if (nothing_to_check(s)) {
         result_set(out, E3C_SKIPPED, "every input or every output has no irreps: nothing to check");
-    } else if ((st = copy_subject(&c, s, opt)) || (st = moments_init(&mo, s)) || (st = opt->generator ? E3C_OK : e3c_generator_new(&g, opt->seed))) {
+    } else if ((st = copy_subject(&c, s, opt)) || (st = moments_init(&mo, s)) ||
+               (st = opt->generator ? E3C_OK : e3c_generator_new(&g, opt->seed))) {
         result_set(out, E3C_ERRORED, "%s", e3c_error_last());
     } else if (!e3c_values_count(c.weights) && n_weight > 1) {
         result_set(out, E3C_ERRORED, "Without weights to re-init, n_weight must be 1 or None (got %d)", n_weight);

@@ -191,8 +191,7 @@ size_t e3c_report_not_run(const e3c_report *r)
 {
     size_t n = 0;
     for (size_t i = 0; i < r->count; i++)
-        n += r->entries[i].result.status == E3C_SKIPPED &&
-             !strcmp(r->entries[i].result.message, E3C_REPORT_NOT_RUN);
+        n += r->entries[i].result.status == E3C_SKIPPED && !strcmp(r->entries[i].result.message, E3C_REPORT_NOT_RUN);
     return n;
 }
 
@@ -203,8 +202,7 @@ static int report_notes(const e3c_report *r, char notes[2][200])
     int n = 0;
     if (r->interrupted) {
         size_t not_run = e3c_report_not_run(r);
-        snprintf(notes[n++], sizeof notes[0],
-                 "the run was interrupted: %zu check%s not run (SKIPPED, \"%s\")", not_run,
+        snprintf(notes[n++], sizeof notes[0], "the run was interrupted: %zu check%s not run (SKIPPED, \"%s\")", not_run,
                  not_run == 1 ? " was" : "s were", E3C_REPORT_NOT_RUN);
     }
     if (r->invalid_utf8)
@@ -270,7 +268,8 @@ cJSON *e3c_report_to_json(const e3c_report *r)
         cJSON_AddStringToObject(o, "message", e->result.message);
         cJSON_AddNumberToObject(o, "duration_s", e->result.duration_s);
         cJSON_AddNumberToObject(o, "seed", (double)e->result.seed);
-        cJSON_AddItemToObject(o, "details", e->result.details ? cJSON_Duplicate(e->result.details, 1) : cJSON_CreateObject());
+        cJSON_AddItemToObject(o, "details",
+                              e->result.details ? cJSON_Duplicate(e->result.details, 1) : cJSON_CreateObject());
         cJSON_AddItemToArray(results, o);
     }
     return j;
@@ -433,7 +432,7 @@ e3c_status e3c_report_write_junit(const e3c_report *r, const char *path)
         } else if (!e3c_report_entry_as_expected(e)) {
             const char *tag = e->result.status == E3C_ERRORED ? "error" : "failure";
             sb_printf(&b, ">\n      <%s message=\"expected %s, got %s: ", tag, expected_word(e->expected),
-                e3c_verdict_name(e->result.status));
+                      e3c_verdict_name(e->result.status));
             put_xml(&b, e->result.message);
             sb_printf(&b, "\" type=\"%s\">", e3c_verdict_name(e->result.status));
             put_xml(&b, e->result.message);
@@ -500,8 +499,7 @@ static int entry_margin(const cJSON *d, double *err, double *tol)
     if (!e && cJSON_IsArray(irreps) && t) {
         double worst = 0;
         const cJSON *i;
-        cJSON_ArrayForEach(i, irreps)
-        {
+        cJSON_ArrayForEach(i, irreps) {
             double x = detail_number(cJSON_GetObjectItemCaseSensitive(i, "max_error"));
             worst = isnan(x) || isnan(worst) ? NAN : x > worst ? x : worst;
         }
@@ -555,8 +553,7 @@ static void put_md_cases(strbuf *b, const cJSON *cases, const cJSON *d)
     sb_printf(b, "| case | max error | tolerance | outputs (per irrep block) |\n| --- | ---: | ---: | --- |\n");
     const cJSON *c, *worst_case = NULL;
     double worst = -1;
-    cJSON_ArrayForEach(c, cases)
-    {
+    cJSON_ArrayForEach(c, cases) {
         double err = detail_number(cJSON_GetObjectItemCaseSensitive(c, "max_error"));
         double tol = detail_number(cJSON_GetObjectItemCaseSensitive(c, "tolerance"));
         if (isnan(tol))
@@ -568,8 +565,7 @@ static void put_md_cases(strbuf *b, const cJSON *cases, const cJSON *d)
                   cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "did_translate")) ? "yes" : "no", err, tol);
         const cJSON *outs = cJSON_GetObjectItemCaseSensitive(c, "outputs"), *o;
         int k = 0;
-        cJSON_ArrayForEach(o, outs)
-        {
+        cJSON_ArrayForEach(o, outs) {
             sb_printf(b, "%s", k ? "; " : "");
             if (o->string) { /* structured: output key -> error */
                 put_md_cell(b, o->string);
@@ -581,8 +577,7 @@ static void put_md_cases(strbuf *b, const cJSON *cases, const cJSON *d)
                 sb_printf(b, "output %d: %.3e", k, detail_number(cJSON_GetObjectItemCaseSensitive(o, "max_error")));
                 const cJSON *bl, *blocks = cJSON_GetObjectItemCaseSensitive(o, "blocks");
                 int j = 0;
-                cJSON_ArrayForEach(bl, blocks)
-                {
+                cJSON_ArrayForEach(bl, blocks) {
                     const cJSON *ir = cJSON_GetObjectItemCaseSensitive(bl, "irreps");
                     sb_printf(b, "%s", j++ ? ", " : " (");
                     put_md_cell(b, cJSON_IsString(ir) ? ir->valuestring : "?");
@@ -598,11 +593,11 @@ static void put_md_cases(strbuf *b, const cJSON *cases, const cJSON *d)
     if (cJSON_GetArraySize(rot) == 3) {
         sb_printf(b, "\nWorst rotation (rows):");
         const cJSON *row, *x;
-        cJSON_ArrayForEach(row, rot)
-        {
+        cJSON_ArrayForEach(row, rot) {
             sb_printf(b, " [");
             int j = 0;
-            cJSON_ArrayForEach(x, row) sb_printf(b, "%s%.6f", j++ ? ", " : "", detail_number(x));
+            cJSON_ArrayForEach(x, row)
+                sb_printf(b, "%s%.6f", j++ ? ", " : "", detail_number(x));
             sb_printf(b, "]");
         }
         sb_printf(b, "\n");
@@ -615,8 +610,7 @@ static void put_md_steps(strbuf *b, const cJSON *steps)
 {
     sb_printf(b, "| step | outcome | detail |\n| --- | --- | --- |\n");
     const cJSON *st;
-    cJSON_ArrayForEach(st, steps)
-    {
+    cJSON_ArrayForEach(st, steps) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(st, "step"),
                     *outcome = cJSON_GetObjectItemCaseSensitive(st, "outcome"),
                     *detail = cJSON_GetObjectItemCaseSensitive(st, "detail");
@@ -646,7 +640,9 @@ static void put_md_failure(strbuf *b, const e3c_report_entry *e)
     double err, tol;
     if (entry_margin(d, &err, &tol))
         sb_printf(b, "Worst error %.3e against a tolerance of %.1e (%s).\n\n", err, tol,
-                  isnan(err) ? "not a number" : err <= tol ? "within" : "over");
+                  isnan(err)   ? "not a number"
+                  : err <= tol ? "within"
+                               : "over");
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(d, "cases"),
                 *steps = cJSON_GetObjectItemCaseSensitive(d, "steps");
     if (cJSON_IsArray(cases) && cJSON_GetArraySize(cases))
@@ -675,7 +671,9 @@ static void put_md_margins(strbuf *b, const e3c_report *r)
         return;
     sb_printf(b, "<details><summary>Margins: worst error / tolerance of %zu check%s</summary>\n\n", n,
               n == 1 ? "" : "s");
-    sb_printf(b, "| fixture | check | verdict | worst error | tolerance | ratio |\n| --- | --- | --- | ---: | ---: | ---: |\n");
+    sb_printf(
+        b,
+        "| fixture | check | verdict | worst error | tolerance | ratio |\n| --- | --- | --- | ---: | ---: | ---: |\n");
     for (size_t i = 0; i < r->count; i++) {
         const e3c_report_entry *e = &r->entries[i];
         if (!entry_margin(e->result.details, &err, &tol))
@@ -704,7 +702,8 @@ e3c_status e3c_report_write_markdown(const e3c_report *r, const char *path, int 
         sb_printf(&b, "## e3check: interrupted, %zu check%s not run\n\n", e3c_report_not_run(r),
                   e3c_report_not_run(r) == 1 ? "" : "s");
     else if (s.not_as_expected)
-        sb_printf(&b, "## e3check: %d check%s not as expected\n\n", s.not_as_expected, s.not_as_expected == 1 ? "" : "s");
+        sb_printf(&b, "## e3check: %d check%s not as expected\n\n", s.not_as_expected,
+                  s.not_as_expected == 1 ? "" : "s");
     else
         sb_printf(&b, "## e3check: every check as expected\n\n");
     sb_printf(&b, "| total | as expected | not as expected | passed | failed | errored | skipped | time |\n");
@@ -712,8 +711,9 @@ e3c_status e3c_report_write_markdown(const e3c_report *r, const char *path, int 
     sb_printf(&b, "| %d | %d | %d | %d | %d | %d | %d | %.2f s |\n\n", s.total, s.as_expected, s.not_as_expected,
               s.passed, s.failed, s.errored, s.skipped, r->duration_s);
     if (expected_failures > 0)
-        sb_printf(&b, "%d of the failed or errored checks are expected failures (negative fixtures that must fail), "
-                      "and did fail as expected.\n\n",
+        sb_printf(&b,
+                  "%d of the failed or errored checks are expected failures (negative fixtures that must fail), "
+                  "and did fail as expected.\n\n",
                   expected_failures);
     if (r->has_seed)
         sb_printf(&b, "Run with `--seed %llu`.\n\n", (unsigned long long)r->seed);

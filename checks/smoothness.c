@@ -17,9 +17,9 @@ static const double offsets[4] = {-2, -1, 1, 2};
 
 /* Settings by model dtype (fixtures/README.md states them). */
 typedef struct smooth_settings {
-    double step;   /* h, a length */
-    double atol;   /* the allowed jump, absolute */
-    double rtol;   /* plus rtol x the largest |value| of the output (rounding of large energies) */
+    double step; /* h, a length */
+    double atol; /* the allowed jump, absolute */
+    double rtol; /* plus rtol x the largest |value| of the output (rounding of large energies) */
 } smooth_settings;
 
 /* The chosen pair: atom j sits at origin + u * distance. */
@@ -63,8 +63,8 @@ static e3c_status place(const e3c_structure *st, const pair_place *pl, double d,
 /* Pair `e` of st's neighbour list as a placement (j moved along the edge, wrapped into its
  * cell); 1 when, at distance r_max, atom j is at least min_distance from every other atom
  * and no pair with j but this one (and its reverse) is within `band` of r_max. */
-static int try_pair(const e3c_structure *st, int64_t e, double r_max, double band, double min_distance,
-                    pair_place *pl, e3c_status *status)
+static int try_pair(const e3c_structure *st, int64_t e, double r_max, double band, double min_distance, pair_place *pl,
+                    e3c_status *status)
 {
     int64_t E = st->n_edges, i = st->edge_index[e], j = st->edge_index[E + e];
     if (i == j)
@@ -130,10 +130,7 @@ static e3c_status choose_pair(const e3c_structure *st, uint64_t seed, double r_m
 }
 
 /* The jump across r_max of values v[4][n] (at offsets -2, -1, 1, 2) for each index. */
-static double jump_of(double *const *v, int64_t idx)
-{
-    return 2 * (v[2][idx] - v[1][idx]) - (v[3][idx] - v[0][idx]);
-}
+static double jump_of(double *const *v, int64_t idx) { return 2 * (v[2][idx] - v[1][idx]) - (v[3][idx] - v[0][idx]); }
 
 static double largest_abs(double *const *v, int64_t n)
 {
@@ -159,13 +156,13 @@ static e3c_status evaluate(phys *p, const e3c_structure *st, const pair_place *p
         if (!status)
             edges[q] = at->n_edges;
         if (!status && (status = phys_run(p, at, NULL, NULL, &y)))
-            e3c_error_prefix("the model raised with atoms %lld and %lld %.9g apart", (long long)pl->i,
-                             (long long)pl->j, r_max + offsets[q] * h);
+            e3c_error_prefix("the model raised with atoms %lld and %lld %.9g apart", (long long)pl->i, (long long)pl->j,
+                             r_max + offsets[q] * h);
         if (!status)
             status = output_numbers(p->s, y, eo, &vals, &n);
         if (!status && !vals)
-            status = e3c_error_set(E3C_ERR_VALUE, "the energy output '%s' came back None or empty",
-                                   p->s->outputs[eo].key);
+            status =
+                e3c_error_set(E3C_ERR_VALUE, "the energy output '%s' came back None or empty", p->s->outputs[eo].key);
         E[q] = 0;
         for (int64_t x = 0; !status && x < n; x++)
             E[q] += vals[x];
@@ -179,9 +176,10 @@ static e3c_status evaluate(phys *p, const e3c_structure *st, const pair_place *p
         e3c_structure_free(at);
     }
     if (!status && !(edges[0] == edges[1] && edges[2] == edges[3] && edges[1] == edges[2] + 2))
-        status = e3c_error_set(E3C_ERR_INTERNAL, "the neighbour lists around r_max hold %lld, %lld, %lld and %lld "
-                               "edges, not the one pair more inside", (long long)edges[0], (long long)edges[1],
-                               (long long)edges[2], (long long)edges[3]);
+        status = e3c_error_set(E3C_ERR_INTERNAL,
+                               "the neighbour lists around r_max hold %lld, %lld, %lld and %lld "
+                               "edges, not the one pair more inside",
+                               (long long)edges[0], (long long)edges[1], (long long)edges[2], (long long)edges[3]);
     return status;
 }
 
@@ -193,8 +191,8 @@ static void add_numbers(cJSON *obj, const char *key, const double *v, int n)
 }
 
 /* The verdict from the jumps, with everything in details. */
-static void verdict(phys *p, const pair_place *pl, double r_max, const smooth_settings *ss, int eo, int fo,
-                    double *E, double *const *F, int64_t nf, e3c_check_result *out)
+static void verdict(phys *p, const pair_place *pl, double r_max, const smooth_settings *ss, int eo, int fo, double *E,
+                    double *const *F, int64_t nf, e3c_check_result *out)
 {
     double *Ev[4] = {&E[0], &E[1], &E[2], &E[3]};
     double e_jump = fabs(jump_of(Ev, 0)), e_tol = ss->atol + ss->rtol * largest_abs(Ev, 1);
@@ -269,7 +267,8 @@ void run_smoothness(phys *p, uint64_t seed, const e3c_physical_options *opt, e3c
         return;
     }
     double r_max = st->r_max;
-    smooth_settings ss = f64 ? (smooth_settings){1e-6 * r_max, 1e-6, 1e-10} : (smooth_settings){2.5e-5 * r_max, 1e-3, 1e-6};
+    smooth_settings ss =
+        f64 ? (smooth_settings){1e-6 * r_max, 1e-6, 1e-10} : (smooth_settings){2.5e-5 * r_max, 1e-3, 1e-6};
     if (opt->step > 0)
         ss.step = opt->step;
     if (opt->tolerance > 0)

@@ -11,9 +11,9 @@
 #include "presets_data.h"
 
 static const char *const role_names[E3C_ROLE_COUNT] = {
-    "positions", "species", "species_column", "one_hot", "edge_index", "edge_src", "edge_dst",
-    "cell", "cell_rows", "unit_shifts", "shifts", "edge_vectors", "batch", "ptr", "features",
-    "ones", "bool", "int", "float"};
+    "positions", "species",   "species_column", "one_hot", "edge_index",   "edge_src", "edge_dst",
+    "cell",      "cell_rows", "unit_shifts",    "shifts",  "edge_vectors", "batch",    "ptr",
+    "features",  "ones",      "bool",           "int",     "float"};
 
 const char *e3c_role_name(e3c_role r) { return (unsigned)r < E3C_ROLE_COUNT ? role_names[r] : "unknown"; }
 
@@ -68,7 +68,8 @@ e3c_status e3c_preset_load(cJSON **out, const char *name, const char *base_dir)
         }
     char known[256] = "";
     for (size_t i = 0; e3c_builtin_preset_names[i]; i++)
-        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", e3c_builtin_preset_names[i]);
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+                 e3c_builtin_preset_names[i]);
     return e3c_error_set(E3C_ERR_VALUE, "unknown preset '%s' (built in: %s; or a FILE.json)", name, known);
 }
 
@@ -175,7 +176,8 @@ static e3c_status parse_input(e3c_input_spec *in, const cJSON *v, const char *wh
             for (const char *const *k = known; *k; k++)
                 ok |= !strcmp(*k, c->string);
             if (!ok)
-                return e3c_error_set(E3C_ERR_VALUE, "%s: unknown key \"%s\" (role, dtype, periodic_only, strict, irreps, value)",
+                return e3c_error_set(E3C_ERR_VALUE,
+                                     "%s: unknown key \"%s\" (role, dtype, periodic_only, strict, irreps, value)",
                                      where, c->string);
         }
         if (!cJSON_IsString(field(v, "role")))
@@ -277,7 +279,8 @@ static e3c_status parse_output(e3c_output_spec *o, const char *key, const cJSON 
                                  c->string);
     }
     const cJSON *kind = field(v, "kind");
-    if (kind && (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "irreps") && strcmp(kind->valuestring, "cartesian2"))))
+    if (kind &&
+        (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "irreps") && strcmp(kind->valuestring, "cartesian2"))))
         return e3c_error_set(E3C_ERR_VALUE, "outputs.%s: \"kind\" must be \"irreps\" or \"cartesian2\"", key);
     o->kind = kind && !strcmp(kind->valuestring, "cartesian2") ? E3C_OUTPUT_CARTESIAN2 : E3C_OUTPUT_IRREPS;
     if (o->kind == E3C_OUTPUT_IRREPS) {
@@ -293,8 +296,9 @@ static e3c_status parse_output(e3c_output_spec *o, const char *key, const cJSON 
         if (!cJSON_IsString(per) || (strcmp(per->valuestring, "atom") && strcmp(per->valuestring, "structure") &&
                                      strcmp(per->valuestring, "edge")))
             return e3c_error_set(E3C_ERR_VALUE, "outputs.%s: \"per\" must be atom, structure or edge", key);
-        o->per = !strcmp(per->valuestring, "atom") ? E3C_PER_ATOM
-                 : !strcmp(per->valuestring, "structure") ? E3C_PER_STRUCTURE : E3C_PER_EDGE;
+        o->per = !strcmp(per->valuestring, "atom")        ? E3C_PER_ATOM
+                 : !strcmp(per->valuestring, "structure") ? E3C_PER_STRUCTURE
+                                                          : E3C_PER_EDGE;
     }
     return cJSON_IsObject(v) ? parse_bool_field(v, "optional", &o->optional, key) : E3C_OK;
 }
@@ -328,8 +332,8 @@ static e3c_status number_field(const cJSON *o, const char *name, double lo, doub
 
 static e3c_status parse_structure(e3c_structure_options *o, int *count, const cJSON *st_json)
 {
-    static const char *const known[] = {"atoms", "species", "periodic", "r_max", "min_distance", "volume_per_atom",
-                                        "structures", NULL};
+    static const char *const known[] = {"atoms",        "species",         "periodic",   "r_max",
+                                        "min_distance", "volume_per_atom", "structures", NULL};
     if (!st_json)
         return E3C_OK;
     if (!cJSON_IsObject(st_json))
@@ -359,7 +363,8 @@ static e3c_status parse_structure(e3c_structure_options *o, int *count, const cJ
     if (!st)
         st = parse_bool_field(st_json, "periodic", &o->periodic, "structure");
     if (!st && (atoms != floor(atoms) || species != floor(species) || structures != floor(structures)))
-        st = e3c_error_set(E3C_ERR_VALUE, "structure.atoms, structure.species and structure.structures must be integers");
+        st = e3c_error_set(E3C_ERR_VALUE,
+                           "structure.atoms, structure.species and structure.structures must be integers");
     *count = (int)structures;
     o->n_atoms = (int64_t)atoms;
     o->n_species = (int)species;
@@ -404,8 +409,9 @@ e3c_status e3c_structured_parse(e3c_structured **out, const cJSON *fx)
         st = field(fx, "args") ? parse_args(s, field(fx, "args"))
                                : e3c_error_set(E3C_ERR_VALUE, "a structured fixture needs \"args\" (or a preset)");
     if (!st)
-        st = field(fx, "outputs") ? parse_outputs(s, field(fx, "outputs"))
-                                  : e3c_error_set(E3C_ERR_VALUE, "a structured fixture needs \"outputs\" (or a preset)");
+        st = field(fx, "outputs")
+                 ? parse_outputs(s, field(fx, "outputs"))
+                 : e3c_error_set(E3C_ERR_VALUE, "a structured fixture needs \"outputs\" (or a preset)");
     if (!st)
         st = parse_structure(&s->structure, &s->n_structures, field(fx, "structure"));
     if (st) {
@@ -436,9 +442,10 @@ void e3c_structured_free(e3c_structured *s)
 
 e3c_status e3c_structured_validate(const cJSON *fx)
 {
-    static const char *const known[] = {"name", "description", "torchscript", "preset", "args", "outputs",
-                                        "structure", "input_dtype", "dtype", "grad", "jit_settings", "seed",
-                                        "checks", "timeout_s", "expect", "expect_detail", NULL};
+    static const char *const known[] = {"name",          "description", "torchscript", "preset",    "args",
+                                        "outputs",       "structure",   "input_dtype", "dtype",     "grad",
+                                        "jit_settings",  "seed",        "checks",      "timeout_s", "expect",
+                                        "expect_detail", NULL};
     if (!cJSON_IsObject(fx))
         return e3c_error_set(E3C_ERR_VALUE, "a fixture must be a JSON object");
     for (const cJSON *f = fx->child; f; f = f->next) {
@@ -500,7 +507,8 @@ e3c_status e3c_structured_resolve(e3c_structured *s, const e3c_jit_module *m)
             e3c_tensor_to_doubles(&r, 1, t);
         e3c_tensor_free(t), t = NULL;
         if (!(r > 0))
-            return e3c_error_set(E3C_ERR_VALUE, "r_max is not in the model's metadata or buffers: give structure.r_max");
+            return e3c_error_set(E3C_ERR_VALUE,
+                                 "r_max is not in the model's metadata or buffers: give structure.r_max");
         s->structure.r_max = r;
     }
     if (s->structure.n_species <= 0) {

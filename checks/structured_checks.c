@@ -16,22 +16,25 @@
 
 /* ------------------------------------------------------------------ inputs ---- */
 
-static int present(const e3c_input_spec *in, const e3c_structure *st)
-{
-    return !in->periodic_only || st->periodic[0];
-}
+static int present(const e3c_input_spec *in, const e3c_structure *st) { return !in->periodic_only || st->periodic[0]; }
 
 static int is_plain(e3c_role r) { return r == E3C_ROLE_BOOL || r == E3C_ROLE_INT || r == E3C_ROLE_FLOAT; }
 
-static const e3c_structure_field field_of_role[E3C_ROLE_COUNT] = {
-    [E3C_ROLE_POSITIONS] = E3C_FIELD_POSITIONS,   [E3C_ROLE_SPECIES] = E3C_FIELD_SPECIES,
-    [E3C_ROLE_SPECIES_COLUMN] = E3C_FIELD_SPECIES, [E3C_ROLE_ONE_HOT] = E3C_FIELD_ONE_HOT,
-    [E3C_ROLE_EDGE_INDEX] = E3C_FIELD_EDGE_INDEX, [E3C_ROLE_EDGE_SRC] = E3C_FIELD_EDGE_SRC,
-    [E3C_ROLE_EDGE_DST] = E3C_FIELD_EDGE_DST,     [E3C_ROLE_CELL] = E3C_FIELD_CELL,
-    [E3C_ROLE_CELL_ROWS] = E3C_FIELD_CELL_ROWS,   [E3C_ROLE_UNIT_SHIFTS] = E3C_FIELD_UNIT_SHIFTS,
-    [E3C_ROLE_SHIFTS] = E3C_FIELD_SHIFTS,         [E3C_ROLE_EDGE_VECTORS] = E3C_FIELD_EDGE_VECTORS,
-    [E3C_ROLE_BATCH] = E3C_FIELD_BATCH,           [E3C_ROLE_PTR] = E3C_FIELD_PTR,
-    [E3C_ROLE_ONES] = E3C_FIELD_ONES};
+static const e3c_structure_field field_of_role[E3C_ROLE_COUNT] = {[E3C_ROLE_POSITIONS] = E3C_FIELD_POSITIONS,
+                                                                  [E3C_ROLE_SPECIES] = E3C_FIELD_SPECIES,
+                                                                  [E3C_ROLE_SPECIES_COLUMN] = E3C_FIELD_SPECIES,
+                                                                  [E3C_ROLE_ONE_HOT] = E3C_FIELD_ONE_HOT,
+                                                                  [E3C_ROLE_EDGE_INDEX] = E3C_FIELD_EDGE_INDEX,
+                                                                  [E3C_ROLE_EDGE_SRC] = E3C_FIELD_EDGE_SRC,
+                                                                  [E3C_ROLE_EDGE_DST] = E3C_FIELD_EDGE_DST,
+                                                                  [E3C_ROLE_CELL] = E3C_FIELD_CELL,
+                                                                  [E3C_ROLE_CELL_ROWS] = E3C_FIELD_CELL_ROWS,
+                                                                  [E3C_ROLE_UNIT_SHIFTS] = E3C_FIELD_UNIT_SHIFTS,
+                                                                  [E3C_ROLE_SHIFTS] = E3C_FIELD_SHIFTS,
+                                                                  [E3C_ROLE_EDGE_VECTORS] = E3C_FIELD_EDGE_VECTORS,
+                                                                  [E3C_ROLE_BATCH] = E3C_FIELD_BATCH,
+                                                                  [E3C_ROLE_PTR] = E3C_FIELD_PTR,
+                                                                  [E3C_ROLE_ONES] = E3C_FIELD_ONES};
 
 static void free_tensors(e3c_tensor **t, size_t n)
 {
@@ -129,14 +132,12 @@ static e3c_status transform_input(const e3c_structured *s, const e3c_input_spec 
         e3c_tensor_free(rot), e3c_tensor_free(tt);
         break;
     }
-    case E3C_ROLE_CELL: case E3C_ROLE_CELL_ROWS: case E3C_ROLE_SHIFTS: case E3C_ROLE_EDGE_VECTORS:
-        st = times_transposed(base, R, 3, &y);
-        break;
-    case E3C_ROLE_FEATURES:
-        st = apply_irreps(&in->irreps, base, R, &y);
-        break;
-    default:
-        st = e3c_tensor_ref(&y, base);
+    case E3C_ROLE_CELL:
+    case E3C_ROLE_CELL_ROWS:
+    case E3C_ROLE_SHIFTS:
+    case E3C_ROLE_EDGE_VECTORS: st = times_transposed(base, R, 3, &y); break;
+    case E3C_ROLE_FEATURES: st = apply_irreps(&in->irreps, base, R, &y); break;
+    default: st = e3c_tensor_ref(&y, base);
     }
     e3c_dtype have;
     if (!st)
@@ -194,8 +195,9 @@ static e3c_status make_call(const e3c_structured *s, const e3c_structure *st, e3
             if (c->n == MAX_CALL_ARGS)
                 return e3c_error_set(E3C_ERR_VALUE, "more than %d forward arguments", MAX_CALL_ARGS);
             e3c_value *v = NULL;
-            status = in->key ? e3c_value_dict_new(&v) : is_plain(in->role) ? plain_value(in, &v)
-                                                                           : e3c_value_tensor(&v, tensors[i]);
+            status = in->key              ? e3c_value_dict_new(&v)
+                     : is_plain(in->role) ? plain_value(in, &v)
+                                          : e3c_value_tensor(&v, tensors[i]);
             if (status)
                 break;
             c->owned[c->n] = v;
@@ -275,8 +277,9 @@ e3c_status structured_output(const e3c_value *res, const e3c_output_spec *o, e3c
         char *end = NULL;
         long idx = strtol(o->key, &end, 10);
         if (!*o->key || *end || idx < 0)
-            return e3c_error_set(E3C_ERR_VALUE, "output '%s': the model returns a %s, so outputs are named by index (\"0\", \"1\", ...)",
-                                 o->key, kind == E3C_VALUE_LIST ? "tuple" : "tensor");
+            return e3c_error_set(
+                E3C_ERR_VALUE, "output '%s': the model returns a %s, so outputs are named by index (\"0\", \"1\", ...)",
+                o->key, kind == E3C_VALUE_LIST ? "tuple" : "tensor");
         if (kind == E3C_VALUE_TENSOR) {
             st = idx == 0 ? e3c_value_get_tensor(out, res)
                           : e3c_error_set(E3C_ERR_VALUE, "output %ld: the model returns one tensor", idx);
@@ -290,7 +293,8 @@ e3c_status structured_output(const e3c_value *res, const e3c_output_spec *o, e3c
     } else {
         char *type = NULL;
         e3c_value_type_name(&type, res);
-        st = e3c_error_set(E3C_ERR_VALUE, "the model returned %s, not a dict, tuple or tensor", type ? type : "a value");
+        st =
+            e3c_error_set(E3C_ERR_VALUE, "the model returned %s, not a dict, tuple or tensor", type ? type : "a value");
         free(type);
     }
     if (st)
@@ -329,8 +333,9 @@ static e3c_status transform_output(const e3c_output_spec *o, const e3c_tensor *y
         } else if (got != want) {
             char *text = NULL;
             e3c_irreps_format(&text, &o->irreps);
-            st = e3c_error_set(E3C_ERR_VALUE, "output '%s' has width %lld but its declared irreps %s have dimension %lld",
-                               o->key, (long long)got, text ? text : "?", (long long)want);
+            st = e3c_error_set(E3C_ERR_VALUE,
+                               "output '%s' has width %lld but its declared irreps %s have dimension %lld", o->key,
+                               (long long)got, text ? text : "?", (long long)want);
             free(text);
         } else {
             st = apply_irreps(&o->irreps, y64, R, out);
@@ -339,7 +344,8 @@ static e3c_status transform_output(const e3c_output_spec *o, const e3c_tensor *y
         if (e3c_tensor_ndim(y64) < 2 || e3c_tensor_size(y64, -1) != 3 || e3c_tensor_size(y64, -2) != 3) {
             char shape[128];
             e3c_tensor_describe(shape, sizeof shape, y64);
-            st = e3c_error_set(E3C_ERR_VALUE, "output '%s' is %s, not [..., 3, 3] as a cartesian2 output", o->key, shape);
+            st = e3c_error_set(E3C_ERR_VALUE, "output '%s' is %s, not [..., 3, 3] as a cartesian2 output", o->key,
+                               shape);
         } else {
             e3c_tensor *Rt = NULL, *left = NULL;
             int64_t shape[2] = {3, 3};
@@ -375,8 +381,10 @@ e3c_status make_structure(const e3c_structured *s, uint64_t seed, e3c_structure 
     for (int k = 0; k < n; k++)
         e3c_structure_free(parts[k]);
     if (!st && (*out)->n_edges == 0)
-        st = e3c_error_set(E3C_ERR_VALUE, "the structure has no edges within r_max %g: raise structure.atoms or lower "
-                                          "structure.volume_per_atom", o.r_max);
+        st = e3c_error_set(E3C_ERR_VALUE,
+                           "the structure has no edges within r_max %g: raise structure.atoms or lower "
+                           "structure.volume_per_atom",
+                           o.r_max);
     if (st) {
         e3c_structure_free(*out);
         *out = NULL;
@@ -467,8 +475,8 @@ static int worst_output(const e3c_structured *s, const case_result *cr)
     return best;
 }
 
-static void report_cases(const e3c_structured *s, case_result *cases, int n_cases, double tol, const e3c_equivariance_options *opt,
-                         e3c_check_result *out)
+static void report_cases(const e3c_structured *s, case_result *cases, int n_cases, double tol,
+                         const e3c_equivariance_options *opt, e3c_check_result *out)
 {
     char problems[900] = "";
     int n_bad = 0;
@@ -508,13 +516,14 @@ static void report_cases(const e3c_structured *s, case_result *cases, int n_case
     if (n_bad)
         result_set(out, E3C_FAILED, "Largest componentwise equivariance error was too large for: %s", problems);
     else
-        result_set(out, E3C_PASSED, "equivariant: max error %.3e <= %.1e over %d case%s x %d trial%s (worst output '%s')",
-                   worst, tol, n_cases, n_cases > 1 ? "s" : "", opt->ntrials, opt->ntrials > 1 ? "s" : "",
+        result_set(out, E3C_PASSED,
+                   "equivariant: max error %.3e <= %.1e over %d case%s x %d trial%s (worst output '%s')", worst, tol,
+                   n_cases, n_cases > 1 ? "s" : "", opt->ntrials, opt->ntrials > 1 ? "s" : "",
                    s->n_outputs ? s->outputs[worst_output(s, &cases[worst_case])].key : "-");
 }
 
-static void run_equivariance(e3c_jit_module *m, const e3c_structured *s, const char *name, const e3c_equivariance_options *opt,
-                             double tol, e3c_check_result *out)
+static void run_equivariance(e3c_jit_module *m, const e3c_structured *s, const char *name,
+                             const e3c_equivariance_options *opt, double tol, e3c_check_result *out)
 {
     e3c_structure *st = NULL;
     e3c_generator *g = NULL;
@@ -571,9 +580,8 @@ static void run_equivariance(e3c_jit_module *m, const e3c_structured *s, const c
     e3c_structure_free(st);
 }
 
-e3c_status e3c_check_structured_equivariance(e3c_check_result *out, e3c_jit_module *m,
-                                             const e3c_structured *s, const char *name,
-                                             const e3c_equivariance_options *opt)
+e3c_status e3c_check_structured_equivariance(e3c_check_result *out, e3c_jit_module *m, const e3c_structured *s,
+                                             const char *name, const e3c_equivariance_options *opt)
 {
     static const e3c_equivariance_options defaults = E3C_EQUIVARIANCE_OPTIONS_INIT;
     if (!opt)
@@ -655,8 +663,9 @@ static int roundtrip(e3c_jit_module *m, const e3c_structured *s, const e3c_struc
     for (size_t k = 0; ok && k < s->n_outputs; k++) {
         e3c_tensor *a = NULL, *b = NULL;
         int absent_a = 0, absent_b = 0;
-        if (structured_output(before, &s->outputs[k], &a, &absent_a) || structured_output(after, &s->outputs[k], &b, &absent_b) ||
-            absent_a != absent_b || (!absent_a && !e3c_tensor_equal(a, b))) {
+        if (structured_output(before, &s->outputs[k], &a, &absent_a) ||
+            structured_output(after, &s->outputs[k], &b, &absent_b) || absent_a != absent_b ||
+            (!absent_a && !e3c_tensor_equal(a, b))) {
             snprintf(why, cap, "the reloaded model gives a different '%s'", s->outputs[k].key);
             ok = 0;
         }
@@ -722,9 +731,8 @@ done:
     e3c_structure_free(st);
 }
 
-e3c_status e3c_check_structured_auto_jitable(e3c_check_result *out, e3c_jit_module *m,
-                                             const e3c_structured *s, const char *name,
-                                             const e3c_auto_jitable_options *opt)
+e3c_status e3c_check_structured_auto_jitable(e3c_check_result *out, e3c_jit_module *m, const e3c_structured *s,
+                                             const char *name, const e3c_auto_jitable_options *opt)
 {
     static const e3c_auto_jitable_options defaults = E3C_AUTO_JITABLE_OPTIONS_INIT;
     if (!opt)
@@ -773,7 +781,8 @@ static e3c_status output_diff(const e3c_output_spec *o, const e3c_value *y1, con
         st = e3c_error_set(E3C_ERR_VALUE, "output '%s' is absent in one call and present in the other", o->key);
     if (!st && !absent_a && order && (e3c_tensor_ndim(b) < 1 || e3c_tensor_size(b, 0) != n))
         st = e3c_error_set(E3C_ERR_VALUE, "output '%s' is per %s but its first dimension is not the %lld %s", o->key,
-                           o->per == E3C_PER_EDGE ? "edge" : "atom", (long long)n, o->per == E3C_PER_EDGE ? "edges" : "atoms");
+                           o->per == E3C_PER_EDGE ? "edge" : "atom", (long long)n,
+                           o->per == E3C_PER_EDGE ? "edges" : "atoms");
     if (!st && !absent_a && order)
         st = e3c_tensor_from_data(&idx, order, E3C_INT64, &n, 1);
     if (!st && !absent_a)
@@ -927,7 +936,8 @@ static void invariance_verdict(const e3c_structured *s, e3c_check_result *out, c
     if (!compared)
         result_set(out, E3C_ERRORED, "every declared output came back None or empty: nothing was compared");
     else if (!(worst <= tol))
-        result_set(out, E3C_FAILED, "%s: max error=%.3e > %.1e in output '%s'", what, worst, tol, s->outputs[worst_k].key);
+        result_set(out, E3C_FAILED, "%s: max error=%.3e > %.1e in output '%s'", what, worst, tol,
+                   s->outputs[worst_k].key);
     else
         result_set(out, E3C_PASSED, "%s: max error %.3e <= %.1e (worst output '%s')", what, worst, tol,
                    s->outputs[worst_k].key);
@@ -946,7 +956,8 @@ static void run_permutation(phys *p, uint64_t seed, double tol, e3c_check_result
         structure_details(p->s, st, out->details);
         perm = malloc((size_t)st->n_atoms * sizeof *perm);
         order = malloc((size_t)(st->n_edges ? st->n_edges : 1) * sizeof *order);
-        status = perm && order ? permute_structure(st, seed, perm, order, &ps) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        status = perm && order ? permute_structure(st, seed, perm, order, &ps)
+                               : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     }
     if (!status && (status = phys_run(p, st, NULL, NULL, &y0)))
         e3c_error_prefix("the model raised");
@@ -1019,7 +1030,8 @@ int forces_output(const e3c_structured *s)
     for (size_t k = 0; k < s->n_outputs; k++) {
         char *text = NULL;
         int yes = s->outputs[k].per == E3C_PER_ATOM && s->outputs[k].kind == E3C_OUTPUT_IRREPS &&
-                  !e3c_irreps_format(&text, &s->outputs[k].irreps) && text && (!strcmp(text, "1x1o") || !strcmp(text, "1o"));
+                  !e3c_irreps_format(&text, &s->outputs[k].irreps) && text &&
+                  (!strcmp(text, "1x1o") || !strcmp(text, "1o"));
         free(text);
         if (yes)
             return (int)k;
@@ -1202,7 +1214,8 @@ static e3c_status check_strain(phys *p, const e3c_structure *st, const e3c_value
             double fd = q == 0 ? dE / volume : -dE, scale = q == 0 ? 1.0 / volume : 1.0;
             char what[64];
             snprintf(what, sizeof what, "%s[%d][%d]", p->s->outputs[keys[q]].key, comps[c] / 3, comps[c] % 3);
-            fd_record(arr, w, what, vals[q][comps[c]], fd, fs->atol * scale + fs->rtol * max_abs(vals[q], 9) + trunc * scale);
+            fd_record(arr, w, what, vals[q][comps[c]], fd,
+                      fs->atol * scale + fs->rtol * max_abs(vals[q], 9) + trunc * scale);
         }
     }
     free(vals[0]), free(vals[1]);
@@ -1311,8 +1324,8 @@ static void run_batching(phys *p, uint64_t seed, double tol, e3c_check_result *o
     if (status)
         result_set(out, E3C_ERRORED, "%s", e3c_error_last());
     else
-        invariance_verdict(p->s, out, "two structures batched against each alone", worst, worst_k < 0 ? 0 : (size_t)worst_k,
-                           worst_k >= 0, tol);
+        invariance_verdict(p->s, out, "two structures batched against each alone", worst,
+                           worst_k < 0 ? 0 : (size_t)worst_k, worst_k >= 0, tol);
     for (int b = 0; b < 2; b++)
         e3c_value_free(alone[b]), e3c_structure_free(parts[b]);
     e3c_value_free(yb);
@@ -1334,8 +1347,8 @@ static void run_additivity(phys *p, uint64_t seed, double tol, e3c_check_result 
 {
     int eo = energy_output(p->s), ao = atomic_energy_output(p->s);
     if (eo < 0 || ao < 0) {
-        result_set(out, E3C_SKIPPED, "no %s declared", eo < 0 ? "energy (a per-structure 0e output)"
-                                                              : "per-atom energies (a per-atom 0e output)");
+        result_set(out, E3C_SKIPPED, "no %s declared",
+                   eo < 0 ? "energy (a per-structure 0e output)" : "per-atom energies (a per-atom 0e output)");
         return;
     }
     e3c_structure *st = NULL;

@@ -90,14 +90,16 @@ static e3c_status validate_species(const cJSON *sp, int64_t n_atoms)
 {
     int64_t n = 0, ints = 0, names = 0;
     for (const cJSON *x = cJSON_IsArray(sp) ? sp->child : NULL; x; x = x->next, n++) {
-        ints += cJSON_IsNumber(x) && x->valuedouble >= 0 && x->valuedouble <= 1e6 && x->valuedouble == floor(x->valuedouble);
+        ints += cJSON_IsNumber(x) && x->valuedouble >= 0 && x->valuedouble <= 1e6 &&
+                x->valuedouble == floor(x->valuedouble);
         names += cJSON_IsString(x) && x->valuestring[0] && strlen(x->valuestring) < 32;
     }
     if (!cJSON_IsArray(sp) || !n || (ints != n && names != n))
         return bad_option("species", "a list of type indices (integers from 0) or of species names (the model's "
                                      "type_names or chemical symbols), one per atom");
     if (n != n_atoms)
-        return e3c_error_set(E3C_ERR_VALUE, "check \"golden\": \"species\" has %lld entries but \"positions\" %lld atoms",
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "check \"golden\": \"species\" has %lld entries but \"positions\" %lld atoms",
                              (long long)n, (long long)n_atoms);
     return E3C_OK;
 }
@@ -116,7 +118,10 @@ static e3c_status validate_outputs(const cJSON *outs)
     return E3C_OK;
 }
 
-static int positive_number(const cJSON *v) { return cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble > 0; }
+static int positive_number(const cJSON *v)
+{
+    return cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble > 0;
+}
 
 static e3c_status validate_atol(const cJSON *atol, const cJSON *outs)
 {
@@ -129,8 +134,8 @@ static e3c_status validate_atol(const cJSON *atol, const cJSON *outs)
             return e3c_error_set(E3C_ERR_VALUE, "check \"golden\" option \"atol\": \"%s\" must be a finite number > 0",
                                  a->string);
         if (!field(outs, a->string))
-            return e3c_error_set(E3C_ERR_VALUE, "check \"golden\" option \"atol\" names \"%s\", which is not in \"outputs\"",
-                                 a->string);
+            return e3c_error_set(
+                E3C_ERR_VALUE, "check \"golden\" option \"atol\" names \"%s\", which is not in \"outputs\"", a->string);
     }
     return E3C_OK;
 }
@@ -153,7 +158,8 @@ e3c_status structured_golden_validate(const cJSON *c)
                                  "species, cell, xyz, outputs or atol)",
                                  k->string);
     }
-    const cJSON *xyz = field(c, "xyz"), *pos = field(c, "positions"), *sp = field(c, "species"), *cell = field(c, "cell");
+    const cJSON *xyz = field(c, "xyz"), *pos = field(c, "positions"), *sp = field(c, "species"),
+                *cell = field(c, "cell");
     int64_t n = 0, rows = 0;
     if (xyz && (pos || sp || cell))
         return e3c_error_set(E3C_ERR_VALUE, "check \"golden\": give the structure inline (\"positions\", \"species\", "
@@ -178,13 +184,13 @@ e3c_status structured_golden_validate(const cJSON *c)
 /* ------------------------------------------------------------------ species ---- */
 
 static const char *const element_symbols[] = {
-    "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si", "P",  "S",  "Cl", "Ar",
-    "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga", "Ge", "As", "Se", "Br", "Kr",
-    "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru", "Rh", "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe",
-    "Cs", "Ba", "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf",
-    "Ta", "W",  "Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th",
-    "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db", "Sg", "Bh", "Hs",
-    "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"};
+    "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si", "P",  "S",  "Cl",
+    "Ar", "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga", "Ge", "As", "Se",
+    "Br", "Kr", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru", "Rh", "Pd", "Ag", "Cd", "In", "Sn", "Sb",
+    "Te", "I",  "Xe", "Cs", "Ba", "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er",
+    "Tm", "Yb", "Lu", "Hf", "Ta", "W",  "Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At",
+    "Rn", "Fr", "Ra", "Ac", "Th", "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No",
+    "Lr", "Rf", "Db", "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"};
 
 /* The atomic number of a chemical symbol, 0 when it is none. */
 static int atomic_number(const char *symbol)
@@ -258,8 +264,8 @@ static e3c_status species_index(const species_table *t, const char *name, const 
         *out = type_name_index(t->type_names, name);
         if (*out >= 0)
             return E3C_OK;
-        return e3c_error_set(E3C_ERR_VALUE, "%s: species \"%s\" is not among the model's type_names (%.200s)", where, name,
-                             t->type_names);
+        return e3c_error_set(E3C_ERR_VALUE, "%s: species \"%s\" is not among the model's type_names (%.200s)", where,
+                             name, t->type_names);
     }
     if (t->numbers) {
         int z = atomic_number(name);
@@ -277,8 +283,9 @@ static e3c_status species_index(const species_table *t, const char *name, const 
         return e3c_error_set(E3C_ERR_VALUE, "%s: species \"%s\" is %s (the model's atomic_numbers are the elements %s)",
                              where, name, z ? "not an element of the model" : "not a chemical symbol", known);
     }
-    return e3c_error_set(E3C_ERR_VALUE, "%s: species \"%s\": the model has neither type_names metadata nor an "
-                                        "atomic_numbers buffer; give the species as type indices",
+    return e3c_error_set(E3C_ERR_VALUE,
+                         "%s: species \"%s\": the model has neither type_names metadata nor an "
+                         "atomic_numbers buffer; give the species as type indices",
                          where, name);
 }
 
@@ -305,7 +312,8 @@ static e3c_status given_alloc(given_atoms *a, int64_t n)
     a->n = n;
     a->positions = calloc((size_t)n * 3, sizeof *a->positions);
     a->species = calloc((size_t)n, sizeof *a->species);
-    return a->positions && a->species ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory for %lld atoms", (long long)n);
+    return a->positions && a->species ? E3C_OK
+                                      : e3c_error_set(E3C_ERR_NOMEM, "out of memory for %lld atoms", (long long)n);
 }
 
 /* The inline structure (validated when the fixture was read). */
@@ -465,8 +473,10 @@ static e3c_status compare_output(const e3c_output_spec *o, const e3c_value *y, c
             snprintf(why, cap, "output '%s' is None or empty where values of shape %s are expected", o->key, b);
         } else {
             shape_text(gshape, gnd, a, sizeof a);
-            snprintf(why, cap, "output '%s' has values of shape %s where checks.golden.outputs expects none (null or "
-                               "absent)", o->key, a);
+            snprintf(why, cap,
+                     "output '%s' has values of shape %s where checks.golden.outputs expects none (null or "
+                     "absent)",
+                     o->key, a);
         }
         *ratio = INFINITY;
         cJSON_AddStringToObject(d, "status", "failed");
@@ -507,10 +517,14 @@ static e3c_status compare_output(const e3c_output_spec *o, const e3c_value *y, c
                 *ratio = bad >= 0 ? INFINITY : worst / tol;
                 if (bad >= 0)
                     snprintf(why, cap, "output '%s' at index %s is %s where %.17g is expected", o->key, a,
-                             isnan(g[at]) ? "nan" : g[at] > 0 ? "inf" : "-inf", e[at]);
+                             isnan(g[at]) ? "nan"
+                             : g[at] > 0  ? "inf"
+                                          : "-inf",
+                             e[at]);
                 else if (worst > tol)
-                    snprintf(why, cap, "output '%s' at index %s is %.17g where %.17g is expected: error %.3e > "
-                                       "tolerance %.1e (relative to max(1, largest |expected|) = %.6g)",
+                    snprintf(why, cap,
+                             "output '%s' at index %s is %.17g where %.17g is expected: error %.3e > "
+                             "tolerance %.1e (relative to max(1, largest |expected|) = %.6g)",
                              o->key, a, g[at], e[at], worst, tol, scale);
                 cJSON_AddStringToObject(d, "status", why[0] ? "failed" : "ok");
             }
@@ -591,13 +605,14 @@ static void golden_verdict(const e3c_structured *s, const e3c_value *y, const cJ
     if (st)
         result_set(out, E3C_ERRORED, "%s", e3c_error_last());
     else if (failed)
-        result_set(out, E3C_FAILED, "differs from the golden values: %s%s%s%s", r[worst].why, others[0] ? " (also " : "",
-                   others, others[0] ? ")" : "");
+        result_set(out, E3C_FAILED, "differs from the golden values: %s%s%s%s", r[worst].why,
+                   others[0] ? " (also " : "", others, others[0] ? ")" : "");
     else if (!compared)
         result_set(out, E3C_ERRORED, "every declared output came back None or empty: nothing was compared");
     else
-        result_set(out, E3C_PASSED, "matches the golden values: worst output '%s', error %.3e <= tolerance %.1e (%d "
-                                    "output%s compared)",
+        result_set(out, E3C_PASSED,
+                   "matches the golden values: worst output '%s', error %.3e <= tolerance %.1e (%d "
+                   "output%s compared)",
                    s->outputs[worst].key, r[worst].error, r[worst].tol, compared, compared == 1 ? "" : "s");
     free(r);
 }
@@ -620,11 +635,12 @@ e3c_status e3c_check_structured_golden(e3c_check_result *out, e3c_jit_module *m,
                             "|got - expected| / max(1, largest |expected| of the output) <= tolerance");
     e3c_structure *st_ = NULL;
     e3c_value *y = NULL;
-    e3c_status st = cJSON_IsObject(copts) ? structured_golden_validate(copts)
-                                          : e3c_error_set(E3C_ERR_VALUE, "the golden check of a structured model needs "
-                                                                         "checks.golden: the structure (\"positions\" and "
-                                                                         "\"species\", or \"xyz\") and the expected "
-                                                                         "\"outputs\"");
+    e3c_status st = cJSON_IsObject(copts)
+                        ? structured_golden_validate(copts)
+                        : e3c_error_set(E3C_ERR_VALUE, "the golden check of a structured model needs "
+                                                       "checks.golden: the structure (\"positions\" and "
+                                                       "\"species\", or \"xyz\") and the expected "
+                                                       "\"outputs\"");
     if (!st)
         st = undeclared_keys(s, field(copts, "outputs"));
     if (!st)
@@ -697,8 +713,11 @@ static e3c_status record_output(const e3c_output_spec *o, const e3c_value *y, cJ
         if (!isfinite(v[i])) {
             char at[128];
             index_text(shape, nd, i, at, sizeof at);
-            st = e3c_error_set(E3C_ERR_VALUE, "output '%s' at index %s is %s: a golden value must be finite", o->key,
-                               at, isnan(v[i]) ? "nan" : v[i] > 0 ? "inf" : "-inf");
+            st =
+                e3c_error_set(E3C_ERR_VALUE, "output '%s' at index %s is %s: a golden value must be finite", o->key, at,
+                              isnan(v[i]) ? "nan"
+                              : v[i] > 0  ? "inf"
+                                          : "-inf");
         }
     if (!st && !(*out = nested_list(v, shape, nd)))
         st = e3c_error_set(E3C_ERR_NOMEM, "out of memory");
@@ -719,7 +738,8 @@ static e3c_status record_options(const e3c_structured *s, const e3c_structure *s
         sp = NULL; /* g owns it now */
     else
         ok = 0;
-    ok = ok && cJSON_AddItemToObject(g, "cell", st->periodic[0] ? nested_list(st->cells, cshape, 2) : cJSON_CreateNull());
+    ok = ok &&
+         cJSON_AddItemToObject(g, "cell", st->periodic[0] ? nested_list(st->cells, cshape, 2) : cJSON_CreateNull());
     if (ok && cJSON_AddItemToObject(g, "outputs", outs))
         outs = NULL;
     else
@@ -743,7 +763,8 @@ static e3c_status record_options(const e3c_structured *s, const e3c_structure *s
 e3c_status e3c_structured_golden_record(cJSON **out, const e3c_fixture *fx, uint64_t seed)
 {
     if (!out || !fx || !fx->structured)
-        return e3c_error_set(E3C_ERR_INVALID, "e3c_structured_golden_record: NULL argument or not a structured fixture");
+        return e3c_error_set(E3C_ERR_INVALID,
+                             "e3c_structured_golden_record: NULL argument or not a structured fixture");
     *out = NULL;
     e3c_structured s_run;
     const e3c_structured *s = &s_run;

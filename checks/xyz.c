@@ -167,10 +167,13 @@ static e3c_status parse_pbc(char *text, const char *path, xyz_header *h)
         trues += v;
     }
     if (n != 3)
-        return e3c_error_set(E3C_ERR_FORMAT, "%s:2: pbc must be three of T and F, got %d value%s", path, n, n == 1 ? "" : "s");
+        return e3c_error_set(E3C_ERR_FORMAT, "%s:2: pbc must be three of T and F, got %d value%s", path, n,
+                             n == 1 ? "" : "s");
     if (trues != 0 && trues != 3)
-        return e3c_error_set(E3C_ERR_FORMAT, "%s:2: pbc with %d of 3 directions periodic: partly periodic structures "
-                                             "are not supported (all T, or all F)", path, trues);
+        return e3c_error_set(E3C_ERR_FORMAT,
+                             "%s:2: pbc with %d of 3 directions periodic: partly periodic structures "
+                             "are not supported (all T, or all F)",
+                             path, trues);
     h->pbc = trues == 3;
     return E3C_OK;
 }
@@ -183,8 +186,10 @@ static e3c_status parse_properties(char *text, const char *path, xyz_header *h)
         char *type = strtok_r(NULL, ":", &save), *count = strtok_r(NULL, ":", &save), *end = NULL;
         long c = count ? strtol(count, &end, 10) : 0;
         if (!type || !count || *end || c < 1 || c > 1000 || strlen(type) != 1 || !strchr("SRIL", type[0]))
-            return e3c_error_set(E3C_ERR_FORMAT, "%s:2: Properties must be name:type:count triples (type S, R, I or "
-                                                 "L; count from 1), not at \"%.40s\"", path, name);
+            return e3c_error_set(E3C_ERR_FORMAT,
+                                 "%s:2: Properties must be name:type:count triples (type S, R, I or "
+                                 "L; count from 1), not at \"%.40s\"",
+                                 path, name);
         if (h->n_cols == (int)(sizeof h->cols / sizeof h->cols[0]))
             return e3c_error_set(E3C_ERR_FORMAT, "%s:2: Properties has more than %zu columns", path,
                                  sizeof h->cols / sizeof h->cols[0]);
@@ -198,7 +203,8 @@ static e3c_status parse_properties(char *text, const char *path, xyz_header *h)
             h->pos_at = h->width;
         h->width += (int)c;
         if (h->width > XYZ_MAX_COLUMNS)
-            return e3c_error_set(E3C_ERR_FORMAT, "%s:2: Properties declares more than %d columns", path, XYZ_MAX_COLUMNS);
+            return e3c_error_set(E3C_ERR_FORMAT, "%s:2: Properties declares more than %d columns", path,
+                                 XYZ_MAX_COLUMNS);
     }
     if (h->species_at < 0 || h->pos_at < 0)
         return e3c_error_set(E3C_ERR_FORMAT, "%s:2: Properties must hold species:S:1 and pos:R:3", path);
@@ -219,8 +225,10 @@ static e3c_status parse_comment(char *line, const char *path, xyz_header *h)
             return e3c_error_set(E3C_ERR_FORMAT, "%s:2: a quoted value is not closed (key \"%.40s\")", path, key);
         if (!strcasecmp(key, "Lattice")) {
             if (!value || parse_numbers(value, h->lattice, 9) != 9)
-                return e3c_error_set(E3C_ERR_FORMAT, "%s:2: Lattice must be 9 finite numbers (the three lattice "
-                                                     "vectors) in quotes", path);
+                return e3c_error_set(E3C_ERR_FORMAT,
+                                     "%s:2: Lattice must be 9 finite numbers (the three lattice "
+                                     "vectors) in quotes",
+                                     path);
             h->has_lattice = 1;
         } else if (!strcasecmp(key, "Properties")) {
             if (!value)
@@ -241,8 +249,7 @@ static e3c_status parse_comment(char *line, const char *path, xyz_header *h)
 }
 
 /* One atom line: its tokens by the header's columns. */
-static e3c_status parse_atom(char *line, long number, int64_t atom, const char *path, const xyz_header *h,
-                             xyz_frame *f)
+static e3c_status parse_atom(char *line, long number, int64_t atom, const char *path, const xyz_header *h, xyz_frame *f)
 {
     char *tokens[XYZ_MAX_COLUMNS];
     int n = 0;
@@ -251,8 +258,8 @@ static e3c_status parse_atom(char *line, long number, int64_t atom, const char *
         if (n++ < (int)(sizeof tokens / sizeof tokens[0]))
             tokens[n - 1] = tok;
     if (n != h->width)
-        return e3c_error_set(E3C_ERR_FORMAT, "%s:%ld: atom %lld has %d column%s but Properties declares %d", path, number,
-                             (long long)atom, n, n == 1 ? "" : "s", h->width);
+        return e3c_error_set(E3C_ERR_FORMAT, "%s:%ld: atom %lld has %d column%s but Properties declares %d", path,
+                             number, (long long)atom, n, n == 1 ? "" : "s", h->width);
     int at = 0;
     for (int c = 0; c < h->n_cols; c++)
         for (int k = 0; k < h->cols[c].count; k++, at++) {
@@ -266,8 +273,9 @@ static e3c_status parse_atom(char *line, long number, int64_t atom, const char *
             if (!ok)
                 return e3c_error_set(E3C_ERR_FORMAT, "%s:%ld: \"%.40s\" in column %s of atom %lld is not %s", path,
                                      number, tokens[at], h->cols[c].name, (long long)atom,
-                                     h->cols[c].type == 'L' ? "T or F" : h->cols[c].type == 'I' ? "an integer"
-                                                                                                 : "a finite number");
+                                     h->cols[c].type == 'L'   ? "T or F"
+                                     : h->cols[c].type == 'I' ? "an integer"
+                                                              : "a finite number");
         }
     for (int k = 0; k < 3; k++)
         f->positions[3 * atom + k] = strtod(tokens[h->pos_at + k], NULL);
@@ -297,13 +305,17 @@ e3c_status xyz_read(const char *path, int64_t max_atoms, xyz_frame *f)
     xyz_header h;
     char *comment = NULL;
     if (!first)
-        st = e3c_error_set(E3C_ERR_FORMAT, "%s:1: the file is empty: an XYZ frame starts with the number of atoms", path);
+        st = e3c_error_set(E3C_ERR_FORMAT, "%s:1: the file is empty: an XYZ frame starts with the number of atoms",
+                           path);
     else if (end == first || *end || n < 1 || n > max_atoms)
-        st = e3c_error_set(E3C_ERR_FORMAT, "%s:1: the first line must be the number of atoms (1 to %lld), not \"%.40s\"",
-                           path, (long long)max_atoms, first);
+        st =
+            e3c_error_set(E3C_ERR_FORMAT, "%s:1: the first line must be the number of atoms (1 to %lld), not \"%.40s\"",
+                          path, (long long)max_atoms, first);
     else if (!(comment = next_line(&l)))
-        st = e3c_error_set(E3C_ERR_FORMAT, "%s:2: the file ends before the comment line (Lattice=\"...\" "
-                                           "Properties=...)", path);
+        st = e3c_error_set(E3C_ERR_FORMAT,
+                           "%s:2: the file ends before the comment line (Lattice=\"...\" "
+                           "Properties=...)",
+                           path);
     if (!st)
         st = parse_comment(comment, path, &h);
     if (!st) {

@@ -40,7 +40,8 @@ static e3c_irreps parse_irreps(const char *text)
 static void add_width_check(char *src, const char *x, const char *text)
 {
     e3c_irreps ir = parse_irreps(text);
-    SRC_ADD(src, "    torch._assert(%s.shape[-1] == %lld, 'wrong width of %s')\n", x, (long long)e3c_irreps_dim(&ir), x);
+    SRC_ADD(src, "    torch._assert(%s.shape[-1] == %lld, 'wrong width of %s')\n", x, (long long)e3c_irreps_dim(&ir),
+            x);
     e3c_irreps_free(&ir);
 }
 
@@ -65,8 +66,8 @@ static void add_block_norms(char *src, const char *x, const char *text, int squa
  * parameter w<i> (mul_in, mul_out) per output entry, mixing the copies of the input entry
  * with the same irrep (every output irrep must occur in the input once). Registers the
  * parameters on `m`, drawn from `g`. */
-static void add_linear(char *src, e3c_jit_module *m, e3c_generator *g, e3c_dtype dtype, const char *x,
-                       const char *in, const char *out)
+static void add_linear(char *src, e3c_jit_module *m, e3c_generator *g, e3c_dtype dtype, const char *x, const char *in,
+                       const char *out)
 {
     e3c_irreps ir_in = parse_irreps(in), ir_out = parse_irreps(out);
     SRC_ADD(src, "torch.cat([");
@@ -206,13 +207,13 @@ static void make_good_models(const char *dir, e3c_generator *g)
     static const zoo_model norm = {"block_norm_f64", {"3x0e+2x1o+1x2e"}, {"6x0e"}, E3C_FLOAT64, "pass", "pass", 0};
     save_model(dir, &norm, block_norm(norm.irreps_in[0]));
 
-    static const zoo_model lin = {"irrep_linear_f32", {"2x0e+3x1o+1x2e"}, {"3x0e+2x1o+2x2e"}, E3C_FLOAT32,
-                                  "pass", "pass", 0};
+    static const zoo_model lin = {
+        "irrep_linear_f32", {"2x0e+3x1o+1x2e"}, {"3x0e+2x1o+2x2e"}, E3C_FLOAT32, "pass", "pass", 0};
     save_model(dir, &lin, linear_module("IrrepLinear", g, E3C_FLOAT32, lin.irreps_in[0], lin.irreps_out[0], ""));
 
     /* two outputs: a linear map and the squared norms of every copy */
-    static const zoo_model tup = {"tuple_linear_sqnorm_f32", {"1x0e+2x1o+1x2e"}, {"3x1o+1x2e", "4x0e"},
-                                  E3C_FLOAT32, "pass", "pass", 0};
+    static const zoo_model tup = {
+        "tuple_linear_sqnorm_f32", {"1x0e+2x1o+1x2e"}, {"3x1o+1x2e", "4x0e"}, E3C_FLOAT32, "pass", "pass", 0};
     char src[SRC_CAP] = "def forward(self, x):\n";
     add_width_check(src, "x", tup.irreps_in[0]);
     SRC_ADD(src, "    return (");
@@ -244,33 +245,34 @@ static void make_good_models(const char *dir, e3c_generator *g)
     save_model(dir, &my, m);
 
     /* two inputs: the vector of the first scaled by the sum of the second's scalars */
-    static const zoo_model two = {"scaled_vector_two_inputs_f64", {"1x0e+1x1o", "4x0e"}, {"1x1o"}, E3C_FLOAT64,
-                                  "pass", "pass", 0};
+    static const zoo_model two = {
+        "scaled_vector_two_inputs_f64", {"1x0e+1x1o", "4x0e"}, {"1x1o"}, E3C_FLOAT64, "pass", "pass", 0};
     save_model(dir, &two,
-               new_module("ScaledVector", "def forward(self, x, s):\n" WIDTH_CHECK("x", 4) WIDTH_CHECK("s", 4)
-                                          "    return x.narrow(-1, 1, 3) * s.narrow(-1, 0, 4).sum(-1, keepdim=True)\n"));
+               new_module("ScaledVector",
+                          "def forward(self, x, s):\n" WIDTH_CHECK("x", 4) WIDTH_CHECK(
+                              "s", 4) "    return x.narrow(-1, 1, 3) * s.narrow(-1, 0, 4).sum(-1, keepdim=True)\n"));
 
     /* points: positions relative to their mean do not move under translations */
-    static const zoo_model pts = {"centred_points_f64", {"cartesian_points"}, {"1x1o"}, E3C_FLOAT64,
-                                  "pass", "pass", 0};
+    static const zoo_model pts = {"centred_points_f64", {"cartesian_points"}, {"1x1o"}, E3C_FLOAT64, "pass", "pass", 0};
     save_model(dir, &pts,
-               new_module("CentredPoints", "def forward(self, pos):\n" WIDTH_CHECK("pos", 3)
-                                           "    p = pos.narrow(-1, 0, 3)\n"
-                                           "    return p - p.mean(dim=-2, keepdim=True)\n"));
+               new_module("CentredPoints", "def forward(self, pos):\n" WIDTH_CHECK(
+                                               "pos", 3) "    p = pos.narrow(-1, 0, 3)\n"
+                                                         "    return p - p.mean(dim=-2, keepdim=True)\n"));
 }
 
 static void make_failing_models(const char *dir, e3c_generator *g)
 {
     /* a x b is a pseudovector (1e): declared 1o, the parity cases fail */
-    static const zoo_model cross = {"cross_product_declared_1o_f32", {"2x1o"}, {"1x1o"}, E3C_FLOAT32,
-                                    "pass", "fail", 0};
+    static const zoo_model cross = {
+        "cross_product_declared_1o_f32", {"2x1o"}, {"1x1o"}, E3C_FLOAT32, "pass", "fail", 0};
     save_model(dir, &cross,
-               new_module("CrossProduct", "def forward(self, x):\n" WIDTH_CHECK("x", 6)
-                                          "    return torch.cross(x.narrow(-1, 0, 3), x.narrow(-1, 3, 3), dim=-1)\n"));
+               new_module("CrossProduct",
+                          "def forward(self, x):\n" WIDTH_CHECK(
+                              "x", 6) "    return torch.cross(x.narrow(-1, 0, 3), x.narrow(-1, 3, 3), dim=-1)\n"));
 
     /* 1e-6 of the first vector component added to every output: far above float64's 1e-9 */
-    static const zoo_model pert = {"linear_perturbed_1e-6_f64", {"1x0e+1x1o+2x2e"}, {"2x0e+1x1o+1x2e"},
-                                   E3C_FLOAT64, "pass", "fail", 0};
+    static const zoo_model pert = {
+        "linear_perturbed_1e-6_f64", {"1x0e+1x1o+2x2e"}, {"2x0e+1x1o+1x2e"}, E3C_FLOAT64, "pass", "fail", 0};
     save_model(dir, &pert,
                linear_module("PerturbedLinear", g, E3C_FLOAT64, pert.irreps_in[0], pert.irreps_out[0],
                              " + 1e-6 * x.narrow(-1, 1, 1)"));
@@ -281,22 +283,22 @@ static void make_failing_models(const char *dir, e3c_generator *g)
 
     /* points themselves move under translations: declared as a vector, translation fails */
     static const zoo_model raw = {"raw_points_f64", {"cartesian_points"}, {"1x1o"}, E3C_FLOAT64, "pass", "fail", 0};
-    save_model(dir, &raw, new_module("RawPoints", "def forward(self, pos):\n" WIDTH_CHECK("pos", 3)
-                                                "    return pos.narrow(-1, 0, 3) * 1.0\n"));
+    save_model(dir, &raw,
+               new_module("RawPoints",
+                          "def forward(self, pos):\n" WIDTH_CHECK("pos", 3) "    return pos.narrow(-1, 0, 3) * 1.0\n"));
 }
 
 static void make_broken_models(const char *dir, e3c_generator *g)
 {
-    static const zoo_model raises = {"forward_always_raises_f32", {"1x0e+1x1o"}, {"1x0e+1x1o"}, E3C_FLOAT32,
-                                     "error", "error", 0};
+    static const zoo_model raises = {
+        "forward_always_raises_f32", {"1x0e+1x1o"}, {"1x0e+1x1o"}, E3C_FLOAT32, "error", "error", 0};
     save_model(dir, &raises,
                new_module("AlwaysRaises", "def forward(self, x):\n"
                                           "    assert x.shape[-1] < 0, 'this module always raises'\n"
                                           "    return x\n"));
 
     /* `stop` depends on the input, so the compiler cannot drop the loop */
-    static const zoo_model loop = {"forward_endless_loop_f32", {"2x0e"}, {"2x0e"}, E3C_FLOAT32,
-                                   "error", "error", 3};
+    static const zoo_model loop = {"forward_endless_loop_f32", {"2x0e"}, {"2x0e"}, E3C_FLOAT32, "error", "error", 3};
     save_model(dir, &loop,
                new_module("EndlessLoop", "def forward(self, x):\n"
                                          "    stop = x.shape[-1] < 0\n"
@@ -307,8 +309,8 @@ static void make_broken_models(const char *dir, e3c_generator *g)
                                          "    return x * float(i)\n"));
 
     /* a good archive cut to half its bytes */
-    static const zoo_model cut = {"truncated_archive_f32", {"3x0e+1x1o"}, {"1x0e+2x1o"}, E3C_FLOAT32,
-                                  "error", "error", 0};
+    static const zoo_model cut = {
+        "truncated_archive_f32", {"3x0e+1x1o"}, {"1x0e+2x1o"}, E3C_FLOAT32, "error", "error", 0};
     e3c_jit_module *m = linear_module("IrrepLinear", g, E3C_FLOAT32, cut.irreps_in[0], cut.irreps_out[0], "");
     void *bytes = NULL;
     size_t size = 0;
@@ -318,8 +320,8 @@ static void make_broken_models(const char *dir, e3c_generator *g)
     free(bytes);
     write_fixture(dir, &cut);
 
-    static const zoo_model text = {"text_file_not_archive_f32", {"1x0e+1x1o"}, {"1x0e+1x1o"}, E3C_FLOAT32,
-                                   "error", "error", 0};
+    static const zoo_model text = {
+        "text_file_not_archive_f32", {"1x0e+1x1o"}, {"1x0e+1x1o"}, E3C_FLOAT32, "error", "error", 0};
     static const char words[] = "this is a text file, not a TorchScript archive\n";
     write_bytes(dir, "text_file_not_archive_f32.pt", words, sizeof words - 1);
     write_fixture(dir, &text);

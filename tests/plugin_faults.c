@@ -14,18 +14,13 @@ e3c_status e3check_plugin_init(void);
 e3c_status e3check_plugin_init(void)
 {
     switch (PLUGIN_FAULT) {
-    case 1:
-        raise(SIGSEGV);
-        break;
-    case 2:
-        abort();
-    case 3:
-        exit(0);
+    case 1: raise(SIGSEGV); break;
+    case 2: abort();
+    case 3: exit(0);
     case 5:
         for (;;)
             pause();
-    default:
-        break;
+    default: break;
     }
     return E3C_ERR_VALUE;
 }

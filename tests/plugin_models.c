@@ -45,11 +45,15 @@ static e3c_status chatty_forward(e3c_module *self, const e3c_values *in, e3c_val
 }
 
 static const e3c_module_class hang_class = {
-    .name = "Hang", .mode = "script", .forward = hang_forward,
+    .name = "Hang",
+    .mode = "script",
+    .forward = hang_forward,
     .script_source = "def forward(self, x):\n    torch._assert(x.shape[-1] == 4, \"width\")\n    return x * 1.0\n"};
 
 static const e3c_module_class chatty_class = {
-    .name = "Chatty", .mode = "script", .forward = chatty_forward,
+    .name = "Chatty",
+    .mode = "script",
+    .forward = chatty_forward,
     .script_source = "def forward(self, x):\n    print(\"CHATTY-TORCHSCRIPT-MARK\")\n"
                      "    torch._assert(x.shape[-1] == 4, \"width\")\n    return x * 1.0\n"};
 

@@ -95,7 +95,9 @@ static e3c_status exhaust_memory(e3c_module *self, const e3c_values *in, e3c_val
 static const e3c_module_class mix_class = {.name = "MixScalarVector", .mode = "trace", .forward = mix_scalar_vector};
 static const e3c_module_class identity_class = {.name = "Identity", .mode = "trace", .forward = identity};
 static const e3c_module_class sum_class = {.name = "SumAnyWidth", .mode = "trace", .forward = sum_last};
-static const e3c_module_class differs_class = {.name = "ScriptDiffers", .mode = "script", .forward = identity,
+static const e3c_module_class differs_class = {.name = "ScriptDiffers",
+                                               .mode = "script",
+                                               .forward = identity,
                                                .script_source = "def forward(self, x):\n    return x * 2.0\n"};
 static const e3c_module_class abort_class = {.name = "Aborts", .mode = "trace", .forward = crash_abort};
 static const e3c_module_class segv_class = {.name = "Segfaults", .mode = "trace", .forward = crash_segv};
@@ -143,9 +145,10 @@ Test(equivariance, mixing_0e_and_1o_fails_rotation)
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
     cr_assert_not(case_passed(&r, 0));
     /* the per-block errors point at the scalar block */
-    const cJSON *blocks = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(
-                                                  cJSON_GetArrayItem(cJSON_GetObjectItem(r.details, "cases"), 0), "outputs"), 0),
-                                              "blocks");
+    const cJSON *blocks = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.details, "cases"), 0), "outputs"), 0),
+        "blocks");
     cr_assert_gt(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 0), "max_error")->valuedouble, 1e-3);
     cr_assert_lt(cJSON_GetObjectItem(cJSON_GetArrayItem(blocks, 1), "max_error")->valuedouble, 1e-12);
     e3c_check_result_free(&r);
@@ -163,7 +166,8 @@ Test(equivariance, wrongly_declared_parity_fails_only_the_parity_cases)
     cr_assert_not(case_passed(&r, 1));
     cr_assert(strstr(r.message, "(parity_k=1, did_translate=False) -> max error="), "%s", r.message);
     const char *formatted = cJSON_GetObjectItem(r.details, "formatted")->valuestring;
-    cr_assert(strstr(formatted, "(parity_k=0, did_translate=False) -> max error=0.000e+00 in argument 0\n"), "%s", formatted);
+    cr_assert(strstr(formatted, "(parity_k=0, did_translate=False) -> max error=0.000e+00 in argument 0\n"), "%s",
+              formatted);
     e3c_check_result_free(&r);
     drop(&f);
 }
@@ -211,8 +215,10 @@ Test(auto_jitable, accepting_any_width_fails_strict_shapes)
     e3c_check_result r;
     E3C_ASSERT_OK(e3c_check_auto_jitable(&r, &f.s, NULL));
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
-    cr_assert(strstr(r.message, "Traced function didn't error on bad input shape: input 0 accepted a width of 5"), "%s", r.message);
-    cr_assert(strstr(r.message, "the module must check each input's last dimension itself"), "no next step: %s", r.message);
+    cr_assert(strstr(r.message, "Traced function didn't error on bad input shape: input 0 accepted a width of 5"), "%s",
+              r.message);
+    cr_assert(strstr(r.message, "the module must check each input's last dimension itself"), "no next step: %s",
+              r.message);
     e3c_check_result_free(&r);
     drop(&f);
 }
@@ -356,7 +362,8 @@ static void pool_check(void *ctx, e3c_check_result *out)
 
 Test(isolation, pool_reuses_workers_and_replaces_the_ones_that_die)
 {
-    pool_case pid = {NULL}, ok = {&identity_class}, aborts = {&abort_class}, segv = {&segv_class}, hangs = {&hang_class};
+    pool_case pid = {NULL}, ok = {&identity_class}, aborts = {&abort_class}, segv = {&segv_class},
+              hangs = {&hang_class};
     /* tag: 0-2 pid, 3 abort, 4 pid, 5 hang, 6 pid, 7 segv, 8 ok, 9 pid */
     pool_case *order[10] = {&pid, &pid, &pid, &aborts, &pid, &hangs, &pid, &segv, &ok, &pid};
     e3c_check_pool *p = NULL;
@@ -391,7 +398,8 @@ Test(isolation, pool_reuses_workers_and_replaces_the_ones_that_die)
     long w0 = atol(r[0].message), w4 = atol(r[4].message), w6 = atol(r[6].message), w9 = atol(r[9].message);
     cr_assert(w0 != self, "checks never run in the caller's process");
     cr_assert(w0 == atol(r[1].message) && w0 == atol(r[2].message), "one worker ran the first three checks");
-    cr_assert(w4 != w0 && w6 != w4 && w9 != w6, "a worker that died or hung was replaced (%ld %ld %ld %ld)", w0, w4, w6, w9);
+    cr_assert(w4 != w0 && w6 != w4 && w9 != w6, "a worker that died or hung was replaced (%ld %ld %ld %ld)", w0, w4, w6,
+              w9);
     for (int i = 0; i < 10; i++)
         e3c_check_result_free(&r[i]);
 }
@@ -493,14 +501,16 @@ Test(golden, nan_or_inf_where_a_finite_value_is_expected_fails_naming_output_and
                      "\"checks\":{\"golden\":{\"output\":[[0.0],[1.0]]}}}",
                      E3C_CHECK_GOLDEN, &r);
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
-    cr_assert(strstr(r.message, "output 0") && strstr(r.message, "index [0, 0]") && strstr(r.message, "nan"), "%s", r.message);
+    cr_assert(strstr(r.message, "output 0") && strstr(r.message, "index [0, 0]") && strstr(r.message, "nan"), "%s",
+              r.message);
     e3c_check_result_free(&r);
     run_fixture_text("{\"name\":\"inf_weight\",\"module\":{\"type\":\"Linear\",\"args\":[\"1x0e\",\"1x0e\"]},"
                      "\"parameters\":{\"weight\":[1e999]},\"dtype\":\"float64\",\"inputs\":[[[1.0],[2.0]]],"
                      "\"checks\":{\"golden\":{\"output\":[[1.0],[2.0]]}}}",
                      E3C_CHECK_GOLDEN, &r);
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
-    cr_assert(strstr(r.message, "output 0") && strstr(r.message, "index [0, 0]") && strstr(r.message, "inf"), "%s", r.message);
+    cr_assert(strstr(r.message, "output 0") && strstr(r.message, "index [0, 0]") && strstr(r.message, "inf"), "%s",
+              r.message);
     cr_assert(!strstr(r.message, "0.000e+00"), "%s", r.message);
     e3c_check_result_free(&r);
 }
@@ -635,8 +645,9 @@ Test(auto_jitable, width_zero_needs_no_narrower_input_and_can_pass)
     cr_assert_eq(r.status, E3C_PASSED, "%s", r.message);
     const cJSON *step = NULL, *steps = cJSON_GetObjectItem(r.details, "steps");
     const char *detail = NULL;
-    cJSON_ArrayForEach(step, steps) if (!strcmp(cJSON_GetObjectItem(step, "step")->valuestring, "strict_shapes")) detail =
-        cJSON_GetStringValue(cJSON_GetObjectItem(step, "detail"));
+    cJSON_ArrayForEach(step, steps)
+        if (!strcmp(cJSON_GetObjectItem(step, "step")->valuestring, "strict_shapes"))
+            detail = cJSON_GetStringValue(cJSON_GetObjectItem(step, "detail"));
     cr_assert(detail && strstr(detail, "width 0"), "the strict-shape step says why it tried no narrower input: %s",
               detail ? detail : "(none)");
     e3c_check_result_free(&r);
@@ -663,10 +674,7 @@ Test(equivariance, nan_outputs_show_nan_per_block_not_zero)
     drop(&f);
 }
 
-static void writes_nothing(void *ctx, e3c_check_result *out)
-{
-    (void)ctx, (void)out;
-}
+static void writes_nothing(void *ctx, e3c_check_result *out) { (void)ctx, (void)out; }
 
 Test(fail_closed, an_isolated_check_that_writes_no_verdict_is_errored)
 {
@@ -697,8 +705,8 @@ static e3c_status transposed_every_other_call(e3c_module *self, const e3c_values
 
 Test(equivariance, an_output_of_another_shape_under_rotation_is_named_not_broadcast)
 {
-    static const e3c_module_class cls = {.name = "TransposedEveryOtherCall", .mode = NULL,
-                                         .forward = transposed_every_other_call};
+    static const e3c_module_class cls = {
+        .name = "TransposedEveryOtherCall", .mode = NULL, .forward = transposed_every_other_call};
     fixture f;
     make(&f, &cls, "1x0e", "1x0e", E3C_FLOAT64);
     e3c_equivariance_options o = E3C_EQUIVARIANCE_OPTIONS_INIT;
@@ -713,7 +721,9 @@ Test(equivariance, an_output_of_another_shape_under_rotation_is_named_not_broadc
 
 Test(auto_jitable, a_compiled_output_of_another_shape_fails_and_is_not_blamed_on_the_eager_forward)
 {
-    static const e3c_module_class cls = {.name = "ScriptAddsADimension", .mode = "script", .forward = identity,
+    static const e3c_module_class cls = {.name = "ScriptAddsADimension",
+                                         .mode = "script",
+                                         .forward = identity,
                                          .script_source = "def forward(self, x):\n    return x.unsqueeze(0)\n"};
     fixture f;
     make(&f, &cls, "2x0e", "2x0e", E3C_FLOAT64);
@@ -804,7 +814,8 @@ static const char *validation_error(const char *checks)
 {
     static char msg[1024];
     char text[1024];
-    snprintf(text, sizeof text, "{\"name\":\"t\",\"module\":{\"type\":\"Norm\",\"args\":[\"1o\"]},\"checks\":%s}", checks);
+    snprintf(text, sizeof text, "{\"name\":\"t\",\"module\":{\"type\":\"Norm\",\"args\":[\"1o\"]},\"checks\":%s}",
+             checks);
     cJSON *fx = cJSON_Parse(text);
     cr_assert_not_null(fx, "%s", text);
     e3c_status st = e3c_fixture_validate(fx);
@@ -837,10 +848,11 @@ Test(fixture_options, misspelled_mistyped_or_out_of_range_options_are_refused_na
         cr_assert_not_null(m, "accepted %s", bad[i].checks);
         cr_assert(strstr(m, bad[i].said), "%s: %s", bad[i].checks, m);
     }
-    cr_assert_null(validation_error("{\"equivariance\":{\"ntrials\":3,\"do_parity\":false,\"tolerance\":1e-6},"
-                                    "\"auto_jitable\":{\"strict_shapes\":true},\"normalized\":{\"normalization\":\"norm\","
-                                    "\"n_input\":100,\"weights\":[\"weight\"]}}"),
-                   "valid options refused");
+    cr_assert_null(
+        validation_error("{\"equivariance\":{\"ntrials\":3,\"do_parity\":false,\"tolerance\":1e-6},"
+                         "\"auto_jitable\":{\"strict_shapes\":true},\"normalized\":{\"normalization\":\"norm\","
+                         "\"n_input\":100,\"weights\":[\"weight\"]}}"),
+        "valid options refused");
 }
 
 Test(fixture_options, seeds_a_json_number_cannot_hold_exactly_are_refused)
@@ -851,7 +863,8 @@ Test(fixture_options, seeds_a_json_number_cannot_hold_exactly_are_refused)
         snprintf(text, sizeof text, "{\"name\":\"t\",\"seed\":%s,\"module\":{\"type\":\"Norm\",\"args\":[\"1o\"]}}",
                  seeds[i]);
         cJSON *fx = cJSON_Parse(text);
-        E3C_ASSERT_FAILS(e3c_fixture_validate(fx), E3C_ERR_VALUE, "field \"seed\" must be an integer from 0 to 2^53 - 1");
+        E3C_ASSERT_FAILS(e3c_fixture_validate(fx), E3C_ERR_VALUE,
+                         "field \"seed\" must be an integer from 0 to 2^53 - 1");
         cJSON_Delete(fx);
     }
 }
@@ -860,11 +873,12 @@ Test(fixture_options, seeds_a_json_number_cannot_hold_exactly_are_refused)
  * give, the expected verdicts, and its subject's paths joined to the fixture's folder. */
 Test(fixture_options, a_parsed_fixture_holds_the_typed_options_and_expectations)
 {
-    cJSON *json = cJSON_Parse("{\"name\":\"t\",\"torchscript\":\"m.pt\",\"irreps_in\":[\"1o\"],\"irreps_out\":[\"0e\"],"
-                              "\"dtype\":\"float64\",\"seed\":7,\"timeout_s\":5,\"checks\":{\"equivariance\":{\"ntrials\":3,"
-                              "\"do_parity\":false,\"tolerance\":1e-6},\"auto_jitable\":false,\"golden\":{\"output\":[[1]],"
-                              "\"atol\":0.5},\"normalized\":{\"normalization\":\"norm\",\"weights\":[\"a\",\"b\"]}},"
-                              "\"expect\":{\"golden\":\"fail\",\"normalized\":\"error\"}}");
+    cJSON *json =
+        cJSON_Parse("{\"name\":\"t\",\"torchscript\":\"m.pt\",\"irreps_in\":[\"1o\"],\"irreps_out\":[\"0e\"],"
+                    "\"dtype\":\"float64\",\"seed\":7,\"timeout_s\":5,\"checks\":{\"equivariance\":{\"ntrials\":3,"
+                    "\"do_parity\":false,\"tolerance\":1e-6},\"auto_jitable\":false,\"golden\":{\"output\":[[1]],"
+                    "\"atol\":0.5},\"normalized\":{\"normalization\":\"norm\",\"weights\":[\"a\",\"b\"]}},"
+                    "\"expect\":{\"golden\":\"fail\",\"normalized\":\"error\"}}");
     e3c_fixture *fx = NULL;
     E3C_ASSERT_OK(e3c_fixture_parse(&fx, json, "/models"));
     cJSON_Delete(json); /* the fixture keeps its own copy */

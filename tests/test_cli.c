@@ -107,7 +107,9 @@ Test(cli, o3_reproduces_golden_values_exactly_enough)
 
     size_t n = json_flatten(cJSON_GetObjectItem(answer_at(&all, r, 0), "D"), got, 512);
     const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "wigner_D")) if (cJSON_GetObjectItem(c, "l")->valueint == 3) break;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "wigner_D"))
+        if (cJSON_GetObjectItem(c, "l")->valueint == 3)
+            break;
     cr_assert_eq(json_flatten(cJSON_GetObjectItem(c, "D"), want, 512), n);
     for (size_t i = 0; i < n; i++)
         cr_assert(close_rel(got[i], want[i], 1e-12));
@@ -149,7 +151,8 @@ Test(cli, o3_reproduces_golden_values_exactly_enough)
 
 Test(cli, o3_answers_errors_in_place_and_rejects_non_json)
 {
-    run_result *r = run_cli("o3", "[{\"op\":\"wigner_3j\",\"l\":[1,1,3]},{\"op\":\"nope\"},{\"op\":\"irreps\",\"irreps\":\"1e\"}]");
+    run_result *r =
+        run_cli("o3", "[{\"op\":\"wigner_3j\",\"l\":[1,1,3]},{\"op\":\"nope\"},{\"op\":\"irreps\",\"irreps\":\"1e\"}]");
     cr_assert_eq(r->status, 0);
     cJSON *all = cJSON_Parse(r->out);
     cr_assert_eq(cJSON_GetArraySize(all), 3);
@@ -185,7 +188,8 @@ Test(cli, compile_saves_a_loadable_file_with_the_childs_control_flow)
 {
     char args[8192], out[512];
     snprintf(out, sizeof out, "%s/another.pt", test_tmpdir());
-    snprintf(args, sizeof args, "compile '%s' --mode trace -o '%s'", repo_path("fixtures/seed/another_module.json"), out);
+    snprintf(args, sizeof args, "compile '%s' --mode trace -o '%s'", repo_path("fixtures/seed/another_module.json"),
+             out);
     run_result *r = run_cli(args, NULL);
     cr_assert_eq(r->status, 0, "%s", r->err);
     cr_assert(strstr(r->out, "root.mymod MyModuleLoop mode=script scripted"), "%s", r->out);
@@ -231,7 +235,8 @@ static cJSON *read_report(const char *path)
     cr_assert_null(bad, "report %s does not match reports/report.schema.json: %s", path, bad);
     cJSON_Delete(schema);
     const cJSON *sum = cJSON_GetObjectItem(report, "summary");
-    cr_assert_eq(cJSON_GetObjectItem(sum, "total")->valueint, cJSON_GetArraySize(cJSON_GetObjectItem(report, "results")));
+    cr_assert_eq(cJSON_GetObjectItem(sum, "total")->valueint,
+                 cJSON_GetArraySize(cJSON_GetObjectItem(report, "results")));
     return report;
 }
 
@@ -283,8 +288,8 @@ Test(run, results_do_not_depend_on_the_number_of_workers)
     const char *jobs[2] = {"1", "3"};
     for (int k = 0; k < 2; k++) {
         snprintf(json[k], sizeof json[k], "%s/jobs%s.json", test_tmpdir(), jobs[k]);
-        snprintf(args, sizeof args, "run '%s' --filter '*_f64' --jobs %s --report '%s'", repo_path("fixtures/nn/library.json"),
-                 jobs[k], json[k]);
+        snprintf(args, sizeof args, "run '%s' --filter '*_f64' --jobs %s --report '%s'",
+                 repo_path("fixtures/nn/library.json"), jobs[k], json[k]);
         run_result *r = run_cli(args, NULL);
         cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
         cJSON *report = read_report(json[k]);
@@ -305,12 +310,16 @@ Test(run, bad_fixtures_become_errored_results_and_the_report_is_complete)
     const char *files[][2] = {
         {"invalid.json", "{\"name\": \"a\",\n \"module\": {\"type\": \"Norm\"},\n oops}"},
         {"unknown_type.json", "{\"name\": \"b\", \"module\": {\"type\": \"Nope\"}}"},
-        {"unknown_field.json", "{\"name\": \"c\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}, \"colour\": 1}"},
-        {"missing_model.json", "{\"name\": \"d\", \"torchscript\": \"gone.pt\", \"irreps_in\": [\"1o\"], \"irreps_out\": [\"1x0e\"]}"},
-        {"quote.json", "{\"name\": \"e <&>\\\"\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}, \"expect\": {\"equivariance\": \"fail\"}}"},
+        {"unknown_field.json",
+         "{\"name\": \"c\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}, \"colour\": 1}"},
+        {"missing_model.json",
+         "{\"name\": \"d\", \"torchscript\": \"gone.pt\", \"irreps_in\": [\"1o\"], \"irreps_out\": [\"1x0e\"]}"},
+        {"quote.json",
+         "{\"name\": \"e <&>\\\"\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}, \"expect\": {\"equivariance\": \"fail\"}}"},
         /* found by fuzzing: a check named four times overflowed the list of checks */
-        {"twice.json", "{\"name\": \"f\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}, \"checks\": "
-                       "{\"auto_jitable\": true, \"auto_jitable\": true, \"auto_jitable\": true, \"auto_jitable\": true}}"},
+        {"twice.json",
+         "{\"name\": \"f\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}, \"checks\": "
+         "{\"auto_jitable\": true, \"auto_jitable\": true, \"auto_jitable\": true, \"auto_jitable\": true}}"},
         {"twice_kwargs.json", "{\"name\": \"g\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"], "
                               "\"kwargs\": {\"squared\": true, \"squared\": false}}}"}};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
@@ -503,7 +512,8 @@ Test(reports, regular_files_and_links_are_written_atomically_and_links_stay_link
     snprintf(real, sizeof real, "%s/model.pt", dir);
     snprintf(link, sizeof link, "%s/model-link.pt", dir);
     cr_assert_eq(symlink("model.pt", link), 0);
-    snprintf(args, sizeof args, "compile '%s' --mode trace -o '%s'", repo_path("fixtures/seed/another_module.json"), link);
+    snprintf(args, sizeof args, "compile '%s' --mode trace -o '%s'", repo_path("fixtures/seed/another_module.json"),
+             link);
     r = run_cli(args, NULL);
     cr_assert_eq(r->status, 0, "%s", r->err);
     cr_assert(S_ISLNK(lmode(link)) && S_ISREG(lmode(real)));
@@ -555,7 +565,8 @@ Test(reports, devices_and_fifos_are_written_in_place_never_replaced)
     cr_assert_eq(r->status, 0, "%s %s", r->out, r->err);
     cr_assert(S_ISCHR(lmode(dev)), "the device node was replaced by a regular file");
     cr_assert(S_ISLNK(lmode(link)) && S_ISCHR(lmode(dev2)), "the link or its device was replaced");
-    snprintf(args, sizeof args, "compile '%s' --mode trace -o '%s'", repo_path("fixtures/seed/another_module.json"), dev);
+    snprintf(args, sizeof args, "compile '%s' --mode trace -o '%s'", repo_path("fixtures/seed/another_module.json"),
+             dev);
     r = run_cli(args, NULL);
     cr_assert_eq(r->status, 0, "%s", r->err);
     cr_assert(S_ISCHR(lmode(dev)), "compile -o replaced the device node");
@@ -731,8 +742,7 @@ Test(interrupted, unrun_checks_are_skipped_in_every_report_and_every_headline_sa
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(report, "results")), 4, "every check is in the report");
     int not_run = 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "results"))
-    {
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "results")) {
         const char *status_s = cJSON_GetObjectItem(e, "status")->valuestring;
         int skipped = !strcmp(status_s, "SKIPPED");
         not_run += skipped;
@@ -803,8 +813,7 @@ Test(interrupted, a_signal_at_the_start_of_main_gives_status_2_and_a_report, .ti
     cJSON *report = read_report(json);
     const cJSON *e;
     int n = 0;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "results"))
-    {
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "results")) {
         cr_assert_str_eq(cJSON_GetObjectItem(e, "status")->valuestring, "SKIPPED");
         n++;
     }
@@ -819,7 +828,11 @@ static int is_utf8(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
-        size_t k = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        size_t k = c < 0x80                 ? 1
+                   : c >= 0xC2 && c <= 0xDF ? 2
+                   : c >= 0xE0 && c <= 0xEF ? 3
+                   : c >= 0xF0 && c <= 0xF4 ? 4
+                                            : 0;
         if (!k || i + k > n)
             return 0;
         for (size_t j = 1; j < k; j++)
@@ -923,8 +936,7 @@ Test(reports, names_that_are_not_utf8_give_valid_reports_with_a_note)
     cr_assert(cJSON_GetArraySize(notes) == 1 && strstr(cJSON_GetArrayItem(notes, 0)->valuestring, "U+FFFD"));
     int shown = 0, type_shown = 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "results"))
-    {
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "results")) {
         const char *name = cJSON_GetObjectItem(e, "fixture")->valuestring;
         shown += !strncmp(name, "caf\xef\xbf\xbd ", 6);
         type_shown += !strcmp(name, "t\xef\xbf\xbd");
@@ -1162,9 +1174,10 @@ Test(reliability, a_closed_pipe_leaves_nothing_running)
                         "\"timeout_s\": 2}"}};
     const char *dir = fixture_dir("piped", files, 2);
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "E3C_TEST_HANG_FILE='%s/piped.pids' %s run '%s' --plugin '%s' --jobs 3 --report '%s/piped.json' "
-             "2>/dev/null | head -1 > '%s/piped.out'", test_tmpdir(), E3C_CLI_PATH, dir, E3C_TEST_PLUGIN_MODELS, test_tmpdir(),
-             test_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "E3C_TEST_HANG_FILE='%s/piped.pids' %s run '%s' --plugin '%s' --jobs 3 --report '%s/piped.json' "
+             "2>/dev/null | head -1 > '%s/piped.out'",
+             test_tmpdir(), E3C_CLI_PATH, dir, E3C_TEST_PLUGIN_MODELS, test_tmpdir(), test_tmpdir());
     int st = system(cmd);
     cr_assert(WIFEXITED(st), "the pipeline did not end normally");
     cr_assert_eq(children_left(), 0, "processes of e3check were left running after it died of SIGPIPE");
@@ -1191,9 +1204,9 @@ Test(reliability, a_worker_ends_itself_past_its_time_limit)
     snprintf(hang_file, sizeof hang_file, "%s/stopped.pids", test_tmpdir());
     snprintf(out, sizeof out, "%s/stopped.out", test_tmpdir());
     snprintf(json, sizeof json, "%s/stopped.json", test_tmpdir());
-    const char *const files[][2] = {
-        {"hang.json", "{\"name\": \"hang\", \"module\": {\"type\": \"Hang\"}, \"dtype\": \"float64\", "
-                      "\"checks\": {\"equivariance\": true}, \"timeout_s\": 1}"}};
+    const char *const files[][2] = {{"hang.json",
+                                     "{\"name\": \"hang\", \"module\": {\"type\": \"Hang\"}, \"dtype\": \"float64\", "
+                                     "\"checks\": {\"equivariance\": true}, \"timeout_s\": 1}"}};
     const char *dir = fixture_dir("stopped", files, 1);
     const char *argv[] = {"run", dir, "--plugin", E3C_TEST_PLUGIN_MODELS, "--jobs", "1", "--report", json, NULL};
     pid_t e3check = spawn_cli_hanging(argv, out, hang_file);
@@ -1223,11 +1236,11 @@ Test(reliability, what_a_model_prints_goes_into_the_details)
     cJSON *report = read_report(json);
     const cJSON *e;
     int seen = 0;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "results"))
-    {
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(report, "results")) {
         const cJSON *d = cJSON_GetObjectItem(e, "details");
         const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(d, "output"));
-        cr_assert_not_null(text, "no output in the details of %s", cJSON_GetStringValue(cJSON_GetObjectItem(e, "check")));
+        cr_assert_not_null(text, "no output in the details of %s",
+                           cJSON_GetStringValue(cJSON_GetObjectItem(e, "check")));
         cr_assert(strstr(text, "CHATTY-STDOUT-MARK") && strstr(text, "CHATTY-STDERR-MARK"), "%s", text);
         cr_assert_leq(strlen(text), 4096);
         cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(d, "output_truncated")));
@@ -1243,7 +1256,8 @@ Test(reliability, what_a_model_prints_goes_into_the_details)
 Test(reliability, a_plugin_that_crashes_aborts_exits_or_fails_silently_is_a_usage_error)
 {
     const char *why[] = {"crashed while loading (signal 11", "crashed while loading (signal 6",
-                         "ended the process while loading (exit status 0)", "failed (E3C_ERR_VALUE) without saying why"};
+                         "ended the process while loading (exit status 0)",
+                         "failed (E3C_ERR_VALUE) without saying why"};
     for (int i = 0; i < 4; i++) {
         char plugin[1024], args[10000], json[512];
         snprintf(plugin, sizeof plugin, "%s%d.so", E3C_TEST_PLUGIN_FAULT, i + 1);
@@ -1283,7 +1297,8 @@ static int run_bounded(const char *args, const char *out)
 Test(reliability, fifos_and_link_loops_in_fixture_folders_neither_hang_nor_vanish)
 {
     const char *const files[][2] = {
-        {"ok.json", "{\"name\": \"ok\", \"module\": {\"type\": \"Norm\", \"args\": [\"1x0e+1x1o\"]}, \"dtype\": \"float64\"}"}};
+        {"ok.json",
+         "{\"name\": \"ok\", \"module\": {\"type\": \"Norm\", \"args\": [\"1x0e+1x1o\"]}, \"dtype\": \"float64\"}"}};
     const char *dir = fixture_dir("walk", files, 1);
     char path[1024], target[1024], out[512], args[4096], json[512], text[1 << 16];
     snprintf(path, sizeof path, "%s/pipe.json", dir);
@@ -1347,8 +1362,9 @@ Test(reliability, o3_answers_are_bounded_and_name_the_size)
 Test(reliability, a_network_is_bounded_as_a_whole)
 {
     const char *const files[][2] = {
-        {"big.json", "{\"name\": \"big\", \"module\": {\"type\": \"FullyConnectedNet\", \"args\": [[16384, 16384, 1]]}, "
-                     "\"dtype\": \"float32\", \"checks\": {\"equivariance\": true}}"}};
+        {"big.json",
+         "{\"name\": \"big\", \"module\": {\"type\": \"FullyConnectedNet\", \"args\": [[16384, 16384, 1]]}, "
+         "\"dtype\": \"float32\", \"checks\": {\"equivariance\": true}}"}};
     const char *dir = fixture_dir("bignet", files, 1);
     char args[4096];
     snprintf(args, sizeof args, "run '%s' --report '%s/bignet.json'", dir, test_tmpdir());
@@ -1384,7 +1400,8 @@ Test(reliability, a_declared_width_cannot_exhaust_memory)
     snprintf(args, sizeof args, "run '%s' --report '%s/wide.json'", dir, test_tmpdir());
     run_result *r = run_cli(args, NULL);
     cr_assert_eq(r->status, 1, "%s", r->out);
-    cr_assert(strstr(r->out, "ERRORED") && strstr(r->out, "x 1000000000 = ") && strstr(r->out, "more than the 67108864"),
+    cr_assert(strstr(r->out, "ERRORED") && strstr(r->out, "x 1000000000 = ") &&
+                  strstr(r->out, "more than the 67108864"),
               "%s", r->out);
 }
 
@@ -1412,7 +1429,7 @@ Test(markdown, failures_show_where_and_how_to_rerun_and_margins_are_listed)
         "## e3check: 2 checks not as expected",
         "#### lin &lt;b&gt;\\|x · equivariance: PASSED (expected fail)",
         "| parity_k=1, translate=no |",
-        "(2x0e ",                       /* per irrep block */
+        "(2x0e ", /* per irrep block */
         ", 1x1o ",
         "Worst rotation (rows): [",
         "Seed 7",
@@ -1437,10 +1454,11 @@ Test(markdown, an_all_green_run_with_expected_failures_says_so_without_alarm)
 {
     char dir[4096], md[4200], args[9000];
     snprintf(dir, sizeof dir, "%s", fresh_dir("markdown_green"));
-    put_file(dir, "f.json",
-             "[{\"name\": \"wider\", \"module\": {\"type\": \"Norm\", \"args\": [\"1x0e+1x1o\"]}, \"dtype\": \"float64\","
-             "  \"inputs\": [[[1.0, 2.0, 3.0, 4.0, 5.0]]], \"checks\": {\"golden\": {\"output\": [[1.0, 1.0]]}},"
-             "  \"expect\": {\"golden\": \"error\"}}]");
+    put_file(
+        dir, "f.json",
+        "[{\"name\": \"wider\", \"module\": {\"type\": \"Norm\", \"args\": [\"1x0e+1x1o\"]}, \"dtype\": \"float64\","
+        "  \"inputs\": [[[1.0, 2.0, 3.0, 4.0, 5.0]]], \"checks\": {\"golden\": {\"output\": [[1.0, 1.0]]}},"
+        "  \"expect\": {\"golden\": \"error\"}}]");
     snprintf(md, sizeof md, "%s/r.md", dir);
     snprintf(args, sizeof args, "run '%s/f.json' --no-report --markdown '%s'", dir, md);
     run_result *r = run_cli(args, NULL);

@@ -17,14 +17,19 @@ static cJSON *golden_doc(void) { return load_json(E3C_SOURCE_DIR "/fixtures/pote
 static cJSON *entry(cJSON *doc, const char *name)
 {
     cJSON *fx;
-    cJSON_ArrayForEach(fx, doc) if (!strcmp(cJSON_GetObjectItem(fx, "name")->valuestring, name)) return fx;
+    cJSON_ArrayForEach(fx, doc)
+        if (!strcmp(cJSON_GetObjectItem(fx, "name")->valuestring, name))
+            return fx;
     cr_assert_fail("golden.json has no fixture %s", name);
     return NULL;
 }
 
 static cJSON *golden_opts(cJSON *fx) { return cJSON_GetObjectItem(cJSON_GetObjectItem(fx, "checks"), "golden"); }
 
-static cJSON *expected(cJSON *fx, const char *key) { return cJSON_GetObjectItem(cJSON_GetObjectItem(golden_opts(fx), "outputs"), key); }
+static cJSON *expected(cJSON *fx, const char *key)
+{
+    return cJSON_GetObjectItem(cJSON_GetObjectItem(golden_opts(fx), "outputs"), key);
+}
 
 /* The golden check of fx, paths relative to `dir` (NULL: the potentials folder). */
 static e3c_verdict run_golden(const cJSON *fx, const char *dir, e3c_check_result *r)
@@ -59,8 +64,7 @@ Test(golden, the_recorded_fixtures_get_their_expected_verdicts, .timeout = 300)
     cJSON *doc = golden_doc(), *schema = load_json(E3C_SOURCE_DIR "/fixtures/fixture.schema.json");
     cJSON *fx;
     int n = 0, failed = 0;
-    cJSON_ArrayForEach(fx, doc)
-    {
+    cJSON_ArrayForEach(fx, doc) {
         const char *bad = schema_violation(schema, fx);
         cr_assert_null(bad, "%s", bad);
         E3C_ASSERT_OK(e3c_fixture_validate(fx));
@@ -125,8 +129,9 @@ Test(golden, a_perturbed_value_fails_beyond_the_tolerance_and_passes_within)
 static cJSON *recorded(const char *preset, const char *file, int periodic, uint64_t seed)
 {
     char text[1024];
-    snprintf(text, sizeof text, "{\"name\": \"rec\", \"preset\": \"%s\", \"torchscript\": \"%s\", \"structure\": "
-                                "{\"periodic\": %s}, \"checks\": {\"equivariance\": false, \"auto_jitable\": false}}",
+    snprintf(text, sizeof text,
+             "{\"name\": \"rec\", \"preset\": \"%s\", \"torchscript\": \"%s\", \"structure\": "
+             "{\"periodic\": %s}, \"checks\": {\"equivariance\": false, \"auto_jitable\": false}}",
              preset, file, periodic ? "true" : "false");
     cJSON *fx = cJSON_Parse(text), *g = NULL;
     e3c_fixture *parsed = NULL;
@@ -220,16 +225,18 @@ Test(golden, species_names_map_through_type_names_and_atomic_numbers)
     for (int f = 0; f < 2; f++) {
         cJSON *fx = cJSON_Duplicate(entry(doc, names[f]), 1), *sp = cJSON_GetObjectItem(golden_opts(fx), "species");
         cJSON *named = cJSON_CreateArray(), *x;
-        cJSON_ArrayForEach(x, sp) cJSON_AddItemToArray(named, cJSON_CreateString(x->valueint ? "C" : "H"));
+        cJSON_ArrayForEach(x, sp)
+            cJSON_AddItemToArray(named, cJSON_CreateString(x->valueint ? "C" : "H"));
         cJSON_ReplaceItemInObject(golden_opts(fx), "species", named);
         cr_assert_eq(run_golden(fx, NULL, &r), E3C_PASSED, "%s: %s", names[f], r.message);
         e3c_check_result_free(&r);
         cJSON_ReplaceItemInArray(named, 1, cJSON_CreateString(f ? "Xx" : "O"));
         cr_assert_eq(run_golden(fx, NULL, &r), E3C_ERRORED, "%s", r.message);
-        cr_assert(strstr(r.message, f ? "species \"Xx\" is not a chemical symbol (the model's atomic_numbers are the "
-                                        "elements H C)"
-                                      : "checks.golden.species[1]: species \"O\" is not among the model's type_names (H C)"),
-                  "%s", r.message);
+        cr_assert(
+            strstr(r.message, f ? "species \"Xx\" is not a chemical symbol (the model's atomic_numbers are the "
+                                  "elements H C)"
+                                : "checks.golden.species[1]: species \"O\" is not among the model's type_names (H C)"),
+            "%s", r.message);
         e3c_check_result_free(&r), cJSON_Delete(fx);
     }
     /* a type index outside the model's species */
@@ -265,7 +272,8 @@ Test(golden, malformed_xyz_lines_are_errored_naming_the_file_and_the_line)
         {"2\npbc=\"T T T\"\nH 0 0 0\nC 1 0 0\n", "bad.xyz:2: pbc is periodic but there is no Lattice"},
         {"2\nProperties=species:S:1:pos:R:3\nH 0 0 zero\nC 1 0 0\n",
          "bad.xyz:3: \"zero\" in column pos of atom 0 is not a finite number"},
-        {"2\nProperties=species:S:1:pos:R:3\nH 0 0 0\nC 1 0\n", "bad.xyz:4: atom 1 has 3 columns but Properties declares 4"},
+        {"2\nProperties=species:S:1:pos:R:3\nH 0 0 0\nC 1 0\n",
+         "bad.xyz:4: atom 1 has 3 columns but Properties declares 4"},
         {"2\nProperties=species:S:1:pos:R:3:tag:I:1\nH 0 0 0 1\nC 1 0 0 1.5\n",
          "bad.xyz:4: \"1.5\" in column tag of atom 1 is not an integer"},
         {"2\nProperties=species:S:1:pos:R:3:tag:I:1\nH 0 0 0 inf\nC 1 0 0 1\n",
@@ -275,10 +283,11 @@ Test(golden, malformed_xyz_lines_are_errored_naming_the_file_and_the_line)
     };
     char path[4096], fx_text[8192];
     snprintf(path, sizeof path, "%s/bad.xyz", test_tmpdir());
-    snprintf(fx_text, sizeof fx_text,
-             "{\"name\": \"x\", \"preset\": \"nequip\", \"torchscript\": \"%s/nequip_f64.pth\", \"checks\": {\"golden\": "
-             "{\"xyz\": \"bad.xyz\", \"outputs\": {\"total_energy\": [[0]]}}}}",
-             potentials_dir());
+    snprintf(
+        fx_text, sizeof fx_text,
+        "{\"name\": \"x\", \"preset\": \"nequip\", \"torchscript\": \"%s/nequip_f64.pth\", \"checks\": {\"golden\": "
+        "{\"xyz\": \"bad.xyz\", \"outputs\": {\"total_energy\": [[0]]}}}}",
+        potentials_dir());
     cJSON *fx = cJSON_Parse(fx_text);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         write_file(path, cases[c].text);
@@ -310,10 +319,12 @@ Test(golden, options_are_checked_when_the_fixture_is_read)
         {"true", "must be an object: the structure"},
         {"{\"position\": [[0, 0, 0]], \"species\": [0], \"outputs\": {\"forces\": null}}", "no option \"position\""},
         {"{\"species\": [0], \"outputs\": {\"forces\": null}}", "needs the structure"},
-        {"{\"positions\": [[0, 0]], \"species\": [0], \"outputs\": {\"forces\": null}}", "option \"positions\" must be"},
+        {"{\"positions\": [[0, 0]], \"species\": [0], \"outputs\": {\"forces\": null}}",
+         "option \"positions\" must be"},
         {"{\"positions\": [[0, 0, 0]], \"species\": [0, 1], \"outputs\": {\"forces\": null}}",
          "\"species\" has 2 entries but \"positions\" 1 atoms"},
-        {"{\"positions\": [[0, 0, 0]], \"species\": [true], \"outputs\": {\"forces\": null}}", "option \"species\" must be"},
+        {"{\"positions\": [[0, 0, 0]], \"species\": [true], \"outputs\": {\"forces\": null}}",
+         "option \"species\" must be"},
         {"{\"positions\": [[0, 0, 0]], \"species\": [0], \"cell\": [[1, 0, 0], [0, 1, 0]], \"outputs\": {\"forces\": null}}",
          "option \"cell\" must be"},
         {"{\"xyz\": \"a.xyz\", \"positions\": [[0, 0, 0]], \"outputs\": {\"forces\": null}}", "not both"},
@@ -329,8 +340,9 @@ Test(golden, options_are_checked_when_the_fixture_is_read)
     cJSON *schema = load_json(E3C_SOURCE_DIR "/fixtures/fixture.schema.json");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char text[2048];
-        snprintf(text, sizeof text, "{\"name\": \"g\", \"preset\": \"mace\", \"torchscript\": \"x.model\", \"checks\": "
-                                    "{\"golden\": %s}}",
+        snprintf(text, sizeof text,
+                 "{\"name\": \"g\", \"preset\": \"mace\", \"torchscript\": \"x.model\", \"checks\": "
+                 "{\"golden\": %s}}",
                  cases[c].golden);
         cJSON *fx = cJSON_Parse(text);
         cr_assert_not_null(fx, "%s", text);
@@ -377,12 +389,12 @@ Test(golden_cli, record_then_run_passes_and_a_changed_model_fails, .timeout = 30
     copy_file(E3C_SOURCE_DIR "/fixtures/potentials/nequip_f64.pth", path);
     run_result *r = run_cli("model models/model.pth --preset nequip --record fx/golden.json");
     cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
-    cr_assert(strstr(r->out, "recorded the golden outputs of 2 fixtures (model.pth:periodic, model.pth:cluster)"), "%s", r->out);
+    cr_assert(strstr(r->out, "recorded the golden outputs of 2 fixtures (model.pth:periodic, model.pth:cluster)"), "%s",
+              r->out);
     snprintf(path, sizeof path, "%s/fx/golden.json", test_tmpdir());
     cJSON *doc = load_json(path), *fx;
     cr_assert_eq(cJSON_GetArraySize(doc), 2);
-    cJSON_ArrayForEach(fx, doc)
-    {
+    cJSON_ArrayForEach(fx, doc) {
         cr_assert_str_eq(cJSON_GetObjectItem(fx, "torchscript")->valuestring, "../models/model.pth");
         cr_assert_str_eq(cJSON_GetObjectItem(fx, "preset")->valuestring, "nequip");
         cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(fx, "checks"), "equivariance")));
@@ -403,7 +415,8 @@ Test(golden_cli, record_then_run_passes_and_a_changed_model_fails, .timeout = 30
     cr_assert(lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode), "the link stays a link");
     snprintf(path, sizeof path, "%s/fx/real.json", test_tmpdir());
     doc = load_json(path);
-    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 0), "torchscript")->valuestring, "../models/model.pth");
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 0), "torchscript")->valuestring,
+                     "../models/model.pth");
     cJSON_Delete(doc);
     /* the same file name, another model: forces scaled by 1.05 */
     snprintf(path, sizeof path, "%s/models/model.pth", test_tmpdir());
@@ -441,7 +454,8 @@ Test(golden_cli, record_refuses_special_files_and_keeps_what_exists, .timeout = 
     snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --preset nequip --record .", potentials_dir());
     r = run_cli(args);
     assert_one_line_error(r, "--record .: a folder, not a regular file");
-    snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --preset nequip --record no/such/out.json", potentials_dir());
+    snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --preset nequip --record no/such/out.json",
+             potentials_dir());
     r = run_cli(args);
     assert_one_line_error(r, "the folder no/such does not exist");
     snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --record out.json", potentials_dir());

@@ -59,8 +59,7 @@ static void check_valid(const char *input, const cJSON *g)
     E3C_ASSERT_OK(e3c_irreps_slices(&slices, &ir));
     const cJSON *gs;
     size_t i = 0;
-    cJSON_ArrayForEach(gs, cJSON_GetObjectItem(g, "slices"))
-    {
+    cJSON_ArrayForEach(gs, cJSON_GetObjectItem(g, "slices")) {
         cr_assert_eq(slices[2 * i], cJSON_GetArrayItem(gs, 0)->valueint, "%sslice %zu start", test_case(), i);
         cr_assert_eq(slices[2 * i + 1], cJSON_GetArrayItem(gs, 1)->valueint, "%sslice %zu stop", test_case(), i);
         cr_assert_eq(e3c_irreps_offset(&ir, i), slices[2 * i], "offset of entry %zu of \"%s\"", i, input);
@@ -200,8 +199,22 @@ Test(irreps, concatenation_repetition_and_order_match_e3nn)
 
 Test(irreps, hostile_strings_are_rejected_without_crashing)
 {
-    const char *bad[] = {"99999999999999999999x0e", "1x1001e", "1__0e", "_1e", "1_e", "x", "+", "++", "1e+",
-                         "\t+\t", "1x1x", "1 x 1 x 1e", "0x", "-0x-0e", "1e\n+", "2x\x01"};
+    const char *bad[] = {"99999999999999999999x0e",
+                         "1x1001e",
+                         "1__0e",
+                         "_1e",
+                         "1_e",
+                         "x",
+                         "+",
+                         "++",
+                         "1e+",
+                         "\t+\t",
+                         "1x1x",
+                         "1 x 1 x 1e",
+                         "0x",
+                         "-0x-0e",
+                         "1e\n+",
+                         "2x\x01"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         e3c_irreps ir;
         e3c_status st = e3c_irreps_parse(&ir, bad[i]);
@@ -220,13 +233,13 @@ Test(irreps, hostile_strings_are_rejected_without_crashing)
 
 /* --------------------------------------------------------------- seeded randn ---- */
 
-static void check_randn(const char *key, const char *irreps_text, const int64_t *size, int ndim,
-                        e3c_normalization norm)
+static void check_randn(const char *key, const char *irreps_text, const int64_t *size, int ndim, e3c_normalization norm)
 {
     cJSON *g = load_json(data_path("golden/sh_randn.json"));
     const char *dtypes[2] = {"torch.float64", "torch.float32"};
     for (int d = 0; d < 2; d++) {
-        const cJSON *want = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(g, "irreps_randn"), dtypes[d]), key);
+        const cJSON *want =
+            cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(g, "irreps_randn"), dtypes[d]), key);
         cr_assert_not_null(want, "golden %s / %s missing", dtypes[d], key);
         double expect[512];
         size_t n = json_flatten(want, expect, 512);
@@ -256,8 +269,8 @@ Test(randn, component_normalization_is_bit_identical_to_e3nn)
 Test(randn, norm_normalization_is_bit_identical_to_e3nn)
 {
     int64_t size[2] = {2, -1};
-    check_randn("Irreps('2x0e + 1x1o + 1x2e').randn(2,-1,normalization='norm') [seed 0]", "2x0e + 1x1o + 1x2e",
-                size, 2, E3C_NORM_NORM);
+    check_randn("Irreps('2x0e + 1x1o + 1x2e').randn(2,-1,normalization='norm') [seed 0]", "2x0e + 1x1o + 1x2e", size, 2,
+                E3C_NORM_NORM);
     int64_t size3[3] = {2, -1, 3};
     check_randn("Irreps('1x1o + 2x0e').randn(2,-1,3,normalization='norm') [seed 0]", "1x1o + 2x0e", size3, 3,
                 E3C_NORM_NORM);

@@ -163,7 +163,8 @@ Test(seed, supermod_fails_naming_the_unsupported_child)
 {
     e3c_module *mod = NULL, *out = NULL;
     E3C_ASSERT_OK(e3c_seed_supermod_new(&mod));
-    E3C_ASSERT_FAILS(e3c_module_script(&out, mod, NULL), E3C_ERR_VALUE, "ChildMod does not support TorchScript compilation");
+    E3C_ASSERT_FAILS(e3c_module_script(&out, mod, NULL), E3C_ERR_VALUE,
+                     "ChildMod does not support TorchScript compilation");
     cr_assert(strstr(e3c_error_last(), "root.child"), "%s", e3c_error_last());
     cr_assert_null(out);
     e3c_module_free(mod);
@@ -203,7 +204,8 @@ Test(compile, mode_mismatch_is_a_warning_returned_to_the_caller)
     e3c_status st = e3c_module_script(&out, norm, &opt);
     cr_assert_neq(st, E3C_OK, "Norm has no TorchScript source in e3check");
     cr_assert_geq(warnings.count, 1);
-    cr_assert_str_eq(warnings.items[0], "Trying to script a module of type Norm marked with @compile_mode != 'script', expect errors!");
+    cr_assert_str_eq(warnings.items[0],
+                     "Trying to script a module of type Norm marked with @compile_mode != 'script', expect errors!");
     cr_assert_eq(e3c_module_mode(norm), E3C_MODE_TRACE, "a decorated module gets its mode back");
     e3c_strings_free(&warnings);
     e3c_module_free(norm);
@@ -212,8 +214,9 @@ Test(compile, mode_mismatch_is_a_warning_returned_to_the_caller)
     E3C_ASSERT_OK(e3c_seed_mymodule_loop_new(&loop, IRREPS));
     opt.warnings = &warnings;
     E3C_ASSERT_OK(e3c_module_trace(&out, loop, NULL, NULL, 0, &opt));
-    cr_assert_str_eq(warnings.items[0],
-                     "Trying to trace a module of type MyModuleLoop marked with @compile_mode != 'trace', expect errors!");
+    cr_assert_str_eq(
+        warnings.items[0],
+        "Trying to trace a module of type MyModuleLoop marked with @compile_mode != 'trace', expect errors!");
     e3c_strings_free(&warnings);
     e3c_module_free(loop);
 }
@@ -235,7 +238,8 @@ static e3c_status data_branch_forward(e3c_module *self, const e3c_values *in, e3
     return st;
 }
 
-static const e3c_module_class wrongly_traced = {.name = "BranchesOnData", .mode = "trace", .forward = data_branch_forward};
+static const e3c_module_class wrongly_traced = {
+    .name = "BranchesOnData", .mode = "trace", .forward = data_branch_forward};
 
 Test(compile, data_dependent_branch_marked_trace_is_caught)
 {
@@ -347,7 +351,8 @@ Test(registry, argument_errors_name_the_module_the_argument_and_why)
     build_fails_with("{\"type\": \"Norm\"}", "cannot build Norm: missing field \"irreps_in\"");
     build_fails_with("{\"type\": \"Norm\", \"args\": [\"1o\", \"yes\"]}",
                      "cannot build Norm: field \"squared\" must be true or false");
-    build_fails_with("{\"type\": \"Norm\", \"args\": [\"1o\", true, 3]}", "Norm takes at most 2 positional arguments, got 3");
+    build_fails_with("{\"type\": \"Norm\", \"args\": [\"1o\", true, 3]}",
+                     "Norm takes at most 2 positional arguments, got 3");
     build_fails_with("{\"type\": \"BatchNorm\", \"args\": [\"1o\"], \"kwargs\": {\"eps\": \"small\"}}",
                      "cannot build BatchNorm: field \"eps\" must be a number");
     build_fails_with("{\"type\": \"Linear\", \"args\": [\"1o\", \"1o\"], \"kwargs\": {\"internal_weights\": 1}}",
@@ -357,8 +362,9 @@ Test(registry, argument_errors_name_the_module_the_argument_and_why)
     build_fails_with("{\"type\": \"FullyConnectedTensorProduct\", \"args\": [\"1o\", \"1o\", \"0e\"], "
                      "\"kwargs\": {\"in1_var\": [\"a\"]}}",
                      "cannot build FullyConnectedTensorProduct: argument \"in1_var\" must be a list of numbers");
-    build_fails_with("{\"type\": \"FullTensorProduct\", \"args\": [\"1o\", \"1o\", 3]}",
-                     "cannot build FullTensorProduct: filter_ir_out (=a non-list) must be an iterable of e3nn.o3.Irrep");
+    build_fails_with(
+        "{\"type\": \"FullTensorProduct\", \"args\": [\"1o\", \"1o\", 3]}",
+        "cannot build FullTensorProduct: filter_ir_out (=a non-list) must be an iterable of e3nn.o3.Irrep");
     build_fails_with("{\"type\": \"FullyConnectedNet\", \"args\": [[2, 2]], \"kwargs\": {\"variance_in\": null}}",
                      "cannot build FullyConnectedNet: field \"variance_in\" must be a number");
     build_fails_with("{\"type\": \"Gate\", \"args\": [\"0e\", 3, \"0e\", [\"sigmoid\"], \"1o\"]}",
@@ -375,7 +381,8 @@ Test(registry, arguments_bind_by_position_or_name_and_null_is_not_given)
     builds("{\"type\": \"Norm\", \"kwargs\": {\"irreps_in\": \"1o\", \"squared\": true}}");
     builds("{\"type\": \"BatchNorm\", \"args\": [\"1o\", null, null]}");
     builds("{\"type\": \"TensorSquare\", \"args\": [\"1o\", null, null]}");
-    builds("{\"type\": \"Linear\", \"args\": [\"1o\", \"1o\"], \"kwargs\": {\"internal_weights\": null, \"f_in\": null}}");
+    builds(
+        "{\"type\": \"Linear\", \"args\": [\"1o\", \"1o\"], \"kwargs\": {\"internal_weights\": null, \"f_in\": null}}");
     builds("{\"type\": \"FullTensorProduct\", \"args\": [\"1o\", \"1o\"], \"kwargs\": {\"filter_ir_out\": [\"0e\"]}}");
     builds("{\"type\": \"SphericalHarmonics\", \"args\": [[0, 1], true], \"kwargs\": {\"irreps_in\": null}}");
     builds("{\"type\": \"FullyConnectedNet\", \"args\": [[2, 3, 1], null]}");
@@ -413,7 +420,8 @@ Test(registry, arg_helpers_read_positional_then_keyword_then_fallback)
     cr_assert_eq(b, 1);
     E3C_ASSERT_OK(e3c_arg_bool(&b, NULL, NULL, 0, "flag", 0));
     cr_assert_eq(b, 0);
-    E3C_ASSERT_FAILS(e3c_arg_bool(&b, args, kwargs, 1, "count", 0), E3C_ERR_VALUE, "field \"count\" must be true or false");
+    E3C_ASSERT_FAILS(e3c_arg_bool(&b, args, kwargs, 1, "count", 0), E3C_ERR_VALUE,
+                     "field \"count\" must be true or false");
     cJSON_Delete(args), cJSON_Delete(kwargs);
 }
 

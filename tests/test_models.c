@@ -31,8 +31,10 @@ Test(models, every_test_model_gets_its_expected_verdicts, .timeout = 900)
 Test(models, the_schema_and_the_parser_agree)
 {
     cJSON *schema = load_json(E3C_SOURCE_DIR "/fixtures/fixture.schema.json");
-    const char *files[] = {"nn/library.json", "nn/norm.json", "nn/normalized.json", "nn/batchnorm.json",
-                           "golden/e3nn_modules.json", "negative/fail_closed.json", "potentials/potentials.json"};
+    const char *files[] = {"nn/library.json",           "nn/norm.json",
+                           "nn/normalized.json",        "nn/batchnorm.json",
+                           "golden/e3nn_modules.json",  "negative/fail_closed.json",
+                           "potentials/potentials.json"};
     int seen = 0;
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         char path[4096];
@@ -40,8 +42,7 @@ Test(models, the_schema_and_the_parser_agree)
         cJSON *doc = load_json(path);
         const cJSON *fx;
         cr_assert(cJSON_IsArray(doc), "%s is not a list of fixtures", files[f]);
-        cJSON_ArrayForEach(fx, doc)
-        {
+        cJSON_ArrayForEach(fx, doc) {
             const char *bad = schema_violation(schema, fx);
             cr_assert_null(bad, "%s: %s", files[f], bad);
             E3C_ASSERT_OK(e3c_fixture_validate(fx));
@@ -50,10 +51,14 @@ Test(models, the_schema_and_the_parser_agree)
         cJSON_Delete(doc);
     }
     cr_assert_geq(seen, 50, "only %d fixtures read", seen);
-    const char *refused[] = {"{\"equivariance\":{\"ntrails\":2}}", "{\"equivariance\":{\"ntrials\":\"many\"}}",
-                             "{\"equivariance\":{\"ntrials\":1e12}}", "{\"equivariance\":{\"tolerance\":-1}}",
-                             "{\"equivariance\":{\"do_parity\":0}}", "{\"auto_jitable\":{\"n_trace_checks\":0}}",
-                             "{\"golden\":{\"atol\":0}}", "{\"normalized\":{\"normalization\":\"x\"}}"};
+    const char *refused[] = {"{\"equivariance\":{\"ntrails\":2}}",
+                             "{\"equivariance\":{\"ntrials\":\"many\"}}",
+                             "{\"equivariance\":{\"ntrials\":1e12}}",
+                             "{\"equivariance\":{\"tolerance\":-1}}",
+                             "{\"equivariance\":{\"do_parity\":0}}",
+                             "{\"auto_jitable\":{\"n_trace_checks\":0}}",
+                             "{\"golden\":{\"atol\":0}}",
+                             "{\"normalized\":{\"normalization\":\"x\"}}"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         char text[512];
         snprintf(text, sizeof text, "{\"name\":\"t\",\"module\":{\"type\":\"Norm\",\"args\":[\"1o\"]},\"checks\":%s}",
@@ -131,8 +136,7 @@ static void walk_schema(requirements *r, const cJSON *root, const cJSON *node, c
     if (cJSON_GetObjectItem(node, "required") && !*path)
         require(r, path, "required");
     const cJSON *p, *alt;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItem(node, "properties"))
-    {
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(node, "properties")) {
         char sub[256];
         join(sub, sizeof sub, path, p->string);
         require(r, sub, "present");
@@ -145,7 +149,8 @@ static void walk_schema(requirements *r, const cJSON *root, const cJSON *node, c
         require(r, sub, "present");
         walk_schema(r, root, add, sub, depth + 1);
     }
-    cJSON_ArrayForEach(alt, cJSON_GetObjectItem(node, "oneOf")) walk_schema(r, root, alt, path, depth + 1);
+    cJSON_ArrayForEach(alt, cJSON_GetObjectItem(node, "oneOf"))
+        walk_schema(r, root, alt, path, depth + 1);
 }
 
 /* The schema of key `key` inside `node` and its label (the key, or "*"), or NULL. */
@@ -161,8 +166,9 @@ static const cJSON *schema_child(const cJSON *root, const cJSON *node, const cha
     }
     if (target && (found = schema_child(root, target, key, label, depth + 1)))
         return found;
-    cJSON_ArrayForEach(alt, cJSON_GetObjectItem(node, "oneOf")) if ((found = schema_child(root, alt, key, label, depth + 1)))
-        return found;
+    cJSON_ArrayForEach(alt, cJSON_GetObjectItem(node, "oneOf"))
+        if ((found = schema_child(root, alt, key, label, depth + 1)))
+            return found;
     const cJSON *add = cJSON_GetObjectItem(node, "additionalProperties");
     if (cJSON_IsObject(add)) {
         *label = "*";
@@ -235,9 +241,11 @@ static int schema_unmet(const cJSON *schema, const cJSON *cases, char *first, si
     cr_assert_not_null(r);
     walk_schema(r, schema, schema, "", 0);
     cr_assert_geq(r->n, 100, "only %zu requirements read from the schema", r->n);
-    const char *files[] = {"nn/library.json", "nn/norm.json", "nn/normalized.json", "nn/batchnorm.json",
-                           "seed/mymodule.json", "golden/e3nn_modules.json", "negative/fail_closed.json",
-                           "negative/wrong_declarations.json", "potentials/potentials.json"};
+    const char *files[] = {"nn/library.json",           "nn/norm.json",
+                           "nn/normalized.json",        "nn/batchnorm.json",
+                           "seed/mymodule.json",        "golden/e3nn_modules.json",
+                           "negative/fail_closed.json", "negative/wrong_declarations.json",
+                           "potentials/potentials.json"};
     cJSON *docs[sizeof files / sizeof files[0] + 1];
     size_t n_docs = 0;
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
@@ -248,8 +256,7 @@ static int schema_unmet(const cJSON *schema, const cJSON *cases, char *first, si
     docs[n_docs++] = cJSON_Duplicate(cJSON_GetObjectItem(cases, "valid"), 1);
     for (size_t d = 0; d < n_docs; d++) {
         const cJSON *fx;
-        cJSON_ArrayForEach(fx, docs[d])
-        {
+        cJSON_ArrayForEach(fx, docs[d]) {
             const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(fx, "name"));
             cr_assert_eq(e3c_fixture_validate(fx), E3C_OK, "the parser refuses %s: %s", name, e3c_error_last());
             const char *bad = schema_violation(schema, fx);
@@ -259,15 +266,16 @@ static int schema_unmet(const cJSON *schema, const cJSON *cases, char *first, si
         cJSON_Delete(docs[d]);
     }
     const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(cases, "refused"))
-    {
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(cases, "refused")) {
         const char *base = cJSON_GetStringValue(cJSON_GetObjectItem(c, "base")),
                    *keys = cJSON_GetStringValue(cJSON_GetObjectItem(c, "set")),
                    *keyword = cJSON_GetStringValue(cJSON_GetObjectItem(c, "breaks"));
-        cr_assert(base && keys && keyword && cJSON_GetObjectItem(c, "to"), "a refused case needs base, set, to, breaks");
+        cr_assert(base && keys && keyword && cJSON_GetObjectItem(c, "to"),
+                  "a refused case needs base, set, to, breaks");
         const cJSON *fx, *from = NULL;
-        cJSON_ArrayForEach(fx, cJSON_GetObjectItem(cases, "valid")) if (!strcmp(
-            cJSON_GetStringValue(cJSON_GetObjectItem(fx, "name")), base)) from = fx;
+        cJSON_ArrayForEach(fx, cJSON_GetObjectItem(cases, "valid"))
+            if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(fx, "name")), base))
+                from = fx;
         cr_assert_not_null(from, "no valid case named %s", base);
         char path[256], parent[256];
         snprintf(parent, sizeof parent, "%s", keys);
@@ -320,15 +328,22 @@ Test(models, a_schema_property_without_a_fixture_is_named)
 {
     cJSON *schema = load_json(E3C_SOURCE_DIR "/fixtures/fixture.schema.json");
     cJSON *cases = load_json(E3C_SOURCE_DIR "/tests/data/schema_cases.json");
-    cJSON *eq = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(schema, "properties"),
-                                                                            "checks"), "properties"), "equivariance");
+    cJSON *eq = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(schema, "properties"), "checks"), "properties"),
+        "equivariance");
     cJSON_AddItemToObject(cJSON_GetObjectItem(eq, "properties"), "max_batch",
                           cJSON_Parse("{\"type\": \"integer\", \"minimum\": 1}"));
     char first[300] = "";
     cr_assert_eq(schema_unmet(schema, cases, first, sizeof first, 0), 2);
     cr_assert_str_eq(first, "checks.equivariance.max_batch (present)");
-    cJSON *atol = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(schema, "properties"), "checks"), "properties"), "golden"), "properties"), "atol");
+    cJSON *atol = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(
+            cJSON_GetObjectItem(
+                cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(schema, "properties"), "checks"),
+                                    "properties"),
+                "golden"),
+            "properties"),
+        "atol");
     cJSON_DeleteItemFromObject(cJSON_GetObjectItem(eq, "properties"), "max_batch");
     cJSON_AddNumberToObject(atol, "maximum", 1);
     cr_assert_eq(schema_unmet(schema, cases, first, sizeof first, 0), 1);

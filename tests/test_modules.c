@@ -35,17 +35,20 @@ static void set_values(e3c_module *m, const char *name, const cJSON *values)
 static void compare(const char *name, const char *form, const e3c_values *got, const cJSON *want, int many)
 {
     size_t n_out = many ? (size_t)cJSON_GetArraySize(want) : 1;
-    cr_assert_eq(e3c_values_count(got), n_out, "%s (%s): %zu outputs, expected %zu", name, form, e3c_values_count(got), n_out);
+    cr_assert_eq(e3c_values_count(got), n_out, "%s (%s): %zu outputs, expected %zu", name, form, e3c_values_count(got),
+                 n_out);
     for (size_t o = 0; o < n_out; o++) {
         const cJSON *w = many ? cJSON_GetArrayItem(want, (int)o) : want;
         size_t n = json_flatten(w, NULL, 0);
-        cr_assert_eq((size_t)e3c_tensor_numel(e3c_values_get(got, o)), n, "%s (%s): output %zu has %lld values, expected %zu",
-                     name, form, o, (long long)e3c_tensor_numel(e3c_values_get(got, o)), n);
+        cr_assert_eq((size_t)e3c_tensor_numel(e3c_values_get(got, o)), n,
+                     "%s (%s): output %zu has %lld values, expected %zu", name, form, o,
+                     (long long)e3c_tensor_numel(e3c_values_get(got, o)), n);
         double *a = malloc((n ? n : 1) * sizeof *a), *b = malloc((n ? n : 1) * sizeof *b);
         json_flatten(w, b, n);
         E3C_ASSERT_OK(e3c_tensor_to_doubles(a, n, e3c_values_get(got, o)));
         for (size_t i = 0; i < n; i++)
-            cr_assert(close_rel(a[i], b[i], 1e-12), "%s (%s): output %zu [%zu] = %.17g, e3nn %.17g", name, form, o, i, a[i], b[i]);
+            cr_assert(close_rel(a[i], b[i], 1e-12), "%s (%s): output %zu [%zu] = %.17g, e3nn %.17g", name, form, o, i,
+                      a[i], b[i]);
         free(a), free(b);
     }
 }
@@ -61,12 +64,12 @@ static void run_case(const cJSON *c, const char *name)
     E3C_ASSERT_OK(e3c_set_default_dtype(E3C_FLOAT64)); /* the golden recipe's torch default */
     e3c_status st = e3c_registry_build(&m, spec);
     cr_assert_eq(st, E3C_OK, "%s: %s", name, e3c_error_last());
-    const char *mode = cJSON_IsString(cJSON_GetObjectItem(c, "weight_mode")) ? cJSON_GetObjectItem(c, "weight_mode")->valuestring : "";
+    const char *mode =
+        cJSON_IsString(cJSON_GetObjectItem(c, "weight_mode")) ? cJSON_GetObjectItem(c, "weight_mode")->valuestring : "";
     e3c_values *in = NULL, *eager = NULL, *jit = NULL;
     E3C_ASSERT_OK(e3c_values_new(&in));
     const cJSON *x;
-    cJSON_ArrayForEach(x, cJSON_GetObjectItem(c, "inputs"))
-    {
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(c, "inputs")) {
         e3c_tensor *t = tensor_of(x);
         E3C_ASSERT_OK(e3c_values_push(in, t));
         e3c_tensor_free(t);
@@ -80,7 +83,8 @@ static void run_case(const cJSON *c, const char *name)
     }
     if (!strcmp(mode, "parameters")) {
         const cJSON *p;
-        cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "parameters")) set_values(m, p->string, p);
+        cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "parameters"))
+            set_values(m, p->string, p);
     }
     if (cJSON_IsArray(cJSON_GetObjectItem(c, "bias")))
         set_values(m, "bias", cJSON_GetObjectItem(c, "bias"));
@@ -96,8 +100,8 @@ static void run_case(const cJSON *c, const char *name)
     cr_assert_eq(st, E3C_OK, "%s compile: %s", name, e3c_error_last());
     cr_assert_neq(e3c_module_compiled_as(compiled), E3C_EAGER, "%s: not compiled", name);
     const char *want_mode = cJSON_GetObjectItem(c, "compile_mode")->valuestring;
-    cr_assert_eq(e3c_module_mode(m), strcmp(want_mode, "trace") ? E3C_MODE_SCRIPT : E3C_MODE_TRACE, "%s: e3nn marks it %s",
-                 name, want_mode);
+    cr_assert_eq(e3c_module_mode(m), strcmp(want_mode, "trace") ? E3C_MODE_SCRIPT : E3C_MODE_TRACE,
+                 "%s: e3nn marks it %s", name, want_mode);
     st = e3c_jit_run(&jit, e3c_module_jit(compiled), NULL, in);
     cr_assert_eq(st, E3C_OK, "%s compiled: %s", name, e3c_error_last());
     compare(name, "compiled", jit, cJSON_GetObjectItem(c, "output"), many);
@@ -188,23 +192,25 @@ Test(modules, invalid_constructor_arguments_fail_at_construction)
                 "parity -1 x -1 cannot give -1");
     build_fails("{\"type\":\"TensorProduct\",\"args\":[\"1o\",\"1o\",\"3e\",[[0,0,0,\"uvw\",true]]]}", E3C_ERR_VALUE,
                 "l = 1 and 1 cannot give 3");
-    build_fails("{\"type\":\"TensorProduct\",\"args\":[\"2x0e\",\"1x0e\",\"3x0e\",[[0,0,0,\"uvu\",true]]]}", E3C_ERR_VALUE,
-                "mode uvu needs mul_out == mul_in1");
+    build_fails("{\"type\":\"TensorProduct\",\"args\":[\"2x0e\",\"1x0e\",\"3x0e\",[[0,0,0,\"uvu\",true]]]}",
+                E3C_ERR_VALUE, "mode uvu needs mul_out == mul_in1");
     build_fails("{\"type\":\"TensorProduct\",\"args\":[\"0e\",\"0e\",\"0e\",[[0,0,0,\"uvw\",false]]]}", E3C_ERR_VALUE,
                 "mode uvw needs a weight");
     build_fails("{\"type\":\"TensorProduct\",\"args\":[\"0e\",\"0e\",\"0e\",[[0,0,5,\"uvw\",true]]]}", E3C_ERR_VALUE,
                 "index is out of range");
     build_fails("{\"type\":\"TensorProduct\",\"args\":[\"0e\",\"0e\",\"0e\",[[0,0,0,\"uvx\",true]]]}", E3C_ERR_VALUE,
                 "unknown connection mode \"uvx\"");
-    build_fails("{\"type\":\"TensorProduct\",\"args\":[\"0e\",\"0e\",\"0e\",[[0,0,0,\"uuu\",true]]],\"kwargs\":{\"in1_var\":[1,2]}}",
-                E3C_ERR_VALUE, "Len of ir1_var must be equal to len(irreps_in1)");
+    build_fails(
+        "{\"type\":\"TensorProduct\",\"args\":[\"0e\",\"0e\",\"0e\",[[0,0,0,\"uuu\",true]]],\"kwargs\":{\"in1_var\":[1,2]}}",
+        E3C_ERR_VALUE, "Len of ir1_var must be equal to len(irreps_in1)");
     build_fails("{\"type\":\"Linear\",\"args\":[\"1o\",\"1e\"],\"kwargs\":{\"instructions\":[[0,0]]}}", E3C_ERR_VALUE,
                 "0 and 0 do not have the same irrep");
     build_fails("{\"type\":\"Linear\",\"args\":[\"1o\",\"1o\"],\"kwargs\":{\"biases\":[true]}}", E3C_ERR_VALUE,
                 "a bias is only allowed on 0e outputs");
     build_fails("{\"type\":\"Activation\",\"args\":[\"1x0o\",[\"silu\"]]}", E3C_ERR_VALUE, "the parity is violated");
     build_fails("{\"type\":\"Activation\",\"args\":[\"1x1o\",[\"tanh\"]]}", E3C_ERR_VALUE, "non-scalar input");
-    build_fails("{\"type\":\"Activation\",\"args\":[\"1x0e\",[\"swish\"]]}", E3C_ERR_VALUE, "unknown activation \"swish\"");
+    build_fails("{\"type\":\"Activation\",\"args\":[\"1x0e\",[\"swish\"]]}", E3C_ERR_VALUE,
+                "unknown activation \"swish\"");
     build_fails("{\"type\":\"Gate\",\"args\":[\"1x0e\",[\"silu\"],\"1x0e\",[\"sigmoid\"],\"2x1o\"]}", E3C_ERR_VALUE,
                 "There are 2 irreps in irreps_gated, but a different number (1) of gate scalars");
     build_fails("{\"type\":\"SphericalHarmonics\",\"args\":[\"1o+1e\",true]}", E3C_ERR_VALUE,
@@ -221,8 +227,10 @@ Test(modules, invalid_constructor_arguments_fail_at_construction)
                 "the path is too large");
     build_fails("{\"type\":\"FullyConnectedTensorProduct\",\"args\":[\"16385x0e\",\"128x0e+128x0o\",\"64x0e+64x0o\"]}",
                 E3C_ERR_VALUE, "more than 268435456 weights");
-    build_fails("{\"type\":\"Linear\",\"args\":[\"20000x0e\",\"20000x0e\"]}", E3C_ERR_VALUE, "more than 268435456 weights");
-    build_fails("{\"type\":\"FullyConnectedNet\",\"args\":[[20000,20000]]}", E3C_ERR_VALUE, "more than 268435456 weights");
+    build_fails("{\"type\":\"Linear\",\"args\":[\"20000x0e\",\"20000x0e\"]}", E3C_ERR_VALUE,
+                "more than 268435456 weights");
+    build_fails("{\"type\":\"FullyConnectedNet\",\"args\":[[20000,20000]]}", E3C_ERR_VALUE,
+                "more than 268435456 weights");
 
     /* a weight of the wrong length is refused when set */
     cJSON *spec = cJSON_Parse("{\"type\":\"Linear\",\"args\":[\"2x0e\",\"1x0e\"]}");
@@ -237,8 +245,9 @@ Test(modules, invalid_constructor_arguments_fail_at_construction)
 Test(modules, invalid_irreps_in_any_constructor_is_an_error_not_a_crash)
 {
     /* found by fuzzing: TensorSquare with an unparsable irreps string */
-    const char *types[] = {"TensorSquare", "Norm", "Linear", "FullyConnectedTensorProduct", "ElementwiseTensorProduct",
-                           "FullTensorProduct", "Activation", "ExtractIr", "SphericalHarmonics"};
+    const char *types[] = {
+        "TensorSquare",      "Norm",       "Linear",    "FullyConnectedTensorProduct", "ElementwiseTensorProduct",
+        "FullTensorProduct", "Activation", "ExtractIr", "SphericalHarmonics"};
     for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
         char json[256];
         snprintf(json, sizeof json, "{\"type\":\"%s\",\"args\":[\"3\\u00ff1o+1x0e\",\"1x0e\",\"1x0e\"]}", types[i]);
@@ -303,8 +312,10 @@ static void check_shared_weight_paths(e3c_module *m64, e3c_module *per_batch, co
     copt.in_place = 0;
     E3C_ASSERT_OK(e3c_module_compile(&c64, m64, &copt));
     E3C_ASSERT_OK(e3c_module_compile(&c32, m32, &copt));
-    struct { int nb; int64_t b[2][2]; } cases[] = {
-        {1, {{40}, {40}}}, {1, {{5}, {5}}}, {1, {{0}, {0}}}, {2, {{2, 1}, {1, 17}}}, {0, {{0}, {0}}}};
+    struct {
+        int nb;
+        int64_t b[2][2];
+    } cases[] = {{1, {{40}, {40}}}, {1, {{5}, {5}}}, {1, {{0}, {0}}}, {2, {{2, 1}, {1, 17}}}, {0, {{0}, {0}}}};
     e3c_generator *g = NULL;
     E3C_ASSERT_OK(e3c_generator_new(&g, 3));
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
@@ -318,7 +329,8 @@ static void check_shared_weight_paths(e3c_module *m64, e3c_module *per_batch, co
         }
         const e3c_tensor *const *xs = (const e3c_tensor *const *)x, *const *xs32 = (const e3c_tensor *const *)x32;
         e3c_tensor *want = forward_of(m64, xs, n_in, 0);
-        e3c_tensor *got[3] = {forward_of(c64, xs, n_in, 1), forward_of(m32, xs32, n_in, 0), forward_of(c32, xs32, n_in, 1)};
+        e3c_tensor *got[3] = {forward_of(c64, xs, n_in, 1), forward_of(m32, xs32, n_in, 0),
+                              forward_of(c32, xs32, n_in, 1)};
         cr_assert_leq(rel_error(got[0], want), 1e-13, "case %zu: compiled float64", c);
         cr_assert_leq(rel_error(got[1], want), 2e-6, "case %zu: eager float32", c);
         cr_assert_leq(rel_error(got[2], want), 2e-6, "case %zu: compiled float32", c);
@@ -414,7 +426,10 @@ Test(modules, linear_dense_form_matches_the_paths_with_biases_and_chosen_instruc
     e3c_compile_options copt = E3C_COMPILE_OPTIONS_INIT;
     copt.in_place = 0;
     E3C_ASSERT_OK(e3c_module_compile(&compiled, m[0], &copt));
-    struct { int nb; int64_t b[2]; } shapes[] = {{1, {6}}, {1, {0}}, {2, {2, 3}}, {0, {0}}};
+    struct {
+        int nb;
+        int64_t b[2];
+    } shapes[] = {{1, {6}}, {1, {0}}, {2, {2, 3}}, {0, {0}}};
     e3c_generator *g = NULL;
     E3C_ASSERT_OK(e3c_generator_new(&g, 9));
     for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
@@ -423,7 +438,8 @@ Test(modules, linear_dense_form_matches_the_paths_with_biases_and_chosen_instruc
         e3c_tensor *x = NULL;
         E3C_ASSERT_OK(e3c_randn(&x, g, E3C_FLOAT64, shape, shapes[k].nb + 1));
         const e3c_tensor *xs[1] = {x};
-        e3c_tensor *want = forward_of(m[1], xs, 1, 0), *got = forward_of(m[0], xs, 1, 0), *jit = forward_of(compiled, xs, 1, 1);
+        e3c_tensor *want = forward_of(m[1], xs, 1, 0), *got = forward_of(m[0], xs, 1, 0),
+                   *jit = forward_of(compiled, xs, 1, 1);
         cr_assert_leq(rel_error(got, want), 1e-13, "shape %zu: dense eager", k);
         cr_assert_leq(rel_error(jit, want), 1e-13, "shape %zu: dense compiled", k);
         e3c_tensor_free(want), e3c_tensor_free(got), e3c_tensor_free(jit), e3c_tensor_free(x);
@@ -513,7 +529,8 @@ static void build_both(const char *in1, const char *in2, const char *out, const 
     e3c_manual_seed(11);
     E3C_ASSERT_OK(e3c_tensor_product_new(paths, in1, in2, out, ins, n, NULL));
     e3c_nn_set_dense_limit(old);
-    cr_assert(strstr(e3c_module_script_source(*dense), "self.dense_"), "%s x %s -> %s is small: dense form", in1, in2, out);
+    cr_assert(strstr(e3c_module_script_source(*dense), "self.dense_"), "%s x %s -> %s is small: dense form", in1, in2,
+              out);
     cr_assert(!strstr(e3c_module_script_source(*paths), "dense"), "limit 0: the paths");
 }
 
@@ -524,24 +541,68 @@ Test(modules, dense_form_matches_the_path_walk_for_every_connection_mode)
         e3c_tp_instruction ins[5];
         size_t n;
     } cases[] = {
-        {"2x0e+1x1o", "2x0e+1x1o", "2x0e+1x1o+1x1e",
-         {{0, 0, 0, E3C_TP_UVW, 1, 1.0}, {1, 1, 0, E3C_TP_UVW, 1, 1.0}, {0, 1, 1, E3C_TP_UVW, 1, 0.5}, {1, 0, 1, E3C_TP_UVW, 1, 1.0}, {1, 1, 2, E3C_TP_UVW, 1, 1.0}}, 5},
-        {"2x0e+2x1o", "1x0e+1x1o", "2x0e+2x1o",
-         {{0, 0, 0, E3C_TP_UVU, 1, 1.0}, {1, 1, 0, E3C_TP_UVU, 0, 1.0}, {1, 0, 1, E3C_TP_UVU, 1, 1.0}, {0, 1, 1, E3C_TP_UVU, 0, 2.0}}, 4},
-        {"2x0e+1x1o", "3x0e+3x1o", "3x0e+3x1o",
-         {{0, 0, 0, E3C_TP_UVV, 1, 1.0}, {0, 1, 1, E3C_TP_UVV, 0, 1.0}, {1, 0, 1, E3C_TP_UVV, 1, 1.0}, {1, 1, 0, E3C_TP_UVV, 1, 1.0}}, 4},
-        {"2x0e+2x1o", "2x0e+2x1o", "3x0e+1x1o",
-         {{0, 0, 0, E3C_TP_UUW, 1, 1.0}, {1, 1, 0, E3C_TP_UUW, 1, 1.0}, {0, 1, 1, E3C_TP_UUW, 1, 1.0}}, 3},
+        {"2x0e+1x1o",
+         "2x0e+1x1o",
+         "2x0e+1x1o+1x1e",
+         {{0, 0, 0, E3C_TP_UVW, 1, 1.0},
+          {1, 1, 0, E3C_TP_UVW, 1, 1.0},
+          {0, 1, 1, E3C_TP_UVW, 1, 0.5},
+          {1, 0, 1, E3C_TP_UVW, 1, 1.0},
+          {1, 1, 2, E3C_TP_UVW, 1, 1.0}},
+         5},
+        {"2x0e+2x1o",
+         "1x0e+1x1o",
+         "2x0e+2x1o",
+         {{0, 0, 0, E3C_TP_UVU, 1, 1.0},
+          {1, 1, 0, E3C_TP_UVU, 0, 1.0},
+          {1, 0, 1, E3C_TP_UVU, 1, 1.0},
+          {0, 1, 1, E3C_TP_UVU, 0, 2.0}},
+         4},
+        {"2x0e+1x1o",
+         "3x0e+3x1o",
+         "3x0e+3x1o",
+         {{0, 0, 0, E3C_TP_UVV, 1, 1.0},
+          {0, 1, 1, E3C_TP_UVV, 0, 1.0},
+          {1, 0, 1, E3C_TP_UVV, 1, 1.0},
+          {1, 1, 0, E3C_TP_UVV, 1, 1.0}},
+         4},
+        {"2x0e+2x1o",
+         "2x0e+2x1o",
+         "3x0e+1x1o",
+         {{0, 0, 0, E3C_TP_UUW, 1, 1.0}, {1, 1, 0, E3C_TP_UUW, 1, 1.0}, {0, 1, 1, E3C_TP_UUW, 1, 1.0}},
+         3},
         {"2x0e+2x1o", "2x0e+2x1o", "1x0e+1x1o", {{1, 1, 0, E3C_TP_UUW, 0, 1.0}, {0, 1, 1, E3C_TP_UUW, 0, 1.0}}, 2},
-        {"2x0e+2x1o", "2x0e+2x1o", "2x0e+2x1o+2x1e",
-         {{0, 0, 0, E3C_TP_UUU, 1, 1.0}, {1, 1, 0, E3C_TP_UUU, 0, 1.0}, {0, 1, 1, E3C_TP_UUU, 1, 1.0}, {1, 1, 2, E3C_TP_UUU, 0, 1.0}}, 4},
-        {"2x0e+1x1o", "3x0e+1x1o", "6x0e+2x1o+3x1o+1x1e",
-         {{0, 0, 0, E3C_TP_UVUV, 1, 1.0}, {0, 1, 1, E3C_TP_UVUV, 0, 1.0}, {1, 0, 2, E3C_TP_UVUV, 1, 1.0}, {1, 1, 3, E3C_TP_UVUV, 0, 1.0}}, 4},
-        {"3x0e+3x1o", "3x0e+3x1o", "3x0e+3x1e", {{0, 0, 0, E3C_TP_UVU_LT_V, 1, 1.0}, {1, 1, 1, E3C_TP_UVU_LT_V, 0, 1.0}}, 2},
-        {"3x0e+3x1o", "3x0e+3x1o", "2x0e+2x1e",
-         {{0, 0, 0, E3C_TP_U_LT_VW, 1, 1.0}, {1, 1, 0, E3C_TP_U_LT_VW, 1, 1.0}, {1, 1, 1, E3C_TP_U_LT_VW, 1, 1.0}}, 3},
+        {"2x0e+2x1o",
+         "2x0e+2x1o",
+         "2x0e+2x1o+2x1e",
+         {{0, 0, 0, E3C_TP_UUU, 1, 1.0},
+          {1, 1, 0, E3C_TP_UUU, 0, 1.0},
+          {0, 1, 1, E3C_TP_UUU, 1, 1.0},
+          {1, 1, 2, E3C_TP_UUU, 0, 1.0}},
+         4},
+        {"2x0e+1x1o",
+         "3x0e+1x1o",
+         "6x0e+2x1o+3x1o+1x1e",
+         {{0, 0, 0, E3C_TP_UVUV, 1, 1.0},
+          {0, 1, 1, E3C_TP_UVUV, 0, 1.0},
+          {1, 0, 2, E3C_TP_UVUV, 1, 1.0},
+          {1, 1, 3, E3C_TP_UVUV, 0, 1.0}},
+         4},
+        {"3x0e+3x1o",
+         "3x0e+3x1o",
+         "3x0e+3x1e",
+         {{0, 0, 0, E3C_TP_UVU_LT_V, 1, 1.0}, {1, 1, 1, E3C_TP_UVU_LT_V, 0, 1.0}},
+         2},
+        {"3x0e+3x1o",
+         "3x0e+3x1o",
+         "2x0e+2x1e",
+         {{0, 0, 0, E3C_TP_U_LT_VW, 1, 1.0}, {1, 1, 0, E3C_TP_U_LT_VW, 1, 1.0}, {1, 1, 1, E3C_TP_U_LT_VW, 1, 1.0}},
+         3},
     };
-    struct { int nb; int64_t b[2][2]; } shapes[] = {{1, {{5}, {5}}}, {1, {{0}, {0}}}, {2, {{2, 1}, {1, 3}}}, {0, {{0}, {0}}}};
+    struct {
+        int nb;
+        int64_t b[2][2];
+    } shapes[] = {{1, {{5}, {5}}}, {1, {{0}, {0}}}, {2, {{2, 1}, {1, 3}}}, {0, {{0}, {0}}}};
     e3c_generator *g = NULL;
     E3C_ASSERT_OK(e3c_generator_new(&g, 5));
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
@@ -623,8 +684,8 @@ static void expect_o3_harmonics(e3c_module *m, const int *ls, size_t nls, const 
         cr_assert_eq(e3c_tensor_size(y, -1), (int64_t)width);
         E3C_ASSERT_OK(e3c_tensor_to_doubles(got, n * width, y));
         for (size_t i = 0; i < n * width; i++)
-            cr_assert(fabs(got[i] - want[i]) <= 1e-12 * fmax(1.0, fabs(want[i])), "%s, %s, value %zu: %.17g, o3 says %.17g",
-                      what, c ? "compiled" : "eager", i, got[i], want[i]);
+            cr_assert(fabs(got[i] - want[i]) <= 1e-12 * fmax(1.0, fabs(want[i])),
+                      "%s, %s, value %zu: %.17g, o3 says %.17g", what, c ? "compiled" : "eager", i, got[i], want[i]);
         e3c_tensor_free(y);
     }
     e3c_tensor_free(x);
@@ -635,7 +696,8 @@ static void expect_o3_harmonics(e3c_module *m, const int *ls, size_t nls, const 
 Test(modules, spherical_harmonics_dense_form_matches_o3_for_small_degrees)
 {
     /* unit, long, short and zero vectors; 3 x 2 of them */
-    const double xyz[6][3] = {{0.3, -1.2, 0.7}, {1.0, 0.0, 0.0}, {-20.0, 1.0, 35.0}, {0.0, 0.0, 0.0}, {1e-3, 2e-3, -5e-4}, {0.0, -1.0, 0.0}};
+    const double xyz[6][3] = {{0.3, -1.2, 0.7}, {1.0, 0.0, 0.0},     {-20.0, 1.0, 35.0},
+                              {0.0, 0.0, 0.0},  {1e-3, 2e-3, -5e-4}, {0.0, -1.0, 0.0}};
     const int sets[5][4] = {{1}, {0, 1, 2}, {2, 0, 2, 1}, {3, 1}, {4, 0, 3}};
     const size_t sizes[5] = {1, 3, 4, 2, 3};
     const e3c_normalization norms[3] = {E3C_NORM_COMPONENT, E3C_NORM_NORM, E3C_NORM_INTEGRAL};
@@ -710,7 +772,8 @@ Test(modules, library_modules_reject_inputs_of_another_width_eager_and_compiled,
         {"{\"type\":\"Extract\",\"args\":[\"1x0e+2x1o+1x2e\",[\"2x1o+1x0e\",\"1x2e\"],[[1,0],[2]]]}",
          {"invalid input shape"}},
         {"{\"type\":\"ExtractIr\",\"args\":[\"1x0e+2x1o+1x2e+1x1o\",\"1o\"]}", {"invalid input shape"}},
-        {"{\"type\":\"Gate\",\"args\":[\"2x0e\",[\"silu\"],\"2x0e\",[\"sigmoid\"],\"1x1o+1x2e\"]}", {"invalid input shape"}},
+        {"{\"type\":\"Gate\",\"args\":[\"2x0e\",[\"silu\"],\"2x0e\",[\"sigmoid\"],\"1x1o+1x2e\"]}",
+         {"invalid input shape"}},
         {"{\"type\":\"Activation\",\"args\":[\"2x0e+1x0o+1x1o\",[\"silu\",\"tanh\",null]]}",
          {"Incorrect last dimension for x"}},
         {"{\"type\":\"FullyConnectedNet\",\"args\":[[3,8,2],\"silu\"]}", {"Incorrect last dimension for x"}},

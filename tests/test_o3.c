@@ -37,32 +37,28 @@ Test(rotation, axis_matrices_and_euler_angles_match_e3nn)
         assert_all_close(R, want, 9, 0, names[i]);
     }
     const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "angles_to_matrix"))
-    {
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "angles_to_matrix")) {
         double a[3];
         json_flatten(cJSON_GetObjectItem(c, "angles"), a, 3);
         json_flatten(cJSON_GetObjectItem(c, "R"), want, 9);
         e3c_angles_to_matrix(R, a[0], a[1], a[2]);
         assert_all_close(R, want, 9, TOL, "angles_to_matrix");
     }
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "matrix_to_angles"))
-    {
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "matrix_to_angles")) {
         double a[3], got[3];
         json_flatten(cJSON_GetObjectItem(c, "angles"), a, 3);
         json_flatten(cJSON_GetObjectItem(c, "R"), R, 9);
         E3C_ASSERT_OK(e3c_matrix_to_angles(&got[0], &got[1], &got[2], R));
         assert_all_close(got, a, 3, TOL, "matrix_to_angles");
     }
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "xyz_to_angles"))
-    {
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "xyz_to_angles")) {
         double v[3], ab[2], got[2];
         json_flatten(cJSON_GetObjectItem(c, "xyz"), v, 3);
         json_flatten(cJSON_GetObjectItem(c, "alpha_beta"), ab, 2);
         e3c_xyz_to_angles(&got[0], &got[1], v);
         assert_all_close(got, ab, 2, TOL, "xyz_to_angles");
     }
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "angles_to_xyz"))
-    {
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(g, "angles_to_xyz")) {
         double v[3], ab[2], got[3];
         json_flatten(cJSON_GetObjectItem(c, "xyz"), v, 3);
         json_flatten(cJSON_GetObjectItem(c, "alpha_beta"), ab, 2);
@@ -533,7 +529,7 @@ Test(wigner, D_from_matrix_of_random_irreps_is_an_orthogonal_representation)
         E3C_ASSERT_OK(e3c_random_irreps(&ir, &o, &state));
         int64_t d = e3c_irreps_dim(&ir);
         double R[18], R12[9], *D1 = malloc(sizeof(double) * d * d), *D2 = malloc(sizeof(double) * d * d),
-                          *D12 = malloc(sizeof(double) * d * d), *P = malloc(sizeof(double) * d * d);
+                              *D12 = malloc(sizeof(double) * d * d), *P = malloc(sizeof(double) * d * d);
         E3C_ASSERT_OK(e3c_rand_matrix(R, g, E3C_FLOAT64, 2));
         for (int i = 0; i < 9; i++)
             R[9 + i] = -R[9 + i]; /* the second is improper */

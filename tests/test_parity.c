@@ -91,7 +91,8 @@ ParameterizedTest(size_t *i, batchnorm, six_configurations_match_e3nn_train_runn
     e3c_module *m = build_batch_norm(c);
     cr_assert(e3c_module_training(m), "a new module trains, as torch's do");
     const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "parameters")) set_from_json(m, p->string, p);
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(c, "parameters"))
+        set_from_json(m, p->string, p);
     const cJSON *outs = cJSON_GetObjectItem(c, "train_outputs");
     for (int step = 0; step < cJSON_GetArraySize(cJSON_GetObjectItem(c, "train_inputs")); step++) {
         e3c_tensor *y = forward1(m, cJSON_GetArrayItem(cJSON_GetObjectItem(c, "train_inputs"), step));
@@ -99,8 +100,7 @@ ParameterizedTest(size_t *i, batchnorm, six_configurations_match_e3nn_train_runn
         e3c_tensor_free(y);
     }
     const cJSON *running = cJSON_GetObjectItem(c, "running");
-    cJSON_ArrayForEach(p, running)
-    {
+    cJSON_ArrayForEach(p, running) {
         e3c_tensor *t = NULL;
         E3C_ASSERT_OK(e3c_module_tensor(&t, m, p->string));
         expect_values(p->string, cfg, t, p);
@@ -146,7 +146,8 @@ Test(batchnorm, bad_arguments_and_inputs_are_clear_errors)
     E3C_ASSERT_FAILS(e3c_batch_norm_new(&m, "1x0e", &o), E3C_ERR_VALUE, "reduce needs to be 'mean' or 'max'");
     o = (e3c_batch_norm_options)E3C_BATCH_NORM_OPTIONS_INIT;
     o.normalization = "integral";
-    E3C_ASSERT_FAILS(e3c_batch_norm_new(&m, "1x0e", &o), E3C_ERR_VALUE, "normalization needs to be 'norm' or 'component'");
+    E3C_ASSERT_FAILS(e3c_batch_norm_new(&m, "1x0e", &o), E3C_ERR_VALUE,
+                     "normalization needs to be 'norm' or 'component'");
     E3C_ASSERT_FAILS(e3c_batch_norm_new(&m, "1x0q", NULL), E3C_ERR_VALUE, "BatchNorm");
     E3C_ASSERT_OK(e3c_batch_norm_new(&m, "1x0e+1x1o", NULL));
     int64_t shape[2] = {3, 3};
@@ -200,7 +201,8 @@ static e3c_status scaled_forward(e3c_module *self, const e3c_values *in, e3c_val
     return st;
 }
 
-static const e3c_module_class scaled_class = {.name = "Scaled", .mode = NULL, .forward = scaled_forward, .free_state = free};
+static const e3c_module_class scaled_class = {
+    .name = "Scaled", .mode = NULL, .forward = scaled_forward, .free_state = free};
 
 static e3c_module *scaled(e3c_module *inner, double factor)
 {
@@ -239,7 +241,8 @@ static void specs_of(const cJSON *list, e3c_arg_spec *specs, size_t *n)
 {
     *n = 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, list) E3C_ASSERT_OK(e3c_arg_spec_parse(&specs[(*n)++], e->valuestring));
+    cJSON_ArrayForEach(e, list)
+        E3C_ASSERT_OK(e3c_arg_spec_parse(&specs[(*n)++], e->valuestring));
 }
 
 /* e3nn's message up to the irrep's number, and its error. */
@@ -272,8 +275,8 @@ ParameterizedTest(size_t *i, normalized, e3nn_verdicts_on_its_six_modules, .time
     e3c_check_result r;
     E3C_ASSERT_OK(e3c_check_normalized(&r, &s, &o));
     int want_fail = !strncmp(verdict, "fail", 4);
-    cr_assert_eq(r.status, want_fail ? E3C_FAILED : E3C_PASSED, "%s: %s %s, e3nn: %s", name,
-                 e3c_verdict_name(r.status), r.message, verdict);
+    cr_assert_eq(r.status, want_fail ? E3C_FAILED : E3C_PASSED, "%s: %s %s, e3nn: %s", name, e3c_verdict_name(r.status),
+                 r.message, verdict);
     if (want_fail) {
         /* which irrep fails first depends on the draws (e3nn's are not replayed bit for bit);
          * the form is e3nn's, with target 1 or e3nn's 1/sqrt(dim) */
@@ -287,7 +290,8 @@ ParameterizedTest(size_t *i, normalized, e3nn_verdicts_on_its_six_modules, .time
         cr_assert(fabs(ours - theirs) <= 0.15 * theirs, "%s: error %f, e3nn %f", name, ours, theirs);
     }
     int weightless = !strncmp(name, "Elementwise", 11); /* nothing to redraw: e3nn draws once */
-    cr_assert_eq(cJSON_GetObjectItem(r.details, "n_weight")->valueint, weightless ? 1 : 20, "%s: e3nn's n_weight", name);
+    cr_assert_eq(cJSON_GetObjectItem(r.details, "n_weight")->valueint, weightless ? 1 : 20, "%s: e3nn's n_weight",
+                 name);
     e3c_check_result_free(&r);
     for (size_t k = 0; k < n_in; k++)
         e3c_arg_spec_free(&in[k]);
@@ -332,7 +336,8 @@ Test(normalized, reports_the_worst_component_per_irrep_and_leaves_the_subject_al
     /* the same module with a norm target on 0e outputs and norm inputs: 0e targets 1 */
     o.normalization = "norm";
     E3C_ASSERT_OK(e3c_check_normalized(&r, &s, &o));
-    double target = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.details, "irreps"), 1), "target")->valuedouble;
+    double target =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.details, "irreps"), 1), "target")->valuedouble;
     cr_assert(fabs(target - 1 / sqrt(3.0)) < 1e-15, "e3nn's norm target is 1/sqrt(dim), got %f", target);
     e3c_check_result_free(&r);
     o.normalization = "integral";
@@ -367,7 +372,8 @@ Test(normalized, nan_and_wrong_shapes_never_pass)
     E3C_ASSERT_OK(e3c_check_normalized(&r, &s, &o));
     cr_assert_eq(r.status, E3C_FAILED, "%s", r.message);
     cr_assert(strstr(r.message, "error: nan"), "%s", r.message);
-    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.details, "irreps"), 0), "max_error")));
+    cr_assert(cJSON_IsNull(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.details, "irreps"), 0), "max_error")));
     e3c_check_result_free(&r);
     e3c_arg_spec_free(&out);
     E3C_ASSERT_OK(e3c_arg_spec_parse(&out, "3x0e+3x1o")); /* declares more than it returns */
@@ -425,8 +431,9 @@ Test(normalized, a_torchscript_file_has_its_parameters_redrawn)
 
 Test(normalized, runs_from_a_fixture_with_its_options)
 {
-    cJSON *fx = cJSON_Parse("{\"name\": \"etp\", \"module\": {\"type\": \"ElementwiseTensorProduct\", \"args\": [\"2x1o\", \"2x1o\"]},"
-                            " \"checks\": {\"normalized\": {\"n_input\": 5000, \"atol\": 0.1}}}");
+    cJSON *fx = cJSON_Parse(
+        "{\"name\": \"etp\", \"module\": {\"type\": \"ElementwiseTensorProduct\", \"args\": [\"2x1o\", \"2x1o\"]},"
+        " \"checks\": {\"normalized\": {\"n_input\": 5000, \"atol\": 0.1}}}");
     e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
     size_t n = 0;
     E3C_ASSERT_OK(e3c_fixture_validate(fx));
@@ -445,19 +452,20 @@ Test(normalized, runs_from_a_fixture_with_its_options)
 Test(normalized, the_new_fixtures_follow_the_schema)
 {
     cJSON *schema = load_json(E3C_SOURCE_DIR "/fixtures/fixture.schema.json");
-    const char *files[2] = {E3C_SOURCE_DIR "/fixtures/nn/normalized.json", E3C_SOURCE_DIR "/fixtures/nn/batchnorm.json"};
+    const char *files[2] = {E3C_SOURCE_DIR "/fixtures/nn/normalized.json",
+                            E3C_SOURCE_DIR "/fixtures/nn/batchnorm.json"};
     for (int f = 0; f < 2; f++) {
         cJSON *list = load_json(files[f]);
         const cJSON *fx;
-        cJSON_ArrayForEach(fx, list)
-        {
+        cJSON_ArrayForEach(fx, list) {
             const char *bad = schema_violation(schema, fx);
             cr_assert_null(bad, "%s: %s", files[f], bad);
             E3C_ASSERT_OK(e3c_fixture_validate(fx));
         }
         cJSON_Delete(list);
     }
-    cJSON *bad = cJSON_Parse("{\"name\": \"x\", \"module\": {\"type\": \"Norm\", \"args\": [\"1x0e\"]}, \"checks\": {\"normalised\": true}}");
+    cJSON *bad = cJSON_Parse(
+        "{\"name\": \"x\", \"module\": {\"type\": \"Norm\", \"args\": [\"1x0e\"]}, \"checks\": {\"normalised\": true}}");
     E3C_ASSERT_FAILS(e3c_fixture_validate(bad), E3C_ERR_VALUE, "normalized, permutation");
     cJSON_Delete(bad);
     cJSON_Delete(schema);
@@ -604,7 +612,8 @@ Test(compile, several_fixtures_need_a_name_and_batchnorm_is_refused)
     snprintf(args, sizeof args, "compile '%s' --name nope -o '%s'", file, out);
     cr_assert_eq(run_e3check(args, err, sizeof err), 1);
     cr_assert(strstr(err, "none is named"), "%s", err);
-    snprintf(args, sizeof args, "compile '%s/fixtures/nn/batchnorm.json' --name batchnorm_norm_f64 -o '%s'", E3C_SOURCE_DIR, out);
+    snprintf(args, sizeof args, "compile '%s/fixtures/nn/batchnorm.json' --name batchnorm_norm_f64 -o '%s'",
+             E3C_SOURCE_DIR, out);
     cr_assert_eq(run_e3check(args, err, sizeof err), 1);
     cr_assert(strstr(err, "BatchNorm does not support TorchScript compilation"), "%s", err);
     cr_assert_neq(access(out, F_OK), 0, "no file may be written");
@@ -621,7 +630,8 @@ static void assert_keys(const char *name, const e3c_strings *got, const cJSON *w
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", got->items[i]);
     cr_assert_eq(got->count, (size_t)cJSON_GetArraySize(want), "%s: state dict [%s]", name, list);
     for (size_t i = 0; i < got->count; i++)
-        cr_assert_str_eq(got->items[i], cJSON_GetArrayItem(want, (int)i)->valuestring, "%s: state dict [%s]", name, list);
+        cr_assert_str_eq(got->items[i], cJSON_GetArrayItem(want, (int)i)->valuestring, "%s: state dict [%s]", name,
+                         list);
 }
 
 ParameterizedTestParameters(state_dict, e3nn_tensors_load_into_the_file_by_name_and_back)
@@ -675,8 +685,7 @@ ParameterizedTest(size_t *i, state_dict, e3nn_tensors_load_into_the_file_by_name
     e3c_values *in = NULL, *out = NULL;
     E3C_ASSERT_OK(e3c_values_new(&in));
     const cJSON *x;
-    cJSON_ArrayForEach(x, cJSON_GetObjectItem(c, "inputs"))
-    {
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(c, "inputs")) {
         e3c_tensor *t = tensor_of(x);
         E3C_ASSERT_OK(e3c_values_push(in, t));
         e3c_tensor_free(t);

@@ -233,7 +233,8 @@ Test(values, an_int_is_accepted_for_a_float_argument)
     cr_assert_float_eq(got, 12.0, 1e-12);
     e3c_tensor_free(y), e3c_value_free(out);
     e3c_call_arg float_for_int[2] = {{NULL, x}, {"n", half}};
-    E3C_ASSERT_FAILS(e3c_jit_invoke(&out, m, NULL, float_for_int, 2, 0), E3C_ERR_VALUE, "argument 'n' must be int, not float");
+    E3C_ASSERT_FAILS(e3c_jit_invoke(&out, m, NULL, float_for_int, 2, 0), E3C_ERR_VALUE,
+                     "argument 'n' must be int, not float");
     e3c_value_free(x), e3c_value_free(three), e3c_value_free(half);
     e3c_tensor_free(t);
     e3c_jit_free(m);
@@ -503,13 +504,13 @@ Test(potentials, committed_files_are_current, .timeout = 300)
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && '%s' '%s'", dir, E3C_GEN_POTENTIALS, dir);
     int rc = system(cmd);
     cr_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "gen_potentials failed");
-    static const char *const names[] = {"nequip_f64.pth", "nequip_f32.pth", "nequip_absolute.pth",
-                                        "nequip_force_offset.pth", "nequip_cell_diag.pth", "mace_f64.model",
-                                        "mace_f32.model", "mace_absolute.model", "mace_force_offset.model",
-                                        "mace_cell_diag.model", "mace_width1.model", "mace_lammps_f64.pt",
-                                        "nequip_order.pth", "nequip_scaled_forces.pth", "mace_order.model",
-                                        "mace_scaled_forces.model", "nequip_hard_cutoff.pth",
-                                        "mace_hard_cutoff_f32.model"};
+    static const char *const names[] = {
+        "nequip_f64.pth",           "nequip_f32.pth",           "nequip_absolute.pth",
+        "nequip_force_offset.pth",  "nequip_cell_diag.pth",     "mace_f64.model",
+        "mace_f32.model",           "mace_absolute.model",      "mace_force_offset.model",
+        "mace_cell_diag.model",     "mace_width1.model",        "mace_lammps_f64.pt",
+        "nequip_order.pth",         "nequip_scaled_forces.pth", "mace_order.model",
+        "mace_scaled_forces.model", "nequip_hard_cutoff.pth",   "mace_hard_cutoff_f32.model"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char fresh[8192];
         snprintf(fresh, sizeof fresh, "%s/%s", dir, names[i]);

@@ -55,8 +55,10 @@ static const char *make_suite(const char *where, int n, const char *unexpected, 
     for (int i = 0; i < n; i++) {
         char *to = i % 2 ? b : a, key[16];
         snprintf(key, sizeof key, ",%d,", i);
-        snprintf(line, sizeof line, "%s{\"name\": \"fx%02d\", \"module\": {\"type\": \"Norm\", \"args\": [\"%dx0e + 1x1o\"]}, "
-                 "\"dtype\": \"float64\"%s}", strlen(to) > 1 ? ",\n" : "", i, 1 + i % 3,
+        snprintf(line, sizeof line,
+                 "%s{\"name\": \"fx%02d\", \"module\": {\"type\": \"Norm\", \"args\": [\"%dx0e + 1x1o\"]}, "
+                 "\"dtype\": \"float64\"%s}",
+                 strlen(to) > 1 ? ",\n" : "", i, 1 + i % 3,
                  strstr(unexpected, key) ? ", \"expect\": {\"equivariance\": \"fail\"}" : "");
         strcat(to, line);
     }
@@ -92,8 +94,7 @@ static void drop_durations(cJSON *j)
 static const cJSON *find_result(const cJSON *results, const char *fixture, const char *check)
 {
     const cJSON *e;
-    cJSON_ArrayForEach(e, results)
-    {
+    cJSON_ArrayForEach(e, results) {
         if (!strcmp(cJSON_GetObjectItem(e, "fixture")->valuestring, fixture) &&
             !strcmp(cJSON_GetObjectItem(e, "check")->valuestring, check))
             return e;
@@ -107,9 +108,9 @@ static void assert_same_results(cJSON *a, cJSON *b)
     drop_durations(a), drop_durations(b);
     cr_assert_eq(cJSON_GetArraySize(a), cJSON_GetArraySize(b));
     const cJSON *e;
-    cJSON_ArrayForEach(e, a)
-    {
-        const char *fx = cJSON_GetObjectItem(e, "fixture")->valuestring, *ck = cJSON_GetObjectItem(e, "check")->valuestring;
+    cJSON_ArrayForEach(e, a) {
+        const char *fx = cJSON_GetObjectItem(e, "fixture")->valuestring,
+                   *ck = cJSON_GetObjectItem(e, "check")->valuestring;
         const cJSON *other = find_result(b, fx, ck);
         cr_assert_not_null(other, "%s %s is missing", fx, ck);
         cr_assert(cJSON_Compare(e, other, 1), "%s %s differs", fx, ck);
@@ -144,11 +145,11 @@ Test(shard, three_shards_merged_give_the_single_run)
             cr_assert(r->status == 0 || r->status == 1, "shard %d: %s\n%s", k, r->out, r->err);
             cJSON *res = load_results(tmp(name));
             const cJSON *e;
-            cJSON_ArrayForEach(e, res)
-            {
+            cJSON_ArrayForEach(e, res) {
                 const char *fx = cJSON_GetObjectItem(e, "fixture")->valuestring;
                 const cJSON *owner = cJSON_GetObjectItem(seen, fx);
-                cr_assert(!owner || owner->valueint == k, "fixture %s is in shards %d and %d", fx, owner ? owner->valueint : 0, k);
+                cr_assert(!owner || owner->valueint == k, "fixture %s is in shards %d and %d", fx,
+                          owner ? owner->valueint : 0, k);
                 if (!owner)
                     cJSON_AddNumberToObject(seen, fx, k);
             }
@@ -158,8 +159,8 @@ Test(shard, three_shards_merged_give_the_single_run)
         cr_assert_eq(cJSON_GetArraySize(seen), 12, "every fixture (and the broken file) in one shard");
         cr_assert_eq(total, 23);
         cJSON_Delete(seen);
-        r = cli("merge '%s' '%s' '%s' --report '%s' --junit '%s' --markdown '%s'", tmp("shard1.json"), tmp("shard2.json"),
-                tmp("shard3.json"), tmp("merged.json"), tmp("merged.xml"), tmp("merged.md"));
+        r = cli("merge '%s' '%s' '%s' --report '%s' --junit '%s' --markdown '%s'", tmp("shard1.json"),
+                tmp("shard2.json"), tmp("shard3.json"), tmp("merged.json"), tmp("merged.xml"), tmp("merged.md"));
         cr_assert_eq(r->status, 1, "merge gives run's status: %s\n%s", r->out, r->err);
         cr_assert(strstr(r->out, "23 checks, 20 as expected, 3 not"), "%s", r->out);
         cJSON *single = load_results(tmp("all.json")), *merged = load_results(tmp("merged.json"));
@@ -177,7 +178,7 @@ Test(shard, three_shards_merged_give_the_single_run)
 Test(shard, a_shard_split_is_deterministic_and_an_empty_shard_exits_zero)
 {
     const char *dir = make_suite(tmp("small"), 2, "", 0);
-    static char first[sizeof ((run_result *)0)->out];
+    static char first[sizeof((run_result *)0)->out];
     run_result *r = cli("run '%s' --shard 2/3 --list", dir);
     cr_assert_eq(r->status, 0, "%s", r->err);
     memcpy(first, r->out, sizeof first);
@@ -241,7 +242,8 @@ Test(select, filter_and_exclude_repeat_name_is_exact_check_picks)
     const char *dir = make_suite(tmp("sel"), 12, "", 0);
     run_result *r = cli("run '%s' --list --filter 'fx0[12]' --filter fx11 --exclude fx02", dir);
     cr_assert_eq(r->status, 0, "%s", r->err);
-    cr_assert(listed(r, "fx01", "auto_jitable") && listed(r, "fx01", "equivariance") && listed(r, "fx11", "equivariance"));
+    cr_assert(listed(r, "fx01", "auto_jitable") && listed(r, "fx01", "equivariance") &&
+              listed(r, "fx11", "equivariance"));
     cr_assert(!listed(r, "fx02", "equivariance") && !listed(r, "fx00", "equivariance"), "%s", r->out);
     cr_assert_eq(count_in(r->out, "\n"), 4, "%s", r->out);
     r = cli("run '%s' --list --name fx1", dir); /* --filter would match fx10 and fx11 */
@@ -268,7 +270,8 @@ Test(select, exitfirst_and_maxfail_stop_the_run)
     cJSON *res = load_results(tmp("x.json"));
     int not_expected = 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, res) not_expected += cJSON_IsFalse(cJSON_GetObjectItem(e, "as_expected"));
+    cJSON_ArrayForEach(e, res)
+        not_expected += cJSON_IsFalse(cJSON_GetObjectItem(e, "as_expected"));
     cr_assert_eq(not_expected, 1, "one worker stops at the first");
     cr_assert_lt(cJSON_GetArraySize(res), 20);
     cJSON_Delete(res);
@@ -343,8 +346,8 @@ Test(output, result_lines_start_clean_on_a_terminal)
 {
     const char *dir = make_suite(tmp("tty"), 30, ",7,", 0);
     char cmd[8192], log[1 << 18];
-    snprintf(cmd, sizeof cmd, "script -qefc \"%s run '%s' --jobs 2 --report '%s'\" '%s' > /dev/null 2>&1", E3C_CLI_PATH, dir,
-             tmp("tty.json"), tmp("typescript"));
+    snprintf(cmd, sizeof cmd, "script -qefc \"%s run '%s' --jobs 2 --report '%s'\" '%s' > /dev/null 2>&1", E3C_CLI_PATH,
+             dir, tmp("tty.json"), tmp("typescript"));
     int st = system(cmd);
     cr_assert(WIFEXITED(st), "script did not exit");
     slurp(tmp("typescript"), log, sizeof log);
@@ -392,7 +395,8 @@ Test(config, e3check_json_gives_plugins_paths_and_defaults)
     cr_assert_eq(r->status, 5, "%s", r->out);
     /* --config names another file; its paths are relative to it */
     snprintf(path, sizeof path, "%s/fx/ci.json", proj);
-    snprintf(text, sizeof text, "{\"plugins\": [\"%s\"], \"paths\": [\"doubling.json\"], \"defaults\": {\"filter\": \"other\"}}",
+    snprintf(text, sizeof text,
+             "{\"plugins\": [\"%s\"], \"paths\": [\"doubling.json\"], \"defaults\": {\"filter\": \"other\"}}",
              E3C_TEST_PLUGIN);
     write_file(path, text);
     r = cli("run --config '%s' --report '%s'", path, tmp("cfg.json"));
@@ -436,7 +440,8 @@ Test(entry, a_programs_own_main_gets_the_whole_command)
 Test(model, options_set_trials_tolerance_parity_and_checks)
 {
     const char *fx = tmp("norm.json"), *pt = tmp("norm.pt");
-    write_file(fx, "{\"name\": \"n\", \"module\": {\"type\": \"Norm\", \"args\": [\"1x0e + 1x1o\"]}, \"dtype\": \"float64\"}");
+    write_file(
+        fx, "{\"name\": \"n\", \"module\": {\"type\": \"Norm\", \"args\": [\"1x0e + 1x1o\"]}, \"dtype\": \"float64\"}");
     char model[2048];
     snprintf(model, sizeof model, "%s", pt);
     run_result *r = cli("compile '%s' --mode trace -o '%s'", fx, model);
@@ -462,7 +467,8 @@ Test(model, parameters_take_nested_lists_in_the_parameters_shape)
 {
     /* y = x W0 / sqrt(2) W1 / sqrt(2): row-major W0 gives 1.5 for x = (1, 0), its transpose 2 */
     const char *fx = tmp("nested.json");
-    write_file(fx,
+    write_file(
+        fx,
         "[{\"name\": \"nested\", \"module\": {\"type\": \"FullyConnectedNet\", \"args\": [[2, 2, 1], null]}, \"dtype\": \"float64\","
         " \"checks\": {\"golden\": {\"output\": [[1.5]]}}, \"inputs\": [[[1, 0]]],"
         " \"parameters\": {\"layer0.weight\": [[1, 2], [3, 4]], \"layer1.weight\": [[1], [1]]}},"
@@ -489,15 +495,19 @@ Test(model, parameters_take_nested_lists_in_the_parameters_shape)
 Test(messages, errors_name_the_next_step)
 {
     const char *fx = tmp("msg.json");
-    write_file(fx, "[{\"name\": \"typo\", \"module\": {\"type\": \"Linear\", \"args\": [\"1x0e\", \"1x0e\"]},"
-                   " \"parameters\": {\"wieght\": [1]}},"
-                   " {\"name\": \"unknown\", \"module\": {\"type\": \"Doubling\"}},"
-                   " {\"name\": \"kw\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"], \"kwargs\": {\"sqared\": true}}}]");
+    write_file(
+        fx,
+        "[{\"name\": \"typo\", \"module\": {\"type\": \"Linear\", \"args\": [\"1x0e\", \"1x0e\"]},"
+        " \"parameters\": {\"wieght\": [1]}},"
+        " {\"name\": \"unknown\", \"module\": {\"type\": \"Doubling\"}},"
+        " {\"name\": \"kw\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"], \"kwargs\": {\"sqared\": true}}}]");
     run_result *r = cli("run '%s' --report '%s'", fx, tmp("m.json"));
     cr_assert_eq(r->status, 1);
     cr_assert(strstr(r->out, "Linear has no parameter \"wieght\"; its parameters: weight"), "%s", r->out);
-    cr_assert(strstr(r->out, "unknown module type \"Doubling\"") && strstr(r->out, "needs --plugin PATH"), "%s", r->out);
-    cr_assert(strstr(r->out, "unexpected keyword argument \"sqared\" (its arguments: irreps_in, squared)"), "%s", r->out);
+    cr_assert(strstr(r->out, "unknown module type \"Doubling\"") && strstr(r->out, "needs --plugin PATH"), "%s",
+              r->out);
+    cr_assert(strstr(r->out, "unexpected keyword argument \"sqared\" (its arguments: irreps_in, squared)"), "%s",
+              r->out);
 }
 
 Test(messages, types_name_lists_arguments_and_parameter_shapes)

@@ -27,8 +27,9 @@ static e3c_jit_module *load(const char *name)
 static e3c_structured *described(const char *preset, e3c_jit_module *m, int periodic)
 {
     char text[512];
-    snprintf(text, sizeof text, "{\"name\": \"t\", \"preset\": \"%s\", \"torchscript\": \"x\", \"structure\": {\"periodic\": %s}}",
-             preset, periodic ? "true" : "false");
+    snprintf(text, sizeof text,
+             "{\"name\": \"t\", \"preset\": \"%s\", \"torchscript\": \"x\", \"structure\": {\"periodic\": %s}}", preset,
+             periodic ? "true" : "false");
     cJSON *fx = cJSON_Parse(text), *full = NULL;
     e3c_structured *s = NULL;
     E3C_ASSERT_OK(e3c_fixture_expand_preset(&full, fx, NULL));
@@ -53,8 +54,7 @@ Test(structured, the_builtin_suite_gives_every_expected_verdict, .timeout = 300)
     cJSON *doc = load_json(path);
     const cJSON *fx;
     int n = 0;
-    cJSON_ArrayForEach(fx, doc)
-    {
+    cJSON_ArrayForEach(fx, doc) {
         E3C_ASSERT_OK(e3c_fixture_validate(fx));
         e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
         size_t nk = 0;
@@ -294,9 +294,11 @@ Test(structured_cli, model_with_a_preset_needs_nothing_else, .timeout = 300)
 Test(structured_cli, inspect_prints_metadata_values_schema_and_preset)
 {
     char args[12288], out[16384];
-    snprintf(args, sizeof args, "inspect '%s/nequip_f32.pth' '%s/mace_lammps_f64.pt'", potentials_dir(), potentials_dir());
+    snprintf(args, sizeof args, "inspect '%s/nequip_f32.pth' '%s/mace_lammps_f64.pt'", potentials_dir(),
+             potentials_dir());
     cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
-    cr_assert(strstr(out, "  r_max = 4.0\n") && strstr(out, "  type_names = H C\n") && strstr(out, "  model_dtype = float32\n"),
+    cr_assert(strstr(out, "  r_max = 4.0\n") && strstr(out, "  type_names = H C\n") &&
+                  strstr(out, "  model_dtype = float32\n"),
               "%s", out);
     cr_assert(strstr(out, "forward schema:\n  data: Dict[str, Tensor]\n  -> Dict[str, Tensor]\n"), "%s", out);
     cr_assert(strstr(out, "preset: nequip fits"), "%s", out);
@@ -354,15 +356,16 @@ Test(structured_cli, inspect_names_a_newer_pytorch)
 static e3c_jit_module *edge_model(int broken)
 {
     char src[2048];
-    snprintf(src, sizeof src,
-             "def forward(self, pos: Tensor, x: Tensor, edge_src: Tensor, edge_dst: Tensor, scale: int) -> Tuple[Tensor, Tensor]:\n"
-             "    assert x.shape[1] == 5 and pos.shape[1] == 3\n"
-             "    r = pos[edge_dst] - pos[edge_src]\n"
-             "    d = torch.sqrt((r * r).sum(1, keepdim=True))\n"
-             "    msg = torch.cat([d, d * d, r%s], 1)\n"
-             "    out = x * float(scale) + torch.zeros_like(x).index_add(0, edge_src, msg)\n"
-             "    return out, out.sum(0)\n",
-             broken ? " + torch.tensor([[0.1, 0.0, 0.0]], dtype=r.dtype)" : "");
+    snprintf(
+        src, sizeof src,
+        "def forward(self, pos: Tensor, x: Tensor, edge_src: Tensor, edge_dst: Tensor, scale: int) -> Tuple[Tensor, Tensor]:\n"
+        "    assert x.shape[1] == 5 and pos.shape[1] == 3\n"
+        "    r = pos[edge_dst] - pos[edge_src]\n"
+        "    d = torch.sqrt((r * r).sum(1, keepdim=True))\n"
+        "    msg = torch.cat([d, d * d, r%s], 1)\n"
+        "    out = x * float(scale) + torch.zeros_like(x).index_add(0, edge_src, msg)\n"
+        "    return out, out.sum(0)\n",
+        broken ? " + torch.tensor([[0.1, 0.0, 0.0]], dtype=r.dtype)" : "");
     e3c_jit_module *m = NULL;
     E3C_ASSERT_OK(e3c_jit_new(&m, "EdgeModel"));
     E3C_ASSERT_OK(e3c_jit_define(m, src));
@@ -371,11 +374,12 @@ static e3c_jit_module *edge_model(int broken)
 
 Test(structured, edge_src_dst_features_plain_args_and_tuple_outputs)
 {
-    cJSON *fx = cJSON_Parse("{\"name\": \"e\", \"torchscript\": \"x\", \"dtype\": \"float64\", \"grad\": false,"
-                            " \"args\": {\"pos\": \"positions\", \"x\": {\"role\": \"features\", \"irreps\": \"2x0e+1x1o\"},"
-                            " \"edge_src\": \"edge_src\", \"edge_dst\": \"edge_dst\", \"scale\": 2},"
-                            " \"outputs\": {\"0\": {\"irreps\": \"2x0e+1x1o\", \"per\": \"atom\"}, \"1\": \"2x0e+1x1o\"},"
-                            " \"structure\": {\"atoms\": 6, \"species\": 1, \"r_max\": 3.0, \"periodic\": false}}");
+    cJSON *fx =
+        cJSON_Parse("{\"name\": \"e\", \"torchscript\": \"x\", \"dtype\": \"float64\", \"grad\": false,"
+                    " \"args\": {\"pos\": \"positions\", \"x\": {\"role\": \"features\", \"irreps\": \"2x0e+1x1o\"},"
+                    " \"edge_src\": \"edge_src\", \"edge_dst\": \"edge_dst\", \"scale\": 2},"
+                    " \"outputs\": {\"0\": {\"irreps\": \"2x0e+1x1o\", \"per\": \"atom\"}, \"1\": \"2x0e+1x1o\"},"
+                    " \"structure\": {\"atoms\": 6, \"species\": 1, \"r_max\": 3.0, \"periodic\": false}}");
     e3c_structured *s = NULL;
     E3C_ASSERT_OK(e3c_structured_validate(fx));
     E3C_ASSERT_OK(e3c_structured_parse(&s, fx));
@@ -427,7 +431,8 @@ Test(structured, fusion_strategy_specs)
 Test(structured_cli, model_sizes_and_picks_the_structure)
 {
     char args[12288], out[16384];
-    snprintf(args, sizeof args, "model '%s/nequip_f64.pth' --preset nequip --atoms 12 --structures cluster --report r.json",
+    snprintf(args, sizeof args,
+             "model '%s/nequip_f64.pth' --preset nequip --atoms 12 --structures cluster --report r.json",
              potentials_dir());
     cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "nequip_f64.pth:cluster") && !strstr(out, ":periodic"), "%s", out);
@@ -480,8 +485,8 @@ static e3c_verdict physical(const char *preset, const char *file, int periodic, 
 {
     char text[512];
     snprintf(text, sizeof text,
-             "{\"name\": \"t\", \"preset\": \"%s\", \"torchscript\": \"%s\", \"structure\": {\"periodic\": %s}}", preset,
-             file, periodic ? "true" : "false");
+             "{\"name\": \"t\", \"preset\": \"%s\", \"torchscript\": \"%s\", \"structure\": {\"periodic\": %s}}",
+             preset, file, periodic ? "true" : "false");
     cJSON *json = cJSON_Parse(text);
     e3c_fixture *fx = NULL;
     E3C_ASSERT_OK(e3c_fixture_parse(&fx, json, potentials_dir()));
@@ -495,8 +500,9 @@ static e3c_verdict physical(const char *preset, const char *file, int periodic, 
  * (r_max, the species, the dtype) goes to a copy, so the parsed fixture stays as read. */
 Test(physical, a_parsed_potential_is_not_changed_by_running_it)
 {
-    cJSON *json = cJSON_Parse("{\"name\": \"t\", \"preset\": \"nequip\", \"torchscript\": \"nequip_f64.pth\", "
-                              "\"structure\": {\"periodic\": false}, \"checks\": {\"conservative\": {\"components\": 2}}}");
+    cJSON *json =
+        cJSON_Parse("{\"name\": \"t\", \"preset\": \"nequip\", \"torchscript\": \"nequip_f64.pth\", "
+                    "\"structure\": {\"periodic\": false}, \"checks\": {\"conservative\": {\"components\": 2}}}");
     e3c_fixture *fx = NULL;
     E3C_ASSERT_OK(e3c_fixture_parse(&fx, json, potentials_dir()));
     cJSON_Delete(json);
@@ -533,8 +539,9 @@ Test(structured, a_preset_file_is_read_with_the_fixture)
     cJSON_Delete(json);
 }
 
-static const e3c_check_kind physical_kinds[6] = {E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION, E3C_CHECK_CONSERVATIVE,
-                                                 E3C_CHECK_BATCHING, E3C_CHECK_ADDITIVITY, E3C_CHECK_PERIODIC_IMAGES};
+static const e3c_check_kind physical_kinds[6] = {E3C_CHECK_PERMUTATION,  E3C_CHECK_TRANSLATION,
+                                                 E3C_CHECK_CONSERVATIVE, E3C_CHECK_BATCHING,
+                                                 E3C_CHECK_ADDITIVITY,   E3C_CHECK_PERIODIC_IMAGES};
 
 Test(physical, correct_potentials_pass_every_check_in_both_dtypes, .timeout = 300)
 {
@@ -554,7 +561,8 @@ Test(physical, correct_potentials_pass_every_check_in_both_dtypes, .timeout = 30
                     cr_assert_eq(r.status, E3C_PASSED, "%s %s periodic=%d seed %llu: %s", files[f],
                                  e3c_check_kind_name(physical_kinds[k]), periodic, (unsigned long long)seed, r.message);
                     cJSON *calls = cJSON_GetObjectItem(r.details, "model_calls");
-                    cr_assert(cJSON_IsNumber(calls) && calls->valuedouble >= 1, "%s: model calls are counted: %s", e3c_check_kind_name(physical_kinds[k]), cJSON_PrintUnformatted(r.details));
+                    cr_assert(cJSON_IsNumber(calls) && calls->valuedouble >= 1, "%s: model calls are counted: %s",
+                              e3c_check_kind_name(physical_kinds[k]), cJSON_PrintUnformatted(r.details));
                     e3c_check_result_free(&r);
                 }
 }
@@ -616,7 +624,8 @@ Test(physical, the_checks_are_for_structured_models_and_on_by_default_for_preset
     cJSON *plain = cJSON_Parse("{\"name\": \"p\", \"torchscript\": \"x.pt\", \"irreps_in\": [\"1o\"], \"irreps_out\": "
                                "[\"1o\"], \"checks\": {\"permutation\": true}}");
     cr_assert_neq(e3c_fixture_validate(plain), E3C_OK);
-    cr_assert(strstr(e3c_error_last(), "permutation") && strstr(e3c_error_last(), "structured"), "%s", e3c_error_last());
+    cr_assert(strstr(e3c_error_last(), "permutation") && strstr(e3c_error_last(), "structured"), "%s",
+              e3c_error_last());
     const char *const texts[4] = {
         "{\"name\": \"q\", \"preset\": \"mace\", \"torchscript\": \"x.model\"}",
         "{\"name\": \"q\", \"preset\": \"nequip\", \"torchscript\": \"x.pth\"}",
@@ -644,7 +653,8 @@ Test(physical, the_checks_are_for_structured_models_and_on_by_default_for_preset
 Test(structured_cli, check_picks_one_physical_check)
 {
     char args[12288], out[16384];
-    snprintf(args, sizeof args, "model '%s/nequip_scaled_forces.pth' --preset nequip --check conservative --report r.json",
+    snprintf(args, sizeof args,
+             "model '%s/nequip_scaled_forces.pth' --preset nequip --check conservative --report r.json",
              potentials_dir());
     cr_assert_eq(run_cli(args, out, sizeof out), 1, "%s", out);
     cr_assert(strstr(out, "conservative  FAILED") && !strstr(out, "equivariance"), "%s", out);

@@ -101,8 +101,7 @@ Test(tensor, torch_errors_become_status_and_one_line_message)
     E3C_ASSERT_OK(e3c_tensor_zeros(&b, E3C_FLOAT64, b_shape, 2));
     E3C_ASSERT_FAILS(e3c_tensor_matmul(&c, a, b), E3C_ERR_TORCH, "tensor_matmul: ");
     cr_assert_null(c);
-    cr_assert_null(strstr(e3c_error_last(), "Exception raised from"), "C++ backtrace leaked: %s",
-                   e3c_error_last());
+    cr_assert_null(strstr(e3c_error_last(), "Exception raised from"), "C++ backtrace leaked: %s", e3c_error_last());
     e3c_tensor_free(a);
     e3c_tensor_free(b);
 }
@@ -181,8 +180,7 @@ Test(jit, truncated_archive_is_named_as_such)
 Test(jit, text_file_is_not_an_archive)
 {
     e3c_jit_module *m = NULL;
-    E3C_ASSERT_FAILS(e3c_jit_load(&m, zoo_path("text_file_not_archive_f32.pt")), E3C_ERR_FORMAT,
-                     "not a zip file");
+    E3C_ASSERT_FAILS(e3c_jit_load(&m, zoo_path("text_file_not_archive_f32.pt")), E3C_ERR_FORMAT, "not a zip file");
     cr_assert(strstr(e3c_error_last(), "text_file_not_archive_f32.pt") != NULL);
 }
 
@@ -335,8 +333,10 @@ Test(jit, archives_in_memory_round_trip_and_are_checked_like_files)
     e3c_strings_free(&extra_a), e3c_strings_free(&extra_b);
 
     e3c_jit_module *bad = NULL;
-    E3C_ASSERT_FAILS(e3c_jit_load_buffer(&bad, bytes, size / 2, "half"), E3C_ERR_FORMAT, "'half' is a truncated or corrupt archive");
-    E3C_ASSERT_FAILS(e3c_jit_load_buffer(&bad, "hello", 5, "text"), E3C_ERR_FORMAT, "'text' is not a TorchScript archive: it is not a zip file");
+    E3C_ASSERT_FAILS(e3c_jit_load_buffer(&bad, bytes, size / 2, "half"), E3C_ERR_FORMAT,
+                     "'half' is a truncated or corrupt archive");
+    E3C_ASSERT_FAILS(e3c_jit_load_buffer(&bad, "hello", 5, "text"), E3C_ERR_FORMAT,
+                     "'text' is not a TorchScript archive: it is not a zip file");
     E3C_ASSERT_FAILS(e3c_jit_load_buffer(&bad, NULL, 0, "nothing"), E3C_ERR_FORMAT, "it is empty");
     cr_assert_null(bad);
     free(bytes);
@@ -376,8 +376,7 @@ static void run_declared(const cJSON *fixture, const char *pt_path)
     e3c_values *args = NULL, *out = NULL;
     E3C_ASSERT_OK(e3c_values_new(&args));
     const cJSON *entry;
-    cJSON_ArrayForEach(entry, cJSON_GetObjectItem(fixture, "irreps_in"))
-    {
+    cJSON_ArrayForEach(entry, cJSON_GetObjectItem(fixture, "irreps_in")) {
         int64_t shape[2] = {2, declared_width(entry)};
         e3c_tensor *x = NULL;
         E3C_ASSERT_OK(e3c_randn(&x, g, dtype, shape, 2));
@@ -388,11 +387,10 @@ static void run_declared(const cJSON *fixture, const char *pt_path)
     const cJSON *outs = cJSON_GetObjectItem(fixture, "irreps_out");
     cr_assert_eq(e3c_values_count(out), (size_t)cJSON_GetArraySize(outs), "%s: output count", pt_path);
     size_t i = 0;
-    cJSON_ArrayForEach(entry, outs)
-    {
+    cJSON_ArrayForEach(entry, outs) {
         if (!cJSON_IsNull(entry))
-            cr_assert_eq(e3c_tensor_size(e3c_values_get(out, i), -1), declared_width(entry),
-                         "%s: width of output %zu", pt_path, i);
+            cr_assert_eq(e3c_tensor_size(e3c_values_get(out, i), -1), declared_width(entry), "%s: width of output %zu",
+                         pt_path, i);
         i++;
     }
     e3c_values_free(args);

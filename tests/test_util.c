@@ -99,7 +99,8 @@ size_t json_flatten(const cJSON *item, double *out, size_t cap)
     }
     size_t n = 0;
     const cJSON *child;
-    cJSON_ArrayForEach(child, item) n += json_flatten(child, out + n, cap > n ? cap - n : 0);
+    cJSON_ArrayForEach(child, item)
+        n += json_flatten(child, out + n, cap > n ? cap - n : 0);
     return n;
 }
 
@@ -166,7 +167,8 @@ static const char *violation_at(const cJSON *s, const cJSON *v, const char *path
     if (en) {
         int ok = 0;
         const cJSON *e;
-        cJSON_ArrayForEach(e, en) ok |= cJSON_Compare(e, v, 1);
+        cJSON_ArrayForEach(e, en)
+            ok |= cJSON_Compare(e, v, 1);
         if (!ok)
             return snprintf(msg, sizeof msg, "%s: not one of the enum", path), msg;
     }
@@ -184,9 +186,9 @@ static const char *violation_at(const cJSON *s, const cJSON *v, const char *path
         return snprintf(msg, sizeof msg, "%s: too short", path), msg;
     if (cJSON_IsObject(v)) {
         const cJSON *req, *props = cJSON_GetObjectItem(s, "properties");
-        cJSON_ArrayForEach(req, cJSON_GetObjectItem(s, "required")) if (!cJSON_GetObjectItem(v, req->valuestring)) return snprintf(
-            msg, sizeof msg, "%s: missing \"%s\"", path, req->valuestring),
-            msg;
+        cJSON_ArrayForEach(req, cJSON_GetObjectItem(s, "required"))
+            if (!cJSON_GetObjectItem(v, req->valuestring))
+                return snprintf(msg, sizeof msg, "%s: missing \"%s\"", path, req->valuestring), msg;
         const cJSON *add = cJSON_GetObjectItem(s, "additionalProperties");
         for (const cJSON *f = v->child; f; f = f->next) {
             const cJSON *fs = props ? cJSON_GetObjectItem(props, f->string) : NULL;
@@ -207,8 +209,7 @@ static const char *violation_at(const cJSON *s, const cJSON *v, const char *path
     if (items && cJSON_IsArray(v)) {
         int i = 0;
         const cJSON *e;
-        cJSON_ArrayForEach(e, v)
-        {
+        cJSON_ArrayForEach(e, v) {
             char sub[900];
             snprintf(sub, sizeof sub, "%s[%d]", path, i++);
             const char *bad = violation_at(items, e, sub);
@@ -237,8 +238,8 @@ static int fixture_mismatches(const cJSON *fx, const char *dir, const char *file
         (*checked)++;
         if (r.status != want) {
             bad++;
-            cr_log_error("%s %s: %s (expected %s): %s", file, e3c_check_kind_name(kinds[k]),
-                         e3c_verdict_name(r.status), e3c_verdict_name(want), r.message);
+            cr_log_error("%s %s: %s (expected %s): %s", file, e3c_check_kind_name(kinds[k]), e3c_verdict_name(r.status),
+                         e3c_verdict_name(want), r.message);
         }
         e3c_check_result_free(&r);
     }
@@ -260,7 +261,8 @@ int fixture_verdict_mismatches(const char *dir, int *checked)
         cJSON *doc = load_json(path);
         if (cJSON_IsArray(doc)) {
             const cJSON *fx;
-            cJSON_ArrayForEach(fx, doc) bad += fixture_mismatches(fx, dir, e->d_name, checked);
+            cJSON_ArrayForEach(fx, doc)
+                bad += fixture_mismatches(fx, dir, e->d_name, checked);
         } else {
             bad += fixture_mismatches(doc, dir, e->d_name, checked);
         }

@@ -13,22 +13,21 @@
 #include "e3check/error.h"
 
 /** Assert that an e3check call succeeded; on failure print the call and the last error. */
-#define E3C_ASSERT_OK(expr)                                                                    \
-    do {                                                                                       \
-        e3c_status st_ = (expr);                                                               \
-        cr_assert_eq(st_, E3C_OK, "%s%s -> %s: %s", test_case(), #expr, e3c_status_name(st_),    \
-                     e3c_error_last());                                                        \
+#define E3C_ASSERT_OK(expr)                                                                                      \
+    do {                                                                                                         \
+        e3c_status st_ = (expr);                                                                                 \
+        cr_assert_eq(st_, E3C_OK, "%s%s -> %s: %s", test_case(), #expr, e3c_status_name(st_), e3c_error_last()); \
     } while (0)
 
 /** Assert that an e3check call failed with `status` and a message containing `needle`. */
-#define E3C_ASSERT_FAILS(expr, status, needle)                                                 \
-    do {                                                                                       \
-        e3c_status st_ = (expr);                                                               \
-        cr_assert_eq(st_, (status), "%s%s -> %s (%s), wanted %s", test_case(), #expr,          \
-                     e3c_status_name(st_), e3c_error_last(), e3c_status_name(status));         \
-        cr_assert(strstr(e3c_error_last(), (needle)) != NULL, "%smessage \"%s\" lacks \"%s\"", \
-                  test_case(), e3c_error_last(), (needle));                                    \
-        cr_assert(strchr(e3c_error_last(), '\n') == NULL, "%smessage is not one line", test_case()); \
+#define E3C_ASSERT_FAILS(expr, status, needle)                                                              \
+    do {                                                                                                    \
+        e3c_status st_ = (expr);                                                                            \
+        cr_assert_eq(st_, (status), "%s%s -> %s (%s), wanted %s", test_case(), #expr, e3c_status_name(st_), \
+                     e3c_error_last(), e3c_status_name(status));                                            \
+        cr_assert(strstr(e3c_error_last(), (needle)) != NULL, "%smessage \"%s\" lacks \"%s\"", test_case(), \
+                  e3c_error_last(), (needle));                                                              \
+        cr_assert(strchr(e3c_error_last(), '\n') == NULL, "%smessage is not one line", test_case());        \
     } while (0)
 
 /** Criterion parameters 0 .. n-1 (size_t, in Criterion's shared memory) for a

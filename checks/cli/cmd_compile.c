@@ -89,8 +89,8 @@ static e3c_status pick_fixture(cJSON **out, const cJSON *json, const char *name,
         if (!fx) {
             const cJSON *first = cJSON_GetObjectItemCaseSensitive(json->child, "name");
             return e3c_error_set(E3C_ERR_VALUE, "the file holds %d fixtures%s%s%s; %s", n,
-                                 cJSON_IsString(first) ? " (the first \"" : "", cJSON_IsString(first) ? first->valuestring : "",
-                                 cJSON_IsString(first) ? "\")" : "",
+                                 cJSON_IsString(first) ? " (the first \"" : "",
+                                 cJSON_IsString(first) ? first->valuestring : "", cJSON_IsString(first) ? "\")" : "",
                                  name ? "none is named as --name asks" : "pick one with --name NAME");
         }
     } else if (name) {
@@ -174,7 +174,7 @@ static int run(int argc, char **argv)
     if (!st)
         st = declare_irreps_in(m, cJSON_GetObjectItemCaseSensitive(fx, "irreps_in"));
     if (!st)
-        st = !force ? e3c_module_compile(&compiled, m, &opt)
+        st = !force                     ? e3c_module_compile(&compiled, m, &opt)
              : !strcmp(force, "script") ? e3c_module_script(&compiled, m, &opt)
                                         : e3c_module_trace(&compiled, m, NULL, NULL, 0, &opt);
     if (!st && e3c_module_compiled_as(compiled) == E3C_EAGER) {

@@ -152,8 +152,7 @@ static int inspect_one(const char *path)
     e3c_strings methods = {0}, subs = {0}, attrs = {0}, extra = {0};
     int rc = EXIT_NOT_EXPECTED;
     if (e3c_jit_load(&m, path) || e3c_jit_type_name(&type, m) || e3c_jit_methods(&methods, m) ||
-        e3c_jit_submodules(&subs, m) || e3c_jit_attributes(&attrs, m) ||
-        e3c_jit_extra_files(&extra, m)) {
+        e3c_jit_submodules(&subs, m) || e3c_jit_attributes(&attrs, m) || e3c_jit_extra_files(&extra, m)) {
         if (m || !explain_newer(path))
             cli_error("%s", e3c_error_last());
         goto done;
@@ -199,8 +198,8 @@ static int inspect_isolated(const char *path)
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     fflush(stdout);
-    cli_error("'%s' could not be loaded: libtorch's loader crashed on it (signal %d, %s); the archive is corrupt",
-              path, WTERMSIG(status), strsignal(WTERMSIG(status)));
+    cli_error("'%s' could not be loaded: libtorch's loader crashed on it (signal %d, %s); the archive is corrupt", path,
+              WTERMSIG(status), strsignal(WTERMSIG(status)));
     return EXIT_NOT_EXPECTED;
 }
 
@@ -220,5 +219,5 @@ static int run(int argc, char **argv)
     return rc;
 }
 
-const cli_command cmd_inspect = {"inspect", "print a TorchScript file's methods, submodules and extra files",
-                                 run, help};
+const cli_command cmd_inspect = {"inspect", "print a TorchScript file's methods, submodules and extra files", run,
+                                 help};

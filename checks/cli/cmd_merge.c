@@ -42,8 +42,7 @@ static size_t find_entry(const e3c_report *r, const char *fixture, const char *c
 static int add_results(e3c_report *out, const char **from, const char *path, const cJSON *doc)
 {
     const cJSON *e, *results = cJSON_GetObjectItemCaseSensitive(doc, "results");
-    cJSON_ArrayForEach(e, results)
-    {
+    cJSON_ArrayForEach(e, results) {
         const char *fixture = str_of(e, "fixture"), *file = str_of(e, "file"), *check = str_of(e, "check");
         e3c_verdict expected;
         e3c_check_result r;
@@ -56,7 +55,8 @@ static int add_results(e3c_report *out, const char **from, const char *path, con
         if (dup < out->count) {
             e3c_check_result_free(&r);
             cli_error("merge: fixture \"%s\" check %s is in both '%s' and '%s' (overlapping shards, or a report "
-                      "given twice)", fixture, check, from[dup], path);
+                      "given twice)",
+                      fixture, check, from[dup], path);
             return 1;
         }
         from[out->count] = path;
@@ -79,8 +79,8 @@ static int add_environment(e3c_report *out, const char *path, const cJSON *doc, 
         return 1;
     }
     if (strcmp(version, E3C_VERSION) != 0) {
-        cli_error("merge: '%s' was written by e3check %s, this is e3check %s: merge reports of one version",
-                  path, version, E3C_VERSION);
+        cli_error("merge: '%s' was written by e3check %s, this is e3check %s: merge reports of one version", path,
+                  version, E3C_VERSION);
         return 1;
     }
     const cJSON *seed = cJSON_GetObjectItemCaseSensitive(env, "seed");
@@ -166,8 +166,8 @@ static int merge_run(int argc, char **argv)
     ctl_print_not_expected(stdout, &ctl, &merged, 1);
     printf("e3check: merged %d report%s: %d check%s, %d as expected, %d not (passed %d, failed %d, errored %d, "
            "skipped %d); report %s\n",
-           n, n == 1 ? "" : "s", s.total, s.total == 1 ? "" : "s", s.as_expected, s.not_as_expected, s.passed,
-           s.failed, s.errored, s.skipped, report);
+           n, n == 1 ? "" : "s", s.total, s.total == 1 ? "" : "s", s.as_expected, s.not_as_expected, s.passed, s.failed,
+           s.errored, s.skipped, report);
     int rc = cli_exit_status(&s, merged.interrupted, write_failed); /* what `run` would have given */
     e3c_report_free(&merged);
     return rc;

@@ -20,8 +20,9 @@ static e3c_status bounded(const char *what, double rows, double cols)
 {
     if (rows * cols <= O3_MAX_NUMBERS)
         return E3C_OK;
-    return e3c_error_set(E3C_ERR_VALUE, "%s would hold %.0f x %.0f = %.4g numbers, more than the %d one answer may hold",
-                         what, rows, cols, rows * cols, (int)O3_MAX_NUMBERS);
+    return e3c_error_set(E3C_ERR_VALUE,
+                         "%s would hold %.0f x %.0f = %.4g numbers, more than the %d one answer may hold", what, rows,
+                         cols, rows * cols, (int)O3_MAX_NUMBERS);
 }
 
 /* The dimension (sum of mul (2l + 1)) or, with dims = 0, the number of irreps (sum of
@@ -181,8 +182,8 @@ static e3c_status answer_D(cJSON *a, const e3c_irreps *ir, const double *R, cons
     st = R ? e3c_irreps_D_from_matrix(D, ir, 1, R) : e3c_irreps_D_from_angles(D, ir, ang[0], ang[1], ang[2], k);
     if (st && !R) { /* the library's shared checks speak of D_from_matrix: name the query's op */
         const char *m = e3c_error_last();
-        st = e3c_error_set(e3c_error_last_status(), "D_from_angles: %s",
-                           strncmp(m, "D_from_matrix: ", 15) ? m : m + 15);
+        st =
+            e3c_error_set(e3c_error_last_status(), "D_from_angles: %s", strncmp(m, "D_from_matrix: ", 15) ? m : m + 15);
     }
     if (!st)
         st = add(a, "D", e3c_json_matrix_of(D, dim, dim));
@@ -273,8 +274,7 @@ static e3c_status sh_degrees(const cJSON *q, int **ls, size_t *nls)
     } else if (cJSON_IsArray(l)) {
         size_t i = 0;
         const cJSON *v;
-        cJSON_ArrayForEach(v, l)
-        {
+        cJSON_ArrayForEach(v, l) {
             if (!cJSON_IsNumber(v) || v->valuedouble != (int)v->valuedouble) {
                 free(out);
                 return e3c_error_set(E3C_ERR_VALUE, "field \"l\" must list integers");
@@ -314,7 +314,9 @@ static e3c_status q_spherical_harmonics(const cJSON *q, cJSON *a)
     st = bounded("spherical_harmonics' Y", 1, wide);
     size_t width = st ? 0 : (size_t)wide;
     double *Y = st ? NULL : malloc((width ? width : 1) * sizeof *Y);
-    st = st ? st : Y ? e3c_spherical_harmonics(Y, ls, nls, 1, x, normalize, norm) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    st = st  ? st
+         : Y ? e3c_spherical_harmonics(Y, ls, nls, 1, x, normalize, norm)
+             : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     if (!st)
         st = add(a, "Y", e3c_json_array_of(Y, width));
     free(Y);
@@ -534,8 +536,7 @@ static int run(int argc, char **argv)
     const cJSON *q;
     int rc = EXIT_AS_EXPECTED;
     fputc('[', stdout);
-    cJSON_ArrayForEach(q, queries)
-    {
+    cJSON_ArrayForEach(q, queries) {
         cJSON *a = answer(q);
         char *printed = a ? cJSON_PrintUnformatted(a) : NULL;
         if (!printed) {

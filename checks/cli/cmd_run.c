@@ -28,10 +28,10 @@
 
 typedef struct run_opts {
     const char *report, *junit, *markdown; /* report NULL: --no-report; "-": stdout */
-    const char *preset;     /* model --preset NAME|FILE.json */
-    long atoms;             /* model --atoms N (0: the preset's) */
-    const char *structures; /* model --structures periodic|cluster|both */
-    const char *record;     /* model --record OUT.json: write golden fixtures, run no checks */
+    const char *preset;                    /* model --preset NAME|FILE.json */
+    long atoms;                            /* model --atoms N (0: the preset's) */
+    const char *structures;                /* model --structures periodic|cluster|both */
+    const char *record;                    /* model --record OUT.json: write golden fixtures, run no checks */
     int jobs, quiet, verbose;
     e3c_run_settings rs;
     cli_controls ctl;          /* selection, shards, stopping, colour (select.c) */
@@ -90,13 +90,11 @@ static int option_long(const char *cmd, const char *name, const char *s, long lo
  * each other: a usage error naming both options. */
 static int reports_collide(const run_opts *o)
 {
-    const char *paths[3] = {o->report, o->junit, o->markdown},
-               *names[3] = {"--report", "--junit", "--markdown"};
+    const char *paths[3] = {o->report, o->junit, o->markdown}, *names[3] = {"--report", "--junit", "--markdown"};
     for (int i = 0; i < 3; i++)
         for (int j = i + 1; j < 3; j++)
             if (paths[i] && paths[j] && e3c_file_same(paths[i], paths[j])) {
-                cli_error("%s and %s name the same file '%s': give each report its own", names[i], names[j],
-                          paths[j]);
+                cli_error("%s and %s name the same file '%s': give each report its own", names[i], names[j], paths[j]);
                 return 1;
             }
     return 0;
@@ -192,7 +190,7 @@ typedef struct collection {
     size_t n, cap;
     cJSON **docs; /* parsed files, owned */
     size_t n_docs, cap_docs;
-    e3c_report *report; /* file-level errors go straight in */
+    e3c_report *report;   /* file-level errors go straight in */
     int drop_file_errors; /* --shard K/N with K > 1: unreadable files belong to shard 1 */
 } collection;
 
@@ -249,8 +247,7 @@ static void entry_error(collection *c, const char *file, const char *fixture, co
     free(copy);
 }
 
-static void file_error(collection *c, const char *file, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void file_error(collection *c, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void file_error(collection *c, const char *file, const char *fmt, ...)
 {
     char message[sizeof((e3c_check_result *)0)->message];
@@ -275,7 +272,8 @@ static void load_file(collection *c, const char *path)
     }
     if (cJSON_IsArray(doc)) {
         const cJSON *fx;
-        cJSON_ArrayForEach(fx, doc) push_item(c, fx, path);
+        cJSON_ArrayForEach(fx, doc)
+            push_item(c, fx, path);
     } else {
         push_item(c, doc, path);
     }
@@ -431,8 +429,8 @@ static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_r
             }
     if (!st && done < n && !cli_interrupted) {
         ctl_clear_progress();
-        fprintf(lines_out, "e3check: stopped after %zu check%s not as expected (--maxfail %zu); %zu not run\n", not_expected,
-               not_expected == 1 ? "" : "s", maxfail, n - done);
+        fprintf(lines_out, "e3check: stopped after %zu check%s not as expected (--maxfail %zu); %zu not run\n",
+                not_expected, not_expected == 1 ? "" : "s", maxfail, n - done);
     }
     if (done < n) {
         e3c_check_pool_free(pool); /* kills the checks still running */
@@ -478,14 +476,14 @@ static int run_collection(collection *c, const run_opts *o)
     e3c_check_pool *pool = tasks && !cli_interrupted ? run_tasks(tasks, n_tasks, o, c->report) : NULL;
     for (size_t i = 0; tasks && i < n_tasks; i++) {
         if (!tasks[i].finished && !cli_interrupted)
-            continue; /* -x/--maxfail stopped the run: the report holds what finished, as pytest's */
+            continue;             /* -x/--maxfail stopped the run: the report holds what finished, as pytest's */
         if (!tasks[i].finished) { /* an interrupt: every report lists what did not run */
             memset(&tasks[i].result, 0, sizeof tasks[i].result);
             tasks[i].result.status = E3C_SKIPPED;
             snprintf(tasks[i].result.message, sizeof tasks[i].result.message, "%s", E3C_REPORT_NOT_RUN);
         }
-        e3c_report_add(c->report, fixture_name(tasks[i].it->fx), tasks[i].it->file,
-                       e3c_check_kind_name(tasks[i].kind), tasks[i].expected, &tasks[i].result);
+        e3c_report_add(c->report, fixture_name(tasks[i].it->fx), tasks[i].it->file, e3c_check_kind_name(tasks[i].kind),
+                       tasks[i].expected, &tasks[i].result);
     }
     free(tasks);
     c->report->interrupted = cli_interrupted != 0;
@@ -511,8 +509,7 @@ static int run_collection(collection *c, const run_opts *o)
             : strcmp(o->report, "-") ? o->report
                                      : "on standard output");
     if (c->report->invalid_utf8)
-        fprintf(lines_out,
-                "e3check: note: some names or messages were not UTF-8; the reports show U+FFFD instead\n");
+        fprintf(lines_out, "e3check: note: some names or messages were not UTF-8; the reports show U+FFFD instead\n");
     return cli_exit_status(&s, c->report->interrupted, write_failed);
 }
 

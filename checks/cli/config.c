@@ -16,10 +16,10 @@
 static const struct {
     const char *key;
     int has_value;
-} known_defaults[] = {{"report", 1}, {"junit", 1},      {"markdown", 1},  {"seed", 1},      {"jobs", 1},
-                      {"timeout", 1}, {"filter", 1},    {"exclude", 1},   {"check", 1},     {"maxfail", 1},
-                      {"exitfirst", 0}, {"color", 1},   {"threads", 1},   {"quiet", 0},     {"verbose", 0},
-                      {"durations", 1}};
+} known_defaults[] = {{"report", 1},  {"junit", 1},   {"markdown", 1},  {"seed", 1},
+                      {"jobs", 1},    {"timeout", 1}, {"filter", 1},    {"exclude", 1},
+                      {"check", 1},   {"maxfail", 1}, {"exitfirst", 0}, {"color", 1},
+                      {"threads", 1}, {"quiet", 0},   {"verbose", 0},   {"durations", 1}};
 
 typedef struct arglist {
     char **v;
@@ -95,8 +95,7 @@ static int read_config(const char *file, arglist *a, arglist *paths)
     const cJSON *m, *top = cJSON_IsObject(doc) ? doc : NULL;
     if (!top)
         why = "must be a JSON object", where = "the file";
-    cJSON_ArrayForEach(m, top)
-    {
+    cJSON_ArrayForEach(m, top) {
         if (why)
             break;
         where = m->string;
@@ -105,8 +104,7 @@ static int read_config(const char *file, arglist *a, arglist *paths)
             const cJSON *p, *list = cJSON_IsArray(m) ? m : NULL;
             if (!list)
                 why = "must be an array of paths";
-            cJSON_ArrayForEach(p, list)
-            {
+            cJSON_ArrayForEach(p, list) {
                 if (!cJSON_IsString(p))
                     why = "must be an array of paths";
                 else if (plugins ? !push(a, "--plugin") || !push_path(a, dir, p->valuestring)
@@ -117,7 +115,9 @@ static int read_config(const char *file, arglist *a, arglist *paths)
             const cJSON *d, *opts = cJSON_IsObject(m) ? m : NULL;
             if (!opts)
                 why = "must be an object of options";
-            cJSON_ArrayForEach(d, opts) if (!why && !push_default(a, d, &why)) where = d->string;
+            cJSON_ArrayForEach(d, opts)
+                if (!why && !push_default(a, d, &why))
+                    where = d->string;
         } else
             why = "is not a known field (plugins, paths, defaults)";
     }

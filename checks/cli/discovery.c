@@ -19,7 +19,7 @@ typedef struct dir_set {
         dev_t dev;
         ino_t ino;
         int used;
-    } *slots;
+    } * slots;
     size_t n, cap;
 } dir_set;
 
@@ -82,14 +82,18 @@ static e3c_status push(found_files *out, const char *path, const char *fmt, ...)
 static int is_fixture_name(const char *name)
 {
     size_t n = strlen(name);
-    return n > 5 && !strcmp(name + n - 5, ".json") && strcmp(name, "e3check.json") != 0 && /* the config file */ !(n > 12 && !strcmp(name + n - 12, ".schema.json")) &&
+    return n > 5 && !strcmp(name + n - 5, ".json") && strcmp(name, "e3check.json") != 0 &&
+           /* the config file */ !(n > 12 && !strcmp(name + n - 12, ".schema.json")) &&
            !(n > 13 && !strcmp(name + n - 13, ".queries.json"));
 }
 
 static const char *kind_of(mode_t m)
 {
-    return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
-         : S_ISSOCK(m) ? "a socket" : "not a file";
+    return S_ISFIFO(m)   ? "a FIFO"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a file";
 }
 
 /* Why stat(path) failed, for a path that lstat may show to be a link. */

@@ -9,7 +9,8 @@
 #include "e3check/command.h"
 #include "e3check/torch.h"
 
-static const cli_command *const commands[] = {&cmd_run, &cmd_merge, &cmd_model, &cmd_compile, &cmd_inspect, &cmd_irreps, &cmd_o3, &cmd_types};
+static const cli_command *const commands[] = {&cmd_run,     &cmd_merge,  &cmd_model, &cmd_compile,
+                                              &cmd_inspect, &cmd_irreps, &cmd_o3,    &cmd_types};
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
 void cli_error(const char *fmt, ...)

@@ -43,7 +43,8 @@ static int parse_check(cli_controls *c, const char *name)
             return 1;
         }
     cli_error("--check: unknown check '%s' (auto_jitable, equivariance, golden, permutation, translation, "
-              "conservative, batching, additivity, periodic_images or smoothness)", name);
+              "conservative, batching, additivity, periodic_images or smoothness)",
+              name);
     return 0;
 }
 
@@ -112,9 +113,9 @@ static int value_option(cli_controls *c, const char *a, const char *v)
 
 int ctl_option(cli_controls *c, int argc, char **argv, int *i, int *usage_error)
 {
-    static const char *const with_value[] = {"--filter",      "--exclude", "--name",    "--check",
-                                             "--shard",       "--color",   "--durations", "--last-failed",
-                                             "--maxfail",     "--threads", "--ntrials", "--tolerance"};
+    static const char *const with_value[] = {"--filter",  "--exclude", "--name",      "--check",
+                                             "--shard",   "--color",   "--durations", "--last-failed",
+                                             "--maxfail", "--threads", "--ntrials",   "--tolerance"};
     const char *a = argv[*i];
     int model = !strcmp(argv[0], "model");
     if (!model && (!strcmp(a, "--ntrials") || !strcmp(a, "--tolerance") || !strcmp(a, "--no-parity")))
@@ -143,8 +144,9 @@ int ctl_model_checks(const cli_controls *c, cJSON *fx)
     if (!c->ntrials && !c->tolerance && !c->no_parity)
         return 0;
     cJSON *checks = cJSON_AddObjectToObject(fx, "checks");
-    cJSON *eq = checks && cJSON_AddTrueToObject(checks, "auto_jitable") ? cJSON_AddObjectToObject(checks, "equivariance")
-                                                                         : NULL;
+    cJSON *eq = checks && cJSON_AddTrueToObject(checks, "auto_jitable")
+                    ? cJSON_AddObjectToObject(checks, "equivariance")
+                    : NULL;
     int ok = eq != NULL;
     if (ok && c->ntrials)
         ok = cJSON_AddNumberToObject(eq, "ntrials", c->ntrials) != NULL;
@@ -192,8 +194,7 @@ static int load_last_failed(cli_controls *c)
     const cJSON *res = read_results("--last-failed", c->last_failed, &doc), *e;
     c->failed = res ? cJSON_CreateArray() : NULL;
     if (c->failed)
-        cJSON_ArrayForEach(e, res)
-        {
+        cJSON_ArrayForEach(e, res) {
             const cJSON *ok = cJSON_GetObjectItemCaseSensitive(e, "as_expected");
             const char *fx = str_of(e, "fixture"), *check = str_of(e, "check");
             if (cJSON_IsFalse(ok) && fx && check) {
@@ -221,8 +222,7 @@ static cJSON *load_durations(const char *path)
     const cJSON *res = read_results("--durations", path, &doc), *e;
     cJSON *by_name = res ? cJSON_CreateObject() : NULL;
     if (by_name)
-        cJSON_ArrayForEach(e, res)
-        {
+        cJSON_ArrayForEach(e, res) {
             const char *fx = str_of(e, "fixture");
             const cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "duration_s");
             if (!fx || !cJSON_IsNumber(d))
@@ -265,8 +265,7 @@ static int any_match(const char *const *patterns, int n, const char *name)
 static int failed_before(const cli_controls *c, const char *name, const char *check)
 {
     const cJSON *pair;
-    cJSON_ArrayForEach(pair, c->failed)
-    {
+    cJSON_ArrayForEach(pair, c->failed) {
         const char *fx = cJSON_GetArrayItem(pair, 0)->valuestring, *ck = cJSON_GetArrayItem(pair, 1)->valuestring;
         if (!strcmp(fx, name) && (!check || !strcmp(ck, check) || !strcmp(ck, "fixture")))
             return 1;

@@ -16,20 +16,20 @@ enum { CTL_MAX_PATTERNS = 64, CTL_MAX_PLUGINS = 16 };
 typedef struct cli_controls {
     const char *filters[CTL_MAX_PATTERNS], *excludes[CTL_MAX_PATTERNS], *names[CTL_MAX_PATTERNS];
     int n_filters, n_excludes, n_names;
-    unsigned checks;           /**< bit (1 << kind) per --check; 0 = every check */
-    int shard_k, shard_n;      /**< --shard K/N; shard_n 0 = no sharding */
-    const char *durations;     /**< --durations REPORT.json */
-    const char *last_failed;   /**< --last-failed REPORT.json */
-    cJSON *failed;             /**< owned: [[fixture, check], ...] not as expected there */
-    int maxfail;               /**< stop after this many not as expected; 0 = never */
-    int list;                  /**< --list: print what would run, run nothing */
-    int color;                 /**< -1 auto, 0 never, 1 always */
-    int threads;               /**< --threads N: libtorch threads per worker; 0 = automatic */
+    unsigned checks;                      /**< bit (1 << kind) per --check; 0 = every check */
+    int shard_k, shard_n;                 /**< --shard K/N; shard_n 0 = no sharding */
+    const char *durations;                /**< --durations REPORT.json */
+    const char *last_failed;              /**< --last-failed REPORT.json */
+    cJSON *failed;                        /**< owned: [[fixture, check], ...] not as expected there */
+    int maxfail;                          /**< stop after this many not as expected; 0 = never */
+    int list;                             /**< --list: print what would run, run nothing */
+    int color;                            /**< -1 auto, 0 never, 1 always */
+    int threads;                          /**< --threads N: libtorch threads per worker; 0 = automatic */
     const char *plugins[CTL_MAX_PLUGINS]; /**< the --plugin paths, for reproduce commands */
     int n_plugins;
-    int ntrials;               /**< model: --ntrials N (0 = the default) */
-    double tolerance;          /**< model: --tolerance T (0 = e3nn's) */
-    int no_parity;             /**< model: --no-parity */
+    int ntrials;      /**< model: --ntrials N (0 = the default) */
+    double tolerance; /**< model: --tolerance T (0 = e3nn's) */
+    int no_parity;    /**< model: --no-parity */
 } cli_controls;
 
 /** Initialise `c` (colour auto, nothing selected). */

@@ -6,7 +6,6 @@
 #include "e3check/atoms.h"
 #include "e3check/rng.h"
 
-
 void e3c_structure_free(e3c_structure *s)
 {
     if (!s)
@@ -189,7 +188,8 @@ e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_optio
         return e3c_error_set(E3C_ERR_INVALID, "e3c_structure_generate: NULL argument");
     *out = NULL;
     if (opt->n_atoms < 1 || opt->n_atoms > 100000)
-        return e3c_error_set(E3C_ERR_VALUE, "the number of atoms must be in 1..100000, got %lld", (long long)opt->n_atoms);
+        return e3c_error_set(E3C_ERR_VALUE, "the number of atoms must be in 1..100000, got %lld",
+                             (long long)opt->n_atoms);
     if (opt->n_species < 1 || opt->n_species > 1000)
         return e3c_error_set(E3C_ERR_VALUE, "the number of species must be in 1..1000, got %d", opt->n_species);
     if (!(opt->volume_per_atom > 0) || !(opt->min_distance >= 0) || !isfinite(opt->volume_per_atom))
@@ -204,7 +204,8 @@ e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_optio
     s->periodic[0] = opt->periodic != 0;
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++)
-            s->cells[3 * i + j] = opt->periodic ? side * ((i == j ? 1.0 : 0.0) + 0.3 * (e3c_rng_unit(&rng) - 0.5)) : 0.0;
+            s->cells[3 * i + j] =
+                opt->periodic ? side * ((i == j ? 1.0 : 0.0) + 0.3 * (e3c_rng_unit(&rng) - 0.5)) : 0.0;
     const double *frame = s->cells;
     double box[9] = {side, 0, 0, 0, side, 0, 0, 0, side};
     if (!opt->periodic)
@@ -281,7 +282,8 @@ e3c_status e3c_structure_batch(e3c_structure **out, const e3c_structure *const *
     int64_t atoms = 0, graphs = 0, edges = 0;
     for (size_t k = 0; k < n; k++) {
         if (parts[k]->n_species != parts[0]->n_species)
-            return e3c_error_set(E3C_ERR_VALUE, "structures of a batch must have the same number of species (%d and %d)",
+            return e3c_error_set(E3C_ERR_VALUE,
+                                 "structures of a batch must have the same number of species (%d and %d)",
                                  parts[0]->n_species, parts[k]->n_species);
         atoms += parts[k]->n_atoms, graphs += parts[k]->n_structures, edges += parts[k]->n_edges;
     }
@@ -335,12 +337,17 @@ static e3c_status field_values(const e3c_structure *s, e3c_structure_field f, do
 {
     int64_t N = s->n_atoms, E = s->n_edges, B = s->n_structures, n = 0;
     switch (f) {
-    case E3C_FIELD_POSITIONS: case E3C_FIELD_UNIT_SHIFTS: case E3C_FIELD_SHIFTS: case E3C_FIELD_EDGE_VECTORS:
-        shape[0] = f == E3C_FIELD_POSITIONS ? N : E, shape[1] = 3, *nd = 2; break;
-    case E3C_FIELD_SPECIES: case E3C_FIELD_BATCH: case E3C_FIELD_ONES: shape[0] = N, *nd = 1; break;
+    case E3C_FIELD_POSITIONS:
+    case E3C_FIELD_UNIT_SHIFTS:
+    case E3C_FIELD_SHIFTS:
+    case E3C_FIELD_EDGE_VECTORS: shape[0] = f == E3C_FIELD_POSITIONS ? N : E, shape[1] = 3, *nd = 2; break;
+    case E3C_FIELD_SPECIES:
+    case E3C_FIELD_BATCH:
+    case E3C_FIELD_ONES: shape[0] = N, *nd = 1; break;
     case E3C_FIELD_ONE_HOT: shape[0] = N, shape[1] = s->n_species, *nd = 2; break;
     case E3C_FIELD_EDGE_INDEX: shape[0] = 2, shape[1] = E, *nd = 2; break;
-    case E3C_FIELD_EDGE_SRC: case E3C_FIELD_EDGE_DST: shape[0] = E, *nd = 1; break;
+    case E3C_FIELD_EDGE_SRC:
+    case E3C_FIELD_EDGE_DST: shape[0] = E, *nd = 1; break;
     case E3C_FIELD_CELL:
         if (B == 1)
             shape[0] = 3, shape[1] = 3, *nd = 2;
@@ -371,9 +378,11 @@ static e3c_status field_values(const e3c_structure *s, e3c_structure_field f, do
         case E3C_FIELD_BATCH: v[k] = (double)s->batch[k]; break;
         case E3C_FIELD_ONES: v[k] = 1.0; break;
         case E3C_FIELD_ONE_HOT: v[k] = s->species[k / s->n_species] == k % s->n_species ? 1.0 : 0.0; break;
-        case E3C_FIELD_EDGE_INDEX: case E3C_FIELD_EDGE_SRC: v[k] = (double)s->edge_index[k]; break;
+        case E3C_FIELD_EDGE_INDEX:
+        case E3C_FIELD_EDGE_SRC: v[k] = (double)s->edge_index[k]; break;
         case E3C_FIELD_EDGE_DST: v[k] = (double)s->edge_index[E + k]; break;
-        case E3C_FIELD_CELL: case E3C_FIELD_CELL_ROWS: v[k] = s->cells[k]; break;
+        case E3C_FIELD_CELL:
+        case E3C_FIELD_CELL_ROWS: v[k] = s->cells[k]; break;
         case E3C_FIELD_PTR: v[k] = (double)s->ptr[k]; break;
         }
     }

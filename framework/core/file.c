@@ -86,8 +86,7 @@ static e3c_status write_in_place(const char *path, const char *target, const voi
 {
     int fd = open(target, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        return io_error(path,
-                        errno == ENXIO ? "no process is reading it (a FIFO or socket)" : strerror(errno));
+        return io_error(path, errno == ENXIO ? "no process is reading it (a FIFO or socket)" : strerror(errno));
     int flags = fcntl(fd, F_GETFL);
     if (flags >= 0)
         fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
@@ -139,8 +138,8 @@ static void remove_stale_temporaries(const char *dir, const char *base)
 }
 
 /* A regular file or a new name: a temporary file beside it, then rename. */
-static e3c_status write_replacing(const char *path, const char *target, const struct stat *old,
-                                  const void *data, size_t len)
+static e3c_status write_replacing(const char *path, const char *target, const struct stat *old, const void *data,
+                                  size_t len)
 {
     static unsigned counter;
     char dir[PATH_CAP], base[PATH_CAP], prefix[TMP_BASE_MAX + 32], tmp[PATH_CAP + 300];
@@ -178,8 +177,7 @@ e3c_status e3c_file_write_atomic(const char *path, const void *data, size_t len)
         return io_error(path, strerror(errno));
     struct stat st;
     if (stat(target, &st) != 0)
-        return errno == ENOENT ? write_replacing(path, target, NULL, data, len)
-                               : io_error(path, strerror(errno));
+        return errno == ENOENT ? write_replacing(path, target, NULL, data, len) : io_error(path, strerror(errno));
     if (S_ISREG(st.st_mode))
         return write_replacing(path, target, &st, data, len);
     if (S_ISDIR(st.st_mode))

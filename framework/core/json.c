@@ -46,8 +46,7 @@ e3c_status e3c_json_parse(cJSON **out, const char *text, size_t len, const char 
     const char *nul = memchr(text, '\0', len);
     if (nul) {
         line_col(text, nul, &line, &col);
-        return e3c_error_set(E3C_ERR_FORMAT, "%s: not valid JSON: a NUL byte at line %d, column %d", name,
-                             line, col);
+        return e3c_error_set(E3C_ERR_FORMAT, "%s: not valid JSON: a NUL byte at line %d, column %d", name, line, col);
     }
     const char *end = NULL;
     cJSON *doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1); /* text[len] is the NUL */
@@ -55,26 +54,23 @@ e3c_status e3c_json_parse(cJSON **out, const char *text, size_t len, const char 
         const char *at = cJSON_GetErrorPtr();
         line_col(text, at, &line, &col);
         /* cJSON reports text after a complete value at the value's end */
-        cJSON *prefix =
-            at && at > text && at < text + len ? cJSON_ParseWithLength(text, (size_t)(at - text)) : NULL;
+        cJSON *prefix = at && at > text && at < text + len ? cJSON_ParseWithLength(text, (size_t)(at - text)) : NULL;
         int trailing = prefix != NULL;
         cJSON_Delete(prefix);
         if (trailing)
-            return e3c_error_set(
-                E3C_ERR_FORMAT,
-                "%s: not valid JSON: unexpected text after the JSON value (line %d, column %d)", name, line,
-                col);
+            return e3c_error_set(E3C_ERR_FORMAT,
+                                 "%s: not valid JSON: unexpected text after the JSON value (line %d, column %d)", name,
+                                 line, col);
         return e3c_error_set(E3C_ERR_FORMAT, "%s: not valid JSON (line %d, column %d)", name, line, col);
     }
     const char *bad = nul_escape(text, len);
     if (bad) {
         cJSON_Delete(doc);
         line_col(text, bad, &line, &col);
-        return e3c_error_set(
-            E3C_ERR_FORMAT,
-            "%s: a string holds the NUL character \\u0000 (line %d, column %d): refused, it would "
-            "cut the string short",
-            name, line, col);
+        return e3c_error_set(E3C_ERR_FORMAT,
+                             "%s: a string holds the NUL character \\u0000 (line %d, column %d): refused, it would "
+                             "cut the string short",
+                             name, line, col);
     }
     *out = doc;
     return E3C_OK;
@@ -179,8 +175,7 @@ static e3c_status numbers_of(const cJSON *arr, const char *key, double *out, siz
         return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be an array of %zu numbers", key, n);
     size_t i = 0;
     const cJSON *v;
-    cJSON_ArrayForEach(v, arr)
-    {
+    cJSON_ArrayForEach(v, arr) {
         if (!cJSON_IsNumber(v))
             return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be an array of %zu numbers", key, n);
         out[i++] = v->valuedouble;

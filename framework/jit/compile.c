@@ -78,8 +78,9 @@ e3c_status e3c_module_tracing_inputs(e3c_values ***out, size_t *count, e3c_modul
     } else if (m->cls->make_tracing_inputs) {
         st = m->cls->make_tracing_inputs(m, n, g, &lists, &k);
         if (!st && (!lists || k == 0))
-            st = e3c_error_set(E3C_ERR_VALUE, "%s's tracing-input hook must return at least one argument list "
-                                              "(e3nn: _make_tracing_inputs must return a list of dict[str, tuple])",
+            st = e3c_error_set(E3C_ERR_VALUE,
+                               "%s's tracing-input hook must return at least one argument list "
+                               "(e3nn: _make_tracing_inputs must return a list of dict[str, tuple])",
                                m->cls->name);
     } else if (!m->has_irreps_in) {
         return e3c_error_set(E3C_ERR_VALUE, "Cannot infer irreps_in for %s(); provide them explicitly", m->cls->name);
@@ -322,14 +323,15 @@ e3c_status e3c_module_compile(e3c_module **out, e3c_module *m, const e3c_compile
 
 /* e3nn's mode-forcing wrappers: warn on a differing mode, set the instance mode, compile,
  * restore only a mode that was set (so an undecorated module keeps the forced one). */
-static e3c_status force_mode(e3c_module *m, e3c_compile_mode forced, const e3c_compile_options *opt,
-                             int *had_mode, e3c_compile_mode *old)
+static e3c_status force_mode(e3c_module *m, e3c_compile_mode forced, const e3c_compile_options *opt, int *had_mode,
+                             e3c_compile_mode *old)
 {
     *old = e3c_module_mode(m);
     *had_mode = *old != E3C_MODE_NONE;
     if (*had_mode && *old != forced && opt && opt->warnings) {
         char text[512];
-        snprintf(text, sizeof text, "Trying to %s a module of type %s marked with @compile_mode != '%s', expect errors!",
+        snprintf(text, sizeof text,
+                 "Trying to %s a module of type %s marked with @compile_mode != '%s', expect errors!",
                  forced == E3C_MODE_SCRIPT ? "script" : "trace", m->cls->name, e3c_compile_mode_name(forced));
         char **items = realloc(opt->warnings->items, (opt->warnings->count + 1) * sizeof *items);
         if (!items)
@@ -358,8 +360,8 @@ e3c_status e3c_module_script(e3c_module **out, e3c_module *m, const e3c_compile_
     return st;
 }
 
-e3c_status e3c_module_trace(e3c_module **out, e3c_module *m, const e3c_values *example,
-                            const e3c_values *const *checks, size_t n_checks, const e3c_compile_options *opt)
+e3c_status e3c_module_trace(e3c_module **out, e3c_module *m, const e3c_values *example, const e3c_values *const *checks,
+                            size_t n_checks, const e3c_compile_options *opt)
 {
     if (!out || !m || (n_checks && !checks))
         return e3c_error_set(E3C_ERR_INVALID, "e3c_module_trace: NULL argument");

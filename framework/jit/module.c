@@ -27,10 +27,7 @@ e3c_status e3c_compile_mode_parse(e3c_compile_mode *out, const char *name)
                          name);
 }
 
-const char *e3c_compile_mode_name(e3c_compile_mode mode)
-{
-    return (unsigned)mode < 4 ? mode_names[mode] : "invalid";
-}
+const char *e3c_compile_mode_name(e3c_compile_mode mode) { return (unsigned)mode < 4 ? mode_names[mode] : "invalid"; }
 
 e3c_status e3c_arg_spec_parse(e3c_arg_spec *out, const char *text)
 {
@@ -61,17 +58,18 @@ static e3c_status spec_randn(e3c_tensor **out, const e3c_arg_spec *spec, size_t 
     int64_t width = spec->kind == E3C_ARG_IRREPS ? e3c_irreps_dim(&spec->irreps) : 3;
     double numbers = (double)batch * (double)width;
     if (max_numbers > 0 && numbers > (double)max_numbers)
-        return e3c_error_set(E3C_ERR_VALUE,
-                             "random input %zu would hold %lld x %lld = %.4g numbers, more than the %lld an input may hold",
-                             i, (long long)batch, (long long)width, numbers, (long long)max_numbers);
+        return e3c_error_set(
+            E3C_ERR_VALUE,
+            "random input %zu would hold %lld x %lld = %.4g numbers, more than the %lld an input may hold", i,
+            (long long)batch, (long long)width, numbers, (long long)max_numbers);
     int64_t size[2] = {batch, spec->kind == E3C_ARG_IRREPS ? -1 : 3};
     if (spec->kind == E3C_ARG_IRREPS)
         return e3c_irreps_randn(out, &spec->irreps, g, size, 2, E3C_NORM_COMPONENT, dtype);
     return e3c_randn(out, g, dtype, size, 2);
 }
 
-e3c_status e3c_arg_specs_randn(e3c_values **out, const e3c_arg_spec *specs, size_t n, e3c_generator *g,
-                               int64_t batch, e3c_dtype dtype, int64_t max_numbers)
+e3c_status e3c_arg_specs_randn(e3c_values **out, const e3c_arg_spec *specs, size_t n, e3c_generator *g, int64_t batch,
+                               e3c_dtype dtype, int64_t max_numbers)
 {
     if (!out || (n && !specs) || !g)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_arg_specs_randn: NULL argument");
@@ -243,8 +241,14 @@ e3c_module *e3c_module_child(const e3c_module *m, const char *name)
 }
 
 size_t e3c_module_child_count(const e3c_module *m) { return m ? m->n_children : 0; }
-const char *e3c_module_child_name(const e3c_module *m, size_t i) { return m && i < m->n_children ? m->child_names[i] : NULL; }
-e3c_module *e3c_module_child_at(const e3c_module *m, size_t i) { return m && i < m->n_children ? m->children[i] : NULL; }
+const char *e3c_module_child_name(const e3c_module *m, size_t i)
+{
+    return m && i < m->n_children ? m->child_names[i] : NULL;
+}
+e3c_module *e3c_module_child_at(const e3c_module *m, size_t i)
+{
+    return m && i < m->n_children ? m->children[i] : NULL;
+}
 
 /* The limit of e3c_module_limit_elements (-1: none) and what was added since it was set. */
 static _Thread_local int64_t elements_limit = -1, elements_added = 0;
@@ -264,7 +268,8 @@ e3c_status e3c_module_add_tensor(e3c_module *m, const char *name, const e3c_tens
         return e3c_error_set(E3C_ERR_VALUE,
                              "%s.%s (%lld numbers) would bring the module tree to %lld parameters and buffers, "
                              "more than the %lld it may hold in all",
-                             m->cls->name, name, (long long)n, (long long)(elements_added + n), (long long)elements_limit);
+                             m->cls->name, name, (long long)n, (long long)(elements_added + n),
+                             (long long)elements_limit);
     e3c_status st = e3c_jit_add_tensor(m->jit, name, t, is_parameter);
     if (!st)
         elements_added += n;
@@ -288,7 +293,8 @@ e3c_status e3c_module_tensor(e3c_tensor **out, const e3c_module *m, const char *
         snprintf(child, sizeof child, "%.*s", (int)(dot - name), name);
         const e3c_module *c = e3c_module_child(m, child);
         if (!c)
-            return e3c_error_set(E3C_ERR_NOT_FOUND, "module %s has no child \"%s\" (in \"%s\")", m->cls->name, child, name);
+            return e3c_error_set(E3C_ERR_NOT_FOUND, "module %s has no child \"%s\" (in \"%s\")", m->cls->name, child,
+                                 name);
         return e3c_module_tensor(out, c, dot + 1);
     }
     return e3c_jit_attribute_tensor(out, m->jit, name);

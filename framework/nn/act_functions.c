@@ -12,7 +12,7 @@
 
 static const struct act_def {
     const char *name;
-    e3c_unary_op op; /* E3C_OP_CLONE: identity */
+    e3c_unary_op op;    /* E3C_OP_CLONE: identity */
     const char *script; /* TorchScript of the function applied to `%s` */
 } acts[] = {{"silu", E3C_OP_SILU, "torch.silu(%s)"},
             {"tanh", E3C_OP_TANH, "torch.tanh(%s)"},
@@ -35,8 +35,10 @@ static int act_index(const char *name)
 
 e3c_status unknown_activation(const char *name)
 {
-    return e3c_error_set(E3C_ERR_VALUE, "unknown activation \"%s\" (silu, tanh, sigmoid, abs, relu, gelu, softplus, sin, "
-                                        "identity)", name ? name : "(null)");
+    return e3c_error_set(E3C_ERR_VALUE,
+                         "unknown activation \"%s\" (silu, tanh, sigmoid, abs, relu, gelu, softplus, sin, "
+                         "identity)",
+                         name ? name : "(null)");
 }
 
 /* f applied elementwise (identity: a new reference). */
@@ -120,4 +122,3 @@ const char *act_name(int a) { return a >= 0 && a < N_ACTS ? acts[a].name : NULL;
 int act_lookup(const char *name) { return act_index(name); }
 
 int e3c_activation_known(const char *name) { return act_index(name) >= 0; }
-

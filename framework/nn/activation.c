@@ -81,8 +81,8 @@ static e3c_status activation_forward(e3c_module *self, const e3c_values *in, e3c
     return st;
 }
 
-static const e3c_module_class activation_class = {.name = "Activation", .mode = "trace", .forward = activation_forward,
-                                                  .free_state = act_free};
+static const e3c_module_class activation_class = {
+    .name = "Activation", .mode = "trace", .forward = activation_forward, .free_state = act_free};
 
 e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const char *const *act_names, size_t n_acts)
 {
@@ -94,7 +94,8 @@ e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const cha
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     e3c_status st = e3c_irreps_parse(&s->in, irreps_in);
     if (!st && n_acts != s->in.len)
-        st = e3c_error_set(E3C_ERR_VALUE, "Irreps in and number of activation functions does not match: (%zu, (%s, %zu functions))",
+        st = e3c_error_set(E3C_ERR_VALUE,
+                           "Irreps in and number of activation functions does not match: (%zu, (%s, %zu functions))",
                            n_acts, irreps_in, n_acts);
     size_t n = s->in.len ? s->in.len : 1;
     if (!st && (!(s->act = calloc(n, sizeof *s->act)) || !(s->cst = calloc(n, sizeof *s->cst)) ||
@@ -112,7 +113,8 @@ e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const cha
             s->act[i] = act_lookup(act_names[i]);
             s->identity[i] = fabs(s->cst[i] - 1.0) < 1e-4;
             if (e.ir.l != 0) {
-                st = e3c_error_set(E3C_ERR_VALUE, "Activation: cannot apply an activation function to a non-scalar input.");
+                st = e3c_error_set(E3C_ERR_VALUE,
+                                   "Activation: cannot apply an activation function to a non-scalar input.");
                 break;
             }
             if (e.ir.p == -1 && parity == 0) {
@@ -126,7 +128,8 @@ e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const cha
         entries[i] = e;
     }
     if (!st)
-        st = entries ? e3c_irreps_from_entries(&s->out, entries, s->in.len) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+        st = entries ? e3c_irreps_from_entries(&s->out, entries, s->in.len)
+                     : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     free(entries);
     if (st) {
         act_free(s);

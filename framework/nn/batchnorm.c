@@ -68,7 +68,7 @@ typedef struct bn_work {
     const double *x;
     double *y;
     int64_t n, samples;
-    int batch_stats; /* training or instance: statistics of this input */
+    int batch_stats;                      /* training or instance: statistics of this input */
     double *rmean, *rvar, *weight, *bias; /* NULL when absent */
     double *new_mean, *new_var;           /* updated running statistics (training) */
 } bn_work;

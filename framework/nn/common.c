@@ -55,7 +55,8 @@ e3c_status nn_append_block(e3c_values *parts, e3c_tensor *acc, const e3c_tensor 
 e3c_status nn_cat_blocks(e3c_values **out, const e3c_values *parts, const e3c_tensor *like)
 {
     e3c_tensor *result = NULL;
-    e3c_status st = e3c_values_count(parts) ? e3c_tensor_cat(&result, parts, -1) : e3c_tensor_zeros_last(&result, like, 0);
+    e3c_status st =
+        e3c_values_count(parts) ? e3c_tensor_cat(&result, parts, -1) : e3c_tensor_zeros_last(&result, like, 0);
     return st ? st : e3c_values_take_one(out, result);
 }
 
@@ -160,8 +161,10 @@ e3c_status nn_add_output_mask(e3c_module *m, const e3c_irreps *out, const int *e
 
 void nn_emit_width_check(strbuf *b, const char *var, int64_t dim, const char *message)
 {
-    sb_printf(b, "    if %s.size(-1) != %lld:\n        torch._assert(False, \"%s: got {}, expected %lld\".format(%s.size(-1)))\n",
-              var, (long long)dim, message, (long long)dim, var);
+    sb_printf(
+        b,
+        "    if %s.size(-1) != %lld:\n        torch._assert(False, \"%s: got {}, expected %lld\".format(%s.size(-1)))\n",
+        var, (long long)dim, message, (long long)dim, var);
 }
 
 e3c_status nn_check_width(const e3c_tensor *x, int64_t dim, const char *message)

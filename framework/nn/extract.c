@@ -86,10 +86,10 @@ static e3c_status extract_forward(e3c_module *self, const e3c_values *in, e3c_va
     return st;
 }
 
-static const e3c_module_class extract_class = {.name = "Extract", .mode = "script", .forward = extract_forward,
-                                               .free_state = extract_free};
-static const e3c_module_class extract_ir_class = {.name = "ExtractIr", .mode = "script", .forward = extract_forward,
-                                                  .free_state = extract_free};
+static const e3c_module_class extract_class = {
+    .name = "Extract", .mode = "script", .forward = extract_forward, .free_state = extract_free};
+static const e3c_module_class extract_ir_class = {
+    .name = "ExtractIr", .mode = "script", .forward = extract_forward, .free_state = extract_free};
 
 e3c_status e3c_extract_new(e3c_module **out, const char *irreps_in, const char *const *irreps_outs, size_t n_outs,
                            const int *const *instructions, const size_t *n_instructions, int squeeze_out)
@@ -128,8 +128,8 @@ e3c_status e3c_extract_new(e3c_module **out, const char *irreps_in, const char *
                 start += in.items[j].mul * e3c_irrep_dim(in.items[j].ir);
             int64_t w = in.items[idx].mul * e3c_irrep_dim(in.items[idx].ir);
             if (w != o.items[i].mul * e3c_irrep_dim(o.items[i].ir))
-                st = e3c_error_set(E3C_ERR_VALUE, "output %zu entry %zu has width %lld but input entry %d has %lld", k, i,
-                                   (long long)(o.items[i].mul * e3c_irrep_dim(o.items[i].ir)), idx, (long long)w);
+                st = e3c_error_set(E3C_ERR_VALUE, "output %zu entry %zu has width %lld but input entry %d has %lld", k,
+                                   i, (long long)(o.items[i].mul * e3c_irrep_dim(o.items[i].ir)), idx, (long long)w);
             p->start[p->n] = start, p->width[p->n] = w, p->n++;
         }
         e3c_irreps_free(&o);
@@ -275,7 +275,8 @@ static e3c_status gate_forward(e3c_module *self, const e3c_values *in, e3c_value
     return st;
 }
 
-static const e3c_module_class gate_class = {.name = "Gate", .mode = "script", .forward = gate_forward, .free_state = gate_free};
+static const e3c_module_class gate_class = {
+    .name = "Gate", .mode = "script", .forward = gate_forward, .free_state = gate_free};
 
 /* Positions of the entries [first, first+count) of the unsorted concatenation in the
  * sorted layout `sorted`, via the sort permutation p. */
@@ -307,7 +308,8 @@ static e3c_status simplified_text(const char *text, e3c_irreps *out)
 }
 
 e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char *const *act_scalars, size_t n_scalars,
-                        const char *irreps_gates, const char *const *act_gates, size_t n_gates, const char *irreps_gated)
+                        const char *irreps_gates, const char *const *act_gates, size_t n_gates,
+                        const char *irreps_gated)
 {
     if (!out || !irreps_scalars || !irreps_gates || !irreps_gated)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_gate_new: NULL argument");
@@ -326,8 +328,10 @@ e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char
     if (!st && G.len && !e3c_irreps_lmax(&lmax, &G) && lmax > 0)
         st = e3c_error_set(E3C_ERR_VALUE, "Gate scalars must be scalars, instead got irreps_gates = %s", irreps_gates);
     if (!st && e3c_irreps_num_irreps(&G) != e3c_irreps_num_irreps(&V))
-        st = e3c_error_set(E3C_ERR_VALUE, "There are %lld irreps in irreps_gated, but a different number (%lld) of gate scalars in irreps_gates",
-                           (long long)e3c_irreps_num_irreps(&V), (long long)e3c_irreps_num_irreps(&G));
+        st = e3c_error_set(
+            E3C_ERR_VALUE,
+            "There are %lld irreps in irreps_gated, but a different number (%lld) of gate scalars in irreps_gates",
+            (long long)e3c_irreps_num_irreps(&V), (long long)e3c_irreps_num_irreps(&G));
     if (!st)
         st = e3c_irreps_concat(&SG, &S, &G);
     if (!st)
@@ -404,7 +408,8 @@ e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char
             gather_source(&b, "x", &g->g);
             sb_printf(&b, "\n    v = ");
             gather_source(&b, "x", &g->v);
-            sb_printf(&b, "\n    g = self.act_gates.forward(g)\n    return torch.cat([s, self.mul.forward(v, g)], -1)\n");
+            sb_printf(&b,
+                      "\n    g = self.act_gates.forward(g)\n    return torch.cat([s, self.mul.forward(v, g)], -1)\n");
         } else {
             sb_printf(&b, "    return s\n");
         }

@@ -11,7 +11,7 @@
 enum { FCNET_MAX_LAYERS = 1024 }; /* each layer is a module of its own */
 
 typedef struct layer_state {
-    int act; /* activation index, or -1 */
+    int act;                         /* activation index, or -1 */
     double cst, in_scale, out_scale; /* act(x @ (W / in_scale)) * cst * out_scale, or x @ (W / in_scale) */
 } layer_state;
 
@@ -38,11 +38,13 @@ static e3c_status layer_forward(e3c_module *self, const e3c_values *in, e3c_valu
         st = e3c_values_new(out);
     if (!st)
         st = e3c_values_push(*out, h);
-    e3c_tensor_free(w), e3c_tensor_free(ws), e3c_tensor_free(y), e3c_tensor_free(f), e3c_tensor_free(g), e3c_tensor_free(h);
+    e3c_tensor_free(w), e3c_tensor_free(ws), e3c_tensor_free(y), e3c_tensor_free(f), e3c_tensor_free(g),
+        e3c_tensor_free(h);
     return st;
 }
 
-static const e3c_module_class layer_class = {.name = "_Layer", .mode = "script", .forward = layer_forward, .free_state = free};
+static const e3c_module_class layer_class = {
+    .name = "_Layer", .mode = "script", .forward = layer_forward, .free_state = free};
 
 static e3c_status fcnet_forward(e3c_module *self, const e3c_values *in, e3c_values **out)
 {
@@ -72,14 +74,15 @@ static e3c_status fcnet_forward(e3c_module *self, const e3c_values *in, e3c_valu
 
 static const e3c_module_class fcnet_class = {.name = "FullyConnectedNet", .mode = "script", .forward = fcnet_forward};
 
-e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n_hs, const char *act, double variance_in,
-                                       double variance_out, int out_act)
+e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n_hs, const char *act,
+                                       double variance_in, double variance_out, int out_act)
 {
     if (!out || !hs || n_hs < 2)
         return e3c_error_set(E3C_ERR_INVALID, "FullyConnectedNet needs at least two sizes");
     *out = NULL;
     if (n_hs > FCNET_MAX_LAYERS + 1)
-        return e3c_error_set(E3C_ERR_VALUE, "FullyConnectedNet with %zu layers: at most %d", n_hs - 1, FCNET_MAX_LAYERS);
+        return e3c_error_set(E3C_ERR_VALUE, "FullyConnectedNet with %zu layers: at most %d", n_hs - 1,
+                             FCNET_MAX_LAYERS);
     for (size_t i = 0; i < n_hs; i++)
         if (hs[i] < 1)
             return e3c_error_set(E3C_ERR_VALUE, "FullyConnectedNet sizes must be positive, got %d", hs[i]);

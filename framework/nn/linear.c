@@ -62,7 +62,8 @@ static e3c_status lin_register_dense(e3c_module *m, const lin_state *s, e3c_dtyp
     e3c_status st = B && Bb ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     for (size_t k = 0; !st && k < s->n_ins; k++) {
         const lin_ins *t = &s->ins[k];
-        int64_t mi = s->in.items[t->i_in].mul, mo = s->out.items[t->i_out].mul, d = e3c_irrep_dim(s->in.items[t->i_in].ir);
+        int64_t mi = s->in.items[t->i_in].mul, mo = s->out.items[t->i_out].mul,
+                d = e3c_irrep_dim(s->in.items[t->i_in].ir);
         int64_t a0 = e3c_irreps_offset(&s->in, (size_t)t->i_in), k0 = e3c_irreps_offset(&s->out, (size_t)t->i_out);
         for (int64_t u = 0; u < mi; u++)
             for (int64_t w = 0; w < mo; w++)
@@ -255,12 +256,13 @@ static e3c_status lin_source(const lin_state *s, strbuf *sb)
             if (t->i_out != (int)o)
                 continue;
             int64_t mi = s->in.items[t->i_in].mul;
-            sb_printf(sb, "    t = %s(x.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld]), "
-                          "weight.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])%s)\n",
+            sb_printf(sb,
+                      "    t = %s(x.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld]), "
+                      "weight.narrow(-1, %lld, %lld).unflatten(-1, [%lld, %lld])%s)\n",
                       s->shared ? "self._mix" : "torch.einsum(\"...ui,...uw->...wi\", [",
-                      (long long)e3c_irreps_offset(&s->in, (size_t)t->i_in),
-                      (long long)(mi * d), (long long)mi, (long long)d, (long long)t->offset, (long long)t->size,
-                      (long long)mi, (long long)mo->mul, s->shared ? "" : "]");
+                      (long long)e3c_irreps_offset(&s->in, (size_t)t->i_in), (long long)(mi * d), (long long)mi,
+                      (long long)d, (long long)t->offset, (long long)t->size, (long long)mi, (long long)mo->mul,
+                      s->shared ? "" : "]");
             sb_printf(sb, "    acc = %s%.17g * t\n", any ? "acc + " : "", t->coeff);
             any = 1;
         }
@@ -280,14 +282,16 @@ static e3c_status lin_source(const lin_state *s, strbuf *sb)
     return sb_text(sb) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
 }
 
-static const e3c_module_class linear_class = {.name = "Linear", .mode = "script", .forward = lin_forward, .free_state = lin_free};
+static const e3c_module_class linear_class = {
+    .name = "Linear", .mode = "script", .forward = lin_forward, .free_state = lin_free};
 
 /* Instructions (default: every equal pair), biases, coefficients, layout. */
 static e3c_status lin_resolve(lin_state *s, const e3c_linear_options *o)
 {
     int path = o->path_normalization && !strcmp(o->path_normalization, "path");
     if (o->path_normalization && !path && strcmp(o->path_normalization, "element"))
-        return e3c_error_set(E3C_ERR_VALUE, "path_normalization must be element or path, got \"%s\"", o->path_normalization);
+        return e3c_error_set(E3C_ERR_VALUE, "path_normalization must be element or path, got \"%s\"",
+                             o->path_normalization);
     size_t cap = o->instructions ? o->n_instructions : s->in.len * s->out.len;
     s->ins = calloc(cap ? cap : 1, sizeof *s->ins);
     s->bias = calloc(s->out.len ? s->out.len : 1, sizeof *s->bias);
@@ -328,14 +332,16 @@ static e3c_status lin_resolve(lin_state *s, const e3c_linear_options *o)
         t->offset = s->weight_numel;
         if (__builtin_mul_overflow(s->in.items[t->i_in].mul, s->out.items[t->i_out].mul, &t->size) ||
             t->size > NN_MAX_ELEMENTS || s->weight_numel + t->size > NN_MAX_ELEMENTS)
-            return e3c_error_set(E3C_ERR_VALUE, "Linear path (%d, %d) is too large: more than %lld weights "
-                                                "(multiplicities %lld and %lld)",
+            return e3c_error_set(E3C_ERR_VALUE,
+                                 "Linear path (%d, %d) is too large: more than %lld weights "
+                                 "(multiplicities %lld and %lld)",
                                  t->i_in, t->i_out, (long long)NN_MAX_ELEMENTS, (long long)s->in.items[t->i_in].mul,
                                  (long long)s->out.items[t->i_out].mul);
         s->weight_numel += t->size;
     }
     if (o->biases_list && o->n_biases != s->out.len)
-        return e3c_error_set(E3C_ERR_VALUE, "biases needs one flag per output entry (%zu), got %zu", s->out.len, o->n_biases);
+        return e3c_error_set(E3C_ERR_VALUE, "biases needs one flag per output entry (%zu), got %zu", s->out.len,
+                             o->n_biases);
     for (size_t b = 0; b < s->out.len; b++) {
         int scalar = s->out.items[b].ir.l == 0 && s->out.items[b].ir.p == 1;
         int want = o->biases_list ? o->biases_list[b] : o->biases;
@@ -350,7 +356,8 @@ static e3c_status lin_resolve(lin_state *s, const e3c_linear_options *o)
     s->shared = o->shared_weights < 0 ? 1 : o->shared_weights;
     s->internal = o->internal_weights < 0 ? s->shared : o->internal_weights;
     if (s->internal && !s->shared)
-        return e3c_error_set(E3C_ERR_VALUE, "internal weights must be shared (internal_weights=True, shared_weights=False)");
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "internal weights must be shared (internal_weights=True, shared_weights=False)");
     return E3C_OK;
 }
 
@@ -370,7 +377,8 @@ static e3c_status lin_output_mask(e3c_module *m, const lin_state *s, e3c_dtype d
     return st;
 }
 
-e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *irreps_out, const e3c_linear_options *opt)
+e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *irreps_out,
+                          const e3c_linear_options *opt)
 {
     static const e3c_linear_options defaults = E3C_LINEAR_OPTIONS_INIT;
     if (!out || !irreps_in || !irreps_out)

@@ -39,7 +39,8 @@ static e3c_status point_forward(e3c_module *self, const e3c_values *in, e3c_valu
     size_t n_in = 0;
     const e3c_arg_spec *spec = e3c_module_irreps_in(self, &n_in);
     if (nn_check_width(pos, 3, "Incorrect last dimension for pos") ||
-        (spec && n_in == 2 && nn_check_width(feat, e3c_irreps_dim(&spec[1].irreps), "Incorrect last dimension for feat")))
+        (spec && n_in == 2 &&
+         nn_check_width(feat, e3c_irreps_dim(&spec[1].irreps), "Incorrect last dimension for feat")))
         return E3C_ERR_VALUE;
     if (e3c_tensor_ndim(pos) < 2 || e3c_tensor_ndim(feat) != e3c_tensor_ndim(pos) ||
         e3c_tensor_size(feat, -2) != e3c_tensor_size(pos, -2))
@@ -96,7 +97,8 @@ static e3c_status point_source(e3c_module *m, int64_t feat_dim)
 e3c_status e3c_point_convolution_new(e3c_module **out, const char *irreps_feat, const char *irreps_out, int lmax)
 {
     if (!out || !irreps_feat || !irreps_out || lmax < 0 || lmax > E3C_SH_LMAX_FOR_BLOCKS)
-        return e3c_error_set(E3C_ERR_INVALID, "PointConvolution needs irreps and 0 <= lmax <= %d", E3C_SH_LMAX_FOR_BLOCKS);
+        return e3c_error_set(E3C_ERR_INVALID, "PointConvolution needs irreps and 0 <= lmax <= %d",
+                             E3C_SH_LMAX_FOR_BLOCKS);
     *out = NULL;
     int ls[E3C_SH_LMAX_FOR_BLOCKS + 1];
     for (int l = 0; l <= lmax; l++)
@@ -104,7 +106,8 @@ e3c_status e3c_point_convolution_new(e3c_module **out, const char *irreps_feat, 
     e3c_module *m = NULL, *sh = NULL, *tp = NULL;
     char sh_text[256] = "";
     for (int l = 0; l <= lmax; l++)
-        snprintf(sh_text + strlen(sh_text), sizeof sh_text - strlen(sh_text), "%s1x%d%c", l ? "+" : "", l, l % 2 ? 'o' : 'e');
+        snprintf(sh_text + strlen(sh_text), sizeof sh_text - strlen(sh_text), "%s1x%d%c", l ? "+" : "", l,
+                 l % 2 ? 'o' : 'e');
     e3c_status st = e3c_spherical_harmonics_module_new(&sh, ls, (size_t)lmax + 1, -1, 1, E3C_NORM_COMPONENT);
     if (!st)
         st = e3c_fully_connected_tp_new(&tp, irreps_feat, sh_text, irreps_out, NULL);

@@ -5,14 +5,14 @@
 #include "e3check/nn.h"
 #include "tp_internal.h"
 
-static const e3c_module_class fctp_class = {.name = "FullyConnectedTensorProduct", .mode = "script",
-                                            .forward = tp_forward, .free_state = tp_state_free};
-static const e3c_module_class etp_class = {.name = "ElementwiseTensorProduct", .mode = "script", .forward = tp_forward,
-                                           .free_state = tp_state_free};
-static const e3c_module_class ftp_class = {.name = "FullTensorProduct", .mode = "script", .forward = tp_forward,
-                                           .free_state = tp_state_free};
-static const e3c_module_class tsq_class = {.name = "TensorSquare", .mode = "script", .forward = tp_forward,
-                                           .free_state = tp_state_free};
+static const e3c_module_class fctp_class = {
+    .name = "FullyConnectedTensorProduct", .mode = "script", .forward = tp_forward, .free_state = tp_state_free};
+static const e3c_module_class etp_class = {
+    .name = "ElementwiseTensorProduct", .mode = "script", .forward = tp_forward, .free_state = tp_state_free};
+static const e3c_module_class ftp_class = {
+    .name = "FullTensorProduct", .mode = "script", .forward = tp_forward, .free_state = tp_state_free};
+static const e3c_module_class tsq_class = {
+    .name = "TensorSquare", .mode = "script", .forward = tp_forward, .free_state = tp_state_free};
 
 /* ir_out in ir1 * ir2 (parity product and triangle rule). */
 static int reachable(e3c_irrep a, e3c_irrep b, e3c_irrep o)
@@ -97,7 +97,8 @@ static int allowed(const e3c_irrep *filter, size_t n, e3c_irrep ir)
 static e3c_status set_output(tp_state *s, builder *b, int sort)
 {
     e3c_irreps raw;
-    e3c_status st = b->oom ? e3c_error_set(E3C_ERR_NOMEM, "out of memory") : e3c_irreps_from_entries(&raw, b->out, b->n_out);
+    e3c_status st =
+        b->oom ? e3c_error_set(E3C_ERR_NOMEM, "out of memory") : e3c_irreps_from_entries(&raw, b->out, b->n_out);
     if (st)
         return st;
     if (!sort) {
@@ -149,7 +150,8 @@ e3c_status e3c_fully_connected_tp_new(e3c_module **out, const char *irreps_in1, 
 static e3c_status split_pairwise(e3c_irreps *a, e3c_irreps *b)
 {
     if (e3c_irreps_num_irreps(a) != e3c_irreps_num_irreps(b))
-        return e3c_error_set(E3C_ERR_VALUE, "ElementwiseTensorProduct needs inputs with the same number of irreps (%lld and %lld)",
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "ElementwiseTensorProduct needs inputs with the same number of irreps (%lld and %lld)",
                              (long long)e3c_irreps_num_irreps(a), (long long)e3c_irreps_num_irreps(b));
     size_t cap = a->len + b->len + 1;
     e3c_mulir *x = calloc(cap, sizeof *x), *y = calloc(cap, sizeof *y);
@@ -290,9 +292,9 @@ e3c_status e3c_tensor_square_new(e3c_module **out, const char *irreps_in, const 
     if (irreps_out && n_filter)
         return e3c_error_set(E3C_ERR_VALUE, "Both `irreps_out` and `filter_ir_out` are not None, this is ambiguous.");
     int norm = !irrep_normalization || !strcmp(irrep_normalization, "component") ? 0
-               : !strcmp(irrep_normalization, "norm")                           ? 1
-               : !strcmp(irrep_normalization, "none")                           ? 2
-                                                                                : -1;
+               : !strcmp(irrep_normalization, "norm")                            ? 1
+               : !strcmp(irrep_normalization, "none")                            ? 2
+                                                                                 : -1;
     if (norm < 0)
         return e3c_error_set(E3C_ERR_VALUE, "irrep_normalization must be component, norm or none, got \"%s\"",
                              irrep_normalization);
@@ -322,7 +324,8 @@ e3c_status e3c_tensor_square_new(e3c_module **out, const char *irreps_in, const 
                         add_ins(&b, (int)i1, (int)i2, (int)io, E3C_TP_UVW, 1, base_alpha(norm, a.ir.l, c.ir.l, ir.l));
                     else {
                         if (a.mul > 1)
-                            add_ins(&b, (int)i1, (int)i2, (int)io, E3C_TP_U_LT_VW, 1, base_alpha(norm, a.ir.l, c.ir.l, ir.l));
+                            add_ins(&b, (int)i1, (int)i2, (int)io, E3C_TP_U_LT_VW, 1,
+                                    base_alpha(norm, a.ir.l, c.ir.l, ir.l));
                         if (ir.l % 2 == 0)
                             add_ins(&b, (int)i1, (int)i2, (int)io, E3C_TP_UUW, 1, diag_alpha(norm, a.ir.l, ir.l));
                     }

@@ -119,7 +119,8 @@ static e3c_status build_program(sh_state *s)
         for (int l = m; l <= lmax; l++) {
             if (l > m) {
                 int a = emit(s, OP_MUL, ZW, q, (2.0 * l - 1) / (l - m), 0);
-                int next = q_prev < 0 ? a : emit(s, OP_LIN, a, emit(s, OP_MUL, r2, q_prev, (l + m - 1.0) / (l - m), 0), 1, -1);
+                int next =
+                    q_prev < 0 ? a : emit(s, OP_LIN, a, emit(s, OP_MUL, r2, q_prev, (l + m - 1.0) / (l - m), 0), 1, -1);
                 q_prev = q;
                 q = next;
                 ratio *= (double)(l - m) / (l + m);
@@ -172,7 +173,7 @@ static e3c_status program_polynomials(const sh_state *s, int n, double **polys)
     if (!P)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     P[mono(n, 0, 0, 0)] = 1.0, P[size + mono(n, 1, 0, 0)] = 1.0, P[2 * size + mono(n, 0, 1, 0)] = 1.0,
-    P[3 * size + mono(n, 0, 0, 1)] = 1.0;
+                    P[3 * size + mono(n, 0, 0, 1)] = 1.0;
     for (size_t k = 0; k < s->n_ops; k++) {
         const op *o = &s->ops[k];
         double *d = P + (size_t)o->dst * size, *A = P + (size_t)o->a * size, *B = P + (size_t)o->b * size;
@@ -368,7 +369,9 @@ static e3c_status sh_source(const sh_state *s, strbuf *b)
         sb_printf(b, "    return torch.matmul(p, self.dense_basis)\n");
         return sb_text(b) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
     }
-    sb_printf(b, "    t1 = x.select(-1, 0)\n    t2 = x.select(-1, 1)\n    t3 = x.select(-1, 2)\n    t0 = torch.ones_like(t1)\n");
+    sb_printf(
+        b,
+        "    t1 = x.select(-1, 0)\n    t2 = x.select(-1, 1)\n    t3 = x.select(-1, 2)\n    t0 = torch.ones_like(t1)\n");
     for (size_t k = 0; k < s->n_ops; k++) {
         const op *o = &s->ops[k];
         if (o->kind == OP_MUL && o->ca == 1.0)
@@ -396,8 +399,8 @@ static e3c_status sh_source(const sh_state *s, strbuf *b)
     return sb_text(b) ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory generating TorchScript");
 }
 
-static const e3c_module_class sh_class = {.name = "SphericalHarmonics", .mode = "script", .forward = sh_forward,
-                                          .free_state = sh_free};
+static const e3c_module_class sh_class = {
+    .name = "SphericalHarmonics", .mode = "script", .forward = sh_forward, .free_state = sh_free};
 
 e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, size_t nls, int p_in, int normalize,
                                               e3c_normalization normalization)
@@ -407,7 +410,8 @@ e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, s
     *out = NULL;
     for (size_t i = 0; i < nls; i++)
         if (ls[i] < 0 || ls[i] > E3C_SH_LMAX)
-            return e3c_error_set(E3C_ERR_VALUE, "spherical harmonics of l = %d: l must be in 0..%d", ls[i], E3C_SH_LMAX);
+            return e3c_error_set(E3C_ERR_VALUE, "spherical harmonics of l = %d: l must be in 0..%d", ls[i],
+                                 E3C_SH_LMAX);
     if (normalization != E3C_NORM_COMPONENT && normalization != E3C_NORM_NORM && normalization != E3C_NORM_INTEGRAL)
         return e3c_error_set(E3C_ERR_VALUE, "normalization must be integral, component or norm");
     sh_state *s = calloc(1, sizeof *s);

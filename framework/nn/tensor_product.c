@@ -101,9 +101,11 @@ static e3c_status path_shape(tp_ins *t, int64_t m1, int64_t m2, int64_t mo, size
     int64_t size = 1; /* weights or pairs of the path: at most NN_MAX_ELEMENTS */
     for (int d = 0; d < t->nshape; d++)
         if (t->shape[d] < 0 || __builtin_mul_overflow(size, t->shape[d], &size) || size > NN_MAX_ELEMENTS)
-            return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d, %s): the path is too large (multiplicities "
-                                                "%lld, %lld, %lld)", k, t->i1, t->i2, t->io, mode_names[t->mode],
-                                 (long long)m1, (long long)m2, (long long)mo);
+            return e3c_error_set(E3C_ERR_VALUE,
+                                 "instruction %zu (%d, %d, %d, %s): the path is too large (multiplicities "
+                                 "%lld, %lld, %lld)",
+                                 k, t->i1, t->i2, t->io, mode_names[t->mode], (long long)m1, (long long)m2,
+                                 (long long)mo);
     return E3C_OK;
 }
 
@@ -121,14 +123,14 @@ static void coefficients(tp_state *s, const e3c_tp_options *o, int irrep_norm, i
             x = 0.0;
             for (size_t j = 0; j < s->n_ins; j++)
                 if (s->ins[j].io == t->io)
-                    x += var_at(o->in1_var, o->n_in1_var, s->ins[j].i1) * var_at(o->in2_var, o->n_in2_var, s->ins[j].i2) *
-                         (double)s->ins[j].elements;
+                    x += var_at(o->in1_var, o->n_in1_var, s->ins[j].i1) *
+                         var_at(o->in2_var, o->n_in2_var, s->ins[j].i2) * (double)s->ins[j].elements;
         } else if (path_norm == 1) {
             int count = 0;
             for (size_t j = 0; j < s->n_ins; j++)
                 count += s->ins[j].io == t->io;
-            x = var_at(o->in1_var, o->n_in1_var, t->i1) * var_at(o->in2_var, o->n_in2_var, t->i2) * (double)t->elements *
-                count;
+            x = var_at(o->in1_var, o->n_in1_var, t->i1) * var_at(o->in2_var, o->n_in2_var, t->i2) *
+                (double)t->elements * count;
         }
         if (x > 0)
             alpha /= x;
@@ -184,8 +186,8 @@ static int dense_has_constant(const tp_state *s)
 typedef struct dense_fill {
     const tp_state *s;
     const tp_ins *t;
-    const double *C; /* the path's 3j symbol (2l1+1, 2l2+1, 2lo+1) */
-    double *basis;   /* (weight_numel, form) */
+    const double *C;  /* the path's 3j symbol (2l1+1, 2l2+1, 2lo+1) */
+    double *basis;    /* (weight_numel, form) */
     double *constant; /* (form) */
 } dense_fill;
 
@@ -197,7 +199,8 @@ static void dense_add(const dense_fill *f, int64_t u, int64_t v, int64_t wo, int
     const tp_ins *t = f->t;
     int64_t n1 = e3c_irrep_dim(s->in1.items[t->i1].ir), n2 = e3c_irrep_dim(s->in2.items[t->i2].ir);
     int64_t n3 = e3c_irrep_dim(s->out.items[t->io].ir);
-    int64_t a0 = e3c_irreps_offset(&s->in1, (size_t)t->i1) + u * n1, b0 = e3c_irreps_offset(&s->in2, (size_t)t->i2) + v * n2;
+    int64_t a0 = e3c_irreps_offset(&s->in1, (size_t)t->i1) + u * n1,
+            b0 = e3c_irreps_offset(&s->in2, (size_t)t->i2) + v * n2;
     int64_t k0 = e3c_irreps_offset(&s->out, (size_t)t->io) + wo * n3;
     int64_t d2 = e3c_irreps_dim(&s->in2), d3 = e3c_irreps_dim(&s->out);
     double *row = w < 0 ? f->constant : f->basis + (t->weight_offset + w) * form_size(s);
@@ -230,7 +233,10 @@ static void dense_path(const dense_fill *f)
     case E3C_TP_UVUV:
         for (int64_t u = 0; u < m1; u++)
             for (int64_t v = 0; v < m2; v++)
-                dense_add(f, u, v, t->mode == E3C_TP_UVU ? u : t->mode == E3C_TP_UVV ? v : u * m2 + v,
+                dense_add(f, u, v,
+                          t->mode == E3C_TP_UVU   ? u
+                          : t->mode == E3C_TP_UVV ? v
+                                                  : u * m2 + v,
                           hw ? u * m2 + v : -1);
         break;
     case E3C_TP_UUW:
@@ -248,7 +254,9 @@ static void dense_path(const dense_fill *f)
             for (int64_t v = u + 1; v < m2; v++, p++)
                 for (int64_t w = 0; w < (t->mode == E3C_TP_U_LT_VW ? mo : 1); w++)
                     dense_add(f, u, v, t->mode == E3C_TP_U_LT_VW ? w : p,
-                              t->mode == E3C_TP_U_LT_VW ? p * mo + w : hw ? p : -1);
+                              t->mode == E3C_TP_U_LT_VW ? p * mo + w
+                              : hw                      ? p
+                                                        : -1);
         break;
     }
 }
@@ -332,7 +340,8 @@ static void emit_dense(const tp_state *s, strbuf *b)
 {
     int64_t d12 = e3c_irreps_dim(&s->in1) * e3c_irreps_dim(&s->in2), d3 = e3c_irreps_dim(&s->out);
     if (s->weight_numel > 0)
-        sb_printf(b, "    w = torch.matmul(weight, self.dense_basis)%s\n", s->dense_constant ? " + self.dense_constant" : "");
+        sb_printf(b, "    w = torch.matmul(weight, self.dense_basis)%s\n",
+                  s->dense_constant ? " + self.dense_constant" : "");
     else
         sb_printf(b, "    w = self.dense_constant\n");
     sb_printf(b, "    return torch.matmul((x1.unsqueeze(-1) * x2.unsqueeze(-2)).flatten(-2, -1), w.view(%lld, %lld))\n",
@@ -345,15 +354,14 @@ static void emit_dense(const tp_state *s, strbuf *b)
  * common shapes: first the second input with the 3j symbol, yc[..., v, i, k] =
  * sum_j y[..., v, j] C[i, j, k] (first_equation), then the first input, yc and the weight
  * (equations[mode][has_weight], weight operand last). */
-static const char *const equations[8][2] = {
-    {NULL, "...ui,...vik,uvw->...wk"},
-    {"...ui,...vik->...uk", "...ui,...vik,uv->...uk"},
-    {"...ui,...vik->...vk", "...ui,...vik,uv->...vk"},
-    {"...ui,...uik->...k", "...ui,...uik,uw->...wk"},
-    {"...ui,...uik->...uk", "...ui,...uik,u->...uk"},
-    {"...ui,...vik->...uvk", "...ui,...vik,uv->...uvk"},
-    {"...ui,...uik->...uk", "...ui,...uik,u->...uk"},
-    {NULL, "...ui,...uik,uw->...wk"}};
+static const char *const equations[8][2] = {{NULL, "...ui,...vik,uvw->...wk"},
+                                            {"...ui,...vik->...uk", "...ui,...vik,uv->...uk"},
+                                            {"...ui,...vik->...vk", "...ui,...vik,uv->...vk"},
+                                            {"...ui,...uik->...k", "...ui,...uik,uw->...wk"},
+                                            {"...ui,...uik->...uk", "...ui,...uik,u->...uk"},
+                                            {"...ui,...vik->...uvk", "...ui,...vik,uv->...uvk"},
+                                            {"...ui,...uik->...uk", "...ui,...uik,u->...uk"},
+                                            {NULL, "...ui,...uik,uw->...wk"}};
 
 static const char *first_equation = "...vj,ijk->...vik";
 
@@ -436,8 +444,8 @@ static void emit_operand_args(const tp_state *s, const tp_ins *t, strbuf *b)
         strcat(coeff, ".0");
     sb_printf(b, "x1, x2, self.%s, %lld, %lld, %lld, %lld, %lld, %lld, %s", w3j,
               (long long)e3c_irreps_offset(&s->in1, (size_t)t->i1), (long long)a->mul, (long long)e3c_irrep_dim(a->ir),
-              (long long)e3c_irreps_offset(&s->in2, (size_t)t->i2),
-              (long long)c->mul, (long long)e3c_irrep_dim(c->ir), coeff);
+              (long long)e3c_irreps_offset(&s->in2, (size_t)t->i2), (long long)c->mul, (long long)e3c_irrep_dim(c->ir),
+              coeff);
 }
 
 /* The lines binding a and yc for instruction t (operands). */
@@ -472,8 +480,9 @@ static void emit_fused_block(const tp_state *s, int o, strbuf *b)
     for (size_t k = 0; k < s->n_ins; k++) {
         const tp_ins *t = &s->ins[k];
         if (t->io == o && fused(s, t)) {
-            sb_printf(b, "%sweight.narrow(-1, %lld, %lld).view(%lld, %lld)", first ? "" : ", ", (long long)t->weight_offset,
-                      (long long)t->weight_size, (long long)(t->shape[0] * t->shape[1]), (long long)t->shape[2]);
+            sb_printf(b, "%sweight.narrow(-1, %lld, %lld).view(%lld, %lld)", first ? "" : ", ",
+                      (long long)t->weight_offset, (long long)t->weight_size, (long long)(t->shape[0] * t->shape[1]),
+                      (long long)t->shape[2]);
             first = 0;
         }
     }
@@ -522,10 +531,11 @@ static void emit_prologue(const tp_state *s, strbuf *b)
     if (!s->square)
         nn_emit_width_check(b, "x2", d2, "Incorrect last dimension for y");
     if (external && !s->shared_weights)
-        sb_printf(b,
-                  "    torch._assert(weight.shape[-1] == %lld, \"Invalid weight shape\")\n"
-                  "    torch._assert(weight.dim() > 1, \"When shared weights is false, weights must have batch dimension\")\n",
-                  (long long)s->weight_numel);
+        sb_printf(
+            b,
+            "    torch._assert(weight.shape[-1] == %lld, \"Invalid weight shape\")\n"
+            "    torch._assert(weight.dim() > 1, \"When shared weights is false, weights must have batch dimension\")\n",
+            (long long)s->weight_numel);
     else if (external)
         sb_printf(b, "    torch._assert(weight.dim() == 1 and weight.shape[0] == %lld, \"Invalid weight shape\")\n",
                   (long long)s->weight_numel);
@@ -552,7 +562,8 @@ static e3c_status emit_source(const tp_state *s, strbuf *b)
         any_path |= !s->ins[k].dropped && s->out.items[s->ins[k].io].mul > 0;
         any_fused |= fused(s, &s->ins[k]);
     }
-    sb_printf(b, "%s%s%s", any_path ? operands_source : "", any_fused ? fused_source : "", any_fused ? nn_mix_source : "");
+    sb_printf(b, "%s%s%s", any_path ? operands_source : "", any_fused ? fused_source : "",
+              any_fused ? nn_mix_source : "");
     emit_prologue(s, b);
     sb_printf(b, "    parts: List[Tensor] = []\n");
     for (size_t o = 0; o < s->out.len; o++) {
@@ -767,7 +778,8 @@ static e3c_status fused_block(e3c_module *self, const tp_state *s, int o, const 
 static e3c_status check_weight(const tp_state *s, const e3c_tensor *w)
 {
     if (!w)
-        return e3c_error_set(E3C_ERR_VALUE, "Weights must be provided when the TensorProduct does not have `internal_weights`");
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "Weights must be provided when the TensorProduct does not have `internal_weights`");
     if (e3c_tensor_size(w, -1) != s->weight_numel)
         return e3c_error_set(E3C_ERR_VALUE, "Invalid weight shape: last dimension %lld, expected %lld",
                              (long long)e3c_tensor_size(w, -1), (long long)s->weight_numel);
@@ -932,12 +944,14 @@ static e3c_status register_tensors(e3c_module *m, tp_state *s, e3c_dtype dtype)
                 e3c_tensor_free(existing);
                 continue;
             }
-            int64_t *u = malloc((size_t)(npairs ? npairs : 1) * sizeof *u), *v = malloc((size_t)(npairs ? npairs : 1) * sizeof *v);
+            int64_t *u = malloc((size_t)(npairs ? npairs : 1) * sizeof *u),
+                    *v = malloc((size_t)(npairs ? npairs : 1) * sizeof *v);
             for (int64_t i = 0; u && v && i < mul; i++)
                 for (int64_t j = i + 1; j < mul; j++, q++)
                     u[q] = i, v[q] = j;
             e3c_tensor *tu = NULL, *tv = NULL;
-            st = u && v ? e3c_tensor_from_data(&tu, u, E3C_INT64, &npairs, 1) : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+            st = u && v ? e3c_tensor_from_data(&tu, u, E3C_INT64, &npairs, 1)
+                        : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
             if (!st)
                 st = e3c_tensor_from_data(&tv, v, E3C_INT64, &npairs, 1);
             if (!st)
@@ -1007,13 +1021,14 @@ static e3c_status resolve(tp_state *s, const e3c_tp_instruction *ins, size_t n, 
         t->mode = ins[k].mode, t->has_weight = ins[k].has_weight != 0, t->path_weight = ins[k].path_weight;
         if (t->i1 < 0 || (size_t)t->i1 >= s->in1.len || t->i2 < 0 || (size_t)t->i2 >= s->in2.len || t->io < 0 ||
             (size_t)t->io >= s->out.len)
-            return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d): an index is out of range", k, t->i1, t->i2, t->io);
+            return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d): an index is out of range", k, t->i1,
+                                 t->i2, t->io);
         if ((unsigned)t->mode > 7)
             return e3c_error_set(E3C_ERR_VALUE, "instruction %zu: unknown connection mode", k);
         e3c_irrep a = s->in1.items[t->i1].ir, b = s->in2.items[t->i2].ir, c = s->out.items[t->io].ir;
         if (a.p * b.p != c.p)
-            return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d): parity %+d x %+d cannot give %+d", k, t->i1,
-                                 t->i2, t->io, a.p, b.p, c.p);
+            return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d): parity %+d x %+d cannot give %+d", k,
+                                 t->i1, t->i2, t->io, a.p, b.p, c.p);
         if (abs(a.l - b.l) > c.l || c.l > a.l + b.l)
             return e3c_error_set(E3C_ERR_VALUE, "instruction %zu (%d, %d, %d): l = %d and %d cannot give %d", k, t->i1,
                                  t->i2, t->io, a.l, b.l, c.l);
@@ -1044,7 +1059,8 @@ static e3c_status resolve(tp_state *s, const e3c_tp_instruction *ins, size_t n, 
     else
         s->internal_weights = o->internal_weights;
     if (s->internal_weights && !s->shared_weights)
-        return e3c_error_set(E3C_ERR_VALUE, "internal weights must be shared (internal_weights=True, shared_weights=False)");
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "internal weights must be shared (internal_weights=True, shared_weights=False)");
     coefficients(s, o, irrep_norm, path_norm);
     return E3C_OK;
 }
@@ -1093,8 +1109,8 @@ e3c_status tp_state_new(tp_state **out, const char *in1, const char *in2, const 
     return E3C_OK;
 }
 
-const e3c_module_class e3c_tensor_product_class = {.name = "TensorProduct", .mode = "script", .forward = tp_forward,
-                                                   .free_state = tp_state_free};
+const e3c_module_class e3c_tensor_product_class = {
+    .name = "TensorProduct", .mode = "script", .forward = tp_forward, .free_state = tp_state_free};
 
 e3c_status e3c_tensor_product_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
                                   const char *irreps_out, const e3c_tp_instruction *ins, size_t n_ins,

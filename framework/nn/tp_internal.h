@@ -23,8 +23,8 @@ typedef struct tp_state {
     size_t n_ins;
     int internal_weights, shared_weights;
     int64_t weight_numel;
-    int square; /* TensorSquare: forward(x) = tp(x, x) */
-    int dense;  /* computed as one bilinear form (small products): see tensor_product.c */
+    int square;         /* TensorSquare: forward(x) = tp(x, x) */
+    int dense;          /* computed as one bilinear form (small products): see tensor_product.c */
     int dense_constant; /* the form has a constant part B0 (a path without weight, or none has one) */
 } tp_state;
 

@@ -220,8 +220,8 @@ e3c_status e3c_irreps_parse(e3c_irreps *out, const char *s)
                                      "Unable to convert string \"%.*s%s\" into an Irreps: term %zu is empty",
                                      ECHO(s, ns), i + 1);
             return e3c_error_set(E3C_ERR_VALUE,
-                                 "Unable to convert string \"%.*s%s\" into an Irreps: term \"%.*s%s\": %s",
-                                 ECHO(s, ns), ECHO(tb, (size_t)(te - tb)), why);
+                                 "Unable to convert string \"%.*s%s\" into an Irreps: term \"%.*s%s\": %s", ECHO(s, ns),
+                                 ECHO(tb, (size_t)(te - tb)), why);
         }
         term = stop + 1;
     }
@@ -270,8 +270,8 @@ e3c_status e3c_irreps_format(char **out, const e3c_irreps *irreps)
     buf[0] = '\0';
     for (size_t i = 0; i < irreps->len; i++) {
         const e3c_mulir *m = &irreps->items[i];
-        used += (size_t)snprintf(buf + used, cap - used, "%s%lldx%d%c", i ? "+" : "",
-                                 (long long)m->mul, m->ir.l, m->ir.p == 1 ? 'e' : 'o');
+        used += (size_t)snprintf(buf + used, cap - used, "%s%lldx%d%c", i ? "+" : "", (long long)m->mul, m->ir.l,
+                                 m->ir.p == 1 ? 'e' : 'o');
     }
     *out = buf;
     return E3C_OK;
@@ -314,9 +314,8 @@ e3c_status e3c_irreps_lmax(int *out, const e3c_irreps *irreps)
         if (irreps->items[i].mul > 0 && irreps->items[i].ir.l > lmax)
             lmax = irreps->items[i].ir.l;
     if (lmax < 0)
-        return e3c_error_set(E3C_ERR_VALUE,
-                             "Cannot get lmax of Irreps whose multiplicities are all zero "
-                             "(e3nn: max() arg is an empty sequence)");
+        return e3c_error_set(E3C_ERR_VALUE, "Cannot get lmax of Irreps whose multiplicities are all zero "
+                                            "(e3nn: max() arg is an empty sequence)");
     *out = lmax;
     return E3C_OK;
 }
@@ -399,8 +398,8 @@ e3c_status e3c_irreps_repeat(e3c_irreps *out, const e3c_irreps *a, int64_t n)
     if (!out || !a || n < 0)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_irreps_repeat: NULL argument or negative count");
     if (a->len && (uint64_t)n > SIZE_MAX / 2 / a->len / sizeof *a->items)
-        return e3c_error_set(E3C_ERR_VALUE, "repeating %zu irreps entries %lld times is too many",
-                             a->len, (long long)n);
+        return e3c_error_set(E3C_ERR_VALUE, "repeating %zu irreps entries %lld times is too many", a->len,
+                             (long long)n);
     e3c_status st = alloc_entries(out, a->len * (size_t)n);
     if (st)
         return st;
@@ -513,8 +512,9 @@ e3c_status e3c_random_irreps(e3c_irreps *out, const e3c_random_irreps_options *o
     int len_min = !opt->allow_empty && opt->len_min == 0 ? 1 : opt->len_min;
     if (opt->lmax < 0 || opt->lmax > E3C_IRREP_LMAX || opt->mul_min < 0 || opt->mul_max < opt->mul_min || len_min < 0 ||
         len_min > opt->len_max || (!opt->allow_empty && opt->mul_max < 1))
-        return e3c_error_set(E3C_ERR_VALUE, "random_irreps: need 0 <= lmax, 0 <= mul_min <= mul_max, 0 <= len_min <= len_max "
-                                            "(and mul_max >= 1 without allow_empty)");
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "random_irreps: need 0 <= lmax, 0 <= mul_min <= mul_max, 0 <= len_min <= len_max "
+                             "(and mul_max >= 1 without allow_empty)");
     int len = e3c_rng_int(state, len_min, opt->len_max);
     e3c_status st = alloc_entries(out, (size_t)len);
     if (st)
@@ -543,8 +543,8 @@ e3c_status e3c_normalization_parse(e3c_normalization *out, const char *name)
     else if (!strcmp(name, "integral"))
         *out = E3C_NORM_INTEGRAL;
     else
-        return e3c_error_set(E3C_ERR_VALUE,
-                             "unknown normalization \"%s\" (expected component, norm or integral)", name);
+        return e3c_error_set(E3C_ERR_VALUE, "unknown normalization \"%s\" (expected component, norm or integral)",
+                             name);
     return E3C_OK;
 }
 
@@ -561,8 +561,8 @@ static int find_feature_axis(const int64_t *size, int ndim)
 
 /* e3nn's "norm" branch: per entry, randn(*lsize, mul, 2l+1, *rsize), normalised over the
  * 2l+1 axis, flattened mul-major into the entry's slice. */
-static e3c_status randn_norm(e3c_tensor **out, const e3c_irreps *irreps, e3c_generator *g,
-                             const int64_t *size, int ndim, int axis, e3c_dtype dtype)
+static e3c_status randn_norm(e3c_tensor **out, const e3c_irreps *irreps, e3c_generator *g, const int64_t *size,
+                             int ndim, int axis, e3c_dtype dtype)
 {
     e3c_values *parts = NULL;
     e3c_status st = e3c_values_new(&parts);
@@ -604,16 +604,15 @@ static e3c_status randn_norm(e3c_tensor **out, const e3c_irreps *irreps, e3c_gen
     return st;
 }
 
-e3c_status e3c_irreps_randn(e3c_tensor **out, const e3c_irreps *irreps, e3c_generator *g,
-                            const int64_t *size, int ndim, e3c_normalization normalization,
-                            e3c_dtype dtype)
+e3c_status e3c_irreps_randn(e3c_tensor **out, const e3c_irreps *irreps, e3c_generator *g, const int64_t *size, int ndim,
+                            e3c_normalization normalization, e3c_dtype dtype)
 {
     if (!out || !irreps || !g || (ndim && !size))
         return e3c_error_set(E3C_ERR_INVALID, "e3c_irreps_randn: NULL argument");
     *out = NULL;
     if (ndim < 1 || ndim > E3C_MAX_DIMS - 1)
-        return e3c_error_set(E3C_ERR_INVALID, "Irreps.randn: size needs 1 to %d entries, got %d",
-                             E3C_MAX_DIMS - 1, ndim);
+        return e3c_error_set(E3C_ERR_INVALID, "Irreps.randn: size needs 1 to %d entries, got %d", E3C_MAX_DIMS - 1,
+                             ndim);
     int axis = find_feature_axis(size, ndim);
     if (axis < 0)
         return e3c_error_set(E3C_ERR_VALUE, "Irreps.randn: size must contain -1 for the feature "

@@ -55,8 +55,7 @@ void e3c_angles_to_matrix(double R[9], double alpha, double beta, double gamma)
 
 static double det3(const double R[9])
 {
-    return R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) +
-           R[2] * (R[3] * R[7] - R[4] * R[6]);
+    return R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) + R[2] * (R[3] * R[7] - R[4] * R[6]);
 }
 
 void e3c_xyz_to_angles(double *alpha, double *beta, const double v[3])
@@ -82,8 +81,7 @@ e3c_status e3c_matrix_to_angles(double *alpha, double *beta, double *gamma, cons
         return e3c_error_set(E3C_ERR_INVALID, "e3c_matrix_to_angles: NULL argument");
     double det = det3(R);
     if (!(fabs(det - 1.0) <= 1e-8 + 1e-5)) /* torch.allclose(det, 1) */
-        return e3c_error_set(E3C_ERR_VALUE,
-                             "matrix_to_angles needs a proper rotation (det = 1), got det = %.6g", det);
+        return e3c_error_set(E3C_ERR_VALUE, "matrix_to_angles needs a proper rotation (det = 1), got det = %.6g", det);
     const double ey[3] = {R[1], R[4], R[7]}; /* R @ (0, 1, 0) */
     double a, b;
     e3c_xyz_to_angles(&a, &b, ey);
@@ -101,8 +99,7 @@ e3c_status e3c_matrix_to_angles(double *alpha, double *beta, double *gamma, cons
 
 /* Draw e3nn's rand_angles: u = rand(2, n), v = rand(n), in dtype. `shape_n` = 0 means
  * the 0-d case (rand(2) and rand(())). */
-e3c_status e3c_rand_angles(double *alpha, double *beta, double *gamma, e3c_generator *g, e3c_dtype dtype,
-                           size_t n)
+e3c_status e3c_rand_angles(double *alpha, double *beta, double *gamma, e3c_generator *g, e3c_dtype dtype, size_t n)
 {
     if (!g || !alpha || !beta || !gamma)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_rand_angles: NULL argument");
@@ -180,8 +177,7 @@ e3c_status e3c_rand_matrix(double *R, e3c_generator *g, e3c_dtype dtype, size_t 
         if (dtype == E3C_FLOAT64)
             e3c_angles_to_matrix(R + 9 * i, angles[i], angles[count + i], angles[2 * count + i]);
         else
-            angles_to_matrix_f32((float)angles[i], (float)angles[count + i], (float)angles[2 * count + i],
-                                 R + 9 * i);
+            angles_to_matrix_f32((float)angles[i], (float)angles[count + i], (float)angles[2 * count + i], R + 9 * i);
     }
     free(angles);
     return st;
@@ -202,8 +198,7 @@ e3c_status e3c_rotation_check(int *det_sign, const double R[9], double tol)
                 worst = isnan(dev) ? INFINITY : dev;
         }
     if (!(worst <= tol))
-        return e3c_error_set(E3C_ERR_VALUE, "matrix is not orthogonal: max |R R^T - I| = %.3e > %.3e", worst,
-                             tol);
+        return e3c_error_set(E3C_ERR_VALUE, "matrix is not orthogonal: max |R R^T - I| = %.3e > %.3e", worst, tol);
     double det = det3(R);
     if (!(fabs(fabs(det) - 1.0) <= tol))
         return e3c_error_set(E3C_ERR_VALUE, "matrix determinant is %.6g, not +-1", det);

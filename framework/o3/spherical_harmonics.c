@@ -56,13 +56,12 @@ static void solid_harmonics(int lmax, double x, double y, double z, double *out,
     }
 }
 
-e3c_status e3c_spherical_harmonics(double *out, const int *ls, size_t nls, size_t n, const double *xyz,
-                                   int normalize, e3c_normalization normalization)
+e3c_status e3c_spherical_harmonics(double *out, const int *ls, size_t nls, size_t n, const double *xyz, int normalize,
+                                   e3c_normalization normalization)
 {
     if ((nls && !ls) || (n && (!xyz || !out)))
         return e3c_error_set(E3C_ERR_INVALID, "e3c_spherical_harmonics: NULL argument");
-    if (normalization != E3C_NORM_COMPONENT && normalization != E3C_NORM_NORM &&
-        normalization != E3C_NORM_INTEGRAL)
+    if (normalization != E3C_NORM_COMPONENT && normalization != E3C_NORM_NORM && normalization != E3C_NORM_INTEGRAL)
         return e3c_error_set(E3C_ERR_VALUE, "spherical_harmonics: unknown normalization %d", (int)normalization);
     int lmax = 0;
     size_t width = 0;

@@ -159,7 +159,8 @@ static e3c_status irreps_lmax_any(const e3c_irreps *irreps, int *lmax)
     if (!irreps)
         return e3c_error_set(E3C_ERR_INVALID, "D_from_matrix: NULL irreps");
     if (irreps->len == 0)
-        return e3c_error_set(E3C_ERR_VALUE, "D_from_matrix: the Irreps has no entries (e3nn: tuple index out of range)");
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "D_from_matrix: the Irreps has no entries (e3nn: tuple index out of range)");
     int m = 0;
     for (size_t i = 0; i < irreps->len; i++) {
         if (irreps->items[i].ir.l > E3C_WIGNER_LMAX)
@@ -200,8 +201,7 @@ e3c_status e3c_irreps_D_from_matrix(double *D, const e3c_irreps *irreps, size_t 
     return E3C_OK;
 }
 
-e3c_status e3c_irreps_D_from_angles(double *D, const e3c_irreps *irreps, double alpha, double beta,
-                                    double gamma, int k)
+e3c_status e3c_irreps_D_from_angles(double *D, const e3c_irreps *irreps, double alpha, double beta, double gamma, int k)
 {
     int lmax;
     e3c_status st = irreps_lmax_any(irreps, &lmax);

@@ -38,15 +38,15 @@ static double clebsch_gordan(int l1, int m1, int l2, int m2, int l3, int m3)
         vmax = l3 - l1 + l2;
     if (l3 + m3 < vmax)
         vmax = l3 + m3;
-    long double c = (2.0L * l3 + 1.0L) * factorial(l3 + l1 - l2) * factorial(l3 - l1 + l2) *
-                    factorial(l1 + l2 - l3) * factorial(l3 + m3) * factorial(l3 - m3) /
+    long double c = (2.0L * l3 + 1.0L) * factorial(l3 + l1 - l2) * factorial(l3 - l1 + l2) * factorial(l1 + l2 - l3) *
+                    factorial(l3 + m3) * factorial(l3 - m3) /
                     (factorial(l1 + l2 + l3 + 1) * factorial(l1 - m1) * factorial(l1 + m1) * factorial(l2 - m2) *
                      factorial(l2 + m2));
     long double s = 0.0L;
     for (int v = vmin; v <= vmax; v++) {
-        long double t = factorial(l2 + l3 + m1 - v) * factorial(l1 - m1 + v) /
-                        (factorial(v) * factorial(l3 - l1 + l2 - v) * factorial(l3 + m3 - v) *
-                         factorial(v + l1 - l2 - m3));
+        long double t =
+            factorial(l2 + l3 + m1 - v) * factorial(l1 - m1 + v) /
+            (factorial(v) * factorial(l3 - l1 + l2 - v) * factorial(l3 + m3 - v) * factorial(v + l1 - l2 - m3));
         s += ((v + l2 + m2) % 2 ? -t : t);
     }
     return (double)(sqrtl(c) * s);
@@ -119,8 +119,8 @@ e3c_status e3c_wigner_3j(double *C, int l1, int l2, int l3)
                 norm2 += re * re;
             }
     if (worst_imag > 1e-5 || !(norm2 > 0.0))
-        return e3c_error_set(E3C_ERR_INTERNAL, "wigner_3j(%d, %d, %d): basis change left an imaginary part %.3g",
-                             l1, l2, l3, worst_imag);
+        return e3c_error_set(E3C_ERR_INTERNAL, "wigner_3j(%d, %d, %d): basis change left an imaginary part %.3g", l1,
+                             l2, l3, worst_imag);
     double inv = 1.0 / sqrt(norm2);
     for (size_t i = 0; i < (size_t)d1 * d2 * d3; i++)
         C[i] *= inv;

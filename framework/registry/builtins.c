@@ -26,19 +26,19 @@ static e3c_status build_norm(e3c_module **out, const cJSON *args, const cJSON *k
 }
 
 /* The seed's modules that take one irreps argument. */
-#define IRREPS_CTOR(fn_name, type, ctor)                                                       \
-    static e3c_status fn_name(e3c_module **out, const cJSON *args, const cJSON *kwargs)        \
-    {                                                                                          \
-        static const char *const known[] = {"irreps_in", NULL};                                \
-        const char *irreps;                                                                    \
-        cJSON *a;                                                                              \
-        e3c_status st = ctor_bind(&a, type, args, 1, kwargs, known);                           \
-        if (!st)                                                                               \
-            st = e3c_json_string(&irreps, a, "irreps_in");                                     \
-        if (!st)                                                                               \
-            st = ctor(out, irreps);                                                            \
-        cJSON_Delete(a);                                                                       \
-        return st;                                                                             \
+#define IRREPS_CTOR(fn_name, type, ctor)                                                \
+    static e3c_status fn_name(e3c_module **out, const cJSON *args, const cJSON *kwargs) \
+    {                                                                                   \
+        static const char *const known[] = {"irreps_in", NULL};                         \
+        const char *irreps;                                                             \
+        cJSON *a;                                                                       \
+        e3c_status st = ctor_bind(&a, type, args, 1, kwargs, known);                    \
+        if (!st)                                                                        \
+            st = e3c_json_string(&irreps, a, "irreps_in");                              \
+        if (!st)                                                                        \
+            st = ctor(out, irreps);                                                     \
+        cJSON_Delete(a);                                                                \
+        return st;                                                                      \
     }
 
 IRREPS_CTOR(build_mymodule, "MyModule", e3c_seed_mymodule_new)
@@ -63,7 +63,9 @@ static e3c_status parse_instructions(const cJSON *v, e3c_tp_instruction **out, s
     *out = NULL;
     *n = 0;
     if (!cJSON_IsArray(v))
-        return e3c_error_set(E3C_ERR_VALUE, "argument \"instructions\" must be a list of [i1, i2, i_out, mode, has_weight(, path_weight)]");
+        return e3c_error_set(
+            E3C_ERR_VALUE,
+            "argument \"instructions\" must be a list of [i1, i2, i_out, mode, has_weight(, path_weight)]");
     size_t k = (size_t)cJSON_GetArraySize(v);
     e3c_tp_instruction *ins = calloc(k ? k : 1, sizeof *ins);
     if (!ins)
@@ -71,18 +73,18 @@ static e3c_status parse_instructions(const cJSON *v, e3c_tp_instruction **out, s
     size_t i = 0;
     const cJSON *x;
     e3c_status st = E3C_OK;
-    cJSON_ArrayForEach(x, v)
-    {
+    cJSON_ArrayForEach(x, v) {
         int len = cJSON_IsArray(x) ? cJSON_GetArraySize(x) : 0;
         const cJSON *a = cJSON_GetArrayItem(x, 0), *b = cJSON_GetArrayItem(x, 1), *c = cJSON_GetArrayItem(x, 2),
                     *mode = cJSON_GetArrayItem(x, 3), *w = cJSON_GetArrayItem(x, 4), *pw = cJSON_GetArrayItem(x, 5);
         if ((len != 5 && len != 6) || !cJSON_IsNumber(a) || !cJSON_IsNumber(b) || !cJSON_IsNumber(c) ||
             !cJSON_IsString(mode) || !cJSON_IsBool(w) || (pw && !cJSON_IsNumber(pw))) {
-            st = e3c_error_set(E3C_ERR_VALUE, "instruction %zu must be [i1, i2, i_out, mode, has_weight(, path_weight)]", i);
+            st = e3c_error_set(E3C_ERR_VALUE,
+                               "instruction %zu must be [i1, i2, i_out, mode, has_weight(, path_weight)]", i);
             break;
         }
-        ins[i] = (e3c_tp_instruction){(int)a->valuedouble, (int)b->valuedouble, (int)c->valuedouble, E3C_TP_UVW,
-                                      cJSON_IsTrue(w), pw ? pw->valuedouble : 1.0};
+        ins[i] = (e3c_tp_instruction){(int)a->valuedouble, (int)b->valuedouble, (int)c->valuedouble,
+                                      E3C_TP_UVW,          cJSON_IsTrue(w),     pw ? pw->valuedouble : 1.0};
         st = e3c_tp_mode_parse(&ins[i].mode, mode->valuestring);
         if (st) {
             e3c_error_prefix("instruction %zu", i);
@@ -101,10 +103,22 @@ static e3c_status parse_instructions(const cJSON *v, e3c_tp_instruction **out, s
 
 /* Every product's keywords; the first four are TensorProduct's positional arguments, the
  * first three FullyConnectedTensorProduct's. */
-static const char *const tp_kwargs[] = {"irreps_in1", "irreps_in2", "irreps_out", "instructions", "filter_ir_out",
-                                        "irrep_normalization", "path_normalization", "in1_var", "in2_var", "out_var",
-                                        "internal_weights", "shared_weights", "compile_left_right", "compile_right",
-                                        "normalization", NULL};
+static const char *const tp_kwargs[] = {"irreps_in1",
+                                        "irreps_in2",
+                                        "irreps_out",
+                                        "instructions",
+                                        "filter_ir_out",
+                                        "irrep_normalization",
+                                        "path_normalization",
+                                        "in1_var",
+                                        "in2_var",
+                                        "out_var",
+                                        "internal_weights",
+                                        "shared_weights",
+                                        "compile_left_right",
+                                        "compile_right",
+                                        "normalization",
+                                        NULL};
 
 /* The three irreps every two-input product starts with: irreps_in1, irreps_in2, irreps_out. */
 static e3c_status three_irreps(const char **in1, const char **in2, const char **out, const cJSON *a)
@@ -219,8 +233,9 @@ static e3c_status build_tensor_square(e3c_module **out, const cJSON *args, const
 
 static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON *kwargs)
 {
-    static const char *const known[] = {"irreps_in", "irreps_out", "f_in", "f_out", "internal_weights", "shared_weights",
-                                        "instructions", "biases", "path_normalization", NULL};
+    static const char *const known[] = {
+        "irreps_in", "irreps_out",         "f_in", "f_out", "internal_weights", "shared_weights", "instructions",
+        "biases",    "path_normalization", NULL};
     const char *in, *irreps_out;
     e3c_linear_options o = E3C_LINEAR_OPTIONS_INIT;
     int *pairs = NULL, *flags = NULL;
@@ -246,8 +261,7 @@ static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON 
         flags = calloc(o.n_biases ? o.n_biases : 1, sizeof *flags);
         size_t i = 0;
         const cJSON *f;
-        cJSON_ArrayForEach(f, bias)
-        {
+        cJSON_ArrayForEach(f, bias) {
             if (!cJSON_IsBool(f)) {
                 st = e3c_error_set(E3C_ERR_VALUE, "argument \"biases\" must be a bool or a list of bools");
                 break;
@@ -264,8 +278,8 @@ static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON 
         pairs = calloc(2 * o.n_instructions + 2, sizeof *pairs);
         size_t i = 0;
         for (const cJSON *p = cJSON_IsArray(ins) ? ins->child : NULL; p; p = p->next) {
-            if (!pairs || !cJSON_IsArray(p) || cJSON_GetArraySize(p) != 2 || !cJSON_IsNumber(cJSON_GetArrayItem(p, 0)) ||
-                !cJSON_IsNumber(cJSON_GetArrayItem(p, 1))) {
+            if (!pairs || !cJSON_IsArray(p) || cJSON_GetArraySize(p) != 2 ||
+                !cJSON_IsNumber(cJSON_GetArrayItem(p, 0)) || !cJSON_IsNumber(cJSON_GetArrayItem(p, 1))) {
                 st = e3c_error_set(E3C_ERR_VALUE, "Linear instructions must be pairs [i_in, i_out]");
                 break;
             }
@@ -336,8 +350,10 @@ static e3c_status build_sh(e3c_module **out, const cJSON *args, const cJSON *kwa
         e3c_irreps ir;
         st = e3c_irreps_parse(&ir, irreps_in);
         if (!st && (ir.len != 1 || ir.items[0].mul != 1 || ir.items[0].ir.l != 1))
-            st = e3c_error_set(E3C_ERR_VALUE, "irreps_in for SphericalHarmonics must be either a vector (`1x1o`) or a "
-                                              "pseudovector (`1x1e`), not `%s`", irreps_in);
+            st = e3c_error_set(E3C_ERR_VALUE,
+                               "irreps_in for SphericalHarmonics must be either a vector (`1x1o`) or a "
+                               "pseudovector (`1x1e`), not `%s`",
+                               irreps_in);
         else if (!st)
             p_in = ir.items[0].ir.p;
         e3c_irreps_free(&ir);
@@ -458,7 +474,8 @@ static e3c_status build_extract_ir(e3c_module **out, const cJSON *args, const cJ
 
 static e3c_status build_gate(e3c_module **out, const cJSON *args, const cJSON *kwargs)
 {
-    static const char *const known[] = {"irreps_scalars", "act_scalars", "irreps_gates", "act_gates", "irreps_gated", NULL};
+    static const char *const known[] = {"irreps_scalars", "act_scalars",  "irreps_gates",
+                                        "act_gates",      "irreps_gated", NULL};
     const char *s, *g, *v, **as = NULL, **ag = NULL;
     size_t ns = 0, ng = 0;
     cJSON *a;
@@ -539,7 +556,8 @@ static e3c_status build_point_conv(e3c_module **out, const cJSON *args, const cJ
 /* BatchNorm(irreps, eps, momentum, affine, reduce, instance, normalization) */
 static e3c_status build_batch_norm(e3c_module **out, const cJSON *args, const cJSON *kwargs)
 {
-    static const char *const known[] = {"irreps", "eps", "momentum", "affine", "reduce", "instance", "normalization", NULL};
+    static const char *const known[] = {"irreps", "eps",      "momentum",      "affine",
+                                        "reduce", "instance", "normalization", NULL};
     const char *irreps;
     e3c_batch_norm_options o = E3C_BATCH_NORM_OPTIONS_INIT;
     cJSON *a;

@@ -49,8 +49,8 @@ e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, con
             ok |= !strcmp(*n, k->string);
         char names[512];
         if (!ok)
-            return e3c_error_set(E3C_ERR_VALUE, "%s got an unexpected keyword argument \"%s\" (its arguments: %s)", type,
-                                 k->string, join_names(names, sizeof names, known));
+            return e3c_error_set(E3C_ERR_VALUE, "%s got an unexpected keyword argument \"%s\" (its arguments: %s)",
+                                 type, k->string, join_names(names, sizeof names, known));
     }
     return E3C_OK;
 }
@@ -118,8 +118,7 @@ e3c_status ctor_doubles(double **out, size_t *n, const cJSON *a, const char *key
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     size_t i = 0;
     const cJSON *x;
-    cJSON_ArrayForEach(x, v)
-    {
+    cJSON_ArrayForEach(x, v) {
         if (!cJSON_IsNumber(x)) {
             free(d);
             return e3c_error_set(E3C_ERR_VALUE, "argument \"%s\" must be a list of numbers", key);
@@ -199,8 +198,7 @@ e3c_status ctor_string_list(const char ***out, size_t *n, const cJSON *a, const 
     if (!*out)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     const cJSON *x;
-    cJSON_ArrayForEach(x, v)
-    {
+    cJSON_ArrayForEach(x, v) {
         if (!cJSON_IsString(x)) {
             free(*out);
             *out = NULL;

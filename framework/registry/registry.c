@@ -257,8 +257,10 @@ e3c_status e3c_registry_arguments(e3c_strings *out, int *n_positional, const cha
     int probed = ctor_probe_end(&max_args, &known);
     e3c_module_free(m);
     if (!probed)
-        return e3c_error_set(E3C_ERR_NOT_FOUND, "%s does not declare its arguments (its constructor does not call "
-                             "e3c_args_check)", type);
+        return e3c_error_set(E3C_ERR_NOT_FOUND,
+                             "%s does not declare its arguments (its constructor does not call "
+                             "e3c_args_check)",
+                             type);
     size_t n = 0;
     while (known && known[n])
         n++;

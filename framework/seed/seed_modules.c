@@ -64,16 +64,15 @@ static e3c_status mymodule_forward(e3c_module *self, const e3c_values *in, e3c_v
     return st ? st : e3c_values_take_one(out, res);
 }
 
-static const e3c_module_class mymodule_class = {
-    .name = "MyModule",
-    .mode = NULL,
-    .forward = mymodule_forward,
-    .script_source = "def forward(self, x):\n"
-                     "    norm = self.norm.forward(x)\n"
-                     "    if bool(torch.any(norm > 7.)):\n"
-                     "        return norm\n"
-                     "    else:\n"
-                     "        return norm * 0.5\n"};
+static const e3c_module_class mymodule_class = {.name = "MyModule",
+                                                .mode = NULL,
+                                                .forward = mymodule_forward,
+                                                .script_source = "def forward(self, x):\n"
+                                                                 "    norm = self.norm.forward(x)\n"
+                                                                 "    if bool(torch.any(norm > 7.)):\n"
+                                                                 "        return norm\n"
+                                                                 "    else:\n"
+                                                                 "        return norm * 0.5\n"};
 
 e3c_status e3c_seed_mymodule_new(e3c_module **out, const char *irreps)
 {
@@ -102,16 +101,15 @@ static e3c_status mymodule_loop_forward(e3c_module *self, const e3c_values *in, 
     return st ? (e3c_tensor_free(norm), st) : e3c_values_take_one(out, norm);
 }
 
-static const e3c_module_class mymodule_loop_class = {
-    .name = "MyModuleLoop",
-    .mode = "script",
-    .forward = mymodule_loop_forward,
-    .script_source = "def forward(self, x):\n"
-                     "    norm = self.norm.forward(x)\n"
-                     "    for row in norm:\n"
-                     "        if bool(torch.any(row > 0.1)):\n"
-                     "            return row\n"
-                     "    return norm\n"};
+static const e3c_module_class mymodule_loop_class = {.name = "MyModuleLoop",
+                                                     .mode = "script",
+                                                     .forward = mymodule_loop_forward,
+                                                     .script_source = "def forward(self, x):\n"
+                                                                      "    norm = self.norm.forward(x)\n"
+                                                                      "    for row in norm:\n"
+                                                                      "        if bool(torch.any(row > 0.1)):\n"
+                                                                      "            return row\n"
+                                                                      "    return norm\n"};
 
 e3c_status e3c_seed_mymodule_loop_new(e3c_module **out, const char *irreps)
 {
@@ -130,12 +128,11 @@ static e3c_status another_forward(e3c_module *self, const e3c_values *in, e3c_va
     return st ? st : e3c_values_take_one(out, res);
 }
 
-static const e3c_module_class another_class = {
-    .name = "AnotherModule",
-    .mode = NULL,
-    .forward = another_forward,
-    .script_source = "def forward(self, x):\n"
-                     "    return self.mymod.forward(x) + 3.\n"};
+static const e3c_module_class another_class = {.name = "AnotherModule",
+                                               .mode = NULL,
+                                               .forward = another_forward,
+                                               .script_source = "def forward(self, x):\n"
+                                                                "    return self.mymod.forward(x) + 3.\n"};
 
 e3c_status e3c_seed_another_new(e3c_module **out, const char *irreps)
 {
@@ -221,7 +218,7 @@ static e3c_status identity_forward(e3c_module *self, const e3c_values *in, e3c_v
     (void)self;
     e3c_tensor *t = NULL;
     e3c_status st = e3c_values_count(in) == 1 ? e3c_tensor_ref(&t, e3c_values_get(in, 0))
-                                             : e3c_error_set(E3C_ERR_VALUE, "takes one input");
+                                              : e3c_error_set(E3C_ERR_VALUE, "takes one input");
     return st ? st : e3c_values_take_one(out, t);
 }
 

@@ -52,7 +52,8 @@ e3c_status precheck_file(const char *path)
 // Open the zip container (make_reader), tell truncated archives and non-module pickles
 // apart, and collect the extra files.
 template <class MakeReader>
-e3c_status read_container(const char *name, MakeReader make_reader, std::vector<std::pair<std::string, std::string>> *extra)
+e3c_status read_container(const char *name, MakeReader make_reader,
+                          std::vector<std::pair<std::string, std::string>> *extra)
 {
     std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
     try {
@@ -146,13 +147,13 @@ e3c_status collect_outputs(e3c_values *out, const c10::IValue &result, const cha
         elems.assign(l.begin(), l.end());
         out->is_tuple = true;
     } else {
-        return e3c_error_set(E3C_ERR_TORCH, "%s returned %s, not a tensor or a tuple of tensors",
-                             method, result.tagKind().c_str());
+        return e3c_error_set(E3C_ERR_TORCH, "%s returned %s, not a tensor or a tuple of tensors", method,
+                             result.tagKind().c_str());
     }
     for (size_t i = 0; i < elems.size(); i++) {
         if (!elems[i].isTensor())
-            return e3c_error_set(E3C_ERR_TORCH, "%s returned a %s at position %zu, not a tensor",
-                                 method, elems[i].tagKind().c_str(), i);
+            return e3c_error_set(E3C_ERR_TORCH, "%s returned a %s at position %zu, not a tensor", method,
+                                 elems[i].tagKind().c_str(), i);
         out->items.push_back(e3c_tensor{elems[i].toTensor()});
     }
     return E3C_OK;
@@ -247,8 +248,7 @@ e3c_status e3c_jit_run(e3c_values **out, e3c_jit_module *m, const char *method, 
     return guard(name, [&] {
         auto found = m->m.find_method(name);
         if (!found)
-            return e3c_error_set(E3C_ERR_NOT_FOUND, "module %s has no method '%s'",
-                                 type_name_of(m->m).c_str(), name);
+            return e3c_error_set(E3C_ERR_NOT_FOUND, "module %s has no method '%s'", type_name_of(m->m).c_str(), name);
         std::vector<c10::IValue> stack;
         if (args)
             for (const auto &a : args->items)
@@ -333,8 +333,8 @@ e3c_status e3c_jit_attribute_string(char **out, const e3c_jit_module *m, const c
     *out = nullptr;
     return guard("jit_attribute", [&] {
         if (!m->m.hasattr(name))
-            return e3c_error_set(E3C_ERR_NOT_FOUND, "module %s has no attribute '%s'",
-                                 type_name_of(m->m).c_str(), name);
+            return e3c_error_set(E3C_ERR_NOT_FOUND, "module %s has no attribute '%s'", type_name_of(m->m).c_str(),
+                                 name);
         c10::IValue v = m->m.attr(name);
         std::string text;
         if (v.isString()) {
@@ -361,12 +361,11 @@ e3c_status e3c_jit_attribute_tensor(e3c_tensor **out, const e3c_jit_module *m, c
     *out = nullptr;
     return guard("jit_attribute_tensor", [&] {
         if (!m->m.hasattr(name))
-            return e3c_error_set(E3C_ERR_NOT_FOUND, "module %s has no attribute '%s'",
-                                 type_name_of(m->m).c_str(), name);
+            return e3c_error_set(E3C_ERR_NOT_FOUND, "module %s has no attribute '%s'", type_name_of(m->m).c_str(),
+                                 name);
         c10::IValue v = m->m.attr(name);
         if (!v.isTensor())
-            return e3c_error_set(E3C_ERR_VALUE, "attribute '%s' is a %s, not a tensor", name,
-                                 v.tagKind().c_str());
+            return e3c_error_set(E3C_ERR_VALUE, "attribute '%s' is a %s, not a tensor", name, v.tagKind().c_str());
         return give_tensor(out, v.toTensor());
     });
 }

@@ -176,8 +176,8 @@ void e3c_jit_set_optimize(int on) { torch::jit::setGraphExecutorOptimize(on != 0
 e3c_status e3c_jit_warm_up(void)
 {
     return guard("jit_warm_up", [&] {
-        torch::jit::Module m(c10::QualifiedName("__torch__.E3checkWarmUp"), std::make_shared<torch::jit::CompilationUnit>(),
-                             true);
+        torch::jit::Module m(c10::QualifiedName("__torch__.E3checkWarmUp"),
+                             std::make_shared<torch::jit::CompilationUnit>(), true);
         m.register_buffer("c", at::ones({3, 3, 3}, at::kDouble));
         m.define("def forward(self, x):\n"
                  "    torch._assert(x.shape[-1] == 3, \"width\")\n"
@@ -222,10 +222,7 @@ e3c_status e3c_jit_trace(char **graph, e3c_strings *warnings, e3c_jit_module *m,
         collect_trace_notes(&collected);
         tracer::setWarn(tracer_warn);
         struct restore {
-            ~restore()
-            {
-                collect_trace_notes(nullptr);
-            }
+            ~restore() { collect_trace_notes(nullptr); }
         } restore_on_exit;
         torch::NoGradGuard no_grad;
         auto traced_fn = [&](torch::jit::Stack in) -> torch::jit::Stack {
@@ -248,8 +245,9 @@ e3c_status e3c_jit_trace(char **graph, e3c_strings *warnings, e3c_jit_module *m,
         };
         std::shared_ptr<tracer::TracingState> state;
         try {
-            state = tracer::trace(std::move(stack), traced_fn, [](const at::Tensor &) { return std::string(); },
-                                  /*strict=*/false, /*force_outplace=*/false, &m->m)
+            state = tracer::trace(
+                        std::move(stack), traced_fn, [](const at::Tensor &) { return std::string(); },
+                        /*strict=*/false, /*force_outplace=*/false, &m->m)
                         .first;
         } catch (const callback_failed &f) {
             return f.status;
@@ -372,7 +370,8 @@ extern "C" e3c_status e3c_tensor_check_last_dim(const e3c_tensor *t, int64_t dim
         branch->addBlock();
         torch::jit::Block *bad = branch->addBlock();
         torch::jit::WithInsertPoint inside(bad);
-        std::string text = std::string("Incorrect last dimension for ") + what + ": got {}, expected " + std::to_string(dim);
+        std::string text =
+            std::string("Incorrect last dimension for ") + what + ": got {}, expected " + std::to_string(dim);
         torch::jit::Value *message = g.insert(c10::aten::format, {text, size});
         g.insert(c10::prim::RaiseException, {message});
         return E3C_OK;

@@ -5,8 +5,7 @@ using namespace e3c_shim;
 
 namespace {
 
-template <class Op>
-e3c_status unary_like(const char *what, e3c_tensor **out, const e3c_tensor *t, Op op)
+template <class Op> e3c_status unary_like(const char *what, e3c_tensor **out, const e3c_tensor *t, Op op)
 {
     if (!out || !t)
         return e3c_error_set(E3C_ERR_INVALID, "%s: NULL argument", what);
@@ -98,7 +97,8 @@ e3c_status e3c_tensor_index_select(e3c_tensor **out, const e3c_tensor *t, int di
 {
     if (!index)
         return e3c_error_set(E3C_ERR_INVALID, "tensor_index_select: NULL index");
-    return unary_like("tensor_index_select", out, t, [&](const at::Tensor &x) { return x.index_select(dim, index->t); });
+    return unary_like("tensor_index_select", out, t,
+                      [&](const at::Tensor &x) { return x.index_select(dim, index->t); });
 }
 
 e3c_status e3c_tensor_unflatten_last(e3c_tensor **out, const e3c_tensor *t, const int64_t *sizes, int n)
@@ -123,7 +123,8 @@ e3c_status e3c_tensor_expand(e3c_tensor **out, const e3c_tensor *t, const int64_
 {
     if (ndim < 0 || ndim > E3C_MAX_DIMS || (ndim && !shape))
         return e3c_error_set(E3C_ERR_INVALID, "tensor_expand: bad shape");
-    return unary_like("tensor_expand", out, t, [&](const at::Tensor &x) { return x.expand(shape_vector(shape, ndim)); });
+    return unary_like("tensor_expand", out, t,
+                      [&](const at::Tensor &x) { return x.expand(shape_vector(shape, ndim)); });
 }
 
 e3c_status e3c_tensor_flatten(e3c_tensor **out, const e3c_tensor *t, int start, int end)

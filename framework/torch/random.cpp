@@ -9,8 +9,8 @@ namespace {
 
 using draw_fn = at::Tensor (*)(at::IntArrayRef, c10::optional<at::Generator>, at::TensorOptions);
 
-e3c_status draw(const char *what, draw_fn fn, e3c_tensor **out, e3c_generator *g, e3c_dtype dtype,
-                const int64_t *shape, int ndim)
+e3c_status draw(const char *what, draw_fn fn, e3c_tensor **out, e3c_generator *g, e3c_dtype dtype, const int64_t *shape,
+                int ndim)
 {
     if (!out || !g)
         return e3c_error_set(E3C_ERR_INVALID, "%s: NULL argument", what);

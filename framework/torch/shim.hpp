@@ -35,8 +35,7 @@ namespace e3c_shim {
 
 // Run `body` (returning e3c_status) and turn every C++ exception into a status and a
 // last-error message prefixed with `context`. This is the only place exceptions stop.
-template <class Body>
-e3c_status guard(const char *context, Body &&body) noexcept
+template <class Body> e3c_status guard(const char *context, Body &&body) noexcept
 {
     try {
         return body();

@@ -36,8 +36,7 @@ void collect(const torch::jit::Module &m, const std::string &prefix, int which, 
 // True for slot i of a plain tensor attribute: neither parameter nor buffer.
 bool is_constant(const c10::ClassTypePtr &type, size_t i)
 {
-    return type->getAttribute(i)->isSubtypeOf(*c10::TensorType::get()) && !type->is_parameter(i) &&
-           !type->is_buffer(i);
+    return type->getAttribute(i)->isSubtypeOf(*c10::TensorType::get()) && !type->is_parameter(i) && !type->is_buffer(i);
 }
 
 // Convert the floating plain tensor attributes of m and its submodules to `st`.
@@ -93,7 +92,8 @@ e3c_status e3c_jit_constant_dtype(e3c_dtype *out, int *found, const e3c_jit_modu
     });
 }
 
-e3c_status e3c_jit_named_tensors(e3c_strings *names, e3c_values **tensors, const e3c_jit_module *m, e3c_state_kind which)
+e3c_status e3c_jit_named_tensors(e3c_strings *names, e3c_values **tensors, const e3c_jit_module *m,
+                                 e3c_state_kind which)
 {
     if (!names || !tensors || !m || which < 1 || which > 3)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_jit_named_tensors: NULL or bad argument");

@@ -47,10 +47,7 @@ bool from_scalar_type(at::ScalarType st, e3c_dtype *out)
     }
 }
 
-std::vector<int64_t> shape_vector(const int64_t *shape, int ndim)
-{
-    return std::vector<int64_t>(shape, shape + ndim);
-}
+std::vector<int64_t> shape_vector(const int64_t *shape, int ndim) { return std::vector<int64_t>(shape, shape + ndim); }
 
 e3c_status check_shape(const int64_t *shape, int ndim)
 {
@@ -60,8 +57,7 @@ e3c_status check_shape(const int64_t *shape, int ndim)
         return e3c_error_set(E3C_ERR_INVALID, "shape is NULL for a rank-%d tensor", ndim);
     for (int i = 0; i < ndim; i++)
         if (shape[i] < 0)
-            return e3c_error_set(E3C_ERR_INVALID, "negative size %lld in dimension %d",
-                                 (long long)shape[i], i);
+            return e3c_error_set(E3C_ERR_INVALID, "negative size %lld in dimension %d", (long long)shape[i], i);
     return E3C_OK;
 }
 
@@ -130,9 +126,8 @@ e3c_status e3c_dtype_parse(e3c_dtype *out, const char *name)
     static const struct {
         const char *name;
         e3c_dtype dtype;
-    } names[] = {{"float32", E3C_FLOAT32}, {"float", E3C_FLOAT32}, {"float64", E3C_FLOAT64},
-                 {"double", E3C_FLOAT64},  {"int64", E3C_INT64},   {"long", E3C_INT64},
-                 {"bool", E3C_BOOL}};
+    } names[] = {{"float32", E3C_FLOAT32}, {"float", E3C_FLOAT32}, {"float64", E3C_FLOAT64}, {"double", E3C_FLOAT64},
+                 {"int64", E3C_INT64},     {"long", E3C_INT64},    {"bool", E3C_BOOL}};
     if (!out || !name)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_dtype_parse: NULL argument");
     for (const auto &n : names)
@@ -178,8 +173,7 @@ e3c_status e3c_torch_set_num_threads(int n)
     });
 }
 
-e3c_status e3c_tensor_from_data(e3c_tensor **out, const void *data, e3c_dtype dtype,
-                                const int64_t *shape, int ndim)
+e3c_status e3c_tensor_from_data(e3c_tensor **out, const void *data, e3c_dtype dtype, const int64_t *shape, int ndim)
 {
     if (!out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_from_data: out is NULL");
@@ -254,8 +248,7 @@ e3c_status e3c_tensor_dtype(e3c_dtype *out, const e3c_tensor *t)
     if (!t || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_dtype: NULL argument");
     if (!from_scalar_type(t->t.scalar_type(), out))
-        return e3c_error_set(E3C_ERR_VALUE, "unsupported tensor dtype %s",
-                             c10::toString(t->t.scalar_type()));
+        return e3c_error_set(E3C_ERR_VALUE, "unsupported tensor dtype %s", c10::toString(t->t.scalar_type()));
     return E3C_OK;
 }
 
@@ -267,8 +260,7 @@ e3c_status e3c_tensor_copy_to(void *dst, size_t nbytes, const e3c_tensor *t)
     return guard("tensor_copy_to", [&] {
         size_t need = static_cast<size_t>(t->t.numel()) * t->t.element_size();
         if (need != nbytes)
-            return e3c_error_set(E3C_ERR_INVALID, "tensor_copy_to: tensor holds %zu bytes, buffer %zu",
-                                 need, nbytes);
+            return e3c_error_set(E3C_ERR_INVALID, "tensor_copy_to: tensor holds %zu bytes, buffer %zu", need, nbytes);
         if (need)
             std::memcpy(dst, t->t.contiguous().data_ptr(), need);
         return E3C_OK;
@@ -307,9 +299,7 @@ e3c_status e3c_tensor_to(e3c_tensor **out, const e3c_tensor *t, e3c_dtype dtype)
     if (!out || !t)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_to: NULL argument");
     *out = nullptr;
-    return guard("tensor_to", [&] {
-        return give_tensor(out, t->t.to(scalar_type(dtype), false, true).contiguous());
-    });
+    return guard("tensor_to", [&] { return give_tensor(out, t->t.to(scalar_type(dtype), false, true).contiguous()); });
 }
 
 e3c_status e3c_tensor_assign(e3c_tensor *t, const double *values, size_t n)
@@ -335,8 +325,8 @@ e3c_status e3c_tensor_narrow_last(e3c_tensor **out, const e3c_tensor *t, int64_t
         return e3c_error_set(E3C_ERR_INVALID, "narrow_last: a 0-d tensor has no last dimension");
     int64_t width = t->t.size(-1);
     if (keep < 0 || keep > width)
-        return e3c_error_set(E3C_ERR_INVALID, "narrow_last: cannot keep %lld of %lld columns",
-                             (long long)keep, (long long)width);
+        return e3c_error_set(E3C_ERR_INVALID, "narrow_last: cannot keep %lld of %lld columns", (long long)keep,
+                             (long long)width);
     return guard("tensor_narrow_last", [&] { return give_tensor(out, t->t.narrow(-1, 0, keep)); });
 }
 
@@ -378,8 +368,7 @@ int e3c_tensor_equal(const e3c_tensor *a, const e3c_tensor *b)
     if (!a || !b)
         return 0;
     try {
-        return a->t.scalar_type() == b->t.scalar_type() && a->t.sizes() == b->t.sizes() &&
-               at::equal(a->t, b->t);
+        return a->t.scalar_type() == b->t.scalar_type() && a->t.sizes() == b->t.sizes() && at::equal(a->t, b->t);
     } catch (...) {
         return 0;
     }
@@ -439,8 +428,7 @@ void e3c_tensor_describe(char *buf, size_t cap, const e3c_tensor *t)
         return;
     }
     e3c_dtype d;
-    const char *name = from_scalar_type(t->t.scalar_type(), &d) ? e3c_dtype_name(d)
-                                                                : c10::toString(t->t.scalar_type());
+    const char *name = from_scalar_type(t->t.scalar_type(), &d) ? e3c_dtype_name(d) : c10::toString(t->t.scalar_type());
     std::string dims;
     for (int64_t i = 0; i < t->t.dim(); i++)
         dims += (i ? ", " : "") + std::to_string(t->t.size(i));

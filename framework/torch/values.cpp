@@ -68,16 +68,13 @@ const c10::FunctionSchema *find_schema(const e3c_jit_module *m, const char *name
 std::string value_type_name(const c10::IValue &v) { return v.type()->annotation_str(); }
 
 // Does the value fit the argument's type? Tensors fit Optional[Tensor]; None fits Optional.
-bool fits(const c10::IValue &v, const c10::TypePtr &want)
-{
-    return v.type()->isSubtypeOf(*want);
-}
+bool fits(const c10::IValue &v, const c10::TypePtr &want) { return v.type()->isSubtypeOf(*want); }
 
 // Build the full argument stack (self first) from `args`, checking before running. With
 // detach_inputs the model gets new tensor objects on the same storage, so a model that
 // calls requires_grad_() on an input (forces by autograd) leaves the caller's tensors alone.
 e3c_status bind_args(std::vector<c10::IValue> *stack, const torch::jit::Module &mod, const c10::FunctionSchema &schema,
-                const char *method, const e3c_call_arg *args, size_t n, bool detach_inputs)
+                     const char *method, const e3c_call_arg *args, size_t n, bool detach_inputs)
 {
     const auto &formal = schema.arguments();
     size_t n_formal = formal.size() - 1; // argument 0 is self
@@ -371,7 +368,8 @@ e3c_status e3c_jit_invoke(e3c_value **out, e3c_jit_module *m, const char *method
         if (!found)
             return e3c_error_set(E3C_ERR_NOT_FOUND, "the module has no method '%s'", name);
         std::vector<c10::IValue> stack;
-        e3c_status st = bind_args(&stack, m->m, found->function().getSchema(), name, args, n_args, (flags & E3C_CALL_GRAD) != 0);
+        e3c_status st =
+            bind_args(&stack, m->m, found->function().getSchema(), name, args, n_args, (flags & E3C_CALL_GRAD) != 0);
         if (st)
             return st;
         c10::IValue result;
@@ -419,10 +417,12 @@ e3c_status e3c_jit_set_fusion_strategy(const char *spec)
         char *stop = nullptr;
         long depth = comma == std::string::npos ? -1 : std::strtol(part.c_str() + comma + 1, &stop, 10);
         if ((kind != "STATIC" && kind != "DYNAMIC") || depth < 0 || (stop && *stop && *stop != ' ' && *stop != '\n'))
-            return e3c_error_set(E3C_ERR_VALUE, "fusion strategy '%s' is not TYPE,DEPTH[;TYPE,DEPTH...] with TYPE "
-                                 "STATIC or DYNAMIC", spec);
-        strategy.emplace_back(kind == "STATIC" ? torch::jit::FusionBehavior::STATIC : torch::jit::FusionBehavior::DYNAMIC,
-                              (size_t)depth);
+            return e3c_error_set(E3C_ERR_VALUE,
+                                 "fusion strategy '%s' is not TYPE,DEPTH[;TYPE,DEPTH...] with TYPE "
+                                 "STATIC or DYNAMIC",
+                                 spec);
+        strategy.emplace_back(
+            kind == "STATIC" ? torch::jit::FusionBehavior::STATIC : torch::jit::FusionBehavior::DYNAMIC, (size_t)depth);
         if (end == std::string::npos)
             break;
         pos = end + 1;

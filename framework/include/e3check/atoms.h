@@ -63,7 +63,7 @@ E3C_API e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structu
  *  (row-major [3][3], or NULL for none), with its neighbour list for r_max. Caller owns
  *  *out. */
 E3C_API e3c_status e3c_structure_from_data(e3c_structure **out, int64_t n_atoms, const double *positions,
-                                   const int64_t *species, int n_species, const double *cell, double r_max);
+                                           const int64_t *species, int n_species, const double *cell, double r_max);
 
 /** (Re)build the neighbour list of `s` for `r_max` from its positions and cells: every
  *  pair of atoms of one structure closer than r_max, i != j or with a non-zero image
@@ -82,25 +82,26 @@ E3C_API void e3c_structure_free(e3c_structure *s);
 
 /** The fields of a structure as model inputs. */
 typedef enum e3c_structure_field {
-    E3C_FIELD_POSITIONS,   /**< [N, 3] */
-    E3C_FIELD_SPECIES,     /**< [N] */
-    E3C_FIELD_ONE_HOT,     /**< [N, n_species] */
-    E3C_FIELD_EDGE_INDEX,  /**< [2, E] */
-    E3C_FIELD_EDGE_SRC,    /**< [E] (row 0) */
-    E3C_FIELD_EDGE_DST,    /**< [E] (row 1) */
-    E3C_FIELD_UNIT_SHIFTS, /**< [E, 3] */
-    E3C_FIELD_SHIFTS,      /**< [E, 3] Cartesian */
-    E3C_FIELD_EDGE_VECTORS,/**< [E, 3]: pos[j] - pos[i] + shift */
-    E3C_FIELD_CELL,        /**< [3, 3] for one structure, [B, 3, 3] for a batch */
-    E3C_FIELD_CELL_ROWS,   /**< [3B, 3] (MACE's batched layout) */
-    E3C_FIELD_BATCH,       /**< [N] */
-    E3C_FIELD_PTR,         /**< [B + 1] */
-    E3C_FIELD_ONES         /**< [N] ones (MACE LAMMPS's local_or_ghost) */
+    E3C_FIELD_POSITIONS,    /**< [N, 3] */
+    E3C_FIELD_SPECIES,      /**< [N] */
+    E3C_FIELD_ONE_HOT,      /**< [N, n_species] */
+    E3C_FIELD_EDGE_INDEX,   /**< [2, E] */
+    E3C_FIELD_EDGE_SRC,     /**< [E] (row 0) */
+    E3C_FIELD_EDGE_DST,     /**< [E] (row 1) */
+    E3C_FIELD_UNIT_SHIFTS,  /**< [E, 3] */
+    E3C_FIELD_SHIFTS,       /**< [E, 3] Cartesian */
+    E3C_FIELD_EDGE_VECTORS, /**< [E, 3]: pos[j] - pos[i] + shift */
+    E3C_FIELD_CELL,         /**< [3, 3] for one structure, [B, 3, 3] for a batch */
+    E3C_FIELD_CELL_ROWS,    /**< [3B, 3] (MACE's batched layout) */
+    E3C_FIELD_BATCH,        /**< [N] */
+    E3C_FIELD_PTR,          /**< [B + 1] */
+    E3C_FIELD_ONES          /**< [N] ones (MACE LAMMPS's local_or_ghost) */
 } e3c_structure_field;
 
 /** A new tensor holding field `f` of `s` converted to `dtype` (int64 fields can be given
  *  as floats and the reverse). Caller owns *out. */
-E3C_API e3c_status e3c_structure_tensor(e3c_tensor **out, const e3c_structure *s, e3c_structure_field f, e3c_dtype dtype);
+E3C_API e3c_status e3c_structure_tensor(e3c_tensor **out, const e3c_structure *s, e3c_structure_field f,
+                                        e3c_dtype dtype);
 
 #ifdef __cplusplus
 }

@@ -56,12 +56,12 @@ typedef struct e3c_subject {
 
 /** Options of the equivariance check; initialise with E3C_EQUIVARIANCE_OPTIONS_INIT. */
 typedef struct e3c_equivariance_options {
-    int ntrials;        /**< rotations per case (e3nn default 1) */
-    int do_parity;      /**< also the improper rotations -R */
-    int do_translation; /**< also translate cartesian_points inputs */
-    double tolerance;   /**< <= 0: e3nn's, 1e-3 for float32 and 1e-9 for float64 */
-    uint64_t seed;      /**< torch.manual_seed(seed) before the draws, as in e3nn */
-    int batch;          /**< batch of random inputs; 0: drawn in 1..4 */
+    int ntrials;              /**< rotations per case (e3nn default 1) */
+    int do_parity;            /**< also the improper rotations -R */
+    int do_translation;       /**< also translate cartesian_points inputs */
+    double tolerance;         /**< <= 0: e3nn's, 1e-3 for float32 and 1e-9 for float64 */
+    uint64_t seed;            /**< torch.manual_seed(seed) before the draws, as in e3nn */
+    int batch;                /**< batch of random inputs; 0: drawn in 1..4 */
     const e3c_values *inputs; /**< fixed inputs (e3nn's args_in), or NULL for random ones */
 } e3c_equivariance_options;
 /* clang-format off */
@@ -74,11 +74,13 @@ typedef struct e3c_equivariance_options {
  *  details: cases with max error per output and per irrep block, tolerance, the worst
  *  rotation, translation and case, and e3nn's formatted message. Never fails as a C call
  *  except for bad arguments: problems are in the result. */
-E3C_API e3c_status e3c_check_equivariance(e3c_check_result *out, const e3c_subject *s, const e3c_equivariance_options *opt);
+E3C_API e3c_status e3c_check_equivariance(e3c_check_result *out, const e3c_subject *s,
+                                          const e3c_equivariance_options *opt);
 
 /** e3nn's format_equivariance_error line for one case:
  *  "(parity_k=K, did_translate=True|False) -> max error=%.3e in argument I". */
-E3C_API void e3c_format_equivariance_case(char *buf, size_t cap, int parity_k, int translate, double max_error, int argmax);
+E3C_API void e3c_format_equivariance_case(char *buf, size_t cap, int parity_k, int translate, double max_error,
+                                          int argmax);
 
 /* ------------------------------------------------------------------ auto jitable -- */
 
@@ -100,7 +102,8 @@ typedef struct e3c_auto_jitable_options {
  *  input unless the module has its own tracing inputs, save/reload round trip. For a
  *  TorchScript file: runs on random inputs of the declared widths, strict shapes, round
  *  trip. details: each step's outcome, the warnings, and the compiled tree. */
-E3C_API e3c_status e3c_check_auto_jitable(e3c_check_result *out, const e3c_subject *s, const e3c_auto_jitable_options *opt);
+E3C_API e3c_status e3c_check_auto_jitable(e3c_check_result *out, const e3c_subject *s,
+                                          const e3c_auto_jitable_options *opt);
 
 /* ------------------------------------------------------------------ normalized ---- */
 
@@ -114,7 +117,7 @@ typedef struct e3c_normalized_options {
     uint64_t seed;              /**< seeds the one generator of every draw, as torch.manual_seed */
     const char *const *weights; /**< state-dict names of the parameters to re-initialise; NULL: all */
     size_t n_weights;
-    e3c_generator *generator;   /**< borrowed; when set, the draws continue it and `seed` is only
+    e3c_generator *generator; /**< borrowed; when set, the draws continue it and `seed` is only
                                      reported (e3nn's global generator after building the module) */
 } e3c_normalized_options;
 /* clang-format off */

@@ -20,11 +20,11 @@ typedef enum e3c_check_kind {
     E3C_CHECK_EQUIVARIANCE = 1,
     E3C_CHECK_GOLDEN = 2,
     E3C_CHECK_NORMALIZED = 3,
-    E3C_CHECK_PERMUTATION = 4,  /**< structured models: atoms (and edges) reordered */
-    E3C_CHECK_TRANSLATION = 5,  /**< structured models: positions shifted, cell fixed */
-    E3C_CHECK_CONSERVATIVE = 6, /**< structured models: forces = -dE/dpos (finite differences) */
-    E3C_CHECK_BATCHING = 7,     /**< structured models: two structures in one call = each alone */
-    E3C_CHECK_ADDITIVITY = 8,   /**< structured models: per-atom energies sum to the energy */
+    E3C_CHECK_PERMUTATION = 4,     /**< structured models: atoms (and edges) reordered */
+    E3C_CHECK_TRANSLATION = 5,     /**< structured models: positions shifted, cell fixed */
+    E3C_CHECK_CONSERVATIVE = 6,    /**< structured models: forces = -dE/dpos (finite differences) */
+    E3C_CHECK_BATCHING = 7,        /**< structured models: two structures in one call = each alone */
+    E3C_CHECK_ADDITIVITY = 8,      /**< structured models: per-atom energies sum to the energy */
     E3C_CHECK_PERIODIC_IMAGES = 9, /**< structured models: an atom moved by a lattice vector */
     E3C_CHECK_SMOOTHNESS = 10      /**< structured models: a neighbour crossing r_max (opt-in) */
 } e3c_check_kind;
@@ -41,7 +41,7 @@ E3C_API const char *e3c_check_kind_name(e3c_check_kind k);
 
 /** Run-wide settings that fixtures may not override. */
 typedef struct e3c_run_settings {
-    int has_seed;     /**< --seed given: it overrides the fixtures' seeds */
+    int has_seed; /**< --seed given: it overrides the fixtures' seeds */
     uint64_t seed;
     double timeout_s; /**< default per-check time limit (a fixture's timeout_s wins) */
 } e3c_run_settings;
@@ -64,22 +64,22 @@ typedef struct e3c_fixture_check {
 /** A fixture read and validated once by e3c_fixture_parse, read-only afterwards: one parsed
  *  fixture serves every check, in this process and in forked workers. */
 typedef struct e3c_fixture {
-    const char *name;         /**< borrowed from json */
-    char *base_dir;           /**< the folder its paths are relative to ("." when none given) */
-    cJSON *json;              /**< the fixture as given (a copy, owned); fields below borrow from it */
-    e3c_dtype dtype;          /**< "dtype" (float32 default; for a structured model see structured->model_dtype) */
-    uint64_t seed;            /**< "seed" (0 default) */
-    double timeout_s;         /**< "timeout_s", or 0: the run's limit */
-    size_t n_checks;          /**< the checks asked for, in order: kinds[0..n_checks) */
+    const char *name; /**< borrowed from json */
+    char *base_dir;   /**< the folder its paths are relative to ("." when none given) */
+    cJSON *json;      /**< the fixture as given (a copy, owned); fields below borrow from it */
+    e3c_dtype dtype;  /**< "dtype" (float32 default; for a structured model see structured->model_dtype) */
+    uint64_t seed;    /**< "seed" (0 default) */
+    double timeout_s; /**< "timeout_s", or 0: the run's limit */
+    size_t n_checks;  /**< the checks asked for, in order: kinds[0..n_checks) */
     e3c_check_kind kinds[E3C_CHECK_KIND_COUNT];
     e3c_fixture_check check[E3C_CHECK_KIND_COUNT]; /**< options and expected verdict, by kind */
-    const cJSON *module;      /**< a module's constructor {"type", "args", "kwargs"}, or NULL */
-    const cJSON *parameters;  /**< "parameters" or NULL */
-    const cJSON *inputs;      /**< "inputs" (fixed inputs) or NULL */
-    const cJSON *irreps_in;   /**< declared irreps lists, or NULL (a module's own declaration) */
+    const cJSON *module;                           /**< a module's constructor {"type", "args", "kwargs"}, or NULL */
+    const cJSON *parameters;                       /**< "parameters" or NULL */
+    const cJSON *inputs;                           /**< "inputs" (fixed inputs) or NULL */
+    const cJSON *irreps_in;                        /**< declared irreps lists, or NULL (a module's own declaration) */
     const cJSON *irreps_out;
-    char *torchscript;        /**< the TorchScript file (joined to base_dir), or NULL for a module */
-    cJSON *expanded;          /**< a structured model: the fixture with its preset merged in (owned) */
+    char *torchscript;          /**< the TorchScript file (joined to base_dir), or NULL for a module */
+    cJSON *expanded;            /**< a structured model: the fixture with its preset merged in (owned) */
     e3c_structured *structured; /**< a structured model parsed from `expanded` (owned), else NULL */
 } e3c_fixture;
 
@@ -154,9 +154,8 @@ E3C_API e3c_status e3c_fixture_run_check(e3c_check_result *out, const cJSON *fix
 
 /** The same in a child process with the fixture's time limit (crashes and hangs become
  *  ERRORED). */
-E3C_API e3c_status e3c_fixture_run_check_isolated(e3c_check_result *out, const cJSON *fixture,
-                                                  const char *base_dir, e3c_check_kind kind,
-                                                  const e3c_run_settings *rs);
+E3C_API e3c_status e3c_fixture_run_check_isolated(e3c_check_result *out, const cJSON *fixture, const char *base_dir,
+                                                  e3c_check_kind kind, const e3c_run_settings *rs);
 
 #ifdef __cplusplus
 }

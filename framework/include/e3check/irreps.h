@@ -138,10 +138,10 @@ E3C_API e3c_status e3c_irreps_spherical_harmonics(e3c_irreps *out, int lmax, int
 /** Parameters of e3c_random_irreps, as e3nn's random_irreps; initialise with
  *  E3C_RANDOM_IRREPS_OPTIONS_INIT (e3nn's defaults). */
 typedef struct e3c_random_irreps_options {
-    int lmax;        /**< degrees uniform in 0..lmax (4) */
-    int mul_min;     /**< multiplicities uniform in mul_min..mul_max (0..5) */
+    int lmax;    /**< degrees uniform in 0..lmax (4) */
+    int mul_min; /**< multiplicities uniform in mul_min..mul_max (0..5) */
     int mul_max;
-    int len_min;     /**< number of entries uniform in len_min..len_max (0..4) */
+    int len_min; /**< number of entries uniform in len_min..len_max (0..4) */
     int len_max;
     int allow_empty; /**< 0: at least one entry and one irrep (1) */
 } e3c_random_irreps_options;
@@ -164,9 +164,8 @@ E3C_API e3c_status e3c_normalization_parse(e3c_normalization *out, const char *n
  *  only the first -1 counts, as in e3nn). component: one randn call; norm: one randn per
  *  entry, normalized over 2l+1. Draws come from `g` in e3nn's order, so the same seed
  *  gives the same bits. Caller owns *out. */
-E3C_API e3c_status e3c_irreps_randn(e3c_tensor **out, const e3c_irreps *irreps, e3c_generator *g,
-                            const int64_t *size, int ndim, e3c_normalization normalization,
-                            e3c_dtype dtype);
+E3C_API e3c_status e3c_irreps_randn(e3c_tensor **out, const e3c_irreps *irreps, e3c_generator *g, const int64_t *size,
+                                    int ndim, e3c_normalization normalization, e3c_dtype dtype);
 
 #ifdef __cplusplus
 }

@@ -221,12 +221,12 @@ E3C_API e3c_dtype e3c_module_dtype(const e3c_module *m);
 
 /** Options of e3c_module_compile(); initialise with E3C_COMPILE_OPTIONS_INIT. */
 typedef struct e3c_compile_options {
-    int n_trace_checks;      /**< number of generated trace inputs, >= 1 (e3nn default 1) */
-    int in_place;            /**< 1: compile the tree in place (e3nn's default); 0: a copy */
-    int error_on_warnings;   /**< 1: a warning while tracing is an error */
-    double check_tolerance;  /**< relative tolerance of the traced-vs-eager output check */
-    uint64_t seed;           /**< seeds the generated tracing inputs and batch sizes */
-    e3c_strings *warnings;   /**< if not NULL, receives the warnings (caller frees) */
+    int n_trace_checks;     /**< number of generated trace inputs, >= 1 (e3nn default 1) */
+    int in_place;           /**< 1: compile the tree in place (e3nn's default); 0: a copy */
+    int error_on_warnings;  /**< 1: a warning while tracing is an error */
+    double check_tolerance; /**< relative tolerance of the traced-vs-eager output check */
+    uint64_t seed;          /**< seeds the generated tracing inputs and batch sizes */
+    e3c_strings *warnings;  /**< if not NULL, receives the warnings (caller frees) */
 } e3c_compile_options;
 /* clang-format off */
 #define E3C_COMPILE_OPTIONS_INIT {1, 1, 0, 1e-5, 0, NULL}
@@ -249,7 +249,7 @@ E3C_API e3c_status e3c_module_script(e3c_module **out, e3c_module *m, const e3c_
  *  hook or irreps_in provide the inputs. Like e3nn, a module whose class has no mode or
  *  hook keeps mode "trace" and these inputs afterwards. */
 E3C_API e3c_status e3c_module_trace(e3c_module **out, e3c_module *m, const e3c_values *example,
-                            const e3c_values *const *checks, size_t n_checks, const e3c_compile_options *opt);
+                                    const e3c_values *const *checks, size_t n_checks, const e3c_compile_options *opt);
 
 /** Random inputs for `m`, as e3nn's get_tracing_inputs(mod, n): from the instance's
  *  inputs (set by e3c_module_trace), the class hook, or irreps_in (component randn, one

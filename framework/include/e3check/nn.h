@@ -77,13 +77,15 @@ E3C_API int e3c_activation_known(const char *name);
 
 /** e3nn's nn.Activation(irreps_in, acts) (mode "trace"): one activation name or NULL per
  *  entry; activations only on scalars; odd scalars need an even or odd function. */
-E3C_API e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const char *const *act_names, size_t n_acts);
+E3C_API e3c_status e3c_activation_new(e3c_module **out, const char *irreps_in, const char *const *act_names,
+                                      size_t n_acts);
 
 /** e3nn's nn.Extract (mode "script"): output k gathers the input entries
  *  instructions[k][0..n_instructions[k]) into irreps_outs[k]; a tuple of outputs. With
  *  squeeze_out and one output, that output alone. */
-E3C_API e3c_status e3c_extract_new(e3c_module **out, const char *irreps_in, const char *const *irreps_outs, size_t n_outs,
-                           const int *const *instructions, const size_t *n_instructions, int squeeze_out);
+E3C_API e3c_status e3c_extract_new(e3c_module **out, const char *irreps_in, const char *const *irreps_outs,
+                                   size_t n_outs, const int *const *instructions, const size_t *n_instructions,
+                                   int squeeze_out);
 
 /** e3nn's nn.ExtractIr(irreps_in, ir): the entries equal to `ir`, squeezed. */
 E3C_API e3c_status e3c_extract_ir_new(e3c_module **out, const char *irreps_in, const char *ir);
@@ -91,24 +93,25 @@ E3C_API e3c_status e3c_extract_ir_new(e3c_module **out, const char *irreps_in, c
 /** e3nn's nn.Gate (mode "script"): input sorted as e3nn's _Sortcut (scalars + gates +
  *  gated, stable by (l, p)); output act_scalars(s) ++ gated * act_gates(g). Children
  *  act_scalars, act_gates (Activation) and mul (ElementwiseTensorProduct). */
-E3C_API e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char *const *act_scalars, size_t n_scalars,
-                        const char *irreps_gates, const char *const *act_gates, size_t n_gates, const char *irreps_gated);
+E3C_API e3c_status e3c_gate_new(e3c_module **out, const char *irreps_scalars, const char *const *act_scalars,
+                                size_t n_scalars, const char *irreps_gates, const char *const *act_gates,
+                                size_t n_gates, const char *irreps_gated);
 
 /** e3nn's nn.FullyConnectedNet(hs, act, variance_in, variance_out, out_act) (mode
  *  "script"): children layer0.. with parameter "weight" (h_in, h_out). Declares
  *  irreps h0x0e -> hnx0e so that the checks can run it. At most 1024 layers, and at most
  *  2^28 weights in all (each layer and the whole network): more is E3C_ERR_VALUE naming
  *  the count. */
-E3C_API e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n_hs, const char *act, double variance_in,
-                                       double variance_out, int out_act);
+E3C_API e3c_status e3c_fully_connected_net_new(e3c_module **out, const int *hs, size_t n_hs, const char *act,
+                                               double variance_in, double variance_out, int out_act);
 
 /* ------------------------------------------------------------------ harmonics ---- */
 
 /** e3nn's o3.SphericalHarmonics (mode "script"): Y^l for each l of `ls` (any order,
  *  repeats allowed) of vectors (..., 3), input parity p_in (-1 for 1o, +1 for 1e),
  *  `normalize` mapping x to x/|x| first, and the normalization. */
-E3C_API e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, size_t nls, int p_in, int normalize,
-                                              e3c_normalization normalization);
+E3C_API e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const int *ls, size_t nls, int p_in,
+                                                      int normalize, e3c_normalization normalization);
 
 /** Largest lmax of the point block's spherical harmonics. */
 #define E3C_SH_LMAX_FOR_BLOCKS 11
@@ -117,18 +120,19 @@ E3C_API e3c_status e3c_spherical_harmonics_module_new(e3c_module **out, const in
  *  sum over j of FullyConnectedTensorProduct(feat_j, Y(pos_j - pos_i)) with Y the
  *  normalized spherical harmonics 0..lmax (component). irreps_in = [cartesian_points,
  *  irreps_feat]: rotation-, parity- and translation-equivariant. */
-E3C_API e3c_status e3c_point_convolution_new(e3c_module **out, const char *irreps_feat, const char *irreps_out, int lmax);
+E3C_API e3c_status e3c_point_convolution_new(e3c_module **out, const char *irreps_feat, const char *irreps_out,
+                                             int lmax);
 
 /* ------------------------------------------------------------------ Linear ---- */
 
 /** Options of Linear; initialise with E3C_LINEAR_OPTIONS_INIT. */
 typedef struct e3c_linear_options {
-    const int *instructions;        /**< n_instructions pairs (i_in, i_out), or NULL for all equal pairs */
+    const int *instructions; /**< n_instructions pairs (i_in, i_out), or NULL for all equal pairs */
     size_t n_instructions;
-    int biases;                     /**< true: a bias on every 0e output */
-    const int *biases_list;         /**< or one flag per output entry (only on 0e) */
+    int biases;             /**< true: a bias on every 0e output */
+    const int *biases_list; /**< or one flag per output entry (only on 0e) */
     size_t n_biases;
-    const char *path_normalization; /**< "element" (NULL) or "path" */
+    const char *path_normalization;       /**< "element" (NULL) or "path" */
     int internal_weights, shared_weights; /**< -1: e3nn's defaults */
 } e3c_linear_options;
 /* clang-format off */
@@ -136,13 +140,21 @@ typedef struct e3c_linear_options {
 /* clang-format on */
 /** e3nn's o3.Linear (mode "script"): out[w] = sum over paths of x[u] W[u, w] / sqrt(fan-in),
  *  biases (not normalised) on 0e outputs; "weight" and "bias" in e3nn's flat order. */
-E3C_API e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *irreps_out, const e3c_linear_options *opt);
+E3C_API e3c_status e3c_linear_new(e3c_module **out, const char *irreps_in, const char *irreps_out,
+                                  const e3c_linear_options *opt);
 
 /* ------------------------------------------------------------ tensor products ---- */
 
 /** e3nn's connection modes. */
 typedef enum e3c_tp_mode {
-    E3C_TP_UVW, E3C_TP_UVU, E3C_TP_UVV, E3C_TP_UUW, E3C_TP_UUU, E3C_TP_UVUV, E3C_TP_UVU_LT_V, E3C_TP_U_LT_VW
+    E3C_TP_UVW,
+    E3C_TP_UVU,
+    E3C_TP_UVV,
+    E3C_TP_UUW,
+    E3C_TP_UUU,
+    E3C_TP_UVUV,
+    E3C_TP_UVU_LT_V,
+    E3C_TP_U_LT_VW
 } e3c_tp_mode;
 
 /** Parse "uvw", "uvu", "uvv", "uuw", "uuu", "uvuv", "uvu<v", "u<vw". */
@@ -158,8 +170,8 @@ typedef struct e3c_tp_instruction {
 
 /** Options of TensorProduct; initialise with E3C_TP_OPTIONS_INIT. */
 typedef struct e3c_tp_options {
-    const char *irrep_normalization; /**< "component" (NULL), "norm" or "none" */
-    const char *path_normalization;  /**< "element" (NULL), "path" or "none" */
+    const char *irrep_normalization;           /**< "component" (NULL), "norm" or "none" */
+    const char *path_normalization;            /**< "element" (NULL), "path" or "none" */
     const double *in1_var, *in2_var, *out_var; /**< per entry, NULL for all 1 */
     size_t n_in1_var, n_in2_var, n_out_var;
     int internal_weights; /**< -1: e3nn's default */
@@ -172,26 +184,26 @@ typedef struct e3c_tp_options {
  *  generated for the instance). Internal weights are drawn with randn from the global
  *  generator (e3c_manual_seed). Invalid instructions fail here, naming the instruction. */
 E3C_API e3c_status e3c_tensor_product_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
-                                  const char *irreps_out, const e3c_tp_instruction *ins, size_t n_ins,
-                                  const e3c_tp_options *opt);
+                                          const char *irreps_out, const e3c_tp_instruction *ins, size_t n_ins,
+                                          const e3c_tp_options *opt);
 
 /** FullyConnectedTensorProduct: "uvw" with weights for every reachable (in1, in2, out). */
 E3C_API e3c_status e3c_fully_connected_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
-                                      const char *irreps_out, const e3c_tp_options *opt);
+                                              const char *irreps_out, const e3c_tp_options *opt);
 
 /** ElementwiseTensorProduct: inputs simplified and split to equal multiplicities, "uuu"
  *  without weights; `filter` (n_filter irreps, may be 0) keeps only those outputs. */
 E3C_API e3c_status e3c_elementwise_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
-                                  const char *const *filter, size_t n_filter, const char *irrep_normalization);
+                                          const char *const *filter, size_t n_filter, const char *irrep_normalization);
 
 /** FullTensorProduct: "uvuv" for every pair, output sorted. */
-E3C_API e3c_status e3c_full_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2, const char *const *filter,
-                           size_t n_filter, const char *irrep_normalization);
+E3C_API e3c_status e3c_full_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
+                                   const char *const *filter, size_t n_filter, const char *irrep_normalization);
 
 /** TensorSquare(irreps_in, irreps_out or NULL, filter): full mode without irreps_out,
  *  fully connected with it. forward(x) = TensorProduct(x, x). */
 E3C_API e3c_status e3c_tensor_square_new(e3c_module **out, const char *irreps_in, const char *irreps_out,
-                                 const char *const *filter, size_t n_filter, const char *irrep_normalization);
+                                         const char *const *filter, size_t n_filter, const char *irrep_normalization);
 
 #ifdef __cplusplus
 }

@@ -51,8 +51,8 @@ E3C_API void e3c_angles_to_xyz(double v[3], double alpha, double beta);
 /** n Haar-random Euler angles drawn as e3nn's rand_angles(n) after the same seed: one
  *  rand(2, n) then one rand(n) in `dtype`, with alpha = 2 pi u0, gamma = 2 pi u1,
  *  beta = acos(2 v - 1) (computed in `dtype`). Arrays of n each. */
-E3C_API e3c_status e3c_rand_angles(double *alpha, double *beta, double *gamma, e3c_generator *g,
-                                   e3c_dtype dtype, size_t n);
+E3C_API e3c_status e3c_rand_angles(double *alpha, double *beta, double *gamma, e3c_generator *g, e3c_dtype dtype,
+                                   size_t n);
 
 /** n Haar-random rotation matrices (n * 9 doubles), as e3nn's rand_matrix(n); with float64
  *  and the same seed the bits equal e3nn's. n = 0 is allowed and draws as rand_matrix(). */
@@ -90,8 +90,7 @@ E3C_API e3c_status e3c_irreps_D_from_angles(double *D, const e3c_irreps *irreps,
 
 /** Tensor form: R of shape (..., 3, 3) (float32 or float64) to D of shape (..., dim, dim)
  *  in float64. Caller owns *out. */
-E3C_API e3c_status e3c_irreps_D_from_matrix_tensor(e3c_tensor **out, const e3c_irreps *irreps,
-                                           const e3c_tensor *R);
+E3C_API e3c_status e3c_irreps_D_from_matrix_tensor(e3c_tensor **out, const e3c_irreps *irreps, const e3c_tensor *R);
 
 /* ------------------------------------------------------------------ Wigner 3j ------ */
 
@@ -109,8 +108,8 @@ E3C_API e3c_status e3c_wigner_3j(double *C, int l1, int l2, int l3);
  *  concatenated per point: out gets n * sum(2l+1) doubles. normalize: map x to x/|x|
  *  first (zero stays zero); normalization: component, norm or integral, as e3nn's
  *  spherical_harmonics. */
-E3C_API e3c_status e3c_spherical_harmonics(double *out, const int *ls, size_t nls, size_t n,
-                                           const double *xyz, int normalize, e3c_normalization normalization);
+E3C_API e3c_status e3c_spherical_harmonics(double *out, const int *ls, size_t nls, size_t n, const double *xyz,
+                                           int normalize, e3c_normalization normalization);
 
 /** The degrees and input parity of e3nn's SphericalHarmonics(irreps_out): each entry
  *  mul x l p contributes l `mul` times; the input is 1e when some odd l has p = +1, else

@@ -54,11 +54,12 @@ E3C_API e3c_status e3c_registry_load_plugin(const char *path);
 /* Helpers for constructors: argument `index` of args, else kwargs[name], else absent. */
 
 /** The argument as a string; *out = fallback when absent. */
-E3C_API e3c_status e3c_arg_string(const char **out, const cJSON *args, const cJSON *kwargs, int index,
-                                  const char *name, const char *fallback);
+E3C_API e3c_status e3c_arg_string(const char **out, const cJSON *args, const cJSON *kwargs, int index, const char *name,
+                                  const char *fallback);
 
 /** The argument as a boolean; *out = fallback when absent. */
-E3C_API e3c_status e3c_arg_bool(int *out, const cJSON *args, const cJSON *kwargs, int index, const char *name, int fallback);
+E3C_API e3c_status e3c_arg_bool(int *out, const cJSON *args, const cJSON *kwargs, int index, const char *name,
+                                int fallback);
 
 /** The arguments a type's constructor accepts, as its e3c_args_check declares them: their
  *  names in positional order (*out, caller owns) and how many may be positional.
@@ -69,7 +70,7 @@ E3C_API e3c_status e3c_registry_arguments(e3c_strings *out, int *n_positional, c
 /** E3C_ERR_VALUE when `args` has more than `max_args` entries or `kwargs` a key not in
  *  the NULL-terminated `known` list. */
 E3C_API e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, const cJSON *kwargs,
-                          const char *const *known);
+                                  const char *const *known);
 
 #ifdef __cplusplus
 }

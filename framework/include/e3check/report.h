@@ -42,8 +42,8 @@ typedef struct e3c_report {
  *  sets start_time to now when the caller left it empty (JUnit's timestamp). Every string
  *  (names, message, details) is made valid UTF-8 on the way in: bytes that are not are
  *  replaced by U+FFFD, counted in r->invalid_utf8, and the reports carry a note. */
-E3C_API e3c_status e3c_report_add(e3c_report *r, const char *fixture, const char *file, const char *check, e3c_verdict expected,
-                          e3c_check_result *result);
+E3C_API e3c_status e3c_report_add(e3c_report *r, const char *fixture, const char *file, const char *check,
+                                  e3c_verdict expected, e3c_check_result *result);
 
 /** True when the entry's status is the expected one. */
 E3C_API int e3c_report_entry_as_expected(const e3c_report_entry *e);

@@ -19,7 +19,7 @@ extern "C" {
 typedef enum e3c_state_kind {
     E3C_STATE_PARAMETERS = 1, /**< torch's named_parameters() */
     E3C_STATE_BUFFERS = 2,    /**< torch's named_buffers() */
-    E3C_STATE_DICT = 3        /**< torch's state_dict(): each module's parameters, then its buffers, then its children */
+    E3C_STATE_DICT = 3 /**< torch's state_dict(): each module's parameters, then its buffers, then its children */
 } e3c_state_kind;
 
 /** The parameters and/or buffers of `m` and its submodules, recursively: their dotted
@@ -27,7 +27,8 @@ typedef enum e3c_state_kind {
  *  module) into *tensors, in torch's order. Plain tensor attributes (registered neither
  *  as parameter nor as buffer) are not listed, as torch's state_dict() leaves them out.
  *  Caller owns *names and *tensors. */
-E3C_API e3c_status e3c_jit_named_tensors(e3c_strings *names, e3c_values **tensors, const e3c_jit_module *m, e3c_state_kind which);
+E3C_API e3c_status e3c_jit_named_tensors(e3c_strings *names, e3c_values **tensors, const e3c_jit_module *m,
+                                         e3c_state_kind which);
 
 /** Register `t` as a plain tensor attribute `name` of `m`: a constant the module's code
  *  reads (self.name) and that is saved with it, but is neither a parameter nor a buffer,

@@ -29,25 +29,25 @@ extern "C" {
 
 /** How an input is made from a structure and how it transforms under E(3). */
 typedef enum e3c_role {
-    E3C_ROLE_POSITIONS = 0, /**< [N, 3]: rotate, invert, translate */
-    E3C_ROLE_SPECIES,       /**< int64 [N]: invariant */
-    E3C_ROLE_SPECIES_COLUMN,/**< int64 [N, 1]: invariant */
-    E3C_ROLE_ONE_HOT,       /**< [N, n_species]: invariant */
-    E3C_ROLE_EDGE_INDEX,    /**< int64 [2, E]: invariant */
-    E3C_ROLE_EDGE_SRC,      /**< int64 [E] (row 0): invariant */
-    E3C_ROLE_EDGE_DST,      /**< int64 [E] (row 1): invariant */
-    E3C_ROLE_CELL,          /**< [3, 3] ([B, 3, 3]), rows lattice vectors: rotate, invert */
-    E3C_ROLE_CELL_ROWS,     /**< [3B, 3] (MACE): rotate, invert */
-    E3C_ROLE_UNIT_SHIFTS,   /**< [E, 3] integer image offsets: invariant */
-    E3C_ROLE_SHIFTS,        /**< [E, 3] Cartesian image shifts: rotate, invert */
-    E3C_ROLE_EDGE_VECTORS,  /**< [E, 3]: rotate, invert */
-    E3C_ROLE_BATCH,         /**< int64 [N] */
-    E3C_ROLE_PTR,           /**< int64 [B + 1] */
-    E3C_ROLE_FEATURES,      /**< [N, dim] per-atom irreps features: D(R) */
-    E3C_ROLE_ONES,          /**< [N] ones (a constant, e.g. MACE LAMMPS's local_or_ghost) */
-    E3C_ROLE_BOOL,          /**< a plain bool argument */
-    E3C_ROLE_INT,           /**< a plain int argument */
-    E3C_ROLE_FLOAT,         /**< a plain float argument */
+    E3C_ROLE_POSITIONS = 0,  /**< [N, 3]: rotate, invert, translate */
+    E3C_ROLE_SPECIES,        /**< int64 [N]: invariant */
+    E3C_ROLE_SPECIES_COLUMN, /**< int64 [N, 1]: invariant */
+    E3C_ROLE_ONE_HOT,        /**< [N, n_species]: invariant */
+    E3C_ROLE_EDGE_INDEX,     /**< int64 [2, E]: invariant */
+    E3C_ROLE_EDGE_SRC,       /**< int64 [E] (row 0): invariant */
+    E3C_ROLE_EDGE_DST,       /**< int64 [E] (row 1): invariant */
+    E3C_ROLE_CELL,           /**< [3, 3] ([B, 3, 3]), rows lattice vectors: rotate, invert */
+    E3C_ROLE_CELL_ROWS,      /**< [3B, 3] (MACE): rotate, invert */
+    E3C_ROLE_UNIT_SHIFTS,    /**< [E, 3] integer image offsets: invariant */
+    E3C_ROLE_SHIFTS,         /**< [E, 3] Cartesian image shifts: rotate, invert */
+    E3C_ROLE_EDGE_VECTORS,   /**< [E, 3]: rotate, invert */
+    E3C_ROLE_BATCH,          /**< int64 [N] */
+    E3C_ROLE_PTR,            /**< int64 [B + 1] */
+    E3C_ROLE_FEATURES,       /**< [N, dim] per-atom irreps features: D(R) */
+    E3C_ROLE_ONES,           /**< [N] ones (a constant, e.g. MACE LAMMPS's local_or_ghost) */
+    E3C_ROLE_BOOL,           /**< a plain bool argument */
+    E3C_ROLE_INT,            /**< a plain int argument */
+    E3C_ROLE_FLOAT,          /**< a plain float argument */
     E3C_ROLE_COUNT
 } e3c_role;
 
@@ -57,13 +57,13 @@ E3C_API const char *e3c_role_name(e3c_role r);
 /** One input: forward argument `arg`, or key `key` of the dict argument `arg`. */
 typedef struct e3c_input_spec {
     char *arg;
-    char *key;           /**< NULL for a plain argument */
+    char *key; /**< NULL for a plain argument */
     e3c_role role;
-    e3c_dtype dtype;     /**< of a tensor input (default: int64 for indices, input dtype else) */
-    int periodic_only;   /**< given only when the structure has a cell */
-    int strict;          /**< the strict-shape step cuts its last dimension */
-    e3c_irreps irreps;   /**< E3C_ROLE_FEATURES */
-    double value;        /**< E3C_ROLE_BOOL/INT/FLOAT */
+    e3c_dtype dtype;   /**< of a tensor input (default: int64 for indices, input dtype else) */
+    int periodic_only; /**< given only when the structure has a cell */
+    int strict;        /**< the strict-shape step cuts its last dimension */
+    e3c_irreps irreps; /**< E3C_ROLE_FEATURES */
+    double value;      /**< E3C_ROLE_BOOL/INT/FLOAT */
 } e3c_input_spec;
 
 /** How an output transforms. */
@@ -138,16 +138,14 @@ E3C_API e3c_status e3c_structured_apply_jit_settings(const e3c_jit_module *m);
  *  vectors rotated and inverted; features by D(R); everything else fixed. Outputs compared
  *  per key as irreps (D(R) on the last dimension) or Cartesian rank 2 (R S R^T).
  *  Tolerance by the model dtype (e3nn's 1e-3 / 1e-9) unless opt->tolerance > 0. */
-E3C_API e3c_status e3c_check_structured_equivariance(e3c_check_result *out, e3c_jit_module *m,
-                                                     const e3c_structured *s, const char *name,
-                                                     const e3c_equivariance_options *opt);
+E3C_API e3c_status e3c_check_structured_equivariance(e3c_check_result *out, e3c_jit_module *m, const e3c_structured *s,
+                                                     const char *name, const e3c_equivariance_options *opt);
 
 /** auto_jitable for a structured model: runs on the structure, strict shapes (each strict
  *  input's last dimension cut by 1, 2, 3: every call must raise; the one accepted is named
  *  with the width), save/reload round trip with identical outputs. */
-E3C_API e3c_status e3c_check_structured_auto_jitable(e3c_check_result *out, e3c_jit_module *m,
-                                                     const e3c_structured *s, const char *name,
-                                                     const e3c_auto_jitable_options *opt);
+E3C_API e3c_status e3c_check_structured_auto_jitable(e3c_check_result *out, e3c_jit_module *m, const e3c_structured *s,
+                                                     const char *name, const e3c_auto_jitable_options *opt);
 
 /** Options of the physical checks of a structured model; initialise with
  *  E3C_PHYSICAL_OPTIONS_INIT. */
@@ -157,7 +155,10 @@ typedef struct e3c_physical_options {
     double step;      /**< smoothness: the distance step h around r_max; 0: by the model dtype */
 } e3c_physical_options;
 
-#define E3C_PHYSICAL_OPTIONS_INIT {0.0, 3, 0.0}
+#define E3C_PHYSICAL_OPTIONS_INIT \
+    {                             \
+        0.0, 3, 0.0               \
+    }
 
 /** One physical check of a structured model (`kind` an e3c_check_kind: PERMUTATION,
  *  TRANSLATION, CONSERVATIVE, BATCHING, ADDITIVITY, PERIODIC_IMAGES or SMOOTHNESS) on the

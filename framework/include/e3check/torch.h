@@ -85,8 +85,8 @@ E3C_API e3c_status e3c_torch_set_num_threads(int n);
 
 /** A new tensor of `shape` holding a copy of `data` (row-major, `dtype` elements).
  *  `data` may be NULL only when the shape has zero elements. Caller owns *out. */
-E3C_API e3c_status e3c_tensor_from_data(e3c_tensor **out, const void *data, e3c_dtype dtype,
-                                const int64_t *shape, int ndim);
+E3C_API e3c_status e3c_tensor_from_data(e3c_tensor **out, const void *data, e3c_dtype dtype, const int64_t *shape,
+                                        int ndim);
 
 /** A new zero-filled tensor. Caller owns *out. */
 E3C_API e3c_status e3c_tensor_zeros(e3c_tensor **out, e3c_dtype dtype, const int64_t *shape, int ndim);
@@ -171,9 +171,21 @@ E3C_API e3c_status e3c_tensor_save(const e3c_tensor *t, const char *path);
 
 /** Elementwise functions. */
 typedef enum e3c_unary_op {
-    E3C_OP_SQRT, E3C_OP_RELU, E3C_OP_SQUARE, E3C_OP_ABS, E3C_OP_NEG, E3C_OP_EXP,
-    E3C_OP_SIGMOID, E3C_OP_SILU, E3C_OP_TANH, E3C_OP_CLONE, E3C_OP_GELU, E3C_OP_SOFTPLUS, E3C_OP_SIN,
-    E3C_OP_ONES_LIKE, E3C_OP_F_NORMALIZE /* x / max(||x||_2 over the last dim, 1e-12), as F.normalize */
+    E3C_OP_SQRT,
+    E3C_OP_RELU,
+    E3C_OP_SQUARE,
+    E3C_OP_ABS,
+    E3C_OP_NEG,
+    E3C_OP_EXP,
+    E3C_OP_SIGMOID,
+    E3C_OP_SILU,
+    E3C_OP_TANH,
+    E3C_OP_CLONE,
+    E3C_OP_GELU,
+    E3C_OP_SOFTPLUS,
+    E3C_OP_SIN,
+    E3C_OP_ONES_LIKE,
+    E3C_OP_F_NORMALIZE /* x / max(||x||_2 over the last dim, 1e-12), as F.normalize */
 } e3c_unary_op;
 
 /** Elementwise arithmetic (with torch broadcasting). */
@@ -224,7 +236,8 @@ E3C_API e3c_status e3c_tensor_flatten(e3c_tensor **out, const e3c_tensor *t, int
 E3C_API e3c_status e3c_tensor_zeros_last(e3c_tensor **out, const e3c_tensor *like, int64_t width);
 
 /** torch.einsum(equation, operands). Caller owns *out. */
-E3C_API e3c_status e3c_tensor_einsum(e3c_tensor **out, const char *equation, const e3c_tensor *const *operands, size_t n);
+E3C_API e3c_status e3c_tensor_einsum(e3c_tensor **out, const char *equation, const e3c_tensor *const *operands,
+                                     size_t n);
 
 /** In place: acc += a * b (torch's addcmul_, broadcasting a and b to acc). `acc` may be a
  *  view: the tensor it views is written. */
@@ -237,7 +250,8 @@ E3C_API e3c_status e3c_tensor_channel_mix(e3c_tensor **out, const e3c_tensor *t,
 
 /** The shape both of a's and b's leading dimensions (all but the last) broadcast to, into
  *  shape[cap] with *ndim set; E3C_ERR_VALUE naming both shapes when they do not. */
-E3C_API e3c_status e3c_tensor_broadcast_batch(int64_t *shape, int cap, int *ndim, const e3c_tensor *a, const e3c_tensor *b);
+E3C_API e3c_status e3c_tensor_broadcast_batch(int64_t *shape, int cap, int *ndim, const e3c_tensor *a,
+                                              const e3c_tensor *b);
 
 /** torch.stack(parts, dim). Caller owns *out. */
 E3C_API e3c_status e3c_tensor_stack(e3c_tensor **out, const e3c_values *parts, int dim);
@@ -271,12 +285,10 @@ E3C_API void e3c_generator_free(e3c_generator *g);
 
 /** Uniform [0, 1) draws, like torch.rand(shape, generator=g, dtype=dtype).
  *  `ndim` may be 0 (a 0-d tensor). dtype must be floating. Caller owns *out. */
-E3C_API e3c_status e3c_rand(e3c_tensor **out, e3c_generator *g, e3c_dtype dtype, const int64_t *shape,
-                    int ndim);
+E3C_API e3c_status e3c_rand(e3c_tensor **out, e3c_generator *g, e3c_dtype dtype, const int64_t *shape, int ndim);
 
 /** Standard normal draws, like torch.randn(shape, generator=g, dtype=dtype). */
-E3C_API e3c_status e3c_randn(e3c_tensor **out, e3c_generator *g, e3c_dtype dtype, const int64_t *shape,
-                     int ndim);
+E3C_API e3c_status e3c_randn(e3c_tensor **out, e3c_generator *g, e3c_dtype dtype, const int64_t *shape, int ndim);
 
 /* ---------------------------------------------------------------- value lists ----- */
 
@@ -329,8 +341,7 @@ E3C_API void e3c_jit_free(e3c_jit_module *m);
  *  A tensor result gives a one-entry list; a tuple or list of tensors gives one entry
  *  each (e3c_values_is_tuple tells which). Any other result type is E3C_ERR_TORCH.
  *  Caller owns *out. */
-E3C_API e3c_status e3c_jit_run(e3c_values **out, e3c_jit_module *m, const char *method,
-                       const e3c_values *args);
+E3C_API e3c_status e3c_jit_run(e3c_values **out, e3c_jit_module *m, const char *method, const e3c_values *args);
 
 /** The module's qualified type name without the `__torch__.` prefix. Caller owns *out
  *  (free()). */
@@ -408,8 +419,8 @@ typedef e3c_status (*e3c_trace_fn)(void *ctx, const e3c_values *inputs, e3c_valu
  *  for comparing traces; `warnings` (may be NULL) gets every warning raised while tracing:
  *  libtorch's tracer warnings, other libtorch warnings, and reads of tensor data into C.
  *  Caller owns *graph (free()) and *warnings. */
-E3C_API e3c_status e3c_jit_trace(char **graph, e3c_strings *warnings, e3c_jit_module *m, e3c_trace_fn fn,
-                                 void *ctx, const e3c_values *inputs, int install);
+E3C_API e3c_status e3c_jit_trace(char **graph, e3c_strings *warnings, e3c_jit_module *m, e3c_trace_fn fn, void *ctx,
+                                 const e3c_values *inputs, int install);
 
 /** True (1) while a trace is being recorded on this thread. */
 E3C_API int e3c_tracing(void);

@@ -113,7 +113,7 @@ typedef struct e3c_call_arg {
  *  E3C_ERR_VALUE naming the argument, the expected and the given type. Errors raised by the model are E3C_ERR_TORCH. *out is the result (any kind;
  *  None entries of a dict are kept). Caller owns *out. */
 E3C_API e3c_status e3c_jit_invoke(e3c_value **out, e3c_jit_module *m, const char *method, const e3c_call_arg *args,
-                          size_t n_args, int flags);
+                                  size_t n_args, int flags);
 
 /** Attach extra file `name` with `len` bytes of `content` to `m` (saved with it, as
  *  torch.jit.save's _extra_files; replaces one of the same name). */
