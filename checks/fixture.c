@@ -17,15 +17,6 @@
  * the cap of one module (1 GiB in float32, 2 GiB in float64). */
 #define FIXTURE_MAX_ELEMENTS ((int64_t)1 << 28)
 
-static const char *const kind_names[E3C_CHECK_KIND_COUNT] = {
-    "auto_jitable", "equivariance", "golden",     "normalized",      "permutation", "translation",
-    "conservative", "batching",     "additivity", "periodic_images", "smoothness"};
-
-const char *e3c_check_kind_name(e3c_check_kind k)
-{
-    return (unsigned)k < E3C_CHECK_KIND_COUNT ? kind_names[k] : "unknown";
-}
-
 static const cJSON *field(const cJSON *o, const char *name) { return cJSON_GetObjectItemCaseSensitive(o, name); }
 
 /* A key given twice in any object of the fixture (JSON allows it, cJSON keeps both, and
@@ -249,7 +240,7 @@ static e3c_status checks_of(const cJSON *checks, int structured, e3c_fixture *fx
     for (const cJSON *c = checks->child; c; c = c->next) {
         int k = -1;
         for (int i = 0; i < E3C_CHECK_KIND_COUNT; i++)
-            if (!strcmp(c->string, kind_names[i]))
+            if (!strcmp(c->string, e3c_check_kind_name((e3c_check_kind)i)))
                 k = i;
         if (k < 0)
             return e3c_error_set(E3C_ERR_VALUE,
@@ -282,7 +273,7 @@ static e3c_status parse_expect(const cJSON *expect, e3c_fixture *fx)
     for (const cJSON *e = expect ? expect->child : NULL; e; e = e->next) {
         int k = -1, w = -1;
         for (int i = 0; i < E3C_CHECK_KIND_COUNT; i++)
-            if (!strcmp(e->string, kind_names[i]))
+            if (!strcmp(e->string, e3c_check_kind_name((e3c_check_kind)i)))
                 k = i;
         for (int i = 0; i < 3 && cJSON_IsString(e); i++)
             if (!strcmp(e->valuestring, words[i]))
@@ -425,7 +416,7 @@ static e3c_status parse_plain(const cJSON *json, const char *base_dir, e3c_fixtu
     for (size_t i = 0; !st && i < fx->n_checks; i++)
         if (fx->kinds[i] >= E3C_CHECK_PERMUTATION)
             st = e3c_error_set(E3C_ERR_VALUE, "check \"%s\" is for structured models (a \"preset\" or \"args\")",
-                               kind_names[fx->kinds[i]]);
+                               e3c_check_kind_name((e3c_check_kind)fx->kinds[i]));
     fx->parameters = field(json, "parameters");
     fx->inputs = field(json, "inputs");
     if (!st && script)

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "check_internal.h"
+#include "e3check/fixture.h"
 #include "e3check/o3.h"
 
 const char *e3c_verdict_name(e3c_verdict v)
@@ -152,4 +153,14 @@ e3c_status check_draw_case(e3c_generator *g, size_t n_matrix, int parity_k, int 
     for (int j = 0; j < 3; j++)
         t[j] *= 10.0;
     return st;
+}
+
+/* The names of the check kinds, as fixtures and reports spell them. */
+static const char *const kind_names[E3C_CHECK_KIND_COUNT] = {
+    "auto_jitable", "equivariance", "golden",     "normalized",      "permutation", "translation",
+    "conservative", "batching",     "additivity", "periodic_images", "smoothness"};
+
+const char *e3c_check_kind_name(e3c_check_kind k)
+{
+    return (unsigned)k < E3C_CHECK_KIND_COUNT ? kind_names[k] : "unknown";
 }

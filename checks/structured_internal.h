@@ -1,7 +1,7 @@
-/* What the checks of structured models share across files (checks/ only): the seeded
- * structure, the model loaded for a parsed fixture, one model call on a structure, the
- * declared outputs of a result. Defined in structured_checks.c; used by smoothness.c and
- * structured_golden.c. */
+/* A structured model on an atomic structure (checks/ only), defined in structured_model.c:
+ * the seeded structure, its inputs by role, one model call, the declared outputs, the model
+ * of a parsed fixture loaded. Used by the checks of structured models (structured_checks.c,
+ * smoothness.c, structured_golden.c); the smoothness check itself is in smoothness.c. */
 #ifndef E3CHECK_STRUCTURED_INTERNAL_H
 #define E3CHECK_STRUCTURED_INTERNAL_H
 
@@ -14,6 +14,37 @@ typedef struct phys {
     uint64_t seed;
     int calls;
 } phys;
+
+/* 1 when input `in` is given for structure `st` (a periodic-only input needs a cell). */
+int structured_input_present(const e3c_input_spec *in, const e3c_structure *st);
+
+/* Free n input tensors and the array. NULL-safe. */
+void structured_free_inputs(e3c_tensor **t, size_t n);
+
+/* The untransformed input tensors of structure `st` (float64 for floats, int64 for indices;
+ * features drawn from g); NULL entries for plain arguments and inputs absent from `st`.
+ * Caller frees with structured_free_inputs(*out, s->n_inputs). */
+e3c_status structured_base_inputs(const e3c_structured *s, const e3c_structure *st, e3c_generator *g,
+                                  e3c_tensor ***out);
+
+/* Run the model on the base inputs transformed by (R, t) (R NULL: as they are), with input
+ * `cut` (SIZE_MAX: none) narrowed to `keep` columns. Caller owns *out. */
+e3c_status structured_run_on(e3c_jit_module *m, const e3c_structured *s, const e3c_structure *st,
+                             e3c_tensor *const *base, const double *R, const double *t, size_t cut, int64_t keep,
+                             e3c_value **out);
+
+/* "arg.key" of an input, into buf. */
+void structured_input_name(const e3c_input_spec *in, char *buf, size_t cap);
+
+/* The expected output under R: irreps by D(R) on the last dimension, cartesian2 R S R^T; y
+ * converted to float64. Caller owns *out. */
+e3c_status structured_transform_output(const e3c_output_spec *o, const e3c_tensor *y, const double R[9],
+                                       e3c_tensor **out);
+
+/* The common start of a structured check (check_begin's rule: ERRORED until it ran to its
+ * end), with the model and description validated and the start time noted. */
+e3c_status structured_begin(const char *check, e3c_jit_module *m, const e3c_structured *s, uint64_t seed,
+                            e3c_check_result *out, double *start);
 
 /* The seeded structure, or a batch of n_structures (seeds seed, seed + 1, ...). */
 e3c_status make_structure(const e3c_structured *s, uint64_t seed, e3c_structure **out);

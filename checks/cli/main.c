@@ -13,18 +13,6 @@ static const cli_command *const commands[] = {&cmd_run,     &cmd_merge,  &cmd_mo
                                               &cmd_inspect, &cmd_irreps, &cmd_o3,    &cmd_types};
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
-void cli_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("e3check: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
-int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
-
 static void usage(FILE *out)
 {
     fputs("usage: e3check [--version] [--help] [--jit-optimize] <command> [<args>]\n\n"
@@ -87,7 +75,6 @@ static int dispatch(int argc, char **argv)
 
 /* ------------------------------------------------------------------ signals ---- */
 
-volatile sig_atomic_t cli_interrupted = 0;
 static volatile sig_atomic_t finish_on_interrupt = 0;
 
 /* SIGINT/SIGTERM: run and model note it and finish with status 2 and their reports; any
