@@ -79,6 +79,9 @@ void check_golden(const e3c_subject *s, const cJSON *inputs, const cJSON *want, 
  * else t = 0. Plain and structured subjects alike. */
 e3c_status check_draw_case(e3c_generator *g, size_t n_matrix, int parity_k, int translate, double R[9], double t[3]);
 
+/* x @ M^T for a d x d row-major matrix M (x float64, last dimension d). Caller owns *out. */
+e3c_status check_times_transposed(const e3c_tensor *x, const double *M, int64_t d, e3c_tensor **out);
+
 /* Seconds on a monotonic clock. */
 double now_s(void);
 

@@ -14,25 +14,6 @@ void e3c_format_equivariance_case(char *buf, size_t cap, int parity_k, int trans
              translate ? "True" : "False", max_error, argmax);
 }
 
-/* x @ M^T for a row-major (d x d) M, on the last dimension (x float64). */
-static e3c_status apply_transposed(const e3c_tensor *x, const double *M, int64_t d, e3c_tensor **out)
-{
-    double *mt = malloc((size_t)(d * d > 0 ? d * d : 1) * sizeof *mt);
-    if (!mt)
-        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
-    for (int64_t i = 0; i < d; i++)
-        for (int64_t j = 0; j < d; j++)
-            mt[i * d + j] = M[j * d + i];
-    int64_t shape[2] = {d, d};
-    e3c_tensor *T = NULL;
-    e3c_status st = e3c_tensor_from_data(&T, mt, E3C_FLOAT64, shape, 2);
-    if (!st)
-        st = e3c_tensor_matmul(out, x, T);
-    free(mt);
-    e3c_tensor_free(T);
-    return st;
-}
-
 /* e3nn's x @ D(R)^T for an Irreps, applied block by block (D is block diagonal): each
  * entry (mul, l) as (..., mul, 2l+1) @ D_l^T, times p for an improper R. */
 static e3c_status transform_irreps(const e3c_irreps *ir, const e3c_tensor *x64, const double R[9], e3c_tensor **out)
@@ -61,7 +42,7 @@ static e3c_status transform_irreps(const e3c_irreps *ir, const e3c_tensor *x64, 
         if (!st)
             st = e3c_tensor_unflatten_last(&blocks, slice, shape, 2);
         if (!st)
-            st = apply_transposed(blocks, D, d, &rot);
+            st = check_times_transposed(blocks, D, d, &rot);
         if (!st)
             st = e3c_tensor_flatten(&flat, rot, -2, -1);
         if (!st)
@@ -97,7 +78,7 @@ static e3c_status transform_one(const e3c_arg_spec *spec, const e3c_tensor *x, c
     if (spec->kind == E3C_ARG_IRREPS)
         st = transform_irreps(&spec->irreps, x64, R, &y);
     else
-        st = apply_transposed(x64, R, 3, &y);
+        st = check_times_transposed(x64, R, 3, &y);
     if (!st && spec->kind == E3C_ARG_CARTESIAN_POINTS && t) {
         e3c_tensor *tt = NULL, *moved = NULL;
         int64_t three = 3;

@@ -164,3 +164,21 @@ const char *e3c_check_kind_name(e3c_check_kind k)
 {
     return (unsigned)k < E3C_CHECK_KIND_COUNT ? kind_names[k] : "unknown";
 }
+
+e3c_status check_times_transposed(const e3c_tensor *x, const double *M, int64_t d, e3c_tensor **out)
+{
+    double *mt = malloc((size_t)(d * d > 0 ? d * d : 1) * sizeof *mt);
+    if (!mt)
+        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < d; i++)
+        for (int64_t j = 0; j < d; j++)
+            mt[i * d + j] = M[j * d + i];
+    int64_t shape[2] = {d, d};
+    e3c_tensor *T = NULL;
+    e3c_status st = e3c_tensor_from_data(&T, mt, E3C_FLOAT64, shape, 2);
+    if (!st)
+        st = e3c_tensor_matmul(out, x, T);
+    free(mt);
+    e3c_tensor_free(T);
+    return st;
+}

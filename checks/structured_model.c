@@ -19,7 +19,10 @@
 
 /* ------------------------------------------------------------------ inputs ---- */
 
-int structured_input_present(const e3c_input_spec *in, const e3c_structure *st) { return !in->periodic_only || st->periodic[0]; }
+int structured_input_present(const e3c_input_spec *in, const e3c_structure *st)
+{
+    return !in->periodic_only || st->periodic[0];
+}
 
 static int is_plain(e3c_role r) { return r == E3C_ROLE_BOOL || r == E3C_ROLE_INT || r == E3C_ROLE_FLOAT; }
 
@@ -81,25 +84,6 @@ e3c_status structured_base_inputs(const e3c_structured *s, const e3c_structure *
     return E3C_OK;
 }
 
-/* x @ M^T for a row-major d x d matrix M (x float64). */
-static e3c_status times_transposed(const e3c_tensor *x, const double *M, int64_t d, e3c_tensor **out)
-{
-    double *mt = malloc((size_t)(d * d) * sizeof *mt);
-    if (!mt)
-        return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
-    for (int64_t i = 0; i < d; i++)
-        for (int64_t j = 0; j < d; j++)
-            mt[i * d + j] = M[j * d + i];
-    int64_t shape[2] = {d, d};
-    e3c_tensor *T = NULL;
-    e3c_status st = e3c_tensor_from_data(&T, mt, E3C_FLOAT64, shape, 2);
-    if (!st)
-        st = e3c_tensor_matmul(out, x, T);
-    free(mt);
-    e3c_tensor_free(T);
-    return st;
-}
-
 /* x @ D(R)^T for an Irreps (x float64, last dimension its dim). */
 static e3c_status apply_irreps(const e3c_irreps *ir, const e3c_tensor *x, const double R[9], e3c_tensor **out)
 {
@@ -111,7 +95,7 @@ static e3c_status apply_irreps(const e3c_irreps *ir, const e3c_tensor *x, const 
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     e3c_status st = e3c_irreps_D_from_matrix(D, ir, 1, R);
     if (!st)
-        st = times_transposed(x, D, d, out);
+        st = check_times_transposed(x, D, d, out);
     free(D);
     return st;
 }
@@ -127,7 +111,7 @@ static e3c_status transform_input(const e3c_structured *s, const e3c_input_spec 
     case E3C_ROLE_POSITIONS: {
         e3c_tensor *rot = NULL, *tt = NULL;
         int64_t three = 3;
-        st = times_transposed(base, R, 3, &rot);
+        st = check_times_transposed(base, R, 3, &rot);
         if (!st)
             st = e3c_tensor_from_data(&tt, t, E3C_FLOAT64, &three, 1);
         if (!st)
@@ -138,7 +122,7 @@ static e3c_status transform_input(const e3c_structured *s, const e3c_input_spec 
     case E3C_ROLE_CELL:
     case E3C_ROLE_CELL_ROWS:
     case E3C_ROLE_SHIFTS:
-    case E3C_ROLE_EDGE_VECTORS: st = times_transposed(base, R, 3, &y); break;
+    case E3C_ROLE_EDGE_VECTORS: st = check_times_transposed(base, R, 3, &y); break;
     case E3C_ROLE_FEATURES: st = apply_irreps(&in->irreps, base, R, &y); break;
     default: st = e3c_tensor_ref(&y, base);
     }
@@ -218,8 +202,9 @@ static e3c_status make_call(const e3c_structured *s, const e3c_structure *st, e3
 
 /* Run the model on the base inputs transformed by (R, t) (R NULL: as they are), with input
  * `cut` (or SIZE_MAX for none) narrowed to `keep` columns. */
-e3c_status structured_run_on(e3c_jit_module *m, const e3c_structured *s, const e3c_structure *st, e3c_tensor *const *base,
-                         const double *R, const double *t, size_t cut, int64_t keep, e3c_value **out)
+e3c_status structured_run_on(e3c_jit_module *m, const e3c_structured *s, const e3c_structure *st,
+                             e3c_tensor *const *base, const double *R, const double *t, size_t cut, int64_t keep,
+                             e3c_value **out)
 {
     e3c_tensor **final = calloc(s->n_inputs ? s->n_inputs : 1, sizeof *final);
     if (!final)
@@ -315,7 +300,8 @@ e3c_status structured_output(const e3c_value *res, const e3c_output_spec *o, e3c
 
 /* The expected output under R: irreps by D(R) on the last dimension, cartesian2 R S R^T.
  * y is converted to float64. */
-e3c_status structured_transform_output(const e3c_output_spec *o, const e3c_tensor *y, const double R[9], e3c_tensor **out)
+e3c_status structured_transform_output(const e3c_output_spec *o, const e3c_tensor *y, const double R[9],
+                                       e3c_tensor **out)
 {
     e3c_tensor *y64 = NULL;
     e3c_status st = e3c_tensor_to(&y64, y, E3C_FLOAT64);
@@ -356,7 +342,7 @@ e3c_status structured_transform_output(const e3c_output_spec *o, const e3c_tenso
             if (!st)
                 st = e3c_tensor_matmul(&left, Rt, y64);
             if (!st)
-                st = times_transposed(left, R, 3, out);
+                st = check_times_transposed(left, R, 3, out);
             e3c_tensor_free(Rt), e3c_tensor_free(left);
         }
     }
@@ -409,7 +395,7 @@ void structure_details(const e3c_structured *s, const e3c_structure *st, cJSON *
 }
 
 e3c_status structured_begin(const char *check, e3c_jit_module *m, const e3c_structured *s, uint64_t seed,
-                        e3c_check_result *out, double *start)
+                            e3c_check_result *out, double *start)
 {
     if (!m || !s || !out)
         return e3c_error_set(E3C_ERR_INVALID, "%s: NULL argument", check);
@@ -419,7 +405,6 @@ e3c_status structured_begin(const char *check, e3c_jit_module *m, const e3c_stru
     out->details = cJSON_CreateObject();
     return out->details ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "%s: out of memory", check);
 }
-
 
 /* Run the model on structure `st` transformed by (R, t) (R NULL: as it is); per-atom
  * features from the seed (the same on every call). */

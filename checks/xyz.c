@@ -1,58 +1,30 @@
 /* Extended XYZ (checks/xyz.h): the first frame of a file, every malformed line named by
  * the file and the line. */
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "e3check/file.h"
 #include "xyz.h"
 
 #define XYZ_MAX_BYTES ((size_t)64 << 20)
 #define XYZ_MAX_COLUMNS 1024
 
-/* The file's text (a regular file of at most XYZ_MAX_BYTES, opened without blocking),
- * NUL-terminated. */
+/* The file's text (a regular file of at most XYZ_MAX_BYTES, opened without blocking: see
+ * e3c_file_read), NUL-terminated. */
 static e3c_status read_text(const char *path, char **text)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return e3c_error_set(E3C_ERR_IO, "%s: cannot open the XYZ file: %s", path, strerror(errno));
-    struct stat sb;
-    e3c_status st = E3C_OK;
-    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode))
-        st = e3c_error_set(E3C_ERR_IO, "%s: the XYZ file is not a regular file", path);
-    else if ((size_t)sb.st_size > XYZ_MAX_BYTES)
-        st = e3c_error_set(E3C_ERR_IO, "%s: the XYZ file holds %lld bytes, more than the %zu MiB allowed", path,
-                           (long long)sb.st_size, XYZ_MAX_BYTES >> 20);
-    char *buf = st ? NULL : malloc((size_t)sb.st_size + 1);
-    if (!st && !buf)
-        st = e3c_error_set(E3C_ERR_NOMEM, "out of memory reading %s", path);
     size_t got = 0;
-    while (!st && got < (size_t)sb.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break; /* a file that shrank: what was read */
-        got += (size_t)r;
-    }
-    close(fd);
-    if (st) {
-        free(buf);
-        return st;
-    }
-    buf[got] = '\0';
-    if (strlen(buf) != got) {
-        free(buf);
+    if (e3c_file_read(text, &got, path, XYZ_MAX_BYTES))
+        return e3c_error_prefix("the XYZ file");
+    if (strlen(*text) != got) {
+        free(*text);
+        *text = NULL;
         return e3c_error_set(E3C_ERR_FORMAT, "%s: the XYZ file holds a NUL byte: not a text file", path);
     }
-    *text = buf;
     return E3C_OK;
 }
 
