@@ -22,6 +22,7 @@
 #include "e3check/structured.h"
 #include "e3check/json.h"
 #include "record.h"
+#include "runner.h"
 #include "select.h"
 
 /* ------------------------------------------------------------------ options ---- */
@@ -46,16 +47,6 @@ typedef struct item {
     char *file, *dir;
     e3c_fixture *parsed;
 } item;
-
-/* One check to run, and its result once finished. */
-typedef struct task {
-    const item *it;
-    e3c_check_kind kind;
-    e3c_verdict expected;
-    const e3c_run_settings *rs;
-    int finished;
-    e3c_check_result result;
-} task;
 
 static long online_cpus(void)
 {
@@ -297,13 +288,6 @@ static void collect(collection *c, const char *path)
 
 /* ------------------------------------------------------------------ running ---- */
 
-/* In a worker process: run one task's check. */
-static void child_check(void *p, e3c_check_result *out)
-{
-    const task *t = p;
-    e3c_fixture_run(out, t->it->parsed, t->kind, t->rs);
-}
-
 static const char *fixture_name(const cJSON *fx)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(fx, "name");
@@ -331,20 +315,10 @@ static void print_line(const run_opts *o, const e3c_report_entry *e)
     fflush(lines_out);
 }
 
-static void progress(size_t done, size_t total, size_t running)
-{
-    if (!isatty(STDERR_FILENO))
-        return;
-    fprintf(stderr, "\r\033[K[%zu/%zu] %zu running", done, total, running);
-    if (done == total)
-        fprintf(stderr, "\r\033[K");
-    fflush(stderr);
-}
-
 /* Make the tasks of every valid fixture; invalid ones become ERRORED entries. */
-static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
+static cli_task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
 {
-    task *tasks = calloc(c->n * E3C_CHECK_KIND_COUNT + 1, sizeof *tasks);
+    cli_task *tasks = calloc(c->n * E3C_CHECK_KIND_COUNT + 1, sizeof *tasks);
     *n_tasks = 0;
     if (!tasks)
         return NULL;
@@ -368,75 +342,25 @@ static task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
             e3c_check_kind kind = it->parsed->kinds[k];
             if (!ctl_keeps_check(&o->ctl, name, kind))
                 continue;
-            task *t = &tasks[(*n_tasks)++];
-            t->it = it;
+            cli_task *t = &tasks[(*n_tasks)++];
+            t->fixture = it->parsed;
+            t->name = name;
+            t->file = it->file;
             t->kind = kind;
             t->expected = it->parsed->check[kind].expected;
+            t->rs = &o->rs;
         }
     }
     return tasks;
 }
 
-/* Keep a finished task's result and print its line now; the report takes the results in
- * task order at the end, so it does not depend on which process finished first. */
-static void record(e3c_report *report, const run_opts *o, task *t, e3c_check_result *r)
+/* A finished task: its line now (the report takes the results in task order at the end, so
+ * it does not depend on which process finished first). */
+static void print_task(void *ctx, const cli_task *t)
 {
-    (void)report;
-    t->result = *r;
-    t->finished = 1;
-    e3c_report_entry line = {(char *)fixture_name(t->it->fx), t->it->file, (char *)e3c_check_kind_name(t->kind),
-                             t->expected, *r};
-    print_line(o, &line);
-}
-
-/* Run the tasks on o->jobs worker processes. Returns the pool when every task ran: its
- * workers are ending, and the caller frees it after writing the reports. Otherwise
- * (interrupted, or the pool failed) what still runs is stopped here and NULL returned. */
-static e3c_check_pool *run_tasks(task *tasks, size_t n, const run_opts *o, e3c_report *report)
-{
-    e3c_check_pool *pool = NULL;
-    e3c_status st = e3c_check_pool_new(&pool, o->jobs < (int)n ? o->jobs : (int)(n ? n : 1), child_check);
-    for (size_t i = 0; !st && i < n; i++) {
-        tasks[i].rs = &o->rs;
-        st = e3c_check_pool_submit(pool, &tasks[i], e3c_fixture_time_limit(tasks[i].it->parsed, &o->rs), i);
-    }
-    size_t done = 0, not_expected = 0, maxfail = (size_t)o->ctl.maxfail;
-    while (!st && done < n && !cli_interrupted && !(maxfail && not_expected >= maxfail)) {
-        int got = 0;
-        size_t tag = 0;
-        e3c_check_result r;
-        st = e3c_check_pool_next(&got, &tag, &r, pool, 1.0);
-        if (!st && got && cli_interrupted && r.status == E3C_ERRORED) {
-            /* a Ctrl-C reaches the workers too: a check ended by it did not run to its end */
-            e3c_check_result_free(&r);
-            continue;
-        }
-        if (!st && got) {
-            not_expected += r.status != tasks[tag].expected;
-            record(report, o, &tasks[tag], &r);
-            done++;
-        }
-        progress(done, n, e3c_check_pool_running(pool));
-    }
-    if (st) /* the pool itself failed (no fork, no pipe): what did not run is ERRORED */
-        for (size_t i = 0; i < n; i++)
-            if (!tasks[i].finished) {
-                e3c_check_result r;
-                memset(&r, 0, sizeof r);
-                r.status = E3C_ERRORED;
-                snprintf(r.message, sizeof r.message, "%s", e3c_error_last());
-                record(report, o, &tasks[i], &r);
-            }
-    if (!st && done < n && !cli_interrupted) {
-        ctl_clear_progress();
-        fprintf(lines_out, "e3check: stopped after %zu check%s not as expected (--maxfail %zu); %zu not run\n",
-                not_expected, not_expected == 1 ? "" : "s", maxfail, n - done);
-    }
-    if (done < n) {
-        e3c_check_pool_free(pool); /* kills the checks still running */
-        return NULL;
-    }
-    return pool;
+    e3c_report_entry line = {(char *)t->name, (char *)t->file, (char *)e3c_check_kind_name(t->kind), t->expected,
+                             t->result};
+    print_line(ctx, &line);
 }
 
 static int write_reports(const e3c_report *report, const run_opts *o)
@@ -456,10 +380,10 @@ static int run_collection(collection *c, const run_opts *o)
 {
     double start = wall_now();
     size_t n_tasks = 0;
-    task *tasks = make_tasks(c, o, &n_tasks);
+    cli_task *tasks = make_tasks(c, o, &n_tasks);
     if (tasks && o->ctl.list) { /* --list: what would run, nothing run */
         for (size_t i = 0; i < n_tasks; i++)
-            printf("%s %s %s\n", tasks[i].it->file, fixture_name(tasks[i].it->fx), e3c_check_kind_name(tasks[i].kind));
+            printf("%s %s %s\n", tasks[i].file, tasks[i].name, e3c_check_kind_name(tasks[i].kind));
         free(tasks);
         return c->report->count ? EXIT_NOT_EXPECTED : n_tasks ? EXIT_AS_EXPECTED : EXIT_NOTHING_RUN;
     }
@@ -473,7 +397,18 @@ static int run_collection(collection *c, const run_opts *o)
             e3c_torch_set_num_threads(per_worker < 1 ? 1 : (int)per_worker);
         e3c_jit_warm_up(); /* once here rather than in every worker */
     }
-    e3c_check_pool *pool = tasks && !cli_interrupted ? run_tasks(tasks, n_tasks, o, c->report) : NULL;
+    e3c_check_pool *pool = NULL;
+    size_t not_expected = 0, maxfail = (size_t)o->ctl.maxfail;
+    if (tasks && !cli_interrupted &&
+        !cli_run_tasks(&pool, &not_expected, tasks, n_tasks, o->jobs, maxfail, print_task, (void *)o) && !pool &&
+        !cli_interrupted) {
+        size_t not_run = 0;
+        for (size_t i = 0; i < n_tasks; i++)
+            not_run += !tasks[i].finished;
+        ctl_clear_progress();
+        fprintf(lines_out, "e3check: stopped after %zu check%s not as expected (--maxfail %zu); %zu not run\n",
+                not_expected, not_expected == 1 ? "" : "s", maxfail, not_run);
+    }
     for (size_t i = 0; tasks && i < n_tasks; i++) {
         if (!tasks[i].finished && !cli_interrupted)
             continue;             /* -x/--maxfail stopped the run: the report holds what finished, as pytest's */
@@ -482,8 +417,8 @@ static int run_collection(collection *c, const run_opts *o)
             tasks[i].result.status = E3C_SKIPPED;
             snprintf(tasks[i].result.message, sizeof tasks[i].result.message, "%s", E3C_REPORT_NOT_RUN);
         }
-        e3c_report_add(c->report, fixture_name(tasks[i].it->fx), tasks[i].it->file, e3c_check_kind_name(tasks[i].kind),
-                       tasks[i].expected, &tasks[i].result);
+        e3c_report_add(c->report, tasks[i].name, tasks[i].file, e3c_check_kind_name(tasks[i].kind), tasks[i].expected,
+                       &tasks[i].result);
     }
     free(tasks);
     c->report->interrupted = cli_interrupted != 0;
