@@ -50,6 +50,9 @@ e3c_status tensor_first_nonfinite(const e3c_tensor *t, int *found, int64_t *inde
 /* The index of flat position `flat` in t's shape, as "[i, j]" in buf. */
 void format_index(const e3c_tensor *t, int64_t flat, char *buf, size_t cap);
 
+/* "[a, b, ...]" of n numbers in buf (an index or a shape). */
+void format_list(const int64_t *v, int n, char *buf, size_t cap);
+
 /* t's shape as "[2, 1]" in buf. */
 void format_shape(const e3c_tensor *t, char *buf, size_t cap);
 

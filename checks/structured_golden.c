@@ -417,15 +417,6 @@ static e3c_status expected_values(const cJSON *v, int64_t *shape, int *nd, doubl
     return E3C_OK;
 }
 
-static void shape_text(const int64_t *shape, int nd, char *buf, size_t cap)
-{
-    size_t len = (size_t)snprintf(buf, cap, "[");
-    for (int k = 0; k < nd && len < cap; k++)
-        len += (size_t)snprintf(buf + len, cap - len, "%s%lld", k ? ", " : "", (long long)shape[k]);
-    if (len < cap)
-        snprintf(buf + len, cap - len, "]");
-}
-
 /* Flat index i of `shape` as "[i, j]". */
 static void index_text(const int64_t *shape, int nd, int64_t i, char *buf, size_t cap)
 {
@@ -434,7 +425,7 @@ static void index_text(const int64_t *shape, int nd, int64_t i, char *buf, size_
         idx[k] = shape[k] ? i % shape[k] : 0;
         i = shape[k] ? i / shape[k] : 0;
     }
-    shape_text(idx, nd, buf, cap);
+    format_list(idx, nd, buf, cap);
 }
 
 /* One declared output against its expected value. *ratio: error / tolerance (INFINITY for
@@ -469,10 +460,10 @@ static e3c_status compare_output(const e3c_output_spec *o, const e3c_value *y, c
         cJSON_AddStringToObject(d, "status", "absent as expected");
     } else if (!st && (absent || want_none)) {
         if (absent) { /* eshape was read when want_none was decided */
-            shape_text(eshape, end, b, sizeof b);
+            format_list(eshape, end, b, sizeof b);
             snprintf(why, cap, "output '%s' is None or empty where values of shape %s are expected", o->key, b);
         } else {
-            shape_text(gshape, gnd, a, sizeof a);
+            format_list(gshape, gnd, a, sizeof a);
             snprintf(why, cap,
                      "output '%s' has values of shape %s where checks.golden.outputs expects none (null or "
                      "absent)",
@@ -483,7 +474,7 @@ static e3c_status compare_output(const e3c_output_spec *o, const e3c_value *y, c
     } else if (!st) {
         st = expected_values(want, eshape, &end, &e, &n);
         if (!st && (gnd != end || memcmp(gshape, eshape, (size_t)end * sizeof *eshape))) {
-            shape_text(gshape, gnd, a, sizeof a), shape_text(eshape, end, b, sizeof b);
+            format_list(gshape, gnd, a, sizeof a), format_list(eshape, end, b, sizeof b);
             snprintf(why, cap, "output '%s' has shape %s, expected %s", o->key, a, b);
             cJSON_AddStringToObject(d, "shape", a);
             cJSON_AddStringToObject(d, "expected_shape", b);
@@ -505,7 +496,7 @@ static e3c_status compare_output(const e3c_output_spec *o, const e3c_value *y, c
             if (!st) {
                 at = bad >= 0 ? bad : at;
                 index_text(gshape, gnd, at, a, sizeof a);
-                shape_text(gshape, gnd, b, sizeof b);
+                format_list(gshape, gnd, b, sizeof b);
                 cJSON_AddStringToObject(d, "shape", b);
                 json_add_error(d, "max_error", bad >= 0 ? NAN : worst);
                 cJSON_AddNumberToObject(d, "scale", scale);

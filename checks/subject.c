@@ -47,8 +47,7 @@ e3c_status tensor_first_nonfinite(const e3c_tensor *t, int *found, int64_t *inde
     return st;
 }
 
-/* "[a, b, ...]" of n numbers in buf. */
-static void format_list(const int64_t *v, int n, char *buf, size_t cap)
+void format_list(const int64_t *v, int n, char *buf, size_t cap)
 {
     size_t len = (size_t)snprintf(buf, cap, "[");
     for (int d = 0; d < n && len < cap; d++)
