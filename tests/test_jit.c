@@ -374,6 +374,27 @@ Test(registry, argument_errors_name_the_module_the_argument_and_why)
     build_fails_with("{\"type\": 3}", "module: field \"type\" must be a string");
 }
 
+/* What Python's call would refuse is refused, not ignored: e3nn's FullyConnectedTensorProduct
+ * makes its own instructions, no product takes filter_ir_out but the elementwise, full and
+ * square ones, and an argument is given once. */
+Test(registry, arguments_python_would_refuse_are_refused)
+{
+    build_fails_with("{\"type\": \"FullyConnectedTensorProduct\", \"args\": [\"0e\", \"0e\", \"0e\"], "
+                     "\"kwargs\": {\"instructions\": [[0, 0, 0, \"uvw\", true]]}}",
+                     "FullyConnectedTensorProduct got an unexpected keyword argument \"instructions\"");
+    build_fails_with("{\"type\": \"TensorProduct\", \"args\": [\"0e\", \"0e\", \"0e\", [[0, 0, 0, \"uvw\", true]]], "
+                     "\"kwargs\": {\"filter_ir_out\": [\"0e\"]}}",
+                     "TensorProduct got an unexpected keyword argument \"filter_ir_out\"");
+    build_fails_with("{\"type\": \"Norm\", \"args\": [\"1o\"], \"kwargs\": {\"irreps_in\": \"2x1o\"}}",
+                     "Norm got multiple values for argument \"irreps_in\"");
+    build_fails_with("{\"type\": \"Norm\", \"args\": [\"1o\"], \"kwargs\": {\"squared\": true, \"squared\": false}}",
+                     "Norm got multiple values for argument \"squared\"");
+    builds(
+        "{\"type\": \"FullyConnectedTensorProduct\", \"args\": [\"1o\", \"1o\", \"0e\", \"component\", \"element\"]}");
+    builds("{\"type\": \"TensorProduct\", \"args\": [\"0e\", \"0e\", \"0e\", [[0, 0, 0, \"uvw\", true]], [1.0], [1.0], "
+           "[1.0], \"component\", \"element\", true]}");
+}
+
 /* null is "not given" where e3nn's default is None, and a positional argument is read
  * under its name: the bound arguments accept what e3nn accepts. */
 Test(registry, arguments_bind_by_position_or_name_and_null_is_not_given)
@@ -393,11 +414,19 @@ Test(registry, arguments_are_listed_in_positional_order)
     e3c_strings names = {0};
     int positional = -1;
     E3C_ASSERT_OK(e3c_registry_arguments(&names, &positional, "TensorProduct"));
-    cr_assert_eq(positional, 4);
-    cr_assert_geq(names.count, 5);
-    const char *first[] = {"irreps_in1", "irreps_in2", "irreps_out", "instructions"};
-    for (int i = 0; i < 4; i++)
+    cr_assert_eq(positional, 14); /* e3nn takes every one of them by position */
+    cr_assert_eq(names.count, 14);
+    const char *first[] = {"irreps_in1", "irreps_in2", "irreps_out", "instructions", "in1_var"};
+    for (int i = 0; i < 5; i++)
         cr_assert_str_eq(names.items[i], first[i], "TensorProduct's argument %d", i);
+    e3c_strings_free(&names);
+    E3C_ASSERT_OK(e3c_registry_arguments(&names, &positional, "FullyConnectedTensorProduct"));
+    cr_assert_eq(positional, 5);
+    const char *fctp[] = {"irreps_in1", "irreps_in2", "irreps_out", "irrep_normalization", "path_normalization"};
+    for (int i = 0; i < 5; i++)
+        cr_assert_str_eq(names.items[i], fctp[i], "FullyConnectedTensorProduct's argument %d", i);
+    for (size_t i = 0; i < names.count; i++)
+        cr_assert_str_neq(names.items[i], "instructions");
     e3c_strings_free(&names);
     E3C_ASSERT_FAILS(e3c_registry_arguments(&names, &positional, "Nope"), E3C_ERR_NOT_FOUND, "unknown module type");
 }

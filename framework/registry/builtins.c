@@ -101,37 +101,34 @@ static e3c_status parse_instructions(const cJSON *v, e3c_tp_instruction **out, s
     return E3C_OK;
 }
 
-/* Every product's keywords; the first four are TensorProduct's positional arguments, the
- * first three FullyConnectedTensorProduct's. */
-static const char *const tp_kwargs[] = {"irreps_in1",
-                                        "irreps_in2",
-                                        "irreps_out",
-                                        "instructions",
-                                        "filter_ir_out",
-                                        "irrep_normalization",
-                                        "path_normalization",
-                                        "in1_var",
-                                        "in2_var",
-                                        "out_var",
-                                        "internal_weights",
-                                        "shared_weights",
-                                        "compile_left_right",
-                                        "compile_right",
-                                        "normalization",
-                                        NULL};
+/* e3nn's TensorProduct arguments in its order (all may be given by position); the
+ * instructions are its own: FullyConnectedTensorProduct makes them. */
+static const char *const tp_args[] = {"irreps_in1",
+                                      "irreps_in2",
+                                      "irreps_out",
+                                      "instructions",
+                                      "in1_var",
+                                      "in2_var",
+                                      "out_var",
+                                      "irrep_normalization",
+                                      "path_normalization",
+                                      "internal_weights",
+                                      "shared_weights",
+                                      "compile_left_right",
+                                      "compile_right",
+                                      "normalization",
+                                      NULL};
 
-/* The three irreps every two-input product starts with: irreps_in1, irreps_in2, irreps_out. */
-static e3c_status three_irreps(const char **in1, const char **in2, const char **out, const cJSON *a)
-{
-    e3c_status st = e3c_json_string(in1, a, "irreps_in1");
-    if (!st)
-        st = e3c_json_string(in2, a, "irreps_in2");
-    if (!st)
-        st = e3c_json_string(out, a, "irreps_out");
-    return st;
-}
+/* FullyConnectedTensorProduct(irreps_in1, irreps_in2, irreps_out, irrep_normalization=None,
+ * path_normalization=None, **kwargs): the other keywords pass through to TensorProduct. */
+static const char *const fctp_args[] = {
+    "irreps_in1",    "irreps_in2", "irreps_out",       "irrep_normalization", "path_normalization", "in1_var",
+    "in2_var",       "out_var",    "internal_weights", "shared_weights",      "compile_left_right", "compile_right",
+    "normalization", NULL};
 
-static e3c_status build_tensor_product(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+/* TensorProduct (fully_connected 0) or FullyConnectedTensorProduct (1): the three irreps,
+ * TensorProduct's instructions, the shared options. */
+static e3c_status build_product(e3c_module **out, const cJSON *args, const cJSON *kwargs, int fully_connected)
 {
     const char *in1, *in2, *irreps_out;
     e3c_tp_instruction *ins = NULL;
@@ -139,36 +136,34 @@ static e3c_status build_tensor_product(e3c_module **out, const cJSON *args, cons
     double *vars[3] = {NULL, NULL, NULL};
     e3c_tp_options o = E3C_TP_OPTIONS_INIT;
     cJSON *a;
-    e3c_status st = ctor_bind(&a, "TensorProduct", args, 4, kwargs, tp_kwargs);
+    e3c_status st = fully_connected ? ctor_bind(&a, "FullyConnectedTensorProduct", args, 5, kwargs, fctp_args)
+                                    : ctor_bind(&a, "TensorProduct", args, 14, kwargs, tp_args);
     if (!st)
-        st = three_irreps(&in1, &in2, &irreps_out, a);
+        st = e3c_json_string(&in1, a, "irreps_in1");
     if (!st)
+        st = e3c_json_string(&in2, a, "irreps_in2");
+    if (!st)
+        st = e3c_json_string(&irreps_out, a, "irreps_out");
+    if (!st && !fully_connected)
         st = parse_instructions(cJSON_GetObjectItemCaseSensitive(a, "instructions"), &ins, &n);
     if (!st)
         st = ctor_tp_options(&o, vars, a);
     if (!st)
-        st = e3c_tensor_product_new(out, in1, in2, irreps_out, ins, n, &o);
+        st = fully_connected ? e3c_fully_connected_tp_new(out, in1, in2, irreps_out, &o)
+                             : e3c_tensor_product_new(out, in1, in2, irreps_out, ins, n, &o);
     free(ins), free(vars[0]), free(vars[1]), free(vars[2]);
     cJSON_Delete(a);
     return st;
 }
 
+static e3c_status build_tensor_product(e3c_module **out, const cJSON *args, const cJSON *kwargs)
+{
+    return build_product(out, args, kwargs, 0);
+}
+
 static e3c_status build_fctp(e3c_module **out, const cJSON *args, const cJSON *kwargs)
 {
-    const char *in1, *in2, *irreps_out;
-    double *vars[3] = {NULL, NULL, NULL};
-    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
-    cJSON *a;
-    e3c_status st = ctor_bind(&a, "FullyConnectedTensorProduct", args, 3, kwargs, tp_kwargs);
-    if (!st)
-        st = three_irreps(&in1, &in2, &irreps_out, a);
-    if (!st)
-        st = ctor_tp_options(&o, vars, a);
-    if (!st)
-        st = e3c_fully_connected_tp_new(out, in1, in2, irreps_out, &o);
-    free(vars[0]), free(vars[1]), free(vars[2]);
-    cJSON_Delete(a);
-    return st;
+    return build_product(out, args, kwargs, 1);
 }
 
 /* filter_ir_out and the irrep_normalization keyword (absent: NULL). */

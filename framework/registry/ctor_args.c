@@ -33,6 +33,15 @@ static const char *join_names(char *buf, size_t cap, const char *const *names)
     return buf[0] ? buf : "none";
 }
 
+/* The position of `name` in a NULL-terminated list, -1 when absent. */
+static int name_index(const char *const *names, const char *name)
+{
+    for (int i = 0; names && names[i]; i++)
+        if (!strcmp(names[i], name))
+            return i;
+    return -1;
+}
+
 e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, const cJSON *kwargs,
                           const char *const *known)
 {
@@ -43,20 +52,21 @@ e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, con
     if (args && cJSON_GetArraySize(args) > max_args)
         return e3c_error_set(E3C_ERR_VALUE, "%s takes at most %d positional arguments, got %d", type, max_args,
                              cJSON_GetArraySize(args));
+    int n_args = args ? cJSON_GetArraySize(args) : 0;
     for (const cJSON *k = kwargs ? kwargs->child : NULL; k; k = k->next) {
-        int ok = 0;
-        for (const char *const *n = known; n && *n; n++)
-            ok |= !strcmp(*n, k->string);
+        int at = name_index(known, k->string);
         char names[512];
-        if (!ok)
+        if (at < 0)
             return e3c_error_set(E3C_ERR_VALUE, "%s got an unexpected keyword argument \"%s\" (its arguments: %s)",
                                  type, k->string, join_names(names, sizeof names, known));
+        if (at < n_args || cJSON_GetObjectItemCaseSensitive(kwargs, k->string) != k)
+            return e3c_error_set(E3C_ERR_VALUE, "%s got multiple values for argument \"%s\"", type, k->string);
     }
     return E3C_OK;
 }
 
-/* Add `value` to `obj` under `key` unless a value is there already (a positional argument
- * wins over a keyword of the same name, the first of repeated keywords over the rest). */
+/* Add `value` to `obj` under `key` unless a value is there already (e3c_args_check refused
+ * a keyword that repeats a positional argument or another keyword). */
 static e3c_status bind_one(cJSON *obj, const char *key, const cJSON *value)
 {
     if (cJSON_GetObjectItemCaseSensitive(obj, key))

@@ -67,8 +67,9 @@ E3C_API e3c_status e3c_arg_bool(int *out, const cJSON *args, const cJSON *kwargs
  *  e3c_args_check. */
 E3C_API e3c_status e3c_registry_arguments(e3c_strings *out, int *n_positional, const char *type);
 
-/** E3C_ERR_VALUE when `args` has more than `max_args` entries or `kwargs` a key not in
- *  the NULL-terminated `known` list. */
+/** E3C_ERR_VALUE when `args` has more than `max_args` entries, or `kwargs` a key not in
+ *  the NULL-terminated `known` list, one naming an argument given by position, or one
+ *  twice (Python's "got multiple values for argument"). */
 E3C_API e3c_status e3c_args_check(const char *type, const cJSON *args, int max_args, const cJSON *kwargs,
                                   const char *const *known);
 
