@@ -863,17 +863,26 @@ static e3c_status invalid_fixture(const cJSON *json, const e3c_run_settings *rs,
     return E3C_OK;
 }
 
+typedef e3c_status (*fixture_runner)(e3c_check_result *, const e3c_fixture *, e3c_check_kind, const e3c_run_settings *);
+
+/* Parse `json` and hand it to `run`; an invalid fixture is an ERRORED result. */
+static e3c_status parse_and_run(e3c_check_result *out, const cJSON *json, const char *base_dir, e3c_check_kind kind,
+                                const e3c_run_settings *rs, fixture_runner run)
+{
+    e3c_fixture *fx = NULL;
+    if (e3c_fixture_parse(&fx, json, base_dir))
+        return invalid_fixture(json, rs, out);
+    e3c_status st = run(out, fx, kind, rs);
+    e3c_fixture_free(fx);
+    return st;
+}
+
 e3c_status e3c_fixture_run_check(e3c_check_result *out, const cJSON *json, const char *base_dir, e3c_check_kind kind,
                                  const e3c_run_settings *rs)
 {
     if (!json || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_check: NULL argument");
-    e3c_fixture *fx = NULL;
-    if (e3c_fixture_parse(&fx, json, base_dir))
-        return invalid_fixture(json, rs, out);
-    e3c_status st = e3c_fixture_run(out, fx, kind, rs);
-    e3c_fixture_free(fx);
-    return st;
+    return parse_and_run(out, json, base_dir, kind, rs, e3c_fixture_run);
 }
 
 e3c_status e3c_fixture_run_check_isolated(e3c_check_result *out, const cJSON *json, const char *base_dir,
@@ -881,10 +890,5 @@ e3c_status e3c_fixture_run_check_isolated(e3c_check_result *out, const cJSON *js
 {
     if (!json || !out)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_fixture_run_check_isolated: NULL argument");
-    e3c_fixture *fx = NULL;
-    if (e3c_fixture_parse(&fx, json, base_dir))
-        return invalid_fixture(json, rs, out);
-    e3c_status st = e3c_fixture_run_isolated(out, fx, kind, rs);
-    e3c_fixture_free(fx);
-    return st;
+    return parse_and_run(out, json, base_dir, kind, rs, e3c_fixture_run_isolated);
 }
