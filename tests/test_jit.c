@@ -347,18 +347,19 @@ static void builds(const char *json)
 
 Test(registry, argument_errors_name_the_module_the_argument_and_why)
 {
-    build_fails_with("{\"type\": \"Norm\", \"args\": [3]}", "cannot build Norm: field \"irreps_in\" must be a string");
-    build_fails_with("{\"type\": \"Norm\"}", "cannot build Norm: missing field \"irreps_in\"");
+    build_fails_with("{\"type\": \"Norm\", \"args\": [3]}",
+                     "cannot build Norm: argument \"irreps_in\" must be a string");
+    build_fails_with("{\"type\": \"Norm\"}", "cannot build Norm: missing argument \"irreps_in\"");
     build_fails_with("{\"type\": \"Norm\", \"args\": [\"1o\", \"yes\"]}",
-                     "cannot build Norm: field \"squared\" must be true or false");
+                     "cannot build Norm: argument \"squared\" must be true or false");
     build_fails_with("{\"type\": \"Norm\", \"args\": [\"1o\", true, 3]}",
                      "Norm takes at most 2 positional arguments, got 3");
     build_fails_with("{\"type\": \"BatchNorm\", \"args\": [\"1o\"], \"kwargs\": {\"eps\": \"small\"}}",
-                     "cannot build BatchNorm: field \"eps\" must be a number");
+                     "cannot build BatchNorm: argument \"eps\" must be a number");
     build_fails_with("{\"type\": \"Linear\", \"args\": [\"1o\", \"1o\"], \"kwargs\": {\"internal_weights\": 1}}",
                      "cannot build Linear: argument \"internal_weights\" must be true, false or null");
     build_fails_with("{\"type\": \"Linear\", \"args\": [\"1o\", \"1o\"], \"kwargs\": {\"path_normalization\": null}}",
-                     "cannot build Linear: field \"path_normalization\" must be a string");
+                     "cannot build Linear: argument \"path_normalization\" must be a string");
     build_fails_with("{\"type\": \"FullyConnectedTensorProduct\", \"args\": [\"1o\", \"1o\", \"0e\"], "
                      "\"kwargs\": {\"in1_var\": [\"a\"]}}",
                      "cannot build FullyConnectedTensorProduct: argument \"in1_var\" must be a list of numbers");
@@ -366,11 +367,12 @@ Test(registry, argument_errors_name_the_module_the_argument_and_why)
         "{\"type\": \"FullTensorProduct\", \"args\": [\"1o\", \"1o\", 3]}",
         "cannot build FullTensorProduct: filter_ir_out (=a non-list) must be an iterable of e3nn.o3.Irrep");
     build_fails_with("{\"type\": \"FullyConnectedNet\", \"args\": [[2, 2]], \"kwargs\": {\"variance_in\": null}}",
-                     "cannot build FullyConnectedNet: field \"variance_in\" must be a number");
+                     "cannot build FullyConnectedNet: argument \"variance_in\" must be a number");
     build_fails_with("{\"type\": \"Gate\", \"args\": [\"0e\", 3, \"0e\", [\"sigmoid\"], \"1o\"]}",
                      "cannot build Gate: argument \"act_scalars\" must be a list of activation names or nulls");
     build_fails_with("{\"type\": \"SphericalHarmonics\", \"args\": [1]}",
                      "cannot build SphericalHarmonics: argument \"normalize\" is required and must be true or false");
+    /* the module spec is a document: its keys stay fields */
     build_fails_with("{\"type\": 3}", "module: field \"type\" must be a string");
 }
 
@@ -395,12 +397,100 @@ Test(registry, arguments_python_would_refuse_are_refused)
            "[1.0], \"component\", \"element\", true]}");
 }
 
+/* The width of the one output a module built from `json` declares. */
+static int64_t built_output_dim(const char *json)
+{
+    cJSON *spec = cJSON_Parse(json);
+    cr_assert_not_null(spec, "bad test JSON %s", json);
+    e3c_module *m = NULL;
+    cr_assert_eq(e3c_registry_build(&m, spec), E3C_OK, "%s: %s", json, e3c_error_last());
+    size_t n = 0;
+    const e3c_arg_spec *outs = e3c_module_irreps_out(m, &n);
+    cr_assert_eq(n, 1, "%s declares %zu outputs", json, n);
+    int64_t dim = e3c_irreps_dim(&outs[0].irreps);
+    e3c_module_free(m);
+    cJSON_Delete(spec);
+    return dim;
+}
+
+/* Each case is one the audit against e3nn 0.5.6's signatures found e3check getting wrong:
+ * a positional count, a None default, a value Python refuses, an argument ignored. */
+Test(registry, arguments_follow_e3nns_signatures)
+{
+    /* irrep_normalization is the 4th positional argument of the three generated products,
+     * and None there is the default */
+    builds("{\"type\": \"ElementwiseTensorProduct\", \"args\": [\"2x1o\", \"2x1o\", null, \"norm\"]}");
+    builds("{\"type\": \"FullTensorProduct\", \"args\": [\"1o\", \"1o\", [\"0e\"], \"none\"]}");
+    builds("{\"type\": \"TensorSquare\", \"args\": [\"1o\", null, null, \"norm\"]}");
+    builds("{\"type\": \"ElementwiseTensorProduct\", \"args\": [\"1o\", \"1o\"], "
+           "\"kwargs\": {\"irrep_normalization\": null}}");
+    build_fails_with("{\"type\": \"TensorSquare\", \"args\": [\"1o\", null, null, \"norm\", 1]}",
+                     "TensorSquare takes at most 4 positional arguments, got 5");
+    /* filter_ir_out: an empty list keeps no output (None keeps all); a string is iterated by
+     * Python character by character, which no irrep survives */
+    cr_assert_eq(built_output_dim("{\"type\": \"FullTensorProduct\", \"args\": [\"1o\", \"1o\", []]}"), 0);
+    cr_assert_eq(built_output_dim("{\"type\": \"FullTensorProduct\", \"args\": [\"1o\", \"1o\", null]}"), 9);
+    build_fails_with("{\"type\": \"TensorSquare\", \"args\": [\"1o\", \"0e\", []]}",
+                     "Both `irreps_out` and `filter_ir_out` are not None, this is ambiguous.");
+    build_fails_with("{\"type\": \"ElementwiseTensorProduct\", \"args\": [\"1o\", \"1o\", \"0e\"]}",
+                     "argument \"filter_ir_out\" must be a list of irreps, not the string \"0e\"");
+    build_fails_with("{\"type\": \"Extract\", \"args\": [\"1o\", \"1o\", [[0]]]}",
+                     "argument \"irreps_outs\" must be a list of irreps, not the string \"1o\"");
+    build_fails_with("{\"type\": \"Extract\", \"args\": [\"1o\", null, []]}",
+                     "argument \"irreps_outs\" must be a list of irreps");
+    /* compile_left_right=False leaves e3nn's forward uncompiled: refused, not ignored; e3nn's
+     * kernel choices (_specialized_code, _optimize_einsums) only change the rounding */
+    build_fails_with("{\"type\": \"FullyConnectedTensorProduct\", \"args\": [\"1o\", \"1o\", \"0e\"], "
+                     "\"kwargs\": {\"compile_left_right\": false}}",
+                     "compile_left_right=False (a TensorProduct whose forward is not compiled) is not supported");
+    build_fails_with("{\"type\": \"FullyConnectedTensorProduct\", \"args\": [\"1o\", \"1o\", \"0e\"], "
+                     "\"kwargs\": {\"compile_left_right\": \"yes\"}}",
+                     "argument \"compile_left_right\" must be true or false");
+    builds("{\"type\": \"FullyConnectedTensorProduct\", \"args\": [\"1o\", \"1o\", \"0e\"], "
+           "\"kwargs\": {\"compile_left_right\": true, \"_specialized_code\": false, \"_optimize_einsums\": null}}");
+    builds("{\"type\": \"TensorProduct\", \"args\": [\"0e\", \"0e\", \"0e\", [[0, 0, 0, \"uvw\", true]], null, null, "
+           "null, null, null, null, null, true, false, null, true, false]}");
+    build_fails_with("{\"type\": \"TensorProduct\", \"args\": [\"0e\", \"0e\", \"0e\", [[0, 0, 0, \"uvw\", true]]], "
+                     "\"kwargs\": {\"_specialized_code\": 1}}",
+                     "argument \"_specialized_code\" must be true, false or null");
+    /* an index, a degree or a size is an int: Python refuses 0.5 where e3check truncated it */
+    build_fails_with("{\"type\": \"TensorProduct\", \"args\": [\"0e\", \"0e\", \"0e\", [[0.5, 0, 0, \"uvw\", true]]]}",
+                     "instruction 0 must be [i1, i2, i_out, mode, has_weight(, path_weight)]");
+    build_fails_with("{\"type\": \"Linear\", \"args\": [\"2x0e\", \"0e\"], \"kwargs\": {\"instructions\": [[0.5, 0]]}}",
+                     "Linear instructions must be pairs [i_in, i_out]");
+    build_fails_with("{\"type\": \"Extract\", \"args\": [\"1o+0e\", [\"0e\"], [[1.5]]]}",
+                     "Extract instructions must be lists of entry indices");
+    build_fails_with("{\"type\": \"SphericalHarmonics\", \"args\": [1.5, true]}",
+                     "argument \"irreps_out\" must be an int, a list of ints or an irreps string");
+    build_fails_with("{\"type\": \"SphericalHarmonics\", \"args\": [[0, 1.5], true]}",
+                     "argument \"irreps_out\" must list integers");
+    build_fails_with("{\"type\": \"PointConvolution\", \"args\": [\"1o\", \"1o\", 1.5]}",
+                     "argument \"lmax\" must be an integer");
+    /* Linear's instructions are a list of pairs, not anything else read as none */
+    build_fails_with("{\"type\": \"Linear\", \"args\": [\"2x0e\", \"0e\"], \"kwargs\": {\"instructions\": \"all\"}}",
+                     "Linear instructions must be pairs [i_in, i_out]");
+    builds("{\"type\": \"Linear\", \"args\": [\"2x0e\", \"0e\"], \"kwargs\": {\"instructions\": []}}");
+    /* SphericalHarmonics: an irreps_out string must have the parities of the irreps_in given */
+    build_fails_with("{\"type\": \"SphericalHarmonics\", \"args\": [\"1x1o\", true, \"component\", \"1x1e\"]}",
+                     "asked for an output of l = 1 with parity p = -1, which is inconsistent with the input parity 1");
+    build_fails_with(
+        "{\"type\": \"SphericalHarmonics\", \"args\": [\"0e+1e\", true], \"kwargs\": {\"irreps_in\": \"1o\"}}",
+        "asked for an output of l = 1 with parity p = 1, which is inconsistent with the input parity -1");
+    builds("{\"type\": \"SphericalHarmonics\", \"args\": [\"0e+1e+2e\", true, \"component\", \"1x1e\"]}");
+    builds("{\"type\": \"SphericalHarmonics\", \"args\": [\"0e+1o+2e\", true, \"component\", \"1x1o\"]}");
+    /* BatchNorm's eps and momentum default to numbers, not None: null is refused */
+    build_fails_with("{\"type\": \"BatchNorm\", \"args\": [\"1o\", null]}",
+                     "cannot build BatchNorm: argument \"eps\" must be a number");
+    build_fails_with("{\"type\": \"BatchNorm\", \"args\": [\"1o\"], \"kwargs\": {\"momentum\": null}}",
+                     "cannot build BatchNorm: argument \"momentum\" must be a number");
+}
+
 /* null is "not given" where e3nn's default is None, and a positional argument is read
  * under its name: the bound arguments accept what e3nn accepts. */
 Test(registry, arguments_bind_by_position_or_name_and_null_is_not_given)
 {
     builds("{\"type\": \"Norm\", \"kwargs\": {\"irreps_in\": \"1o\", \"squared\": true}}");
-    builds("{\"type\": \"BatchNorm\", \"args\": [\"1o\", null, null]}");
+    builds("{\"type\": \"BatchNorm\", \"args\": [\"1o\", 1e-5, 0.1, true, \"mean\", false, \"component\"]}");
     builds("{\"type\": \"TensorSquare\", \"args\": [\"1o\", null, null]}");
     builds(
         "{\"type\": \"Linear\", \"args\": [\"1o\", \"1o\"], \"kwargs\": {\"internal_weights\": null, \"f_in\": null}}");
@@ -414,8 +504,8 @@ Test(registry, arguments_are_listed_in_positional_order)
     e3c_strings names = {0};
     int positional = -1;
     E3C_ASSERT_OK(e3c_registry_arguments(&names, &positional, "TensorProduct"));
-    cr_assert_eq(positional, 14); /* e3nn takes every one of them by position */
-    cr_assert_eq(names.count, 14);
+    cr_assert_eq(positional, 16); /* e3nn takes every one of them by position */
+    cr_assert_eq(names.count, 16);
     const char *first[] = {"irreps_in1", "irreps_in2", "irreps_out", "instructions", "in1_var"};
     for (int i = 0; i < 5; i++)
         cr_assert_str_eq(names.items[i], first[i], "TensorProduct's argument %d", i);
@@ -442,15 +532,15 @@ Test(registry, arg_helpers_read_positional_then_keyword_then_fallback)
     cr_assert_str_eq(s, "kw");
     E3C_ASSERT_OK(e3c_arg_string(&s, args, kwargs, -1, "other", "dflt"));
     cr_assert_str_eq(s, "dflt");
-    E3C_ASSERT_FAILS(e3c_arg_string(&s, args, kwargs, -1, "other", NULL), E3C_ERR_VALUE, "missing field \"other\"");
+    E3C_ASSERT_FAILS(e3c_arg_string(&s, args, kwargs, -1, "other", NULL), E3C_ERR_VALUE, "missing argument \"other\"");
     E3C_ASSERT_FAILS(e3c_arg_string(&s, args, kwargs, 1, "count", NULL), E3C_ERR_VALUE,
-                     "field \"count\" must be a string");
+                     "argument \"count\" must be a string");
     E3C_ASSERT_OK(e3c_arg_bool(&b, args, kwargs, -1, "flag", 0));
     cr_assert_eq(b, 1);
     E3C_ASSERT_OK(e3c_arg_bool(&b, NULL, NULL, 0, "flag", 0));
     cr_assert_eq(b, 0);
     E3C_ASSERT_FAILS(e3c_arg_bool(&b, args, kwargs, 1, "count", 0), E3C_ERR_VALUE,
-                     "field \"count\" must be true or false");
+                     "argument \"count\" must be true or false");
     cJSON_Delete(args), cJSON_Delete(kwargs);
 }
 

@@ -3,6 +3,7 @@
 #include "e3check/json.h"
 
 #include "e3check/file.h"
+#include "json_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -89,74 +90,103 @@ e3c_status e3c_json_read_file(cJSON **out, const char *path)
     return st;
 }
 
-static e3c_status field(const cJSON *obj, const char *key, const cJSON **out)
+/* Every public reader names its key a field; the registry's constructors read the same
+ * way through the *_as variants (json_internal.h) naming it an argument. */
+#define FIELD "field"
+
+static e3c_status member(const cJSON *obj, const char *key, const char *noun, const cJSON **out)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!f)
-        return e3c_error_set(E3C_ERR_VALUE, "missing field \"%s\"", key);
+        return e3c_error_set(E3C_ERR_VALUE, "missing %s \"%s\"", noun, key);
     *out = f;
+    return E3C_OK;
+}
+
+static e3c_status field(const cJSON *obj, const char *key, const cJSON **out) { return member(obj, key, FIELD, out); }
+
+e3c_status json_number_as(double *out, const cJSON *obj, const char *key, const char *noun)
+{
+    const cJSON *f = NULL;
+    e3c_status st = member(obj, key, noun, &f);
+    if (st)
+        return st;
+    if (!cJSON_IsNumber(f))
+        return e3c_error_set(E3C_ERR_VALUE, "%s \"%s\" must be a number", noun, key);
+    *out = f->valuedouble;
     return E3C_OK;
 }
 
 e3c_status e3c_json_number(double *out, const cJSON *obj, const char *key)
 {
-    const cJSON *f = NULL;
-    e3c_status st = field(obj, key, &f);
-    if (st)
-        return st;
-    if (!cJSON_IsNumber(f))
-        return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be a number", key);
-    *out = f->valuedouble;
-    return E3C_OK;
+    return json_number_as(out, obj, key, FIELD);
 }
 
-static e3c_status as_int(const cJSON *f, const char *key, int *out)
+static e3c_status as_int(const cJSON *f, const char *key, const char *noun, int *out)
 {
     if (!cJSON_IsNumber(f) || f->valuedouble != floor(f->valuedouble) || fabs(f->valuedouble) > 2147483647.0)
-        return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be an integer", key);
+        return e3c_error_set(E3C_ERR_VALUE, "%s \"%s\" must be an integer", noun, key);
     *out = (int)f->valuedouble;
     return E3C_OK;
 }
 
-e3c_status e3c_json_int(int *out, const cJSON *obj, const char *key)
+e3c_status json_int_as(int *out, const cJSON *obj, const char *key, const char *noun)
 {
     const cJSON *f = NULL;
-    e3c_status st = field(obj, key, &f);
-    return st ? st : as_int(f, key, out);
+    e3c_status st = member(obj, key, noun, &f);
+    return st ? st : as_int(f, key, noun, out);
 }
 
-e3c_status e3c_json_int_or(int *out, const cJSON *obj, const char *key, int fallback)
+e3c_status e3c_json_int(int *out, const cJSON *obj, const char *key) { return json_int_as(out, obj, key, FIELD); }
+
+e3c_status json_int_or_as(int *out, const cJSON *obj, const char *key, int fallback, const char *noun)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!f) {
         *out = fallback;
         return E3C_OK;
     }
-    return as_int(f, key, out);
+    return as_int(f, key, noun, out);
 }
 
-e3c_status e3c_json_string(const char **out, const cJSON *obj, const char *key)
+e3c_status e3c_json_int_or(int *out, const cJSON *obj, const char *key, int fallback)
+{
+    return json_int_or_as(out, obj, key, fallback, FIELD);
+}
+
+e3c_status json_string_as(const char **out, const cJSON *obj, const char *key, const char *noun)
 {
     const cJSON *f = NULL;
-    e3c_status st = field(obj, key, &f);
+    e3c_status st = member(obj, key, noun, &f);
     if (st)
         return st;
     if (!cJSON_IsString(f))
-        return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be a string", key);
+        return e3c_error_set(E3C_ERR_VALUE, "%s \"%s\" must be a string", noun, key);
     *out = f->valuestring;
     return E3C_OK;
 }
 
-e3c_status e3c_json_string_or(const char **out, const cJSON *obj, const char *key, const char *fallback)
+e3c_status e3c_json_string(const char **out, const cJSON *obj, const char *key)
+{
+    return json_string_as(out, obj, key, FIELD);
+}
+
+e3c_status json_string_or_as(const char **out, const cJSON *obj, const char *key, const char *fallback,
+                             const char *noun)
 {
     if (!cJSON_GetObjectItemCaseSensitive(obj, key)) {
         *out = fallback;
         return E3C_OK;
     }
-    return e3c_json_string(out, obj, key);
+    return json_string_as(out, obj, key, noun);
 }
 
-e3c_status e3c_json_bool_or(int *out, const cJSON *obj, const char *key, int fallback)
+e3c_status e3c_json_string_or(const char **out, const cJSON *obj, const char *key, const char *fallback)
+{
+    return json_string_or_as(out, obj, key, fallback, FIELD);
+}
+
+e3c_status json_bool_or_as(int *out, const cJSON *obj, const char *key, int fallback, const char *noun)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!f) {
@@ -164,9 +194,14 @@ e3c_status e3c_json_bool_or(int *out, const cJSON *obj, const char *key, int fal
         return E3C_OK;
     }
     if (!cJSON_IsBool(f))
-        return e3c_error_set(E3C_ERR_VALUE, "field \"%s\" must be true or false", key);
+        return e3c_error_set(E3C_ERR_VALUE, "%s \"%s\" must be true or false", noun, key);
     *out = cJSON_IsTrue(f);
     return E3C_OK;
+}
+
+e3c_status e3c_json_bool_or(int *out, const cJSON *obj, const char *key, int fallback)
+{
+    return json_bool_or_as(out, obj, key, fallback, FIELD);
 }
 
 static e3c_status numbers_of(const cJSON *arr, const char *key, double *out, size_t n)

@@ -64,13 +64,13 @@ static void builder_free(builder *b)
     free(b->out);
 }
 
-/* Parse filter_ir_out into irreps (NULL/0: no filter). */
+/* Parse filter_ir_out into irreps (NULL: no filter; an empty list: a filter keeping none). */
 static e3c_status parse_filter(const char *const *filter, size_t n, e3c_irrep **out)
 {
     *out = NULL;
-    if (!n)
+    if (!filter) /* None: every output; an empty list keeps none, as in e3nn */
         return E3C_OK;
-    *out = malloc(n * sizeof **out);
+    *out = malloc((n ? n : 1) * sizeof **out);
     if (!*out)
         return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
@@ -289,7 +289,7 @@ e3c_status e3c_tensor_square_new(e3c_module **out, const char *irreps_in, const 
     if (!out || !irreps_in)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_square_new: NULL argument");
     *out = NULL;
-    if (irreps_out && n_filter)
+    if (irreps_out && filter)
         return e3c_error_set(E3C_ERR_VALUE, "Both `irreps_out` and `filter_ir_out` are not None, this is ambiguous.");
     int norm = !irrep_normalization || !strcmp(irrep_normalization, "component") ? 0
                : !strcmp(irrep_normalization, "norm")                            ? 1

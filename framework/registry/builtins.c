@@ -1,5 +1,6 @@
 /* Constructors of the built-in module types from JSON arguments, and their table. Each
- * binds its arguments by name (ctor_bind) and reads them with the e3c_json_* readers. */
+ * binds its arguments by name (ctor_bind) and reads them with the ctor_* readers, as e3nn's
+ * signature says: the same names, positional order and count, defaults and None. */
 #include <stdlib.h>
 
 #include "builtins.h"
@@ -16,9 +17,9 @@ static e3c_status build_norm(e3c_module **out, const cJSON *args, const cJSON *k
     cJSON *a;
     e3c_status st = ctor_bind(&a, "Norm", args, 2, kwargs, known);
     if (!st)
-        st = e3c_json_string(&irreps, a, "irreps_in");
+        st = ctor_string(&irreps, a, "irreps_in");
     if (!st)
-        st = e3c_json_bool_or(&squared, a, "squared", 0);
+        st = ctor_bool_or(&squared, a, "squared", 0);
     if (!st)
         st = e3c_norm_new(out, irreps, squared);
     cJSON_Delete(a);
@@ -34,7 +35,7 @@ static e3c_status build_norm(e3c_module **out, const cJSON *args, const cJSON *k
         cJSON *a;                                                                       \
         e3c_status st = ctor_bind(&a, type, args, 1, kwargs, known);                    \
         if (!st)                                                                        \
-            st = e3c_json_string(&irreps, a, "irreps_in");                              \
+            st = ctor_string(&irreps, a, "irreps_in");                                  \
         if (!st)                                                                        \
             st = ctor(out, irreps);                                                     \
         cJSON_Delete(a);                                                                \
@@ -77,8 +78,8 @@ static e3c_status parse_instructions(const cJSON *v, e3c_tp_instruction **out, s
         int len = cJSON_IsArray(x) ? cJSON_GetArraySize(x) : 0;
         const cJSON *a = cJSON_GetArrayItem(x, 0), *b = cJSON_GetArrayItem(x, 1), *c = cJSON_GetArrayItem(x, 2),
                     *mode = cJSON_GetArrayItem(x, 3), *w = cJSON_GetArrayItem(x, 4), *pw = cJSON_GetArrayItem(x, 5);
-        if ((len != 5 && len != 6) || !cJSON_IsNumber(a) || !cJSON_IsNumber(b) || !cJSON_IsNumber(c) ||
-            !cJSON_IsString(mode) || !cJSON_IsBool(w) || (pw && !cJSON_IsNumber(pw))) {
+        if ((len != 5 && len != 6) || !ctor_is_int(a) || !ctor_is_int(b) || !ctor_is_int(c) || !cJSON_IsString(mode) ||
+            !cJSON_IsBool(w) || (pw && !cJSON_IsNumber(pw))) {
             st = e3c_error_set(E3C_ERR_VALUE,
                                "instruction %zu must be [i1, i2, i_out, mode, has_weight(, path_weight)]", i);
             break;
@@ -117,14 +118,28 @@ static const char *const tp_args[] = {"irreps_in1",
                                       "compile_left_right",
                                       "compile_right",
                                       "normalization",
+                                      "_specialized_code",
+                                      "_optimize_einsums",
                                       NULL};
 
 /* FullyConnectedTensorProduct(irreps_in1, irreps_in2, irreps_out, irrep_normalization=None,
  * path_normalization=None, **kwargs): the other keywords pass through to TensorProduct. */
-static const char *const fctp_args[] = {
-    "irreps_in1",    "irreps_in2", "irreps_out",       "irrep_normalization", "path_normalization", "in1_var",
-    "in2_var",       "out_var",    "internal_weights", "shared_weights",      "compile_left_right", "compile_right",
-    "normalization", NULL};
+static const char *const fctp_args[] = {"irreps_in1",
+                                        "irreps_in2",
+                                        "irreps_out",
+                                        "irrep_normalization",
+                                        "path_normalization",
+                                        "in1_var",
+                                        "in2_var",
+                                        "out_var",
+                                        "internal_weights",
+                                        "shared_weights",
+                                        "compile_left_right",
+                                        "compile_right",
+                                        "normalization",
+                                        "_specialized_code",
+                                        "_optimize_einsums",
+                                        NULL};
 
 /* TensorProduct (fully_connected 0) or FullyConnectedTensorProduct (1): the three irreps,
  * TensorProduct's instructions, the shared options. */
@@ -137,13 +152,13 @@ static e3c_status build_product(e3c_module **out, const cJSON *args, const cJSON
     e3c_tp_options o = E3C_TP_OPTIONS_INIT;
     cJSON *a;
     e3c_status st = fully_connected ? ctor_bind(&a, "FullyConnectedTensorProduct", args, 5, kwargs, fctp_args)
-                                    : ctor_bind(&a, "TensorProduct", args, 14, kwargs, tp_args);
+                                    : ctor_bind(&a, "TensorProduct", args, 16, kwargs, tp_args);
     if (!st)
-        st = e3c_json_string(&in1, a, "irreps_in1");
+        st = ctor_string(&in1, a, "irreps_in1");
     if (!st)
-        st = e3c_json_string(&in2, a, "irreps_in2");
+        st = ctor_string(&in2, a, "irreps_in2");
     if (!st)
-        st = e3c_json_string(&irreps_out, a, "irreps_out");
+        st = ctor_string(&irreps_out, a, "irreps_out");
     if (!st && !fully_connected)
         st = parse_instructions(cJSON_GetObjectItemCaseSensitive(a, "instructions"), &ins, &n);
     if (!st)
@@ -166,14 +181,15 @@ static e3c_status build_fctp(e3c_module **out, const cJSON *args, const cJSON *k
     return build_product(out, args, kwargs, 1);
 }
 
-/* filter_ir_out and the irrep_normalization keyword (absent: NULL). */
+/* filter_ir_out and irrep_normalization, both None by default (absent or null: NULL). */
 static e3c_status filter_and_norm(const char ***filter, size_t *n_filter, const char **norm, const cJSON *a)
 {
     e3c_status st = ctor_string_list(filter, n_filter, a, "filter_ir_out");
-    return st ? st : e3c_json_string_or(norm, a, "irrep_normalization", NULL);
+    return st ? st : ctor_string_or_none(norm, a, "irrep_normalization", NULL);
 }
 
-/* ElementwiseTensorProduct and FullTensorProduct: (in1, in2, filter_ir_out=None). */
+/* ElementwiseTensorProduct and FullTensorProduct: (irreps_in1, irreps_in2, filter_ir_out=None,
+ * irrep_normalization=None). */
 static e3c_status build_pairwise(e3c_module **out, const cJSON *args, const cJSON *kwargs, const char *type,
                                  e3c_status (*ctor)(e3c_module **, const char *, const char *, const char *const *,
                                                     size_t, const char *))
@@ -182,11 +198,11 @@ static e3c_status build_pairwise(e3c_module **out, const cJSON *args, const cJSO
     const char *in1, *in2, *norm = NULL, **filter = NULL;
     size_t n_filter = 0;
     cJSON *a;
-    e3c_status st = ctor_bind(&a, type, args, 3, kwargs, known);
+    e3c_status st = ctor_bind(&a, type, args, 4, kwargs, known);
     if (!st)
-        st = e3c_json_string(&in1, a, "irreps_in1");
+        st = ctor_string(&in1, a, "irreps_in1");
     if (!st)
-        st = e3c_json_string(&in2, a, "irreps_in2");
+        st = ctor_string(&in2, a, "irreps_in2");
     if (!st)
         st = filter_and_norm(&filter, &n_filter, &norm, a);
     if (!st)
@@ -212,11 +228,11 @@ static e3c_status build_tensor_square(e3c_module **out, const cJSON *args, const
     const char *in, *irreps_out = NULL, *norm = NULL, **filter = NULL;
     size_t n_filter = 0;
     cJSON *a;
-    e3c_status st = ctor_bind(&a, "TensorSquare", args, 3, kwargs, known);
+    e3c_status st = ctor_bind(&a, "TensorSquare", args, 4, kwargs, known);
     if (!st)
-        st = e3c_json_string(&in, a, "irreps_in");
-    if (!st && ctor_given(a, "irreps_out"))
-        st = e3c_json_string(&irreps_out, a, "irreps_out");
+        st = ctor_string(&in, a, "irreps_in");
+    if (!st)
+        st = ctor_string_or_none(&irreps_out, a, "irreps_out", NULL);
     if (!st)
         st = filter_and_norm(&filter, &n_filter, &norm, a);
     if (!st)
@@ -237,9 +253,9 @@ static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON 
     cJSON *a;
     e3c_status st = ctor_bind(&a, "Linear", args, 2, kwargs, known);
     if (!st)
-        st = e3c_json_string(&in, a, "irreps_in");
+        st = ctor_string(&in, a, "irreps_in");
     if (!st)
-        st = e3c_json_string(&irreps_out, a, "irreps_out");
+        st = ctor_string(&irreps_out, a, "irreps_out");
     if (!st && (ctor_given(a, "f_in") || ctor_given(a, "f_out")))
         st = e3c_error_set(E3C_ERR_VALUE, "Linear's f_in/f_out are not supported by e3check");
     if (!st)
@@ -247,7 +263,7 @@ static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON 
     if (!st)
         st = ctor_tristate(&o.shared_weights, a, "shared_weights");
     if (!st)
-        st = e3c_json_string_or(&o.path_normalization, a, "path_normalization", o.path_normalization);
+        st = ctor_string_or(&o.path_normalization, a, "path_normalization", o.path_normalization);
     const cJSON *bias = cJSON_GetObjectItemCaseSensitive(a, "biases");
     if (!st && bias && cJSON_IsBool(bias))
         o.biases = cJSON_IsTrue(bias);
@@ -268,18 +284,20 @@ static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON 
     } else if (!st && bias && !cJSON_IsNull(bias))
         st = e3c_error_set(E3C_ERR_VALUE, "argument \"biases\" must be a bool or a list of bools");
     const cJSON *ins = ctor_given(a, "instructions");
+    if (!st && ins && !cJSON_IsArray(ins))
+        st = e3c_error_set(E3C_ERR_VALUE, "Linear instructions must be pairs [i_in, i_out]");
     if (!st && ins) {
-        o.n_instructions = cJSON_IsArray(ins) ? (size_t)cJSON_GetArraySize(ins) : 0;
+        o.n_instructions = (size_t)cJSON_GetArraySize(ins);
         pairs = calloc(2 * o.n_instructions + 2, sizeof *pairs);
         size_t i = 0;
-        for (const cJSON *p = cJSON_IsArray(ins) ? ins->child : NULL; p; p = p->next) {
-            if (!pairs || !cJSON_IsArray(p) || cJSON_GetArraySize(p) != 2 ||
-                !cJSON_IsNumber(cJSON_GetArrayItem(p, 0)) || !cJSON_IsNumber(cJSON_GetArrayItem(p, 1))) {
+        for (const cJSON *p = ins->child; p; p = p->next) {
+            if (!pairs || !cJSON_IsArray(p) || cJSON_GetArraySize(p) != 2 || !ctor_is_int(cJSON_GetArrayItem(p, 0)) ||
+                !ctor_is_int(cJSON_GetArrayItem(p, 1))) {
                 st = e3c_error_set(E3C_ERR_VALUE, "Linear instructions must be pairs [i_in, i_out]");
                 break;
             }
-            pairs[i++] = cJSON_GetArrayItem(p, 0)->valueint;
-            pairs[i++] = cJSON_GetArrayItem(p, 1)->valueint;
+            pairs[i++] = (int)cJSON_GetArrayItem(p, 0)->valuedouble;
+            pairs[i++] = (int)cJSON_GetArrayItem(p, 1)->valuedouble;
         }
         o.instructions = pairs;
     }
@@ -290,30 +308,70 @@ static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON 
     return st;
 }
 
+/* SphericalHarmonics' irreps_in: NULL (not given: 0) or 1x1o / 1x1e, as its parity. */
+static e3c_status sh_input_parity(int *p_in, const char *irreps_in)
+{
+    *p_in = 0;
+    if (!irreps_in)
+        return E3C_OK;
+    e3c_irreps ir;
+    e3c_status st = e3c_irreps_parse(&ir, irreps_in);
+    if (!st && (ir.len != 1 || ir.items[0].mul != 1 || ir.items[0].ir.l != 1))
+        st = e3c_error_set(E3C_ERR_VALUE,
+                           "irreps_in for SphericalHarmonics must be either a vector (`1x1o`) or a "
+                           "pseudovector (`1x1e`), not `%s`",
+                           irreps_in);
+    else if (!st)
+        *p_in = ir.items[0].ir.p;
+    e3c_irreps_free(&ir);
+    return st;
+}
+
+/* An irreps string as SphericalHarmonics' irreps_out when irreps_in gave the input parity
+ * p_in: each entry must have the parity p_in^l, as e3nn asks. */
+static e3c_status sh_check_parity(const e3c_irreps *ir, int p_in, const char *text)
+{
+    for (size_t i = 0; i < ir->len; i++) {
+        int l = ir->items[i].ir.l, want = l % 2 ? p_in : 1;
+        if (ir->items[i].ir.p != want)
+            return e3c_error_set(E3C_ERR_VALUE,
+                                 "irreps_out `%s` passed to SphericalHarmonics asked for an output of l = %d with "
+                                 "parity p = %d, which is inconsistent with the input parity %d given by irreps_in",
+                                 text, l, ir->items[i].ir.p, p_in);
+    }
+    return E3C_OK;
+}
+
 /* SphericalHarmonics' irreps_out: an int, a list of ints or an irreps string, into the list
- * of l (caller frees *ls) and, for a string, the parity it asks of the input (*p_in). */
+ * of l (caller frees *ls) and the input parity (*p_in: the given one, else the one an
+ * irreps string asks for, else 0 for e3nn's 1o). */
 static e3c_status sh_ls(int **ls, size_t *nls, int *p_in, const cJSON *l)
 {
     e3c_status st = E3C_OK;
     if (cJSON_IsString(l)) {
         e3c_irreps ir;
+        int inferred = -1;
         st = e3c_irreps_parse(&ir, l->valuestring);
+        if (!st && *p_in)
+            st = sh_check_parity(&ir, *p_in, l->valuestring);
         if (!st)
-            st = e3c_sh_irreps_to_ls(ls, nls, p_in, &ir);
+            st = e3c_sh_irreps_to_ls(ls, nls, &inferred, &ir);
+        if (!st && !*p_in)
+            *p_in = inferred;
         e3c_irreps_free(&ir);
-    } else if (cJSON_IsNumber(l)) {
+    } else if (ctor_is_int(l)) {
         *ls = malloc(sizeof **ls);
         *nls = 1;
         if (*ls)
-            (*ls)[0] = l->valueint;
+            (*ls)[0] = (int)l->valuedouble;
     } else if (cJSON_IsArray(l)) {
         *nls = (size_t)cJSON_GetArraySize(l);
         *ls = calloc(*nls ? *nls : 1, sizeof **ls);
         size_t i = 0;
         for (const cJSON *v = l->child; *ls && v; v = v->next) {
-            if (!cJSON_IsNumber(v))
+            if (!ctor_is_int(v))
                 return e3c_error_set(E3C_ERR_VALUE, "argument \"irreps_out\" must list integers");
-            (*ls)[i++] = v->valueint;
+            (*ls)[i++] = (int)v->valuedouble;
         }
     } else
         st = e3c_error_set(E3C_ERR_VALUE, "argument \"irreps_out\" must be an int, a list of ints or an irreps string");
@@ -326,35 +384,25 @@ static e3c_status build_sh(e3c_module **out, const cJSON *args, const cJSON *kwa
     static const char *const known[] = {"irreps_out", "normalize", "normalization", "irreps_in", NULL};
     const char *norm_name = "integral", *irreps_in = NULL;
     e3c_normalization norm;
-    int *ls = NULL, p_in = -1;
+    int *ls = NULL, p_in = 0;
     size_t nls = 0;
     cJSON *a;
     e3c_status st = ctor_bind(&a, "SphericalHarmonics", args, 4, kwargs, known);
     if (!st)
-        st = e3c_json_string_or(&norm_name, a, "normalization", "integral");
+        st = ctor_string_or(&norm_name, a, "normalization", "integral");
     if (!st)
         st = e3c_normalization_parse(&norm, norm_name);
     const cJSON *nz = cJSON_GetObjectItemCaseSensitive(a, "normalize");
     if (!st && !cJSON_IsBool(nz))
         st = e3c_error_set(E3C_ERR_VALUE, "argument \"normalize\" is required and must be true or false");
-    if (!st && ctor_given(a, "irreps_in"))
-        st = e3c_json_string(&irreps_in, a, "irreps_in");
+    if (!st)
+        st = ctor_string_or_none(&irreps_in, a, "irreps_in", NULL);
+    if (!st)
+        st = sh_input_parity(&p_in, irreps_in);
     if (!st)
         st = sh_ls(&ls, &nls, &p_in, cJSON_GetObjectItemCaseSensitive(a, "irreps_out"));
-    if (!st && irreps_in) {
-        e3c_irreps ir;
-        st = e3c_irreps_parse(&ir, irreps_in);
-        if (!st && (ir.len != 1 || ir.items[0].mul != 1 || ir.items[0].ir.l != 1))
-            st = e3c_error_set(E3C_ERR_VALUE,
-                               "irreps_in for SphericalHarmonics must be either a vector (`1x1o`) or a "
-                               "pseudovector (`1x1e`), not `%s`",
-                               irreps_in);
-        else if (!st)
-            p_in = ir.items[0].ir.p;
-        e3c_irreps_free(&ir);
-    }
     if (!st)
-        st = e3c_spherical_harmonics_module_new(out, ls, nls, p_in, cJSON_IsTrue(nz), norm);
+        st = e3c_spherical_harmonics_module_new(out, ls, nls, p_in ? p_in : -1, cJSON_IsTrue(nz), norm);
     free(ls);
     cJSON_Delete(a);
     return st;
@@ -393,7 +441,7 @@ static e3c_status build_activation(e3c_module **out, const cJSON *args, const cJ
     cJSON *a;
     e3c_status st = ctor_bind(&a, "Activation", args, 2, kwargs, known);
     if (!st)
-        st = e3c_json_string(&irreps, a, "irreps_in");
+        st = ctor_string(&irreps, a, "irreps_in");
     if (!st)
         st = act_list(&names, &n, a, "acts");
     if (!st)
@@ -403,8 +451,8 @@ static e3c_status build_activation(e3c_module **out, const cJSON *args, const cJ
     return st;
 }
 
-/* Extract's instructions: one list of entry indices per output (a non-number entry is -1,
- * which e3c_extract_new refuses). Caller frees lists[0..n) and both arrays. */
+/* Extract's instructions: one list of integer entry indices per output (e3c_extract_new
+ * checks their range). Caller frees lists[0..n) and both arrays. */
 static e3c_status extract_lists(int ***lists, size_t **lens, const cJSON *ins, size_t n)
 {
     if (!cJSON_IsArray(ins) || (size_t)cJSON_GetArraySize(ins) != n)
@@ -420,8 +468,11 @@ static e3c_status extract_lists(int ***lists, size_t **lens, const cJSON *ins, s
         if (!cJSON_IsArray(l) || !(*lists)[k])
             return e3c_error_set(E3C_ERR_VALUE, "Extract instructions must be lists of entry indices");
         size_t i = 0;
-        for (const cJSON *x = l->child; x; x = x->next)
-            (*lists)[k][i++] = cJSON_IsNumber(x) ? x->valueint : -1;
+        for (const cJSON *x = l->child; x; x = x->next) {
+            if (!ctor_is_int(x))
+                return e3c_error_set(E3C_ERR_VALUE, "Extract instructions must be lists of entry indices");
+            (*lists)[k][i++] = (int)x->valuedouble;
+        }
     }
     return E3C_OK;
 }
@@ -435,11 +486,13 @@ static e3c_status build_extract(e3c_module **out, const cJSON *args, const cJSON
     cJSON *a;
     e3c_status st = ctor_bind(&a, "Extract", args, 4, kwargs, known);
     if (!st)
-        st = e3c_json_string(&irreps, a, "irreps_in");
+        st = ctor_string(&irreps, a, "irreps_in");
     if (!st)
         st = ctor_string_list(&outs, &n_outs, a, "irreps_outs");
+    if (!st && !outs) /* e3nn iterates it: None is refused */
+        st = e3c_error_set(E3C_ERR_VALUE, "argument \"irreps_outs\" must be a list of irreps");
     if (!st)
-        st = e3c_json_bool_or(&squeeze, a, "squeeze_out", 0);
+        st = ctor_bool_or(&squeeze, a, "squeeze_out", 0);
     if (!st)
         st = extract_lists(&lists, &lens, cJSON_GetObjectItemCaseSensitive(a, "instructions"), n_outs);
     if (!st)
@@ -458,9 +511,9 @@ static e3c_status build_extract_ir(e3c_module **out, const cJSON *args, const cJ
     cJSON *a;
     e3c_status st = ctor_bind(&a, "ExtractIr", args, 2, kwargs, known);
     if (!st)
-        st = e3c_json_string(&irreps, a, "irreps_in");
+        st = ctor_string(&irreps, a, "irreps_in");
     if (!st)
-        st = e3c_json_string(&ir, a, "ir");
+        st = ctor_string(&ir, a, "ir");
     if (!st)
         st = e3c_extract_ir_new(out, irreps, ir);
     cJSON_Delete(a);
@@ -476,27 +529,20 @@ static e3c_status build_gate(e3c_module **out, const cJSON *args, const cJSON *k
     cJSON *a;
     e3c_status st = ctor_bind(&a, "Gate", args, 5, kwargs, known);
     if (!st)
-        st = e3c_json_string(&s, a, "irreps_scalars");
+        st = ctor_string(&s, a, "irreps_scalars");
     if (!st)
         st = act_list(&as, &ns, a, "act_scalars");
     if (!st)
-        st = e3c_json_string(&g, a, "irreps_gates");
+        st = ctor_string(&g, a, "irreps_gates");
     if (!st)
         st = act_list(&ag, &ng, a, "act_gates");
     if (!st)
-        st = e3c_json_string(&v, a, "irreps_gated");
+        st = ctor_string(&v, a, "irreps_gated");
     if (!st)
         st = e3c_gate_new(out, s, as, ns, g, ag, ng, v);
     free(as), free(ag);
     cJSON_Delete(a);
     return st;
-}
-
-/* A number argument that may be absent (fallback) but not null. */
-static e3c_status number_if_given(double *out, const cJSON *a, const char *key, double fallback)
-{
-    *out = fallback;
-    return cJSON_GetObjectItemCaseSensitive(a, key) ? e3c_json_number(out, a, key) : E3C_OK;
 }
 
 static e3c_status build_fcnet(e3c_module **out, const cJSON *args, const cJSON *kwargs)
@@ -508,20 +554,20 @@ static e3c_status build_fcnet(e3c_module **out, const cJSON *args, const cJSON *
     e3c_status st = ctor_bind(&a, "FullyConnectedNet", args, 5, kwargs, known);
     const cJSON *hs = cJSON_GetObjectItemCaseSensitive(a, "hs"), *act = ctor_given(a, "act");
     if (!st)
-        st = e3c_json_bool_or(&out_act, a, "out_act", 0);
+        st = ctor_bool_or(&out_act, a, "out_act", 0);
     if (!st && (!cJSON_IsArray(hs) || cJSON_GetArraySize(hs) < 2))
         st = e3c_error_set(E3C_ERR_VALUE, "argument \"hs\" must list at least two layer sizes");
     if (!st && act && !cJSON_IsString(act))
         st = e3c_error_set(E3C_ERR_VALUE, "argument \"act\" must be an activation name or null");
     if (!st)
-        st = number_if_given(&vin, a, "variance_in", 1.0);
+        st = ctor_number_or(&vin, a, "variance_in", 1.0);
     if (!st)
-        st = number_if_given(&vout, a, "variance_out", 1.0);
+        st = ctor_number_or(&vout, a, "variance_out", 1.0);
     size_t n = st ? 0 : (size_t)cJSON_GetArraySize(hs), i = 0;
     if (!st && !(sizes = calloc(n, sizeof *sizes)))
         st = e3c_error_set(E3C_ERR_NOMEM, "out of memory");
     for (const cJSON *h = st ? NULL : hs->child; h; h = h->next)
-        sizes[i++] = cJSON_IsNumber(h) ? h->valueint : -1;
+        sizes[i++] = ctor_is_int(h) ? (int)h->valuedouble : -1;
     if (!st)
         st = e3c_fully_connected_net_new(out, sizes, n, act ? act->valuestring : NULL, vin, vout, out_act);
     free(sizes);
@@ -535,15 +581,15 @@ static e3c_status build_point_conv(e3c_module **out, const cJSON *args, const cJ
     const char *feat, *irreps_out;
     cJSON *a;
     e3c_status st = ctor_bind(&a, "PointConvolution", args, 3, kwargs, known);
-    const cJSON *lmax = cJSON_GetObjectItemCaseSensitive(a, "lmax");
+    int lmax = 2;
     if (!st)
-        st = e3c_json_string(&feat, a, "irreps_feat");
+        st = ctor_string(&feat, a, "irreps_feat");
     if (!st)
-        st = e3c_json_string(&irreps_out, a, "irreps_out");
-    if (!st && lmax && !cJSON_IsNumber(lmax))
-        st = e3c_error_set(E3C_ERR_VALUE, "argument \"lmax\" must be an integer");
+        st = ctor_string(&irreps_out, a, "irreps_out");
     if (!st)
-        st = e3c_point_convolution_new(out, feat, irreps_out, lmax ? lmax->valueint : 2);
+        st = ctor_int_or(&lmax, a, "lmax", 2);
+    if (!st)
+        st = e3c_point_convolution_new(out, feat, irreps_out, lmax);
     cJSON_Delete(a);
     return st;
 }
@@ -558,19 +604,19 @@ static e3c_status build_batch_norm(e3c_module **out, const cJSON *args, const cJ
     cJSON *a;
     e3c_status st = ctor_bind(&a, "BatchNorm", args, 7, kwargs, known);
     if (!st)
-        st = e3c_json_string(&irreps, a, "irreps");
+        st = ctor_string(&irreps, a, "irreps");
     if (!st)
         st = ctor_number_or(&o.eps, a, "eps", 1e-5);
     if (!st)
         st = ctor_number_or(&o.momentum, a, "momentum", 0.1);
     if (!st)
-        st = e3c_json_bool_or(&o.affine, a, "affine", 1);
+        st = ctor_bool_or(&o.affine, a, "affine", 1);
     if (!st)
-        st = e3c_json_string_or(&o.reduce, a, "reduce", "mean");
+        st = ctor_string_or(&o.reduce, a, "reduce", "mean");
     if (!st)
-        st = e3c_json_bool_or(&o.instance, a, "instance", 0);
+        st = ctor_bool_or(&o.instance, a, "instance", 0);
     if (!st)
-        st = e3c_json_string_or(&o.normalization, a, "normalization", "component");
+        st = ctor_string_or(&o.normalization, a, "normalization", "component");
     if (!st)
         st = e3c_batch_norm_new(out, irreps, &o);
     cJSON_Delete(a);

@@ -1,10 +1,15 @@
 /* Reading e3nn-style constructor arguments from JSON: binding them by name, the readers
  * e3check/json.h does not cover, and the public e3c_args_check / e3c_arg_* helpers. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/json_internal.h"
 #include "ctor_args.h"
+
+/* The noun a constructor's errors call a key: e3nn's constructors take arguments. */
+#define ARG "argument"
 
 /* ------------------------------------------------------------ checking and binding ---- */
 
@@ -107,10 +112,38 @@ const cJSON *ctor_given(const cJSON *a, const char *key)
     return v && !cJSON_IsNull(v) ? v : NULL;
 }
 
+e3c_status ctor_string(const char **out, const cJSON *a, const char *key) { return json_string_as(out, a, key, ARG); }
+
+e3c_status ctor_string_or(const char **out, const cJSON *a, const char *key, const char *fallback)
+{
+    return json_string_or_as(out, a, key, fallback, ARG);
+}
+
+e3c_status ctor_string_or_none(const char **out, const cJSON *a, const char *key, const char *fallback)
+{
+    *out = fallback;
+    return ctor_given(a, key) ? ctor_string(out, a, key) : E3C_OK;
+}
+
+e3c_status ctor_bool_or(int *out, const cJSON *a, const char *key, int fallback)
+{
+    return json_bool_or_as(out, a, key, fallback, ARG);
+}
+
 e3c_status ctor_number_or(double *out, const cJSON *a, const char *key, double fallback)
 {
     *out = fallback;
-    return ctor_given(a, key) ? e3c_json_number(out, a, key) : E3C_OK;
+    return cJSON_GetObjectItemCaseSensitive(a, key) ? json_number_as(out, a, key, ARG) : E3C_OK;
+}
+
+e3c_status ctor_int_or(int *out, const cJSON *a, const char *key, int fallback)
+{
+    return json_int_or_as(out, a, key, fallback, ARG);
+}
+
+int ctor_is_int(const cJSON *x)
+{
+    return cJSON_IsNumber(x) && x->valuedouble == floor(x->valuedouble) && fabs(x->valuedouble) <= 2147483647.0;
 }
 
 e3c_status ctor_doubles(double **out, size_t *n, const cJSON *a, const char *key)
@@ -153,20 +186,14 @@ e3c_status ctor_tristate(int *out, const cJSON *a, const char *key)
     return E3C_OK;
 }
 
-/* An optional string keyword; absent or null leaves *out as it is. */
-static e3c_status optional_string(const char **out, const cJSON *a, const char *key)
-{
-    return ctor_given(a, key) ? e3c_json_string(out, a, key) : E3C_OK;
-}
-
 e3c_status ctor_tp_options(e3c_tp_options *o, double **vars, const cJSON *a)
 {
     vars[0] = vars[1] = vars[2] = NULL;
-    e3c_status st = optional_string(&o->irrep_normalization, a, "irrep_normalization");
+    e3c_status st = ctor_string_or_none(&o->irrep_normalization, a, "irrep_normalization", NULL);
+    if (!st) /* e3nn's deprecated alias, replacing irrep_normalization when given */
+        st = ctor_string_or_none(&o->irrep_normalization, a, "normalization", o->irrep_normalization);
     if (!st)
-        st = optional_string(&o->irrep_normalization, a, "normalization"); /* e3nn's deprecated alias */
-    if (!st)
-        st = optional_string(&o->path_normalization, a, "path_normalization");
+        st = ctor_string_or_none(&o->path_normalization, a, "path_normalization", NULL);
     if (!st)
         st = ctor_doubles(&vars[0], &o->n_in1_var, a, "in1_var");
     if (!st)
@@ -177,11 +204,22 @@ e3c_status ctor_tp_options(e3c_tp_options *o, double **vars, const cJSON *a)
         st = ctor_tristate(&o->internal_weights, a, "internal_weights");
     if (!st)
         st = ctor_tristate(&o->shared_weights, a, "shared_weights");
-    int right = 0;
+    int left_right = 1, right = 0, code_choice;
+    if (!st) /* e3nn's default is True; False (or None) leaves forward uncompiled, always failing */
+        st = ctor_bool_or(&left_right, a, "compile_left_right", 1);
+    if (!st && !left_right)
+        st = e3c_error_set(E3C_ERR_VALUE,
+                           "compile_left_right=False (a TensorProduct whose forward is not compiled) is not "
+                           "supported by e3check");
     if (!st)
         st = ctor_tristate(&right, a, "compile_right");
     if (!st && right == 1)
         st = e3c_error_set(E3C_ERR_VALUE, "compile_right (the `right` method) is not supported by e3check");
+    /* e3nn's kernel choices: they change the result only by rounding (MODULES_SPEC.md 2.5) */
+    if (!st)
+        st = ctor_tristate(&code_choice, a, "_specialized_code");
+    if (!st)
+        st = ctor_tristate(&code_choice, a, "_optimize_einsums");
     o->in1_var = vars[0], o->in2_var = vars[1], o->out_var = vars[2];
     return st;
 }
@@ -193,14 +231,11 @@ e3c_status ctor_string_list(const char ***out, size_t *n, const cJSON *a, const 
     *n = 0;
     if (!v)
         return E3C_OK;
-    if (cJSON_IsString(v)) { /* one irrep string, e.g. "0e" */
-        *out = malloc(sizeof **out);
-        if (!*out)
-            return e3c_error_set(E3C_ERR_NOMEM, "out of memory");
-        (*out)[0] = v->valuestring;
-        *n = 1;
-        return E3C_OK;
-    }
+    if (cJSON_IsString(v)) /* Python iterates a string: "0e" would be the irreps "0" and "e" */
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "argument \"%s\" must be a list of irreps, not the string \"%s\" (e3nn would read "
+                             "each of its characters as an irrep)",
+                             key, v->valuestring);
     if (!cJSON_IsArray(v))
         return e3c_error_set(E3C_ERR_VALUE, "%s (=%s) must be an iterable of e3nn.o3.Irrep", key, "a non-list");
     size_t k = (size_t)cJSON_GetArraySize(v);
@@ -245,7 +280,7 @@ e3c_status e3c_arg_string(const char **out, const cJSON *args, const cJSON *kwar
     cJSON *a;
     e3c_status st = bind_single(&a, args, kwargs, index, name);
     if (!st)
-        st = fallback ? e3c_json_string_or(out, a, name, fallback) : e3c_json_string(out, a, name);
+        st = fallback ? ctor_string_or(out, a, name, fallback) : ctor_string(out, a, name);
     cJSON_Delete(a);
     return st;
 }
@@ -255,7 +290,7 @@ e3c_status e3c_arg_bool(int *out, const cJSON *args, const cJSON *kwargs, int in
     cJSON *a;
     e3c_status st = bind_single(&a, args, kwargs, index, name);
     if (!st)
-        st = e3c_json_bool_or(out, a, name, fallback);
+        st = ctor_bool_or(out, a, name, fallback);
     cJSON_Delete(a);
     return st;
 }

@@ -1,7 +1,8 @@
 /* Reading e3nn-style constructor arguments from JSON (framework-internal). A constructor
  * binds its positional and keyword arguments by name (ctor_bind), then reads them with the
- * e3c_json_* field readers of e3check/json.h, or with the readers below for the shapes
- * those do not cover (null meaning "not given", lists of any length). */
+ * readers below: the typed readers of e3check/json.h naming the key an argument (not a
+ * field), and those for the shapes they do not cover (null meaning "not given", lists of
+ * any length). Null is "not given" only where e3nn's default is None. */
 #ifndef E3CHECK_CTOR_ARGS_H
 #define E3CHECK_CTOR_ARGS_H
 
@@ -19,8 +20,27 @@ e3c_status ctor_bind(cJSON **out, const char *type, const cJSON *args, int max_a
 /* The bound argument `key` when it is given and not null, else NULL. */
 const cJSON *ctor_given(const cJSON *a, const char *key);
 
-/* A number; absent or null: fallback. */
+/* A required string; *out borrowed from a's values. */
+e3c_status ctor_string(const char **out, const cJSON *a, const char *key);
+
+/* A string; absent: fallback (null is refused: e3nn's default is not None). */
+e3c_status ctor_string_or(const char **out, const cJSON *a, const char *key, const char *fallback);
+
+/* A string whose e3nn default is None; absent or null: fallback. */
+e3c_status ctor_string_or_none(const char **out, const cJSON *a, const char *key, const char *fallback);
+
+/* A boolean as 0/1; absent: fallback (null is refused). */
+e3c_status ctor_bool_or(int *out, const cJSON *a, const char *key, int fallback);
+
+/* A number; absent: fallback (null is refused). */
 e3c_status ctor_number_or(double *out, const cJSON *a, const char *key, double fallback);
+
+/* An integer; absent: fallback (null is refused). */
+e3c_status ctor_int_or(int *out, const cJSON *a, const char *key, int fallback);
+
+/* 1 when x is a JSON number with an integral value in int range (an index, a degree, a
+ * size: Python refuses 1.5 where it wants an int), else 0. */
+int ctor_is_int(const cJSON *x);
 
 /* A list of numbers; absent or null: *out = NULL, *n = 0. Caller frees *out. */
 e3c_status ctor_doubles(double **out, size_t *n, const cJSON *a, const char *key);
@@ -28,8 +48,9 @@ e3c_status ctor_doubles(double **out, size_t *n, const cJSON *a, const char *key
 /* An optional bool as -1 (absent or null), 0 or 1. */
 e3c_status ctor_tristate(int *out, const cJSON *a, const char *key);
 
-/* A list of irreps strings, or one (filter_ir_out); absent or null: none. Caller frees *out
- * (the strings are borrowed from a's values). */
+/* A list of irreps strings (filter_ir_out, irreps_outs; not one string, which Python would
+ * iterate character by character); absent or null: *out = NULL. An empty list is a
+ * non-NULL *out with *n = 0. Caller frees *out (the strings are borrowed from a's values). */
 e3c_status ctor_string_list(const char ***out, size_t *n, const cJSON *a, const char *key);
 
 /* e3nn's TensorProduct keyword arguments shared by every product. `vars` receives the

@@ -1,7 +1,8 @@
 /* e3check — reading JSON documents and typed fields with one-line errors, and writing
  * numbers that read back exactly. One set of readers for the module catalogue, fixtures,
  * presets and the command line. Out-parameters come first; every reader returns its status
- * with a message naming the field (e3c_error_last). */
+ * with a message naming the field (e3c_error_last); the module catalogue reads a
+ * constructor's arguments with the same readers, its messages naming an argument. */
 #ifndef E3CHECK_JSON_H
 #define E3CHECK_JSON_H
 

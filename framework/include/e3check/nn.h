@@ -192,16 +192,19 @@ E3C_API e3c_status e3c_fully_connected_tp_new(e3c_module **out, const char *irre
                                               const char *irreps_out, const e3c_tp_options *opt);
 
 /** ElementwiseTensorProduct: inputs simplified and split to equal multiplicities, "uuu"
- *  without weights; `filter` (n_filter irreps, may be 0) keeps only those outputs. */
+ *  without weights. `filter` NULL keeps every output (e3nn's None); otherwise only those
+ *  of its n_filter irreps (none when n_filter is 0, as e3nn's empty list). */
 E3C_API e3c_status e3c_elementwise_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
                                           const char *const *filter, size_t n_filter, const char *irrep_normalization);
 
-/** FullTensorProduct: "uvuv" for every pair, output sorted. */
+/** FullTensorProduct: "uvuv" for every pair, output sorted; `filter` as for
+ *  e3c_elementwise_tp_new. */
 E3C_API e3c_status e3c_full_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
                                    const char *const *filter, size_t n_filter, const char *irrep_normalization);
 
 /** TensorSquare(irreps_in, irreps_out or NULL, filter): full mode without irreps_out,
- *  fully connected with it. forward(x) = TensorProduct(x, x). */
+ *  fully connected with it (then `filter` must be NULL, even an empty one is ambiguous, as
+ *  in e3nn). forward(x) = TensorProduct(x, x). */
 E3C_API e3c_status e3c_tensor_square_new(e3c_module **out, const char *irreps_in, const char *irreps_out,
                                          const char *const *filter, size_t n_filter, const char *irrep_normalization);
 

@@ -51,7 +51,8 @@ E3C_API extern const int e3check_plugin_api_version;
  *  message is an error naming the plugin and what happened, and this process goes on. */
 E3C_API e3c_status e3c_registry_load_plugin(const char *path);
 
-/* Helpers for constructors: argument `index` of args, else kwargs[name], else absent. */
+/* Helpers for constructors: argument `index` of args, else kwargs[name], else absent.
+ * Their errors name it `argument "name"` (missing, or not of the type asked). */
 
 /** The argument as a string; *out = fallback when absent. */
 E3C_API e3c_status e3c_arg_string(const char **out, const cJSON *args, const cJSON *kwargs, int index, const char *name,
