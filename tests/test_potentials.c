@@ -468,12 +468,15 @@ Test(atoms, batching_offsets_edges_and_sets_batch_and_ptr)
     e3c_structure_free(a), e3c_structure_free(b), e3c_structure_free(ab);
 }
 
-Test(atoms, bad_settings_are_named)
+Test(atoms, bad_settings_are_named, .timeout = 60)
 {
     e3c_structure *s = NULL;
     e3c_structure_options o = E3C_STRUCTURE_OPTIONS_INIT;
     o.min_distance = 5.0;
     o.volume_per_atom = 1.0;
+    E3C_ASSERT_FAILS(e3c_structure_generate(&s, &o), E3C_ERR_VALUE, "cannot place");
+    o.min_distance = 1.0; /* a cell of side 0.02: over a million images to search, at once refused */
+    o.volume_per_atom = 1e-6;
     E3C_ASSERT_FAILS(e3c_structure_generate(&s, &o), E3C_ERR_VALUE, "cannot place");
     o = (e3c_structure_options)E3C_STRUCTURE_OPTIONS_INIT;
     o.n_atoms = 0;

@@ -221,6 +221,14 @@ static int too_close(const e3c_structure *s, int64_t n, const double *p, double 
     return 0;
 }
 
+static e3c_status cannot_place(const e3c_structure_options *opt)
+{
+    return e3c_error_set(E3C_ERR_VALUE,
+                         "cannot place %lld atoms at least %g apart in a volume of %g per atom: lower min_distance "
+                         "or raise volume_per_atom",
+                         (long long)opt->n_atoms, opt->min_distance, opt->volume_per_atom);
+}
+
 e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_options *opt)
 {
     if (!out || !opt)
@@ -252,7 +260,7 @@ e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_optio
         frame = box;
     else if ((st = image_range(s->cells, opt->min_distance, inside, range))) {
         e3c_structure_free(s);
-        return e3c_error_prefix("min_distance");
+        return cannot_place(opt);
     }
     s->n_species = opt->n_species;
     for (int64_t n = 0; n < opt->n_atoms; n++) {
@@ -268,10 +276,7 @@ e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_optio
         }
         if (!placed) {
             e3c_structure_free(s);
-            return e3c_error_set(E3C_ERR_VALUE,
-                                 "cannot place %lld atoms at least %g apart in a volume of %g per atom: lower "
-                                 "min_distance or raise volume_per_atom",
-                                 (long long)opt->n_atoms, opt->min_distance, opt->volume_per_atom);
+            return cannot_place(opt);
         }
         s->species[n] = n < opt->n_species ? n : (int64_t)(e3c_rng_next(&rng) % (uint64_t)opt->n_species);
     }
