@@ -926,3 +926,36 @@ Test(structured, outputs_that_are_not_finite_or_not_floating_never_pass, .timeou
         cr_assert(strstr(msgs, cases[c].needle), "case %zu:\n%s", c, msgs);
     }
 }
+
+/* Metadata values a model file can hold but no model means: named, never cast blindly. */
+Test(structured, metadata_out_of_range_is_named)
+{
+    static const struct {
+        const char *file, *text, *needle;
+    } cases[] = {
+        {"n_species", "1e12", "gives 1e+12 species"}, /* was cast to int: "got -2147483648" */
+        {"n_species", "2.5", "gives 2.5 species"},    /* was taken as 2 */
+        {"n_species", "5000", "not a whole number from 1 to 1000"},
+    };
+    cJSON *fx = cJSON_Parse("{\"name\": \"p\", \"preset\": \"nequip\", \"torchscript\": \"x\","
+                            " \"structure\": {\"r_max\": 4.0}}"),
+          *full = NULL;
+    E3C_ASSERT_OK(e3c_fixture_expand_preset(&full, fx, NULL));
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        e3c_structured *s = NULL;
+        e3c_jit_module *m = pair_model("");
+        E3C_ASSERT_OK(e3c_jit_set_extra_file(m, cases[c].file, cases[c].text, strlen(cases[c].text)));
+        E3C_ASSERT_OK(e3c_structured_parse(&s, full));
+        E3C_ASSERT_FAILS(e3c_structured_resolve(s, m), E3C_ERR_VALUE, cases[c].needle);
+        e3c_structured_free(s);
+        e3c_jit_free(m);
+    }
+    /* a bailout depth beyond int */
+    e3c_jit_module *m = pair_model("");
+    E3C_ASSERT_OK(e3c_jit_set_extra_file(m, "_jit_bailout_depth", "1e20", 4));
+    E3C_ASSERT_FAILS(e3c_structured_apply_jit_settings(m), E3C_ERR_VALUE, "_jit_bailout_depth 1e+20");
+    E3C_ASSERT_OK(e3c_jit_set_extra_file(m, "_jit_bailout_depth", "2", 1));
+    E3C_ASSERT_OK(e3c_structured_apply_jit_settings(m));
+    e3c_jit_free(m);
+    cJSON_Delete(fx), cJSON_Delete(full);
+}
