@@ -525,6 +525,11 @@ e3c_status e3c_structured_resolve(e3c_structured *s, const e3c_jit_module *m)
             return e3c_error_set(E3C_ERR_VALUE,
                                  "the number of species is not in the model's metadata (n_species, type_names) or "
                                  "buffers (atomic_numbers): give structure.species");
+        if (n != floor(n) || n > 1000)
+            return e3c_error_set(E3C_ERR_VALUE,
+                                 "the model gives %g species (metadata n_species, type_names or buffer "
+                                 "atomic_numbers): not a whole number from 1 to 1000; give structure.species",
+                                 n);
         s->structure.n_species = (int)n;
     }
     if (!s->has_model_dtype) {
@@ -552,7 +557,10 @@ e3c_status e3c_structured_apply_jit_settings(const e3c_jit_module *m)
         st = e3c_jit_set_fusion_strategy(text);
     else {
         double depth = 0;
-        if (extra_number(m, "_jit_bailout_depth", &depth) && depth >= 0) {
+        int given = extra_number(m, "_jit_bailout_depth", &depth);
+        if (given && depth > 1e6) /* (int)depth would overflow */
+            st = e3c_error_set(E3C_ERR_VALUE, "metadata _jit_bailout_depth %g is not a depth from 0 to 1e6", depth);
+        else if (given && depth >= 0) {
             char spec[64];
             snprintf(spec, sizeof spec, "STATIC,%d", (int)depth);
             st = e3c_jit_set_fusion_strategy(spec);

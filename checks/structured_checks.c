@@ -44,10 +44,8 @@ static e3c_status trial(e3c_jit_module *m, const e3c_structured *s, const e3c_st
             if (!status && e3c_tensor_numel(a64) != e3c_tensor_numel(bt))
                 status = e3c_error_set(E3C_ERR_VALUE, "output '%s' changed shape under the transformation", o->key);
             if (!status)
-                status = e3c_tensor_max_abs_diff(&err, a64, bt);
+                status = structured_max_diff(&err, a64, bt);
             if (!status) {
-                if (isnan(err))
-                    err = INFINITY;
                 if (err > cr->per_output[k])
                     cr->per_output[k] = err;
                 if (err > cr->worst)
@@ -208,6 +206,35 @@ static e3c_status declared_outputs(const e3c_structured *s, const e3c_value *y)
     return E3C_OK;
 }
 
+/* The first NaN or infinity among the declared outputs: 1 with `why` naming the output and
+ * the index, 0 when all are finite, -1 when they cannot be read (the error set). */
+static int nonfinite_declared(const e3c_structured *s, const e3c_value *y, char *why, size_t cap)
+{
+    for (size_t k = 0; k < s->n_outputs; k++) {
+        e3c_tensor *t = NULL;
+        int absent = 0, found = 0;
+        int64_t at = 0;
+        double v = 0;
+        if (structured_output(y, &s->outputs[k], &t, &absent) || (t && tensor_first_nonfinite(t, &found, &at, &v))) {
+            e3c_tensor_free(t);
+            return -1;
+        }
+        if (found) {
+            char index[128];
+            format_index(t, at, index, sizeof index);
+            snprintf(why, cap, "output '%s' holds %s at index %s on the structure", s->outputs[k].key,
+                     isnan(v) ? "NaN"
+                     : v > 0  ? "inf"
+                              : "-inf",
+                     index);
+        }
+        e3c_tensor_free(t);
+        if (found)
+            return 1;
+    }
+    return 0;
+}
+
 /* Each strict input cut by 1, 2, 3 columns: every call must raise. 1 when all were
  * rejected; 0 with `why` naming the input and the width it accepted. */
 static int strict_shapes(e3c_jit_module *m, const e3c_structured *s, const e3c_structure *st, e3c_tensor *const *base,
@@ -299,6 +326,12 @@ static void run_auto_jitable(e3c_jit_module *m, const e3c_structured *s, const c
         goto done;
     }
     check_add_step(steps, "run", "ok", NULL);
+    int bad = nonfinite_declared(s, y, why, sizeof why);
+    if (bad) { /* no later step is blamed for it */
+        result_set(out, bad < 0 ? E3C_ERRORED : E3C_FAILED, "%s", bad < 0 ? e3c_error_last() : why);
+        check_add_step(steps, "finite", bad < 0 ? "error" : "failed", out->message);
+        goto done;
+    }
     if (!opt->strict_shapes) {
         check_add_step(steps, "strict_shapes", "skipped", "disabled");
     } else if (!strict_shapes(m, s, st, base, &n_strict, why, sizeof why)) {
@@ -343,7 +376,7 @@ e3c_status e3c_check_structured_auto_jitable(e3c_check_result *out, e3c_jit_modu
 /* ------------------------------------------------------------------ physical checks -- */
 
 /* The largest difference between output `o` of y1 and of y0 (rows of y0 reordered by
- * `order` [n] when given): *err -1 when absent in both, INFINITY for NaN. */
+ * `order` [n] when given): *err -1 when absent in both, INFINITY when either is not finite. */
 static e3c_status output_diff(const e3c_output_spec *o, const e3c_value *y1, const e3c_value *y0, const int64_t *order,
                               int64_t n, double *err)
 {
@@ -370,9 +403,7 @@ static e3c_status output_diff(const e3c_output_spec *o, const e3c_value *y1, con
     if (!st && !absent_a && e3c_tensor_numel(a64) != e3c_tensor_numel(b64))
         st = e3c_error_set(E3C_ERR_VALUE, "output '%s' changed shape", o->key);
     if (!st && !absent_a) {
-        st = e3c_tensor_max_abs_diff(err, a64, b64);
-        if (!st && isnan(*err))
-            *err = INFINITY;
+        st = structured_max_diff(err, a64, b64);
     }
     e3c_tensor_free(a), e3c_tensor_free(b), e3c_tensor_free(idx), e3c_tensor_free(bp);
     e3c_tensor_free(a64), e3c_tensor_free(b64);
@@ -512,8 +543,8 @@ static void invariance_verdict(const e3c_structured *s, e3c_check_result *out, c
     if (!compared)
         result_set(out, E3C_ERRORED, "every declared output came back None or empty: nothing was compared");
     else if (!(worst <= tol))
-        result_set(out, E3C_FAILED, "%s: max error=%.3e > %.1e in output '%s'", what, worst, tol,
-                   s->outputs[worst_k].key);
+        result_set(out, E3C_FAILED, "%s: max error=%.3e > %.1e in output '%s'%s", what, worst, tol,
+                   s->outputs[worst_k].key, isinf(worst) ? " (it holds a NaN or an infinity)" : "");
     else
         result_set(out, E3C_PASSED, "%s: max error %.3e <= %.1e (worst output '%s')", what, worst, tol,
                    s->outputs[worst_k].key);
@@ -690,6 +721,20 @@ static double max_abs(const double *v, int64_t n)
     return m;
 }
 
+/* A NaN or infinity among an output's n values fails the check, whichever components the
+ * differences compare: recorded as its worst component. */
+static void record_nonfinite(fd_worst *w, const char *key, const double *v, int64_t n, int64_t width)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) {
+            w->failed = 1;
+            w->excess = INFINITY;
+            snprintf(w->text, sizeof w->text, "%s[%lld][%lld] = %g: not finite", key, (long long)(i / width),
+                     (long long)(i % width), v[i]);
+            return;
+        }
+}
+
 /* Forces against -dE/dpos on a few random atoms and components. */
 static e3c_status check_forces(phys *p, const e3c_structure *st, const e3c_value *y0, int eo, int fo,
                                const fd_settings *fs, uint64_t seed, cJSON *arr, fd_worst *w)
@@ -701,6 +746,8 @@ static e3c_status check_forces(phys *p, const e3c_structure *st, const e3c_value
         status = e3c_error_set(E3C_ERR_VALUE, "the forces output '%s' is %s, not [%lld, 3]", p->s->outputs[fo].key,
                                F ? "of another size" : "None or empty", (long long)st->n_atoms);
     double tol = status ? 0 : fs->atol + fs->rtol * max_abs(F, n);
+    if (!status)
+        record_nonfinite(w, p->s->outputs[fo].key, F, n, 3);
     uint64_t state = seed ^ 0x434f4e53ull;
     for (int i = 0; !status && i < fs->components; i++) {
         int64_t atom = (int64_t)(next_random(&state) % (uint64_t)st->n_atoms);
@@ -737,6 +784,9 @@ static e3c_status check_strain(phys *p, const e3c_structure *st, const e3c_value
         if (vals[q] && n[q] != 9)
             status = e3c_error_set(E3C_ERR_VALUE, "output '%s' has %lld numbers, not 9 for one structure",
                                    p->s->outputs[keys[q]].key, (long long)n[q]);
+    for (int q = 0; !status && q < 2; q++)
+        if (vals[q])
+            record_nonfinite(w, p->s->outputs[keys[q]].key, vals[q], 9, 3);
     uint64_t state = seed ^ 0x53545241ull;
     int diag = (int)(next_random(&state) % 3), off = (int)(next_random(&state) % 3);
     int comps[2] = {4 * diag, off == 0 ? 1 : off == 1 ? 2 : 5}; /* (d,d) and (0,1), (0,2) or (1,2) */
@@ -907,6 +957,8 @@ static void run_additivity(phys *p, uint64_t seed, double tol, e3c_check_result 
     for (int64_t i = 0; !status && i < st->n_atoms; i++)
         sum[st->batch[i]] += e[i];
     double err = status ? 0 : max_diff(sum, E, nE), scale = status ? 1 : fmax(1.0, max_abs(E, nE));
+    if (!isfinite(scale)) /* an infinite energy: no tolerance scaled by it */
+        err = INFINITY, scale = 1;
     cJSON_AddNumberToObject(out->details, "max_error", err);
     cJSON_AddNumberToObject(out->details, "scale", scale);
     if (status)

@@ -36,6 +36,9 @@ e3c_status structured_run_on(e3c_jit_module *m, const e3c_structured *s, const e
 /* "arg.key" of an input, into buf. */
 void structured_input_name(const e3c_input_spec *in, char *buf, size_t cap);
 
+/* The largest |a - b| of two outputs of one shape, INFINITY when either is not finite. */
+e3c_status structured_max_diff(double *err, const e3c_tensor *a, const e3c_tensor *b);
+
 /* The expected output under R: irreps by D(R) on the last dimension, cartesian2 R S R^T; y
  * converted to float64. Caller owns *out. */
 e3c_status structured_transform_output(const e3c_output_spec *o, const e3c_tensor *y, const double R[9],

@@ -238,6 +238,21 @@ void structured_input_name(const e3c_input_spec *in, char *buf, size_t cap)
 
 /* ------------------------------------------------------------------ outputs ---- */
 
+/* A declared output holds float32 or float64 numbers: integers, bools, half precision or
+ * complex values would be compared after a lossy conversion, so *out is refused (freed). */
+static e3c_status floating_output(const e3c_output_spec *o, e3c_tensor **out)
+{
+    e3c_dtype dt = E3C_INT64;
+    if (!e3c_tensor_dtype(&dt, *out) && (dt == E3C_FLOAT32 || dt == E3C_FLOAT64))
+        return E3C_OK;
+    char what[128];
+    e3c_tensor_describe(what, sizeof what, *out);
+    e3c_tensor_free(*out);
+    *out = NULL;
+    return e3c_error_set(E3C_ERR_VALUE, "output '%s' is %s: a declared output must be float32 or float64", o->key,
+                         what);
+}
+
 /* Output `o` of a result: *out a new reference, or NULL with *absent = 1 when it is None or
  * empty (an error unless declared optional). */
 e3c_status structured_output(const e3c_value *res, const e3c_output_spec *o, e3c_tensor **out, int *absent)
@@ -294,8 +309,26 @@ e3c_status structured_output(const e3c_value *res, const e3c_output_spec *o, e3c
         if (!o->optional)
             return e3c_error_set(E3C_ERR_VALUE, "output '%s' is %s but not declared optional", o->key,
                                  e3c_value_kind_of(res) == E3C_VALUE_DICT ? "None or empty" : "None or empty");
+        return E3C_OK;
     }
-    return E3C_OK;
+    return floating_output(o, out);
+}
+
+/* The largest |a - b| of two outputs of the same shape; INFINITY when either holds a NaN or
+ * an infinity, even the same one in both: a value that is not finite never matches. */
+e3c_status structured_max_diff(double *err, const e3c_tensor *a, const e3c_tensor *b)
+{
+    int found_a = 0, found_b = 0;
+    int64_t at = 0;
+    double v = 0;
+    e3c_status st = e3c_tensor_max_abs_diff(err, a, b);
+    if (!st)
+        st = tensor_first_nonfinite(a, &found_a, &at, &v);
+    if (!st)
+        st = tensor_first_nonfinite(b, &found_b, &at, &v);
+    if (!st && (found_a || found_b || isnan(*err)))
+        *err = INFINITY;
+    return st;
 }
 
 /* The expected output under R: irreps by D(R) on the last dimension, cartesian2 R S R^T.

@@ -387,6 +387,43 @@ Test(atoms, generated_structures_match_brute_force)
         }
 }
 
+/* Atoms outside the cell (an unwrapped MD frame, a hand-written fixture) have the same
+ * neighbours as inside: offsets by whole lattice vectors only change the image offsets;
+ * also in a left-handed cell. */
+Test(atoms, atoms_outside_the_cell_keep_every_neighbour)
+{
+    static const int moves[4][3] = {{2, 0, 0}, {0, -2, 1}, {-1, 2, -1}, {0, 0, 2}}; /* within brute force's images */
+    for (uint64_t seed = 0; seed < 3; seed++)
+        for (int left = 0; left < 2; left++) {
+            e3c_structure *in = make_structure(1, 7, seed), *out = NULL;
+            if (left) /* two lattice vectors swapped: the same lattice, a negative determinant */
+                for (int k = 0; k < 3; k++) {
+                    double t = in->cells[k];
+                    in->cells[k] = in->cells[3 + k], in->cells[3 + k] = t;
+                }
+            E3C_ASSERT_OK(e3c_structure_neighbours(in, in->r_max));
+            double pos[21];
+            memcpy(pos, in->positions, sizeof pos);
+            for (int a = 0; a < 4; a++)
+                for (int k = 0; k < 3; k++)
+                    for (int v = 0; v < 3; v++)
+                        pos[3 * a + k] += moves[a][v] * in->cells[3 * v + k];
+            E3C_ASSERT_OK(e3c_structure_from_data(&out, 7, pos, in->species, 2, in->cells, in->r_max));
+            cr_assert_eq(out->n_edges, in->n_edges, "seed %llu: %lld edges outside the cell, %lld inside",
+                         (unsigned long long)seed, (long long)out->n_edges, (long long)in->n_edges);
+            check_against_brute_force(out);
+            e3c_structure_free(in), e3c_structure_free(out);
+        }
+    /* positions or an r_max that would need millions of images are refused, not searched */
+    double cell[9] = {10, 0, 0, 0, 10, 0, 0, 0, 10}, far[6] = {0, 0, 0, 1e300, 0, 0};
+    int64_t sp[2] = {0, 0};
+    e3c_structure *s = NULL;
+    E3C_ASSERT_FAILS(e3c_structure_from_data(&s, 2, far, sp, 1, cell, 4.0), E3C_ERR_VALUE, "periodic images");
+    double near[6] = {0, 0, 0, 1, 0, 0};
+    E3C_ASSERT_FAILS(e3c_structure_from_data(&s, 2, near, sp, 1, cell, 1e9), E3C_ERR_VALUE, "check r_max");
+    cr_assert_null(s);
+}
+
 Test(atoms, seeded_and_every_species_present)
 {
     e3c_structure *a = make_structure(1, 9, 42), *b = make_structure(1, 9, 42), *c = make_structure(1, 9, 43);
@@ -431,12 +468,15 @@ Test(atoms, batching_offsets_edges_and_sets_batch_and_ptr)
     e3c_structure_free(a), e3c_structure_free(b), e3c_structure_free(ab);
 }
 
-Test(atoms, bad_settings_are_named)
+Test(atoms, bad_settings_are_named, .timeout = 60)
 {
     e3c_structure *s = NULL;
     e3c_structure_options o = E3C_STRUCTURE_OPTIONS_INIT;
     o.min_distance = 5.0;
     o.volume_per_atom = 1.0;
+    E3C_ASSERT_FAILS(e3c_structure_generate(&s, &o), E3C_ERR_VALUE, "cannot place");
+    o.min_distance = 1.0; /* a cell of side 0.02: over a million images to search, at once refused */
+    o.volume_per_atom = 1e-6;
     E3C_ASSERT_FAILS(e3c_structure_generate(&s, &o), E3C_ERR_VALUE, "cannot place");
     o = (e3c_structure_options)E3C_STRUCTURE_OPTIONS_INIT;
     o.n_atoms = 0;

@@ -820,3 +820,142 @@ Test(structured_cli, check_smoothness_turns_the_opt_in_check_on, .timeout = 300)
     cr_assert_eq(run_cli(args, out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "2 checks, 2 as expected"), "%s", out);
 }
+
+/* ------------------------------------------------------------- outputs that never pass -- */
+
+/* A NequIP-shaped pair potential (r_max 4, smooth cutoff, forces by autograd) whose output
+ * dict is then changed by `tail` (a line of TorchScript, or "" for the correct model). */
+static e3c_jit_module *pair_model(const char *tail)
+{
+    char src[2048];
+    snprintf(src, sizeof src,
+             "def forward(self, data: Dict[str, Tensor]) -> Dict[str, Tensor]:\n"
+             "    pos = data['pos'].detach().requires_grad_(True)\n"
+             "    assert pos.dim() == 2 and pos.shape[1] == 3\n"
+             "    ei = data['edge_index']\n"
+             "    vec = pos[ei[1]] - pos[ei[0]]\n"
+             "    if 'cell' in data:\n"
+             "        vec = vec + data['edge_cell_shift'].to(pos.dtype) @ data['cell'].view(3, 3)\n"
+             "    r = torch.sqrt((vec * vec).sum(1))\n"
+             "    pair = torch.exp(-r) * 0.5 * (torch.cos(3.141592653589793 * r / 4.0) + 1.0)\n"
+             "    e_atom = torch.zeros(pos.shape[0], dtype=pos.dtype).index_add(0, ei[0], pair)\n"
+             "    total = e_atom.sum().view(1, 1)\n"
+             "    g = torch.autograd.grad([total.sum()], [pos])[0]\n"
+             "    assert g is not None\n"
+             "    out: Dict[str, Tensor] = {}\n"
+             "    out['total_energy'] = total.detach()\n"
+             "    out['atomic_energy'] = e_atom.detach().view(-1, 1)\n"
+             "    out['forces'] = -g\n"
+             "%s%s"
+             "    return out\n",
+             tail, *tail ? "\n" : "");
+    e3c_jit_module *m = NULL;
+    E3C_ASSERT_OK(e3c_jit_new(&m, "PairModel"));
+    E3C_ASSERT_OK(e3c_jit_define(m, src));
+    return m;
+}
+
+/* Every check of the nequip preset on pair_model(tail), periodic: the verdicts in
+ * got[0..6] (auto_jitable, equivariance, permutation, translation, conservative,
+ * additivity, periodic_images), the messages joined into msgs. */
+static void pair_verdicts(const char *tail, e3c_verdict got[7], char *msgs, size_t cap)
+{
+    cJSON *fx = cJSON_Parse("{\"name\": \"p\", \"preset\": \"nequip\", \"torchscript\": \"x\","
+                            " \"structure\": {\"r_max\": 4.0, \"species\": 2}}"),
+          *full = NULL;
+    e3c_structured *s = NULL;
+    e3c_jit_module *m = pair_model(tail);
+    E3C_ASSERT_OK(e3c_fixture_expand_preset(&full, fx, NULL));
+    E3C_ASSERT_OK(e3c_structured_parse(&s, full));
+    E3C_ASSERT_OK(e3c_structured_resolve(s, m));
+    static const e3c_check_kind phys[5] = {E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION, E3C_CHECK_CONSERVATIVE,
+                                           E3C_CHECK_ADDITIVITY, E3C_CHECK_PERIODIC_IMAGES};
+    msgs[0] = '\0';
+    for (int k = 0; k < 7; k++) {
+        e3c_check_result r;
+        if (k == 0) {
+            e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
+            E3C_ASSERT_OK(e3c_check_structured_auto_jitable(&r, m, s, "pair", &o));
+        } else if (k == 1) {
+            equivariance(m, s, &r);
+        } else {
+            E3C_ASSERT_OK(e3c_check_structured_physical(&r, m, s, (int)phys[k - 2], 5, NULL));
+        }
+        got[k] = r.status;
+        snprintf(msgs + strlen(msgs), cap - strlen(msgs), "[%d %s] %s\n", k, e3c_verdict_name(r.status), r.message);
+        e3c_check_result_free(&r);
+    }
+    e3c_jit_free(m);
+    e3c_structured_free(s);
+    cJSON_Delete(fx), cJSON_Delete(full);
+}
+
+Test(structured, outputs_that_are_not_finite_or_not_floating_never_pass, .timeout = 120)
+{
+    static const struct {
+        const char *tail;
+        e3c_verdict want[7];
+        const char *needle;
+    } cases[] = {
+        {"", {E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED}, ""},
+        /* the same NaN or infinity in every call once compared equal: nothing may pass */
+        {"    out['total_energy'] = out['total_energy'] * float('nan')",
+         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED},
+         "output 'total_energy' holds NaN at index [0, 0]"},
+        {"    out['total_energy'] = out['total_energy'] + float('inf')",
+         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED},
+         "'total_energy' (it holds a NaN or an infinity)"},
+        /* a NaN in a force component the differences do not compare; the energies are fine */
+        {"    out['forces'][0, 0] = float('nan')",
+         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_PASSED, E3C_FAILED},
+         "forces[0][0] = nan: not finite"},
+        /* integer or half-precision forces: named, never compared after a lossy conversion */
+        {"    out['forces'] = out['forces'].long()",
+         {E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_PASSED, E3C_ERRORED},
+         "output 'forces' is int64[8, 3]: a declared output must be float32 or float64"},
+        {"    out['forces'] = out['forces'].half()",
+         {E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_PASSED, E3C_ERRORED},
+         "output 'forces' is Half[8, 3]"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        e3c_verdict got[7];
+        char msgs[8192];
+        pair_verdicts(cases[c].tail, got, msgs, sizeof msgs);
+        for (int k = 0; k < 7; k++)
+            cr_assert_eq(got[k], cases[c].want[k], "case %zu check %d:\n%s", c, k, msgs);
+        cr_assert(strstr(msgs, cases[c].needle), "case %zu:\n%s", c, msgs);
+    }
+}
+
+/* Metadata values a model file can hold but no model means: named, never cast blindly. */
+Test(structured, metadata_out_of_range_is_named)
+{
+    static const struct {
+        const char *file, *text, *needle;
+    } cases[] = {
+        {"n_species", "1e12", "gives 1e+12 species"}, /* was cast to int: "got -2147483648" */
+        {"n_species", "2.5", "gives 2.5 species"},    /* was taken as 2 */
+        {"n_species", "5000", "not a whole number from 1 to 1000"},
+    };
+    cJSON *fx = cJSON_Parse("{\"name\": \"p\", \"preset\": \"nequip\", \"torchscript\": \"x\","
+                            " \"structure\": {\"r_max\": 4.0}}"),
+          *full = NULL;
+    E3C_ASSERT_OK(e3c_fixture_expand_preset(&full, fx, NULL));
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        e3c_structured *s = NULL;
+        e3c_jit_module *m = pair_model("");
+        E3C_ASSERT_OK(e3c_jit_set_extra_file(m, cases[c].file, cases[c].text, strlen(cases[c].text)));
+        E3C_ASSERT_OK(e3c_structured_parse(&s, full));
+        E3C_ASSERT_FAILS(e3c_structured_resolve(s, m), E3C_ERR_VALUE, cases[c].needle);
+        e3c_structured_free(s);
+        e3c_jit_free(m);
+    }
+    /* a bailout depth beyond int */
+    e3c_jit_module *m = pair_model("");
+    E3C_ASSERT_OK(e3c_jit_set_extra_file(m, "_jit_bailout_depth", "1e20", 4));
+    E3C_ASSERT_FAILS(e3c_structured_apply_jit_settings(m), E3C_ERR_VALUE, "_jit_bailout_depth 1e+20");
+    E3C_ASSERT_OK(e3c_jit_set_extra_file(m, "_jit_bailout_depth", "2", 1));
+    E3C_ASSERT_OK(e3c_structured_apply_jit_settings(m));
+    e3c_jit_free(m);
+    cJSON_Delete(fx), cJSON_Delete(full);
+}

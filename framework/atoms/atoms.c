@@ -53,17 +53,51 @@ static double volume_of(const double *cell)
     return fabs(dot(cell, c));
 }
 
-/* How many images along each lattice vector can hold a point within r: ceil(r / d_k), d_k
- * the spacing of the lattice planes spanned by the other two vectors. */
-static void image_range(const double *cell, double r, int64_t *range)
+/* The most periodic images of one atom a neighbour search visits (2 range + 1 per lattice
+ * vector, multiplied): beyond it r_max, the cell or the positions are not what was meant. */
+#define MAX_IMAGES 1e6
+
+/* The largest difference of two atoms' fractional coordinates along each lattice vector
+ * (below 1 when every atom is inside the cell; 0 for `n` = 0). */
+static void fractional_spread(const double *cell, const double *positions, int64_t n, double *spread)
 {
     double v = volume_of(cell);
     for (int k = 0; k < 3; k++) {
+        double c[3], lo = 0, hi = 0;
+        cross(cell + 3 * ((k + 1) % 3), cell + 3 * ((k + 2) % 3), c);
+        for (int64_t i = 0; i < n; i++) {
+            double f = dot(positions + 3 * i, c) / v;
+            lo = i == 0 || f < lo ? f : lo;
+            hi = i == 0 || f > hi ? f : hi;
+        }
+        spread[k] = hi - lo;
+    }
+}
+
+/* How many images along each lattice vector can hold a point within r of another atom:
+ * ceil(r / d_k + max(0, spread_k - 1)), d_k the spacing of the lattice planes spanned by
+ * the other two vectors (an atom j is within r of atom i only if their fractional
+ * coordinates plus the image offset differ by less than r / d_k, and within the cell they
+ * differ by less than 1). An error when that is more than MAX_IMAGES images. */
+static e3c_status image_range(const double *cell, double r, const double *spread, int64_t *range)
+{
+    double v = volume_of(cell), images = 1, d[3], x[3];
+    for (int k = 0; k < 3; k++) {
         double c[3];
         cross(cell + 3 * ((k + 1) % 3), cell + 3 * ((k + 2) % 3), c);
-        double spacing = v / sqrt(dot(c, c));
-        range[k] = (int64_t)ceil(r / spacing);
+        d[k] = v / sqrt(dot(c, c));
+        x[k] = ceil(r / d[k] + fmax(0.0, spread[k] - 1));
+        images *= 2 * x[k] + 1;
     }
+    if (!(images <= MAX_IMAGES))
+        return e3c_error_set(E3C_ERR_VALUE,
+                             "a distance of %g in a cell of plane spacings %g, %g, %g with atoms %g, %g, %g cells "
+                             "apart needs %g periodic images of each atom (at most %g): check r_max, the cell and "
+                             "the positions",
+                             r, d[0], d[1], d[2], spread[0], spread[1], spread[2], images, MAX_IMAGES);
+    for (int k = 0; k < 3; k++)
+        range[k] = (int64_t)x[k];
+    return E3C_OK;
 }
 
 /* Growing edge arrays. */
@@ -101,13 +135,10 @@ static int edge_push(edge_buf *e, int64_t i, int64_t j, const int64_t *s, const 
     return 1;
 }
 
-/* The edges of structure b into `e`. */
-static int structure_edges(const e3c_structure *s, int64_t b, double r_max, edge_buf *e)
+/* The edges of structure b into `e`: 0 when out of memory. */
+static int structure_edges(const e3c_structure *s, int64_t b, double r_max, const int64_t *range, edge_buf *e)
 {
     const double *cell = s->cells + 9 * b;
-    int64_t range[3] = {0, 0, 0};
-    if (s->periodic[b])
-        image_range(cell, r_max, range);
     for (int64_t i = s->ptr[b]; i < s->ptr[b + 1]; i++)
         for (int64_t a = -range[0]; a <= range[0]; a++)
             for (int64_t bb = -range[1]; bb <= range[1]; bb++)
@@ -137,11 +168,21 @@ e3c_status e3c_structure_neighbours(e3c_structure *s, double r_max)
     if (!(r_max > 0) || !isfinite(r_max))
         return e3c_error_set(E3C_ERR_VALUE, "r_max must be a positive number, got %g", r_max);
     edge_buf e = {0, 0, NULL, NULL, NULL, NULL};
-    for (int64_t b = 0; b < s->n_structures; b++)
-        if (!structure_edges(s, b, r_max, &e)) {
+    for (int64_t b = 0; b < s->n_structures; b++) {
+        int64_t range[3] = {0, 0, 0};
+        double spread[3];
+        if (s->periodic[b]) {
+            fractional_spread(s->cells + 9 * b, s->positions + 3 * s->ptr[b], s->ptr[b + 1] - s->ptr[b], spread);
+            if (image_range(s->cells + 9 * b, r_max, spread, range)) {
+                free(e.i), free(e.j), free(e.s), free(e.sh);
+                return e3c_error_prefix("the neighbour list");
+            }
+        }
+        if (!structure_edges(s, b, r_max, range, &e)) {
             free(e.i), free(e.j), free(e.s), free(e.sh);
             return e3c_error_set(E3C_ERR_NOMEM, "out of memory for the neighbour list");
         }
+    }
     int64_t *ei = malloc((size_t)(e.n ? e.n : 1) * 2 * sizeof *ei);
     if (!ei) {
         free(e.i), free(e.j), free(e.s), free(e.sh);
@@ -161,12 +202,10 @@ e3c_status e3c_structure_neighbours(e3c_structure *s, double r_max)
     return s->unit_shifts && s->shifts ? E3C_OK : e3c_error_set(E3C_ERR_NOMEM, "out of memory");
 }
 
-/* The smallest distance from point p to atoms 0..n-1 of s and their images within d. */
-static int too_close(const e3c_structure *s, int64_t n, const double *p, double d)
+/* Whether point p is closer than d to atoms 0..n-1 of s or their images (all inside the
+ * cell), or to its own images; `range` from image_range(d). */
+static int too_close(const e3c_structure *s, int64_t n, const double *p, double d, const int64_t *range)
 {
-    int64_t range[3] = {0, 0, 0};
-    if (s->periodic[0])
-        image_range(s->cells, d, range);
     for (int64_t a = -range[0]; a <= range[0]; a++)
         for (int64_t b = -range[1]; b <= range[1]; b++)
             for (int64_t c = -range[2]; c <= range[2]; c++)
@@ -180,6 +219,14 @@ static int too_close(const e3c_structure *s, int64_t n, const double *p, double 
                         return 1;
                 }
     return 0;
+}
+
+static e3c_status cannot_place(const e3c_structure_options *opt)
+{
+    return e3c_error_set(E3C_ERR_VALUE,
+                         "cannot place %lld atoms at least %g apart in a volume of %g per atom: lower min_distance "
+                         "or raise volume_per_atom",
+                         (long long)opt->n_atoms, opt->min_distance, opt->volume_per_atom);
 }
 
 e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_options *opt)
@@ -207,9 +254,14 @@ e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_optio
             s->cells[3 * i + j] =
                 opt->periodic ? side * ((i == j ? 1.0 : 0.0) + 0.3 * (e3c_rng_unit(&rng) - 0.5)) : 0.0;
     const double *frame = s->cells;
-    double box[9] = {side, 0, 0, 0, side, 0, 0, 0, side};
+    double box[9] = {side, 0, 0, 0, side, 0, 0, 0, side}, inside[3] = {1, 1, 1};
+    int64_t range[3] = {0, 0, 0};
     if (!opt->periodic)
         frame = box;
+    else if ((st = image_range(s->cells, opt->min_distance, inside, range))) {
+        e3c_structure_free(s);
+        return cannot_place(opt);
+    }
     s->n_species = opt->n_species;
     for (int64_t n = 0; n < opt->n_atoms; n++) {
         int placed = 0;
@@ -217,17 +269,14 @@ e3c_status e3c_structure_generate(e3c_structure **out, const e3c_structure_optio
             double f[3] = {e3c_rng_unit(&rng), e3c_rng_unit(&rng), e3c_rng_unit(&rng)}, p[3];
             for (int k = 0; k < 3; k++)
                 p[k] = f[0] * frame[k] + f[1] * frame[3 + k] + f[2] * frame[6 + k];
-            if (!too_close(s, n, p, opt->min_distance)) {
+            if (!too_close(s, n, p, opt->min_distance, range)) {
                 memcpy(s->positions + 3 * n, p, sizeof p);
                 placed = 1;
             }
         }
         if (!placed) {
             e3c_structure_free(s);
-            return e3c_error_set(E3C_ERR_VALUE,
-                                 "cannot place %lld atoms at least %g apart in a volume of %g per atom: lower "
-                                 "min_distance or raise volume_per_atom",
-                                 (long long)opt->n_atoms, opt->min_distance, opt->volume_per_atom);
+            return cannot_place(opt);
         }
         s->species[n] = n < opt->n_species ? n : (int64_t)(e3c_rng_next(&rng) % (uint64_t)opt->n_species);
     }
