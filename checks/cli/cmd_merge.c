@@ -155,6 +155,9 @@ static int merge_run(int argc, char **argv)
         cli_error("merge: need the shards' reports and --report OUT.json (see 'e3check merge --help')");
         return EXIT_USAGE;
     }
+    const cli_output outs[3] = {{"--report", report}, {"--junit", junit}, {"--markdown", markdown}};
+    if (cli_outputs_collide(outs, 3))
+        return EXIT_USAGE;
     e3c_report merged;
     memset(&merged, 0, sizeof merged);
     if (merge_files(&merged, inputs, n)) {
