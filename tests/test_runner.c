@@ -668,3 +668,64 @@ Test(hostile, a_report_path_too_long_says_so_and_creates_no_folder)
     assert_one_line_error(r, "longer than the system's limit");
     cr_assert_neq(access(tmp("longname"), F_OK), 0, "folders were made for a report that cannot be written");
 }
+
+/* The exit status of the shell command (printf-style). */
+static int shell_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int shell_status(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st), "%s did not exit normally", cmd);
+    return WEXITSTATUS(st);
+}
+
+Test(hostile, closed_standard_streams_do_not_reach_the_checks)
+{
+    /* started with 0, 1 and 2 closed, a worker's pipe or file took fd 1 or 2: a check then
+     * ended "without a result" */
+    const char *fx = tmp("closed_quick.json");
+    write_file(fx, quick);
+    int st = shell_status("%s run '%s' --report '%s' <&- >&- 2>&-", E3C_CLI_PATH, fx, tmp("closed.json"));
+    cr_assert_eq(st, 0);
+    cJSON *results = load_results(tmp("closed.json"));
+    cr_assert_eq(cJSON_GetArraySize(results), 2);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, results)
+        cr_assert_str_eq(cJSON_GetObjectItem(e, "status")->valuestring, "PASSED", "%s",
+                         cJSON_GetObjectItem(e, "message")->valuestring);
+    cJSON_Delete(results);
+}
+
+Test(hostile, what_cannot_be_printed_is_an_error_not_a_success)
+{
+    const char *fx = tmp("full_quick.json");
+    write_file(fx, quick);
+    const char *cmds[] = {"run '%s' --list", "irreps 1o"};
+    for (size_t i = 0; i < 2; i++) {
+        char args[2048];
+        snprintf(args, sizeof args, cmds[i], fx);
+        int st = shell_status("%s %s > /dev/full 2> '%s'", E3C_CLI_PATH, args, tmp("full.err"));
+        cr_assert_eq(st, 3, "%s: status %d", args, st);
+        run_result err = {.status = st};
+        slurp(tmp("full.err"), err.err, sizeof err.err);
+        assert_one_line_error(&err, "cannot write to the standard output: No space left on device");
+    }
+}
+
+Test(hostile, merge_to_standard_output_writes_only_the_report_there)
+{
+    const char *fx = tmp("out_quick.json");
+    write_file(fx, quick);
+    run_result *r = cli("run '%s' --report '%s'", fx, tmp("one.json"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    r = cli("merge '%s' --report -", tmp("one.json"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cJSON *j = cJSON_Parse(r->out);
+    cr_assert_not_null(j, "standard output is not only the report: %.300s", r->out);
+    cJSON_Delete(j);
+    cr_assert(strstr(r->err, "merged 1 report") && strstr(r->err, "on standard output"), "%s", r->err);
+}
