@@ -1,6 +1,7 @@
 /* Reports: JSON, JUnit XML and Markdown, each written atomically. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -297,6 +298,12 @@ e3c_status e3c_write_file_atomic(const char *path, const char *text, size_t len)
             return e3c_error_set(E3C_ERR_IO, "cannot write to the standard output: %s", strerror(errno));
         return E3C_OK;
     }
+    size_t n = strlen(path);
+    if (n >= PATH_MAX) /* said before the name, which would fill the message and cut the reason */
+        return e3c_error_set(E3C_ERR_IO,
+                             "cannot write '%.60s...': the name is %zu bytes, longer than the system's "
+                             "limit of %d",
+                             path, n, PATH_MAX);
     make_parents(path);
     return e3c_file_write_atomic(path, text, len);
 }

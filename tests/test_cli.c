@@ -955,7 +955,9 @@ Test(messages, option_values_out_of_range_say_the_allowed_range)
                               {"run --jobs 0", "--jobs 0 is out of range (allowed: 1 to 256)"},
                               {"run --jobs 99999999999999999999", "out of range (allowed: 1 to 256)"},
                               {"model x.pt --jobs two", "--jobs needs an integer from 1 to 256, not 'two'"},
-                              {"run --seed -1", "--seed -1 is out of range (allowed: 0 to 2147483647)"}};
+                              {"run --seed -1", "--seed -1 is out of range (allowed: 0 to 2147483647)"},
+                              {"run --maxfail -1", "--maxfail: '-1' is not a whole number from 1 to 1000000000"},
+                              {"run --threads 0", "--threads: '0' is not a whole number from 1 to 1024"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         run_result *r = run_cli(cases[i][0], NULL);
         cr_assert_eq(r->status, 4, "%s", cases[i][0]);

@@ -534,3 +534,198 @@ Test(messages, types_name_lists_arguments_and_parameter_shapes)
     cr_assert(strstr(r->out, "Doubling(...): Doubling does not declare its arguments"), "%s", r->out);
     cr_assert(strstr(r->out, "parameters (state-dict name, shape, in e3nn's order): none"), "%s", r->out);
 }
+
+/* ------------------------------------------------------------------ hostile input ---- */
+
+static const char quick[] = "{\"name\": \"quick\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}}";
+
+/* 1 when file `path` holds exactly `text`. */
+static int holds(const char *path, const char *text)
+{
+    static char buf[1 << 16];
+    return !strcmp(slurp(path, buf, sizeof buf), text);
+}
+
+Test(hostile, no_output_is_written_over_the_fixture_or_model_it_reads)
+{
+    const char *dir = tmp("inputs");
+    mkdir(dir, 0777);
+    char fx[1024], pt[1024];
+    snprintf(fx, sizeof fx, "%s/quick.json", dir);
+    snprintf(pt, sizeof pt, "%s/quick.pt", dir);
+    write_file(fx, quick);
+    run_result *r = cli("run '%s' --report '%s'", fx, fx);
+    cr_assert_eq(r->status, 4, "%s\n%s", r->out, r->err);
+    assert_one_line_error(r, "is the fixture file");
+    r = cli("run '%s' --no-report --junit '%s/./quick.json'", dir, dir); /* found in a folder, spelt otherwise */
+    cr_assert_eq(r->status, 4, "%s\n%s", r->out, r->err);
+    assert_one_line_error(r, "--junit");
+    r = cli("compile '%s' -o '%s'", fx, fx);
+    cr_assert_eq(r->status, 4, "%s\n%s", r->out, r->err);
+    assert_one_line_error(r, "-o");
+    cr_assert(holds(fx, quick), "the fixture file was overwritten");
+    r = cli("compile '%s' -o '%s'", fx, pt);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    static char model[1 << 16];
+    size_t model_len = strlen(slurp(pt, model, sizeof model)); /* up to the archive's first NUL byte */
+    r = cli("model '%s' --irreps-in 1o --irreps-out 0e --no-report --markdown '%s'", pt, pt);
+    cr_assert_eq(r->status, 4, "%s\n%s", r->out, r->err);
+    assert_one_line_error(r, "is the model file");
+    static char after[1 << 16];
+    cr_assert(model_len > 0 && !memcmp(slurp(pt, after, sizeof after), model, model_len), "the model was overwritten");
+    /* --list writes no report: nothing to refuse */
+    r = cli("run '%s' --list --report '%s'", fx, fx);
+    cr_assert_eq(r->status, 0, "%s", r->err);
+}
+
+Test(hostile, merge_refuses_one_file_for_two_reports)
+{
+    const char *fx = tmp("m_quick.json");
+    write_file(fx, quick);
+    run_result *r = cli("run '%s' --report '%s'", fx, tmp("shard.json"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    r = cli("merge '%s' --report '%s' --junit '%s'", tmp("shard.json"), tmp("merged.json"), tmp("merged.json"));
+    cr_assert_eq(r->status, 4, "%s\n%s", r->out, r->err);
+    assert_one_line_error(r, "--report and --junit name the same file");
+    cr_assert_neq(access(tmp("merged.json"), F_OK), 0, "a report was written");
+}
+
+Test(hostile, a_file_named_twice_runs_once)
+{
+    const char *dir = make_suite(tmp("twice"), 2, "", 0);
+    char a[1024];
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    /* the same file twice, spelt otherwise, and inside a folder also given */
+    run_result *r = cli("run '%s' '%s/../twice/a.json' '%s' --check equivariance --list", a, dir, dir);
+    cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
+    cr_assert_eq(count_in(r->out, " equivariance\n"), 2, "each fixture once: %s", r->out);
+    r = cli("run '%s' '%s' --check equivariance --no-report", a, a);
+    cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
+    cr_assert(strstr(r->out, "1 check, 1 as expected"), "%s", r->out);
+}
+
+Test(hostile, a_shard_without_its_durations_report_stops)
+{
+    const char *dir = make_suite(tmp("dur"), 2, "", 0);
+    run_result *r = cli("run '%s' --shard 1/2 --durations '%s' --list", dir, tmp("no-such.json"));
+    cr_assert_eq(r->status, 1, "%s\n%s", r->out, r->err);
+    assert_one_line_error(r, "--durations: cannot open");
+    write_file(tmp("junk.json"), "{\"results\": ");
+    r = cli("run '%s' --shard 2/2 --durations '%s' --list", dir, tmp("junk.json"));
+    cr_assert_eq(r->status, 1, "%s\n%s", r->out, r->err);
+    assert_one_line_error(r, "not valid JSON");
+}
+
+Test(hostile, every_path_of_the_config_file_runs_however_many)
+{
+    const char *dir = tmp("many");
+    mkdir(dir, 0777);
+    enum { N = 300 };
+    static char text[N * 32];
+    strcpy(text, "{\"paths\": [");
+    for (int i = 0; i < N; i++) {
+        char path[1024], fx[256];
+        snprintf(path, sizeof path, "%s/f%03d.json", dir, i);
+        snprintf(fx, sizeof fx, "{\"name\": \"f%03d\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}}", i);
+        write_file(path, fx);
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s\"f%03d.json\"", i ? ", " : "", i);
+    }
+    strcat(text, "]}");
+    char config[1024];
+    snprintf(config, sizeof config, "%s/e3check.json", dir);
+    write_file(config, text);
+    run_result *r = run_in(dir, E3C_CLI_PATH, "run --list --check equivariance");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    int listed_n = count_in(r->out, " equivariance\n");
+    cr_assert_eq(listed_n, N, "%d listed: %.300s", listed_n, r->out);
+}
+
+Test(hostile, double_dash_ends_the_options)
+{
+    const char *dir = tmp("dash");
+    mkdir(dir, 0777);
+    char fx[1024];
+    snprintf(fx, sizeof fx, "%s/-x.json", dir);
+    write_file(fx, quick);
+    run_result *r = run_in(dir, E3C_CLI_PATH, "run --list -- -x.json");
+    cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
+    cr_assert(strstr(r->out, "-x.json quick equivariance\n"), "%s", r->out);
+    r = run_in(dir, E3C_CLI_PATH, "run --list -x.json");
+    cr_assert_eq(r->status, 4, "without --, -x.json is an unknown option");
+}
+
+Test(hostile, a_report_path_too_long_says_so_and_creates_no_folder)
+{
+    const char *fx = tmp("long_quick.json");
+    write_file(fx, quick);
+    char path[6000] = "";
+    strcat(path, tmp("longname"));
+    while (strlen(path) < 5000)
+        strcat(path, "/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+    strcat(path, "/r.json");
+    run_result *r = cli("run '%s' --check equivariance --report '%s'", fx, path);
+    cr_assert_eq(r->status, 3, "%s\n%s", r->out, r->err);
+    assert_one_line_error(r, "longer than the system's limit");
+    cr_assert_neq(access(tmp("longname"), F_OK), 0, "folders were made for a report that cannot be written");
+}
+
+/* The exit status of the shell command (printf-style). */
+static int shell_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int shell_status(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st), "%s did not exit normally", cmd);
+    return WEXITSTATUS(st);
+}
+
+Test(hostile, closed_standard_streams_do_not_reach_the_checks)
+{
+    /* started with 0, 1 and 2 closed, a worker's pipe or file took fd 1 or 2: a check then
+     * ended "without a result" */
+    const char *fx = tmp("closed_quick.json");
+    write_file(fx, quick);
+    int st = shell_status("%s run '%s' --report '%s' <&- >&- 2>&-", E3C_CLI_PATH, fx, tmp("closed.json"));
+    cr_assert_eq(st, 0);
+    cJSON *results = load_results(tmp("closed.json"));
+    cr_assert_eq(cJSON_GetArraySize(results), 2);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, results)
+        cr_assert_str_eq(cJSON_GetObjectItem(e, "status")->valuestring, "PASSED", "%s",
+                         cJSON_GetObjectItem(e, "message")->valuestring);
+    cJSON_Delete(results);
+}
+
+Test(hostile, what_cannot_be_printed_is_an_error_not_a_success)
+{
+    const char *fx = tmp("full_quick.json");
+    write_file(fx, quick);
+    const char *cmds[] = {"run '%s' --list", "irreps 1o"};
+    for (size_t i = 0; i < 2; i++) {
+        char args[2048];
+        snprintf(args, sizeof args, cmds[i], fx);
+        int st = shell_status("%s %s > /dev/full 2> '%s'", E3C_CLI_PATH, args, tmp("full.err"));
+        cr_assert_eq(st, 3, "%s: status %d", args, st);
+        run_result err = {.status = st};
+        slurp(tmp("full.err"), err.err, sizeof err.err);
+        assert_one_line_error(&err, "cannot write to the standard output: No space left on device");
+    }
+}
+
+Test(hostile, merge_to_standard_output_writes_only_the_report_there)
+{
+    const char *fx = tmp("out_quick.json");
+    write_file(fx, quick);
+    run_result *r = cli("run '%s' --report '%s'", fx, tmp("one.json"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    r = cli("merge '%s' --report -", tmp("one.json"));
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cJSON *j = cJSON_Parse(r->out);
+    cr_assert_not_null(j, "standard output is not only the report: %.300s", r->out);
+    cJSON_Delete(j);
+    cr_assert(strstr(r->err, "merged 1 report") && strstr(r->err, "on standard output"), "%s", r->err);
+}

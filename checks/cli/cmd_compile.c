@@ -156,6 +156,9 @@ static int run(int argc, char **argv)
         cli_error("compile: need FIXTURE.json and -o OUT.pt");
         return EXIT_USAGE;
     }
+    const cli_output out = {"-o", output};
+    if (cli_output_replaces(&out, 1, fixture, "the fixture file"))
+        return EXIT_USAGE;
     cJSON *json = NULL;
     if (e3c_json_read_file(&json, fixture)) {
         cli_error("%s", e3c_error_last());

@@ -145,8 +145,11 @@ static int merge_run(int argc, char **argv)
         else if (!strcmp(a, "--color") && ctl_option(&ctl, argc, argv, &i, &bad)) {
             if (bad)
                 return EXIT_USAGE;
-        } else if (a[0] == '-' || n == 256) {
+        } else if (a[0] == '-') {
             cli_error("merge: unknown or incomplete option '%s' (see 'e3check merge --help')", a);
+            return EXIT_USAGE;
+        } else if (n == 256) {
+            cli_error("merge: more than 256 reports ('%s' and on): merge them in groups", a);
             return EXIT_USAGE;
         } else
             inputs[n++] = a;
@@ -155,6 +158,9 @@ static int merge_run(int argc, char **argv)
         cli_error("merge: need the shards' reports and --report OUT.json (see 'e3check merge --help')");
         return EXIT_USAGE;
     }
+    const cli_output outs[3] = {{"--report", report}, {"--junit", junit}, {"--markdown", markdown}};
+    if (cli_outputs_collide(outs, 3))
+        return EXIT_USAGE;
     e3c_report merged;
     memset(&merged, 0, sizeof merged);
     if (merge_files(&merged, inputs, n)) {
@@ -163,11 +169,15 @@ static int merge_run(int argc, char **argv)
     }
     int write_failed = cli_write_reports(&merged, report, junit, markdown);
     e3c_report_summary s = e3c_report_summarize(&merged);
-    ctl_print_not_expected(stdout, &ctl, &merged, 1);
-    printf("e3check: merged %d report%s: %d check%s, %d as expected, %d not (passed %d, failed %d, errored %d, "
-           "skipped %d); report %s\n",
-           n, n == 1 ? "" : "s", s.total, s.total == 1 ? "" : "s", s.as_expected, s.not_as_expected, s.passed, s.failed,
-           s.errored, s.skipped, report);
+    /* a report on standard output ("-") keeps it for the report alone, as in `run` */
+    int to_stdout = !strcmp(report, "-") || (junit && !strcmp(junit, "-")) || (markdown && !strcmp(markdown, "-"));
+    FILE *lines = to_stdout ? stderr : stdout;
+    ctl_print_not_expected(lines, &ctl, &merged, 1);
+    fprintf(lines,
+            "e3check: merged %d report%s: %d check%s, %d as expected, %d not (passed %d, failed %d, errored %d, "
+            "skipped %d); report %s\n",
+            n, n == 1 ? "" : "s", s.total, s.total == 1 ? "" : "s", s.as_expected, s.not_as_expected, s.passed,
+            s.failed, s.errored, s.skipped, to_stdout && !strcmp(report, "-") ? "on standard output" : report);
     int rc = cli_exit_status(&s, merged.interrupted, write_failed); /* what `run` would have given */
     e3c_report_free(&merged);
     return rc;

@@ -77,18 +77,14 @@ static int option_long(const char *cmd, const char *name, const char *s, long lo
     return 1;
 }
 
-/* Two reports given the same file (by name, link or device and inode) would overwrite
- * each other: a usage error naming both options. */
-static int reports_collide(const run_opts *o)
+/* The files the command writes, with their options: --report, --junit, --markdown and
+ * (model) --record. */
+static void outputs_of(const run_opts *o, cli_output outs[4])
 {
-    const char *paths[3] = {o->report, o->junit, o->markdown}, *names[3] = {"--report", "--junit", "--markdown"};
-    for (int i = 0; i < 3; i++)
-        for (int j = i + 1; j < 3; j++)
-            if (paths[i] && paths[j] && e3c_file_same(paths[i], paths[j])) {
-                cli_error("%s and %s name the same file '%s': give each report its own", names[i], names[j], paths[j]);
-                return 1;
-            }
-    return 0;
+    outs[0] = (cli_output){"--report", o->report};
+    outs[1] = (cli_output){"--junit", o->junit};
+    outs[2] = (cli_output){"--markdown", o->markdown};
+    outs[3] = (cli_output){"--record", o->record};
 }
 
 static const cli_controls *color_controls; /* the running command's --color */
@@ -106,11 +102,16 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
                         const char **ins, int *n_ins, const char **outs, int *n_outs, const char **dtype)
 {
     *n_rest = 0;
+    int options_end = 0; /* after "--" every argument is a path, even one starting with '-' */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         long v;
         int has_next = i + 1 < argc, bad = 0;
-        if (ctl_option(&o->ctl, argc, argv, &i, &bad)) {
+        if (options_end || !strcmp(a, "--")) {
+            if (options_end)
+                rest[(*n_rest)++] = a;
+            options_end = 1;
+        } else if (ctl_option(&o->ctl, argc, argv, &i, &bad)) {
             if (bad)
                 return EXIT_USAGE;
         } else if (!strcmp(a, "--report") && has_next)
@@ -166,7 +167,9 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
         } else
             rest[(*n_rest)++] = a;
     }
-    if (reports_collide(o))
+    cli_output written[4];
+    outputs_of(o, written);
+    if (cli_outputs_collide(written, 4))
         return EXIT_USAGE;
     int to_stdout = (o->report && !strcmp(o->report, "-")) || (o->junit && !strcmp(o->junit, "-")) ||
                     (o->markdown && !strcmp(o->markdown, "-"));
@@ -181,6 +184,8 @@ typedef struct collection {
     size_t n, cap;
     cJSON **docs; /* parsed files, owned */
     size_t n_docs, cap_docs;
+    struct stat *loaded; /* the files read so far (device and inode), each read once */
+    size_t n_loaded, cap_loaded;
     e3c_report *report;   /* file-level errors go straight in */
     int drop_file_errors; /* --shard K/N with K > 1: unreadable files belong to shard 1 */
 } collection;
@@ -249,8 +254,31 @@ static void file_error(collection *c, const char *file, const char *fmt, ...)
     entry_error(c, file, NULL, message);
 }
 
+/* 1 when `path` is a file already read (given twice, by another spelling, or also inside a
+ * folder given): as pytest, each file runs once. Otherwise it is noted and 0 returned. */
+static int loaded_before(collection *c, const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return 0; /* reading it will say why */
+    for (size_t i = 0; i < c->n_loaded; i++)
+        if (c->loaded[i].st_dev == sb.st_dev && c->loaded[i].st_ino == sb.st_ino)
+            return 1;
+    if (c->n_loaded == c->cap_loaded) {
+        size_t cap = c->cap_loaded ? 2 * c->cap_loaded : 64;
+        struct stat *grown = realloc(c->loaded, cap * sizeof *grown);
+        if (!grown)
+            return 0;
+        c->loaded = grown, c->cap_loaded = cap;
+    }
+    c->loaded[c->n_loaded++] = sb;
+    return 0;
+}
+
 static void load_file(collection *c, const char *path)
 {
+    if (loaded_before(c, path))
+        return;
     cJSON *doc = NULL;
     if (e3c_json_read_file(&doc, path)) {
         file_error(c, path, "%s", e3c_error_last());
@@ -448,6 +476,18 @@ static int run_collection(collection *c, const run_opts *o)
     return cli_exit_status(&s, c->report->interrupted, write_failed);
 }
 
+/* 1 (error printed) when a report would be written over a collected fixture file. */
+static int outputs_replace_fixtures(const run_opts *o, const collection *c)
+{
+    cli_output outs[4];
+    outputs_of(o, outs);
+    for (size_t i = 0; i < c->n; i++) /* a file's fixtures are consecutive items */
+        if ((i == 0 || strcmp(c->items[i].file, c->items[i - 1].file)) &&
+            cli_output_replaces(outs, 4, c->items[i].file, "the fixture file"))
+            return 1;
+    return 0;
+}
+
 static void collection_free(collection *c)
 {
     for (size_t i = 0; i < c->n; i++)
@@ -456,6 +496,7 @@ static void collection_free(collection *c)
     for (size_t i = 0; i < c->n_docs; i++)
         cJSON_Delete(c->docs[i]);
     free(c->docs);
+    free(c->loaded);
 }
 
 static void init_report(e3c_report *r, const run_opts *o)
@@ -501,21 +542,24 @@ static int run_expanded(int argc, char **argv, char **config_paths, int n_config
     run_opts o;
     defaults(&o);
     o.reproducible = 1;
-    const char *paths[256];
+    /* the command line's paths, else the config file's, else fixtures/ */
+    const char **paths = calloc((size_t)argc + (size_t)n_config_paths + 1, sizeof *paths);
     int n_paths = 0, dummy = 0;
-    if (argc > 250) {
-        cli_error("run: too many arguments");
-        return EXIT_USAGE;
+    if (!paths) {
+        cli_error("run: out of memory reading the options");
+        return EXIT_INTERNAL;
     }
     int rc = parse_common(argc, argv, &o, paths, &n_paths, 0, NULL, &dummy, NULL, &dummy, NULL);
     if (!rc && ctl_load(&o.ctl))
         rc = EXIT_NOT_EXPECTED;
     if (rc) {
         ctl_free(&o.ctl);
+        free(paths);
         return rc;
     }
-    for (int i = 0; !n_paths && i < n_config_paths; i++)
-        paths[n_paths++] = config_paths[i];
+    if (!n_paths) /* every path of the config file (not only its first) */
+        for (int i = 0; i < n_config_paths; i++)
+            paths[n_paths++] = config_paths[i];
     if (!n_paths)
         paths[n_paths++] = "fixtures";
     e3c_report report;
@@ -525,7 +569,9 @@ static int run_expanded(int argc, char **argv, char **config_paths, int n_config
         collect(&c, paths[i]);
     unsigned char *keep = select_items(&c, &o);
     o.keep = keep;
-    if (!keep) {
+    if (!o.ctl.list && outputs_replace_fixtures(&o, &c))
+        rc = EXIT_USAGE;
+    else if (!keep) {
         cli_error("out of memory selecting fixtures");
         rc = EXIT_INTERNAL;
     } else
@@ -535,6 +581,7 @@ static int run_expanded(int argc, char **argv, char **config_paths, int n_config
         rc = EXIT_AS_EXPECTED;
     }
     free(keep);
+    free(paths);
     ctl_free(&o.ctl);
     collection_free(&c);
     e3c_report_free(&report);
@@ -570,7 +617,8 @@ static void help(FILE *out)
           "                     number of CPUs, at most 8; 1 runs them one after another)\n"
           "  --timeout SECONDS  time limit per check (default 120; a fixture's timeout_s wins)\n"
           "  --plugin PATH      load module types from a shared library\n"
-          "  -q, -v             only what is not as expected / every message\n\n"
+          "  -q, -v             only what is not as expected / every message\n"
+          "  --                 the arguments after it are paths, even those starting with -\n\n"
           "selection (repeatable options add up):\n"
           "  --filter PATTERN   only fixtures whose name matches (glob) or contains PATTERN\n"
           "  --exclude PATTERN  not the fixtures whose name matches or contains PATTERN\n"
@@ -689,6 +737,10 @@ static int model_run(int argc, char **argv)
         cli_error("model: --record goes with --preset (it records a potential's outputs)");
         return EXIT_USAGE;
     }
+    cli_output written[4];
+    outputs_of(&o, written);
+    if (n_rest == 1 && cli_output_replaces(written, 4, rest[0], "the model file"))
+        return EXIT_USAGE;
     if (o.preset && n_rest == 1 && !n_ins && !n_outs)
         return model_preset(&o, rest[0], dtype_given ? dtype : NULL);
     if (n_rest != 1 || !n_ins || !n_outs) {

@@ -1,4 +1,6 @@
 /* e3check: entry point and subcommand dispatch. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,10 +29,36 @@ static void usage(FILE *out)
 static int dispatch(int argc, char **argv);
 static void install_signal_handlers(int argc, char **argv);
 
+/* Standard input, output and error closed by whoever started us (`e3check run >&- 2>&-`)
+ * would be the next files opened: a worker's pipe or a report would get fd 1 or 2 and take
+ * what is printed. They are opened on /dev/null instead. */
+static void open_standard_streams(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+            _exit(EXIT_INTERNAL); /* cannot happen: the lowest free descriptor is fd */
+}
+
+/* The command's status, or EXIT_INTERNAL when what it printed on standard output was lost
+ * (`e3check run --list > /dev/full`): a listing or an answer that never arrived is no
+ * success. */
+static int check_stdout(int rc)
+{
+    errno = 0;
+    int lost = fflush(stdout) != 0;
+    int err = errno;
+    lost |= ferror(stdout) != 0;
+    if (!lost)
+        return rc;
+    cli_error("cannot write to the standard output: %s", err ? strerror(err) : "a write failed");
+    return rc ? rc : EXIT_INTERNAL;
+}
+
 int e3c_cli_main(int argc, char **argv)
 {
     install_signal_handlers(argc, argv);
-    int rc = dispatch(argc, argv);
+    open_standard_streams();
+    int rc = check_stdout(dispatch(argc, argv));
     fflush(NULL);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "e3check/file.h"
 #include "e3check/json.h"
 #include "select.h"
 
@@ -73,10 +74,21 @@ static int parse_color(cli_controls *c, const char *s)
     return c->color != -2;
 }
 
+/* Option `a`'s value `v` as a whole number from 1 to hi into *slot; 0 after saying the range. */
+static int count_option(const char *a, const char *v, long hi, int *slot)
+{
+    long n;
+    if (!parse_count(v, 1, hi, &n)) {
+        cli_error("%s: '%.40s' is not a whole number from 1 to %ld", a, v, hi);
+        return 0;
+    }
+    *slot = (int)n;
+    return 1;
+}
+
 /* The options with a value; each returns 0 after printing the error for a bad value. */
 static int value_option(cli_controls *c, const char *a, const char *v)
 {
-    long n;
     if (!strcmp(a, "--filter"))
         return push_pattern(c->filters, &c->n_filters, v, a);
     if (!strcmp(a, "--exclude"))
@@ -93,12 +105,12 @@ static int value_option(cli_controls *c, const char *a, const char *v)
         return c->durations = v, 1;
     if (!strcmp(a, "--last-failed"))
         return c->last_failed = v, 1;
-    if (!strcmp(a, "--maxfail") && parse_count(v, 1, 1000000000L, &n))
-        return c->maxfail = (int)n, 1;
-    if (!strcmp(a, "--threads") && parse_count(v, 1, 1024, &n))
-        return c->threads = (int)n, 1;
-    if (!strcmp(a, "--ntrials") && parse_count(v, 1, 1000000, &n))
-        return c->ntrials = (int)n, 1;
+    if (!strcmp(a, "--maxfail"))
+        return count_option(a, v, 1000000000L, &c->maxfail);
+    if (!strcmp(a, "--threads"))
+        return count_option(a, v, 1024, &c->threads);
+    if (!strcmp(a, "--ntrials"))
+        return count_option(a, v, 1000000, &c->ntrials);
     if (!strcmp(a, "--tolerance")) {
         char *end = NULL;
         double t = strtod(v, &end);
@@ -107,7 +119,7 @@ static int value_option(cli_controls *c, const char *a, const char *v)
         cli_error("--tolerance: '%s' is not a positive number", v);
         return 0;
     }
-    cli_error("%s: '%s' is not a whole number in range", a, v);
+    cli_error("%s: not an option with a value", a); /* with_value lists only the options above */
     return 0;
 }
 
@@ -243,6 +255,8 @@ int ctl_load(cli_controls *c)
         return 1;
     if (c->durations && !c->shard_n)
         fprintf(stderr, "e3check: --durations is only used with --shard\n");
+    if (c->durations && c->shard_n && !(c->durations_by_name = load_durations(c->durations)))
+        return 1;
     return 0;
 }
 
@@ -303,12 +317,11 @@ static int heavier_first(const void *a, const void *b)
  * fixture missing from the durations report weighs the mean of the known ones. */
 static int shard(const cli_controls *c, const char *const *names, size_t n, unsigned char *keep)
 {
-    cJSON *known = c->durations ? load_durations(c->durations) : NULL;
+    const cJSON *known = c->durations_by_name;
     weighted *w = calloc(n + 1, sizeof *w);
     double *load = calloc((size_t)c->shard_n, sizeof *load);
     if (!w || !load) {
         free(w), free(load);
-        cJSON_Delete(known);
         return 1;
     }
     size_t m = 0, n_known = 0;
@@ -337,7 +350,6 @@ static int shard(const cli_controls *c, const char *const *names, size_t n, unsi
     }
     free(w);
     free(load);
-    cJSON_Delete(known);
     return 0;
 }
 
@@ -442,6 +454,29 @@ int cli_write_reports(const e3c_report *r, const char *json, const char *junit, 
     return rc;
 }
 
+int cli_outputs_collide(const cli_output *outs, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            if (outs[i].path && outs[j].path && e3c_file_same(outs[i].path, outs[j].path)) {
+                cli_error("%s and %s name the same file '%s': give each report its own", outs[i].option, outs[j].option,
+                          outs[j].path);
+                return 1;
+            }
+    return 0;
+}
+
+int cli_output_replaces(const cli_output *outs, int n, const char *input, const char *what)
+{
+    for (int i = 0; i < n; i++)
+        if (outs[i].path && e3c_file_same(outs[i].path, input)) {
+            cli_error("%s '%s' is %s '%s': writing it would destroy it; give the output its own file", outs[i].option,
+                      outs[i].path, what, input);
+            return 1;
+        }
+    return 0;
+}
+
 int cli_exit_status(const e3c_report_summary *s, int interrupted, int write_failed)
 {
     if (interrupted)
@@ -457,4 +492,6 @@ void ctl_free(cli_controls *c)
 {
     cJSON_Delete(c->failed);
     c->failed = NULL;
+    cJSON_Delete(c->durations_by_name);
+    c->durations_by_name = NULL;
 }

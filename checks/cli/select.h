@@ -19,6 +19,7 @@ typedef struct cli_controls {
     unsigned checks;                      /**< bit (1 << kind) per --check; 0 = every check */
     int shard_k, shard_n;                 /**< --shard K/N; shard_n 0 = no sharding */
     const char *durations;                /**< --durations REPORT.json */
+    cJSON *durations_by_name;             /**< owned: that report's seconds per fixture (with --shard) */
     const char *last_failed;              /**< --last-failed REPORT.json */
     cJSON *failed;                        /**< owned: [[fixture, check], ...] not as expected there */
     int maxfail;                          /**< stop after this many not as expected; 0 = never */
@@ -47,8 +48,9 @@ int ctl_model_checks(const cli_controls *c, cJSON *fx);
 /** Record a --plugin path (borrowed) for the reproduce commands. */
 void ctl_note_plugin(cli_controls *c, const char *path);
 
-/** Read the reports that --last-failed and --durations name. Returns 0, or prints a
- *  one-line error and returns 1. */
+/** Read the reports that --last-failed and --durations (with --shard) name. Returns 0, or
+ *  prints a one-line error and returns 1: a shard balanced by other weights than its
+ *  sibling shards' would run or skip fixtures they also run or skip. */
 int ctl_load(cli_controls *c);
 
 /** Decide which of the n fixtures (by name, in collection order) run: keep[i] = 1 or 0.
@@ -72,6 +74,20 @@ void ctl_print_not_expected(FILE *out, const cli_controls *c, const e3c_report *
 /** Write the JSON report (none when `json` is NULL: --no-report) and, when given, the JUnit and Markdown ones (and append to
  *  $GITHUB_STEP_SUMMARY when set). Errors are printed; returns 0 or 1. */
 int cli_write_reports(const e3c_report *r, const char *json, const char *junit, const char *markdown);
+
+/** An output file and the option that names it (e.g. {"--junit", "r.xml"}); path NULL: none. */
+typedef struct cli_output {
+    const char *option, *path;
+} cli_output;
+
+/** 1 after printing a one-line usage error when two of the n outputs name the same file (by
+ *  name, another spelling or a link), which would overwrite each other; else 0. */
+int cli_outputs_collide(const cli_output *outs, int n);
+
+/** 1 after printing a one-line usage error when one of the n outputs is `input` (the same
+ *  file), which writing it would destroy; `what` says what input is ("the fixture file").
+ *  Else 0. */
+int cli_output_replaces(const cli_output *outs, int n, const char *input, const char *what);
 
 /** The exit status of a run with summary `s`: EXIT_INTERRUPTED, EXIT_INTERNAL when a report
  *  could not be written, EXIT_NOTHING_RUN, EXIT_NOT_EXPECTED or EXIT_AS_EXPECTED, in that
