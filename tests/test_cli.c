@@ -957,7 +957,13 @@ Test(messages, option_values_out_of_range_say_the_allowed_range)
                               {"model x.pt --jobs two", "--jobs needs an integer from 1 to 256, not 'two'"},
                               {"run --seed -1", "--seed -1 is out of range (allowed: 0 to 2147483647)"},
                               {"run --maxfail -1", "--maxfail: '-1' is not a whole number from 1 to 1000000000"},
-                              {"run --threads 0", "--threads: '0' is not a whole number from 1 to 1024"}};
+                              {"run --threads 0", "--threads: '0' is not a whole number from 1 to 1024"},
+                              {"model x.pt --preset mace --structures bulk", "'bulk' is not periodic, cluster or both"},
+                              {"model x.pt --irreps-in 0e --irreps-in 0e --irreps-in 0e --irreps-in 0e --irreps-in 0e "
+                               "--irreps-in 0e --irreps-in 0e --irreps-in 0e --irreps-in 0e --irreps-in 0e --irreps-in "
+                               "0e --irreps-in 0e --irreps-in 0e --irreps-in 0e --irreps-in 0e --irreps-in 0e "
+                               "--irreps-in 0e",
+                               "--irreps-in given more than 16 times"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         run_result *r = run_cli(cases[i][0], NULL);
         cr_assert_eq(r->status, 4, "%s", cases[i][0]);

@@ -161,7 +161,13 @@ static int parse_common(int argc, char **argv, run_opts *o, const char **rest, i
         else if (allow_irreps && !strcmp(a, "--structures") && has_next &&
                  (!strcmp(argv[i + 1], "periodic") || !strcmp(argv[i + 1], "cluster") || !strcmp(argv[i + 1], "both")))
             o->structures = argv[++i];
-        else if (a[0] == '-' && a[1]) {
+        else if (allow_irreps && !strcmp(a, "--structures") && has_next) {
+            cli_error("%s: --structures: '%.40s' is not periodic, cluster or both", argv[0], argv[i + 1]);
+            return EXIT_USAGE;
+        } else if (allow_irreps && (!strcmp(a, "--irreps-in") || !strcmp(a, "--irreps-out")) && has_next) {
+            cli_error("%s: %s given more than 16 times", argv[0], a);
+            return EXIT_USAGE;
+        } else if (a[0] == '-' && a[1]) {
             cli_error("%s: unknown or incomplete option '%s' (see 'e3check %s --help')", argv[0], a, argv[0]);
             return EXIT_USAGE;
         } else
