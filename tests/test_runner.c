@@ -652,6 +652,15 @@ Test(hostile, double_dash_ends_the_options)
     cr_assert(strstr(r->out, "-x.json quick equivariance\n"), "%s", r->out);
     r = run_in(dir, E3C_CLI_PATH, "run --list -x.json");
     cr_assert_eq(r->status, 4, "without --, -x.json is an unknown option");
+    /* after --, neither --help nor --config is read as an option, by any of the scans */
+    write_file(tmp("dash/--help"), quick);
+    r = run_in(dir, E3C_CLI_PATH, "run --list -- --help");
+    cr_assert_eq(r->status, 0, "%s\n%s", r->out, r->err);
+    cr_assert(strstr(r->out, "--help quick equivariance\n"), "%s", r->out);
+    r = run_in(dir, E3C_CLI_PATH, "run --list -- --config -x.json");
+    cr_assert_neq(r->status, 0, "--config after -- is a path, and there is no such file");
+    cr_assert(strstr(r->out, "cannot open '--config'"), "the missing path is named: %s", r->out);
+    cr_assert_null(strstr(r->err, "needs a file"), "%s", r->err);
 }
 
 Test(hostile, a_report_path_too_long_says_so_and_creates_no_folder)

@@ -132,7 +132,7 @@ static int read_config(const char *file, arglist *a, arglist *paths)
 static int find_config(int argc, char **argv, const char **file)
 {
     *file = NULL;
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) /* after "--", a --config is a path */
         if (!strcmp(argv[i], "--config")) {
             if (i + 1 >= argc) {
                 cli_error("--config needs a file (see 'e3check %s --help')", argv[0]);
@@ -154,8 +154,10 @@ int config_expand(int argc, char **argv, int *out_argc, char ***out_argv, char *
         rc = EXIT_INTERNAL;
     if (!rc && file)
         rc = read_config(file, &a, &p);
+    int options_end = 0;
     for (int i = 1; !rc && i < argc; i++) {
-        if (!strcmp(argv[i], "--config")) {
+        options_end |= !strcmp(argv[i], "--");
+        if (!options_end && !strcmp(argv[i], "--config")) {
             i++;
             continue;
         }

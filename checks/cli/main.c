@@ -90,7 +90,7 @@ static int dispatch(int argc, char **argv)
     for (int i = 0; i < N_COMMANDS; i++) {
         if (strcmp(argv[1], commands[i]->name) != 0)
             continue;
-        for (int a = 2; a < argc; a++)
+        for (int a = 2; a < argc && strcmp(argv[a], "--"); a++) /* after "--", a --help is a path */
             if (cli_is_help(argv[a])) {
                 commands[i]->help(stdout);
                 return EXIT_AS_EXPECTED;
