@@ -446,3 +446,19 @@ Test(tensor, max_abs_diff_matches_nan_with_nan_only_and_width_checks_name_the_in
                      "Incorrect last dimension for feat: got 3, expected 4");
     e3c_tensor_free(ta), e3c_tensor_free(tb), e3c_tensor_free(tc);
 }
+
+/* A path may be PATH_MAX long: a message naming two of them, under a prefix naming a third,
+ * still ends with its reason. */
+Test(error, a_message_keeps_its_reason_after_long_paths)
+{
+    static char a[4096], b[4096];
+    memset(a, 'a', sizeof a - 1);
+    memset(b, 'b', sizeof b - 1);
+    e3c_error_set(E3C_ERR_IO, "cannot rename '%s' to '%s': the reason", a, b);
+    e3c_error_prefix("report '%s'", a);
+    const char *m = e3c_error_last();
+    size_t n = strlen(m);
+    cr_assert_geq(n, strlen(": the reason"));
+    cr_assert_str_eq(m + n - strlen(": the reason"), ": the reason", "cut: ...%s", m + n - 40);
+    cr_assert_eq(strncmp(m, "report 'aaaa", 12), 0);
+}

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { MESSAGE_CAP = 2048, DETAIL_CAP = 16384 };
+/* A message holds three paths of PATH_MAX (4096) and its reason; a prefix one path and its words. */
+enum { MESSAGE_CAP = 16384, DETAIL_CAP = 16384, PREFIX_CAP = 5120 };
 
 static _Thread_local char last_message[MESSAGE_CAP];
 static _Thread_local char last_detail[DETAIL_CAP];
@@ -89,7 +90,7 @@ static void join_prefixed(char *dst, size_t cap, const char *prefix, const char 
 
 e3c_status e3c_error_prefix(const char *fmt, ...)
 {
-    char prefix[1024];
+    char prefix[PREFIX_CAP];
     char buf[DETAIL_CAP];
     va_list ap;
     va_start(ap, fmt);
