@@ -470,6 +470,10 @@ Test(registry, arguments_follow_e3nns_signatures)
     build_fails_with("{\"type\": \"Linear\", \"args\": [\"2x0e\", \"0e\"], \"kwargs\": {\"instructions\": \"all\"}}",
                      "Linear instructions must be pairs [i_in, i_out]");
     builds("{\"type\": \"Linear\", \"args\": [\"2x0e\", \"0e\"], \"kwargs\": {\"instructions\": []}}");
+    builds("{\"type\": \"Linear\", \"args\": [\"2x0e\", \"0e\"], \"kwargs\": {\"_optimize_einsums\": false}}");
+    build_fails_with(
+        "{\"type\": \"Linear\", \"args\": [\"2x0e\", \"0e\"], \"kwargs\": {\"_optimize_einsums\": \"no\"}}",
+        "argument \"_optimize_einsums\" must be true, false or null");
     /* SphericalHarmonics: an irreps_out string must have the parities of the irreps_in given */
     build_fails_with("{\"type\": \"SphericalHarmonics\", \"args\": [\"1x1o\", true, \"component\", \"1x1e\"]}",
                      "asked for an output of l = 1 with parity p = -1, which is inconsistent with the input parity 1");

@@ -261,9 +261,17 @@ static e3c_status build_tensor_square(e3c_module **out, const cJSON *args, const
 
 static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON *kwargs)
 {
-    static const char *const known[] = {
-        "irreps_in", "irreps_out",         "f_in", "f_out", "internal_weights", "shared_weights", "instructions",
-        "biases",    "path_normalization", NULL};
+    static const char *const known[] = {"irreps_in",
+                                        "irreps_out",
+                                        "f_in",
+                                        "f_out",
+                                        "internal_weights",
+                                        "shared_weights",
+                                        "instructions",
+                                        "biases",
+                                        "path_normalization",
+                                        "_optimize_einsums",
+                                        NULL};
     const char *in, *irreps_out;
     e3c_linear_options o = E3C_LINEAR_OPTIONS_INIT;
     int *pairs = NULL, *flags = NULL;
@@ -275,6 +283,9 @@ static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON 
         st = ctor_string(&irreps_out, a, "irreps_out");
     if (!st && (ctor_given(a, "f_in") || ctor_given(a, "f_out")))
         st = e3c_error_set(E3C_ERR_VALUE, "Linear's f_in/f_out are not supported by e3check");
+    int einsums; /* e3nn's kernel choice: only the rounding changes */
+    if (!st)
+        st = ctor_tristate(&einsums, a, "_optimize_einsums");
     if (!st)
         st = ctor_tristate(&o.internal_weights, a, "internal_weights");
     if (!st)
