@@ -470,6 +470,10 @@ Test(registry, arguments_follow_e3nns_signatures)
     build_fails_with("{\"type\": \"Linear\", \"args\": [\"2x0e\", \"0e\"], \"kwargs\": {\"instructions\": \"all\"}}",
                      "Linear instructions must be pairs [i_in, i_out]");
     builds("{\"type\": \"Linear\", \"args\": [\"2x0e\", \"0e\"], \"kwargs\": {\"instructions\": []}}");
+    builds("{\"type\": \"Linear\", \"args\": [\"2x0e\", \"0e\"], \"kwargs\": {\"_optimize_einsums\": false}}");
+    build_fails_with(
+        "{\"type\": \"Linear\", \"args\": [\"2x0e\", \"0e\"], \"kwargs\": {\"_optimize_einsums\": \"no\"}}",
+        "argument \"_optimize_einsums\" must be true, false or null");
     /* SphericalHarmonics: an irreps_out string must have the parities of the irreps_in given */
     build_fails_with("{\"type\": \"SphericalHarmonics\", \"args\": [\"1x1o\", true, \"component\", \"1x1e\"]}",
                      "asked for an output of l = 1 with parity p = -1, which is inconsistent with the input parity 1");
@@ -483,6 +487,93 @@ Test(registry, arguments_follow_e3nns_signatures)
                      "cannot build BatchNorm: argument \"eps\" must be a number");
     build_fails_with("{\"type\": \"BatchNorm\", \"args\": [\"1o\"], \"kwargs\": {\"momentum\": null}}",
                      "cannot build BatchNorm: argument \"momentum\" must be a number");
+}
+
+/* The module `json` (two inputs of width 1, e.g. 0e x 0e) applied to x = 2, y = 3. */
+static double product_of_2_and_3(const char *json)
+{
+    cJSON *spec = cJSON_Parse(json);
+    cr_assert_not_null(spec, "bad test JSON %s", json);
+    e3c_module *m = NULL;
+    cr_assert_eq(e3c_registry_build(&m, spec), E3C_OK, "%s: %s", json, e3c_error_last());
+    const float two = 2.0f, three = 3.0f;
+    const int64_t shape[2] = {1, 1};
+    e3c_tensor *x = NULL, *y = NULL;
+    E3C_ASSERT_OK(e3c_tensor_from_data(&x, &two, E3C_FLOAT32, shape, 2));
+    E3C_ASSERT_OK(e3c_tensor_from_data(&y, &three, E3C_FLOAT32, shape, 2));
+    e3c_values *in = one(x), *out = NULL;
+    E3C_ASSERT_OK(e3c_values_push(in, y));
+    E3C_ASSERT_OK(e3c_module_forward(&out, m, in));
+    double v = 0;
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(&v, 1, e3c_values_get(out, 0)));
+    e3c_values_free(in), e3c_values_free(out);
+    e3c_tensor_free(x), e3c_tensor_free(y);
+    e3c_module_free(m);
+    cJSON_Delete(spec);
+    return v;
+}
+
+/* The sum of squares of columns [from, to) of the module `json` applied to the one row x. */
+static double square_of_columns(const char *json, const float *x, int64_t width, int64_t from, int64_t to)
+{
+    cJSON *spec = cJSON_Parse(json);
+    cr_assert_not_null(spec, "bad test JSON %s", json);
+    e3c_module *m = NULL;
+    cr_assert_eq(e3c_registry_build(&m, spec), E3C_OK, "%s: %s", json, e3c_error_last());
+    const int64_t shape[2] = {1, width};
+    e3c_tensor *in = NULL, *out = NULL;
+    E3C_ASSERT_OK(e3c_tensor_from_data(&in, x, E3C_FLOAT32, shape, 2));
+    E3C_ASSERT_OK(e3c_module_forward1(&out, m, in));
+    double v[64] = {0}, sum = 0;
+    cr_assert_leq(e3c_tensor_numel(out), 64);
+    E3C_ASSERT_OK(e3c_tensor_to_doubles(v, 64, out));
+    for (int64_t i = from; i < to; i++)
+        sum += v[i] * v[i];
+    e3c_tensor_free(in), e3c_tensor_free(out);
+    e3c_module_free(m);
+    cJSON_Delete(spec);
+    return sum;
+}
+
+/* e3nn's ElementwiseTensorProduct, FullTensorProduct and TensorSquare pass their other
+ * keywords through to TensorProduct: they are read, not refused (nor ignored). For 0e x 0e
+ * the coefficient is sqrt(out_var / (in1_var * in2_var)) (MODULES_SPEC.md 2.3). */
+Test(registry, generated_products_take_tensor_products_keywords)
+{
+    const char *etp = "{\"type\": \"ElementwiseTensorProduct\", \"args\": [\"0e\", \"0e\"]";
+    char json[256];
+    cr_assert_float_eq(product_of_2_and_3("{\"type\": \"ElementwiseTensorProduct\", \"args\": [\"0e\", \"0e\"]}"), 6.0,
+                       1e-6);
+    snprintf(json, sizeof json, "%s, \"kwargs\": {\"in1_var\": [4.0]}}", etp);
+    cr_assert_float_eq(product_of_2_and_3(json), 3.0, 1e-6);
+    snprintf(json, sizeof json, "%s, \"kwargs\": {\"out_var\": [4.0], \"path_normalization\": \"path\"}}", etp);
+    cr_assert_float_eq(product_of_2_and_3(json), 12.0, 1e-6);
+    snprintf(json, sizeof json, "%s, \"kwargs\": {\"in2_var\": [4.0, 1.0]}}", etp);
+    build_fails_with(json, "Len of ir2_var must be equal to len(irreps_in2)");
+    cr_assert_float_eq(product_of_2_and_3("{\"type\": \"FullTensorProduct\", \"args\": [\"0e\", \"0e\"], "
+                                          "\"kwargs\": {\"in2_var\": [9.0]}}"),
+                       2.0, 1e-6);
+    /* TensorSquare's TensorProduct gets irrep_normalization "none" unless the deprecated
+     * `normalization` keyword replaces it */
+    const float v[3] = {1.0f, 2.0f, 3.0f};
+    double plain = square_of_columns("{\"type\": \"TensorSquare\", \"args\": [\"1o\"]}", v, 3, 1, 6);
+    double component = square_of_columns(
+        "{\"type\": \"TensorSquare\", \"args\": [\"1o\"], \"kwargs\": {\"normalization\": \"component\"}}", v, 3, 1, 6);
+    cr_assert(plain > 0);
+    cr_assert_float_eq(component / plain, 5.0, 1e-5, "the 2e block scaled by sqrt(2l + 1)");
+    double explicit_default =
+        square_of_columns("{\"type\": \"TensorSquare\", \"args\": [\"1o\", null, null, \"component\"]}", v, 3, 1, 6);
+    cr_assert_float_eq(explicit_default / plain, 1.0, 1e-5, "irrep_normalization makes the path weights only");
+    builds("{\"type\": \"TensorSquare\", \"args\": [\"2x0e\", \"0e\"], \"kwargs\": {\"internal_weights\": false, "
+           "\"shared_weights\": false, \"normalization\": \"norm\", \"_optimize_einsums\": true}}");
+    build_fails_with("{\"type\": \"TensorSquare\", \"args\": [\"2x0e\", \"0e\"], "
+                     "\"kwargs\": {\"internal_weights\": true, \"shared_weights\": false}}",
+                     "internal weights must be shared");
+    build_fails_with(
+        "{\"type\": \"FullTensorProduct\", \"args\": [\"0e\", \"0e\"], \"kwargs\": {\"compile_right\": true}}",
+        "compile_right (the `right` method) is not supported by e3check");
+    build_fails_with("{\"type\": \"FullTensorProduct\", \"args\": [\"0e\", \"0e\"], \"kwargs\": {\"weights\": true}}",
+                     "FullTensorProduct got an unexpected keyword argument \"weights\"");
 }
 
 /* null is "not given" where e3nn's default is None, and a positional argument is read

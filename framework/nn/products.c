@@ -200,16 +200,14 @@ static e3c_status prepare_pairwise(tp_state **s, e3c_irrep **keep, const char *i
 }
 
 /* The common end of the pairwise products: set the built output (sorted when asked),
- * build the module with the irrep normalization, free the temporaries. */
+ * build the module with TensorProduct's options, free the temporaries. */
 static e3c_status finish_pairwise(e3c_module **out, const e3c_module_class *cls, tp_state *s, builder *b, int sort,
-                                  e3c_irrep *keep, e3c_status st, const char *irrep_normalization)
+                                  e3c_irrep *keep, e3c_status st, const e3c_tp_options *o)
 {
     if (!st)
         st = set_output(s, b, sort);
-    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
-    o.irrep_normalization = irrep_normalization;
     if (!st) {
-        st = tp_build(out, cls, s, b->ins, b->n_ins, &o);
+        st = tp_build(out, cls, s, b->ins, b->n_ins, o);
         s = NULL;
     }
     tp_state_free(s);
@@ -221,7 +219,15 @@ static e3c_status finish_pairwise(e3c_module **out, const e3c_module_class *cls,
 e3c_status e3c_elementwise_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
                                   const char *const *filter, size_t n_filter, const char *irrep_normalization)
 {
-    if (!out || !irreps_in1 || !irreps_in2)
+    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
+    o.irrep_normalization = irrep_normalization;
+    return nn_elementwise_tp_new(out, irreps_in1, irreps_in2, filter, n_filter, &o);
+}
+
+e3c_status nn_elementwise_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
+                                 const char *const *filter, size_t n_filter, const e3c_tp_options *o)
+{
+    if (!out || !irreps_in1 || !irreps_in2 || !o)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_elementwise_tp_new: NULL argument");
     *out = NULL;
     tp_state *s = NULL;
@@ -240,13 +246,21 @@ e3c_status e3c_elementwise_tp_new(e3c_module **out, const char *irreps_in1, cons
             add_ins(&b, (int)i, (int)i, io, E3C_TP_UUU, 0, 1.0);
         }
     }
-    return finish_pairwise(out, &etp_class, s, &b, 0, keep, st, irrep_normalization);
+    return finish_pairwise(out, &etp_class, s, &b, 0, keep, st, o);
 }
 
 e3c_status e3c_full_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2, const char *const *filter,
                            size_t n_filter, const char *irrep_normalization)
 {
-    if (!out || !irreps_in1 || !irreps_in2)
+    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
+    o.irrep_normalization = irrep_normalization;
+    return nn_full_tp_new(out, irreps_in1, irreps_in2, filter, n_filter, &o);
+}
+
+e3c_status nn_full_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2, const char *const *filter,
+                          size_t n_filter, const e3c_tp_options *o)
+{
+    if (!out || !irreps_in1 || !irreps_in2 || !o)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_full_tp_new: NULL argument");
     *out = NULL;
     tp_state *s = NULL;
@@ -264,7 +278,7 @@ e3c_status e3c_full_tp_new(e3c_module **out, const char *irreps_in1, const char 
                 add_ins(&b, (int)i1, (int)i2, io, E3C_TP_UVUV, 0, 1.0);
             }
         }
-    return finish_pairwise(out, &ftp_class, s, &b, 1, keep, st, irrep_normalization);
+    return finish_pairwise(out, &ftp_class, s, &b, 1, keep, st, o);
 }
 
 /* TensorSquare's base and diagonal alphas (MODULES_SPEC.md 6). */
@@ -286,7 +300,15 @@ static double diag_alpha(int norm, int l1, int lo)
 e3c_status e3c_tensor_square_new(e3c_module **out, const char *irreps_in, const char *irreps_out,
                                  const char *const *filter, size_t n_filter, const char *irrep_normalization)
 {
-    if (!out || !irreps_in)
+    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
+    return nn_tensor_square_new(out, irreps_in, irreps_out, filter, n_filter, irrep_normalization, &o);
+}
+
+e3c_status nn_tensor_square_new(e3c_module **out, const char *irreps_in, const char *irreps_out,
+                                const char *const *filter, size_t n_filter, const char *irrep_normalization,
+                                const e3c_tp_options *tp_options)
+{
+    if (!out || !irreps_in || !tp_options)
         return e3c_error_set(E3C_ERR_INVALID, "e3c_tensor_square_new: NULL argument");
     *out = NULL;
     if (irreps_out && filter)
@@ -353,8 +375,9 @@ e3c_status e3c_tensor_square_new(e3c_module **out, const char *irreps_in, const 
         }
     if (!st && !irreps_out)
         st = set_output(s, &b, 1);
-    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
-    o.irrep_normalization = "none";
+    e3c_tp_options o = *tp_options; /* e3nn passes irrep_normalization="none" unless its alias replaces it */
+    if (!o.irrep_normalization)
+        o.irrep_normalization = "none";
     if (!st) {
         st = tp_build(out, &tsq_class, s, b.ins, b.n_ins, &o);
         s = NULL;

@@ -42,4 +42,18 @@ e3c_status tp_forward(e3c_module *self, const e3c_values *in, e3c_values **out);
 
 extern const e3c_module_class e3c_tensor_product_class;
 
+/* e3c_elementwise_tp_new and e3c_full_tp_new with all of TensorProduct's options (e3nn
+ * passes its **kwargs through), for the module catalogue. */
+e3c_status nn_elementwise_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2,
+                                 const char *const *filter, size_t n_filter, const e3c_tp_options *o);
+e3c_status nn_full_tp_new(e3c_module **out, const char *irreps_in1, const char *irreps_in2, const char *const *filter,
+                          size_t n_filter, const e3c_tp_options *o);
+
+/* e3c_tensor_square_new with TensorProduct's options: `irrep_normalization` makes the
+ * path weights; tp_options->irrep_normalization, the TensorProduct's (e3nn's deprecated
+ * `normalization` keyword), is "none" when NULL, as e3nn passes it. */
+e3c_status nn_tensor_square_new(e3c_module **out, const char *irreps_in, const char *irreps_out,
+                                const char *const *filter, size_t n_filter, const char *irrep_normalization,
+                                const e3c_tp_options *tp_options);
+
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "builtins.h"
+#include "../nn/tp_internal.h"
 #include "ctor_args.h"
 #include "e3check/nn.h"
 #include "e3check/o3.h"
@@ -181,22 +182,24 @@ static e3c_status build_fctp(e3c_module **out, const cJSON *args, const cJSON *k
     return build_product(out, args, kwargs, 1);
 }
 
-/* filter_ir_out and irrep_normalization, both None by default (absent or null: NULL). */
-static e3c_status filter_and_norm(const char ***filter, size_t *n_filter, const char **norm, const cJSON *a)
-{
-    e3c_status st = ctor_string_list(filter, n_filter, a, "filter_ir_out");
-    return st ? st : ctor_string_or_none(norm, a, "irrep_normalization", NULL);
-}
+/* The keywords e3nn's ElementwiseTensorProduct, FullTensorProduct and TensorSquare pass
+ * through to TensorProduct (**kwargs). */
+#define TP_PASSED_THROUGH                                                                                              \
+    "in1_var", "in2_var", "out_var", "path_normalization", "internal_weights", "shared_weights", "compile_left_right", \
+        "compile_right", "normalization", "_specialized_code", "_optimize_einsums"
 
 /* ElementwiseTensorProduct and FullTensorProduct: (irreps_in1, irreps_in2, filter_ir_out=None,
- * irrep_normalization=None). */
+ * irrep_normalization=None, **kwargs). */
 static e3c_status build_pairwise(e3c_module **out, const cJSON *args, const cJSON *kwargs, const char *type,
                                  e3c_status (*ctor)(e3c_module **, const char *, const char *, const char *const *,
-                                                    size_t, const char *))
+                                                    size_t, const e3c_tp_options *))
 {
-    static const char *const known[] = {"irreps_in1", "irreps_in2", "filter_ir_out", "irrep_normalization", NULL};
-    const char *in1, *in2, *norm = NULL, **filter = NULL;
+    static const char *const known[] = {"irreps_in1",          "irreps_in2",      "filter_ir_out",
+                                        "irrep_normalization", TP_PASSED_THROUGH, NULL};
+    const char *in1, *in2, **filter = NULL;
     size_t n_filter = 0;
+    double *vars[3] = {NULL, NULL, NULL};
+    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
     cJSON *a;
     e3c_status st = ctor_bind(&a, type, args, 4, kwargs, known);
     if (!st)
@@ -204,29 +207,37 @@ static e3c_status build_pairwise(e3c_module **out, const cJSON *args, const cJSO
     if (!st)
         st = ctor_string(&in2, a, "irreps_in2");
     if (!st)
-        st = filter_and_norm(&filter, &n_filter, &norm, a);
+        st = ctor_string_list(&filter, &n_filter, a, "filter_ir_out");
+    if (!st) /* irrep_normalization and its alias too */
+        st = ctor_tp_options(&o, vars, a);
     if (!st)
-        st = ctor(out, in1, in2, filter, n_filter, norm);
-    free(filter);
+        st = ctor(out, in1, in2, filter, n_filter, &o);
+    free(filter), free(vars[0]), free(vars[1]), free(vars[2]);
     cJSON_Delete(a);
     return st;
 }
 
 static e3c_status build_etp(e3c_module **out, const cJSON *args, const cJSON *kwargs)
 {
-    return build_pairwise(out, args, kwargs, "ElementwiseTensorProduct", e3c_elementwise_tp_new);
+    return build_pairwise(out, args, kwargs, "ElementwiseTensorProduct", nn_elementwise_tp_new);
 }
 
 static e3c_status build_ftp(e3c_module **out, const cJSON *args, const cJSON *kwargs)
 {
-    return build_pairwise(out, args, kwargs, "FullTensorProduct", e3c_full_tp_new);
+    return build_pairwise(out, args, kwargs, "FullTensorProduct", nn_full_tp_new);
 }
 
+/* TensorSquare(irreps_in, irreps_out=None, filter_ir_out=None, irrep_normalization=None,
+ * **kwargs): irrep_normalization makes its path weights; its TensorProduct gets "none", or
+ * the deprecated `normalization` keyword, which replaces it there. */
 static e3c_status build_tensor_square(e3c_module **out, const cJSON *args, const cJSON *kwargs)
 {
-    static const char *const known[] = {"irreps_in", "irreps_out", "filter_ir_out", "irrep_normalization", NULL};
+    static const char *const known[] = {"irreps_in",           "irreps_out",      "filter_ir_out",
+                                        "irrep_normalization", TP_PASSED_THROUGH, NULL};
     const char *in, *irreps_out = NULL, *norm = NULL, **filter = NULL;
     size_t n_filter = 0;
+    double *vars[3] = {NULL, NULL, NULL};
+    e3c_tp_options o = E3C_TP_OPTIONS_INIT;
     cJSON *a;
     e3c_status st = ctor_bind(&a, "TensorSquare", args, 4, kwargs, known);
     if (!st)
@@ -234,19 +245,33 @@ static e3c_status build_tensor_square(e3c_module **out, const cJSON *args, const
     if (!st)
         st = ctor_string_or_none(&irreps_out, a, "irreps_out", NULL);
     if (!st)
-        st = filter_and_norm(&filter, &n_filter, &norm, a);
+        st = ctor_string_list(&filter, &n_filter, a, "filter_ir_out");
     if (!st)
-        st = e3c_tensor_square_new(out, in, irreps_out, filter, n_filter, norm);
-    free(filter);
+        st = ctor_string_or_none(&norm, a, "irrep_normalization", NULL);
+    if (!st)
+        st = ctor_tp_options(&o, vars, a);
+    if (!st)
+        st = ctor_string_or_none(&o.irrep_normalization, a, "normalization", NULL);
+    if (!st)
+        st = nn_tensor_square_new(out, in, irreps_out, filter, n_filter, norm, &o);
+    free(filter), free(vars[0]), free(vars[1]), free(vars[2]);
     cJSON_Delete(a);
     return st;
 }
 
 static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON *kwargs)
 {
-    static const char *const known[] = {
-        "irreps_in", "irreps_out",         "f_in", "f_out", "internal_weights", "shared_weights", "instructions",
-        "biases",    "path_normalization", NULL};
+    static const char *const known[] = {"irreps_in",
+                                        "irreps_out",
+                                        "f_in",
+                                        "f_out",
+                                        "internal_weights",
+                                        "shared_weights",
+                                        "instructions",
+                                        "biases",
+                                        "path_normalization",
+                                        "_optimize_einsums",
+                                        NULL};
     const char *in, *irreps_out;
     e3c_linear_options o = E3C_LINEAR_OPTIONS_INIT;
     int *pairs = NULL, *flags = NULL;
@@ -258,6 +283,9 @@ static e3c_status build_linear(e3c_module **out, const cJSON *args, const cJSON 
         st = ctor_string(&irreps_out, a, "irreps_out");
     if (!st && (ctor_given(a, "f_in") || ctor_given(a, "f_out")))
         st = e3c_error_set(E3C_ERR_VALUE, "Linear's f_in/f_out are not supported by e3check");
+    int einsums; /* e3nn's kernel choice: only the rounding changes */
+    if (!st)
+        st = ctor_tristate(&einsums, a, "_optimize_einsums");
     if (!st)
         st = ctor_tristate(&o.internal_weights, a, "internal_weights");
     if (!st)
