@@ -2,7 +2,10 @@
  * equivariance and auto_jitable checks on the project's own test potentials. */
 #include "test_util.h"
 
+#include <errno.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "e3check/fixture.h"
 #include "e3check/structured.h"
@@ -958,4 +961,25 @@ Test(structured, metadata_out_of_range_is_named)
     E3C_ASSERT_OK(e3c_structured_apply_jit_settings(m));
     e3c_jit_free(m);
     cJSON_Delete(fx), cJSON_Delete(full);
+}
+
+/* A preset FILE.json that is a FIFO nobody writes or a folder is refused at once by name:
+ * opening the FIFO used to wait forever in the e3check process, a folder read as "out of
+ * memory". */
+Test(structured, a_preset_that_is_not_a_regular_file_is_refused_at_once, .timeout = 30)
+{
+    char fifo[4096], dir[4096];
+    snprintf(fifo, sizeof fifo, "%s/preset_fifo.json", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/preset_dir.json", test_tmpdir());
+    unlink(fifo);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    cr_assert(mkdir(dir, 0700) == 0 || errno == EEXIST);
+    const char *const paths[2] = {fifo, dir};
+    for (int i = 0; i < 2; i++) {
+        cJSON *p = NULL;
+        E3C_ASSERT_FAILS(e3c_preset_load(&p, paths[i], NULL), E3C_ERR_IO, "is not a regular file");
+        cr_assert(strstr(e3c_error_last(), paths[i]), "%s", e3c_error_last());
+        cr_assert_null(p);
+    }
+    unlink(fifo);
 }
