@@ -859,9 +859,9 @@ static e3c_jit_module *pair_model(const char *tail)
 }
 
 /* Every check of the nequip preset on pair_model(tail), periodic: the verdicts in
- * got[0..6] (auto_jitable, equivariance, permutation, translation, conservative,
- * additivity, periodic_images), the messages joined into msgs. */
-static void pair_verdicts(const char *tail, e3c_verdict got[7], char *msgs, size_t cap)
+ * got[0..7] (auto_jitable, equivariance, permutation, translation, conservative,
+ * additivity, periodic_images, smoothness), the messages joined into msgs. */
+static void pair_verdicts(const char *tail, e3c_verdict got[8], char *msgs, size_t cap)
 {
     cJSON *fx = cJSON_Parse("{\"name\": \"p\", \"preset\": \"nequip\", \"torchscript\": \"x\","
                             " \"structure\": {\"r_max\": 4.0, \"species\": 2}}"),
@@ -871,10 +871,10 @@ static void pair_verdicts(const char *tail, e3c_verdict got[7], char *msgs, size
     E3C_ASSERT_OK(e3c_fixture_expand_preset(&full, fx, NULL));
     E3C_ASSERT_OK(e3c_structured_parse(&s, full));
     E3C_ASSERT_OK(e3c_structured_resolve(s, m));
-    static const e3c_check_kind phys[5] = {E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION, E3C_CHECK_CONSERVATIVE,
-                                           E3C_CHECK_ADDITIVITY, E3C_CHECK_PERIODIC_IMAGES};
+    static const e3c_check_kind phys[6] = {E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION,     E3C_CHECK_CONSERVATIVE,
+                                           E3C_CHECK_ADDITIVITY,  E3C_CHECK_PERIODIC_IMAGES, E3C_CHECK_SMOOTHNESS};
     msgs[0] = '\0';
-    for (int k = 0; k < 7; k++) {
+    for (int k = 0; k < 8; k++) {
         e3c_check_result r;
         if (k == 0) {
             e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
@@ -897,34 +897,34 @@ Test(structured, outputs_that_are_not_finite_or_not_floating_never_pass, .timeou
 {
     static const struct {
         const char *tail;
-        e3c_verdict want[7];
+        e3c_verdict want[8];
         const char *needle;
     } cases[] = {
-        {"", {E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED}, ""},
+        {"", {E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED}, ""},
         /* the same NaN or infinity in every call once compared equal: nothing may pass */
         {"    out['total_energy'] = out['total_energy'] * float('nan')",
-         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED},
+         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED},
          "output 'total_energy' holds NaN at index [0, 0]"},
         {"    out['total_energy'] = out['total_energy'] + float('inf')",
-         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED},
+         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED},
          "'total_energy' (it holds a NaN or an infinity)"},
         /* a NaN in a force component the differences do not compare; the energies are fine */
         {"    out['forces'][0, 0] = float('nan')",
-         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_PASSED, E3C_FAILED},
+         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_PASSED, E3C_FAILED, E3C_FAILED},
          "forces[0][0] = nan: not finite"},
         /* integer or half-precision forces: named, never compared after a lossy conversion */
         {"    out['forces'] = out['forces'].long()",
-         {E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_PASSED, E3C_ERRORED},
+         {E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_PASSED, E3C_ERRORED, E3C_ERRORED},
          "output 'forces' is int64[8, 3]: a declared output must be float32 or float64"},
         {"    out['forces'] = out['forces'].half()",
-         {E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_PASSED, E3C_ERRORED},
+         {E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_PASSED, E3C_ERRORED, E3C_ERRORED},
          "output 'forces' is Half[8, 3]"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        e3c_verdict got[7];
+        e3c_verdict got[8];
         char msgs[8192];
         pair_verdicts(cases[c].tail, got, msgs, sizeof msgs);
-        for (int k = 0; k < 7; k++)
+        for (int k = 0; k < 8; k++)
             cr_assert_eq(got[k], cases[c].want[k], "case %zu check %d:\n%s", c, k, msgs);
         cr_assert(strstr(msgs, cases[c].needle), "case %zu:\n%s", c, msgs);
     }
