@@ -209,6 +209,10 @@ static void verdict(phys *p, const pair_place *pl, double r_max, const smooth_se
         if (x == 0 || jx > f_jump)
             f_jump = jx, worst = x;
     }
+    if (!isfinite(e_tol)) /* an infinite energy: no tolerance scaled by it, and no pass */
+        e_jump = INFINITY, e_tol = ss->atol;
+    if (!isfinite(f_tol))
+        f_jump = INFINITY, f_tol = ss->atol;
     cJSON *d = out->details, *pj = cJSON_AddObjectToObject(d, "pair");
     cJSON_AddNumberToObject(pj, "i", (double)pl->i);
     cJSON_AddNumberToObject(pj, "j", (double)pl->j);

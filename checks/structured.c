@@ -7,8 +7,11 @@
 #include <string.h>
 
 #include "check_internal.h"
+#include "e3check/file.h"
 #include "e3check/structured.h"
 #include "presets_data.h"
+
+#define PRESET_MAX_BYTES ((size_t)16 << 20)
 
 static const char *const role_names[E3C_ROLE_COUNT] = {
     "positions", "species",   "species_column", "one_hot", "edge_index",   "edge_src", "edge_dst",
@@ -28,21 +31,15 @@ int e3c_fixture_is_structured(const cJSON *fx)
 
 const char *const *e3c_preset_names(void) { return e3c_builtin_preset_names; }
 
+/* A preset file: a regular file read without blocking (a FIFO, device or folder is refused
+ * by name, never waited on), then parsed. */
 static e3c_status read_json_file(const char *path, cJSON **out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return e3c_error_set(E3C_ERR_IO, "cannot open preset '%s'", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    size_t got = text ? fread(text, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (!text)
-        return e3c_error_set(E3C_ERR_NOMEM, "out of memory reading '%s'", path);
-    text[got] = '\0';
-    *out = cJSON_Parse(text);
+    char *text = NULL;
+    size_t len = 0;
+    if (e3c_file_read(&text, &len, path, PRESET_MAX_BYTES))
+        return e3c_error_prefix("preset");
+    *out = cJSON_ParseWithLength(text, len);
     free(text);
     return *out ? E3C_OK : e3c_error_set(E3C_ERR_FORMAT, "preset '%s' is not valid JSON", path);
 }

@@ -2,7 +2,10 @@
  * equivariance and auto_jitable checks on the project's own test potentials. */
 #include "test_util.h"
 
+#include <errno.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "e3check/fixture.h"
 #include "e3check/structured.h"
@@ -856,9 +859,9 @@ static e3c_jit_module *pair_model(const char *tail)
 }
 
 /* Every check of the nequip preset on pair_model(tail), periodic: the verdicts in
- * got[0..6] (auto_jitable, equivariance, permutation, translation, conservative,
- * additivity, periodic_images), the messages joined into msgs. */
-static void pair_verdicts(const char *tail, e3c_verdict got[7], char *msgs, size_t cap)
+ * got[0..7] (auto_jitable, equivariance, permutation, translation, conservative,
+ * additivity, periodic_images, smoothness), the messages joined into msgs. */
+static void pair_verdicts(const char *tail, e3c_verdict got[8], char *msgs, size_t cap)
 {
     cJSON *fx = cJSON_Parse("{\"name\": \"p\", \"preset\": \"nequip\", \"torchscript\": \"x\","
                             " \"structure\": {\"r_max\": 4.0, \"species\": 2}}"),
@@ -868,10 +871,10 @@ static void pair_verdicts(const char *tail, e3c_verdict got[7], char *msgs, size
     E3C_ASSERT_OK(e3c_fixture_expand_preset(&full, fx, NULL));
     E3C_ASSERT_OK(e3c_structured_parse(&s, full));
     E3C_ASSERT_OK(e3c_structured_resolve(s, m));
-    static const e3c_check_kind phys[5] = {E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION, E3C_CHECK_CONSERVATIVE,
-                                           E3C_CHECK_ADDITIVITY, E3C_CHECK_PERIODIC_IMAGES};
+    static const e3c_check_kind phys[6] = {E3C_CHECK_PERMUTATION, E3C_CHECK_TRANSLATION,     E3C_CHECK_CONSERVATIVE,
+                                           E3C_CHECK_ADDITIVITY,  E3C_CHECK_PERIODIC_IMAGES, E3C_CHECK_SMOOTHNESS};
     msgs[0] = '\0';
-    for (int k = 0; k < 7; k++) {
+    for (int k = 0; k < 8; k++) {
         e3c_check_result r;
         if (k == 0) {
             e3c_auto_jitable_options o = E3C_AUTO_JITABLE_OPTIONS_INIT;
@@ -894,34 +897,34 @@ Test(structured, outputs_that_are_not_finite_or_not_floating_never_pass, .timeou
 {
     static const struct {
         const char *tail;
-        e3c_verdict want[7];
+        e3c_verdict want[8];
         const char *needle;
     } cases[] = {
-        {"", {E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED}, ""},
+        {"", {E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED, E3C_PASSED}, ""},
         /* the same NaN or infinity in every call once compared equal: nothing may pass */
         {"    out['total_energy'] = out['total_energy'] * float('nan')",
-         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED},
+         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED},
          "output 'total_energy' holds NaN at index [0, 0]"},
         {"    out['total_energy'] = out['total_energy'] + float('inf')",
-         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED},
+         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED},
          "'total_energy' (it holds a NaN or an infinity)"},
         /* a NaN in a force component the differences do not compare; the energies are fine */
         {"    out['forces'][0, 0] = float('nan')",
-         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_PASSED, E3C_FAILED},
+         {E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_FAILED, E3C_PASSED, E3C_FAILED, E3C_FAILED},
          "forces[0][0] = nan: not finite"},
         /* integer or half-precision forces: named, never compared after a lossy conversion */
         {"    out['forces'] = out['forces'].long()",
-         {E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_PASSED, E3C_ERRORED},
+         {E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_PASSED, E3C_ERRORED, E3C_ERRORED},
          "output 'forces' is int64[8, 3]: a declared output must be float32 or float64"},
         {"    out['forces'] = out['forces'].half()",
-         {E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_PASSED, E3C_ERRORED},
+         {E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_ERRORED, E3C_PASSED, E3C_ERRORED, E3C_ERRORED},
          "output 'forces' is Half[8, 3]"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        e3c_verdict got[7];
+        e3c_verdict got[8];
         char msgs[8192];
         pair_verdicts(cases[c].tail, got, msgs, sizeof msgs);
-        for (int k = 0; k < 7; k++)
+        for (int k = 0; k < 8; k++)
             cr_assert_eq(got[k], cases[c].want[k], "case %zu check %d:\n%s", c, k, msgs);
         cr_assert(strstr(msgs, cases[c].needle), "case %zu:\n%s", c, msgs);
     }
@@ -958,4 +961,25 @@ Test(structured, metadata_out_of_range_is_named)
     E3C_ASSERT_OK(e3c_structured_apply_jit_settings(m));
     e3c_jit_free(m);
     cJSON_Delete(fx), cJSON_Delete(full);
+}
+
+/* A preset FILE.json that is a FIFO nobody writes or a folder is refused at once by name:
+ * opening the FIFO used to wait forever in the e3check process, a folder read as "out of
+ * memory". */
+Test(structured, a_preset_that_is_not_a_regular_file_is_refused_at_once, .timeout = 30)
+{
+    char fifo[4096], dir[4096];
+    snprintf(fifo, sizeof fifo, "%s/preset_fifo.json", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/preset_dir.json", test_tmpdir());
+    unlink(fifo);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    cr_assert(mkdir(dir, 0700) == 0 || errno == EEXIST);
+    const char *const paths[2] = {fifo, dir};
+    for (int i = 0; i < 2; i++) {
+        cJSON *p = NULL;
+        E3C_ASSERT_FAILS(e3c_preset_load(&p, paths[i], NULL), E3C_ERR_IO, "is not a regular file");
+        cr_assert(strstr(e3c_error_last(), paths[i]), "%s", e3c_error_last());
+        cr_assert_null(p);
+    }
+    unlink(fifo);
 }
