@@ -200,8 +200,12 @@ static e3c_status make_call(const e3c_structured *s, const e3c_structure *st, e3
     return status;
 }
 
+static e3c_status output_shapes(const e3c_structured *s, const e3c_structure *st, const e3c_value *y);
+
 /* Run the model on the base inputs transformed by (R, t) (R NULL: as they are), with input
- * `cut` (or SIZE_MAX for none) narrowed to `keep` columns. */
+ * `cut` (or SIZE_MAX for none) narrowed to `keep` columns. A full call (no cut) must give
+ * every declared output its shape (output_shapes); a cut one is judged by the strict-shape
+ * step, which wants to know whether the model accepted the narrower input at all. */
 e3c_status structured_run_on(e3c_jit_module *m, const e3c_structured *s, const e3c_structure *st,
                              e3c_tensor *const *base, const double *R, const double *t, size_t cut, int64_t keep,
                              e3c_value **out)
@@ -226,6 +230,8 @@ e3c_status structured_run_on(e3c_jit_module *m, const e3c_structured *s, const e
         status = make_call(s, st, final, &c);
     if (!status)
         status = e3c_jit_invoke(out, m, NULL, c.args, c.n, s->grad ? E3C_CALL_GRAD : 0);
+    if (!status && cut == SIZE_MAX)
+        status = output_shapes(s, st, *out);
     call_free(&c);
     structured_free_inputs(final, s->n_inputs);
     return status;
@@ -312,6 +318,59 @@ e3c_status structured_output(const e3c_value *res, const e3c_output_spec *o, e3c
         return E3C_OK;
     }
     return floating_output(o, out);
+}
+
+/* The rows output o has on structure st: its atoms, edges or structures. */
+static int64_t output_rows(const e3c_output_spec *o, const e3c_structure *st)
+{
+    return o->per == E3C_PER_ATOM ? st->n_atoms : o->per == E3C_PER_EDGE ? st->n_edges : st->n_structures;
+}
+
+/* Whether tensor t has the shape output o has on structure st: L rows (output_rows) of the
+ * irreps' width W ([L, W], or [L] when W is 1) or of 3x3 (cartesian2: [L, 3, 3]); a
+ * per-structure output of one structure may leave L out. */
+static int output_shape_ok(const e3c_output_spec *o, const e3c_structure *st, const e3c_tensor *t)
+{
+    int64_t rows = output_rows(o, st);
+    int nd = e3c_tensor_ndim(t), lead = nd > 0 && e3c_tensor_size(t, 0) == rows;
+    int single = o->per == E3C_PER_STRUCTURE && rows == 1; /* the leading 1 may be left out */
+    if (o->kind == E3C_OUTPUT_CARTESIAN2) {
+        int square = nd >= 2 && e3c_tensor_size(t, -1) == 3 && e3c_tensor_size(t, -2) == 3;
+        return square && ((nd == 3 && lead) || (nd == 2 && single));
+    }
+    int64_t width = e3c_irreps_dim(&o->irreps);
+    int wide = nd >= 1 && e3c_tensor_size(t, -1) == width;
+    if ((nd == 2 && lead && wide) || (width == 1 && nd == 1 && lead))
+        return 1;
+    return single && ((nd == 1 && wide) || (width == 1 && nd == 0));
+}
+
+/* Every declared output present in y has its shape on st (output_shape_ok); a missing or
+ * non-float one is left to the checks that read it, which name it. */
+static e3c_status output_shapes(const e3c_structured *s, const e3c_structure *st, const e3c_value *y)
+{
+    for (size_t k = 0; k < s->n_outputs; k++) {
+        const e3c_output_spec *o = &s->outputs[k];
+        e3c_tensor *t = NULL;
+        int absent = 0;
+        if (structured_output(y, o, &t, &absent) || absent)
+            continue;
+        int ok = output_shape_ok(o, st, t);
+        char got[128], want[64];
+        e3c_tensor_describe(got, sizeof got, t);
+        e3c_tensor_free(t);
+        if (ok)
+            continue;
+        int64_t rows = output_rows(o, st);
+        const char *per = o->per == E3C_PER_ATOM ? "atom" : o->per == E3C_PER_EDGE ? "edge" : "structure";
+        if (o->kind == E3C_OUTPUT_CARTESIAN2)
+            snprintf(want, sizeof want, "[%lld, 3, 3]", (long long)rows);
+        else
+            snprintf(want, sizeof want, "[%lld, %lld]", (long long)rows, (long long)e3c_irreps_dim(&o->irreps));
+        return e3c_error_set(E3C_ERR_VALUE, "output '%s' is %s, not %s (per %s, %lld %s%s)", o->key, got, want, per,
+                             (long long)rows, per, rows == 1 ? "" : "s");
+    }
+    return E3C_OK;
 }
 
 /* The largest |a - b| of two outputs of the same shape; INFINITY when either holds a NaN or

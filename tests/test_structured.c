@@ -930,6 +930,30 @@ Test(structured, outputs_that_are_not_finite_or_not_floating_never_pass, .timeou
     }
 }
 
+/* An output of another shape than its `per` and irreps give never passes: forces [1, N, 3]
+ * rotate, permute and sum like [N, 3] ones, so every check but the shape would pass them. */
+Test(structured, outputs_of_another_shape_never_pass, .timeout = 120)
+{
+    static const struct {
+        const char *tail, *needle;
+    } cases[] = {
+        {"    out['forces'] = out['forces'].unsqueeze(0)",
+         "output 'forces' is float64[1, 8, 3], not [8, 3] (per atom, 8 atoms)"},
+        {"    out['total_energy'] = out['total_energy'].reshape(1, 1, 1)",
+         "output 'total_energy' is float64[1, 1, 1], not [1, 1] (per structure, 1 structure)"},
+        {"    out['atomic_energy'] = out['atomic_energy'].reshape(1, -1)",
+         "output 'atomic_energy' is float64[1, 8], not [8, 1]"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        e3c_verdict got[8];
+        char msgs[8192];
+        pair_verdicts(cases[c].tail, got, msgs, sizeof msgs);
+        for (int k = 0; k < 8; k++)
+            cr_assert_eq(got[k], E3C_ERRORED, "case %zu check %d:\n%s", c, k, msgs);
+        cr_assert(strstr(msgs, cases[c].needle), "case %zu:\n%s", c, msgs);
+    }
+}
+
 /* Metadata values a model file can hold but no model means: named, never cast blindly. */
 Test(structured, metadata_out_of_range_is_named)
 {
