@@ -408,8 +408,8 @@ e3c_status structured_transform_output(const e3c_output_spec *o, const e3c_tenso
             st = e3c_tensor_reshape(&col, y64, shape, 2);
             if (!st)
                 st = apply_irreps(&o->irreps, col, R, &rot);
-            if (!st)
-                st = e3c_tensor_reshape(out, rot, &n, 1);
+            if (!st) /* back to y's own shape: [n], or [] for a 0-d value */
+                st = e3c_tensor_reshape(out, rot, &n, e3c_tensor_ndim(y64));
             e3c_tensor_free(col), e3c_tensor_free(rot);
         } else if (got != want) {
             char *text = NULL;
