@@ -640,6 +640,34 @@ Test(hostile, every_path_of_the_config_file_runs_however_many)
     cr_assert_eq(listed_n, N, "%d listed: %.300s", listed_n, r->out);
 }
 
+/* A name used again is an ERRORED entry naming the file of its first use, however many
+ * files and fixtures come between (the names are sorted once, not compared pairwise). */
+Test(hostile, a_fixture_name_used_again_names_its_first_file)
+{
+    const char *dir = tmp("names");
+    mkdir(dir, 0777);
+    char a[1024], b[1024], c[1024];
+    snprintf(a, sizeof a, "%s/a.json", dir);
+    snprintf(b, sizeof b, "%s/b.json", dir);
+    snprintf(c, sizeof c, "%s/c.json", dir);
+    write_file(a, "[{\"name\": \"zeta\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}},"
+                  " {\"name\": \"quick\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}}]");
+    write_file(b, quick);
+    write_file(c, "[{\"name\": \"alpha\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}},"
+                  " {\"name\": \"quick\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}},"
+                  " {\"name\": \"zeta\", \"module\": {\"type\": \"Norm\", \"args\": [\"1o\"]}}]");
+    run_result *r = run_in(dir, E3C_CLI_PATH, "run --list a.json b.json c.json");
+    cr_assert_eq(r->status, 1, "%s\n%s", r->out, r->err);
+    cr_assert(strstr(r->out, "a.json quick equivariance\n"), "the first use runs: %s", r->out);
+    cr_assert(strstr(r->out, "c.json alpha equivariance\n"), "%s", r->out);
+    cr_assert(strstr(r->out, "b.json: fixture \"quick\": fixture name \"quick\" is already used in a.json"), "%s",
+              r->out);
+    cr_assert(strstr(r->out, "c.json: fixture \"quick\": fixture name \"quick\" is already used in a.json"), "%s",
+              r->out);
+    cr_assert(strstr(r->out, "c.json: fixture \"zeta\": fixture name \"zeta\" is already used in a.json"), "%s",
+              r->out);
+}
+
 Test(hostile, double_dash_ends_the_options)
 {
     const char *dir = tmp("dash");

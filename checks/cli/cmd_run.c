@@ -349,13 +349,49 @@ static void print_line(const run_opts *o, const e3c_report_entry *e)
     fflush(lines_out);
 }
 
+typedef struct named {
+    const char *name;
+    size_t index;
+} named;
+
+static int by_name_then_index(const void *a, const void *b)
+{
+    const named *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* For each item, the index of the first item of the collection with its name (itself when
+ * none comes before it): sorted once, so that a suite of many thousand fixtures does not
+ * compare every pair. Caller frees; NULL when out of memory. */
+static size_t *first_with_name(const collection *c)
+{
+    named *order = malloc((c->n ? c->n : 1) * sizeof *order);
+    size_t *first = malloc((c->n ? c->n : 1) * sizeof *first);
+    if (!order || !first) {
+        free(order), free(first);
+        return NULL;
+    }
+    for (size_t i = 0; i < c->n; i++)
+        order[i] = (named){fixture_name(c->items[i].fx), i};
+    qsort(order, c->n, sizeof *order, by_name_then_index);
+    for (size_t k = 0; k < c->n; k++)
+        first[order[k].index] =
+            k && !strcmp(order[k - 1].name, order[k].name) ? first[order[k - 1].index] : order[k].index;
+    free(order);
+    return first;
+}
+
 /* Make the tasks of every valid fixture; invalid ones become ERRORED entries. */
 static cli_task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
 {
     cli_task *tasks = calloc(c->n * E3C_CHECK_KIND_COUNT + 1, sizeof *tasks);
+    size_t *first = first_with_name(c);
     *n_tasks = 0;
-    if (!tasks)
+    if (!tasks || !first) {
+        free(tasks), free(first);
         return NULL;
+    }
     c->drop_file_errors = 0;
     for (size_t i = 0; i < c->n; i++) {
         const item *it = &c->items[i];
@@ -363,9 +399,9 @@ static cli_task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
         if (o->keep && !o->keep[i])
             continue;
         e3c_status st = e3c_fixture_parse(&c->items[i].parsed, it->fx, it->dir);
-        for (size_t j = 0; !st && j < i; j++)
-            if (!strcmp(fixture_name(c->items[j].fx), name))
-                st = e3c_error_set(E3C_ERR_VALUE, "fixture name \"%s\" is already used in %s", name, c->items[j].file);
+        if (!st && first[i] != i)
+            st = e3c_error_set(E3C_ERR_VALUE, "fixture name \"%s\" is already used in %s", name,
+                               c->items[first[i]].file);
         if (st) {
             char message[sizeof((e3c_check_result *)0)->message];
             snprintf(message, sizeof message, "%s: fixture \"%s\": %s", it->file, name, e3c_error_last());
@@ -385,6 +421,7 @@ static cli_task *make_tasks(collection *c, const run_opts *o, size_t *n_tasks)
             t->rs = &o->rs;
         }
     }
+    free(first);
     return tasks;
 }
 
