@@ -381,7 +381,7 @@ Test(structured, edge_src_dst_features_plain_args_and_tuple_outputs)
         cJSON_Parse("{\"name\": \"e\", \"torchscript\": \"x\", \"dtype\": \"float64\", \"grad\": false,"
                     " \"args\": {\"pos\": \"positions\", \"x\": {\"role\": \"features\", \"irreps\": \"2x0e+1x1o\"},"
                     " \"edge_src\": \"edge_src\", \"edge_dst\": \"edge_dst\", \"scale\": 2},"
-                    " \"outputs\": {\"0\": {\"irreps\": \"2x0e+1x1o\", \"per\": \"atom\"}, \"1\": \"2x0e+1x1o\"},"
+                    " \"outputs\": {\"0\": \"2x0e+1x1o\", \"1\": {\"irreps\": \"2x0e+1x1o\", \"per\": \"structure\"}},"
                     " \"structure\": {\"atoms\": 6, \"species\": 1, \"r_max\": 3.0, \"periodic\": false}}");
     e3c_structured *s = NULL;
     E3C_ASSERT_OK(e3c_structured_validate(fx));
