@@ -334,16 +334,19 @@ static void build_fails_with(const char *json, const char *needle)
     cJSON_Delete(spec);
 }
 
-static void builds(const char *json)
+/* The module the catalogue builds from `json`, which must build (caller frees). */
+static e3c_module *built(const char *json)
 {
     cJSON *spec = cJSON_Parse(json);
     cr_assert_not_null(spec, "bad test JSON %s", json);
     e3c_module *m = NULL;
     cr_assert_eq(e3c_registry_build(&m, spec), E3C_OK, "%s: %s", json, e3c_error_last());
     cr_assert_not_null(m);
-    e3c_module_free(m);
     cJSON_Delete(spec);
+    return m;
 }
+
+static void builds(const char *json) { e3c_module_free(built(json)); }
 
 Test(registry, argument_errors_name_the_module_the_argument_and_why)
 {
@@ -400,16 +403,12 @@ Test(registry, arguments_python_would_refuse_are_refused)
 /* The width of the one output a module built from `json` declares. */
 static int64_t built_output_dim(const char *json)
 {
-    cJSON *spec = cJSON_Parse(json);
-    cr_assert_not_null(spec, "bad test JSON %s", json);
-    e3c_module *m = NULL;
-    cr_assert_eq(e3c_registry_build(&m, spec), E3C_OK, "%s: %s", json, e3c_error_last());
+    e3c_module *m = built(json);
     size_t n = 0;
     const e3c_arg_spec *outs = e3c_module_irreps_out(m, &n);
     cr_assert_eq(n, 1, "%s declares %zu outputs", json, n);
     int64_t dim = e3c_irreps_dim(&outs[0].irreps);
     e3c_module_free(m);
-    cJSON_Delete(spec);
     return dim;
 }
 
@@ -492,10 +491,7 @@ Test(registry, arguments_follow_e3nns_signatures)
 /* The module `json` (two inputs of width 1, e.g. 0e x 0e) applied to x = 2, y = 3. */
 static double product_of_2_and_3(const char *json)
 {
-    cJSON *spec = cJSON_Parse(json);
-    cr_assert_not_null(spec, "bad test JSON %s", json);
-    e3c_module *m = NULL;
-    cr_assert_eq(e3c_registry_build(&m, spec), E3C_OK, "%s: %s", json, e3c_error_last());
+    e3c_module *m = built(json);
     const float two = 2.0f, three = 3.0f;
     const int64_t shape[2] = {1, 1};
     e3c_tensor *x = NULL, *y = NULL;
@@ -509,17 +505,13 @@ static double product_of_2_and_3(const char *json)
     e3c_values_free(in), e3c_values_free(out);
     e3c_tensor_free(x), e3c_tensor_free(y);
     e3c_module_free(m);
-    cJSON_Delete(spec);
     return v;
 }
 
 /* The sum of squares of columns [from, to) of the module `json` applied to the one row x. */
 static double square_of_columns(const char *json, const float *x, int64_t width, int64_t from, int64_t to)
 {
-    cJSON *spec = cJSON_Parse(json);
-    cr_assert_not_null(spec, "bad test JSON %s", json);
-    e3c_module *m = NULL;
-    cr_assert_eq(e3c_registry_build(&m, spec), E3C_OK, "%s: %s", json, e3c_error_last());
+    e3c_module *m = built(json);
     const int64_t shape[2] = {1, width};
     e3c_tensor *in = NULL, *out = NULL;
     E3C_ASSERT_OK(e3c_tensor_from_data(&in, x, E3C_FLOAT32, shape, 2));
@@ -531,7 +523,6 @@ static double square_of_columns(const char *json, const float *x, int64_t width,
         sum += v[i] * v[i];
     e3c_tensor_free(in), e3c_tensor_free(out);
     e3c_module_free(m);
-    cJSON_Delete(spec);
     return sum;
 }
 
